@@ -1,0 +1,18 @@
+"""lagnest: Bayesian lag-sequential analysis of coded sequences (dyad > session > segment)."""
+
+from lagnest.codebook import Codebook, available_codebooks, load_codebook
+from lagnest.errors import LagnestDataError
+from lagnest.sequences import Encoded, Sequences, StreamData
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Codebook",
+    "Encoded",
+    "LagnestDataError",
+    "Sequences",
+    "StreamData",
+    "__version__",
+    "available_codebooks",
+    "load_codebook",
+]
