@@ -38,7 +38,8 @@ class DataProblem:
         text = ", ".join(where)
         text = f"{text}: {self.message}" if text else self.message
         if self.value is not None:
-            text += f" (got {self.value!r}"
+            value = self.value.item() if hasattr(self.value, "item") else self.value
+            text += f" (got {value!r}"
             text += f"; expected {self.expected})" if self.expected else ")"
         elif self.expected:
             text += f" (expected {self.expected})"

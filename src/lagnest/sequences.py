@@ -449,36 +449,7 @@ class Sequences:
             if break_column in frame.columns
             else np.zeros(len(frame), dtype=bool)
         )
-        problems.raise_if_any()
-
-        # session split across dyads
-        pairs = pd.DataFrame({"s": sess_lab, "d": dyad_lab, "row": rows})
-        first_dyad = pairs.groupby("s", sort=False)["d"].first()
-        split = pairs[pairs["d"].to_numpy() != first_dyad.loc[pairs["s"]].to_numpy()]
-        for _, r in split.head(50).iterrows():
-            problems.add(
-                f"session {r['s']!r} is split across dyads",
-                row=int(r["row"]),
-                column=dyad,
-                value=r["d"],
-                expected=(
-                    f"dyad {first_dyad[r['s']]!r} as on its first row (session labels must be "
-                    f"unique across dyads: make them so, e.g. '{r['d']}-{r['s']}')"
-                ),
-            )
-        # duplicate keys
-        keys = pd.DataFrame({"s": sess_lab, "t": seg_num, "row": rows})
-        dup = keys[keys.duplicated(["s", "t"], keep=False)]
-        for (s, t), grp in list(dup.groupby(["s", "t"], sort=False))[:50]:
-            problems.add(
-                f"duplicate key (session {s!r}, segment {t}) on rows {grp['row'].tolist()}",
-                row=int(grp["row"].iloc[1]),
-                column=segment,
-                value=int(t),
-                expected="one row per (dyad, session, segment)",
-            )
-        problems.raise_if_any()
-
+        key_problems = len(problems)
         key_cols = {dyad, session, segment, break_column}
         value_cols = [
             c
@@ -486,6 +457,34 @@ class Sequences:
             if c not in key_cols and c not in set(ignore) and c not in set(session_columns)
         ]
         streams, ratings = _parse_columns(frame, value_cols, book, codes, problems)
+        _check_ratings(ratings, len(frame), book, problems, rows=rows)
+        if not key_problems:
+            # session split across dyads
+            pairs = pd.DataFrame({"s": sess_lab, "d": dyad_lab, "row": rows})
+            first_dyad = pairs.groupby("s", sort=False)["d"].first()
+            split = pairs[pairs["d"].to_numpy() != first_dyad.loc[pairs["s"]].to_numpy()]
+            for _, r in split.head(50).iterrows():
+                problems.add(
+                    f"session {r['s']!r} is split across dyads",
+                    row=int(r["row"]),
+                    column=dyad,
+                    value=r["d"],
+                    expected=(
+                        f"dyad {first_dyad[r['s']]!r} as on its first row (session labels must be "
+                        f"unique across dyads: make them so, e.g. '{r['d']}-{r['s']}')"
+                    ),
+                )
+            # duplicate keys
+            keys = pd.DataFrame({"s": sess_lab, "t": seg_num, "row": rows})
+            dup = keys[keys.duplicated(["s", "t"], keep=False)]
+            for (s, t), grp in list(dup.groupby(["s", "t"], sort=False))[:50]:
+                problems.add(
+                    f"duplicate key (session {s!r}, segment {t}) on rows {grp['row'].tolist()}",
+                    row=int(grp["row"].iloc[1]),
+                    column=segment,
+                    value=int(t),
+                    expected="one row per (dyad, session, segment)",
+                )
         problems.raise_if_any()
 
         # order: sessions in order of first appearance, segments by number
@@ -1088,9 +1087,13 @@ def _check_streams(
 
 
 def _check_ratings(
-    ratings: Mapping[str, np.ndarray], n: int, book: Codebook | None, problems: ProblemCollector
+    ratings: Mapping[str, np.ndarray],
+    n: int,
+    book: Codebook | None,
+    problems: ProblemCollector,
+    rows: np.ndarray | None = None,
 ) -> None:
-    """Ratings: shape and the codebook's range."""
+    """Ratings: shape and the codebook's range; ``rows`` names table rows in messages."""
     for name, v in ratings.items():
         if v.shape != (n,):
             problems.add(f"rating {name!r} has shape {v.shape}", expected=f"({n},)")
@@ -1098,14 +1101,17 @@ def _check_ratings(
         info = book.ratings.get(name) if book is not None else None
         if info is None:
             continue
-        ok = np.isnan(v) | (
-            (v >= info.min) & (v <= info.max) & (~info.integer | (v == np.round(v)))
-        )
+        in_range = (v >= info.min) & (v <= info.max)
+        if info.integer:
+            in_range &= v == np.round(v)
+        ok = np.isnan(v) | in_range
         for i in np.flatnonzero(~ok)[:50]:
+            where = {"row": int(rows[i]), "column": name} if rows is not None else {}
             problems.add(
-                f"rating {name!r} out of range at segment {i}",
+                f"rating {name!r} out of range" + ("" if rows is not None else f" at segment {i}"),
                 value=float(v[i]),
                 expected=f"{'an integer ' if info.integer else ''}{info.min:g}..{info.max:g}",
+                **where,
             )
 
 
@@ -1127,6 +1133,19 @@ def _derive_streams(book: Codebook, streams: Mapping[str, StreamData]) -> dict[s
     return out
 
 
+def _numeric_where_possible(frame: pd.DataFrame) -> pd.DataFrame:
+    """Copy of ``frame`` with text columns that hold only numbers turned numeric."""
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_numeric_dtype(out[col]) or pd.api.types.is_bool_dtype(out[col]):
+            continue
+        present = out[col][[not _is_missing(v) for v in out[col].tolist()]]
+        converted = pd.to_numeric(present, errors="coerce")
+        if len(present) and converted.notna().all():
+            out[col] = pd.to_numeric(out[col].where(out[col].map(lambda v: not _is_missing(v))))
+    return out
+
+
 def _session_table(
     labels: Sequence[str],
     dyads: Sequence[str],
@@ -1141,7 +1160,8 @@ def _session_table(
     )
     if covariates is None or covariates.empty:
         return table
-    cov = covariates.copy()
+    origin = dict(covariates.attrs)
+    cov = _numeric_where_possible(covariates)
     cov.index = pd.Index([_label(i) for i in cov.index], name="session")
     unknown = [s for s in cov.index if s not in table.index]
     for s in unknown[:50]:
@@ -1153,14 +1173,25 @@ def _session_table(
         )
     cov = cov.drop(columns=[c for c in ("dyad", "n_segments") if c in cov.columns])
     if book is not None:
-        cov = _score_questionnaires(cov, book, problems)
+        cov = _score_questionnaires(cov, book, problems, origin)
     return table.join(cov.loc[[s for s in cov.index if s in table.index]], how="left")
 
 
 def _score_questionnaires(
-    cov: pd.DataFrame, book: Codebook, problems: ProblemCollector
+    cov: pd.DataFrame, book: Codebook, problems: ProblemCollector, origin: Mapping
 ) -> pd.DataFrame:
-    """Check item ranges and session-variable ranges; add subscale scores."""
+    """Check item ranges and session-variable ranges; add subscale scores.
+
+    ``origin`` may hold the session file name (``source``) and row of each session
+    (``rows``), for messages.
+    """
+
+    def where(session: str) -> dict:
+        return {
+            "row": origin.get("rows", {}).get(session),
+            "file": origin.get("source") or problems.file,
+        }
+
     for var in book.session_variables.values():
         if var.name in cov.columns:
             values = pd.to_numeric(cov[var.name], errors="coerce")
@@ -1170,6 +1201,7 @@ def _score_questionnaires(
                     f"session {s!r}: value out of range",
                     column=var.name,
                     value=cov.at[s, var.name],
+                    **where(s),
                     expected=f"{var.min:g}..{var.max:g}",
                 )
             cov[var.name] = values
@@ -1199,6 +1231,7 @@ def _score_questionnaires(
                     f"session {s!r}: questionnaire item out of range",
                     column=col,
                     value=raw[s],
+                    **where(s),
                     expected=f"an integer {q.min:g}..{q.max:g}",
                 )
         cov[list(q.item_columns)] = items
@@ -1212,6 +1245,7 @@ def _score_questionnaires(
                         f"session {s!r}: subscale differs from its items' score",
                         column=col,
                         value=cov.at[s, col],
+                        **where(s),
                         expected=f"{scores.at[s, col]:g} ({q.score} of keyed items)",
                     )
             cov[col] = scores[col]
@@ -1229,7 +1263,7 @@ def _dyad_table(
     table = frame.groupby("dyad", sort=False).agg(n_sessions=("n", "size"), n_segments=("n", "sum"))
     if attributes is None or attributes.empty:
         return table
-    attrs = attributes.copy()
+    attrs = _numeric_where_possible(attributes)
     attrs.index = pd.Index([_label(i) for i in attrs.index], name="dyad")
     for d in attrs.index:
         if d not in table.index:
@@ -1295,6 +1329,10 @@ def _collect_session_covariates(
                     file=sessions_source,
                 )
             sess.index = pd.Index(labels, name="session")
+            sess.attrs = {
+                "source": sessions_source,
+                "rows": {s: i + 1 for i, s in enumerate(labels)},
+            }
             sess = sess.drop(columns=[session] + [c for c in ("dyad",) if c in sess.columns])
             known = set(sess_lab)
             for i, s in enumerate(labels):
@@ -1387,6 +1425,8 @@ def _parse_values(
         if code_list is not None
         else (list(book_codes) if book_codes is not None else None)
     )
+    if allowed is None:  # labels holding a separator are two codes, not one
+        distinct = {d for d in distinct if not any(sep in d for sep in _SEPARATORS)}
     codes = tuple(allowed) if allowed is not None else tuple(sorted(distinct, key=_natural_key))
     index = {c: i for i, c in enumerate(codes)}
     out = np.full(len(values), UNCODED, dtype=np.int64)
@@ -1402,7 +1442,8 @@ def _parse_values(
                 i,
                 f"two codes in one segment of categorical stream {name!r}",
                 values[i],
-                "one code per segment (use an indicator stream for co-occurring codes)",
+                "one code per segment (use an indicator stream for co-occurring codes, or "
+                "pass codes={stream: [...]} if this label is a single code)",
             )
         else:
             report(i, f"unknown code in stream {name!r}", values[i], f"one of {list(codes)}")

@@ -152,7 +152,8 @@ def _side_table(
         p = Path(spec)
         return _read_frame(p, _format(p, None)), str(p)
     if fmt == "excel":
-        sheets = pd.ExcelFile(main).sheet_names
+        with pd.ExcelFile(main) as book:
+            sheets = book.sheet_names
         if sheet in sheets:
             return _read_frame(main, fmt, sheet=sheet), f"{main}[{sheet}]"
     return None, None
