@@ -1,5 +1,6 @@
 """lagnest: Bayesian lag-sequential analysis of coded sequences (dyad > session > segment)."""
 
+from lagnest import datasets, simulate
 from lagnest.codebook import Codebook, available_codebooks, load_codebook
 from lagnest.errors import LagnestDataError
 from lagnest.sequences import Encoded, Sequences, StreamData
@@ -14,5 +15,7 @@ __all__ = [
     "StreamData",
     "__version__",
     "available_codebooks",
+    "datasets",
     "load_codebook",
+    "simulate",
 ]

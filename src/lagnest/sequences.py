@@ -1163,7 +1163,7 @@ def _session_table(
     origin = dict(covariates.attrs)
     cov = _numeric_where_possible(covariates)
     cov.index = pd.Index([_label(i) for i in cov.index], name="session")
-    unknown = [s for s in cov.index if s not in table.index]
+    unknown = cov.index.difference(table.index, sort=False)
     for s in unknown[:50]:
         problems.add(
             "session table names a session with no segments",
@@ -1174,7 +1174,7 @@ def _session_table(
     cov = cov.drop(columns=[c for c in ("dyad", "n_segments") if c in cov.columns])
     if book is not None:
         cov = _score_questionnaires(cov, book, problems, origin)
-    return table.join(cov.loc[[s for s in cov.index if s in table.index]], how="left")
+    return table.join(cov.loc[cov.index.isin(table.index)], how="left")
 
 
 def _score_questionnaires(
