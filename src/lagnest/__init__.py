@@ -3,6 +3,7 @@
 from lagnest import datasets, simulate
 from lagnest.codebook import Codebook, available_codebooks, load_codebook
 from lagnest.errors import LagnestDataError
+from lagnest.io import convert, read_boris, read_sdis, read_table, write_sdis, write_table
 from lagnest.sequences import Encoded, Sequences, StreamData
 
 __version__ = "0.1.0"
@@ -15,7 +16,13 @@ __all__ = [
     "StreamData",
     "__version__",
     "available_codebooks",
+    "convert",
     "datasets",
     "load_codebook",
+    "read_boris",
+    "read_sdis",
+    "read_table",
     "simulate",
+    "write_sdis",
+    "write_table",
 ]
