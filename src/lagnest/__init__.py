@@ -4,6 +4,16 @@ from lagnest import datasets, simulate
 from lagnest.codebook import Codebook, available_codebooks, load_codebook
 from lagnest.errors import LagnestDataError
 from lagnest.io import convert, read_boris, read_sdis, read_table, write_sdis, write_table
+from lagnest.kappa import wampold_kappa, wampold_kappa_table
+from lagnest.lagtable import (
+    count_table,
+    format_lag_table,
+    homogeneity_test,
+    lag_table,
+    per_unit_indices,
+    table_statistics,
+)
+from lagnest.permutation import permutation_test
 from lagnest.sequences import Encoded, Sequences, StreamData
 
 __version__ = "0.1.0"
@@ -17,12 +27,21 @@ __all__ = [
     "__version__",
     "available_codebooks",
     "convert",
+    "count_table",
     "datasets",
+    "format_lag_table",
+    "homogeneity_test",
+    "lag_table",
     "load_codebook",
+    "per_unit_indices",
+    "permutation_test",
     "read_boris",
     "read_sdis",
     "read_table",
     "simulate",
+    "table_statistics",
+    "wampold_kappa",
+    "wampold_kappa_table",
     "write_sdis",
     "write_table",
 ]

@@ -1,0 +1,127 @@
+"""Compact text rendering of lag tables, and the ``ds.lagnest`` accessor."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import xarray as xr
+
+__all__ = ["LagnestAccessor", "format_lag_table"]
+
+_CELL_DIMS = ("given", "target")
+
+
+def _number(value: float, digits: int) -> str:
+    """Format a float, NaN as a dash."""
+    return "-" if not np.isfinite(value) else f"{value:.{digits}f}"
+
+
+def _cell(count: float, z: float, p: float, alpha: float, digits: int) -> str:
+    """``count (z)`` plus ``*`` when the adjusted residual is significant at ``alpha``."""
+    count_text = f"{count:g}"
+    mark = "*" if np.isfinite(p) and p < alpha else " "
+    return f"{count_text} ({_number(z, digits)}){mark}"
+
+
+def _grid(ds: xr.Dataset, alpha: float, digits: int) -> list[str]:
+    """Lines of one given x target grid."""
+    given = [str(v) for v in ds["given"].values]
+    target = [str(v) for v in ds["target"].values]
+    counts = ds["counts"].values
+    z = ds["adj_resid"].values
+    p = ds["p_adj_resid"].values
+    cells = [[_cell(counts[i, j], z[i, j], p[i, j], alpha, digits) for j in range(len(target))]
+             for i in range(len(given))]
+    row_totals = [f"{v:g}" for v in counts.sum(1)]
+    head = ["given \\ target", *target, "total"]
+    body = [[given[i], *cells[i], row_totals[i]] for i in range(len(given))]
+    body.append(["total", *[f"{v:g}" for v in counts.sum(0)], f"{counts.sum():g}"])
+    widths = [max(len(row[k]) for row in [head, *body]) for k in range(len(head))]
+    lines = ["  ".join(cell.rjust(w) if k else cell.ljust(w)
+                       for k, (cell, w) in enumerate(zip(row, widths, strict=True)))
+             for row in [head, *body]]
+    return lines
+
+
+def _summary(values: dict, digits: int) -> str:
+    """One line with N, G2, X2, df and p-values."""
+    parts = [f"N = {values['N']:g}"]
+    for stat, p in (("G2", "p_G2"), ("X2", "p_X2")):
+        if stat in values:
+            parts.append(f"{stat} = {_number(values[stat], digits)} "
+                         f"(df {values['df']:g}, p = {_number(values[p], 4)})")
+    return ", ".join(parts)
+
+
+def _table_values(ds: xr.Dataset) -> dict:
+    """Table-level statistics of a single-table Dataset (variables or attrs)."""
+    names = ("N", "X2", "G2", "df", "p_X2", "p_G2")
+    return {n: float(ds[n].values) if n in ds.data_vars else ds.attrs.get(n, np.nan)
+            for n in names}
+
+
+def format_lag_table(ds: xr.Dataset, alpha: float = 0.05, digits: int = 2) -> str:
+    r"""Render a lag table as text: counts with adjusted residuals, significant cells starred.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Output of :func:`lagnest.lag_table` (or :func:`lagnest.table_statistics`).
+    alpha : float, default 0.05
+        Cells whose adjusted residual has a two-sided p below ``alpha`` get a ``*``.
+    digits : int, default 2
+        Decimals of residuals and chi-square statistics.
+
+    Returns
+    -------
+    str
+        One block per table (per unit and/or indicator), each cell ``count (z)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lagnest.lagtable import table_statistics
+    >>> print(format_lag_table(table_statistics(np.array([[0, 4], [4, 0]]))))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Lag table
+    N = 8, G2 = 11.09 (df 1, p = 0.0009), X2 = 8.00 (df 1, p = 0.0047)
+    given \ target           0           1  total
+    0               0 (-2.83)*   4 (2.83)*      4
+    1                4 (2.83)*  0 (-2.83)*      4
+    total                    4           4      8
+    <BLANKLINE>
+    cells: count (adjusted residual); * p < 0.05 (two-sided)
+    """
+    title = "Lag table"
+    if "lag" in ds.attrs:
+        attrs = ds.attrs
+        kind = f"window {attrs['window']}" if attrs.get("window") else f"lag {attrs['lag']}"
+        title = f"Lag table: given {attrs.get('given')} -> target {attrs.get('target')}, {kind}"
+    extra = [d for d in ds["counts"].dims if d not in _CELL_DIMS]
+    blocks = [title]
+    for combo in itertools.product(*(list(ds[d].values) for d in extra)):
+        sub = ds.sel(dict(zip(extra, combo, strict=True))) if extra else ds
+        header = ", ".join(f"{d} = {v}" for d, v in zip(extra, combo, strict=True))
+        lines = [header] if header else []
+        lines.append(_summary(_table_values(sub), digits))
+        lines.extend(_grid(sub, alpha, digits))
+        blocks.append("\n".join(lines))
+    blocks.append(f"cells: count (adjusted residual); * p < {alpha} (two-sided)")
+    return "\n\n".join(blocks[:1]) + "\n" + "\n\n".join(blocks[1:])
+
+
+@xr.register_dataset_accessor("lagnest")
+class LagnestAccessor:
+    """``ds.lagnest``: lagnest helpers on lag-table Datasets."""
+
+    def __init__(self, ds: xr.Dataset) -> None:
+        self._ds = ds
+
+    def text(self, alpha: float = 0.05, digits: int = 2) -> str:
+        """Text rendering; see :func:`format_lag_table`."""
+        return format_lag_table(self._ds, alpha=alpha, digits=digits)
+
+    def print(self, alpha: float = 0.05, digits: int = 2) -> None:
+        """Print :meth:`text`."""
+        print(self.text(alpha=alpha, digits=digits))

@@ -1,0 +1,751 @@
+"""Numba kernels for lag-sequential counting and within-session shuffles.
+
+Kernels see contiguous NumPy arrays only and write into preallocated outputs; the public
+wrappers in this module validate dtypes, shapes, contiguity and ranges first, so a bad
+array raises a Python exception instead of corrupting memory inside numba.
+
+Conventions (see ``ARCHITECTURE.md``, "The encoded arrays"):
+
+* codes are integer arrays (any integer dtype; ``int8`` saves bandwidth), ``0..K-1``,
+  any negative value = uncoded;
+* ``block_offsets`` (n_blocks + 1) delimit blocks, maximal runs of segments without a
+  break inside one session; a lag pair ``(t, t + lag)`` is tallied only when both
+  segments lie in one block and both are coded;
+* ``block_unit`` (n_blocks) maps each block to the unit (session, dyad, or 0 for a
+  pooled table) whose table it feeds.
+
+Randomness uses a SplitMix64 generator implemented here, seeded per permutation (or per
+chain) from :class:`numpy.random.SeedSequence`; results therefore do not depend on thread
+scheduling, on the number of threads, or on whether numba's JIT is enabled.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from lagnest.errors import LagnestDataError
+
+__all__ = [
+    "JIT_OPTIONS",
+    "PARALLEL_JIT_OPTIONS",
+    "ConstrainedShuffler",
+    "constrained_permuted_tables",
+    "lag_counts",
+    "permutable_positions",
+    "permutation_seeds",
+    "permuted_tables",
+    "set_lag_counts",
+]
+
+#: Compile flags for every kernel, kept in one place.
+JIT_OPTIONS: dict[str, bool] = {"cache": True, "nogil": True, "fastmath": False}
+#: Compile flags for kernels that run ``prange`` loops.
+PARALLEL_JIT_OPTIONS: dict[str, bool] = {**JIT_OPTIONS, "parallel": True}
+
+_SM_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_SM_MUL1 = np.uint64(0xBF58476D1CE4E5B9)
+_SM_MUL2 = np.uint64(0x94D049BB133111EB)
+_SHIFT30 = np.uint64(30)
+_SHIFT27 = np.uint64(27)
+_SHIFT31 = np.uint64(31)
+_SHIFT11 = np.uint64(11)
+_INV_2_53 = 1.0 / 9007199254740992.0
+#: Segments from which 1-byte codes use the branch-free kernel (its 512 kB scratch table
+#: costs more than it saves on short inputs).
+_BYTE_KERNEL_MIN = 1 << 16
+
+
+# --------------------------------------------------------------------------- kernels
+
+
+@njit(**JIT_OPTIONS)
+def _splitmix64(state):
+    """Advance a SplitMix64 state; return ``(new_state, random uint64)``."""
+    state = state + _SM_GAMMA
+    z = state
+    z = (z ^ (z >> _SHIFT30)) * _SM_MUL1
+    z = (z ^ (z >> _SHIFT27)) * _SM_MUL2
+    return state, z ^ (z >> _SHIFT31)
+
+
+@njit(**JIT_OPTIONS)
+def _randbelow(state, n):
+    """Return ``(new_state, r)`` with ``r`` uniform on ``0..n-1`` (53-bit resolution)."""
+    state, z = _splitmix64(state)
+    r = np.int64(np.float64(z >> _SHIFT11) * _INV_2_53 * n)
+    if r >= n:
+        r = n - 1
+    return state, r
+
+
+@njit(**JIT_OPTIONS)
+def _pair_range(start, end, lag):
+    """Range of given positions ``t`` with ``t`` and ``t + lag`` inside ``[start, end)``."""
+    lo = start if lag >= 0 else start - lag
+    hi = end - lag if lag >= 0 else end
+    return lo, hi
+
+
+@njit(**JIT_OPTIONS)
+def _lag_counts_kernel(given, target, block_offsets, block_unit, lag, out):
+    """Add lag-``lag`` pair counts into ``out[unit, g, h]``; return the out-of-range count.
+
+    See :func:`lag_counts`.
+    """
+    n_given = out.shape[1]
+    n_target = out.shape[2]
+    bad = 0
+    for b in range(block_offsets.shape[0] - 1):
+        u = block_unit[b]
+        lo, hi = _pair_range(block_offsets[b], block_offsets[b + 1], lag)
+        for t in range(lo, hi):
+            g = np.int64(given[t])
+            h = np.int64(target[t + lag])
+            if g < 0 or h < 0:
+                continue
+            if g >= n_given or h >= n_target:
+                bad += 1
+                continue
+            out[u, g, h] += 1
+    return bad
+
+
+@njit(**JIT_OPTIONS)
+def _byte_lag_counts_kernel(given, target, block_offsets, lag, out):
+    """Pooled lag counts of 1-byte codes, branch-free; return the out-of-range count.
+
+    Every byte pair indexes a 256 x 256 scratch table (negative codes land in rows or
+    columns >= 128), so the loop has no branch; the K x M corner is the table and any
+    count with a non-negative code at or above K or M is reported. See :func:`lag_counts`.
+    """
+    n_given = out.shape[1]
+    n_target = out.shape[2]
+    tab = np.zeros(65536, dtype=np.int64)
+    for b in range(block_offsets.shape[0] - 1):
+        lo, hi = _pair_range(block_offsets[b], block_offsets[b + 1], lag)
+        for t in range(lo, hi):
+            tab[(np.int64(given[t]) & 255) * 256 + (np.int64(target[t + lag]) & 255)] += 1
+    bad = 0
+    for g in range(128):
+        for h in range(128):
+            if g < n_given and h < n_target:
+                out[0, g, h] += tab[g * 256 + h]
+            else:
+                bad += tab[g * 256 + h]
+    return bad
+
+
+@njit(**JIT_OPTIONS)
+def _window_counts_kernel(given, target, block_offsets, block_unit, window, out, stamp):
+    """Add window counts (each distinct target once per given segment); see :func:`lag_counts`.
+
+    ``stamp`` is scratch of length ``n_target`` (any content).
+    """
+    n_given = out.shape[1]
+    n_target = out.shape[2]
+    bad = 0
+    for h in range(n_target):
+        stamp[h] = -1
+    for b in range(block_offsets.shape[0] - 1):
+        u = block_unit[b]
+        start = block_offsets[b]
+        end = block_offsets[b + 1]
+        for t in range(start, end - 1):
+            g = np.int64(given[t])
+            if g < 0:
+                continue
+            if g >= n_given:
+                bad += 1
+                continue
+            stop = min(end, t + window + 1)
+            for s in range(t + 1, stop):
+                h = np.int64(target[s])
+                if h < 0:
+                    continue
+                if h >= n_target:
+                    bad += 1
+                    continue
+                if stamp[h] != t:
+                    stamp[h] = t
+                    out[u, g, h] += 1
+    return bad
+
+
+@njit(**JIT_OPTIONS)
+def _set_lag_counts_kernel(given_set, target, block_offsets, block_unit, lag, window, out, stamp):
+    """Add one 2 x M table per indicator column into ``out[unit, p, g, h]``.
+
+    ``window == 0`` counts lag-``lag`` pairs, ``window > 0`` counts window pairs (each
+    distinct target once per given segment). See :func:`set_lag_counts`.
+    """
+    n_ind = given_set.shape[1]
+    n_target = out.shape[3]
+    bad = 0
+    for h in range(n_target):
+        stamp[h] = -1
+    for b in range(block_offsets.shape[0] - 1):
+        u = block_unit[b]
+        start = block_offsets[b]
+        end = block_offsets[b + 1]
+        if window == 0:
+            lo, hi = _pair_range(start, end, lag)
+            for t in range(lo, hi):
+                h = np.int64(target[t + lag])
+                if h < 0:
+                    continue
+                if h >= n_target:
+                    bad += 1
+                    continue
+                for p in range(n_ind):
+                    g = np.int64(given_set[t, p])
+                    if g < 0:
+                        continue
+                    if g > 1:
+                        bad += 1
+                        continue
+                    out[u, p, g, h] += 1
+        else:
+            for t in range(start, end - 1):
+                stop = min(end, t + window + 1)
+                for s in range(t + 1, stop):
+                    h = np.int64(target[s])
+                    if h < 0:
+                        continue
+                    if h >= n_target:
+                        bad += 1
+                        continue
+                    if stamp[h] == t:
+                        continue
+                    stamp[h] = t
+                    for p in range(n_ind):
+                        g = np.int64(given_set[t, p])
+                        if g < 0:
+                            continue
+                        if g > 1:
+                            bad += 1
+                            continue
+                        out[u, p, g, h] += 1
+    return bad
+
+
+@njit(**JIT_OPTIONS)
+def _shuffle_sessions(given, target, positions, pos_offsets, state, same):
+    """Fisher-Yates shuffle of ``(given, target)`` rows at ``positions`` within each session.
+
+    With ``same`` (given and target are one array) only ``given`` is shuffled.
+    """
+    for s in range(pos_offsets.shape[0] - 1):
+        a = pos_offsets[s]
+        for k in range(pos_offsets[s + 1] - 1, a, -1):
+            state, r = _randbelow(state, k - a + 1)
+            i = positions[k]
+            j = positions[a + r]
+            tmp_g = given[i]
+            given[i] = given[j]
+            given[j] = tmp_g
+            if not same:
+                tmp_t = target[i]
+                target[i] = target[j]
+                target[j] = tmp_t
+    return state
+
+
+@njit(**JIT_OPTIONS)
+def _count_into(given, target, block_offsets, block_unit, lag, window, out, stamp):
+    """Dispatch to the lag or window counting kernel."""
+    if window == 0:
+        return _lag_counts_kernel(given, target, block_offsets, block_unit, lag, out)
+    return _window_counts_kernel(given, target, block_offsets, block_unit, window, out, stamp)
+
+
+@njit(**PARALLEL_JIT_OPTIONS)
+def _permuted_tables_kernel(
+    given, target, block_offsets, positions, pos_offsets, lag, window, seeds, out
+):
+    """Pooled tables of independently shuffled copies; see :func:`permuted_tables`."""
+    n_perm = seeds.shape[0]
+    n_blocks = block_offsets.shape[0] - 1
+    n_target = out.shape[2]
+    same = given.shape == target.shape and np.all(given == target)
+    for p in prange(n_perm):
+        g = given.copy()
+        t = g if same else target.copy()
+        unit = np.zeros(n_blocks, dtype=np.int64)
+        stamp = np.empty(n_target, dtype=np.int64)
+        _shuffle_sessions(g, t, positions, pos_offsets, seeds[p], same)
+        _count_into(g, t, block_offsets, unit, lag, window, out[p : p + 1], stamp)
+
+
+@njit(**JIT_OPTIONS)
+def _pair_allowed(given, target, seg_block, forbidden, a, lag):
+    """Whether the pair (given at ``a``, target at ``a + lag``) is not a forbidden cell."""
+    b = a + lag
+    n = given.shape[0]
+    if a < 0 or b < 0 or a >= n or b >= n:
+        return True
+    if seg_block[a] != seg_block[b]:
+        return True
+    g = given[a]
+    h = target[b]
+    if g < 0 or h < 0:
+        return True
+    return not forbidden[g, h]
+
+
+@njit(**JIT_OPTIONS)
+def _touching_pairs_allowed(given, target, seg_block, forbidden, i, lag):
+    """Whether both pairs in which position ``i`` takes part are allowed."""
+    return _pair_allowed(given, target, seg_block, forbidden, i, lag) and _pair_allowed(
+        given, target, seg_block, forbidden, i - lag, lag
+    )
+
+
+@njit(**JIT_OPTIONS)
+def _swap_rows(given, target, i, j):
+    """Swap rows ``i`` and ``j`` of ``given`` and ``target``."""
+    tmp_g = given[i]
+    given[i] = given[j]
+    given[j] = tmp_g
+    tmp_t = target[i]
+    target[i] = target[j]
+    target[j] = tmp_t
+
+
+@njit(**JIT_OPTIONS)
+def _constrained_sweeps(given, target, seg_block, forbidden, positions, pos_offsets, lag,
+                        n_sweeps, state):
+    """Run ``n_sweeps`` sweeps of random swaps that keep every forbidden cell empty."""
+    for _ in range(n_sweeps):
+        for s in range(pos_offsets.shape[0] - 1):
+            a = pos_offsets[s]
+            m = pos_offsets[s + 1] - a
+            if m < 2:
+                continue
+            for _k in range(m):
+                state, ri = _randbelow(state, m)
+                state, rj = _randbelow(state, m)
+                i = positions[a + ri]
+                j = positions[a + rj]
+                if i == j or (given[i] == given[j] and target[i] == target[j]):
+                    continue
+                _swap_rows(given, target, i, j)
+                if not (
+                    _touching_pairs_allowed(given, target, seg_block, forbidden, i, lag)
+                    and _touching_pairs_allowed(given, target, seg_block, forbidden, j, lag)
+                ):
+                    _swap_rows(given, target, i, j)
+    return state
+
+
+@njit(**PARALLEL_JIT_OPTIONS)
+def _constrained_tables_kernel(chain_given, chain_target, states, block_offsets, seg_block,
+                               forbidden, positions, pos_offsets, lag, burn_in, thin, out):
+    """Advance each chain and record tables; see :func:`constrained_permuted_tables`."""
+    n_chains = chain_given.shape[0]
+    n_draws = out.shape[1]
+    n_blocks = block_offsets.shape[0] - 1
+    for c in prange(n_chains):
+        g = chain_given[c]
+        t = chain_target[c]
+        unit = np.zeros(n_blocks, dtype=np.int64)
+        state = _constrained_sweeps(g, t, seg_block, forbidden, positions, pos_offsets, lag,
+                                    burn_in, states[c])
+        for d in range(n_draws):
+            state = _constrained_sweeps(g, t, seg_block, forbidden, positions, pos_offsets,
+                                        lag, thin, state)
+            _lag_counts_kernel(g, t, block_offsets, unit, lag, out[c, d : d + 1])
+        states[c] = state
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _as_codes(name: str, codes: np.ndarray, ndim: int = 1) -> np.ndarray:
+    """Return ``codes`` as a contiguous integer array of ``ndim`` dims, or raise TypeError."""
+    if not isinstance(codes, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(codes).__name__}")
+    if codes.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimension(s), got shape {codes.shape}")
+    if not np.issubdtype(codes.dtype, np.integer):
+        raise TypeError(f"{name} must have an integer dtype, got {codes.dtype}")
+    return np.ascontiguousarray(codes)
+
+
+def _as_index(name: str, values: np.ndarray) -> np.ndarray:
+    """Return ``values`` as a contiguous 1-d int64 array."""
+    arr = _as_codes(name, np.asarray(values), 1)
+    return arr.astype(np.int64, copy=False)
+
+
+def _check_blocks(block_offsets: np.ndarray, n_segments: int) -> np.ndarray:
+    """Validate block offsets: start 0, end ``n_segments``, non-decreasing."""
+    offsets = _as_index("block_offsets", block_offsets)
+    if offsets.size == 0 or offsets[0] != 0 or offsets[-1] != n_segments:
+        raise ValueError(
+            f"block_offsets must start at 0 and end at the number of segments ({n_segments})"
+        )
+    if np.any(np.diff(offsets) < 0):
+        raise ValueError("block_offsets must be non-decreasing")
+    return offsets
+
+
+def _check_units(block_unit: np.ndarray, n_blocks: int, n_units: int) -> np.ndarray:
+    """Validate the block-to-unit map."""
+    unit = _as_index("block_unit", block_unit)
+    if unit.shape[0] != n_blocks:
+        raise ValueError(f"block_unit must have one entry per block ({n_blocks}), got {unit.size}")
+    if n_blocks and (unit.min() < 0 or unit.max() >= n_units):
+        raise ValueError(f"block_unit values must lie in 0..{n_units - 1}")
+    return unit
+
+
+def _check_lag(lag: int, window: int | None) -> tuple[int, int]:
+    """Normalise ``(lag, window)``; window mode counts t+1..t+W and needs lag 1."""
+    if isinstance(lag, bool) or not isinstance(lag, int | np.integer):
+        raise LagnestDataError(f"lag must be an integer, got {lag!r}")
+    if window is None:
+        return int(lag), 0
+    if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 1:
+        raise LagnestDataError(f"window must be a positive integer, got {window!r}")
+    if lag != 1:
+        raise LagnestDataError("give either lag or window, not both (window counts t+1..t+W)")
+    return 1, int(window)
+
+
+def _raise_if_bad(bad: int, what: str) -> None:
+    """Raise when a kernel met codes outside the declared range."""
+    if bad:
+        raise ValueError(f"{bad} {what} code(s) lie outside the declared number of codes")
+
+
+# --------------------------------------------------------------------------- wrappers
+
+
+def lag_counts(
+    given: np.ndarray,
+    target: np.ndarray,
+    block_offsets: np.ndarray,
+    block_unit: np.ndarray | None,
+    n_given: int,
+    n_target: int,
+    n_units: int = 1,
+    lag: int = 1,
+    window: int | None = None,
+) -> np.ndarray:
+    r"""Count lag-L (or window) pairs per unit in one pass over the segments.
+
+    Parameters
+    ----------
+    given, target : ndarray of int, shape (n_segments,)
+        Codes ``0..K-1`` and ``0..M-1``; negative = uncoded. Any integer dtype.
+    block_offsets : ndarray of int, shape (n_blocks + 1,)
+        Blocks are runs of segments without a break inside one session.
+    block_unit : ndarray of int, shape (n_blocks,) or None
+        Unit (table) of each block; None pools every block into one table.
+    n_given, n_target, n_units : int
+        Table shape.
+    lag : int, default 1
+        Pairs ``(t, t + lag)``; 0 counts co-occurrence in one segment, negative lags look
+        backwards.
+    window : int, optional
+        Count instead the targets anywhere in ``t+1 .. t+window`` (within the block).
+        Each distinct target code is counted **once per given segment**, however often it
+        occurs in the window, so a cell counts "given segments followed within W by j".
+
+    Returns
+    -------
+    ndarray of int64, shape (n_units, n_given, n_target)
+        The pooled table is ``out.sum(axis=0)``.
+
+    Raises
+    ------
+    ValueError
+        When a used code is at or above ``n_given`` / ``n_target``, or offsets are invalid.
+
+    Notes
+    -----
+    For lag L >= 0 a block ``[s, e)`` contributes the pairs ``t = s .. e-L-1`` with both
+    codes non-negative, so a block of length T contributes at most ``max(T - L, 0)``
+    pairs and pooled :math:`N = \sum_b (T_b - L)` when everything is coded.
+
+    Pooled lag counts of 1-byte codes (``int8``/``uint8``; values above 127 count as
+    uncoded) use a branch-free kernel; keep code arrays in ``int8`` for large corpora.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([0, 1, 0, 1, 0])
+    >>> lag_counts(x, x, np.array([0, 5]), None, 2, 2)[0]
+    array([[0, 2],
+           [2, 0]])
+    """
+    lag, window = _check_lag(lag, window)
+    given = _as_codes("given", given)
+    target = _as_codes("target", target)
+    if given.shape != target.shape:
+        raise ValueError(f"given and target differ in length: {given.size} vs {target.size}")
+    offsets = _check_blocks(block_offsets, given.shape[0])
+    n_blocks = offsets.size - 1
+    if block_unit is None:
+        block_unit = np.zeros(n_blocks, dtype=np.int64)
+        n_units = 1
+    unit = _check_units(block_unit, n_blocks, n_units)
+    out = np.zeros((n_units, n_given, n_target), dtype=np.int64)
+    if (n_units == 1 and not window and given.itemsize == 1 and target.itemsize == 1
+            and given.size >= _BYTE_KERNEL_MIN):
+        bad = _byte_lag_counts_kernel(given.view(np.int8), target.view(np.int8), offsets, lag,
+                                      out)
+    else:
+        stamp = np.empty(n_target, dtype=np.int64)
+        bad = _count_into(given, target, offsets, unit, lag, window, out, stamp)
+    _raise_if_bad(bad, "given or target")
+    return out
+
+
+def set_lag_counts(
+    given_set: np.ndarray,
+    target: np.ndarray,
+    block_offsets: np.ndarray,
+    block_unit: np.ndarray | None,
+    n_target: int,
+    n_units: int = 1,
+    lag: int = 1,
+    window: int | None = None,
+) -> np.ndarray:
+    """Count one 2 x M table per indicator of a set, in a single pass.
+
+    Parameters
+    ----------
+    given_set : ndarray of int, shape (n_segments, P)
+        Indicator matrix: 0 absent, 1 present, negative uncoded.
+    target : ndarray of int, shape (n_segments,)
+        Target codes ``0..M-1``, negative uncoded.
+    block_offsets, block_unit, n_units, lag, window
+        As in :func:`lag_counts`.
+    n_target : int
+        Number of target codes M.
+
+    Returns
+    -------
+    ndarray of int64, shape (n_units, P, 2, n_target)
+        Row 0 = indicator absent at t, row 1 = present.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ind = np.array([[1, 0], [0, 1], [1, 0]], dtype=np.int8)
+    >>> set_lag_counts(ind, np.array([0, 1, 0]), np.array([0, 3]), None, 2)[0, 0]
+    array([[1, 0],
+           [0, 1]])
+    """
+    lag, window = _check_lag(lag, window)
+    given_set = _as_codes("given_set", given_set, 2)
+    target = _as_codes("target", target)
+    if given_set.shape[0] != target.shape[0]:
+        raise ValueError("given_set and target differ in number of segments")
+    offsets = _check_blocks(block_offsets, target.shape[0])
+    n_blocks = offsets.size - 1
+    if block_unit is None:
+        block_unit = np.zeros(n_blocks, dtype=np.int64)
+        n_units = 1
+    unit = _check_units(block_unit, n_blocks, n_units)
+    out = np.zeros((n_units, given_set.shape[1], 2, n_target), dtype=np.int64)
+    stamp = np.empty(n_target, dtype=np.int64)
+    bad = _set_lag_counts_kernel(given_set, target, offsets, unit, lag, window, out, stamp)
+    _raise_if_bad(bad, "indicator or target")
+    return out
+
+
+def permutable_positions(
+    given: np.ndarray, target: np.ndarray, session_offsets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions that a within-session shuffle may move, grouped by session.
+
+    A segment moves only when both its given and its target code are coded; every other
+    segment stays in place, so the pattern of coded positions (and hence N) is the same in
+    every permutation.
+
+    Parameters
+    ----------
+    given, target : ndarray of int, shape (n_segments,)
+        Codes, negative = uncoded.
+    session_offsets : ndarray of int, shape (n_sessions + 1,)
+        Session boundaries.
+
+    Returns
+    -------
+    positions : ndarray of int64
+        Movable segment indices, sorted.
+    pos_offsets : ndarray of int64, shape (n_sessions + 1,)
+        Session ``s`` owns ``positions[pos_offsets[s]:pos_offsets[s + 1]]``.
+    """
+    positions = np.flatnonzero((given >= 0) & (target >= 0)).astype(np.int64)
+    pos_offsets = np.searchsorted(positions, _as_index("session_offsets", session_offsets))
+    return positions, pos_offsets.astype(np.int64)
+
+
+def permutation_seeds(seed: int | None, n: int) -> np.ndarray:
+    """``n`` independent uint64 seeds derived from ``seed`` (:class:`numpy.random.SeedSequence`)."""
+    return np.random.SeedSequence(seed).generate_state(n, dtype=np.uint64)
+
+
+def permuted_tables(
+    given: np.ndarray,
+    target: np.ndarray,
+    block_offsets: np.ndarray,
+    session_offsets: np.ndarray,
+    n_given: int,
+    n_target: int,
+    seeds: np.ndarray,
+    lag: int = 1,
+    window: int | None = None,
+) -> np.ndarray:
+    """Pooled lag tables of independent within-session shuffles, in parallel.
+
+    Parameters
+    ----------
+    given, target, block_offsets, n_given, n_target, lag, window
+        As in :func:`lag_counts`.
+    session_offsets : ndarray of int, shape (n_sessions + 1,)
+        Shuffles never move a segment out of its session.
+    seeds : ndarray of uint64, shape (n_perm,)
+        One seed per permutation (see :func:`permutation_seeds`); permutation ``p`` depends
+        on ``seeds[p]`` only, whatever the thread scheduling.
+
+    Returns
+    -------
+    ndarray of int64, shape (n_perm, n_given, n_target)
+
+    Notes
+    -----
+    Each permutation shuffles the rows ``(given[t], target[t])`` jointly with a
+    Fisher-Yates shuffle among the positions of each session at which both are coded
+    (:func:`permutable_positions`); block boundaries and uncoded segments stay in place.
+    When given and target are the same stream this is the classical shuffle of the code
+    sequence within each session (GSEQ, O'Connor 1999).
+    """
+    lag, window = _check_lag(lag, window)
+    given = _as_codes("given", given)
+    target = _as_codes("target", target)
+    offsets = _check_blocks(block_offsets, given.shape[0])
+    _check_code_range(given, n_given, target, n_target)
+    positions, pos_offsets = permutable_positions(given, target, session_offsets)
+    seeds = np.ascontiguousarray(seeds, dtype=np.uint64)
+    out = np.zeros((seeds.shape[0], n_given, n_target), dtype=np.int64)
+    _permuted_tables_kernel(given, target, offsets, positions, pos_offsets, lag, window, seeds,
+                            out)
+    return out
+
+
+def _check_code_range(given: np.ndarray, n_given: int, target: np.ndarray, n_target: int) -> None:
+    """Raise when a code is at or above the declared number of codes."""
+    if given.size and (given.max() >= n_given or target.max() >= n_target):
+        raise ValueError("given or target codes lie outside the declared number of codes")
+
+
+class ConstrainedShuffler:
+    """Markov chains of within-session swaps that never fill a forbidden cell.
+
+    Parameters
+    ----------
+    given, target : ndarray of int, shape (n_segments,)
+        Observed codes; the observed sequence must have no pair in a forbidden cell.
+    block_offsets, session_offsets : ndarray of int
+        As in :func:`permuted_tables`.
+    forbidden : ndarray of bool, shape (n_given, n_target)
+        Structural zeros.
+    lag : int
+        Lag of the pairs that must avoid forbidden cells (not 0).
+    seed : int or None
+        Seed; chain ``c`` is seeded by the ``c``-th state of a SeedSequence.
+    n_chains : int, default 32
+        Fixed number of independent chains, run in parallel; it does not depend on the
+        number of threads, so results are reproducible.
+    burn_in : int, default 20
+        Sweeps run before the first recorded table of each chain.
+    thin : int, default 1
+        Sweeps between recorded tables.
+
+    Notes
+    -----
+    A *sweep* proposes, for each session with m movable segments, m swaps of two random
+    movable segments of that session (rows ``(given, target)`` move together). A swap is
+    kept only when every lag pair touching the two positions is still allowed; otherwise
+    it is undone. The proposal is symmetric, so the chain's stationary distribution is
+    uniform over the arrangements reachable from the observed one by allowed swaps, i.e.
+    the within-session permutations with no forbidden transition (when the swap graph is
+    connected, which holds in practice but is not guaranteed for every constraint
+    pattern). Each chain starts from the observed sequence, so recorded tables are
+    correlated within a chain; ``burn_in`` and ``thin`` trade speed for independence.
+    """
+
+    def __init__(
+        self,
+        given: np.ndarray,
+        target: np.ndarray,
+        block_offsets: np.ndarray,
+        session_offsets: np.ndarray,
+        forbidden: np.ndarray,
+        lag: int,
+        seed: int | None,
+        n_chains: int = 32,
+        burn_in: int = 20,
+        thin: int = 1,
+    ) -> None:
+        lag, _ = _check_lag(lag, None)
+        if lag == 0:
+            raise LagnestDataError("a constrained shuffle needs a non-zero lag")
+        given = _as_codes("given", given).astype(np.int64)
+        target = _as_codes("target", target).astype(np.int64)
+        self.offsets = _check_blocks(block_offsets, given.shape[0])
+        self.forbidden = np.ascontiguousarray(forbidden, dtype=np.bool_)
+        _check_code_range(given, self.forbidden.shape[0], target, self.forbidden.shape[1])
+        self.seg_block = np.repeat(np.arange(self.offsets.size - 1), np.diff(self.offsets))
+        self.positions, self.pos_offsets = permutable_positions(given, target, session_offsets)
+        self.lag = lag
+        self.chain_given = np.tile(given, (n_chains, 1))
+        self.chain_target = np.tile(target, (n_chains, 1))
+        self.states = permutation_seeds(seed, n_chains)
+        self.burn_in = burn_in
+        self.thin = thin
+
+    @property
+    def n_chains(self) -> int:
+        """Number of chains."""
+        return self.chain_given.shape[0]
+
+    def draw(self, n_per_chain: int) -> np.ndarray:
+        """Advance every chain by ``n_per_chain`` tables; return (n_chains * n, K, M) counts."""
+        k, m = self.forbidden.shape
+        out = np.zeros((self.n_chains, n_per_chain, k, m), dtype=np.int64)
+        _constrained_tables_kernel(self.chain_given, self.chain_target, self.states,
+                                   self.offsets, self.seg_block, self.forbidden, self.positions,
+                                   self.pos_offsets, self.lag, self.burn_in, self.thin, out)
+        self.burn_in = 0
+        return out.reshape(-1, k, m)
+
+
+def constrained_permuted_tables(
+    given: np.ndarray,
+    target: np.ndarray,
+    block_offsets: np.ndarray,
+    session_offsets: np.ndarray,
+    forbidden: np.ndarray,
+    n_perm: int,
+    lag: int = 1,
+    seed: int | None = 0,
+) -> np.ndarray:
+    """Pooled tables of within-session shuffles that respect structural zeros.
+
+    A convenience wrapper around :class:`ConstrainedShuffler` (see its Notes for the
+    swap scheme).
+
+    Returns
+    -------
+    ndarray of int64, shape (n_perm, n_given, n_target)
+    """
+    shuffler = ConstrainedShuffler(given, target, block_offsets, session_offsets, forbidden,
+                                   lag, seed)
+    per_chain = -(-n_perm // shuffler.n_chains)
+    return shuffler.draw(per_chain)[:n_perm]
