@@ -87,7 +87,7 @@ def test_window_counts_match_naive(corpus, window):
 @given(corpora(max_codes=3), st.integers(-2, 2), st.integers(0, 3), st.integers(1, 3))
 def test_set_counts_equal_one_table_per_indicator(corpus, lag, window, n_ind):
     _, target, offsets, unit, _, m, n_units = corpus
-    rng = np.random.default_rng(len(target) + lag)
+    rng = np.random.default_rng([len(target), lag + 2])
     matrix = rng.integers(-1, 2, size=(len(target), n_ind)).astype(np.int8)
     win = window or None
     lag = 1 if win else lag
