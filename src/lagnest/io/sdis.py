@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lagnest._files import atomic_write
 from lagnest.codebook import Codebook
 from lagnest.errors import DataProblem, LagnestDataError, ProblemCollector
-from lagnest.io.table import _atomic_write
 from lagnest.sequences import Sequences, StreamData, _natural_key
 
 DATA_TYPES = ("Event", "State", "Timed", "Interval", "Multievent")
@@ -1480,4 +1480,4 @@ def write_sdis(
     codebook to recompute them).
     """
     text = format_sdis(seqs, data_type=data_type, uncoded=uncoded, factors=factors)
-    _atomic_write(Path(path), lambda p: p.write_text(text, encoding="utf-8"))
+    atomic_write(Path(path), lambda p: p.write_text(text, encoding="utf-8"))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 
+from lagnest._files import atomic_write
 from lagnest.codebook import Codebook
 from lagnest.errors import LagnestDataError
 from lagnest.sequences import Sequences
@@ -159,31 +159,15 @@ def _side_table(
     return None, None
 
 
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary file in the same folder, then rename over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _write_frame(frame: pd.DataFrame, path: Path, fmt: str, index: bool = False) -> None:
     """Write one frame atomically in ``fmt``."""
     if fmt in ("csv", "tsv"):
         sep = "," if fmt == "csv" else "\t"
-        _atomic_write(path, lambda p: frame.to_csv(p, sep=sep, index=index, lineterminator="\n"))
+        atomic_write(path, lambda p: frame.to_csv(p, sep=sep, index=index, lineterminator="\n"))
     elif fmt == "parquet":
-        _atomic_write(path, lambda p: frame.to_parquet(p, index=index))
+        atomic_write(path, lambda p: frame.to_parquet(p, index=index))
     else:
-        _atomic_write(path, lambda p: frame.to_excel(p, index=index))
+        atomic_write(path, lambda p: frame.to_excel(p, index=index))
 
 
 def write_table(
@@ -222,7 +206,7 @@ def write_table(
                 if session_frame is not None:
                     session_frame.to_excel(xl, sheet_name="sessions", index=False)
 
-        _atomic_write(path, write_book)
+        atomic_write(path, write_book)
     else:
         _write_frame(frame, path, fmt)
     if sessions is not None and session_frame is not None:
