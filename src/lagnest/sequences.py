@@ -879,6 +879,14 @@ class Sequences:
         if self._ratings:
             lines.append("  ratings: " + ", ".join(self._ratings))
         covs = [c for c in self._session_table.columns if c not in ("dyad", "n_segments")]
+        questionnaires = self._codebook.questionnaires.values() if self._codebook else ()
+        for q in questionnaires:
+            if set(q.item_columns) <= set(covs):
+                covs = [c for c in covs if c not in q.item_columns and c not in q.subscale_columns]
+                lines.append(
+                    f"  questionnaire {q.name}: {q.n_items} items scored into "
+                    + ", ".join(q.subscale_columns)
+                )
         if covs:
             lines.append("  session covariates: " + ", ".join(covs))
         return "\n".join(lines)
