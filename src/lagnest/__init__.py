@@ -13,17 +13,36 @@ from lagnest.lagtable import (
     per_unit_indices,
     table_statistics,
 )
+from lagnest.models import (
+    BayesianModel,
+    ConvergenceWarning,
+    Diagnostics,
+    DifferentModelError,
+    FitResult,
+    Prior,
+    TransitionModel,
+    TransitionResult,
+    load,
+)
 from lagnest.permutation import permutation_test
 from lagnest.sequences import Encoded, Sequences, StreamData
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BayesianModel",
     "Codebook",
+    "ConvergenceWarning",
+    "Diagnostics",
+    "DifferentModelError",
     "Encoded",
+    "FitResult",
     "LagnestDataError",
+    "Prior",
     "Sequences",
     "StreamData",
+    "TransitionModel",
+    "TransitionResult",
     "__version__",
     "available_codebooks",
     "convert",
@@ -32,6 +51,7 @@ __all__ = [
     "format_lag_table",
     "homogeneity_test",
     "lag_table",
+    "load",
     "load_codebook",
     "per_unit_indices",
     "permutation_test",

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from scipy.signal import lfilter
 from scipy.special import expit, logit
 
 from lagnest.codebook import Codebook, Questionnaire
@@ -137,6 +136,14 @@ def draw_questionnaire(
 
 
 # ---------------------------------------------------------------------- segment level
+def _ar1(innovations: np.ndarray, phi: float) -> np.ndarray:
+    """AR(1) filter along axis 1: ``x[:, t] = phi * x[:, t - 1] + e[:, t]``."""
+    out = innovations.copy()
+    for t in range(1, out.shape[1]):
+        out[:, t] += phi * out[:, t - 1]
+    return out
+
+
 def draw_mia(
     m: Mindfulness, layout: Layout, state: np.ndarray, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -150,7 +157,7 @@ def draw_mia(
     innovations = rng.standard_normal((n_sessions, t_max))
     innovations[:, 1:] *= np.sqrt(1 - phi**2)
     mean = m.mia_state_effect * state
-    presence = lfilter([1.0], [1.0, -phi], innovations, axis=1) + mean[:, None]
+    presence = _ar1(innovations, phi) + mean[:, None]
     prevalence = np.asarray(m.mia_prevalence)
     eta = logit(prevalence)[None, None, :] + m.mia_loading * presence[:, :, None]
     u = rng.random(eta.shape)

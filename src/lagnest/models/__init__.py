@@ -1,0 +1,24 @@
+"""Hierarchical Bayesian models on sufficient statistics (PyMC).
+
+Every model is a specification (:class:`~lagnest.models.base.BayesianModel`) fitted through
+the one path of :mod:`lagnest.models._fit`, returning a :class:`FitResult` that
+:meth:`FitResult.save` writes and :func:`load` reads back.
+"""
+
+from lagnest.models._fit import ConvergenceWarning, Diagnostics
+from lagnest.models.base import BayesianModel
+from lagnest.models.priors import Prior
+from lagnest.models.result import DifferentModelError, FitResult, load
+from lagnest.models.transition import TransitionModel, TransitionResult
+
+__all__ = [
+    "BayesianModel",
+    "ConvergenceWarning",
+    "Diagnostics",
+    "DifferentModelError",
+    "FitResult",
+    "Prior",
+    "TransitionModel",
+    "TransitionResult",
+    "load",
+]

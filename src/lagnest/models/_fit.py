@@ -1,0 +1,482 @@
+"""The one fit path of every lagnest model: sampling, timing and diagnostics.
+
+:func:`sample` runs NUTS with an explicitly named sampler (PyMC silently switches to
+nutpie when it is installed, so the sampler is always passed), times compilation and
+sampling separately, and :func:`compute_diagnostics` checks R-hat, bulk and tail ESS,
+divergences, tree depth and E-BFMI on every fit. :func:`warn_diagnostics` names the
+offending parameters in one :class:`ConvergenceWarning`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+import time
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+__all__ = [
+    "DEFAULT_THRESHOLDS",
+    "SAMPLERS",
+    "ConvergenceWarning",
+    "Diagnostics",
+    "available_samplers",
+    "compute_diagnostics",
+    "package_versions",
+    "sample",
+    "warn_diagnostics",
+]
+
+#: Samplers ``fit`` accepts and the module each needs.
+SAMPLERS: dict[str, str | None] = {"pymc": None, "nutpie": "nutpie", "numpyro": "numpyro"}
+
+#: Default diagnostic thresholds. ``ess_per_chain`` = 100 gives the usual 400 for 4 chains
+#: (Vehtari et al. 2021); ``bfmi`` below 0.3 flags poor energy exploration (Betancourt 2016).
+DEFAULT_THRESHOLDS: dict[str, float] = {
+    "rhat": 1.01,
+    "ess_per_chain": 100.0,
+    "bfmi": 0.3,
+    "divergences": 0.0,
+    "max_treedepth": 0.0,
+}
+
+_VERSIONED = ("lagnest", "pymc", "pytensor", "arviz", "numpy", "xarray", "numba", "nutpie")
+
+
+class ConvergenceWarning(UserWarning):
+    """A fit failed one of the sampler diagnostics (R-hat, ESS, divergences, ...)."""
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the packages that shape a fit (for provenance metadata)."""
+    out = {}
+    for name in _VERSIONED:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return out
+
+
+def available_samplers() -> tuple[str, ...]:
+    """The samplers of :data:`SAMPLERS` whose packages are installed."""
+    return tuple(
+        name
+        for name, module in SAMPLERS.items()
+        if module is None or importlib.util.find_spec(module) is not None
+    )
+
+
+def _check_sampler(sampler: str) -> None:
+    """Raise unless ``sampler`` is known and installed; see :func:`sample`."""
+    if sampler not in SAMPLERS:
+        raise ValueError(f"sampler must be one of {list(SAMPLERS)}, got {sampler!r}")
+    module = SAMPLERS[sampler]
+    if module is not None and importlib.util.find_spec(module) is None:
+        raise ImportError(
+            f"sampler {sampler!r} needs the package {module!r}; install it "
+            f"(pip install {module}) or use sampler='pymc'"
+        )
+
+
+@dataclass(frozen=True)
+class SampleInfo:
+    """Settings and timings of one sampling run (seconds)."""
+
+    sampler: str
+    draws: int
+    tune: int
+    chains: int
+    seed: int
+    target_accept: float
+    compile_seconds: float
+    sampling_seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return dict(self.__dict__)
+
+
+def sample(
+    model: Any,
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    seed: int,
+    sampler: str = "pymc",
+    target_accept: float = 0.9,
+    cores: int | None = None,
+    progressbar: bool = False,
+) -> tuple[xr.DataTree, SampleInfo]:
+    """Sample a PyMC model with NUTS; return the DataTree and timings.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        The built model.
+    draws, tune, chains : int
+        Posterior draws and tuning steps per chain, number of chains.
+    seed : int
+        Random seed; the same seed gives the same draws with ``sampler="pymc"``.
+    sampler : {"pymc", "nutpie", "numpyro"}
+        NUTS implementation; nutpie and numpyro only when installed.
+    target_accept : float
+        Target acceptance rate of step-size adaptation.
+    cores : int, optional
+        Parallel chains (PyMC sampler); default ``min(chains, os.cpu_count())``.
+    progressbar : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    tree : xarray.DataTree
+        Groups ``posterior``, ``sample_stats``, ``observed_data``.
+    info : SampleInfo
+        ``sampling_seconds`` is the sampler's own sampling time (tuning and draws);
+        ``compile_seconds`` the rest of the call: compiling (and JIT) the log-density
+        and its gradient, initialisation and conversion of the trace.
+    """
+    import pymc as pm
+
+    _check_sampler(sampler)
+    _check_positive(draws=draws, chains=chains)
+    if tune < 0:
+        raise ValueError(f"tune must be >= 0, got {tune}")
+    if not 0 < target_accept < 1:
+        raise ValueError(f"target_accept must be in (0, 1), got {target_accept}")
+    seed = int(seed)
+    common = {
+        "draws": int(draws),
+        "tune": int(tune),
+        "chains": int(chains),
+        "random_seed": seed,
+        "progressbar": progressbar,
+        "quiet": not progressbar,
+        "compute_convergence_checks": False,
+        "model": model,
+    }
+    kwargs: dict[str, Any] = {}
+    if cores is None:
+        cores = max(1, min(int(chains), os.cpu_count() or 1))
+    if sampler == "pymc":
+        kwargs = {"cores": cores, "target_accept": target_accept}
+    else:
+        kwargs = {"cores": cores, "nuts_sampler_kwargs": {"target_accept": target_accept}}
+    t0 = time.perf_counter()
+    tree = pm.sample(nuts_sampler=sampler, **common, **kwargs)
+    total = time.perf_counter() - t0
+    sampling = float(tree["posterior"].attrs.get("sampling_time", total))
+    info = SampleInfo(
+        sampler=sampler,
+        draws=int(draws),
+        tune=int(tune),
+        chains=int(chains),
+        seed=seed,
+        target_accept=float(target_accept),
+        compile_seconds=max(total - sampling, 0.0),
+        sampling_seconds=sampling,
+    )
+    return tree, info
+
+
+def _check_positive(**values: int) -> None:
+    """Raise unless every value is a positive integer."""
+    for name, value in values.items():
+        if int(value) < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value}")
+
+
+# =========================================================================== diagnostics
+
+
+@dataclass(frozen=True, eq=False)
+class Diagnostics:
+    """Sampler diagnostics of one fit.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per scalar parameter (``parameter`` like ``"alpha[a, b]"``) with
+        ``rhat``, ``ess_bulk``, ``ess_tail``. Constant cells (e.g. structural zeros) are
+        left out.
+    rhat_max, ess_bulk_min, ess_tail_min : float
+        Worst values over the table.
+    n_divergent : int
+        Divergent transitions after tuning.
+    n_max_treedepth : int
+        Draws that hit the maximum tree depth.
+    bfmi_min : float
+        Smallest E-BFMI over chains (NaN when the sampler reports no energy).
+    n_draws : int
+        Total draws (chains x draws).
+    thresholds : dict
+        The thresholds applied (see :data:`DEFAULT_THRESHOLDS`).
+    failures : tuple of str
+        One message per failed check, naming the offending parameters.
+    """
+
+    table: pd.DataFrame
+    rhat_max: float
+    ess_bulk_min: float
+    ess_tail_min: float
+    n_divergent: int
+    n_max_treedepth: int
+    bfmi_min: float
+    n_chains: int
+    n_draws: int
+    thresholds: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+    failures: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Whether every check passed."""
+        return not self.failures
+
+    def __str__(self) -> str:
+        lines = [
+            f"R-hat max {self.rhat_max:.3f}, bulk ESS min {self.ess_bulk_min:.0f}, "
+            f"tail ESS min {self.ess_tail_min:.0f}, divergences {self.n_divergent}, "
+            f"max tree depth hits {self.n_max_treedepth}, E-BFMI min {self.bfmi_min:.2f} "
+            f"({self.n_chains} chains, {self.n_draws} draws)"
+        ]
+        lines += [f"  FAILED: {f}" for f in self.failures] or ["  all checks passed"]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (inverse: :meth:`from_dict`)."""
+        return {
+            "table": {
+                col: [_json_float(v) if col != "parameter" else v for v in self.table[col]]
+                for col in self.table.columns
+            },
+            "rhat_max": _json_float(self.rhat_max),
+            "ess_bulk_min": _json_float(self.ess_bulk_min),
+            "ess_tail_min": _json_float(self.ess_tail_min),
+            "n_divergent": int(self.n_divergent),
+            "n_max_treedepth": int(self.n_max_treedepth),
+            "bfmi_min": _json_float(self.bfmi_min),
+            "n_chains": int(self.n_chains),
+            "n_draws": int(self.n_draws),
+            "thresholds": dict(self.thresholds),
+            "failures": list(self.failures),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Diagnostics:
+        """Rebuild from :meth:`to_dict`."""
+        table = pd.DataFrame(
+            {
+                k: (v if k == "parameter" else [_from_json_float(x) for x in v])
+                for k, v in data["table"].items()
+            }
+        )
+        floats = ("rhat_max", "ess_bulk_min", "ess_tail_min", "bfmi_min")
+        return cls(
+            table=table,
+            **{k: _from_json_float(data[k]) for k in floats},
+            n_divergent=int(data["n_divergent"]),
+            n_max_treedepth=int(data["n_max_treedepth"]),
+            n_chains=int(data["n_chains"]),
+            n_draws=int(data["n_draws"]),
+            thresholds=dict(data["thresholds"]),
+            failures=tuple(data["failures"]),
+        )
+
+
+def _json_float(x: float) -> float | str:
+    """Float for JSON; NaN and infinities as strings."""
+    x = float(x)
+    return x if math.isfinite(x) else str(x)
+
+
+def _from_json_float(x: float | str) -> float:
+    """Inverse of :func:`_json_float`."""
+    return float(x)
+
+
+def _cell_labels(da: xr.DataArray) -> list[str]:
+    """Labels ``name[c1, c2]`` of the non-sample cells of ``da``, in C order."""
+    dims = [d for d in da.dims if d not in ("chain", "draw")]
+    if not dims:
+        return [str(da.name)]
+    values = [
+        da[d].values if d in da.coords else np.arange(da.sizes[d]) for d in dims
+    ]
+    grid = np.meshgrid(*values, indexing="ij")
+    flat = [g.ravel() for g in grid]
+    return [f"{da.name}[{', '.join(str(v[i]) for v in flat)}]" for i in range(flat[0].size)]
+
+
+def _per_parameter(posterior: xr.Dataset, var_names: Iterable[str]) -> pd.DataFrame:
+    """R-hat, bulk and tail ESS per scalar parameter, constant cells dropped."""
+    import arviz as az
+
+    labels: list[np.ndarray] = []
+    blocks: list[np.ndarray] = []
+    for name in var_names:
+        da = posterior[name]
+        other = [d for d in da.dims if d not in ("chain", "draw")]
+        flat = da.transpose("chain", "draw", *other).values.reshape(
+            da.sizes["chain"], da.sizes["draw"], -1
+        )
+        sd = flat.std(axis=(0, 1))
+        keep = np.isfinite(sd) & (sd > 0)
+        labels.append(np.array(_cell_labels(da), dtype=object)[keep])
+        blocks.append(flat[:, :, keep])
+    columns = ["parameter", "rhat", "ess_bulk", "ess_tail"]
+    if not blocks or sum(b.shape[-1] for b in blocks) == 0:
+        return pd.DataFrame(columns=columns)
+    cells = xr.Dataset({"x": (("chain", "draw", "cell"), np.concatenate(blocks, axis=-1))})
+    return pd.DataFrame(
+        {
+            "parameter": np.concatenate(labels).astype(str),
+            "rhat": np.asarray(az.rhat(cells)["x"]),
+            "ess_bulk": np.asarray(az.ess(cells, method="bulk")["x"]),
+            "ess_tail": np.asarray(az.ess(cells, method="tail")["x"]),
+        },
+        columns=columns,
+    )
+
+
+def _worst(table: pd.DataFrame, column: str, bad: np.ndarray, limit: int = 5) -> str:
+    """Names (and values) of up to ``limit`` offending parameters, worst first."""
+    sub = table.loc[bad]
+    ascending = column != "rhat"
+    sub = sub.sort_values(column, ascending=ascending).head(limit)
+    names = ", ".join(f"{p} ({v:.3g})" for p, v in zip(sub.parameter, sub[column], strict=True))
+    more = int(bad.sum()) - len(sub)
+    return names + (f" and {more} more" if more > 0 else "")
+
+
+def _bfmi(tree: xr.DataTree) -> float:
+    """Smallest E-BFMI over chains; NaN without an energy statistic."""
+    stats = tree["sample_stats"].to_dataset() if "sample_stats" in tree.children else None
+    if stats is None or "energy" not in stats:
+        return float("nan")
+    energy = stats["energy"].transpose("chain", "draw").values
+    num = np.sum(np.diff(energy, axis=1) ** 2, axis=1) / energy.shape[1]
+    den = np.var(energy, axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.min(num / den))
+
+
+def _stat_count(stats: xr.Dataset | None, names: Iterable[str]) -> int:
+    """Number of draws where the first available boolean statistic is true."""
+    if stats is None:
+        return 0
+    for name in names:
+        if name in stats:
+            return int(np.asarray(stats[name].values, dtype=bool).sum())
+    return 0
+
+
+def compute_diagnostics(
+    tree: xr.DataTree,
+    var_names: Iterable[str] | None = None,
+    thresholds: Mapping[str, float] | None = None,
+) -> Diagnostics:
+    r"""Compute R-hat, bulk/tail ESS, divergences, tree-depth hits and E-BFMI.
+
+    Parameters
+    ----------
+    tree : xarray.DataTree
+        Sampler output with ``posterior`` (and ``sample_stats``) groups.
+    var_names : iterable of str, optional
+        Posterior variables to check; default all.
+    thresholds : mapping, optional
+        Overrides of :data:`DEFAULT_THRESHOLDS`.
+
+    Returns
+    -------
+    Diagnostics
+
+    Notes
+    -----
+    R-hat is the rank-normalised split R-hat and ESS the bulk and tail effective sample
+    sizes of Vehtari et al. [1]_ (via ArviZ). The ESS threshold is
+    ``ess_per_chain x chains`` (400 for 4 chains). E-BFMI [2]_ is
+    :math:`\sum_t (E_t - E_{t-1})^2 / \sum_t (E_t - \bar E)^2` per chain.
+
+    References
+    ----------
+    .. [1] Vehtari, A., Gelman, A., Simpson, D., Carpenter, B., & Bürkner, P.-C. (2021).
+       Rank-normalization, folding, and localization: An improved R-hat for assessing
+       convergence of MCMC. *Bayesian Analysis, 16*(2), 667-718.
+    .. [2] Betancourt, M. (2016). Diagnosing suboptimal cotangent disintegrations in
+       Hamiltonian Monte Carlo. arXiv:1604.00695.
+    """
+    limits = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
+    unknown = set(limits) - set(DEFAULT_THRESHOLDS)
+    if unknown:
+        raise ValueError(
+            f"unknown thresholds {sorted(unknown)}; known {sorted(DEFAULT_THRESHOLDS)}"
+        )
+    posterior = tree["posterior"].to_dataset()
+    names = list(var_names) if var_names is not None else list(posterior.data_vars)
+    table = _per_parameter(posterior, names)
+    stats = tree["sample_stats"].to_dataset() if "sample_stats" in tree.children else None
+    n_chains = posterior.sizes["chain"]
+    n_draws = n_chains * posterior.sizes["draw"]
+    n_div = _stat_count(stats, ("diverging",))
+    n_depth = _stat_count(stats, ("reached_max_treedepth", "maxdepth_reached"))
+    bfmi = _bfmi(tree)
+    failures = []
+    ess_min = limits["ess_per_chain"] * n_chains
+    rhat = table["rhat"].to_numpy()
+    bad = ~(rhat <= limits["rhat"])
+    if bad.any():
+        failures.append(f"R-hat > {limits['rhat']:g}: {_worst(table, 'rhat', bad)}")
+    for column, label in (("ess_bulk", "bulk ESS"), ("ess_tail", "tail ESS")):
+        values = table[column].to_numpy()
+        bad = ~(values >= ess_min)
+        if bad.any():
+            failures.append(f"{label} < {ess_min:g}: {_worst(table, column, bad)}")
+    if n_div > limits["divergences"]:
+        failures.append(
+            f"{n_div} divergent transitions (of {n_draws} draws): raise target_accept or "
+            "check the priors of the group scales"
+        )
+    if n_depth > limits["max_treedepth"]:
+        failures.append(f"{n_depth} draws hit the maximum tree depth")
+    if np.isfinite(bfmi) and bfmi < limits["bfmi"]:
+        failures.append(f"E-BFMI {bfmi:.2f} < {limits['bfmi']:g} in at least one chain")
+
+    def _agg(column: str, fn: Any) -> float:
+        values = table[column].to_numpy(dtype=float)
+        return float(fn(values)) if values.size else float("nan")
+
+    return Diagnostics(
+        table=table,
+        rhat_max=_agg("rhat", np.nanmax),
+        ess_bulk_min=_agg("ess_bulk", np.nanmin),
+        ess_tail_min=_agg("ess_tail", np.nanmin),
+        n_divergent=n_div,
+        n_max_treedepth=n_depth,
+        bfmi_min=bfmi,
+        n_chains=n_chains,
+        n_draws=n_draws,
+        thresholds=limits,
+        failures=tuple(failures),
+    )
+
+
+def warn_diagnostics(diagnostics: Diagnostics, what: str = "fit") -> None:
+    """Issue one :class:`ConvergenceWarning` listing every failed check."""
+    if diagnostics.ok:
+        return
+    text = "; ".join(diagnostics.failures)
+    warnings.warn(
+        f"{what} failed sampler diagnostics: {text}. Do not trust these estimates until "
+        "fixed (more draws/tune, higher target_accept, or stronger priors).",
+        ConvergenceWarning,
+        stacklevel=3,
+    )

@@ -1,0 +1,166 @@
+"""Declarative, serialisable priors for the lagnest models.
+
+A prior is a plain frozen dataclass (:class:`Prior`: a distribution name and its
+parameters) that the spec layer stores, hashes and writes to JSON; PyMC is imported only
+when a backend turns it into a random variable with :meth:`Prior.create_variable`.
+
+Precedence is *user > default*: :func:`resolve_priors` merges the user's priors over a
+model's defaults, after checking every name and value, so a rejected call changes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lagnest.errors import LagnestDataError
+
+__all__ = ["SCALE_DISTRIBUTIONS", "Prior", "resolve_priors"]
+
+#: Distributions allowed for a scale (standard deviation) parameter, with their parameters.
+SCALE_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
+    "HalfNormal": ("sigma",),
+    "HalfStudentT": ("nu", "sigma"),
+    "HalfCauchy": ("beta",),
+    "Exponential": ("lam",),
+    "Gamma": ("alpha", "beta"),
+    "LogNormal": ("mu", "sigma"),
+}
+#: Distributions allowed for a location parameter on the logit scale.
+LOCATION_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {"Normal": ("sigma",)}
+_POSITIVE = {"sigma", "beta", "lam", "alpha", "nu"}
+
+
+@dataclass(frozen=True)
+class Prior:
+    """A prior distribution: a PyMC distribution name and its parameters.
+
+    Parameters
+    ----------
+    dist : str
+        Name of a PyMC distribution, e.g. ``"HalfNormal"``.
+    params : mapping of str to float
+        Its parameters, e.g. ``{"sigma": 0.5}``.
+
+    Examples
+    --------
+    >>> p = Prior("HalfNormal", {"sigma": 0.5})
+    >>> p.to_dict()
+    {'dist': 'HalfNormal', 'sigma': 0.5}
+    >>> Prior.from_dict({"dist": "HalfNormal", "sigma": 0.5}) == p
+    True
+    """
+
+    dist: str
+    params: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "params", {k: float(v) for k, v in dict(self.params).items()})
+
+    def __hash__(self) -> int:
+        return hash((self.dist, tuple(sorted(self.params.items()))))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form ``{"dist": name, **params}``."""
+        return {"dist": self.dist, **self.params}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Prior:
+        """Inverse of :meth:`to_dict`."""
+        data = dict(data)
+        if "dist" not in data:
+            raise LagnestDataError(f"a prior needs a 'dist' entry, got {data!r}")
+        dist = data.pop("dist")
+        return cls(str(dist), data)
+
+    def __str__(self) -> str:
+        args = ", ".join(f"{k}={v:g}" for k, v in self.params.items())
+        return f"{self.dist}({args})"
+
+    def create_variable(self, name: str, **kwargs: Any) -> Any:
+        """Create the PyMC random variable ``name`` (inside a model context).
+
+        Parameters
+        ----------
+        name : str
+            Variable name.
+        **kwargs
+            Passed to the distribution (``dims``, ``shape``, ...).
+
+        Returns
+        -------
+        pytensor.tensor.TensorVariable
+        """
+        import pymc as pm
+
+        return getattr(pm, self.dist)(name, **self.params, **kwargs)
+
+
+def _validate(name: str, prior: Prior, allowed: Mapping[str, tuple[str, ...]]) -> None:
+    """Check a prior's distribution name and parameters; see :func:`resolve_priors`."""
+    if prior.dist not in allowed:
+        raise LagnestDataError(
+            f"prior {name!r}: distribution {prior.dist!r} is not allowed here; expected one "
+            f"of {sorted(allowed)}"
+        )
+    wanted = set(allowed[prior.dist])
+    given = set(prior.params)
+    if given != wanted:
+        raise LagnestDataError(
+            f"prior {name!r}: {prior.dist} takes parameters {sorted(wanted)}, got "
+            f"{sorted(given)}"
+        )
+    for key, value in prior.params.items():
+        if not math.isfinite(value) or (key in _POSITIVE and value <= 0):
+            raise LagnestDataError(
+                f"prior {name!r}: parameter {key}={value!r}; expected a finite"
+                f"{' positive' if key in _POSITIVE else ''} number"
+            )
+
+
+def resolve_priors(
+    defaults: Mapping[str, Prior],
+    user: Mapping[str, Prior | Mapping[str, Any]] | None,
+    kinds: Mapping[str, str],
+) -> dict[str, Prior]:
+    """Merge user priors over defaults (user > default), validating everything first.
+
+    Parameters
+    ----------
+    defaults : mapping of str to Prior
+        The model's default priors.
+    user : mapping, optional
+        Name to a :class:`Prior`, a dict ``{"dist": ..., **params}``, or a dict of
+        parameters only (``{"sigma": 1.0}``), which keeps the default distribution.
+    kinds : mapping of str to {"scale", "location"}
+        Which distributions each name accepts.
+
+    Returns
+    -------
+    dict of str to Prior
+    """
+    out = dict(defaults)
+    for name, value in (user or {}).items():
+        if name not in defaults:
+            raise LagnestDataError(
+                f"unknown prior {name!r}; this model has priors {sorted(defaults)}"
+            )
+        if isinstance(value, Prior):
+            prior = value
+        elif isinstance(value, Mapping):
+            prior = (
+                Prior.from_dict(value)
+                if "dist" in value
+                else Prior(defaults[name].dist, dict(value))
+            )
+        else:
+            raise LagnestDataError(
+                f"prior {name!r}: expected a Prior or a dict like "
+                f"{defaults[name].to_dict()!r}, got {value!r}"
+            )
+        allowed = SCALE_DISTRIBUTIONS if kinds[name] == "scale" else LOCATION_DISTRIBUTIONS
+        _validate(name, prior, allowed)
+        out[name] = prior
+    return out

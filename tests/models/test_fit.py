@@ -1,0 +1,236 @@
+"""Sampling, diagnostics, answers and save/load of TransitionModel fits (short chains)."""
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from lagnest.errors import LagnestDataError
+from lagnest.lagtable import table_statistics
+from lagnest.models import (
+    ConvergenceWarning,
+    DifferentModelError,
+    TransitionModel,
+    TransitionResult,
+    _fit,
+    load,
+)
+
+from .conftest import simulate_markov
+
+pytestmark = pytest.mark.filterwarnings("ignore::lagnest.models.ConvergenceWarning")
+
+
+def _fit_quiet(model, **kwargs):
+    settings = {"draws": 200, "tune": 200, "chains": 2, "cores": 1, "seed": 5, **kwargs}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(**settings)
+
+
+# ---------------------------------------------------------------- result contents
+def test_result_structure(small_fit):
+    model, res = small_fit
+    assert isinstance(res, TransitionResult)
+    assert res.id == model.id
+    assert res.config["seed"] == 11
+    assert res.config["sampler"]["sampler"] == "pymc"
+    assert res.config["data_fingerprint"] == model.seqs.fingerprint
+    assert {"pymc", "arviz", "numpy"} <= set(res.config["versions"])
+    post = res.posterior
+    assert post["logit_session"].dims == ("chain", "draw", "session", "given", "target")
+    assert list(post["dyad"].values) == list(model.seqs.dyad_labels)
+    np.testing.assert_array_equal(res.fit_data["counts"].values, model.data.counts)
+    text = str(res)
+    assert "code -> code at lag 1" in text and "Diagnostics" in text
+
+
+def test_diagnostics_are_computed(small_fit):
+    _, res = small_fit
+    d = res.diagnostics
+    assert d.n_chains == 2 and d.n_draws == 600
+    assert {"parameter", "rhat", "ess_bulk", "ess_tail"} == set(d.table.columns)
+    assert "sigma_dyad" in set(d.table.parameter)
+    assert d.rhat_max == pytest.approx(d.table.rhat.max())
+    assert d.n_divergent == int(res.tree["sample_stats"]["diverging"].values.sum())
+    assert np.isfinite(d.bfmi_min) and d.bfmi_min > 0
+
+
+def test_answers_are_consistent_draw_by_draw(small_fit):
+    _, res = small_fit
+    for level, dim in (("population", None), ("dyad", "dyad"), ("session", "session")):
+        p = res.draws_of("transition_probs", level)
+        np.testing.assert_allclose(p.sum("target"), 1.0)
+        marg = res.draws_of("marginal", level)
+        lift = res.draws_of("lift", level)
+        xr.testing.assert_allclose(lift, (p / marg).rename("lift"))
+        q = res.draws_of("yules_q", level)
+        lor = res.draws_of("log_odds", level)
+        xr.testing.assert_allclose(q, np.tanh(lor / 2).rename("yules_q"))
+        if dim is not None:
+            assert dim in p.dims
+    ds = res.transition_probs()
+    assert set(ds.data_vars) == {"mean", "sd", "lower", "upper", "p_positive", "p_direction"}
+    assert ds["mean"].dims == ("given", "target")
+    assert ds.attrs["ci_prob"] == 0.9
+    assert np.all((ds["lower"] <= ds["mean"]) & (ds["mean"] <= ds["upper"]))
+    assert np.all(ds["p_direction"] >= 0.5)
+    c = res.contrast("a", "b", "c")
+    p = res.draws_of("transition_probs")
+    diff = p.sel(given="a", target="c") - p.sel(given="b", target="c")
+    assert float(c["mean"]) == pytest.approx(float(diff.mean()))
+    assert float(c["p_positive"]) == pytest.approx(float((diff > 0).mean()))
+    with pytest.raises(ValueError, match="unknown given code"):
+        res.contrast("zz", "b", "c")
+
+
+def test_log_odds_matches_the_collapsed_table_formula(small_fit):
+    """At one draw the log OR equals that of the 2 x 2 table of expected joint frequencies."""
+    _, res = small_fit
+    p = res.draws_of("transition_probs").isel(chain=0, draw=0).values
+    w = res.fit_data["counts"].sum(("session", "target")).values
+    joint = w[:, None] / w.sum() * p
+    stats = table_statistics(joint * 1000.0)
+    lor = res.draws_of("log_odds").isel(chain=0, draw=0).values
+    np.testing.assert_allclose(lor, stats["log_odds"].values, rtol=1e-9)
+
+
+def test_summary_sits_beside_the_classical_table(small_fit):
+    model, res = small_fit
+    frame = res.summary()
+    assert frame.shape[0] == 9
+    pooled = model.data.counts.sum(0)
+    np.testing.assert_allclose(
+        frame["p_classical"].to_numpy().reshape(3, 3), pooled / pooled.sum(1, keepdims=True)
+    )
+    assert {"p_mean", "p_lower", "p_upper", "Q_classical", "Q_mean", "logOR_mean"} <= set(
+        frame.columns
+    )
+    # 120 pairs per dyad: classical and population estimates agree roughly
+    assert np.max(np.abs(frame["p_mean"] - frame["p_classical"])) < 0.15
+
+
+# ---------------------------------------------------------------- save / load
+def test_save_load_round_trip(small_fit, tmp_path):
+    model, res = small_fit
+    path = res.save(tmp_path / "fit.nc")
+    assert [p.name for p in tmp_path.iterdir()] == ["fit.nc"]  # no temp file left
+    back = load(path, model=model)
+    assert isinstance(back, TransitionResult)
+    assert back.config == json.loads(json.dumps(res.config))
+    for group in ("posterior", "sample_stats", "observed_data", "fit_data"):
+        xr.testing.assert_identical(back.tree[group].to_dataset(), res.tree[group].to_dataset())
+    assert back.diagnostics.to_dict() == res.diagnostics.to_dict()
+    xr.testing.assert_identical(back.transition_probs(), res.transition_probs())
+
+
+def test_load_checks_the_model_and_the_config_id(small_fit, tmp_path):
+    model, res = small_fit
+    path = res.save(tmp_path / "fit.nc")
+    other = TransitionModel(model.seqs, "code", "code", pooling="dyad")
+    with pytest.raises(DifferentModelError, match="not of the given model"):
+        load(path, model=other)
+    tampered = json.loads(json.dumps(res.config))
+    tampered["spec"]["lag"] = 2
+    forged = type(res)(tree=res.tree, config=tampered, diagnostics=res.diagnostics)
+    forged.save(tmp_path / "forged.nc")
+    with pytest.raises(DifferentModelError, match="edited or corrupted"):
+        load(tmp_path / "forged.nc")
+
+
+# ---------------------------------------------------------------- seeds
+def test_same_seed_same_draws_different_seed_different_draws(small_corpus):
+    seqs, _ = small_corpus
+    model = TransitionModel(seqs, "code", "code", pooling="dyad")
+    a = _fit_quiet(model, seed=3, draws=50, tune=50)
+    b = _fit_quiet(TransitionModel(seqs, "code", "code", pooling="dyad"), seed=3, draws=50,
+                   tune=50)
+    c = _fit_quiet(model, seed=4, draws=50, tune=50)
+    xr.testing.assert_equal(a.posterior, b.posterior)
+    assert not np.allclose(a.posterior["alpha_free"], c.posterior["alpha_free"])
+
+
+# ---------------------------------------------------------------- pooling, priors
+def test_pooling_none_and_complete(small_corpus):
+    seqs, _ = small_corpus
+    none = _fit_quiet(TransitionModel(seqs, "code", "code", pooling="none"), draws=100, tune=100)
+    assert none.levels == ("session",)
+    assert none.transition_probs("session")["mean"].dims == ("session", "given", "target")
+    with pytest.raises(ValueError, match="not defined with pooling='none'"):
+        none.transition_probs("population")
+    comp = _fit_quiet(TransitionModel(seqs, "code", "code", pooling="complete"), draws=100,
+                      tune=100)
+    p = comp.draws_of("transition_probs", "session")
+    xr.testing.assert_allclose(p.isel(session=0, drop=True), p.isel(session=-1, drop=True))
+
+
+def test_prior_predictive_shows_implied_transition_probabilities():
+    seqs, _ = simulate_markov(3, n_dyads=3, sessions_per_dyad=2, segments=10,
+                              diagonal_zero=True)
+    model = TransitionModel(seqs, "code", "code", structural_zeros="diagonal")
+    prior = model.prior_predictive(draws=400, seed=2)
+    assert prior.group == "prior" and prior.diagnostics is None
+    ds = prior.transition_probs()
+    diag = np.eye(3, dtype=bool)
+    assert np.all(ds["mean"].values[diag] == 0)
+    # weakly informative: wide central intervals, centred near uniform over allowed cells
+    off = ~diag
+    assert np.all(ds["upper"].values[off] - ds["lower"].values[off] > 0.5)
+    np.testing.assert_allclose(ds["mean"].values[off], 0.5, atol=0.06)
+    assert "prior draws" in str(prior)
+
+
+def test_counts_in_structural_zeros_raise(small_corpus):
+    seqs, _ = small_corpus
+    model = TransitionModel(seqs, "code", "code", structural_zeros=[("a", "a")])
+    with pytest.raises(LagnestDataError, match="structural zeros"):
+        model.build()
+
+
+# ---------------------------------------------------------------- diagnostics machinery
+def test_failed_diagnostics_warn_naming_parameters(small_corpus):
+    seqs, _ = small_corpus
+    model = TransitionModel(seqs, "code", "code", pooling="complete")
+    with pytest.warns(ConvergenceWarning, match=r"bulk ESS < \d+: alpha_free\["):
+        model.fit(draws=30, tune=30, chains=2, cores=1, seed=1,
+                  thresholds={"ess_per_chain": 1000})
+
+
+def test_diagnostics_on_a_synthetic_tree():
+    rng = np.random.default_rng(0)
+    post = xr.Dataset(
+        {
+            "good": (("chain", "draw"), rng.normal(size=(4, 500))),
+            "stuck": (("chain", "draw", "k"), np.stack(
+                [rng.normal(size=(4, 500)), rng.normal(size=(4, 500)) + np.arange(4)[:, None]],
+                axis=-1)),
+            "const": (("chain", "draw"), np.zeros((4, 500))),
+        },
+        coords={"k": ["x", "y"]},
+    )
+    energy = rng.normal(size=(4, 500)).cumsum(axis=1)  # random walk: low E-BFMI
+    div = np.zeros((4, 500), dtype=bool)
+    div[0, :3] = True
+    stats = xr.Dataset({"energy": (("chain", "draw"), energy),
+                        "diverging": (("chain", "draw"), div)})
+    tree = xr.DataTree.from_dict({"posterior": post, "sample_stats": stats})
+    d = _fit.compute_diagnostics(tree)
+    assert set(d.table.parameter) == {"good", "stuck[x]", "stuck[y]"}
+    assert d.n_divergent == 3
+    assert any("stuck[y]" in f and "R-hat" in f for f in d.failures)
+    assert not any("good" in f for f in d.failures)
+    assert any("E-BFMI" in f for f in d.failures)
+    import arviz as az
+
+    assert d.bfmi_min == pytest.approx(float(np.min(az.bfmi(tree)["energy"].values)), rel=1e-6)
+    assert type(d).from_dict(json.loads(json.dumps(d.to_dict()))).to_dict() == d.to_dict()
+
+
+def test_unknown_sampler_and_missing_package():
+    with pytest.raises(ValueError, match="sampler must be one of"):
+        _fit._check_sampler("stan")
+    if "numpyro" not in _fit.available_samplers():
+        with pytest.raises(ImportError, match="needs the package 'numpyro'"):
+            _fit._check_sampler("numpyro")

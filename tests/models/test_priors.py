@@ -1,0 +1,49 @@
+import json
+
+import pytest
+
+from lagnest.errors import LagnestDataError
+from lagnest.models.priors import Prior, resolve_priors
+
+DEFAULTS = {"alpha": Prior("Normal", {"sigma": 1.5}), "s": Prior("HalfNormal", {"sigma": 0.5})}
+KINDS = {"alpha": "location", "s": "scale"}
+
+
+def test_prior_round_trip_and_json():
+    p = Prior("HalfStudentT", {"nu": 3, "sigma": 0.5})
+    assert Prior.from_dict(json.loads(json.dumps(p.to_dict()))) == p
+    assert str(p) == "HalfStudentT(nu=3, sigma=0.5)"
+    assert hash(p) == hash(Prior("HalfStudentT", {"sigma": 0.5, "nu": 3.0}))
+
+
+def test_user_overrides_default_keeping_distribution():
+    out = resolve_priors(DEFAULTS, {"s": {"sigma": 1.0}}, KINDS)
+    assert out["s"] == Prior("HalfNormal", {"sigma": 1.0})
+    assert out["alpha"] == DEFAULTS["alpha"]
+    out = resolve_priors(DEFAULTS, {"s": {"dist": "Exponential", "lam": 2}}, KINDS)
+    assert out["s"] == Prior("Exponential", {"lam": 2.0})
+    assert resolve_priors(DEFAULTS, None, KINDS) == DEFAULTS
+
+
+@pytest.mark.parametrize(
+    ("user", "match"),
+    [
+        ({"beta": {"sigma": 1}}, "unknown prior 'beta'"),
+        ({"s": {"dist": "Normal", "sigma": 1}}, "not allowed"),
+        ({"s": {"mu": 1}}, "takes parameters"),
+        ({"s": {"sigma": -1}}, "positive"),
+        ({"alpha": {"dist": "HalfNormal", "sigma": 1}}, "not allowed"),
+        ({"s": 3}, "expected a Prior"),
+    ],
+)
+def test_bad_priors_are_rejected(user, match):
+    with pytest.raises(LagnestDataError, match=match):
+        resolve_priors(DEFAULTS, user, KINDS)
+
+
+def test_create_variable_inside_model():
+    import pymc as pm
+
+    with pm.Model() as m:
+        Prior("HalfNormal", {"sigma": 0.5}).create_variable("s")
+    assert "s" in m.named_vars
