@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any, ClassVar
 
 import xarray as xr
 
+from lagnest._files import atomic_write
 from lagnest.models._fit import Diagnostics
 
 __all__ = ["DifferentModelError", "FitResult", "config_id", "load", "register_result"]
@@ -161,14 +161,7 @@ class FitResult:
         if self.diagnostics is not None:
             tree.attrs[_DIAGNOSTICS_ATTR] = json.dumps(self.diagnostics.to_dict())
         tree = _encode_bools(tree)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
-            tree.to_netcdf(tmp, engine="h5netcdf")
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(path, lambda tmp: tree.to_netcdf(tmp, engine="h5netcdf"))
         return path
 
 
