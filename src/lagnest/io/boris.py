@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lagnest._streams import natural_key
 from lagnest.codebook import Codebook
 from lagnest.errors import DataProblem, LagnestDataError, ProblemCollector
 from lagnest.io.sdis import (
@@ -36,7 +37,7 @@ from lagnest.io.sdis import (
     timed_to_values,
 )
 from lagnest.io.table import _format, _read_frame
-from lagnest.sequences import Sequences, _natural_key
+from lagnest.sequences import Sequences
 
 NO_FOCAL_SUBJECT = "No focal subject"
 LAYOUTS = ("aggregated", "tabular", "strings")
@@ -325,7 +326,7 @@ def _rows_to_sequences(
         StreamSpec(
             n,
             kind,
-            sorted([c for c, s in code_stream.items() if s == n], key=_natural_key),
+            sorted([c for c, s in code_stream.items() if s == n], key=natural_key),
             True,
             n in excl,
         )

@@ -26,9 +26,10 @@ import numpy as np
 import pandas as pd
 
 from lagnest._files import atomic_write
+from lagnest._streams import natural_key
 from lagnest.codebook import Codebook
 from lagnest.errors import DataProblem, LagnestDataError, ProblemCollector
-from lagnest.sequences import Sequences, StreamData, _natural_key
+from lagnest.sequences import Sequences, StreamData
 
 DATA_TYPES = ("Event", "State", "Timed", "Interval", "Multievent")
 UNCODED_CODE = "UNCODED"
@@ -566,7 +567,7 @@ def _resolve_codes(
             expected=f"one of {declared[:20]}",
         )
     if len(specs) == 1 and not specs[0].fixed:
-        order = sorted(specs[0].codes, key=_natural_key)
+        order = sorted(specs[0].codes, key=natural_key)
         specs[0].codes[:] = order
         index = {code: (0, j) for j, code in enumerate(order)}
     return index

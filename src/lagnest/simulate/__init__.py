@@ -371,7 +371,7 @@ def _sequences(draw: Draw, book: Codebook, labels: tuple[list[str], list[str]]) 
         dyads=[dyads[d] for d in layout.session_dyad],
         lengths=lengths,
         streams=streams,
-        segment_numbers=_segment_numbers(lengths),
+        segment_numbers=segment_numbers(lengths),
         ratings={"significance": draw.significance[valid]},
         session_covariates=covariates,
         dyad_attributes=attributes,
@@ -398,7 +398,7 @@ def _session_frame(draw: Draw, labels: tuple[list[str], list[str]]) -> pd.DataFr
     return pd.DataFrame({**head, **draw.sessions}, index=pd.Index(sessions, name="session"))
 
 
-def _segment_numbers(lengths: np.ndarray) -> np.ndarray:
+def segment_numbers(lengths: np.ndarray) -> np.ndarray:
     """Segment numbers ``1..T`` of each session, concatenated."""
     offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
     return np.arange(int(lengths.sum())) - offsets + 1
@@ -409,7 +409,7 @@ def _segment_frame(draw: Draw, labels: tuple[list[str], list[str]]) -> pd.DataFr
     lengths = draw.layout.lengths
     valid = draw.layout.valid
     session = np.repeat(np.asarray(labels[1], dtype=object), lengths)
-    frame = pd.DataFrame({"session": session, "segment": _segment_numbers(lengths)})
+    frame = pd.DataFrame({"session": session, "segment": segment_numbers(lengths)})
     for name, values in draw.segments.items():
         frame[name] = values[valid]
     return frame
