@@ -234,3 +234,36 @@ def test_unknown_sampler_and_missing_package():
     if "numpyro" not in _fit.available_samplers():
         with pytest.raises(ImportError, match="needs the package 'numpyro'"):
             _fit._check_sampler("numpyro")
+
+
+_SEED_SCRIPT = """
+import warnings
+warnings.simplefilter("ignore")
+import numpy as np
+import lagnest as ln
+seqs = ln.Sequences.from_sequences(
+    {"code": [list("abcabcaabbcc"), list("aabbccabcabc"), list("abacbcabacbc")]},
+    dyads=["d1", "d1", "d2"])
+res = ln.TransitionModel(seqs, "code", "code", pooling="dyad").fit(
+    draws=50, tune=50, chains=2, cores=1, seed=11, warn=False)
+print(repr(np.asarray(res.posterior["alpha_free"]).tobytes().hex()))
+"""
+
+
+@pytest.mark.slow
+def test_same_seed_same_draws_across_processes(tmp_path):
+    # STACK.md: with PyMC's numba backend, reproducibility across processes must be checked.
+    # Measured here: two processes with a warm compile cache give bit-identical draws; the
+    # very first run with a cold cache can differ in the last digits (~1e-8), which a long
+    # chain can amplify. The first run below only warms the cache.
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTENSOR_FLAGS": f"compiledir={tmp_path / 'cache'}"}
+    outputs = [
+        subprocess.run([sys.executable, "-c", _SEED_SCRIPT], capture_output=True, text=True,
+                       env=env, check=True, timeout=600).stdout.strip().splitlines()[-1]
+        for _ in range(3)
+    ]
+    assert outputs[1] == outputs[2]
