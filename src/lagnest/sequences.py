@@ -458,9 +458,7 @@ class Sequences:
         order = np.lexsort((seg_num, np.array([rank[s] for s in sess_lab])))
         sess_sorted = np.asarray(sess_lab, dtype=object)[order]
         lengths = (
-            np.array([np.sum(sess_sorted == s) for s in session_order], dtype=np.int64)
-            if len(session_order) < 2000
-            else pd.Series(sess_sorted).value_counts().reindex(session_order).to_numpy()
+            pd.Series(sess_sorted).value_counts().reindex(session_order).to_numpy(np.int64)
         )
         session_dyads = [first_dyad[s] for s in session_order]
 
