@@ -28,6 +28,8 @@ from lagnest.lagtable import (
 )
 from lagnest.sequences import Sequences
 
+from .strategies import corpus_frames
+
 BQ_2011 = (
     "2 1 4 3 3 4 3 4 2 1 4 4 5 4 1 3 4 5 3 2 2 1 4 1 2 5 2 1 2 3 3 1 4 4 1 4 1 3 3 3 1 5 2 1 1 3 "
     "1 4 1 2 3 3 4 5 5 2 3 3 5 2 5 4 4 2 3 1 5 5 2 2 1 3 3 3 3"
@@ -376,3 +378,16 @@ def test_ipf_without_interior_solution_warns():
     with pytest.warns(RuntimeWarning, match="did not reach"):
         ds = table_statistics(np.array([[0, 3], [3, 0]]), structural_zeros=zeros)
     assert ds.attrs["ipf_iterations"] == 10_000
+
+
+@settings(max_examples=40, deadline=None)
+@given(corpus_frames(), st.integers(-2, 2))
+def test_lag_pairs_aggregate_to_session_counts(frame, lag):
+    from lagnest.lagtable import count_table, lag_pairs
+
+    seqs = Sequences.from_frame(frame)
+    pairs = lag_pairs(seqs, "code", "flag", lag=lag)
+    counts = count_table(seqs, "code", "flag", lag=lag, by="session")
+    got = np.zeros(counts.shape, dtype=np.int64)
+    np.add.at(got, (pairs[:, 0], pairs[:, 1], pairs[:, 2]), 1)
+    np.testing.assert_array_equal(got, counts.values)

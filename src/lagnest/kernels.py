@@ -585,6 +585,24 @@ def permutable_positions(
     return positions, pos_offsets.astype(np.int64)
 
 
+def lag_pair_starts(block_offsets: np.ndarray, lag: int) -> np.ndarray:
+    """Positions ``t`` whose pair ``(t, t + lag)`` lies inside one block (plain numpy).
+
+    The same rule as the counting kernels (:func:`_pair_range` per block), for callers
+    that need the pairs themselves, e.g. the per-segment model. Uncoded segments are not
+    filtered here.
+    """
+    offsets = np.asarray(block_offsets, dtype=np.int64)
+    n = int(offsets[-1]) if offsets.size else 0
+    block = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
+    t = np.arange(n, dtype=np.int64)
+    u = t + lag
+    inside = (u >= 0) & (u < n)
+    same = np.zeros(n, dtype=bool)
+    same[inside] = block[t[inside]] == block[u[inside]]
+    return t[same]
+
+
 def permutation_seeds(seed: int | None, n: int) -> np.ndarray:
     """``n`` independent uint64 seeds derived from ``seed`` (:class:`numpy.random.SeedSequence`)."""
     return np.random.SeedSequence(seed).generate_state(n, dtype=np.uint64)

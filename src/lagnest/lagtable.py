@@ -39,6 +39,7 @@ __all__ = [
     "count_table",
     "format_lag_table",
     "homogeneity_test",
+    "lag_pairs",
     "lag_table",
     "per_unit_indices",
     "table_arrays",
@@ -615,6 +616,31 @@ def _lag_attrs(g: _Stream, t: _Stream, lag: int, by: str | None, window: int | N
         "window": 0 if window is None else int(window),
         "by": by or "none",
     }
+
+
+def lag_pairs(seqs: Sequences, given: Any, target: Any, lag: int = 1) -> np.ndarray:
+    """One row ``(session, given code, target code)`` per coded lag pair, in segment order.
+
+    The per-segment counterpart of :func:`count_table` (same pairs: within blocks, uncoded
+    segments skipped); summing its rows per session gives ``count_table(..., by="session")``.
+
+    Parameters
+    ----------
+    seqs : Sequences
+    given, target : str
+        Categorical stream names or single codes (see :meth:`Sequences.categorical`).
+    lag : int, default 1
+
+    Returns
+    -------
+    ndarray of int64, shape (n_pairs, 3)
+    """
+    g, _ = seqs.categorical(given)
+    h, _ = seqs.categorical(target)
+    t = kernels.lag_pair_starts(seqs.encoded.block_offsets, int(lag))
+    t = t[(g[t] >= 0) & (h[t + lag] >= 0)]
+    session = seqs.encoded.segment_session[t]
+    return np.stack([session, g[t], h[t + lag]], axis=1).astype(np.int64)
 
 
 def count_table(

@@ -410,7 +410,9 @@ class TransitionModel(BayesianModel):
 
     def _segment_pairs(self) -> np.ndarray:
         """One row per lag pair: (session, given code, target code)."""
-        return _lag_pairs(self._seqs, self._given, self._target, self._lag)
+        from lagnest.lagtable import lag_pairs
+
+        return lag_pairs(self._seqs, self._given, self._target, self._lag)
 
     @property
     def diagnostic_vars(self) -> tuple[str, ...]:  # type: ignore[override]
@@ -509,28 +511,6 @@ class _TransitionData:
             dyad_labels=seqs.dyad_labels,
             session_dyad=np.asarray(seqs.encoded.session_dyad),
         )
-
-
-def _lag_pairs(seqs: Any, given: str, target: str, lag: int) -> np.ndarray:
-    """One row (session, given code, target code) per coded lag pair, in segment order."""
-    g, _ = seqs.categorical(given)
-    h, _ = seqs.categorical(target)
-    enc = seqs.encoded
-    offsets = np.asarray(enc.block_offsets)
-    out = []
-    for b in range(offsets.size - 1):
-        start, end = int(offsets[b]), int(offsets[b + 1])
-        lo, hi = (start, end - lag) if lag >= 0 else (start - lag, end)
-        if hi <= lo:
-            continue
-        t = np.arange(lo, hi)
-        gi, hi_ = g[t], h[t + lag]
-        keep = (gi >= 0) & (hi_ >= 0)
-        sess = np.full(int(keep.sum()), enc.block_session[b])
-        out.append(np.stack([sess, gi[keep], hi_[keep]], axis=1))
-    if not out:
-        return np.zeros((0, 3), dtype=np.int64)
-    return np.concatenate(out).astype(np.int64)
 
 
 # =========================================================================== results
