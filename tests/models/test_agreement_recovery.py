@@ -27,7 +27,7 @@ def test_aggregated_and_per_segment_posteriors_agree(small_corpus):
     agg = TransitionModel(seqs, "code", "code").fit(seed=1, **settings)
     seg = TransitionModel(seqs, "code", "code", per_segment=True).fit(seed=2, **settings)
     assert seg.spec["per_segment"] and not agg.spec["per_segment"]
-    for level in ("population", "session"):
+    for level in ("typical", "session"):
         pa = agg.draws_of("transition_probs", level)
         pb = seg.draws_of("transition_probs", level)
         err = np.sqrt(_mcse(pa) ** 2 + _mcse(pb) ** 2)
@@ -49,7 +49,7 @@ def test_recovery_of_population_probabilities_small():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             res = model.fit(draws=250, tune=250, chains=2, cores=1, seed=seed)
-        ci = res.transition_probs(ci_prob=0.9)
+        ci = res.transition_probs("typical", ci_prob=0.9)
         inside = (ci["lower"].values <= truth.population) & (truth.population <= ci["upper"].values)
         hits += int(inside.sum())
         total += inside.size

@@ -60,7 +60,8 @@ def test_diagnostics_are_computed(small_fit):
 
 def test_answers_are_consistent_draw_by_draw(small_fit):
     _, res = small_fit
-    for level, dim in (("population", None), ("dyad", "dyad"), ("session", "session")):
+    for level, dim in (("population", None), ("typical", None), ("dyad", "dyad"),
+                       ("session", "session")):
         p = res.draws_of("transition_probs", level)
         np.testing.assert_allclose(p.sum("target"), 1.0)
         marg = res.draws_of("marginal", level)
@@ -99,17 +100,49 @@ def test_log_odds_matches_the_collapsed_table_formula(small_fit):
 
 def test_summary_sits_beside_the_classical_table(small_fit):
     model, res = small_fit
-    frame = res.summary()
+    summary = res.summary()
+    frame = summary.table
     assert frame.shape[0] == 9
     pooled = model.data.counts.sum(0)
     np.testing.assert_allclose(
-        frame["p_classical"].to_numpy().reshape(3, 3), pooled / pooled.sum(1, keepdims=True)
+        frame["p_pooled"].to_numpy().reshape(3, 3), pooled / pooled.sum(1, keepdims=True)
     )
-    assert {"p_mean", "p_lower", "p_upper", "Q_classical", "Q_mean", "logOR_mean"} <= set(
-        frame.columns
-    )
+    assert {"p_mean", "p_lower", "p_upper", "p_typical", "Q_classical", "Q_mean",
+            "logOR_mean"} <= set(frame.columns)
     # 120 pairs per dyad: classical and population estimates agree roughly
-    assert np.max(np.abs(frame["p_mean"] - frame["p_classical"])) < 0.15
+    assert np.max(np.abs(frame["p_mean"] - frame["p_pooled"])) < 0.15
+    text = str(summary)
+    # every column printed (no pandas truncation) and the diagnostics with them
+    assert "..." not in text and "logOR_upper" in text and "Diagnostics: R-hat" in text
+    assert "average over new dyads and sessions" in text
+
+
+def test_population_average_differs_from_the_typical_dyad_as_theory_says(small_fit):
+    """Average over new groups = E[softmax(alpha + dev)], checked by an independent MC."""
+    _, res = small_fit
+    avg = res.draws_of("transition_probs", "population").isel(chain=0, draw=slice(0, 20))
+    post = res.posterior.isel(chain=0, draw=slice(0, 20))
+    from scipy.special import softmax
+
+    rng = np.random.default_rng(0)
+    k = 3
+    got, want = [], []
+    for i in range(10):
+        alpha = post["logit_population"].values[i]
+        sd_d = float(post["sigma_dyad"][i]); sd_dr = float(post["sigma_dyad_row"][i])
+        sd_s = float(post["sigma_session"][i]); sd_sr = float(post["sigma_session_row"][i])
+        n = 20000
+        # a (shared by rows) + u (row-specific), each Normal then centred over targets
+        dev = (rng.normal(0, sd_d, (n, 1, k)) + rng.normal(0, sd_dr, (n, k, k))
+               + rng.normal(0, sd_s, (n, 1, k)) + rng.normal(0, sd_sr, (n, k, k)))
+        dev -= dev.mean(-1, keepdims=True)  # centring a Normal vector = ZeroSumNormal
+        want.append(softmax(alpha + dev, axis=-1).mean(0))
+        got.append(avg.values[i])
+    # lagnest averages 400 new groups per draw: per-draw MC error ~0.01
+    np.testing.assert_allclose(got, want, atol=0.05)
+    np.testing.assert_allclose(np.mean(got, 0), np.mean(want, 0), atol=0.012)
+    typical = res.draws_of("transition_probs", "typical").isel(chain=0, draw=slice(0, 20))
+    assert np.abs(np.mean(got, 0) - typical.values[:10].mean(0)).max() > 0.01
 
 
 # ---------------------------------------------------------------- save / load
@@ -193,9 +226,10 @@ def test_counts_in_structural_zeros_raise(small_corpus):
 def test_failed_diagnostics_warn_naming_parameters(small_corpus):
     seqs, _ = small_corpus
     model = TransitionModel(seqs, "code", "code", pooling="complete")
-    with pytest.warns(ConvergenceWarning, match=r"bulk ESS < \d+: alpha_free\["):
+    with pytest.warns(ConvergenceWarning, match=r"bulk ESS < \d+: logit_population\[") as rec:
         model.fit(draws=30, tune=30, chains=2, cores=1, seed=1,
                   thresholds={"ess_per_chain": 1000})
+    assert rec[0].filename == __file__  # points at the user's line, not lagnest's
 
 
 def test_diagnostics_on_a_synthetic_tree():

@@ -9,15 +9,18 @@ from lagnest.models._fit import ConvergenceWarning, Diagnostics
 from lagnest.models.base import BayesianModel
 from lagnest.models.priors import Prior
 from lagnest.models.result import DifferentModelError, FitResult, load
+from lagnest.models.summaries import CI_PROB, ResultSummary
 from lagnest.models.transition import TransitionModel, TransitionResult
 
 __all__ = [
+    "CI_PROB",
     "BayesianModel",
     "ConvergenceWarning",
     "Diagnostics",
     "DifferentModelError",
     "FitResult",
     "Prior",
+    "ResultSummary",
     "TransitionModel",
     "TransitionResult",
     "load",

@@ -13,7 +13,6 @@ import importlib.util
 import math
 import os
 import time
-import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -22,6 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xarray as xr
+
+from lagnest._warnings import warn_user
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -474,9 +475,8 @@ def warn_diagnostics(diagnostics: Diagnostics, what: str = "fit") -> None:
     if diagnostics.ok:
         return
     text = "; ".join(diagnostics.failures)
-    warnings.warn(
+    warn_user(
         f"{what} failed sampler diagnostics: {text}. Do not trust these estimates until "
         "fixed (more draws/tune, higher target_accept, or stronger priors).",
         ConvergenceWarning,
-        stacklevel=3,
     )

@@ -1,34 +1,64 @@
 """`BayesianModel`: the base class that owns fit, prior draws, diagnostics and save/load.
 
-A model is a *specification*: its constructor stores and validates configuration only.
-Data work (sufficient statistics) and the PyMC graph are built lazily by :meth:`build`,
-from the subclass's :meth:`BayesianModel.build_model`. Every model fits through the one
-path of :mod:`lagnest.models._fit` and returns a :class:`~lagnest.models.result.FitResult`.
+A model is a *specification*: its constructor validates and stores configuration only
+(``spec``, JSON-ready, and the priors). The sufficient statistics (:class:`ModelData`)
+and the PyMC graph are built lazily. The graph reads every observed array through
+fixed-shape ``pm.Data``, so refitting the same design on new data (calibration, design
+analysis) swaps the arrays instead of rebuilding and recompiling. Every model fits through
+the one path of :mod:`lagnest.models._fit` and returns a
+:class:`~lagnest.models.result.FitResult`.
 
-How to add a model: subclass :class:`BayesianModel`, set ``model_name``,
-``result_class``, ``default_priors`` and ``prior_kinds``; implement ``spec`` (the
-constructor arguments, JSON-ready), ``coords``, ``build_model`` and ``fit_data``.
+Every model also has a NumPy generative hook, :meth:`BayesianModel.simulate`, which draws
+new observed arrays from given parameter values over the model's own design; predictive
+checks and calibration are written once on top of it.
+
+How to add a model: see ``ARCHITECTURE.md``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 import xarray as xr
 
 from lagnest.models import _fit
 from lagnest.models.priors import Prior, resolve_priors
-from lagnest.models.result import FitResult, config_id
+from lagnest.models.registry import model_class, register_model
+from lagnest.models.result import DifferentModelError, FitResult, config_id
+from lagnest.models.structure import GroupStructure
 
 if TYPE_CHECKING:
     import pymc as pm
 
     from lagnest.sequences import Sequences
 
-__all__ = ["BayesianModel"]
+__all__ = ["BayesianModel", "ModelData", "resolve_seed"]
+
+
+class ModelData(Protocol):
+    """What a model's sufficient statistics offer the base class.
+
+    ``observed`` holds the arrays a dataset may replace (same shapes for every dataset
+    of the design: the ``pm.Data`` of the graph); everything else is the design.
+    """
+
+    @property
+    def observed(self) -> dict[str, np.ndarray]:
+        """Arrays replaced by a new dataset of the same design."""
+        ...
+
+    def with_observed(self, arrays: Mapping[str, np.ndarray]) -> ModelData:
+        """A copy with other observed arrays (shapes and dtypes checked)."""
+        ...
+
+    def to_dataset(self) -> xr.Dataset:
+        """The design and data as a Dataset (the result's ``fit_data`` group)."""
+        ...
 
 
 class BayesianModel(ABC):
@@ -36,32 +66,51 @@ class BayesianModel(ABC):
 
     Parameters
     ----------
-    seqs : Sequences
-        The data.
+    seqs : Sequences or None
+        The data (None only for a model rebuilt from a saved result's ``fit_data``, see
+        :meth:`from_result`).
+    spec : mapping
+        The validated constructor arguments, JSON-ready (subclasses build it).
     priors : mapping, optional
         Overrides of :attr:`default_priors` (user > default), see
         :func:`lagnest.models.priors.resolve_priors`.
     """
 
-    #: Name stored in fit metadata and used by :func:`lagnest.load`.
+    #: Name stored in fit metadata and used by :func:`lagnest.load` (the registry key).
     model_name: ClassVar[str] = "BayesianModel"
     #: Result class returned by :meth:`fit`.
     result_class: ClassVar[type[FitResult]] = FitResult
+    #: Class of the sufficient statistics, with ``from_dataset`` (rebuild from fit_data).
+    data_class: ClassVar[Any] = None
     #: Default priors of the model.
     default_priors: ClassVar[Mapping[str, Prior]] = {}
     #: ``"scale"`` or ``"location"`` for each prior (which distributions it accepts).
     prior_kinds: ClassVar[Mapping[str, str]] = {}
+    #: Default sampler settings of the model (overridden by :meth:`fit` arguments).
+    default_sampler_config: ClassVar[Mapping[str, Any]] = {"target_accept": 0.9}
 
-    def __init__(self, seqs: Sequences, priors: Mapping[str, Any] | None = None) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "model_name" in cls.__dict__:
+            register_model(cls)
+
+    def __init__(
+        self,
+        seqs: Sequences | None,
+        spec: Mapping[str, Any],
+        priors: Mapping[str, Any] | None = None,
+    ) -> None:
         self._seqs = seqs
+        self._spec = dict(spec)
         self._priors = resolve_priors(self.default_priors, priors, self.prior_kinds)
+        self._fingerprint = seqs.fingerprint if seqs is not None else None
+        self._data: Any = None
         self._model: pm.Model | None = None
 
     # ------------------------------------------------------------------ subclass API
-    @property
     @abstractmethod
-    def spec(self) -> dict[str, Any]:
-        """Constructor arguments other than data and priors, JSON-ready."""
+    def _make_data(self, seqs: Sequences) -> Any:
+        """Compute the sufficient statistics (a :class:`ModelData`) from the corpus."""
 
     @property
     @abstractmethod
@@ -70,27 +119,64 @@ class BayesianModel(ABC):
 
     @abstractmethod
     def build_model(self) -> pm.Model:
-        """Build the PyMC model from the data (called once by :meth:`build`)."""
+        """Build the PyMC model on ``pm.Data`` of :attr:`ModelData.observed`."""
 
     @abstractmethod
-    def fit_data(self) -> xr.Dataset:
-        """The data the model is fitted to, stored in the result's ``fit_data`` group."""
+    def simulate(self, params: Mapping[str, Any], rng: np.random.Generator) -> dict[str, Any]:
+        """Draw new observed arrays from parameter values over this model's design.
 
-    #: Default sampler settings of the model (overridden by :meth:`fit` arguments).
-    default_sampler_config: ClassVar[Mapping[str, Any]] = {"target_accept": 0.9}
-    #: Posterior variables checked by the diagnostics (None = all).
-    diagnostic_vars: ClassVar[tuple[str, ...] | None] = None
+        Parameters
+        ----------
+        params : mapping of str to array
+            One draw of the model's variables (as in one ``(chain, draw)`` of the
+            posterior or prior group, e.g. ``result.draws.isel(chain=0, draw=0)``).
+        rng : numpy.random.Generator
+            Source of randomness.
+
+        Returns
+        -------
+        dict of str to ndarray
+            Arrays with the names, shapes and dtypes of ``model.data.observed``.
+        """
+
+    @property
+    @abstractmethod
+    def structure(self) -> GroupStructure:
+        """Grouping levels used (after :func:`~lagnest.models.structure.check_grouping`)."""
+
+    @property
+    def diagnostic_vars(self) -> tuple[str, ...] | None:
+        """Posterior variables checked by the diagnostics (None = all)."""
+        return None
 
     # ------------------------------------------------------------------ shared
     @property
-    def seqs(self) -> Sequences:
-        """The data."""
+    def seqs(self) -> Sequences | None:
+        """The data (None for a model rebuilt from a result without its corpus)."""
         return self._seqs
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        """Constructor arguments other than data and priors, JSON-ready."""
+        return dict(self._spec)
 
     @property
     def priors(self) -> dict[str, Prior]:
         """The priors in force (defaults merged with the user's)."""
         return dict(self._priors)
+
+    @property
+    def data(self) -> Any:
+        """The sufficient statistics and design (computed once, on first use)."""
+        if self._data is None:
+            if self._seqs is None:  # pragma: no cover - detached models always carry data
+                raise RuntimeError("a model without a corpus needs its data from a result")
+            self._data = self._make_data(self._seqs)
+        return self._data
+
+    def fit_data(self) -> xr.Dataset:
+        """The data the model is fitted to, stored in the result's ``fit_data`` group."""
+        return self.data.to_dataset()
 
     @property
     def config(self) -> dict[str, Any]:
@@ -99,7 +185,7 @@ class BayesianModel(ABC):
             "model": self.model_name,
             "spec": self.spec,
             "priors": {k: v.to_dict() for k, v in sorted(self._priors.items())},
-            "data_fingerprint": self._seqs.fingerprint,
+            "data_fingerprint": self._fingerprint,
         }
         cfg["id"] = config_id(cfg)
         return cfg
@@ -120,11 +206,85 @@ class BayesianModel(ABC):
             self._model = self.build_model()
         return self._model
 
-    def _tree_with_data(self, tree: xr.DataTree) -> xr.DataTree:
+    # ------------------------------------------------------------------ rebuilding
+    @staticmethod
+    def from_config(config: Mapping[str, Any], seqs: Sequences) -> BayesianModel:
+        """Rebuild the model a configuration describes, on ``seqs``.
+
+        Parameters
+        ----------
+        config : mapping
+            ``result.config`` (or a model's ``config``).
+        seqs : Sequences
+            The corpus; it must be the one fitted (same fingerprint).
+
+        Returns
+        -------
+        BayesianModel
+            Of the class registered under ``config["model"]``, with the same config id.
+
+        Raises
+        ------
+        DifferentModelError
+            When the rebuilt model's id differs (other data, or an edited config).
+        """
+        cls = model_class(str(config["model"]))
+        model = cls(seqs, **dict(config["spec"]), priors=dict(config.get("priors") or {}))
+        if "id" in config and model.id != config["id"]:
+            raise DifferentModelError(
+                f"the configuration (id {config['id']!r}) does not rebuild on this corpus "
+                f"(id {model.id!r}): the data differ from the data fitted"
+            )
+        return model
+
+    @staticmethod
+    def from_result(result: FitResult, seqs: Sequences | None = None) -> BayesianModel:
+        """The model a result came from: on ``seqs``, or on the result's own ``fit_data``.
+
+        Without ``seqs`` the model carries the design and data stored in the result, which
+        is all :meth:`simulate`, :meth:`fit` (``observed=``) and predictive checks need.
+        """
+        if seqs is not None:
+            return BayesianModel.from_config(result.config, seqs)
+        cls = model_class(str(result.config["model"]))
+        model = cls.__new__(cls)
+        BayesianModel.__init__(model, None, result.config["spec"], result.config.get("priors"))
+        model._fingerprint = result.config.get("data_fingerprint")
+        model._data = cls.data_class.from_dataset(result.fit_data)
+        return model
+
+    # ------------------------------------------------------------------ fitting
+    def _tree_with_data(self, tree: xr.DataTree, data: Any) -> xr.DataTree:
         """Attach the ``fit_data`` group to a sampler tree."""
         out = tree.copy()
-        out["fit_data"] = xr.DataTree(self.fit_data())
+        out["fit_data"] = xr.DataTree(data.to_dataset())
         return out
+
+    @contextlib.contextmanager
+    def _observed(self, arrays: Mapping[str, np.ndarray] | None) -> Iterator[Any]:
+        """Swap the graph's ``pm.Data`` to ``arrays`` for the duration of a fit."""
+        import pymc as pm
+
+        model = self.build()
+        if arrays is None:
+            yield self.data
+            return
+        data = self.data.with_observed(arrays)
+        pm.set_data(data.observed, model=model)
+        try:
+            yield data
+        finally:
+            pm.set_data(self.data.observed, model=model)
+
+    def _result_config(self, seed: int, sampler: Any, data: Any) -> dict[str, Any]:
+        """Config stored with a result (observed data other than the corpus are marked)."""
+        config = {**self.config, "seed": seed, "sampler": sampler,
+                  "versions": _fit.package_versions(), "structure": self.structure.to_dict()}
+        if data is not self.data:
+            config["data_fingerprint"] = None
+            config["simulated"] = True
+            config["id"] = config_id(config)
+        return config
 
     def fit(
         self,
@@ -138,6 +298,7 @@ class BayesianModel(ABC):
         progressbar: bool = False,
         thresholds: Mapping[str, float] | None = None,
         warn: bool = True,
+        observed: Mapping[str, np.ndarray] | None = None,
     ) -> FitResult:
         """Sample the posterior with NUTS; return a :class:`FitResult`.
 
@@ -154,9 +315,8 @@ class BayesianModel(ABC):
             NUTS implementation, always passed explicitly to PyMC (nutpie and numpyro
             only when installed).
         target_accept : float, optional
-            Target acceptance rate; default the model's ``default_sampler_config``
-            (0.95 for :class:`~lagnest.models.TransitionModel`). Raise it (0.99) if the fit
-            reports divergences.
+            Target acceptance rate; default the model's ``default_sampler_config``.
+            Raise it (0.99) if the fit reports divergences.
         cores : int, optional
             Chains run in parallel (default: as many as CPUs allow).
         progressbar : bool, default False
@@ -166,38 +326,41 @@ class BayesianModel(ABC):
         warn : bool, default True
             Issue a :class:`~lagnest.models._fit.ConvergenceWarning` naming the offending
             parameters when a diagnostic fails (the diagnostics are computed regardless).
+        observed : mapping of str to ndarray, optional
+            Fit these observed arrays (e.g. from :meth:`simulate`) instead of the
+            corpus's, on the same design and the same compiled graph.
 
         Returns
         -------
         FitResult
             With ``diagnostics`` (R-hat, bulk/tail ESS, divergences, tree depth, E-BFMI).
         """
-        seed = _resolve_seed(seed)
+        seed = resolve_seed(seed)
         if target_accept is None:
             target_accept = float(self.default_sampler_config["target_accept"])
         model = self.build()
-        tree, info = _fit.sample(
-            model,
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            seed=seed,
-            sampler=sampler,
-            target_accept=target_accept,
-            cores=cores,
-            progressbar=progressbar,
-        )
-        tree = self._tree_with_data(tree)
+        with self._observed(observed) as data:
+            tree, info = _fit.sample(
+                model,
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                seed=seed,
+                sampler=sampler,
+                target_accept=target_accept,
+                cores=cores,
+                progressbar=progressbar,
+            )
+        tree = self._tree_with_data(tree, data)
         diagnostics = _fit.compute_diagnostics(tree, self.diagnostic_vars, thresholds)
+        result = self.result_class(
+            tree=tree,
+            config=self._result_config(seed, info.to_dict(), data),
+            diagnostics=diagnostics,
+        )
         if warn:
             _fit.warn_diagnostics(diagnostics, what=f"{self.model_name} fit")
-        config = {
-            **self.config,
-            "seed": seed,
-            "sampler": info.to_dict(),
-            "versions": _fit.package_versions(),
-        }
-        return self.result_class(tree=tree, config=config, diagnostics=diagnostics)
+        return result
 
     def prior_predictive(self, draws: int = 500, seed: int | None = None) -> FitResult:
         """Draw from the prior (and prior predictive); summarise like a posterior.
@@ -217,18 +380,30 @@ class BayesianModel(ABC):
         """
         import pymc as pm
 
-        seed = _resolve_seed(seed)
+        seed = resolve_seed(seed)
         model = self.build()
         tree = pm.sample_prior_predictive(draws=int(draws), model=model, random_seed=seed)
-        tree = self._tree_with_data(tree)
-        config = {**self.config, "seed": seed, "sampler": None, "versions": _fit.package_versions()}
+        tree = self._tree_with_data(tree, self.data)
+        config = self._result_config(seed, None, self.data)
         return self.result_class(tree=tree, config=config, diagnostics=None, group="prior")
 
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self._spec.items())
+        return f"{type(self).__name__}({args})"
 
-def _resolve_seed(seed: int | None) -> int:
+
+def constructor_arguments(cls: type[BayesianModel]) -> tuple[str, ...]:
+    """Names of a model's constructor arguments other than ``seqs`` and ``priors``."""
+    params = inspect.signature(cls.__init__).parameters
+    return tuple(n for n in params if n not in ("self", "seqs", "priors"))
+
+
+def resolve_seed(seed: int | None) -> int:
     """Return ``seed`` as int, or draw a fresh one from OS entropy."""
     if seed is None:
         return int(np.random.SeedSequence().generate_state(1)[0])
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         raise TypeError(f"seed must be an int or None, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed}")
     return int(seed)

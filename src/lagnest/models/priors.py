@@ -17,7 +17,7 @@ from typing import Any
 
 from lagnest.errors import LagnestDataError
 
-__all__ = ["SCALE_DISTRIBUTIONS", "Prior", "resolve_priors"]
+__all__ = ["SCALE_DISTRIBUTIONS", "Prior", "prior_scale", "resolve_priors"]
 
 #: Distributions allowed for a scale (standard deviation) parameter, with their parameters.
 SCALE_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
@@ -164,3 +164,31 @@ def resolve_priors(
         _validate(name, prior, allowed)
         out[name] = prior
     return out
+
+
+def prior_scale(prior: Prior) -> float:
+    """Typical size of a scale parameter under ``prior`` (its scale parameter or mean).
+
+    Parameters
+    ----------
+    prior : Prior
+        A prior of kind ``"scale"`` (see :data:`SCALE_DISTRIBUTIONS`).
+
+    Returns
+    -------
+    float
+        ``sigma`` (HalfNormal, HalfStudentT, LogNormal: ``exp(mu)``), ``beta``
+        (HalfCauchy), ``1 / lam`` (Exponential), ``alpha / beta`` (Gamma).
+    """
+    p = prior.params
+    if prior.dist in ("HalfNormal", "HalfStudentT"):
+        return p["sigma"]
+    if prior.dist == "HalfCauchy":
+        return p["beta"]
+    if prior.dist == "Exponential":
+        return 1.0 / p["lam"]
+    if prior.dist == "Gamma":
+        return p["alpha"] / p["beta"]
+    if prior.dist == "LogNormal":
+        return math.exp(p["mu"])
+    raise ValueError(f"{prior.dist} is not a scale prior")

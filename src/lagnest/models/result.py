@@ -5,8 +5,8 @@ A :class:`FitResult` is small and frozen: the ArviZ :class:`xarray.DataTree` (gr
 statistics the model was fitted to), the configuration (model name, specification,
 priors, sampler settings, seed, data fingerprint, package versions, config id) and the
 :class:`~lagnest.models._fit.Diagnostics`. Model families add their answers in subclasses
-(e.g. :class:`~lagnest.models.transition.TransitionResult`), registered by model name so
-that :func:`load` rebuilds the right class.
+(e.g. :class:`~lagnest.models.transition.TransitionResult`); :func:`load` finds the class
+through the model registry (:mod:`lagnest.models.registry`), by model name.
 """
 
 from __future__ import annotations
@@ -23,14 +23,15 @@ import xarray as xr
 
 from lagnest._files import atomic_write
 from lagnest.models._fit import Diagnostics
+from lagnest.models.registry import model_class
+from lagnest.models.structure import GroupStructure
 
-__all__ = ["DifferentModelError", "FitResult", "config_id", "load", "register_result"]
+__all__ = ["DifferentModelError", "FitResult", "config_id", "load"]
 
 _CONFIG_ATTR = "lagnest_config"
 _DIAGNOSTICS_ATTR = "lagnest_diagnostics"
 _ID_ATTR = "lagnest_id"
 _GROUP_ATTR = "lagnest_group"
-_RESULT_TYPES: dict[str, type[FitResult]] = {}
 
 
 class DifferentModelError(ValueError):
@@ -46,16 +47,6 @@ def config_id(config: Mapping[str, Any]) -> str:
     key = {k: config.get(k) for k in ("model", "spec", "priors", "data_fingerprint")}
     text = json.dumps(key, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def register_result(model_name: str) -> Any:
-    """Class decorator registering a :class:`FitResult` subclass for ``model_name``."""
-
-    def decorate(cls: type[FitResult]) -> type[FitResult]:
-        _RESULT_TYPES[model_name] = cls
-        return cls
-
-    return decorate
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,6 +86,12 @@ class FitResult:
         return dict(self.config["spec"])
 
     @property
+    def structure(self) -> GroupStructure | None:
+        """Grouping levels the fit used (None for results saved before it was recorded)."""
+        data = self.config.get("structure")
+        return GroupStructure.from_dict(data) if data else None
+
+    @property
     def draws(self) -> xr.Dataset:
         """The draws summarised by this result (``posterior`` or ``prior``)."""
         return self.tree[self.group].to_dataset()
@@ -123,6 +120,8 @@ class FitResult:
                 f"{sampler.get('compile_seconds', float('nan')):.1f} s, sampling "
                 f"{sampler.get('sampling_seconds', float('nan')):.1f} s"
             )
+        if self.structure is not None:
+            lines.append("  " + self.structure.describe())
         return lines
 
     def __str__(self) -> str:
@@ -214,8 +213,6 @@ def load(path: str | os.PathLike[str], model: Any = None) -> FitResult:
         When the stored configuration does not hash to the stored id (a corrupted or
         edited file), or does not match ``model``.
     """
-    import lagnest.models  # noqa: F401  (registers the result classes)
-
     with xr.open_datatree(path, engine="h5netcdf") as opened:
         tree = opened.load()
     attrs = dict(tree.attrs)
@@ -237,6 +234,12 @@ def load(path: str | os.PathLike[str], model: Any = None) -> FitResult:
         )
     tree.attrs = attrs
     tree = _decode_bools(tree)
-    cls = _RESULT_TYPES.get(config["model"], FitResult)
+    try:
+        cls = model_class(str(config["model"])).result_class
+    except KeyError:
+        raise DifferentModelError(
+            f"{path} holds a fit of model {config['model']!r}, which this version of lagnest "
+            "does not know"
+        ) from None
     diagnostics = Diagnostics.from_dict(json.loads(diag)) if diag is not None else None
     return cls(tree=tree, config=config, diagnostics=diagnostics, group=group)

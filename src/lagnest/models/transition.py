@@ -9,106 +9,149 @@ probability of direction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from lagnest._warnings import warn_user
 from lagnest.errors import LagnestDataError
 from lagnest.models.base import BayesianModel
+from lagnest.models.basis import helmert, masked_softmax, zero_sum_basis
 from lagnest.models.priors import Prior
-from lagnest.models.result import FitResult, register_result
+from lagnest.models.result import FitResult
+from lagnest.models.structure import (
+    GroupStructure,
+    check_grouping,
+    choose_parameterization,
+    deviation_sd_estimate,
+)
+from lagnest.models.summaries import CI_PROB, ResultSummary, summarise, validate_ci_prob
 
-__all__ = ["POOLINGS", "TransitionModel", "TransitionResult", "zero_sum_basis"]
+__all__ = ["DEVIATIONS", "POOLINGS", "TransitionData", "TransitionModel", "TransitionResult"]
 
 #: Pooling structures: logits = population + dyad deviation + session deviation.
 POOLINGS = ("dyad/session", "dyad", "none", "complete")
-#: Levels at which answers are available, per pooling.
-LEVELS: dict[str, tuple[str, ...]] = {
-    "dyad/session": ("population", "dyad", "session"),
-    "dyad": ("population", "dyad", "session"),
-    "complete": ("population", "dyad", "session"),
-    "none": ("session",),
-}
-_LEVEL_DIM = {"population": None, "dyad": "dyad", "session": "session"}
+#: Structures of the group deviations: a part shared by all given rows plus a part
+#: specific to each row ("shared+row"), or row-specific parts only ("row").
+DEVIATIONS = ("shared+row", "row")
+PARAMETERIZATIONS = ("auto", "centered", "noncentered")
+_LEVEL_DIMS = {"population": None, "typical": None, "dyad": "dyad", "session": "session"}
+#: New dyads and sessions drawn per posterior draw for the population average.
+N_NEW_GROUPS = 400
 
 
-def zero_sum_basis(allowed: np.ndarray) -> np.ndarray:
-    """Map free parameters to zero-sum logits over the allowed cells of each row.
+# =========================================================================== data
 
-    Parameters
+
+@dataclass(frozen=True)
+class TransitionData:
+    """Sufficient statistics of a :class:`TransitionModel`: per-session lag tables.
+
+    Attributes
     ----------
+    counts : ndarray of int64, shape (S, K, M)
+        Lag pairs per session, given code and target code (the observed array).
     allowed : ndarray of bool, shape (K, M)
         Cells in the support (False = structural zero).
-
-    Returns
-    -------
-    ndarray, shape (F, K * M)
-        ``F = sum_i (m_i - 1)`` with ``m_i`` the allowed cells of row i. For free
-        ``z ~ Normal(0, sigma)``, ``(z @ W).reshape(K, M)`` has rows that sum to zero over
-        their allowed cells, are 0 in structural zeros, and have the distribution of a
-        ``ZeroSumNormal(sigma)`` on the allowed cells (Helmert basis, orthonormal).
+    given_labels, target_labels, session_labels, dyad_labels : tuple of str
+    session_dyad : ndarray of int64, shape (S,)
+        Dyad index of each session.
+    pairs : ndarray of int64, shape (P, 3) or None
+        ``(session, given, target)`` per lag pair, for the per-segment model only.
     """
-    allowed = np.asarray(allowed, dtype=bool)
-    k, m = allowed.shape
-    rows = []
-    for i in range(k):
-        idx = np.flatnonzero(allowed[i])
-        h = _helmert(idx.size)
-        for col in range(h.shape[1]):
-            w = np.zeros(k * m)
-            w[i * m + idx] = h[:, col]
-            rows.append(w)
-    return np.array(rows).reshape(len(rows), k * m)
 
+    counts: np.ndarray
+    allowed: np.ndarray
+    given_labels: tuple[str, ...]
+    target_labels: tuple[str, ...]
+    session_labels: tuple[str, ...]
+    dyad_labels: tuple[str, ...]
+    session_dyad: np.ndarray
+    pairs: np.ndarray | None = None
 
-def _helmert(n: int) -> np.ndarray:
-    """Orthonormal ``(n, n - 1)`` basis of the vectors summing to zero (Helmert)."""
-    out = np.zeros((n, max(n - 1, 0)))
-    for c in range(1, n):
-        out[:c, c - 1] = 1.0
-        out[c, c - 1] = -float(c)
-        out[:, c - 1] /= np.sqrt(c * (c + 1))
-    return out
+    @property
+    def observed(self) -> dict[str, np.ndarray]:
+        """The arrays a new dataset of this design replaces (``pm.Data`` of the graph)."""
+        if self.pairs is not None:
+            return {"pair_target": np.ascontiguousarray(self.pairs[:, 2])}
+        return {"counts": self.counts}
 
+    def with_observed(self, arrays: Mapping[str, np.ndarray]) -> TransitionData:
+        """A copy holding other observed arrays of the same shape (see :attr:`observed`)."""
+        _check_observed(self.observed, arrays)
+        if self.pairs is not None:
+            pairs = self.pairs.copy()
+            pairs[:, 2] = np.asarray(arrays["pair_target"], dtype=np.int64)
+            return replace(self, pairs=pairs, counts=_pair_counts(pairs, self.counts.shape))
+        return replace(self, counts=np.asarray(arrays["counts"], dtype=np.int64))
 
-def _masked_softmax(logits: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-    """Softmax over the last axis with structural zeros at exactly 0."""
-    x = np.where(allowed, logits, -np.inf)
-    x = x - x.max(axis=-1, keepdims=True)
-    e = np.exp(x)
-    return e / e.sum(axis=-1, keepdims=True)
+    @property
+    def basis(self) -> np.ndarray:
+        """Zero-sum basis of the allowed cells, ``(F, K * M)``."""
+        return zero_sum_basis(self.allowed)
 
+    @property
+    def session_dyad_labels(self) -> list[str]:
+        """Dyad label of each session."""
+        return [self.dyad_labels[i] for i in self.session_dyad]
 
-def _spec_label(spec: Any) -> str:
-    """A given/target spec as a string (for messages)."""
-    return spec if isinstance(spec, str) else repr(spec)
-
-
-def _check_code_spec(seqs: Any, spec: Any, role: str) -> None:
-    """Raise unless ``spec`` names a categorical stream, an indicator or a code (cheap)."""
-    if not isinstance(spec, str):
-        raise LagnestDataError(
-            f"{role} must be one stream or code name (str), got {spec!r}; the transition "
-            "model takes one categorical stream or one indicator at a time"
+    def to_dataset(self) -> xr.Dataset:
+        """Counts, dyad of each session and allowed cells (the result's ``fit_data``)."""
+        data = {
+            "counts": (("session", "given", "target"), self.counts),
+            "session_dyad": (("session",), np.array(self.session_dyad_labels, dtype=str)),
+            "allowed": (("given", "target"), self.allowed),
+        }
+        if self.pairs is not None:
+            data["pairs"] = (("pair", "pair_field"), self.pairs)
+        return xr.Dataset(
+            data,
+            coords={
+                "session": list(self.session_labels),
+                "given": list(self.given_labels),
+                "target": list(self.target_labels),
+                "dyad": list(self.dyad_labels),
+            },
         )
-    streams = seqs.streams
-    if spec in streams:
-        info = streams[spec]
-        if info.kind == "indicator" and len(info.codes) > 1:
-            raise LagnestDataError(
-                f"{role}={spec!r} is a set of {len(info.codes)} indicators; name one of "
-                f"its codes ({', '.join(info.codes)})"
-            )
-        return
-    if any(spec in info.codes for info in streams.values()):
-        return
-    known = ", ".join(f"{n} ({s.kind})" for n, s in streams.items())
-    raise LagnestDataError(
-        f"unknown {role} {spec!r}: expected a stream ({known}) or one of its codes"
-    )
+
+    @classmethod
+    def from_dataset(cls, ds: xr.Dataset) -> TransitionData:
+        """Inverse of :meth:`to_dataset`."""
+        dyads = tuple(str(d) for d in ds["dyad"].values)
+        index = {d: i for i, d in enumerate(dyads)}
+        return cls(
+            counts=np.asarray(ds["counts"].values, dtype=np.int64),
+            allowed=np.asarray(ds["allowed"].values, dtype=bool),
+            given_labels=tuple(str(v) for v in ds["given"].values),
+            target_labels=tuple(str(v) for v in ds["target"].values),
+            session_labels=tuple(str(v) for v in ds["session"].values),
+            dyad_labels=dyads,
+            session_dyad=np.array([index[str(d)] for d in ds["session_dyad"].values],
+                                  dtype=np.int64),
+            pairs=np.asarray(ds["pairs"].values, dtype=np.int64) if "pairs" in ds else None,
+        )
+
+
+def _check_observed(expected: Mapping[str, np.ndarray], arrays: Mapping[str, Any]) -> None:
+    """Raise unless ``arrays`` has exactly the expected names, shapes and integer values."""
+    if set(arrays) != set(expected):
+        raise ValueError(f"observed arrays must be {sorted(expected)}, got {sorted(arrays)}")
+    for name, ref in expected.items():
+        value = np.asarray(arrays[name])
+        if value.shape != ref.shape:
+            raise ValueError(f"observed {name!r} must have shape {ref.shape}, got {value.shape}")
+        if not np.issubdtype(value.dtype, np.integer) or (value.size and value.min() < 0):
+            raise ValueError(f"observed {name!r} must hold non-negative integers")
+
+
+def _pair_counts(pairs: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Per-session counts ``(S, K, M)`` of ``(session, given, target)`` rows."""
+    flat = np.ravel_multi_index(tuple(pairs.T), shape)
+    return np.bincount(flat, minlength=int(np.prod(shape))).reshape(shape).astype(np.int64)
 
 
 def _normalise_zeros(structural_zeros: Any) -> Any:
@@ -134,6 +177,174 @@ def _normalise_zeros(structural_zeros: Any) -> Any:
     return mask.tolist()
 
 
+def _zeros_argument(zeros: Any) -> Any:
+    """JSON form of structural zeros back to what :func:`structural_zero_mask` takes."""
+    if isinstance(zeros, list) and zeros and isinstance(zeros[0], list):
+        if isinstance(zeros[0][0], str):
+            return [tuple(p) for p in zeros]
+        return np.array(zeros, dtype=bool)
+    return zeros
+
+
+def transition_data(
+    seqs: Any, given: str, target: str, lag: int, structural_zeros: Any, per_segment: bool
+) -> TransitionData:
+    """Per-session counts from :func:`lagnest.lagtable.count_table` (and pairs if asked)."""
+    from lagnest.lagtable import count_table, lag_pairs, structural_zero_mask
+
+    table = count_table(seqs, given, target, lag=lag, by="session")
+    counts = np.ascontiguousarray(table.transpose("unit", "given", "target").values)
+    given_labels = [str(v) for v in table["given"].values]
+    target_labels = [str(v) for v in table["target"].values]
+    if counts.sum() == 0:
+        raise LagnestDataError(
+            f"no coded lag-{lag} pairs of {given!r} -> {target!r}: nothing to fit"
+        )
+    mask = structural_zero_mask(
+        _zeros_argument(structural_zeros), counts.shape[-2:], given_labels, target_labels
+    )
+    allowed = np.ones(counts.shape[-2:], dtype=bool) if mask is None else ~mask
+    if np.any(counts[:, ~allowed] != 0):
+        where = np.argwhere(counts[:, ~allowed] != 0)
+        cell = np.argwhere(~allowed)[where[0, 1]]
+        raise LagnestDataError(
+            f"observed transitions fall in structural zeros, e.g. "
+            f"{given_labels[cell[0]]!r} -> {target_labels[cell[1]]!r} in session "
+            f"{seqs.session_labels[where[0, 0]]!r}; check structural_zeros or the data"
+        )
+    empty = np.flatnonzero(~allowed.any(axis=1))
+    if empty.size:
+        raise LagnestDataError(
+            f"given code {given_labels[empty[0]]!r} has no allowed target: every cell "
+            "of its row is a structural zero"
+        )
+    pairs = lag_pairs(seqs, given, target, lag) if per_segment else None
+    return TransitionData(
+        counts=counts,
+        allowed=allowed,
+        given_labels=tuple(given_labels),
+        target_labels=tuple(target_labels),
+        session_labels=tuple(seqs.session_labels),
+        dyad_labels=tuple(seqs.dyad_labels),
+        session_dyad=np.asarray(seqs.encoded.session_dyad, dtype=np.int64),
+        pairs=pairs,
+    )
+
+
+# =========================================================================== model
+
+
+class _DeviationLayout:
+    r"""Coordinates of the group deviations (NumPy and PyTensor, one definition).
+
+    A group's logits are written in zero-sum target coordinates (Helmert over the M
+    targets, per given row) rotated across the K rows by :math:`Q = [1/\sqrt K \mid
+    H_K]`: coordinate 0 along the rows is the row mean, the others are Helmert contrasts
+    between rows. A deviation :math:`b` with a part shared by every row and a
+    row-specific part (``"shared+row"``: :math:`b_{i\cdot} = a + u_{i\cdot}`) has, for
+    each target coordinate, covariance :math:`\sigma_a^2 J + \sigma_u^2 I` across rows,
+    whose eigenvectors are the columns of :math:`Q` with eigenvalues
+    :math:`K\sigma_a^2 + \sigma_u^2` and :math:`\sigma_u^2`. Sampling the rotated
+    coordinates, each with its own scale, is the same model as :math:`a + u` without the
+    ridge between the shared and the row parts (a ridge that made data-rich fits mix
+    badly). ``"row"`` uses the same coordinates with one scale. Cells that are structural
+    zeros are masked by the softmax, so their directions are informed by the prior only.
+    """
+
+    def __init__(self, allowed: np.ndarray, deviations: str) -> None:
+        self.allowed = np.asarray(allowed, dtype=bool)
+        self.shared = deviations == "shared+row"
+        self.k, self.m = self.allowed.shape
+        self.basis = zero_sum_basis(self.allowed)
+        self.target_basis = helmert(self.m)
+        self.rotation = np.column_stack([np.full(self.k, 1 / np.sqrt(self.k)),
+                                         helmert(self.k)])
+
+    free_dims: tuple[str, str] = ("row_component", "free_target")
+
+    @property
+    def coords(self) -> dict[str, list[Any]]:
+        """Coordinates of :attr:`free_dims` (``free_target`` is the model's own)."""
+        return {"row_component": ["row_mean", *[f"row_contrast{i}" for i in range(1, self.k)]]}
+
+    def scale_names(self, level: str) -> tuple[str, ...]:
+        """Prior names of a level's scales (shared first)."""
+        return (level, f"{level}_row") if self.shared else (f"{level}_row",)
+
+    def free_shape(self) -> tuple[int, int]:
+        """Shape of one group's coordinates."""
+        return (self.k, self.m - 1)
+
+    def scale_tensor(self, scales: list[Any]) -> Any:
+        """Per-coordinate scale ``(K, 1)`` (PyTensor) from the level's scale variables."""
+        import pytensor.tensor as pt
+
+        su = scales[-1]
+        first = pt.sqrt(self.k * scales[0] ** 2 + su**2) if self.shared else su
+        return pt.concatenate([first[None], pt.repeat(su[None], self.k - 1)])[:, None]
+
+    def scale_array(self, scales: list[np.ndarray]) -> np.ndarray:
+        """NumPy :meth:`scale_tensor` for draws ``(...,)``: ``(..., K, 1)``."""
+        su = np.asarray(scales[-1])
+        first = np.sqrt(self.k * np.asarray(scales[0]) ** 2 + su**2) if self.shared else su
+        rest = np.repeat(su[..., None], self.k - 1, axis=-1)
+        return np.concatenate([first[..., None], rest], axis=-1)[..., None]
+
+    def cells(self, free: Any) -> Any:
+        """Zero-sum coordinates over allowed cells ``(..., F)`` -> logits ``(..., K, M)``."""
+        import pytensor.tensor as pt
+
+        out = pt.dot(free, pt.as_tensor_variable(self.basis))
+        return out.reshape((*[free.shape[i] for i in range(free.ndim - 1)], self.k, self.m))
+
+    def to_cells(self, coords: Any) -> Any:
+        """Rotated coordinates ``(..., K, M-1)`` -> logits ``(..., K, M)`` (PyTensor)."""
+        import pytensor.tensor as pt
+
+        rotated = pt.tensordot(coords, pt.as_tensor_variable(self.rotation), axes=[[-2], [1]])
+        return pt.dot(pt.moveaxis(rotated, -1, -2), pt.as_tensor_variable(self.target_basis.T))
+
+    def from_cells(self, logits: Any) -> Any:
+        """Logits ``(..., K, M)`` -> rotated coordinates ``(..., K, M-1)`` (PyTensor)."""
+        import pytensor.tensor as pt
+
+        coords = pt.dot(logits, pt.as_tensor_variable(self.target_basis))
+        back = pt.tensordot(coords, pt.as_tensor_variable(self.rotation), axes=[[-2], [0]])
+        return pt.moveaxis(back, -1, -2)
+
+    def to_cells_numpy(self, coords: np.ndarray) -> np.ndarray:
+        """NumPy :meth:`to_cells`."""
+        return np.einsum("ij,...jt->...it", self.rotation, coords) @ self.target_basis.T
+
+
+def _stream_of(seqs: Any, spec: str) -> str:
+    """Name of the stream a code spec belongs to."""
+    if spec in seqs.streams:
+        return spec
+    for name, info in seqs.streams.items():
+        if spec in info.codes:
+            return name
+    return spec
+
+
+def _check_code_spec(seqs: Any, spec: Any, role: str) -> None:
+    """Raise unless ``spec`` names a categorical stream, an indicator or a code (cheap)."""
+    if not isinstance(spec, str):
+        raise LagnestDataError(
+            f"{role} must be one stream or code name (str), got {spec!r}; the transition "
+            "model takes one categorical stream or one indicator at a time"
+        )
+    if seqs.is_indicator_set(spec):
+        raise LagnestDataError(
+            f"{role}={spec!r} is a set of indicators; name one of its codes "
+            f"({', '.join(seqs.streams[spec].codes)}) or use LaggedRegression for a set"
+        )
+    try:
+        seqs.categorical(spec)
+    except LagnestDataError as err:
+        raise LagnestDataError(f"{role}: {err}") from None
+
+
 class TransitionModel(BayesianModel):
     r"""Hierarchical multinomial model of lagged transitions between two streams.
 
@@ -147,16 +358,24 @@ class TransitionModel(BayesianModel):
     target : str
         Code at segment t + lag (columns), same forms as ``given``.
     lag : int, default 1
-        Lag (pairs never cross a session boundary or a break).
+        Lag >= 0 (pairs never cross a session boundary or a break). To model what
+        precedes a code, swap ``given`` and ``target``.
     pooling : {"dyad/session", "dyad", "none", "complete"}
         ``"dyad/session"``: population + dyad + session-within-dyad deviations;
         ``"dyad"``: sessions of a dyad share one table; ``"none"``: every session alone;
         ``"complete"``: one table for all.
+    deviations : {"shared+row", "row"}, default "shared+row"
+        ``"shared+row"``: each dyad (and session) deviation is a part shared by every
+        given row (e.g. a dyad's general rupture-proneness) plus a row-specific part;
+        ``"row"``: row-specific parts only (independent across given rows).
+    parameterization : {"auto", "centered", "noncentered"}, default "auto"
+        Form of the group deviations. ``"auto"`` chooses per level and term from how much
+        data each group carries (:func:`~lagnest.models.structure.choose_parameterization`):
+        non-centred for sparse groups, centred for data-rich ones.
     structural_zeros : None, "diagonal", list of (given, target) pairs or bool mask
         Transitions that cannot occur; excluded from the support (probability exactly 0).
     priors : mapping, optional
-        Overrides of the default priors ``alpha``, ``sigma_dyad``, ``sigma_session``
-        (see Notes), e.g. ``{"sigma_dyad": {"sigma": 1.0}}``.
+        Overrides of the default priors (see Notes), e.g. ``{"sigma_dyad": {"sigma": 1}}``.
     per_segment : bool, default False
         Build the equivalent Categorical model on one row per lag pair instead of the
         Multinomial model on counts (same posterior, slower: for tests and benchmarks).
@@ -175,32 +394,34 @@ class TransitionModel(BayesianModel):
     .. math::
 
         y_{si\cdot} \sim \mathrm{Multinomial}(n_{si}, \mathrm{softmax}_{A_i}(\eta_{si})),
-        \qquad \eta_{si} = \alpha_i + u_{d(s)i} + v_{si}
+        \qquad \eta_{si} = \alpha_i + a_{d(s)} + u_{d(s)i} + c_s + v_{si}
 
-    with :math:`\alpha_i \sim \mathrm{ZeroSumNormal}(\sigma_\alpha)` over
-    :math:`A_i` (identifiability: logits of a row sum to zero),
-    :math:`u_{di} = \sigma_{dyad} \cdot` (zero-sum over dyads and over :math:`A_i`,
-    non-centred), :math:`v_{si} = \sigma_{session} z_{si}` (zero-sum over
-    :math:`A_i`, non-centred), one scale per level shared by all rows.
+    with :math:`\alpha_i` zero-sum over :math:`A_i` (identifiability), dyad deviations
+    :math:`a_d` (shared by all given rows, zero-sum over targets, scale
+    :math:`\sigma_{dyad}`) and :math:`u_{di}` (row-specific, zero-sum over :math:`A_i`,
+    scale :math:`\sigma_{dyad,row}`), and session deviations :math:`c_s`, :math:`v_{si}`
+    likewise (scales :math:`\sigma_{session}`, :math:`\sigma_{session,row}`). With
+    ``deviations="row"`` the shared parts are absent. Sharing lets a dyad's general
+    tendency inform every row, so contrasts between rows keep the within-dyad comparison.
 
-    **Population level.** Dyad offsets are sampled with a zero sum over dyads (this cuts
-    divergences with few dyads), so :math:`\alpha` is the centre of *these* dyads. The
-    population logits add back the uncertainty of that centre around the mean of the
-    population of dyads, :math:`\alpha^{pop} = \alpha - \sigma_{dyad} \bar z / \sqrt D`,
-    :math:`\bar z \sim N(0, 1)`, which makes the model exactly the hierarchical model
-    with independent dyad offsets. The *population* transition probability
-    :math:`p(j \mid i) = \mathrm{softmax}(\alpha^{pop}_i)_j` is that of the typical
-    session (session offset 0) of the typical dyad (dyad offset 0), a median-like summary;
-    it is not the average of session probabilities (softmax of a mean is not the mean of
-    softmaxes). The dyad level is :math:`\mathrm{softmax}(\alpha_i + u_{di})` (the
-    typical session of dyad d); the session level adds :math:`v_{si}`.
+    **Levels of the answers.** ``"typical"``: softmax of the population logits, the
+    typical session of the typical dyad (all deviations 0), a median-like summary.
+    ``"population"``: the average of the transition probabilities over new dyads and
+    new sessions drawn from the fitted hierarchy (Monte Carlo, :data:`N_NEW_GROUPS` per
+    draw, seeded by the fit's seed): the quantity the pooled observed proportion
+    estimates. Softmax of a mean is not the mean of softmaxes, so the two differ when
+    groups vary. ``"dyad"``: typical session of each dyad; ``"session"``: each session.
+
+    Dyad deviations are sampled with a zero sum over dyads (this cuts divergences with few
+    dyads); the population logits add back the uncertainty of the centre of *these* dyads
+    around the population mean, :math:`\alpha^{pop} = \alpha - \sigma \bar z/\sqrt D`,
+    which makes the model exactly the hierarchical model with independent dyad
+    deviations.
 
     **Default priors** (weakly informative on the logit scale, chosen for ~6 dyads):
     ``alpha``: Normal(0, 1.5) zero-sum (a logit difference between two targets then has
-    prior sd ~2.1: probabilities from ~0.02 to ~0.98 are plausible a priori);
-    ``sigma_dyad``: HalfNormal(0.5); ``sigma_session``: HalfNormal(0.5) (dyads or
-    sessions rarely multiply transition odds by more than ~e^2 between them). Priors are
-    overridable (user > default); check them with :meth:`prior_predictive`.
+    prior sd ~2.1); ``sigma_dyad``, ``sigma_dyad_row``, ``sigma_session``,
+    ``sigma_session_row``: HalfNormal(0.5) each. Check them with :meth:`prior_predictive`.
 
     Because the multinomial coefficient does not involve the parameters, the posterior is
     identical to that of the per-segment Categorical model (``per_segment=True``) but
@@ -211,10 +432,9 @@ class TransitionModel(BayesianModel):
     .. [1] Dagne, G. A., Howe, G. W., Brown, C. H., & Muthén, B. O. (2002). Hierarchical
        modeling of sequential behavioral data: An empirical Bayesian approach.
        *Psychological Methods, 7*(2), 262-280.
-    .. [2] Gelman, A., & Hill, J. (2007). *Data analysis using regression and
-       multilevel/hierarchical models*. Cambridge University Press.
-    .. [3] Bakeman, R., & Quera, V. (2011). *Sequential analysis and observational
-       methods for the behavioral sciences*. Cambridge University Press.
+    .. [2] Betancourt, M., & Girolami, M. (2015). Hamiltonian Monte Carlo for
+       hierarchical models. In *Current trends in Bayesian methodology with
+       applications* (pp. 79-101). CRC Press.
 
     Examples
     --------
@@ -224,21 +444,24 @@ class TransitionModel(BayesianModel):
     >>> m = TransitionModel(seqs, given="code", target="code")
     >>> m.built
     False
-    >>> res = m.fit(draws=200, tune=200, chains=2, seed=1, warn=False)  # doctest: +SKIP
-    >>> res.transition_probs().mean  # doctest: +SKIP
     """
 
     model_name: ClassVar[str] = "TransitionModel"
+    data_class: ClassVar[Any] = TransitionData
     default_priors: ClassVar[Mapping[str, Prior]] = {
         "alpha": Prior("Normal", {"sigma": 1.5}),
         "sigma_dyad": Prior("HalfNormal", {"sigma": 0.5}),
+        "sigma_dyad_row": Prior("HalfNormal", {"sigma": 0.5}),
         "sigma_session": Prior("HalfNormal", {"sigma": 0.5}),
+        "sigma_session_row": Prior("HalfNormal", {"sigma": 0.5}),
     }
     default_sampler_config: ClassVar[Mapping[str, Any]] = {"target_accept": 0.95}
     prior_kinds: ClassVar[Mapping[str, str]] = {
         "alpha": "location",
         "sigma_dyad": "scale",
+        "sigma_dyad_row": "scale",
         "sigma_session": "scale",
+        "sigma_session_row": "scale",
     }
 
     def __init__(
@@ -248,65 +471,117 @@ class TransitionModel(BayesianModel):
         target: str,
         lag: int = 1,
         pooling: str = "dyad/session",
+        deviations: str = "shared+row",
+        parameterization: str = "auto",
         structural_zeros: Any = None,
         priors: Mapping[str, Any] | None = None,
         per_segment: bool = False,
     ) -> None:
         _check_code_spec(seqs, given, "given")
         _check_code_spec(seqs, target, "target")
-        if pooling not in POOLINGS:
-            raise LagnestDataError(f"pooling must be one of {list(POOLINGS)}, got {pooling!r}")
+        for value, name, allowed in (
+            (pooling, "pooling", POOLINGS),
+            (deviations, "deviations", DEVIATIONS),
+            (parameterization, "parameterization", PARAMETERIZATIONS),
+        ):
+            if value not in allowed:
+                raise LagnestDataError(f"{name} must be one of {list(allowed)}, got {value!r}")
         if isinstance(lag, bool) or not isinstance(lag, int | np.integer):
             raise LagnestDataError(f"lag must be an integer, got {lag!r}")
-        self._given = given
-        self._target = target
-        self._lag = int(lag)
-        self._pooling = pooling
-        self._structural_zeros = _normalise_zeros(structural_zeros)
-        self._per_segment = bool(per_segment)
-        super().__init__(seqs, priors)
-        self._data: _TransitionData | None = None
-
-    # ------------------------------------------------------------------ spec
-    @property
-    def spec(self) -> dict[str, Any]:
-        """Constructor arguments (JSON-ready)."""
-        return {
-            "given": self._given,
-            "target": self._target,
-            "lag": self._lag,
-            "pooling": self._pooling,
-            "structural_zeros": self._structural_zeros,
-            "per_segment": self._per_segment,
+        if lag < 0:
+            raise LagnestDataError(
+                f"lag must be >= 0, got {lag}; to model what precedes {target!r}, swap "
+                "given and target and use a positive lag"
+            )
+        if lag == 0 and _stream_of(seqs, given) == _stream_of(seqs, target):
+            raise LagnestDataError(
+                f"lag=0 with given {given!r} and target {target!r} from the same stream "
+                f"{_stream_of(seqs, given)!r} compares a segment's code with itself; use "
+                "lag >= 1, or codes of two different streams for co-occurrence"
+            )
+        if len(seqs.categorical(target)[1]) < 2:
+            raise LagnestDataError(f"target {target!r} has a single code: nothing to predict")
+        spec = {
+            "given": given,
+            "target": target,
+            "lag": int(lag),
+            "pooling": pooling,
+            "deviations": deviations,
+            "parameterization": parameterization,
+            "structural_zeros": _normalise_zeros(structural_zeros),
+            "per_segment": bool(per_segment),
         }
+        super().__init__(seqs, spec, priors)
+
+    # ------------------------------------------------------------------ data
+    def _make_data(self, seqs: Any) -> TransitionData:
+        s = self._spec
+        data = transition_data(seqs, s["given"], s["target"], s["lag"],
+                               s["structural_zeros"], s["per_segment"])
+        never = [g for g, n in zip(data.given_labels, data.counts.sum(axis=(0, 2)), strict=True)
+                 if n == 0]
+        if never:
+            warn_user(
+                f"given code(s) {never} never occur with a coded lag-{s['lag']} target: "
+                "their rows are estimated from the prior and the pooled rows only"
+            )
+        return data
 
     @property
     def given(self) -> str:
         """The given (row) spec."""
-        return self._given
+        return self._spec["given"]
 
     @property
     def target(self) -> str:
         """The target (column) spec."""
-        return self._target
+        return self._spec["target"]
 
     @property
     def pooling(self) -> str:
         """The pooling structure."""
-        return self._pooling
+        return self._spec["pooling"]
 
     @property
-    def data(self) -> _TransitionData:
-        """Per-session count tables and labels (computed once, on first use)."""
-        if self._data is None:
-            self._data = _TransitionData.from_sequences(
-                self._seqs, self._given, self._target, self._lag, self._structural_zeros
-            )
-        return self._data
+    def structure(self) -> GroupStructure:
+        """Levels used and their parameterisation (checked against the data)."""
+        d = self.data
+        pooling = self._spec["pooling"]
+        has = d.counts.sum(axis=(1, 2)) > 0
+        base = check_grouping(
+            d.session_dyad, d.dyad_labels, has,
+            want_dyad=pooling in ("dyad/session", "dyad"),
+            want_session=pooling == "dyad/session",
+        )
+        if pooling == "none":
+            base = GroupStructure(False, False, ("every session estimated alone",))
+        return replace(base, parameterization=self._parameterization(base))
+
+    def _parameterization(self, structure: GroupStructure) -> dict[str, str]:
+        """Centred or non-centred per level (see ``parameterization``)."""
+        choice = self._spec["parameterization"]
+        d = self.data
+        counts = d.counts
+        n_dyads = len(d.dyad_labels)
+        dyad_counts = np.zeros((n_dyads, *counts.shape[1:]))
+        np.add.at(dyad_counts, d.session_dyad, counts)
+        levels = {"dyad": (dyad_counts, np.zeros(n_dyads, dtype=np.int64)),
+                  "session": (counts, d.session_dyad)}
+        m = d.allowed.sum(axis=1).mean()
+        variance = (1 / m) * (1 - 1 / m)
+        out = {}
+        for level in structure.levels:
+            if choice != "auto":
+                out[level] = choice
+                continue
+            group_counts, parent = levels[level]
+            sd = deviation_sd_estimate(group_counts, parent)
+            out[level] = choose_parameterization(group_counts.sum(axis=-1).ravel(), sd, variance)
+        return out
 
     @property
     def coords(self) -> dict[str, list[Any]]:
-        """Model coordinates: ``given``, ``target``, ``dyad``, ``session``, ..."""
+        """Model coordinates: ``given``, ``target``, ``dyad``, ``session``, free dims."""
         d = self.data
         return {
             "given": list(d.given_labels),
@@ -314,25 +589,9 @@ class TransitionModel(BayesianModel):
             "dyad": list(d.dyad_labels),
             "session": list(d.session_labels),
             "free_cell": list(range(d.basis.shape[0])),
+            "free_target": list(range(len(d.target_labels) - 1)),
             "free_dyad": list(range(max(len(d.dyad_labels) - 1, 0))),
         }
-
-    def fit_data(self) -> xr.Dataset:
-        """Per-session counts, dyad of each session and the allowed cells."""
-        d = self.data
-        return xr.Dataset(
-            {
-                "counts": (("session", "given", "target"), d.counts),
-                "session_dyad": (("session",), np.array(d.session_dyad_labels, dtype=object)),
-                "allowed": (("given", "target"), d.allowed),
-            },
-            coords={
-                "session": list(d.session_labels),
-                "given": list(d.given_labels),
-                "target": list(d.target_labels),
-                "dyad": list(d.dyad_labels),
-            },
-        )
 
     # ------------------------------------------------------------------ backend
     def build_model(self) -> Any:
@@ -341,89 +600,117 @@ class TransitionModel(BayesianModel):
         import pytensor.tensor as pt
 
         d = self.data
-        k, m = d.allowed.shape
+        structure = self.structure
+        layout = _DeviationLayout(d.allowed, self._spec["deviations"])
         n_dyads = len(d.dyad_labels)
-        w = pt.as_tensor_variable(d.basis)
-        pooling = self._pooling
-        with pm.Model(coords=self.coords) as model:
-            if pooling == "none":
+        mask = pt.as_tensor_variable(d.allowed)
+
+        def level_scale(level: str) -> Any:
+            """Per-coordinate scale ``(K, 1)`` of a level from its scale priors."""
+            return layout.scale_tensor([
+                self._priors[f"sigma_{name}"].create_variable(f"sigma_{name}")
+                for name in layout.scale_names(level)
+            ])
+
+        with pm.Model(coords={**self.coords, **layout.coords}) as model:
+            if self._spec["pooling"] == "none":
                 alpha_free = self._priors["alpha"].create_variable(
                     "alpha_free", mu=0.0, dims=("session", "free_cell")
                 )
-                logit_session = pt.dot(alpha_free, w).reshape((-1, k, m))
-                pm.Deterministic(
-                    "logit_session", logit_session, dims=("session", "given", "target")
-                )
+                logit_session = layout.cells(alpha_free)
             else:
-                alpha_free = self._priors["alpha"].create_variable(
-                    "alpha_free", mu=0.0, dims="free_cell"
+                alpha = layout.cells(
+                    self._priors["alpha"].create_variable("alpha_free", mu=0.0, dims="free_cell")
                 )
-                alpha = pt.dot(alpha_free, w).reshape((k, m))
-                hierarchical_dyads = pooling in ("dyad/session", "dyad") and n_dyads > 1
-                if hierarchical_dyads:
-                    sigma_dyad = self._priors["sigma_dyad"].create_variable("sigma_dyad")
-                    z_dyad = pm.Normal("z_dyad", 0.0, 1.0, dims=("free_dyad", "free_cell"))
-                    h = pt.as_tensor_variable(_helmert(n_dyads))
-                    u_dyad = sigma_dyad * pt.dot(pt.dot(h, z_dyad), w).reshape((-1, k, m))
-                    z_centre = pm.Normal("z_dyad_centre", 0.0, 1.0, dims="free_cell")
-                    centre = sigma_dyad / np.sqrt(n_dyads) * pt.dot(z_centre, w).reshape((k, m))
-                    logit_population = alpha - centre
-                    logit_dyad = alpha[None] + u_dyad
-                else:
-                    logit_population = alpha
-                    logit_dyad = pt.repeat(alpha[None], n_dyads, axis=0)
-                pm.Deterministic("logit_population", logit_population, dims=("given", "target"))
-                pm.Deterministic("logit_dyad", logit_dyad, dims=("dyad", "given", "target"))
+                logit_population = alpha
+                logit_dyad = pt.repeat(alpha[None], n_dyads, axis=0)
+                if structure.dyad and structure.parameterization["dyad"] == "centered":
+                    # each dyad's own logits, centred on the population's
+                    eta = pm.Normal("eta_dyad", mu=layout.from_cells(alpha)[None],
+                                    sigma=level_scale("dyad"),
+                                    dims=("dyad", *layout.free_dims))
+                    logit_dyad = layout.to_cells(eta)
+                elif structure.dyad:
+                    # zero-sum over dyads (few dyads: fewer divergences) plus the centre of
+                    # these dyads around the population mean
+                    scale = level_scale("dyad")
+                    z = pm.Normal("z_dyad", 0.0, 1.0, dims=("free_dyad", *layout.free_dims))
+                    h_dyad = pt.as_tensor_variable(helmert(n_dyads))
+                    logit_dyad = logit_dyad + layout.to_cells(
+                        scale * pt.tensordot(h_dyad, z, axes=[[1], [0]]))
+                    centre = pm.Normal("z_dyad_centre", 0.0, 1.0, dims=layout.free_dims)
+                    logit_population = logit_population - layout.to_cells(
+                        scale * centre / np.sqrt(n_dyads))
+                logit_population = pt.where(mask, logit_population, 0.0)
+                pm.Deterministic("logit_population", logit_population,
+                                 dims=("given", "target"))
+                pm.Deterministic("logit_dyad", pt.where(mask, logit_dyad, 0.0),
+                                 dims=("dyad", "given", "target"))
                 logit_session = logit_dyad[d.session_dyad]
-                if pooling == "dyad/session":
-                    sigma_session = self._priors["sigma_session"].create_variable("sigma_session")
-                    z_session = pm.Normal("z_session", 0.0, 1.0, dims=("session", "free_cell"))
-                    logit_session = logit_session + sigma_session * pt.dot(z_session, w).reshape(
-                        (-1, k, m)
-                    )
-                pm.Deterministic(
-                    "logit_session", logit_session, dims=("session", "given", "target")
-                )
-            mask = pt.as_tensor_variable(d.allowed)
-            if self._per_segment:
-                pairs = d.pairs
-                if pairs is None:
-                    pairs = self._segment_pairs()
-                eta = logit_session[pairs[:, 0], pairs[:, 1]]
-                eta = pt.where(mask[pairs[:, 1]], eta, -np.inf)
-                model.add_coord("pair", np.arange(pairs.shape[0]))
-                pm.Categorical("y", logit_p=eta, observed=pairs[:, 2], dims="pair")
+                if structure.session and structure.parameterization["session"] == "centered":
+                    eta = pm.Normal("eta_session", mu=layout.from_cells(logit_session),
+                                    sigma=level_scale("session"),
+                                    dims=("session", *layout.free_dims))
+                    logit_session = layout.to_cells(eta)
+                elif structure.session:
+                    z = pm.Normal("z_session", 0.0, 1.0, dims=("session", *layout.free_dims))
+                    logit_session = logit_session + layout.to_cells(level_scale("session") * z)
+            logit_session = pt.where(mask, logit_session, 0.0)
+            pm.Deterministic("logit_session", logit_session, dims=("session", "given", "target"))
+            if d.pairs is not None:
+                y = pm.Data("pair_target", d.observed["pair_target"])
+                model.add_coord("pair", np.arange(d.pairs.shape[0]))
+                eta = logit_session[d.pairs[:, 0], d.pairs[:, 1]]
+                eta = pt.where(mask[d.pairs[:, 1]], eta, -np.inf)
+                pm.Categorical("y", logit_p=eta, observed=y, dims="pair")
             else:
-                rows_s, rows_g = d.rows
-                model.add_coord("row", np.arange(rows_s.size))
-                eta = logit_session[rows_s, rows_g]
-                eta = pt.where(mask[rows_g], eta, -np.inf)
-                counts = d.counts[rows_s, rows_g]
+                counts = pm.Data("counts", d.counts, dims=("session", "given", "target"))
+                eta = pt.where(mask, logit_session, -np.inf)
                 pm.Multinomial(
                     "y",
                     n=counts.sum(axis=-1),
                     p=pt.special.softmax(eta, axis=-1),
                     observed=counts,
-                    dims=("row", "target"),
+                    dims=("session", "given", "target"),
                 )
         return model
 
-    def _segment_pairs(self) -> np.ndarray:
-        """One row per lag pair: (session, given code, target code)."""
-        from lagnest.lagtable import lag_pairs
+    def simulate(self, params: Mapping[str, Any], rng: np.random.Generator) -> dict[str, Any]:
+        """Draw counts (or per-pair targets) from ``params["logit_session"]``.
 
-        return lag_pairs(self._seqs, self._given, self._target, self._lag)
+        Parameters
+        ----------
+        params : mapping
+            One draw with ``logit_session`` ``(S, K, M)``.
+        rng : numpy.random.Generator
+
+        Returns
+        -------
+        dict
+            ``{"counts": (S, K, M)}`` with the design's row totals (lag pairs per session
+            and given code), or ``{"pair_target": (P,)}`` for the per-segment model.
+        """
+        d = self.data
+        p = masked_softmax(np.asarray(params["logit_session"], dtype=float), d.allowed)
+        if d.pairs is not None:
+            probs = p[d.pairs[:, 0], d.pairs[:, 1]]
+            u = rng.random(probs.shape[0])[:, None]
+            draw = (probs.cumsum(axis=1) < u).sum(axis=1)
+            return {"pair_target": np.minimum(draw, probs.shape[1] - 1).astype(np.int64)}
+        n = d.counts.sum(axis=-1)
+        return {"counts": rng.multinomial(n, p).astype(np.int64)}
 
     @property
-    def diagnostic_vars(self) -> tuple[str, ...]:  # type: ignore[override]
-        """Free parameters and the population/dyad logits."""
-        names = ["alpha_free"]
-        if self._pooling != "none":
-            names.append("logit_population")
-        if self._pooling in ("dyad/session", "dyad") and len(self.data.dyad_labels) > 1:
-            names += ["sigma_dyad", "z_dyad", "logit_dyad"]
-        if self._pooling == "dyad/session":
-            names += ["sigma_session", "z_session"]
+    def diagnostic_vars(self) -> tuple[str, ...]:
+        """Group scales and the labelled logits (population, dyad, session)."""
+        structure = self.structure
+        names = []
+        if self._spec["pooling"] != "none":
+            names += ["logit_population", "logit_dyad"]
+        layout = _DeviationLayout(self.data.allowed, self._spec["deviations"])
+        for level in structure.levels:
+            names += [f"sigma_{n}" for n in layout.scale_names(level)]
+        names.append("logit_session")
         return tuple(names)
 
     def fit(self, *args: Any, **kwargs: Any) -> TransitionResult:  # noqa: D102
@@ -432,141 +719,28 @@ class TransitionModel(BayesianModel):
     fit.__doc__ = BayesianModel.fit.__doc__
 
 
-class _TransitionData:
-    """Sufficient statistics of a transition model (see :class:`TransitionModel`)."""
-
-    def __init__(
-        self,
-        counts: np.ndarray,
-        allowed: np.ndarray,
-        given_labels: Sequence[str],
-        target_labels: Sequence[str],
-        session_labels: Sequence[str],
-        dyad_labels: Sequence[str],
-        session_dyad: np.ndarray,
-        pairs: np.ndarray | None = None,
-    ) -> None:
-        self.counts = np.asarray(counts, dtype=np.int64)
-        self.allowed = np.asarray(allowed, dtype=bool)
-        self.given_labels = tuple(given_labels)
-        self.target_labels = tuple(target_labels)
-        self.session_labels = tuple(session_labels)
-        self.dyad_labels = tuple(dyad_labels)
-        self.session_dyad = np.asarray(session_dyad, dtype=np.int64)
-        self.pairs = pairs
-        self.basis = zero_sum_basis(self.allowed)
-        s, g = np.nonzero(self.counts.sum(axis=-1) > 0)
-        self.rows = (s.astype(np.int64), g.astype(np.int64))
-
-    @property
-    def session_dyad_labels(self) -> list[str]:
-        """Dyad label of each session."""
-        return [self.dyad_labels[i] for i in self.session_dyad]
-
-    @classmethod
-    def from_sequences(
-        cls, seqs: Any, given: str, target: str, lag: int, structural_zeros: Any
-    ) -> _TransitionData:
-        """Per-session counts from :func:`lagnest.lagtable.count_table`."""
-        from lagnest.lagtable import count_table, structural_zero_mask
-
-        table = count_table(seqs, given, target, lag=lag, by="session")
-        counts = table.transpose("unit", "given", "target").values
-        given_labels = [str(v) for v in table["given"].values]
-        target_labels = [str(v) for v in table["target"].values]
-        if counts.sum() == 0:
-            raise LagnestDataError(
-                f"no coded lag-{lag} pairs of {given!r} -> {target!r}: nothing to fit"
-            )
-        zeros = structural_zeros
-        if isinstance(zeros, list) and zeros and isinstance(zeros[0], list):
-            zeros = (
-                [tuple(p) for p in zeros]
-                if isinstance(zeros[0][0], str)
-                else np.array(zeros, dtype=bool)
-            )
-        mask = structural_zero_mask(zeros, counts.shape[-2:], given_labels, target_labels)
-        allowed = np.ones(counts.shape[-2:], dtype=bool) if mask is None else ~mask
-        if np.any(counts[:, ~allowed] != 0):
-            where = np.argwhere(counts[:, ~allowed] != 0)
-            cells = np.argwhere(~allowed)[where[:, 1]]
-            cell = cells[0]
-            raise LagnestDataError(
-                f"observed transitions fall in structural zeros, e.g. "
-                f"{given_labels[cell[0]]!r} -> {target_labels[cell[1]]!r} in session "
-                f"{seqs.session_labels[where[0, 0]]!r}; check structural_zeros or the data"
-            )
-        empty = np.flatnonzero(~allowed.any(axis=1))
-        if empty.size:
-            raise LagnestDataError(
-                f"given code {given_labels[empty[0]]!r} has no allowed target: every cell "
-                "of its row is a structural zero"
-            )
-        return cls(
-            counts=counts,
-            allowed=allowed,
-            given_labels=given_labels,
-            target_labels=target_labels,
-            session_labels=seqs.session_labels,
-            dyad_labels=seqs.dyad_labels,
-            session_dyad=np.asarray(seqs.encoded.session_dyad),
-        )
-
-
 # =========================================================================== results
 
 
-def _summarise(
-    x: xr.DataArray, ci_prob: float, null: xr.DataArray | float, null_label: str
-) -> xr.Dataset:
-    """Mean, sd, equal-tailed interval and P(x > null) over (chain, draw)."""
-    if not 0 < ci_prob < 1:
-        raise ValueError(f"ci_prob must be in (0, 1), got {ci_prob}")
-    dims = ("chain", "draw")
-    lo, hi = (1 - ci_prob) / 2, (1 + ci_prob) / 2
-    q = x.quantile([lo, hi], dim=dims, skipna=False)
-    above = (x > null).where(x.notnull())
-    p_pos = above.mean(dims, skipna=False)
-    ds = xr.Dataset(
-        {
-            "mean": x.mean(dims, skipna=False),
-            "sd": x.std(dims, skipna=False),
-            "lower": q.sel(quantile=lo, drop=True),
-            "upper": q.sel(quantile=hi, drop=True),
-            "p_positive": p_pos,
-            "p_direction": np.maximum(p_pos, 1 - p_pos),
-        }
-    )
-    ds.attrs = {
-        "ci_prob": float(ci_prob),
-        "ci_kind": "equal-tailed",
-        "null": null_label,
-        "p_positive": f"posterior probability that the quantity exceeds {null_label}",
-        "p_direction": "max(p_positive, 1 - p_positive)",
-    }
-    return ds
-
-
-@register_result("TransitionModel")
 class TransitionResult(FitResult):
     r"""Posterior of a :class:`TransitionModel` and the answers users want.
 
-    Every answer is an :class:`xarray.Dataset` with ``mean``, ``sd``, ``lower`` and
+    Every answer is an :class:`xarray.Dataset` made by
+    :func:`~lagnest.models.summaries.summarise`: ``mean``, ``sd``, ``lower`` and
     ``upper`` (equal-tailed ``ci_prob`` interval, default 90%), ``p_positive`` (posterior
     probability that the quantity exceeds its null value, named in ``attrs["null"]``)
-    and ``p_direction`` (= max(p_positive, 1 - p_positive)). The draws themselves are
-    available from :meth:`draws_of`.
+    and ``p_direction``. The draws themselves are available from :meth:`draws_of`.
 
     Notes
     -----
-    Definitions (each computed draw by draw, at level population, dyad or session):
+    Definitions (each computed draw by draw, at level population, typical, dyad or
+    session; see :class:`TransitionModel` for the levels):
 
-    * ``p(j|i)``: softmax of the level's logits (see :class:`TransitionModel` Notes for
-      what "population" means); structural zeros are exactly 0.
+    * ``p(j|i)``: transition probability; structural zeros are exactly 0.
     * ``p(j)``: the marginal target distribution :math:`\sum_i w_i p(j|i)` with
       :math:`w_i` the observed share of given code i among lag pairs (pooled for the
-      population level, the dyad's or session's own shares at those levels, the pooled
-      shares when a unit has no pairs).
+      population and typical levels, the dyad's or session's own shares at those levels,
+      the pooled shares when a unit has no pairs).
     * ``lift`` = p(j|i) / p(j) (null 1).
     * ``log_odds``: log odds ratio of the 2 x 2 table collapsed around (i, j), i.e.
       :math:`\mathrm{logit}\,p(j|i) - \mathrm{logit}\,p(j|\neg i)` with
@@ -581,13 +755,19 @@ class TransitionResult(FitResult):
     # ------------------------------------------------------------------ helpers
     @property
     def levels(self) -> tuple[str, ...]:
-        """Levels with answers for this fit's pooling."""
-        return LEVELS[self.spec["pooling"]]
+        """Levels with answers for this fit."""
+        if self.spec["pooling"] == "none":
+            return ("session",)
+        structure = self.structure
+        grouped = structure is None or bool(structure.levels)
+        return (("population",) if grouped else ()) + ("typical", "dyad", "session")
 
     def _check_level(self, level: str) -> None:
         """Raise unless ``level`` is available."""
-        if level not in _LEVEL_DIM:
-            raise ValueError(f"level must be one of {list(_LEVEL_DIM)}, got {level!r}")
+        if level not in _LEVEL_DIMS:
+            raise ValueError(f"level must be one of {list(_LEVEL_DIMS)}, got {level!r}")
+        if level == "population" and self.spec["pooling"] == "complete":
+            return
         if level not in self.levels:
             raise ValueError(
                 f"level {level!r} is not defined with pooling={self.spec['pooling']!r} "
@@ -604,7 +784,7 @@ class TransitionResult(FitResult):
         counts = fd["counts"].sum("target")
         pooled = counts.sum("session")
         pooled = pooled / pooled.sum()
-        if level == "population":
+        if level in ("population", "typical"):
             return pooled
         if level == "dyad":
             counts = counts.groupby(
@@ -615,6 +795,30 @@ class TransitionResult(FitResult):
         share = counts / total.where(total > 0)
         return share.where(total > 0, pooled)
 
+    def _population_average(self) -> xr.DataArray:
+        """p(j|i) averaged over new dyads and sessions drawn from the fitted hierarchy."""
+        draws = self.draws
+        allowed = self._allowed()
+        layout = _DeviationLayout(allowed, self.spec.get("deviations", "row"))
+        base = draws["logit_population"].transpose("chain", "draw", "given", "target").values
+        seed = int(self.config.get("seed") or 0)
+        rng = np.random.default_rng([seed, 20261130])
+        scales = []
+        for level in ("dyad", "session"):
+            names = [f"sigma_{n}" for n in layout.scale_names(level)]
+            if all(n in draws for n in names):
+                sigmas = [draws[n].transpose("chain", "draw").values for n in names]
+                scales.append(layout.scale_array(sigmas))  # (C, D, K, 1)
+        out = np.empty_like(base)
+        for c in range(base.shape[0]):  # one chain at a time bounds the memory
+            logits = np.repeat(base[c, :, None], N_NEW_GROUPS, axis=1)  # (D, G, K, M)
+            for scale in scales:
+                z = rng.standard_normal((*logits.shape[:2], *layout.free_shape()))
+                logits += layout.to_cells_numpy(scale[c][:, None] * z)
+            out[c] = masked_softmax(logits, allowed).mean(axis=1)
+        ref = draws["logit_population"]
+        return xr.DataArray(out, dims=ref.dims, coords=ref.coords, name="transition_probs")
+
     def draws_of(
         self, quantity: str = "transition_probs", level: str = "population"
     ) -> xr.DataArray:
@@ -624,8 +828,8 @@ class TransitionResult(FitResult):
         ----------
         quantity : {"transition_probs", "marginal", "lift", "log_odds", "yules_q"}
             Which quantity (see class Notes).
-        level : {"population", "dyad", "session"}
-            Level of the logits.
+        level : {"population", "typical", "dyad", "session"}
+            Level (see :class:`TransitionModel`, "Levels of the answers").
 
         Returns
         -------
@@ -634,15 +838,16 @@ class TransitionResult(FitResult):
             ``given``).
         """
         self._check_level(level)
-        name = f"logit_{level}"
-        logits = self.draws[name]
         allowed = self._allowed()
-        p = xr.apply_ufunc(
-            _masked_softmax,
-            logits,
-            kwargs={"allowed": allowed},
-            dask="forbidden",
-        ).rename("transition_probs")
+        scales = ("sigma_dyad", "sigma_dyad_row", "sigma_session", "sigma_session_row")
+        if level == "population" and any(name in self.draws for name in scales):
+            p = self._population_average()
+        else:
+            name = "logit_population" if level in ("population", "typical") else f"logit_{level}"
+            p = xr.apply_ufunc(
+                masked_softmax, self.draws[name], kwargs={"allowed": allowed},
+                dask="forbidden",
+            ).rename("transition_probs")
         if quantity == "transition_probs":
             return p
         w = self._weights(level)
@@ -666,13 +871,14 @@ class TransitionResult(FitResult):
         )
 
     # ------------------------------------------------------------------ answers
-    def transition_probs(self, level: str = "population", ci_prob: float = 0.9) -> xr.Dataset:
+    def transition_probs(self, level: str = "population", ci_prob: float = CI_PROB) -> xr.Dataset:
         """Transition probabilities p(target j | given i) with uncertainty.
 
         Parameters
         ----------
-        level : {"population", "dyad", "session"}
-            Population (typical session of a typical dyad), per dyad or per session.
+        level : {"population", "typical", "dyad", "session"}
+            Average over new dyads and sessions, typical dyad and session, per dyad or per
+            session (see :class:`TransitionModel`).
         ci_prob : float, default 0.9
             Probability mass of the equal-tailed credible interval.
 
@@ -684,19 +890,19 @@ class TransitionResult(FitResult):
         """
         p = self.draws_of("transition_probs", level)
         marginal = self.draws_of("marginal", level)
-        return _summarise(p, ci_prob, marginal, "p(j)")
+        return summarise(p, ci_prob, marginal, "p(j)")
 
-    def lift(self, level: str = "population", ci_prob: float = 0.9) -> xr.Dataset:
+    def lift(self, level: str = "population", ci_prob: float = CI_PROB) -> xr.Dataset:
         """Lift p(j|i) / p(j) (1 = no association); see :meth:`transition_probs`."""
-        return _summarise(self.draws_of("lift", level), ci_prob, 1.0, "1")
+        return summarise(self.draws_of("lift", level), ci_prob, 1.0, "1")
 
-    def log_odds(self, level: str = "population", ci_prob: float = 0.9) -> xr.Dataset:
+    def log_odds(self, level: str = "population", ci_prob: float = CI_PROB) -> xr.Dataset:
         """Log odds ratio of the collapsed 2 x 2 table, draw by draw (null 0)."""
-        return _summarise(self.draws_of("log_odds", level), ci_prob, 0.0, "0")
+        return summarise(self.draws_of("log_odds", level), ci_prob, 0.0, "0")
 
-    def yules_q(self, level: str = "population", ci_prob: float = 0.9) -> xr.Dataset:
+    def yules_q(self, level: str = "population", ci_prob: float = CI_PROB) -> xr.Dataset:
         """Yule's Q of the collapsed 2 x 2 table, draw by draw (null 0)."""
-        return _summarise(self.draws_of("yules_q", level), ci_prob, 0.0, "0")
+        return summarise(self.draws_of("yules_q", level), ci_prob, 0.0, "0")
 
     def contrast(
         self,
@@ -704,7 +910,7 @@ class TransitionResult(FitResult):
         given2: str,
         target: str,
         level: str = "population",
-        ci_prob: float = 0.9,
+        ci_prob: float = CI_PROB,
     ) -> xr.Dataset:
         """Difference p(target | given1) - p(target | given2) with uncertainty.
 
@@ -714,7 +920,7 @@ class TransitionResult(FitResult):
             Given codes (labels of the ``given`` coordinate).
         target : str
             Target code.
-        level : {"population", "dyad", "session"}
+        level : {"population", "typical", "dyad", "session"}
             Level of the probabilities.
         ci_prob : float, default 0.9
             Credible interval probability.
@@ -734,45 +940,50 @@ class TransitionResult(FitResult):
         diff = p.sel(given=given1, target=target, drop=True) - p.sel(
             given=given2, target=target, drop=True
         )
-        ds = _summarise(diff, ci_prob, 0.0, "0")
+        ds = summarise(diff, ci_prob, 0.0, "0")
         ds.attrs.update({"contrast": f"p({target}|{given1}) - p({target}|{given2})"})
         return ds
 
-    def summary(self, level: str = "population", ci_prob: float = 0.9) -> pd.DataFrame:
+    def summary(self, level: str = "population", ci_prob: float = CI_PROB) -> ResultSummary:
         """Bayesian estimates beside the classical lag-table statistics, one row per cell.
 
         Parameters
         ----------
-        level : {"population", "dyad", "session"}
+        level : {"population", "typical", "dyad", "session"}
             Level of the Bayesian estimates (classical values are always the pooled table).
         ci_prob : float, default 0.9
             Credible interval probability.
 
         Returns
         -------
-        pandas.DataFrame
-            Index (``[dyad | session,] given, target``); columns ``count``,
-            ``p_classical``, ``p_mean``, ``p_lower``, ``p_upper``, ``p_gt_marginal``,
-            ``lift_mean``, ``Q_classical``, ``Q_mean``, ``Q_lower``, ``Q_upper``,
-            ``P(Q>0)``, ``logOR_classical``, ``logOR_mean``, ``logOR_lower``,
-            ``logOR_upper``. Printing it shows them side by side.
+        ResultSummary
+            Printing it shows the header, the whole table and the diagnostics; its
+            ``table`` (a DataFrame) has index ``([dyad | session,] given, target)`` and
+            columns ``count``, ``p_pooled`` (observed pooled proportion), ``p_mean``,
+            ``p_lower``, ``p_upper`` (at ``level``), ``p_typical`` (population level
+            only: the typical dyad and session), ``lift``, ``Q_classical``, ``Q_mean``,
+            ``Q_lower``, ``Q_upper``, ``P(Q>0)``, ``logOR_classical``, ``logOR_mean``,
+            ``logOR_lower``, ``logOR_upper``.
         """
         from lagnest.lagtable import table_statistics
 
+        ci_prob = validate_ci_prob(ci_prob)
         fd = self.fit_data
         pooled = fd["counts"].sum("session")
         classical = table_statistics(pooled, structural_zeros=~self._allowed())
         p = self.transition_probs(level, ci_prob)
-        lift = self.lift(level, ci_prob)
+        columns = {
+            "p_mean": p["mean"],
+            "p_lower": p["lower"],
+            "p_upper": p["upper"],
+        }
+        if level == "population" and "typical" in self.levels:
+            columns["p_typical"] = self.transition_probs("typical", ci_prob)["mean"]
         q = self.yules_q(level, ci_prob)
         lor = self.log_odds(level, ci_prob)
-        frame = xr.Dataset(
+        columns.update(
             {
-                "p_mean": p["mean"],
-                "p_lower": p["lower"],
-                "p_upper": p["upper"],
-                "p_gt_marginal": p["p_positive"],
-                "lift_mean": lift["mean"],
+                "lift": self.lift(level, ci_prob)["mean"],
                 "Q_mean": q["mean"],
                 "Q_lower": q["lower"],
                 "Q_upper": q["upper"],
@@ -781,38 +992,57 @@ class TransitionResult(FitResult):
                 "logOR_lower": lor["lower"],
                 "logOR_upper": lor["upper"],
             }
-        ).to_dataframe()
-        cls_frame = pd.DataFrame(
+        )
+        frame = xr.Dataset(columns).to_dataframe()
+        classical_frame = pd.DataFrame(
             {
                 "count": pooled.to_series(),
-                "p_classical": classical["trans_prob"].to_series(),
+                "p_pooled": classical["trans_prob"].to_series(),
                 "Q_classical": classical["yules_q"].to_series(),
                 "logOR_classical": classical["log_odds"].to_series(),
             }
         )
-        out = frame.join(cls_frame, on=["given", "target"])
-        order = [
-            "count", "p_classical", "p_mean", "p_lower", "p_upper", "p_gt_marginal",
-            "lift_mean", "Q_classical", "Q_mean", "Q_lower", "Q_upper", "P(Q>0)",
-            "logOR_classical", "logOR_mean", "logOR_lower", "logOR_upper",
-        ]
-        out = out[order]
+        out = frame.join(classical_frame, on=["given", "target"])
+        order = ["count", "p_pooled", "p_mean", "p_lower", "p_upper", "p_typical", "lift",
+                 "Q_classical", "Q_mean", "Q_lower", "Q_upper", "P(Q>0)",
+                 "logOR_classical", "logOR_mean", "logOR_lower", "logOR_upper"]
+        out = out[[c for c in order if c in out.columns]]
         out.attrs = {"ci_prob": ci_prob, "level": level}
-        return out
+        pct = f"{ci_prob:.0%}"
+        notes = [
+            f"p_pooled, Q_classical, logOR_classical: the classical pooled lag table. p_mean "
+            f"[p_lower, p_upper]: posterior mean and {pct} interval at level {level!r}"
+            + (" (average over new dyads and sessions)" if level == "population" else "")
+            + ".",
+        ]
+        if "p_typical" in out.columns:
+            notes.append("p_typical: the typical dyad and session (all deviations 0).")
+        return ResultSummary(
+            title=self._header()[0],
+            lines=tuple(self._header()[1:]),
+            table=out,
+            notes=tuple(notes),
+            diagnostics=str(self.diagnostics) if self.diagnostics is not None else "",
+        )
 
-    def __str__(self) -> str:
+    def _header(self) -> list[str]:
         spec = self.spec
-        fd = self.fit_data
-        counts = fd["counts"]
-        lines = self._header()
+        counts = self.fit_data["counts"]
+        lines = super()._header()
         lines.insert(
             1,
             f"  {spec['given']} -> {spec['target']} at lag {spec['lag']}, pooling "
-            f"{spec['pooling']!r}: {int(counts.sum())} pairs in {counts.sizes['session']} "
-            f"sessions of {fd.sizes['dyad']} dyads",
+            f"{spec['pooling']!r}, deviations {spec.get('deviations', 'row')!r}: "
+            f"{int(counts.sum())} pairs in {counts.sizes['session']} sessions of "
+            f"{self.fit_data.sizes['dyad']} dyads",
         )
-        if "population" in self.levels:
-            p = self.transition_probs("population")
+        return lines
+
+    def __str__(self) -> str:
+        lines = self._header()
+        level = "population" if "population" in self.levels else self.levels[0]
+        if level != "session":
+            p = self.transition_probs(level)
             table = (
                 p["mean"].to_pandas().round(3).astype(str)
                 + " ["
@@ -821,7 +1051,9 @@ class TransitionResult(FitResult):
                 + p["upper"].to_pandas().round(3).astype(str)
                 + "]"
             )
-            lines.append("Population p(target | given), mean [90% interval]:")
+            what = ("average over new dyads and sessions" if level == "population"
+                    else "typical dyad and session")
+            lines.append(f"p(target | given), {what}, mean [90% interval]:")
             lines.append(table.to_string())
         if self.diagnostics is not None:
             lines.append("Diagnostics: " + str(self.diagnostics))
@@ -829,3 +1061,4 @@ class TransitionResult(FitResult):
 
 
 TransitionModel.result_class = TransitionResult
+

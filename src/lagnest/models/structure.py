@@ -1,0 +1,214 @@
+"""Which grouping levels a corpus can identify, and how each level is parameterised.
+
+Every model checks its grouping against the data before building (:func:`check_grouping`):
+with a single dyad the dyad level is not estimable, and when every dyad has a single
+session the session and dyad deviations cannot be told apart. The model then drops or
+merges that level and records why in :class:`GroupStructure`, which its summary prints.
+
+:func:`choose_parameterization` picks the centred or non-centred form of a level's
+deviations from how much data each group carries (Betancourt & Girolami 2015).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "GroupStructure",
+    "check_grouping",
+    "choose_parameterization",
+    "deviation_sd_estimate",
+]
+
+#: Prior-variance x information above which a level is sampled centred.
+CENTRED_ABOVE = 1.0
+
+
+@dataclass(frozen=True)
+class GroupStructure:
+    """Grouping levels used by a fit, why, and their parameterisation.
+
+    Attributes
+    ----------
+    dyad, session : bool
+        Whether the dyad / session-within-dyad level is modelled.
+    notes : tuple of str
+        Sentences saying what was dropped or merged and why (empty when nothing was).
+    parameterization : dict
+        Level name to ``"centered"`` or ``"noncentered"``.
+    """
+
+    dyad: bool
+    session: bool
+    notes: tuple[str, ...] = ()
+    parameterization: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        """Modelled grouping levels, outermost first."""
+        return tuple(name for name, on in (("dyad", self.dyad), ("session", self.session)) if on)
+
+    def describe(self) -> str:
+        """One line for summaries: levels, parameterisation and notes."""
+        if self.levels:
+            parts = [
+                f"{lvl} ({self.parameterization.get(lvl, 'noncentered')})" for lvl in self.levels
+            ]
+            text = "grouping levels: " + ", ".join(parts)
+        else:
+            text = "grouping levels: none (complete pooling)"
+        return text + "".join(f"; {n}" for n in self.notes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "dyad": self.dyad,
+            "session": self.session,
+            "notes": list(self.notes),
+            "parameterization": dict(self.parameterization),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GroupStructure:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            bool(data["dyad"]),
+            bool(data["session"]),
+            tuple(data.get("notes", ())),
+            dict(data.get("parameterization", {})),
+        )
+
+
+def check_grouping(
+    session_dyad: np.ndarray,
+    dyad_labels: tuple[str, ...] | list[str],
+    session_has_data: np.ndarray,
+    want_dyad: bool,
+    want_session: bool,
+) -> GroupStructure:
+    """Decide which of the requested levels the data can identify.
+
+    Parameters
+    ----------
+    session_dyad : ndarray of int, shape (n_sessions,)
+        Dyad index of each session.
+    dyad_labels : sequence of str
+        Dyad labels (for the notes).
+    session_has_data : ndarray of bool, shape (n_sessions,)
+        Sessions that contribute observations to the likelihood.
+    want_dyad, want_session : bool
+        Levels the user asked for.
+
+    Returns
+    -------
+    GroupStructure
+        ``dyad`` is dropped when fewer than two dyads have data; ``session`` is merged
+        into ``dyad`` when no dyad has two sessions with data (with a single dyad, the
+        sessions stay as the only grouping level). Each change adds a note.
+    """
+    session_dyad = np.asarray(session_dyad, dtype=np.int64)
+    has = np.asarray(session_has_data, dtype=bool)
+    per_dyad = np.bincount(session_dyad[has], minlength=len(dyad_labels))
+    dyads_with_data = np.flatnonzero(per_dyad > 0)
+    dyad, session = want_dyad, want_session
+    notes: list[str] = []
+    if want_dyad and dyads_with_data.size < 2:
+        dyad = False
+        which = ", ".join(dyad_labels[i] for i in dyads_with_data) or "none"
+        notes.append(
+            f"only one dyad has data ({which}): the dyad level is not estimable and was "
+            "dropped, so sessions vary around this dyad's mean"
+        )
+    if want_session and dyad and per_dyad.max(initial=0) < 2:
+        session = False
+        notes.append(
+            "every dyad has a single session with data: session and dyad deviations cannot "
+            "be told apart, so the session level was merged into the dyad level"
+        )
+    if want_session and session and not dyad and has.sum() < 2:
+        session = False
+        notes.append("a single session has data: no grouping level is estimable")
+    if dyad and session:
+        single = [dyad_labels[i] for i in dyads_with_data if per_dyad[i] == 1]
+        if single:
+            shown = ", ".join(single[:5]) + (f" and {len(single) - 5} more" if len(single) > 5
+                                             else "")
+            notes.append(
+                f"dyads with a single session ({shown}) separate their session and dyad "
+                "deviations only through the other dyads"
+            )
+    return GroupStructure(dyad, session, tuple(notes))
+
+
+def deviation_sd_estimate(counts: np.ndarray, parent: np.ndarray) -> float:
+    r"""Moment estimate of the SD of group logits around their parent's (for the choice).
+
+    Parameters
+    ----------
+    counts : ndarray, shape (G, K, M)
+        Counts per group, row and outcome category.
+    parent : ndarray of int, shape (G,)
+        Parent of each group (e.g. the dyad of each session; all 0 for dyads).
+
+    Returns
+    -------
+    float
+        :math:`\hat\sigma = \sqrt{\max(0, \overline{(l_g - l_p)^2} - \bar v)}` with
+        :math:`l` the row-centred empirical logits ``log(count + 0.5)`` of a group and of
+        its parent, and :math:`v = 1/(count + 0.5)` their approximate sampling variance,
+        averaged over the cells of non-empty rows. A rough, cheap estimate: it only
+        decides how the sampler sees a level, never what is estimated.
+    """
+    counts = np.asarray(counts, dtype=float)
+    parent = np.asarray(parent, dtype=np.int64)
+    totals = np.zeros((parent.max(initial=0) + 1, *counts.shape[1:]))
+    np.add.at(totals, parent, counts)
+    def centred(x: np.ndarray) -> np.ndarray:
+        logx = np.log(x + 0.5)
+        return logx - logx.mean(axis=-1, keepdims=True)
+    rows = counts.sum(axis=-1) > 0
+    if not rows.any():
+        return 0.0
+    diff = (centred(counts) - centred(totals)[parent])[rows]
+    noise = (1.0 / (counts + 0.5))[rows]
+    return float(np.sqrt(max(0.0, float(np.mean(diff**2) - np.mean(noise)))))
+
+
+def choose_parameterization(
+    observations: np.ndarray, deviation_sd: float, outcome_variance: float
+) -> str:
+    r"""``"centered"`` when the groups of a level are data-rich, else ``"noncentered"``.
+
+    Parameters
+    ----------
+    observations : ndarray
+        Observations per group of the level (e.g. lag pairs per session and given code).
+        Groups without data are ignored.
+    deviation_sd : float
+        Typical size of a deviation of the level (e.g. :func:`deviation_sd_estimate`).
+    outcome_variance : float
+        Fisher information of one observation about one deviation on the logit scale
+        (about ``p (1 - p)`` for a category of probability p).
+
+    Returns
+    -------
+    str
+
+    Notes
+    -----
+    With :math:`n` observations in a group, the likelihood's precision about its deviation
+    is about :math:`n v` and the hierarchy's is :math:`1/\sigma^2`. When the median group
+    has :math:`n v \sigma^2 > 1` the data dominate: the centred form then has the better
+    geometry, while the non-centred form has it when the hierarchy dominates (funnels).
+    :math:`\sigma` is estimated from the data, not taken from the prior: a level whose
+    groups barely differ keeps the non-centred form however much data each group has.
+    """
+    obs = np.asarray(observations, dtype=float)
+    obs = obs[obs > 0]
+    if obs.size == 0:
+        return "noncentered"
+    score = float(np.median(obs)) * float(outcome_variance) * float(deviation_sd) ** 2
+    return "centered" if score > CENTRED_ABOVE else "noncentered"
