@@ -129,8 +129,10 @@ def test_population_average_differs_from_the_typical_dyad_as_theory_says(small_f
     got, want = [], []
     for i in range(10):
         alpha = post["logit_population"].values[i]
-        sd_d = float(post["sigma_dyad"][i]); sd_dr = float(post["sigma_dyad_row"][i])
-        sd_s = float(post["sigma_session"][i]); sd_sr = float(post["sigma_session_row"][i])
+        sd_d, sd_dr, sd_s, sd_sr = (
+            float(post[f"sigma_{name}"][i])
+            for name in ("dyad", "dyad_row", "session", "session_row")
+        )
         n = 20000
         # a (shared by rows) + u (row-specific), each Normal then centred over targets
         dev = (rng.normal(0, sd_d, (n, 1, k)) + rng.normal(0, sd_dr, (n, k, k))
