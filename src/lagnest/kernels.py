@@ -767,3 +767,469 @@ def constrained_permuted_tables(
                                    lag, seed)
     per_chain = -(-n_perm // shuffler.n_chains)
     return shuffler.draw(per_chain)[:n_perm]
+
+
+# =========================================================================== replication
+# Sequence replication and per-sequence statistics for predictive checks (one block:
+# kernels, validation, wrappers). Replicate ``d`` draws from its own SplitMix64 stream,
+# seeded by ``seeds[d]``, so results do not depend on threads or scheduling.
+
+__all__ += [
+    "replicate_seeds",
+    "run_lengths",
+    "simulate_chains",
+    "simulate_given",
+    "triple_counts",
+]
+
+#: Largest allowed deviation of a row of transition probabilities from a sum of 1.
+PROB_ROW_TOLERANCE = 1e-6
+
+
+@njit(**JIT_OPTIONS)
+def _uniform(state):
+    """Return ``(new_state, u)`` with ``u`` uniform on [0, 1) (53-bit resolution)."""
+    state, z = _splitmix64(state)
+    return state, np.float64(z >> _SHIFT11) * _INV_2_53
+
+
+@njit(**JIT_OPTIONS)
+def _draw_code(state, cum):
+    """Draw a code from one row of cumulative probabilities whose last entry is 1.0.
+
+    A code of probability 0 is never drawn: its cumulative value equals its predecessor's.
+    """
+    state, u = _uniform(state)
+    last = cum.shape[0] - 1
+    for j in range(last):
+        if u < cum[j]:
+            return state, j
+    return state, last
+
+
+@njit(**PARALLEL_JIT_OPTIONS)
+def _simulate_chains_kernel(first, cum, block_offsets, block_session, lag, seeds, out):
+    """Fully generative Markov replication into ``out (D, n)``; see :func:`simulate_chains`."""
+    n_blocks = block_offsets.shape[0] - 1
+    for d in prange(out.shape[0]):
+        state = seeds[d]
+        row = out[d]
+        for b in range(n_blocks):
+            s = block_session[b]
+            start = block_offsets[b]
+            for t in range(start, block_offsets[b + 1]):
+                x = np.int64(first[t])
+                if x < 0:
+                    row[t] = -1
+                    continue
+                if t - lag >= start:
+                    prev = np.int64(row[t - lag])
+                    if prev >= 0:
+                        state, x = _draw_code(state, cum[d, s, prev])
+                row[t] = x
+
+
+@njit(**PARALLEL_JIT_OPTIONS)
+def _simulate_given_kernel(given, coded, cum, block_offsets, block_session, lag, seeds, out):
+    """One-step-ahead replication of targets into ``out (D, n)`` (pre-filled with -1)."""
+    n_blocks = block_offsets.shape[0] - 1
+    for d in prange(out.shape[0]):
+        state = seeds[d]
+        row = out[d]
+        for b in range(n_blocks):
+            s = block_session[b]
+            lo, hi = _pair_range(block_offsets[b], block_offsets[b + 1], lag)
+            for t in range(lo, hi):
+                g = np.int64(given[t])
+                if g < 0 or not coded[t + lag]:
+                    continue
+                state, h = _draw_code(state, cum[d, s, g])
+                row[t + lag] = h
+
+
+@njit(**PARALLEL_JIT_OPTIONS)
+def _run_lengths_kernel(codes, block_offsets, block_unit, n_runs, n_in_runs, longest, bad):
+    """Runs of every code per replicate and unit; see :func:`run_lengths`.
+
+    A run is a maximal stretch of one code inside a block; an uncoded segment, another
+    code or the block end closes it. ``bad[d]`` counts codes at or above the code count.
+    """
+    n_blocks = block_offsets.shape[0] - 1
+    n_codes = n_runs.shape[2]
+    for d in prange(codes.shape[0]):
+        row = codes[d]
+        n_bad = 0
+        for b in range(n_blocks):
+            u = block_unit[b]
+            end = block_offsets[b + 1]
+            cur = -1
+            length = 0
+            for t in range(block_offsets[b], end + 1):
+                x = np.int64(-1)
+                if t < end:
+                    x = np.int64(row[t])
+                    if x >= n_codes:
+                        n_bad += 1
+                        x = -1
+                if x >= 0 and x == cur:
+                    length += 1
+                    continue
+                if cur >= 0:
+                    n_runs[d, u, cur] += 1
+                    n_in_runs[d, u, cur] += length
+                    if length > longest[d, u, cur]:
+                        longest[d, u, cur] = length
+                cur = x
+                length = 1
+        bad[d] = n_bad
+
+
+@njit(**PARALLEL_JIT_OPTIONS)
+def _triple_counts_kernel(codes, block_offsets, block_unit, lag, out, bad):
+    """Counts of ``(x_t, x_{t+lag}, x_{t+2 lag})`` inside blocks; see :func:`triple_counts`."""
+    n_blocks = block_offsets.shape[0] - 1
+    n_codes = out.shape[2]
+    for d in prange(codes.shape[0]):
+        row = codes[d]
+        n_bad = 0
+        for b in range(n_blocks):
+            u = block_unit[b]
+            for t in range(block_offsets[b], block_offsets[b + 1] - 2 * lag):
+                i = np.int64(row[t])
+                j = np.int64(row[t + lag])
+                k = np.int64(row[t + 2 * lag])
+                if i < 0 or j < 0 or k < 0:
+                    continue
+                if i >= n_codes or j >= n_codes or k >= n_codes:
+                    n_bad += 1
+                    continue
+                out[d, u, i, j, k] += 1
+        bad[d] = n_bad
+
+
+def _code_dtype(n_codes: int) -> type[np.signedinteger]:
+    """Smallest signed dtype holding codes ``0..n_codes-1`` and -1 (int8 up to 127 codes)."""
+    if n_codes <= np.iinfo(np.int8).max:
+        return np.int8
+    if n_codes <= np.iinfo(np.int16).max:
+        return np.int16
+    raise LagnestDataError(f"at most {np.iinfo(np.int16).max} codes can be replicated, "
+                           f"got {n_codes}")
+
+
+def _cumulative_probs(probs: np.ndarray, n_rows: int | None = None) -> np.ndarray:
+    """Validate row-stochastic ``probs (D, S, K, M)``; return cumulative rows ending in 1.0."""
+    arr = np.asarray(probs)
+    if arr.ndim != 4:
+        raise LagnestDataError(
+            f"probs must have 4 dimensions (replicate, session, given, target), got shape "
+            f"{arr.shape}")
+    if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
+        raise TypeError(f"probs must be real numbers, got dtype {arr.dtype}")
+    arr = arr.astype(np.float64, copy=False)
+    if n_rows is not None and arr.shape[2] != n_rows:
+        raise LagnestDataError(f"probs has {arr.shape[2]} given rows; the chain needs square "
+                               f"(K, K) rows, got shape {arr.shape}")
+    if 0 in arr.shape:
+        raise LagnestDataError(f"probs must not be empty, got shape {arr.shape}")
+    bad = ~np.isfinite(arr) | (arr < 0)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise LagnestDataError(
+            f"probs must be finite and non-negative; probs{list(where)} = {arr[where]!r}")
+    sums = arr.sum(-1)
+    off = np.abs(sums - 1.0) > PROB_ROW_TOLERANCE
+    if off.any():
+        where = tuple(int(i) for i in np.argwhere(off)[0])
+        raise LagnestDataError(
+            f"every row of probs must sum to 1 (tolerance {PROB_ROW_TOLERANCE:g}); row "
+            f"(replicate, session, given) = {where} sums to {sums[where]!r}")
+    cum = np.cumsum(arr, axis=-1)
+    cum /= cum[..., -1:]
+    return np.ascontiguousarray(cum)
+
+
+def replicate_seeds(seed: int | np.ndarray, n: int) -> np.ndarray:
+    """One uint64 seed per replicate: ``seed`` expanded by SeedSequence, or checked as given.
+
+    Parameters
+    ----------
+    seed : int or ndarray of uint64
+        An integer (expanded with :func:`permutation_seeds`) or ``n`` ready-made seeds.
+    n : int
+        Number of replicates.
+
+    Returns
+    -------
+    ndarray of uint64, shape (n,)
+    """
+    if isinstance(seed, int | np.integer) and not isinstance(seed, bool):
+        return permutation_seeds(int(seed), n)
+    if seed is None:
+        raise LagnestDataError("seed must be an integer or an array of seeds, not None")
+    arr = np.asarray(seed)
+    if arr.shape != (n,) or not np.issubdtype(arr.dtype, np.integer):
+        raise LagnestDataError(
+            f"seeds must be {n} integers (one per replicate), got {arr.dtype} {arr.shape}")
+    return np.ascontiguousarray(arr.astype(np.uint64))
+
+
+def _check_replication(codes: np.ndarray, name: str, probs: np.ndarray, block_offsets,
+                       block_session, n_rows: int | None):
+    """Shared validation of the replication wrappers; return arrays ready for a kernel."""
+    codes = _as_codes(name, codes)
+    offsets = _check_blocks(block_offsets, codes.shape[0])
+    cum = _cumulative_probs(probs, n_rows)
+    n_sessions, n_given = cum.shape[1], cum.shape[2]
+    session = _check_units(block_session, offsets.size - 1, n_sessions)
+    if codes.size and codes.max() >= n_given:
+        where = int(np.argmax(codes >= n_given))
+        raise LagnestDataError(
+            f"{name}[{where}] = {int(codes[where])} lies outside the {n_given} codes of probs")
+    return codes, offsets, cum, session
+
+
+def simulate_chains(
+    first: np.ndarray,
+    probs: np.ndarray,
+    block_offsets: np.ndarray,
+    block_session: np.ndarray,
+    seeds: int | np.ndarray,
+    lag: int = 1,
+) -> np.ndarray:
+    r"""Replicate a categorical code sequence from a Markov chain of order ``lag``.
+
+    Parameters
+    ----------
+    first : ndarray of int, shape (n_segments,)
+        Observed codes ``0..K-1``, negative = uncoded. They fix which segments are coded
+        and the codes at which each chain starts.
+    probs : ndarray of float, shape (D, S, K, K)
+        ``probs[d, s, i, j]`` = P(code j at t | code i at t - lag) in replicate d and
+        session s; every row must sum to 1 (tolerance ``PROB_ROW_TOLERANCE``).
+    block_offsets : ndarray of int, shape (n_blocks + 1,)
+        Blocks (see :func:`lag_counts`); no chain step crosses a block boundary.
+    block_session : ndarray of int, shape (n_blocks,)
+        Session of each block, ``0..S-1``.
+    seeds : int or ndarray of uint64, shape (D,)
+        Seed (see :func:`replicate_seeds`); replicate d depends on its own seed only.
+    lag : int, default 1
+        Order of the chain: the code at t is drawn given the code at t - lag.
+
+    Returns
+    -------
+    ndarray of int8 (int16 when K > 127), shape (D, n_segments)
+        Replicated codes, -1 = uncoded.
+
+    Notes
+    -----
+    Segment t of a block starting at s:
+
+    * uncoded in ``first`` -> uncoded (-1) in every replicate;
+    * coded, with ``t - lag >= s`` and segment ``t - lag`` coded -> drawn from
+      ``probs[d, session, x_rep[t - lag], :]``;
+    * coded otherwise (one of the first ``lag`` segments of its block, or its lag
+      predecessor is uncoded) -> the observed code ``first[t]``: the chain restarts there.
+
+    The drawn segments are exactly the targets of the lag pairs that :func:`lag_counts`
+    tallies, so every replicate has the observed number of pairs per block, and the
+    restart codes are the observed ones. Blocks are simulated in order with one generator
+    per replicate.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> up = np.array([[[[0.0, 1.0], [1.0, 0.0]]]])  # always switch code
+    >>> simulate_chains(np.array([1, 0, 0, -1, 0, 0]), up, np.array([0, 6]),
+    ...                 np.array([0]), seeds=0)
+    array([[ 1,  0,  1, -1,  0,  1]], dtype=int8)
+    """
+    lag, _ = _check_lag(lag, None)
+    if lag < 1:
+        raise LagnestDataError(f"a chain needs lag >= 1, got {lag}")
+    probs = np.asarray(probs)
+    n_rows = probs.shape[-1] if probs.ndim == 4 else None
+    first, offsets, cum, session = _check_replication(first, "first", probs, block_offsets,
+                                                      block_session, n_rows)
+    seeds = replicate_seeds(seeds, cum.shape[0])
+    out = np.empty((cum.shape[0], first.shape[0]), dtype=_code_dtype(cum.shape[3]))
+    _simulate_chains_kernel(first, cum, offsets, session, lag, seeds, out)
+    return out
+
+
+def simulate_given(
+    given: np.ndarray,
+    probs: np.ndarray,
+    block_offsets: np.ndarray,
+    block_session: np.ndarray,
+    seeds: int | np.ndarray,
+    lag: int = 1,
+    target: np.ndarray | None = None,
+) -> np.ndarray:
+    """Replicate target codes one step ahead, given the observed given codes.
+
+    Parameters
+    ----------
+    given : ndarray of int, shape (n_segments,)
+        Observed given codes ``0..K-1``, negative = uncoded.
+    probs : ndarray of float, shape (D, S, K, M)
+        ``probs[d, s, i, :]`` = distribution of the target at t + lag given code i at t,
+        in replicate d and session s; rows sum to 1.
+    block_offsets, block_session, seeds
+        As in :func:`simulate_chains`.
+    lag : int, default 1
+        Pairs ``(t, t + lag)``; any integer (0 = same segment, negative = backwards).
+    target : ndarray of int, shape (n_segments,), optional
+        Observed target codes; only where they are coded (>= 0) is a target drawn, so the
+        replicate has exactly the observed lag pairs. None = every position counts as coded.
+
+    Returns
+    -------
+    ndarray of int8 (int16 when M > 127), shape (D, n_segments)
+        ``out[d, t + lag]`` is drawn for every pair ``(t, t + lag)`` inside one block with
+        ``given[t]`` coded (and ``target[t + lag]`` coded); every other position is -1.
+        :func:`lagnest.sequence_stats.paired_targets` masks an observed target alike.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> copy = np.eye(2)[None, None]  # target = given one step earlier
+    >>> simulate_given(np.array([0, 1, 1, -1, 0]), copy, np.array([0, 3, 5]),
+    ...                np.array([0, 0]), seeds=1)
+    array([[-1,  0,  1, -1, -1]], dtype=int8)
+    """
+    lag, _ = _check_lag(lag, None)
+    given, offsets, cum, session = _check_replication(given, "given", probs, block_offsets,
+                                                      block_session, None)
+    if target is None:
+        coded = np.ones(given.shape[0], dtype=np.bool_)
+    else:
+        target = _as_codes("target", target)
+        if target.shape != given.shape:
+            raise LagnestDataError(
+                f"given and target differ in length: {given.size} vs {target.size}")
+        coded = np.ascontiguousarray(target >= 0)
+    seeds = replicate_seeds(seeds, cum.shape[0])
+    out = np.full((cum.shape[0], given.shape[0]), -1, dtype=_code_dtype(cum.shape[3]))
+    _simulate_given_kernel(given, coded, cum, offsets, session, lag, seeds, out)
+    return out
+
+
+def _replicate_rows(codes: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Codes as contiguous (D, n) rows; flag whether the input was one sequence."""
+    if isinstance(codes, np.ndarray) and codes.ndim == 1:
+        return _as_codes("codes", codes)[None, :], True
+    return _as_codes("codes", codes, 2), False
+
+
+def _block_units(block_unit, offsets: np.ndarray, n_units: int) -> tuple[np.ndarray, int]:
+    """Validated block-to-unit map (all zeros when None)."""
+    n_blocks = offsets.size - 1
+    if block_unit is None:
+        return np.zeros(n_blocks, dtype=np.int64), 1
+    return _check_units(block_unit, n_blocks, n_units), n_units
+
+
+def run_lengths(
+    codes: np.ndarray,
+    block_offsets: np.ndarray,
+    n_codes: int,
+    block_unit: np.ndarray | None = None,
+    n_units: int = 1,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Runs of every code: how many, how many segments in them, and the longest.
+
+    Parameters
+    ----------
+    codes : ndarray of int, shape (n_segments,) or (D, n_segments)
+        One sequence or a batch of replicates; negative = uncoded.
+    block_offsets : ndarray of int, shape (n_blocks + 1,)
+        Blocks; a run never crosses a block boundary.
+    n_codes : int
+        Number of codes K.
+    block_unit : ndarray of int, shape (n_blocks,), optional
+        Unit (e.g. session) of each block; None = one unit.
+    n_units : int, default 1
+        Number of units.
+
+    Returns
+    -------
+    n_runs, n_in_runs, longest : ndarray of int64, shape ([D,] n_units, K)
+        Number of runs of each code, segments in those runs (= occurrences of the code)
+        and the longest run (0 when the code does not occur). Pooled over units: sum,
+        sum and max over the unit axis; mean run length = ``n_in_runs / n_runs``.
+
+    Notes
+    -----
+    A run is a maximal stretch of consecutive segments of one code inside a block: an
+    uncoded segment, another code or the end of the block closes it, so ``a a - a`` is
+    two runs of ``a``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> n_runs, n_in, longest = run_lengths(np.array([0, 0, 1, 0, -1, 0]),
+    ...                                     np.array([0, 6]), 2)
+    >>> n_runs[0], n_in[0], longest[0]
+    (array([3, 1]), array([4, 1]), array([2, 1]))
+    """
+    rows, single = _replicate_rows(codes)
+    offsets = _check_blocks(block_offsets, rows.shape[1])
+    unit, n_units = _block_units(block_unit, offsets, n_units)
+    shape = (rows.shape[0], n_units, int(n_codes))
+    n_runs = np.zeros(shape, dtype=np.int64)
+    n_in = np.zeros(shape, dtype=np.int64)
+    longest = np.zeros(shape, dtype=np.int64)
+    bad = np.zeros(rows.shape[0], dtype=np.int64)
+    _run_lengths_kernel(rows, offsets, unit, n_runs, n_in, longest, bad)
+    _raise_if_bad(int(bad.sum()), "run")
+    if single:
+        return n_runs[0], n_in[0], longest[0]
+    return n_runs, n_in, longest
+
+
+def triple_counts(
+    codes: np.ndarray,
+    block_offsets: np.ndarray,
+    n_codes: int,
+    block_unit: np.ndarray | None = None,
+    n_units: int = 1,
+    lag: int = 1,
+) -> np.ndarray:
+    """Counts of code triples ``(x_t, x_{t+lag}, x_{t+2 lag})`` inside blocks.
+
+    Parameters
+    ----------
+    codes : ndarray of int, shape (n_segments,) or (D, n_segments)
+        One sequence or a batch of replicates; negative = uncoded.
+    block_offsets, block_unit, n_units
+        As in :func:`run_lengths`.
+    n_codes : int
+        Number of codes K.
+    lag : int, default 1
+        Spacing of the triple (>= 1).
+
+    Returns
+    -------
+    ndarray of int64, shape ([D,] n_units, K, K, K)
+        ``out[..., i, j, k]`` counts triples with all three segments in one block and
+        coded; axes are ``(x_t, x_{t+lag}, x_{t+2 lag})``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> triple_counts(np.array([0, 1, 0, 1]), np.array([0, 4]), 2)[0].nonzero()
+    (array([0, 1]), array([1, 0]), array([0, 1]))
+    """
+    lag, _ = _check_lag(lag, None)
+    if lag < 1:
+        raise LagnestDataError(f"triples need lag >= 1, got {lag}")
+    rows, single = _replicate_rows(codes)
+    offsets = _check_blocks(block_offsets, rows.shape[1])
+    unit, n_units = _block_units(block_unit, offsets, n_units)
+    k = int(n_codes)
+    out = np.zeros((rows.shape[0], n_units, k, k, k), dtype=np.int64)
+    bad = np.zeros(rows.shape[0], dtype=np.int64)
+    _triple_counts_kernel(rows, offsets, unit, lag, out, bad)
+    _raise_if_bad(int(bad.sum()), "triple")
+    return out[0] if single else out
