@@ -1,6 +1,7 @@
 """lagnest: Bayesian lag-sequential analysis of coded sequences (dyad > session > segment)."""
 
 from lagnest import datasets, simulate
+from lagnest.agreement import agreement
 from lagnest.codebook import Codebook, available_codebooks, load_codebook
 from lagnest.errors import LagnestDataError
 from lagnest.io import convert, read_boris, read_sdis, read_table, write_sdis, write_table
@@ -44,6 +45,7 @@ __all__ = [
     "TransitionModel",
     "TransitionResult",
     "__version__",
+    "agreement",
     "available_codebooks",
     "convert",
     "count_table",
