@@ -346,3 +346,34 @@ def test_kernels_refuse_out_of_range_codes():
     with pytest.raises(LagnestDataError, match="64-bit"):
         kernels.pattern_keys(np.zeros((3, 2), np.int8), np.array([2**40, 2**40]),
                              np.zeros(3, np.int64), offsets, [1])
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(-1, 40), st.integers(-1, 2)), max_size=60),
+       st.lists(st.integers(0, 60), max_size=6), st.booleans())
+def test_pattern_rows_matches_reference_on_both_paths(cells, cuts, dense):
+    keys = np.array([k for k, _ in cells], dtype=np.int64)
+    target = np.array([t for _, t in cells], dtype=np.int64)
+    n = keys.size
+    offsets = np.array(sorted({0, n, *(c for c in cuts if c <= n)}), dtype=np.int64)
+    # reference: a dict per session, rows in (session, key) order
+    found: dict[tuple[int, int], list[int]] = {}
+    for s in range(offsets.size - 1):
+        for u in range(offsets[s], offsets[s + 1]):
+            if keys[u] >= 0 and target[u] >= 0:
+                found.setdefault((s, int(keys[u])), [0, 0, 0])[target[u]] += 1
+    order = sorted(found)
+    old = kernels._DENSE_KEYS_MAX
+    kernels._DENSE_KEYS_MAX = old if dense else 0
+    try:
+        row_session, row_key, counts, segment_row = kernels.pattern_rows(keys, target,
+                                                                         offsets, 3)
+    finally:
+        kernels._DENSE_KEYS_MAX = old
+    assert row_session.tolist() == [s for s, _ in order]
+    assert row_key.tolist() == [k for _, k in order]
+    assert counts.reshape(-1, 3).tolist() == [found[c] for c in order]
+    session = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
+    expected = [order.index((int(session[u]), int(keys[u])))
+                if keys[u] >= 0 and target[u] >= 0 else -1 for u in range(n)]
+    assert segment_row.tolist() == expected

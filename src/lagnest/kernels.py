@@ -785,6 +785,12 @@ def constrained_permuted_tables(
 
 #: Largest pattern key the kernels can hold (keys are int64, -1 = no row).
 MAX_PATTERN_KEY = int(np.iinfo(np.int64).max)
+#: :func:`pattern_rows` looks rows up in a table over the key space (O(1) per segment)
+#: when the largest key is below ``min(MAX, PER_SEGMENT * n_segments + MIN)``, and sorts
+#: each session's keys otherwise.
+_DENSE_KEYS_MAX = 1 << 22
+_DENSE_KEYS_PER_SEGMENT = 8
+_DENSE_KEYS_MIN = 1 << 16
 
 
 @njit(**JIT_OPTIONS)
@@ -829,54 +835,117 @@ def _pattern_keys_kernel(codes, radices, target, block_offsets, lags, keys):
 
 
 @njit(**JIT_OPTIONS)
-def _unique_keys_kernel(keys, session_offsets, row_offsets, row_key, scratch):
-    """Sorted distinct non-negative keys of each session, written session after session.
+def _sort_prefix(values, m):
+    """Sort ``values[:m]`` in place (insertion sort for short runs, else numba's sort)."""
+    if m > 24:
+        values[:m].sort()
+        return
+    for i in range(1, m):
+        v = values[i]
+        j = i - 1
+        while j >= 0 and values[j] > v:
+            values[j + 1] = values[j]
+            j -= 1
+        values[j + 1] = v
 
-    ``row_key`` (n_segments) receives them; ``row_offsets`` (n_sessions + 1) their
-    session boundaries; ``scratch`` is a buffer of at least the longest session.
+
+@njit(**JIT_OPTIONS)
+def _session_rows_sorted(keys, target, session_offsets, row_offsets, row_key, segment_row,
+                         scratch):
+    """Rows of each session by sorting its keys; return the number of rows.
+
+    A segment is used when ``keys[u] >= 0`` and ``target[u] >= 0``. ``row_key``
+    (n_segments) receives the sorted distinct keys of each session, session after session,
+    ``row_offsets`` (n_sessions + 1) their boundaries and ``segment_row`` the row of each
+    used segment (-1 otherwise); ``scratch`` holds at least the longest session.
     """
     n_rows = 0
     row_offsets[0] = 0
     for s in range(session_offsets.shape[0] - 1):
+        a = session_offsets[s]
+        b = session_offsets[s + 1]
         m = 0
-        for u in range(session_offsets[s], session_offsets[s + 1]):
-            if keys[u] >= 0:
+        for u in range(a, b):
+            if keys[u] >= 0 and target[u] >= 0:
                 scratch[m] = keys[u]
                 m += 1
+        _sort_prefix(scratch, m)
         buf = scratch[:m]
-        buf.sort()
+        first = n_rows
         for i in range(m):
             if i == 0 or buf[i] != buf[i - 1]:
                 row_key[n_rows] = buf[i]
                 n_rows += 1
         row_offsets[s + 1] = n_rows
+        session_keys = row_key[first:n_rows]
+        for u in range(a, b):
+            if keys[u] >= 0 and target[u] >= 0:
+                segment_row[u] = first + np.searchsorted(session_keys, keys[u])
+            else:
+                segment_row[u] = -1
+    return n_rows
 
 
 @njit(**JIT_OPTIONS)
-def _pattern_rows_kernel(keys, target, session_offsets, row_offsets, row_key, counts,
-                         segment_row):
-    """Fill ``counts[row, target]`` and ``segment_row``; return the out-of-range target count.
+def _session_rows_dense(keys, target, session_offsets, row_offsets, row_key, segment_row,
+                        scratch, slot):
+    """As :func:`_session_rows_sorted`, with a lookup table over the key space.
 
-    See :func:`pattern_rows`.
+    ``slot`` (max key + 1) must hold -1 everywhere; it is restored before returning.
+    Segments find their row in O(1); a session's distinct keys are put in order by a scan
+    of the table when it is short next to the session (at most 8 entries per segment),
+    else by sorting them.
     """
+    space = slot.shape[0]
+    n_rows = 0
+    row_offsets[0] = 0
+    for s in range(session_offsets.shape[0] - 1):
+        a = session_offsets[s]
+        b = session_offsets[s + 1]
+        m = 0
+        for u in range(a, b):
+            k = keys[u]
+            if k >= 0 and target[u] >= 0 and slot[k] == -1:
+                slot[k] = -2
+                scratch[m] = k
+                m += 1
+        if space <= 8 * (b - a):
+            i = 0
+            for k in range(space):
+                if slot[k] == -2:
+                    scratch[i] = k
+                    i += 1
+        else:
+            _sort_prefix(scratch, m)
+        for i in range(m):
+            slot[scratch[i]] = n_rows + i
+            row_key[n_rows + i] = scratch[i]
+        n_rows += m
+        row_offsets[s + 1] = n_rows
+        for u in range(a, b):
+            if keys[u] >= 0 and target[u] >= 0:
+                segment_row[u] = slot[keys[u]]
+            else:
+                segment_row[u] = -1
+        for i in range(m):
+            slot[scratch[i]] = -1
+    return n_rows
+
+
+@njit(**JIT_OPTIONS)
+def _fill_pattern_counts(target, segment_row, counts):
+    """Add each used segment to ``counts[row, target]``; return the out-of-range count."""
     n_target = counts.shape[1]
     bad = 0
-    for s in range(session_offsets.shape[0] - 1):
-        first = row_offsets[s]
-        session_keys = row_key[first:row_offsets[s + 1]]
-        for u in range(session_offsets[s], session_offsets[s + 1]):
-            k = keys[u]
-            h = np.int64(target[u])
-            if k < 0 or h < 0:
-                segment_row[u] = -1
-                continue
-            if h >= n_target:
-                bad += 1
-                segment_row[u] = -1
-                continue
-            row = first + np.searchsorted(session_keys, k)
-            segment_row[u] = row
-            counts[row, h] += 1
+    for u in range(segment_row.shape[0]):
+        r = segment_row[u]
+        if r < 0:
+            continue
+        h = np.int64(target[u])
+        if h >= n_target:
+            bad += 1
+            continue
+        counts[r, h] += 1
     return bad
 
 
@@ -1070,17 +1139,22 @@ def pattern_rows(
     sessions = _check_blocks(session_offsets, keys.shape[0], "session_offsets")
     if isinstance(n_target, bool) or not isinstance(n_target, int | np.integer) or n_target < 0:
         raise ValueError(f"n_target must be a non-negative integer, got {n_target!r}")
-    longest = int(np.diff(sessions).max(initial=0))
+    n = keys.shape[0]
+    scratch = np.empty(int(np.diff(sessions).max(initial=0)), dtype=np.int64)
     row_offsets = np.empty(sessions.shape[0], dtype=np.int64)
-    row_key = np.empty(keys.shape[0], dtype=np.int64)
-    _unique_keys_kernel(keys, sessions, row_offsets, row_key, np.empty(longest, np.int64))
-    n_rows = int(row_offsets[-1])
+    row_key = np.empty(n, dtype=np.int64)
+    segment_row = np.empty(n, dtype=np.int64)
+    space = int(keys.max(initial=-1)) + 1
+    if space <= min(_DENSE_KEYS_MAX, _DENSE_KEYS_PER_SEGMENT * n + _DENSE_KEYS_MIN):
+        slot = np.full(space, -1, dtype=np.int64)
+        n_rows = _session_rows_dense(keys, target, sessions, row_offsets, row_key,
+                                     segment_row, scratch, slot)
+    else:
+        n_rows = _session_rows_sorted(keys, target, sessions, row_offsets, row_key,
+                                      segment_row, scratch)
     row_key = row_key[:n_rows].copy()
     counts = np.zeros((n_rows, int(n_target)), dtype=np.int64)
-    segment_row = np.empty(keys.shape[0], dtype=np.int64)
-    bad = _pattern_rows_kernel(keys, target, sessions, row_offsets, row_key, counts,
-                               segment_row)
-    _raise_if_bad(bad, "target")
+    _raise_if_bad(_fill_pattern_counts(target, segment_row, counts), "target")
     row_session = np.repeat(np.arange(sessions.shape[0] - 1, dtype=np.int64),
                             np.diff(row_offsets))
     return row_session, row_key, counts, segment_row
