@@ -194,6 +194,7 @@ def test_handmade_corpus():
     assert tab.target_labels == ("a", "b")
     assert tab.predictor_labels == (("not flag", "flag"),)
     assert tab.session_dyad.tolist() == [0, 0] and tab.dyad_labels == ("d1",)
+    assert tab.row_dyad.tolist() == [0, 0, 0]
 
 
 def test_uncoded_anywhere_in_the_window_drops_the_row():
@@ -351,7 +352,7 @@ def test_kernels_refuse_out_of_range_codes():
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.tuples(st.integers(-1, 40), st.integers(-1, 2)), max_size=60),
        st.lists(st.integers(0, 60), max_size=6), st.booleans())
-def test_pattern_rows_matches_reference_on_both_paths(cells, cuts, dense):
+def test_pattern_rows_matches_reference_on_both_paths(cells, cuts, ranked):
     keys = np.array([k for k, _ in cells], dtype=np.int64)
     target = np.array([t for _, t in cells], dtype=np.int64)
     n = keys.size
@@ -364,7 +365,7 @@ def test_pattern_rows_matches_reference_on_both_paths(cells, cuts, dense):
                 found.setdefault((s, int(keys[u])), [0, 0, 0])[target[u]] += 1
     order = sorted(found)
     old = kernels._DENSE_KEYS_MAX
-    kernels._DENSE_KEYS_MAX = old if dense else 0
+    kernels._DENSE_KEYS_MAX = 0 if ranked else old  # 0: every key space counts as large
     try:
         row_session, row_key, counts, segment_row = kernels.pattern_rows(keys, target,
                                                                          offsets, 3)

@@ -785,9 +785,8 @@ def constrained_permuted_tables(
 
 #: Largest pattern key the kernels can hold (keys are int64, -1 = no row).
 MAX_PATTERN_KEY = int(np.iinfo(np.int64).max)
-#: :func:`pattern_rows` looks rows up in a table over the key space (O(1) per segment)
-#: when the largest key is below ``min(MAX, PER_SEGMENT * n_segments + MIN)``, and sorts
-#: each session's keys otherwise.
+#: :func:`pattern_rows` looks rows up in a table over the key space (O(1) per segment); keys
+#: above ``min(MAX, PER_SEGMENT * n_segments + MIN)`` are first replaced by their ranks.
 _DENSE_KEYS_MAX = 1 << 22
 _DENSE_KEYS_PER_SEGMENT = 8
 _DENSE_KEYS_MIN = 1 << 16
@@ -810,9 +809,12 @@ def _pattern_keys_kernel(codes, radices, target, block_offsets, lags, keys):
     for b in range(block_offsets.shape[0] - 1):
         start = block_offsets[b]
         end = block_offsets[b + 1]
-        for u in range(start, min(start + max_lag, end)):
+        # the lag pairs (u - max_lag, u) inside the block: the rule of every lag count
+        lo, _ = _pair_range(start, end, max_lag)
+        first = min(lo + max_lag, end)
+        for u in range(start, first):
             keys[u] = -1
-        for u in range(start + max_lag, end):
+        for u in range(first, end):
             key = np.int64(-1)
             if target[u] >= 0:
                 key = 0
@@ -850,51 +852,18 @@ def _sort_prefix(values, m):
 
 
 @njit(**JIT_OPTIONS)
-def _session_rows_sorted(keys, target, session_offsets, row_offsets, row_key, segment_row,
-                         scratch):
-    """Rows of each session by sorting its keys; return the number of rows.
+def _session_rows(keys, target, session_offsets, row_offsets, row_key, segment_row, scratch,
+                  slot):
+    """Rows of each session; return the number of rows. See :func:`pattern_rows`.
 
     A segment is used when ``keys[u] >= 0`` and ``target[u] >= 0``. ``row_key``
     (n_segments) receives the sorted distinct keys of each session, session after session,
     ``row_offsets`` (n_sessions + 1) their boundaries and ``segment_row`` the row of each
-    used segment (-1 otherwise); ``scratch`` holds at least the longest session.
-    """
-    n_rows = 0
-    row_offsets[0] = 0
-    for s in range(session_offsets.shape[0] - 1):
-        a = session_offsets[s]
-        b = session_offsets[s + 1]
-        m = 0
-        for u in range(a, b):
-            if keys[u] >= 0 and target[u] >= 0:
-                scratch[m] = keys[u]
-                m += 1
-        _sort_prefix(scratch, m)
-        buf = scratch[:m]
-        first = n_rows
-        for i in range(m):
-            if i == 0 or buf[i] != buf[i - 1]:
-                row_key[n_rows] = buf[i]
-                n_rows += 1
-        row_offsets[s + 1] = n_rows
-        session_keys = row_key[first:n_rows]
-        for u in range(a, b):
-            if keys[u] >= 0 and target[u] >= 0:
-                segment_row[u] = first + np.searchsorted(session_keys, keys[u])
-            else:
-                segment_row[u] = -1
-    return n_rows
-
-
-@njit(**JIT_OPTIONS)
-def _session_rows_dense(keys, target, session_offsets, row_offsets, row_key, segment_row,
-                        scratch, slot):
-    """As :func:`_session_rows_sorted`, with a lookup table over the key space.
-
-    ``slot`` (max key + 1) must hold -1 everywhere; it is restored before returning.
-    Segments find their row in O(1); a session's distinct keys are put in order by a scan
-    of the table when it is short next to the session (at most 8 entries per segment),
-    else by sorting them.
+    used segment (-1 otherwise); ``scratch`` holds at least the longest session. ``slot``
+    (max key + 1) must hold -1 everywhere; it is restored before returning. Segments find
+    their row in O(1); a session's distinct keys are put in order by a scan of ``slot``
+    when it is short next to the session (at most 8 entries per segment), else by sorting
+    them.
     """
     space = slot.shape[0]
     n_rows = 0
@@ -1124,6 +1093,15 @@ def pattern_rows(
     ValueError
         On inconsistent shapes, invalid offsets, or a target code at or above ``n_target``.
 
+    Notes
+    -----
+    A segment is used when its key and its target are non-negative. Each segment finds
+    its row in a table over the key space, and a session's distinct keys are ordered by a
+    scan of that table or by sorting them. When the largest key is large (above
+    ``min(2**22, 8 n_segments + 2**16)``) the used keys are first replaced by their ranks
+    among the distinct used keys (a global sort), which keeps the table no longer than
+    the number of segments.
+
     Examples
     --------
     >>> import numpy as np
@@ -1140,18 +1118,22 @@ def pattern_rows(
     if isinstance(n_target, bool) or not isinstance(n_target, int | np.integer) or n_target < 0:
         raise ValueError(f"n_target must be a non-negative integer, got {n_target!r}")
     n = keys.shape[0]
+    used = (keys >= 0) & (target >= 0)
+    space = int(keys.max(initial=-1)) + 1
+    distinct = None
+    if space > min(_DENSE_KEYS_MAX, _DENSE_KEYS_PER_SEGMENT * n + _DENSE_KEYS_MIN):
+        # a large key space: rank the used keys first (ranks keep their order)
+        distinct = np.unique(keys[used])
+        keys = np.where(used, np.searchsorted(distinct, keys), -1)
+        space = distinct.size
     scratch = np.empty(int(np.diff(sessions).max(initial=0)), dtype=np.int64)
     row_offsets = np.empty(sessions.shape[0], dtype=np.int64)
     row_key = np.empty(n, dtype=np.int64)
     segment_row = np.empty(n, dtype=np.int64)
-    space = int(keys.max(initial=-1)) + 1
-    if space <= min(_DENSE_KEYS_MAX, _DENSE_KEYS_PER_SEGMENT * n + _DENSE_KEYS_MIN):
-        slot = np.full(space, -1, dtype=np.int64)
-        n_rows = _session_rows_dense(keys, target, sessions, row_offsets, row_key,
-                                     segment_row, scratch, slot)
-    else:
-        n_rows = _session_rows_sorted(keys, target, sessions, row_offsets, row_key,
-                                      segment_row, scratch)
+    n_rows = _session_rows(keys, target, sessions, row_offsets, row_key, segment_row, scratch,
+                           np.full(space, -1, dtype=np.int64))
+    if distinct is not None:
+        row_key[:n_rows] = distinct[row_key[:n_rows]]
     row_key = row_key[:n_rows].copy()
     counts = np.zeros((n_rows, int(n_target)), dtype=np.int64)
     _raise_if_bad(_fill_pattern_counts(target, segment_row, counts), "target")

@@ -1002,6 +1002,11 @@ class PatternTable:
         return int(self.counts.sum())
 
     @property
+    def row_dyad(self) -> np.ndarray:
+        """Dyad index of each row, ``(R,)``."""
+        return self.session_dyad[self.row_session]
+
+    @property
     def radices(self) -> tuple[int, ...]:
         """Number of levels of each predictor."""
         return tuple(len(labels) for labels in self.predictor_labels)
