@@ -167,13 +167,16 @@ def write_markdown(data: dict, path: Path) -> None:
     lines = [
         "# Pattern-table benchmark (counts per session x lagged pattern x target)", "",
         f"Machine: {m['cpu']}, {m['cpu_count']} cores, numba {m['numba']} "
-        f"({m['numba_threads']} threads), numpy {m['numpy']}, pandas {m['pandas']}.", "",
+        f"({m['numba_threads']} threads), numpy {m['numpy']}, pandas {m['pandas']}; "
+        f"load average at start {m['load_avg_at_start'][0]:.2f} (the cores are shared).", "",
         "9 predictors at lag 1 (8 binary indicators + a 4-level history), 4-level target, "
         f"sessions of {SESSION} segments; best wall time in ms (after one warm-up call). "
         "`lagnest` = `pattern_counts(seqs, ...)` end to end; `kernels` = keys + rows + "
         "decode from the stacked int8 matrix; pandas = NumPy valid mask + "
         "`groupby([session, p1..p9, target]).size().unstack()`; numpy = mask + "
-        "`np.unique(return_inverse)` + `np.bincount`. Ratios are peer / `lagnest`.", "",
+        "`np.unique(return_inverse)` + `np.bincount`. Ratios are peer / `lagnest`. "
+        "The data are i.i.d., so most (session, pattern) cells are distinct (R/N about "
+        "0.4); every method returns the same rows and counts (checked).", "",
         "| segments | rows R | valid N | lagnest | kernels | pandas groupby | numpy unique | "
         "pandas / lagnest | numpy / lagnest |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
