@@ -21,6 +21,7 @@ from lagnest._warnings import warn_user
 from lagnest.errors import LagnestDataError
 from lagnest.models.base import BayesianModel
 from lagnest.models.basis import helmert, masked_softmax, zero_sum_basis
+from lagnest.models.hierarchy import dyad_deviations, session_deviations
 from lagnest.models.priors import Prior
 from lagnest.models.result import FitResult
 from lagnest.models.structure import (
@@ -624,37 +625,23 @@ class TransitionModel(BayesianModel):
                 )
                 logit_population = alpha
                 logit_dyad = pt.repeat(alpha[None], n_dyads, axis=0)
-                if structure.dyad and structure.parameterization["dyad"] == "centered":
-                    # each dyad's own logits, centred on the population's
-                    eta = pm.Normal("eta_dyad", mu=layout.from_cells(alpha)[None],
-                                    sigma=level_scale("dyad"),
-                                    dims=("dyad", *layout.free_dims))
-                    logit_dyad = layout.to_cells(eta)
-                elif structure.dyad:
-                    # zero-sum over dyads (few dyads: fewer divergences) plus the centre of
-                    # these dyads around the population mean
-                    scale = level_scale("dyad")
-                    z = pm.Normal("z_dyad", 0.0, 1.0, dims=("free_dyad", *layout.free_dims))
-                    h_dyad = pt.as_tensor_variable(helmert(n_dyads))
-                    logit_dyad = logit_dyad + layout.to_cells(
-                        scale * pt.tensordot(h_dyad, z, axes=[[1], [0]]))
-                    centre = pm.Normal("z_dyad_centre", 0.0, 1.0, dims=layout.free_dims)
-                    logit_population = logit_population - layout.to_cells(
-                        scale * centre / np.sqrt(n_dyads))
+                if structure.dyad:
+                    deviations, centre = dyad_deviations(
+                        "dyad", level_scale("dyad"), layout.free_dims, n_dyads,
+                        structure.parameterization["dyad"], layout.from_cells(alpha))
+                    logit_dyad = logit_dyad + layout.to_cells(deviations)
+                    logit_population = logit_population - layout.to_cells(centre)
                 logit_population = pt.where(mask, logit_population, 0.0)
                 pm.Deterministic("logit_population", logit_population,
                                  dims=("given", "target"))
                 pm.Deterministic("logit_dyad", pt.where(mask, logit_dyad, 0.0),
                                  dims=("dyad", "given", "target"))
                 logit_session = logit_dyad[d.session_dyad]
-                if structure.session and structure.parameterization["session"] == "centered":
-                    eta = pm.Normal("eta_session", mu=layout.from_cells(logit_session),
-                                    sigma=level_scale("session"),
-                                    dims=("session", *layout.free_dims))
-                    logit_session = layout.to_cells(eta)
-                elif structure.session:
-                    z = pm.Normal("z_session", 0.0, 1.0, dims=("session", *layout.free_dims))
-                    logit_session = logit_session + layout.to_cells(level_scale("session") * z)
+                if structure.session:
+                    deviations = session_deviations(
+                        "session", level_scale("session"), layout.free_dims,
+                        structure.parameterization["session"], layout.from_cells(logit_session))
+                    logit_session = logit_session + layout.to_cells(deviations)
             logit_session = pt.where(mask, logit_session, 0.0)
             pm.Deterministic("logit_session", logit_session, dims=("session", "given", "target"))
             if d.pairs is not None:
