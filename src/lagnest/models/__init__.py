@@ -8,6 +8,7 @@ the one path of :mod:`lagnest.models._fit`, returning a :class:`FitResult` that
 from lagnest.models._fit import ConvergenceWarning, Diagnostics
 from lagnest.models.base import BayesianModel
 from lagnest.models.priors import Prior
+from lagnest.models.regression import LaggedRegression, RegressionResult
 from lagnest.models.result import DifferentModelError, FitResult, load
 from lagnest.models.summaries import CI_PROB, ResultSummary
 from lagnest.models.transition import TransitionModel, TransitionResult
@@ -19,7 +20,9 @@ __all__ = [
     "Diagnostics",
     "DifferentModelError",
     "FitResult",
+    "LaggedRegression",
     "Prior",
+    "RegressionResult",
     "ResultSummary",
     "TransitionModel",
     "TransitionResult",

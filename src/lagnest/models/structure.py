@@ -178,7 +178,7 @@ def deviation_sd_estimate(counts: np.ndarray, parent: np.ndarray) -> float:
 
 
 def choose_parameterization(
-    observations: np.ndarray, deviation_sd: float, outcome_variance: float
+    observations: np.ndarray, deviation_sd: float, outcome_variance: float, n_groups: int
 ) -> str:
     r"""``"centered"`` when the groups of a level are data-rich, else ``"noncentered"``.
 
@@ -191,7 +191,9 @@ def choose_parameterization(
         Typical size of a deviation of the level (e.g. :func:`deviation_sd_estimate`).
     outcome_variance : float
         Fisher information of one observation about one deviation on the logit scale
-        (about ``p (1 - p)`` for a category of probability p).
+        (about ``p (1 - p)`` for a category of probability p: pass the rarest category's).
+    n_groups : int
+        Number of groups of the level (few groups leave small scales plausible).
 
     Returns
     -------
@@ -200,15 +202,19 @@ def choose_parameterization(
     Notes
     -----
     With :math:`n` observations in a group, the likelihood's precision about its deviation
-    is about :math:`n v` and the hierarchy's is :math:`1/\sigma^2`. When the median group
-    has :math:`n v \sigma^2 > 1` the data dominate: the centred form then has the better
-    geometry, while the non-centred form has it when the hierarchy dominates (funnels).
-    :math:`\sigma` is estimated from the data, not taken from the prior: a level whose
-    groups barely differ keeps the non-centred form however much data each group has.
+    is about :math:`n v` and the hierarchy's is :math:`1/\sigma^2`. When the data dominate
+    for every plausible :math:`\sigma`, the centred form has the better geometry; when the
+    hierarchy can dominate (small :math:`\sigma`), the non-centred form avoids the funnel.
+    :math:`\sigma` is estimated from the data, not taken from the prior (a level whose
+    groups barely differ stays non-centred however much data each group has), and lowered
+    to a plausible small value given G groups, :math:`\hat\sigma (1 - 2/\sqrt{2(G-1)})`
+    (two standard errors of an SD estimated from G values). The level is centred when the
+    median group has :math:`n v \sigma_{low}^2 > 1`.
     """
     obs = np.asarray(observations, dtype=float)
     obs = obs[obs > 0]
-    if obs.size == 0:
+    if obs.size == 0 or n_groups < 2:
         return "noncentered"
-    score = float(np.median(obs)) * float(outcome_variance) * float(deviation_sd) ** 2
+    low = float(deviation_sd) * max(0.0, 1.0 - 2.0 / np.sqrt(2.0 * (n_groups - 1)))
+    score = float(np.median(obs)) * float(outcome_variance) * low**2
     return "centered" if score > CENTRED_ABOVE else "noncentered"

@@ -568,8 +568,10 @@ class TransitionModel(BayesianModel):
         np.add.at(dyad_counts, d.session_dyad, counts)
         levels = {"dyad": (dyad_counts, np.zeros(n_dyads, dtype=np.int64)),
                   "session": (counts, d.session_dyad)}
-        m = d.allowed.sum(axis=1).mean()
-        variance = (1 / m) * (1 - 1 / m)
+        pooled = counts.sum(axis=0)
+        p = pooled / np.maximum(pooled.sum(axis=1, keepdims=True), 1)
+        p = p[d.allowed & (pooled.sum(axis=1, keepdims=True) > 0)]
+        variance = float(np.min(p * (1 - p))) if p.size else 0.0
         out = {}
         for level in structure.levels:
             if choice != "auto":
@@ -577,7 +579,8 @@ class TransitionModel(BayesianModel):
                 continue
             group_counts, parent = levels[level]
             sd = deviation_sd_estimate(group_counts, parent)
-            out[level] = choose_parameterization(group_counts.sum(axis=-1).ravel(), sd, variance)
+            out[level] = choose_parameterization(group_counts.sum(axis=-1).ravel(), sd, variance,
+                                                 group_counts.shape[0])
         return out
 
     @property

@@ -1,0 +1,196 @@
+"""Design of a lagged regression: predictor terms -> sources, features and columns.
+
+A *term* is what the user writes: an indicator code (``"MIA4"``), an indicator stream
+(``"mia"`` -> MIA1..MIA8), a categorical stream (``"rupture"``, dummy-coded against its
+first code), one code of a categorical stream (``"withdrawal"``), or an interaction of
+those joined by ``":"`` (``"MIA4:withdrawal"``). Each term becomes one *feature* (a 0/1
+column) per lag and level. A *source* is a categorical spec read once by the pattern
+kernel (:func:`lagnest.lagtable.pattern_counts`); a feature is the product of indicators
+``source code == level`` at one lag. Session and dyad covariates are further columns.
+
+Everything here is NumPy on labels and codes; the model builds its graph from the
+resulting arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import chain, product
+from typing import Any
+
+import numpy as np
+
+from lagnest.errors import LagnestDataError
+
+__all__ = ["Feature", "design_columns", "lag_suffix", "resolve_terms"]
+
+
+def lag_suffix(lag: int) -> str:
+    """``"[t]"`` for lag 0, ``"[t-2]"`` for lag 2."""
+    return "[t]" if lag == 0 else f"[t-{lag}]"
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One design column.
+
+    Attributes
+    ----------
+    name : str
+        Label, e.g. ``"MIA4[t-1]"`` or ``"rupture=withdrawal[t-1]"``.
+    kind : {"sequence", "session", "dyad"}
+        Where its values come from.
+    term : str
+        The user's term (or covariate name) that produced it.
+    lag_index : int
+        Position of its lag in the model's lags (-1 for covariates).
+    factors : tuple of (int, int)
+        ``(source index, level)`` pairs whose indicators multiply (sequence features).
+    group : str
+        Shrinkage group (an indicator stream at one lag), "" for none.
+    """
+
+    name: str
+    kind: str
+    term: str
+    lag_index: int = -1
+    factors: tuple[tuple[int, int], ...] = ()
+    group: str = ""
+
+    @property
+    def is_interaction(self) -> bool:
+        """Whether the feature multiplies several indicators."""
+        return len(self.factors) > 1
+
+
+def _stream_of_code(seqs: Any, code: str) -> str | None:
+    """The categorical stream holding ``code`` (None if it is not a categorical code)."""
+    for name, info in seqs.streams.items():
+        if info.kind == "categorical" and code in info.codes:
+            return name
+    return None
+
+
+def _alternatives(seqs: Any, part: str, sources: list[str]) -> tuple[list[list[tuple]], str]:
+    """Resolve one part of a term into lists of (source, level, label) and a group name."""
+    def source(spec: str) -> int:
+        if spec not in sources:
+            sources.append(spec)
+        return sources.index(spec)
+
+    if seqs.is_indicator_set(part):
+        _, names = seqs.indicator_matrix(part)
+        return [[(source(n), 1, n)] for n in names], part
+    stream = seqs.streams.get(part)
+    if stream is not None and stream.kind == "categorical":
+        idx = source(part)
+        return [[(idx, j, f"{part}={c}")] for j, c in enumerate(stream.codes) if j > 0], ""
+    parent = _stream_of_code(seqs, part)
+    if parent is not None:
+        codes = seqs.streams[parent].codes
+        return [[(source(parent), codes.index(part), f"{parent}={part}")]], ""
+    try:
+        _, labels = seqs.categorical(part)
+    except LagnestDataError as err:
+        raise LagnestDataError(f"predictor {part!r}: {err}") from None
+    return [[(source(part), 1, labels[1])]], ""
+
+
+def resolve_terms(
+    seqs: Any,
+    terms: Sequence[str],
+    lags: Sequence[int],
+    target: str,
+    history: bool,
+) -> tuple[list[str], list[Feature]]:
+    """Sources for the pattern kernel and the sequence features of the terms.
+
+    Parameters
+    ----------
+    seqs : Sequences
+        The corpus (used to resolve names only).
+    terms : sequence of str
+        The predictor terms (see module docstring).
+    lags : sequence of int
+        The lags; every term enters once per lag.
+    target : str
+        The target spec (no predictor may read it at lag 0).
+    history : bool
+        Enter the target as a categorical term at every lag >= 1 (its own past).
+
+    Returns
+    -------
+    sources : list of str
+        Distinct categorical specs, in order of first use.
+    features : list of Feature
+        One per term, level and lag (history first).
+    """
+    sources: list[str] = []
+    resolved: list[tuple[str, list[list[tuple]], str]] = []
+    all_terms = ([target] if history else []) + list(terms)
+    seen: set[str] = set()
+    for term in all_terms:
+        if not isinstance(term, str) or not term.strip():
+            raise LagnestDataError(f"a predictor must be a non-empty string, got {term!r}")
+        if term in seen:
+            continue
+        seen.add(term)
+        parts = [p.strip() for p in term.split(":")]
+        options = []
+        group = ""
+        for part in parts:
+            alts, part_group = _alternatives(seqs, part, sources)
+            options.append(alts)
+            group = part_group if len(parts) == 1 else ""
+        combos = [list(chain.from_iterable(combo)) for combo in product(*options)]
+        resolved.append((term, combos, group))
+    features: list[Feature] = []
+    target_streams = {target, _stream_of_code(seqs, target)}
+    reads_target = {i for i, src in enumerate(sources) if src in target_streams}
+    for lag_index, lag in enumerate(lags):
+        for term, combos, group in resolved:
+            if lag == 0 and history and term == target:
+                continue  # the target's own state at lag 0 is the outcome, not its past
+            for combo in combos:
+                if lag == 0 and any(s in reads_target for s, _, _ in combo):
+                    raise LagnestDataError(
+                        f"predictor {term!r} at lag 0 is the target itself; use it at lags "
+                        ">= 1 (history=True already does)"
+                    )
+                factors = tuple(sorted({(s, level) for s, level, _ in combo}))
+                if len({s for s, _ in factors}) < len(factors):
+                    continue  # two levels of one source never co-occur: an empty column
+                label = ":".join(lbl for _, _, lbl in combo) + lag_suffix(lag)
+                features.append(Feature(label, "sequence", term, lag_index, factors,
+                                        f"{group}{lag_suffix(lag)}" if group else ""))
+    names = [f.name for f in features]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise LagnestDataError(
+            f"predictors produce the same column twice ({', '.join(dupes)}): list each "
+            "predictor once (the target's own past enters by default with history=True)"
+        )
+    return sources, features
+
+
+def design_columns(patterns: np.ndarray, features: Sequence[Feature]) -> np.ndarray:
+    """0/1 columns of the sequence features for rows of codes.
+
+    Parameters
+    ----------
+    patterns : ndarray of int, shape (R, n_lags, F)
+        Source codes of each row at each lag (as in :class:`lagnest.lagtable.PatternTable`).
+    features : sequence of Feature
+        Sequence features (covariate features are ignored).
+
+    Returns
+    -------
+    ndarray of float64, shape (R, n_sequence_features)
+    """
+    seq = [f for f in features if f.kind == "sequence"]
+    out = np.ones((patterns.shape[0], len(seq)))
+    for j, feature in enumerate(seq):
+        for source, level in feature.factors:
+            out[:, j] *= patterns[:, feature.lag_index, source] == level
+    return out

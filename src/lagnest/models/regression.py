@@ -1,0 +1,1038 @@
+"""Hierarchical multinomial-logit regression of a code on lagged predictors.
+
+:class:`LaggedRegression` answers questions such as "do the therapist's mindfulness
+indicators at segment t predict the type of rupture at t + 1, given the rupture state at
+t?": a categorical target at segment u is regressed on predictors at ``u - lag`` for each
+lag, with random intercepts for dyads and sessions within dyads, optional random slopes
+by dyad, and shrinkage across the slopes of a whole indicator stream. The likelihood runs
+on sufficient statistics (counts per session, predictor pattern and target code from
+:func:`lagnest.lagtable.pattern_counts`), so its cost grows with the distinct patterns,
+not with the segments. :class:`RegressionResult` reports odds ratios, average marginal
+effects on the probability scale, dyad-specific effects, predictions for new patterns,
+and a summary that sets each predictor's classical lag-table figures beside the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from lagnest.errors import LagnestDataError
+from lagnest.models.base import BayesianModel
+from lagnest.models.basis import softmax
+from lagnest.models.design import Feature, design_columns, lag_suffix, resolve_terms
+from lagnest.models.hierarchy import dyad_deviations, session_deviations
+from lagnest.models.priors import Prior
+from lagnest.models.result import FitResult
+from lagnest.models.structure import (
+    GroupStructure,
+    check_grouping,
+    choose_parameterization,
+    deviation_sd_estimate,
+)
+from lagnest.models.summaries import CI_PROB, ResultSummary, summarise, validate_ci_prob
+
+__all__ = ["LaggedRegression", "RegressionData", "RegressionResult"]
+
+POOLINGS = ("dyad/session", "dyad", "complete")
+SHRINKAGE = ("common", "horseshoe", "none")
+CENTERINGS = (None, "dyad")
+PARAMETERIZATIONS = ("auto", "centered", "noncentered")
+#: New dyads and sessions drawn per posterior draw for population-average predictions.
+N_NEW_GROUPS = 200
+#: Slab scale and degrees of freedom of the regularised horseshoe (Piironen & Vehtari 2017).
+HORSESHOE_SLAB_SCALE = 2.0
+HORSESHOE_SLAB_DF = 4.0
+
+
+# =========================================================================== data
+
+
+@dataclass(frozen=True)
+class RegressionData:
+    """Sufficient statistics and design of a :class:`LaggedRegression`.
+
+    Attributes
+    ----------
+    table : PatternTable
+        Counts per (session, predictor pattern) row and target code, and the patterns.
+    features : tuple of Feature
+        The design columns (sequence features, then covariates).
+    design : ndarray, shape (R, P)
+        Column values per row (centred, standardised as the spec says).
+    centres : ndarray, shape (D, P_sequence)
+        Dyad means subtracted from the sequence columns (zeros without centring).
+    covariates : ndarray, shape (S, P_covariate)
+        Standardised covariate value of each session (dyad covariates by session).
+    covariate_scale : ndarray, shape (2, P_covariate)
+        Mean and SD used to standardise each covariate (raw units).
+    classical : ndarray, shape (2, P, K)
+        Adjusted residual and Yule's Q of each single-indicator feature's lag table
+        (``given = source``, at its lag), NaN where no lag table applies.
+    segment_target : ndarray of int64, shape (N,) or None
+        Target code of each valid segment (per-segment model only).
+    """
+
+    table: Any
+    features: tuple[Feature, ...]
+    design: np.ndarray
+    centres: np.ndarray
+    covariates: np.ndarray
+    covariate_scale: np.ndarray
+    classical: np.ndarray
+    segment_target: np.ndarray | None = None
+
+    # ------------------------------------------------------------------ views
+    @property
+    def counts(self) -> np.ndarray:
+        """Counts ``(R, K)`` per row and target code."""
+        return self.table.counts
+
+    @property
+    def target_labels(self) -> tuple[str, ...]:
+        """Target codes (the first is the reference category)."""
+        return tuple(self.table.target_labels)
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Column labels."""
+        return [f.name for f in self.features]
+
+    @property
+    def segment_rows(self) -> np.ndarray:
+        """Row of each valid target segment, in segment order, ``(N,)``."""
+        rows = np.asarray(self.table.segment_row)
+        return rows[rows >= 0]
+
+    @property
+    def observed(self) -> dict[str, np.ndarray]:
+        """The arrays a new dataset of this design replaces (``pm.Data`` of the graph)."""
+        if self.segment_target is not None:
+            return {"segment_target": self.segment_target}
+        return {"counts": np.asarray(self.table.counts)}
+
+    def with_observed(self, arrays: Mapping[str, np.ndarray]) -> RegressionData:
+        """A copy with other observed arrays of the same shapes."""
+        from lagnest.models.transition import _check_observed
+
+        _check_observed(self.observed, arrays)
+        if self.segment_target is not None:
+            y = np.asarray(arrays["segment_target"], dtype=np.int64)
+            counts = np.zeros_like(self.table.counts)
+            np.add.at(counts, (self.segment_rows, y), 1)
+            table = replace(self.table, counts=counts)
+            return replace(self, table=table, segment_target=y)
+        table = replace(self.table, counts=np.asarray(arrays["counts"], dtype=np.int64))
+        return replace(self, table=table)
+
+    # ------------------------------------------------------------------ storage
+    def to_dataset(self) -> xr.Dataset:
+        """Pattern table, design and classical figures (the result's ``fit_data``)."""
+        ds = self.table.to_dataset()
+        names = self.feature_names
+        width = max((len(f.factors) for f in self.features), default=0)
+        factors = np.full((len(names), max(width, 1), 2), -1, dtype=np.int64)
+        for j, f in enumerate(self.features):
+            for i, pair in enumerate(f.factors):
+                factors[j, i] = pair
+        cov_names = [f.name for f in self.features if f.kind != "sequence"]
+        seq_names = [f.name for f in self.features if f.kind == "sequence"]
+        ds = ds.assign_coords(feature=np.array(names, dtype=str),
+                              sequence_feature=np.array(seq_names, dtype=str),
+                              covariate=np.array(cov_names, dtype=str),
+                              classical_stat=np.array(["adj_resid", "yules_q"], dtype=str),
+                              scale_stat=np.array(["mean", "sd"], dtype=str))
+        ds["design"] = (("row", "feature"), self.design)
+        ds["feature_kind"] = (("feature",), np.array([f.kind for f in self.features], dtype=str))
+        ds["feature_term"] = (("feature",), np.array([f.term for f in self.features], dtype=str))
+        ds["feature_group"] = (("feature",), np.array([f.group for f in self.features],
+                                                      dtype=str))
+        ds["feature_lag_index"] = (("feature",), np.array([f.lag_index for f in self.features],
+                                                          dtype=np.int64))
+        ds["feature_factors"] = (("feature", "factor", "factor_field"), factors)
+        ds["centres"] = (("dyad", "sequence_feature"), self.centres)
+        ds["session_covariates"] = (("session", "covariate"), self.covariates)
+        ds["covariate_scale"] = (("scale_stat", "covariate"), self.covariate_scale)
+        ds["classical"] = (("classical_stat", "feature", "target"), self.classical)
+        if self.segment_target is not None:
+            ds["segment_target"] = (("valid_segment",), self.segment_target)
+        ds.attrs["kind"] = "lagnest-regression-data"
+        return ds
+
+    @classmethod
+    def from_dataset(cls, ds: xr.Dataset) -> RegressionData:
+        """Inverse of :meth:`to_dataset`."""
+        from lagnest.lagtable import PATTERN_TABLE_KIND, PatternTable
+
+        table = PatternTable.from_dataset(ds.assign_attrs(kind=PATTERN_TABLE_KIND))
+        features = []
+        for j, name in enumerate(ds["feature"].values):
+            raw = np.asarray(ds["feature_factors"].values[j])
+            factors = tuple((int(a), int(b)) for a, b in raw if a >= 0)
+            features.append(Feature(
+                str(name), str(ds["feature_kind"].values[j]), str(ds["feature_term"].values[j]),
+                int(ds["feature_lag_index"].values[j]), factors,
+                str(ds["feature_group"].values[j]),
+            ))
+        seg = ds["segment_target"].values.astype(np.int64) if "segment_target" in ds else None
+        return cls(
+            table=table,
+            features=tuple(features),
+            design=np.asarray(ds["design"].transpose("row", "feature").values, dtype=float),
+            centres=np.asarray(ds["centres"].values, dtype=float),
+            covariates=np.asarray(ds["session_covariates"].values, dtype=float),
+            covariate_scale=np.asarray(ds["covariate_scale"].values, dtype=float),
+            classical=np.asarray(ds["classical"].values, dtype=float),
+            segment_target=seg,
+        )
+
+
+def _standardise(frame: pd.DataFrame, names: Sequence[str], what: str,
+                 index_labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Numeric columns z-scored over the rows; raise naming missing or non-numeric values."""
+    out = np.zeros((len(index_labels), len(names)))
+    scale = np.zeros((2, len(names)))
+    for j, name in enumerate(names):
+        if name not in frame.columns:
+            available = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+            raise LagnestDataError(
+                f"unknown {what} covariate {name!r}; numeric {what} columns: {available}"
+            )
+        values = pd.to_numeric(frame[name].reindex(index_labels), errors="coerce")
+        bad = values[values.isna()]
+        if len(bad):
+            raise LagnestDataError(
+                f"{what} covariate {name!r} is missing or not numeric for {what}s "
+                f"{list(bad.index)[:5]}{' ...' if len(bad) > 5 else ''}; the model needs a "
+                "value for every one"
+            )
+        v = values.to_numpy(dtype=float)
+        sd = v.std()
+        if not sd > 0:
+            raise LagnestDataError(f"{what} covariate {name!r} is constant: it cannot be used")
+        out[:, j] = (v - v.mean()) / sd
+        scale[:, j] = (v.mean(), sd)
+    return out, scale
+
+
+def _classical(seqs: Any, target: str, sources: Sequence[str], lags: Sequence[int],
+               features: Sequence[Feature], n_target: int) -> np.ndarray:
+    """Adjusted residual and Yule's Q of each single-indicator feature's lag table."""
+    from lagnest.lagtable import lag_table
+
+    out = np.full((2, len(features), n_target), np.nan)
+    tables: dict[tuple[int, int], xr.Dataset] = {}
+    for j, f in enumerate(features):
+        if f.kind != "sequence" or f.is_interaction:
+            continue
+        source, level = f.factors[0]
+        key = (source, f.lag_index)
+        if key not in tables:
+            tables[key] = lag_table(seqs, sources[source], target, lag=lags[f.lag_index])
+        tab = tables[key]
+        out[0, j] = tab["adj_resid"].values[level]
+        out[1, j] = tab["yules_q"].values[level]
+    return out
+
+
+def regression_data(seqs: Any, spec: Mapping[str, Any]) -> RegressionData:
+    """Pattern counts, design columns and classical figures of a :class:`LaggedRegression`."""
+    from lagnest.lagtable import pattern_counts
+
+    lags = tuple(spec["lags"])
+    sources, features = resolve_terms(seqs, spec["predictors"], lags, spec["target"],
+                                      spec["history"])
+    table = pattern_counts(seqs, spec["target"], sources, lags)
+    if table.n_valid == 0:
+        raise LagnestDataError(
+            f"no target segment of {spec['target']!r} has every predictor coded at lags "
+            f"{list(lags)} inside its session: nothing to fit"
+        )
+    seq_cols = design_columns(table.patterns, features)
+    n_dyads = len(table.dyad_labels)
+    centres = np.zeros((n_dyads, seq_cols.shape[1]))
+    if spec["center"] == "dyad" and seq_cols.shape[1]:
+        weight = table.counts.sum(axis=1).astype(float)
+        row_dyad = table.row_dyad
+        total = np.bincount(row_dyad, weights=weight, minlength=n_dyads)
+        for j in range(seq_cols.shape[1]):
+            sums = np.bincount(row_dyad, weights=weight * seq_cols[:, j], minlength=n_dyads)
+            centres[:, j] = np.divide(sums, total, out=np.zeros(n_dyads), where=total > 0)
+        seq_cols = seq_cols - centres[row_dyad]
+    sessions = list(table.session_labels)
+    sess, sess_scale = _standardise(seqs.sessions, spec["session_covariates"], "session",
+                                    sessions)
+    dyad_vals, dyad_scale = _standardise(seqs.dyads, spec["dyad_covariates"], "dyad",
+                                         list(table.dyad_labels))
+    covariates = np.concatenate([sess, dyad_vals[table.session_dyad]], axis=1)
+    features = list(features)
+    features += [Feature(name, "session", name) for name in spec["session_covariates"]]
+    features += [Feature(name, "dyad", name) for name in spec["dyad_covariates"]]
+    design = np.concatenate([seq_cols, covariates[table.row_session]], axis=1)
+    classical = _classical(seqs, spec["target"], sources, lags, features,
+                           len(table.target_labels))
+    segment_target = None
+    if spec["per_segment"]:
+        codes, _ = seqs.categorical(spec["target"])
+        valid = np.asarray(table.segment_row) >= 0
+        segment_target = np.asarray(codes, dtype=np.int64)[valid]
+    return RegressionData(
+        table=table,
+        features=tuple(features),
+        design=np.ascontiguousarray(design),
+        centres=centres,
+        covariates=covariates,
+        covariate_scale=np.concatenate([sess_scale, dyad_scale], axis=1),
+        classical=classical,
+        segment_target=segment_target,
+    )
+
+
+# =========================================================================== model
+
+
+def _as_tuple(value: Any, name: str, kind: type = str) -> tuple:
+    """A str/int or a sequence of them as a tuple; raise naming ``name`` otherwise."""
+    if isinstance(value, kind) and not isinstance(value, bool):
+        return (value,)
+    if isinstance(value, str) or not isinstance(value, Sequence | np.ndarray):
+        raise LagnestDataError(f"{name} must be a list of {kind.__name__}, got {value!r}")
+    out = tuple(value)
+    for v in out:
+        if isinstance(v, bool) or not isinstance(v, kind | (np.integer if kind is int else str)):
+            raise LagnestDataError(f"{name} must be a list of {kind.__name__}, got {value!r}")
+    return tuple(int(v) if kind is int else v for v in out)
+
+
+class LaggedRegression(BayesianModel):
+    r"""Hierarchical multinomial-logit regression of a code on lagged predictors.
+
+    Parameters
+    ----------
+    seqs : Sequences
+        The data.
+    target : str
+        Categorical spec of the outcome at segment u: a categorical stream (``"rupture"``:
+        none/withdrawal/confrontation/both; its first code is the reference category), a
+        code of one (``"confrontation"``, binary) or an indicator code.
+    predictors : sequence of str
+        Terms at ``u - lag``: indicator codes (``"MIA4"``), indicator streams (``"mia"``:
+        MIA1..MIA8, one slope each, sharing a shrinkage scale), categorical streams
+        (dummy-coded against their first code), codes of categorical streams, and
+        interactions joined by ``":"`` (``"MIA4:withdrawal"``).
+    lags : sequence of int, default (1,)
+        Lags >= 0 (0 = co-occurrence in the target's segment). Every term enters once per
+        lag. A target segment counts only when every lag lies inside its session and
+        block and every predictor is coded there.
+    session_covariates, dyad_covariates : sequence of str
+        Numeric columns of ``seqs.sessions`` / ``seqs.dyads``, standardised.
+    pooling : {"dyad/session", "dyad", "complete"}
+        Random intercepts per target category for dyads and sessions within dyads, dyads
+        only, or none.
+    random_slopes : sequence of str
+        Columns whose slopes vary by dyad: a column label (``"MIA4[t-1]"``), a column
+        without its lag (``"MIA4"``: every lag) or a term (``"mia"``: all its columns).
+    history : bool, default True
+        Enter the target's own state at each lag (dummy-coded). Ruptures persist, and
+        indicators co-occur with rupture states, so lagged effects estimated without the
+        target's past are confounded.
+    center : {None, "dyad"}
+        ``"dyad"``: centre the sequence predictors within dyad, so their slopes are
+        within-dyad effects (differences between dyads' means go to the dyad intercepts).
+    shrinkage : {"common", "horseshoe", "none"}
+        Prior of the slopes of an indicator stream (e.g. the eight MIA indicators):
+        ``"common"``: one scale per target category and stream, learned from the data
+        (:math:`\beta_{pk} \sim N(0, \tau_{gk})`); ``"horseshoe"``: a regularised
+        horseshoe per category and stream; ``"none"``: independent ``beta`` priors.
+    parameterization : {"auto", "centered", "noncentered"}
+        Form of the group intercepts (``"auto"`` decides per level from the data).
+    priors : mapping, optional
+        Overrides of the default priors (see Notes).
+    per_segment : bool, default False
+        The same model as a Categorical likelihood per target segment (for checks and
+        benchmarks; same posterior, slower).
+
+    See Also
+    --------
+    lagnest.lagtable.pattern_counts : the sufficient statistics.
+    lagnest.TransitionModel : one given code, one target, no covariates.
+
+    Notes
+    -----
+    For row r (a session s and a pattern of predictor values :math:`x_r`) with counts
+    :math:`y_{r\cdot}` over the K target codes,
+
+    .. math::
+
+        y_{r\cdot} \sim \mathrm{Multinomial}(n_r, \mathrm{softmax}(0, \eta_r)),\quad
+        \eta_{rk} = \alpha_k + a_{d(s)k} + c_{sk} + x_r^\top (\beta_{\cdot k} +
+        b_{d(s)\cdot k})
+
+    for the K - 1 non-reference categories k: :math:`\alpha` intercepts, :math:`a` dyad
+    and :math:`c` session intercepts (scales :math:`\sigma_{dyad,k}`,
+    :math:`\sigma_{session,k}`), :math:`\beta` slopes (log odds ratios of category k
+    against the reference), :math:`b` dyad slopes for ``random_slopes`` (scale
+    :math:`\sigma_{slope}` per slope). The multinomial coefficient does not involve the
+    parameters, so the posterior equals the per-segment Categorical model's.
+
+    **Default priors** (log-odds scale, for a thesis-sized corpus): ``intercept``
+    Normal(0, 1.5); ``beta`` Normal(0, 1) for slopes outside a stream group (history
+    dummies, single codes, interactions, covariates); ``tau`` HalfNormal(1) for the common
+    scale of a stream's slopes per category; ``sigma_dyad``, ``sigma_session``,
+    ``sigma_slope`` HalfNormal(0.5). Eight co-occurring indicators meet only a few dozen
+    confrontation events in a thesis-sized corpus, hence the shrinkage. Check what the
+    defaults imply with :meth:`prior_predictive`.
+
+    References
+    ----------
+    .. [1] Piironen, J., & Vehtari, A. (2017). Sparsity information and regularization in
+       the horseshoe and other shrinkage priors. *Electronic Journal of Statistics, 11*(2),
+       5018-5051.
+    .. [2] Gelman, A., & Hill, J. (2007). *Data analysis using regression and
+       multilevel/hierarchical models*. Cambridge University Press.
+
+    Examples
+    --------
+    >>> import lagnest as ln
+    >>> seqs = ln.datasets.load_example()
+    >>> m = ln.LaggedRegression(seqs, target="rupture", predictors=["mia"], center="dyad")
+    >>> m.data.feature_names[:4]
+    ['rupture=withdrawal[t-1]', 'rupture=confrontation[t-1]', 'rupture=both[t-1]', 'MIA1[t-1]']
+    """
+
+    model_name: ClassVar[str] = "LaggedRegression"
+    data_class: ClassVar[Any] = RegressionData
+    default_priors: ClassVar[Mapping[str, Prior]] = {
+        "intercept": Prior("Normal", {"sigma": 1.5}),
+        "beta": Prior("Normal", {"sigma": 1.0}),
+        "tau": Prior("HalfNormal", {"sigma": 1.0}),
+        "sigma_dyad": Prior("HalfNormal", {"sigma": 0.5}),
+        "sigma_session": Prior("HalfNormal", {"sigma": 0.5}),
+        "sigma_slope": Prior("HalfNormal", {"sigma": 0.5}),
+    }
+    prior_kinds: ClassVar[Mapping[str, str]] = {
+        "intercept": "location",
+        "beta": "location",
+        "tau": "scale",
+        "sigma_dyad": "scale",
+        "sigma_session": "scale",
+        "sigma_slope": "scale",
+    }
+    default_sampler_config: ClassVar[Mapping[str, Any]] = {"target_accept": 0.9}
+
+    def __init__(
+        self,
+        seqs: Any,
+        target: str,
+        predictors: Sequence[str] = (),
+        lags: Sequence[int] = (1,),
+        session_covariates: Sequence[str] = (),
+        dyad_covariates: Sequence[str] = (),
+        pooling: str = "dyad/session",
+        random_slopes: Sequence[str] = (),
+        history: bool = True,
+        center: str | None = None,
+        shrinkage: str = "common",
+        parameterization: str = "auto",
+        priors: Mapping[str, Any] | None = None,
+        per_segment: bool = False,
+    ) -> None:
+        if not isinstance(target, str):
+            raise LagnestDataError(f"target must be one stream or code name, got {target!r}")
+        try:
+            _, target_labels = seqs.categorical(target)
+        except LagnestDataError as err:
+            raise LagnestDataError(f"target: {err}") from None
+        if len(target_labels) < 2:
+            raise LagnestDataError(f"target {target!r} has a single code: nothing to predict")
+        lags = _as_tuple(lags, "lags", int)
+        if not lags or any(lag < 0 for lag in lags) or len(set(lags)) < len(lags):
+            raise LagnestDataError(
+                f"lags must be distinct integers >= 0, got {list(lags)}; to model what "
+                "precedes a code, make that code the predictor"
+            )
+        for value, name, allowed in (
+            (pooling, "pooling", POOLINGS),
+            (shrinkage, "shrinkage", SHRINKAGE),
+            (center, "center", CENTERINGS),
+            (parameterization, "parameterization", PARAMETERIZATIONS),
+        ):
+            if value not in allowed:
+                raise LagnestDataError(f"{name} must be one of {list(allowed)}, got {value!r}")
+        spec = {
+            "target": target,
+            "predictors": list(_as_tuple(predictors, "predictors")),
+            "lags": list(lags),
+            "session_covariates": list(_as_tuple(session_covariates, "session_covariates")),
+            "dyad_covariates": list(_as_tuple(dyad_covariates, "dyad_covariates")),
+            "pooling": pooling,
+            "random_slopes": list(_as_tuple(random_slopes, "random_slopes")),
+            "history": bool(history),
+            "center": center,
+            "shrinkage": shrinkage,
+            "parameterization": parameterization,
+            "per_segment": bool(per_segment),
+        }
+        if not spec["predictors"] and not spec["history"] and not (
+            spec["session_covariates"] or spec["dyad_covariates"]
+        ):
+            raise LagnestDataError("the model has no predictors (and history=False)")
+        # names are resolved now (cheap), so a typo fails at construction
+        resolve_terms(seqs, spec["predictors"], lags, target, spec["history"])
+        super().__init__(seqs, spec, priors)
+
+    # ------------------------------------------------------------------ data
+    def _make_data(self, seqs: Any) -> RegressionData:
+        data = regression_data(seqs, self._spec)
+        self._slope_index(data)  # validates random_slopes against the features
+        constant = [f.name for f, col in zip(data.features, data.design.T, strict=True)
+                    if np.ptp(col) == 0]
+        if constant:
+            raise LagnestDataError(
+                f"predictor columns {constant} take a single value in every fitted segment "
+                "(e.g. a code that never occurs, or a centred indicator constant within "
+                "every dyad): their effects are not estimable; drop them"
+            )
+        return data
+
+    def _slope_index(self, data: RegressionData) -> np.ndarray:
+        """Columns with dyad-varying slopes."""
+        names = data.feature_names
+        out: list[int] = []
+        for wanted in self._spec["random_slopes"]:
+            hits = [j for j, f in enumerate(data.features)
+                    if wanted in (f.name, f.term, f.name.rsplit("[", 1)[0])]
+            if not hits:
+                raise LagnestDataError(
+                    f"random slope {wanted!r} is not a predictor column or term; columns: "
+                    f"{names}"
+                )
+            out += [j for j in hits if j not in out]
+        return np.array(sorted(out), dtype=np.int64)
+
+    @property
+    def structure(self) -> GroupStructure:
+        """Levels used and their parameterisation (checked against the data)."""
+        d = self.data
+        t = d.table
+        has = np.bincount(t.row_session, weights=t.counts.sum(axis=1),
+                          minlength=len(t.session_labels)) > 0
+        pooling = self._spec["pooling"]
+        base = check_grouping(t.session_dyad, t.dyad_labels, has,
+                              want_dyad=pooling in ("dyad/session", "dyad"),
+                              want_session=pooling == "dyad/session")
+        if self._spec["random_slopes"] and not base.dyad:
+            raise LagnestDataError(
+                "random slopes by dyad need the dyad level, which this corpus cannot "
+                f"identify ({'; '.join(base.notes) or 'pooling ' + pooling}); drop random_slopes"
+            )
+        return replace(base, parameterization=self._parameterization(base))
+
+    def _parameterization(self, structure: GroupStructure) -> dict[str, str]:
+        """Centred or non-centred intercepts per level (see ``parameterization``)."""
+        choice = self._spec["parameterization"]
+        t = self.data.table
+        n_sessions, k = len(t.session_labels), t.counts.shape[1]
+        per_session = np.zeros((n_sessions, 1, k))
+        np.add.at(per_session[:, 0], t.row_session, t.counts)
+        per_dyad = np.zeros((len(t.dyad_labels), 1, k))
+        np.add.at(per_dyad[:, 0], t.session_dyad, per_session[:, 0])
+        pooled = t.counts.sum(axis=0) / max(t.counts.sum(), 1)
+        variance = float(np.min(pooled * (1 - pooled)))
+        groups = {"dyad": (per_dyad, np.zeros(len(t.dyad_labels), dtype=np.int64)),
+                  "session": (per_session, t.session_dyad)}
+        out = {}
+        for level in structure.levels:
+            if choice != "auto":
+                out[level] = choice
+                continue
+            counts, parent = groups[level]
+            sd = deviation_sd_estimate(counts, parent)
+            out[level] = choose_parameterization(counts.sum(axis=(1, 2)), sd, variance,
+                                                 counts.shape[0])
+        if self._spec["random_slopes"]:
+            out["slope"] = "noncentered"
+        return out
+
+    @property
+    def coords(self) -> dict[str, list[Any]]:
+        """Model coordinates."""
+        d = self.data
+        t = d.table
+        slopes = self._slope_index(d)
+        groups = self._groups(d)
+        return {
+            "category": list(d.target_labels[1:]),
+            "feature": d.feature_names,
+            "dyad": list(t.dyad_labels),
+            "session": list(t.session_labels),
+            "free_dyad": list(range(max(len(t.dyad_labels) - 1, 0))),
+            "slope": [d.feature_names[j] for j in slopes],
+            "stream_group": sorted(set(groups) - {""}),
+        }
+
+    @staticmethod
+    def _groups(data: RegressionData) -> list[str]:
+        """Shrinkage group of every column ("" for none)."""
+        groups = [f.group for f in data.features]
+        sizes = {g: groups.count(g) for g in groups}
+        return [g if g and sizes[g] > 1 else "" for g in groups]
+
+    # ------------------------------------------------------------------ backend
+    def _slopes(self, n_features: int, k1: int, groups: list[str]) -> Any:
+        """Slopes ``(P, K - 1)`` under the chosen shrinkage prior (PyTensor)."""
+        import pymc as pm
+        import pytensor.tensor as pt
+
+        names = sorted(set(groups) - {""})
+        grouped = np.array([g != "" for g in groups])
+        index = np.array([names.index(g) if g else 0 for g in groups], dtype=np.int64)
+        shrink = self._spec["shrinkage"]
+        if shrink == "none" or not names:
+            return self._priors["beta"].create_variable("beta", mu=0.0,
+                                                        dims=("feature", "category"))
+        beta_sd = self._priors["beta"].params["sigma"]
+        z = pm.Normal("z_beta", 0.0, 1.0, dims=("feature", "category"))
+        if shrink == "common":
+            tau = self._priors["tau"].create_variable("tau", dims=("stream_group", "category"))
+            scale = pt.where(grouped[:, None], tau[index], beta_sd)
+        else:
+            n_eff = max(float(self.data.counts.sum()), 1.0)
+            sizes = np.array([groups.count(g) for g in names], dtype=float)
+            tau0 = (1.0 / np.maximum(sizes - 1.0, 1.0)) * 2.0 / np.sqrt(n_eff)
+            tau = pm.HalfCauchy("tau_global", beta=tau0[:, None],
+                                dims=("stream_group", "category"))
+            lam = pm.HalfCauchy("lambda_local", beta=1.0, dims=("feature", "category"))
+            c2 = pm.InverseGamma("slab_c2", alpha=HORSESHOE_SLAB_DF / 2,
+                                 beta=HORSESHOE_SLAB_DF * HORSESHOE_SLAB_SCALE**2 / 2,
+                                 dims="category")
+            t = tau[index]
+            lam_tilde = pt.sqrt(c2 * lam**2 / (c2 + t**2 * lam**2))
+            scale = pt.where(grouped[:, None], t * lam_tilde, beta_sd)
+        return pm.Deterministic("beta", scale * z, dims=("feature", "category"))
+
+    def build_model(self) -> Any:
+        """Build the PyMC model (Multinomial per row, or Categorical per segment)."""
+        import pymc as pm
+        import pytensor.tensor as pt
+
+        d = self.data
+        t = d.table
+        structure = self.structure
+        k1 = len(d.target_labels) - 1
+        n_dyads = len(t.dyad_labels)
+        slopes = self._slope_index(d)
+        groups = self._groups(d)
+        with pm.Model(coords=self.coords) as model:
+            design = pm.Data("design", d.design, dims=("row", "feature"))
+            intercept = self._priors["intercept"].create_variable(
+                "intercept", mu=0.0, dims="category")
+            beta = self._slopes(len(d.features), k1, groups)
+            intercept_population = intercept
+            intercept_dyad = pt.repeat(intercept[None], n_dyads, axis=0)
+            if structure.dyad:
+                sigma = self._priors["sigma_dyad"].create_variable("sigma_dyad", dims="category")
+                dev, centre = dyad_deviations("dyad", sigma, ("category",), n_dyads,
+                                              structure.parameterization["dyad"], intercept)
+                intercept_dyad = intercept_dyad + dev
+                intercept_population = intercept - centre
+            pm.Deterministic("intercept_population", intercept_population, dims="category")
+            pm.Deterministic("intercept_dyad", intercept_dyad, dims=("dyad", "category"))
+            intercept_session = intercept_dyad[t.session_dyad]
+            if structure.session:
+                sigma = self._priors["sigma_session"].create_variable("sigma_session",
+                                                                      dims="category")
+                intercept_session = intercept_session + session_deviations(
+                    "session", sigma, ("category",), structure.parameterization["session"],
+                    intercept_session)
+            pm.Deterministic("intercept_session", intercept_session, dims=("session", "category"))
+            eta = intercept_session[t.row_session] + pt.dot(design, beta)
+            beta_population = beta
+            if slopes.size:
+                sigma = self._priors["sigma_slope"].create_variable("sigma_slope", dims="slope")
+                dev, centre = dyad_deviations("slope", sigma[:, None], ("slope", "category"),
+                                              n_dyads, "noncentered", beta[slopes])
+                pm.Deterministic("beta_dyad", beta[slopes][None] + dev,
+                                 dims=("dyad", "slope", "category"))
+                eta = eta + (design[:, slopes][:, :, None] * dev[t.row_dyad]).sum(axis=1)
+                beta_population = pt.set_subtensor(beta[slopes], beta[slopes] - centre)
+            pm.Deterministic("beta_population", beta_population, dims=("feature", "category"))
+            logits = pt.concatenate([pt.zeros((eta.shape[0], 1)), eta], axis=1)
+            if d.segment_target is not None:
+                y = pm.Data("segment_target", d.segment_target)
+                model.add_coord("valid_segment", np.arange(d.segment_target.size))
+                pm.Categorical("y", logit_p=logits[d.segment_rows], observed=y,
+                               dims="valid_segment")
+            else:
+                counts = pm.Data("counts", np.asarray(t.counts), dims=("row", "target"))
+                pm.Multinomial("y", n=counts.sum(axis=1), p=pt.special.softmax(logits, axis=1),
+                               observed=counts, dims=("row", "target"))
+        return model
+
+    def row_logits(self, params: Mapping[str, Any], design: np.ndarray | None = None,
+                   row_session: np.ndarray | None = None) -> np.ndarray:
+        """Logits ``(R, K)`` of every row (reference category first) for one draw (NumPy)."""
+        d = self.data
+        t = d.table
+        design = d.design if design is None else design
+        row_session = t.row_session if row_session is None else row_session
+        beta = np.asarray(params["beta"], dtype=float)
+        eta = np.asarray(params["intercept_session"], dtype=float)[row_session] + design @ beta
+        slopes = self._slope_index(d)
+        if slopes.size:
+            dev = np.asarray(params["beta_dyad"], dtype=float) - beta[slopes][None]
+            row_dyad = t.session_dyad[row_session]
+            eta = eta + (design[:, slopes][:, :, None] * dev[row_dyad]).sum(axis=1)
+        return np.concatenate([np.zeros((eta.shape[0], 1)), eta], axis=1)
+
+    def simulate(self, params: Mapping[str, Any], rng: np.random.Generator) -> dict[str, Any]:
+        """Draw counts per row (or targets per segment) from one parameter draw.
+
+        Parameters
+        ----------
+        params : mapping
+            One draw with ``beta``, ``intercept_session`` (and ``beta_dyad`` with random
+            slopes).
+        rng : numpy.random.Generator
+
+        Returns
+        -------
+        dict
+            ``{"counts": (R, K)}`` keeping each row's total (the design), or
+            ``{"segment_target": (N,)}`` for the per-segment model.
+        """
+        d = self.data
+        p = softmax(self.row_logits(params))
+        if d.segment_target is not None:
+            probs = p[d.segment_rows]
+            u = rng.random(probs.shape[0])[:, None]
+            draw = (probs.cumsum(axis=1) < u).sum(axis=1)
+            return {"segment_target": np.minimum(draw, p.shape[1] - 1).astype(np.int64)}
+        return {"counts": rng.multinomial(d.counts.sum(axis=1), p).astype(np.int64)}
+
+    @property
+    def diagnostic_vars(self) -> tuple[str, ...]:
+        """Population intercepts and slopes, scales, and group intercepts."""
+        structure = self.structure
+        names = ["intercept_population", "beta_population"]
+        if self._spec["shrinkage"] == "common" and any(self._groups(self.data)):
+            names.append("tau")
+        if structure.dyad:
+            names += ["sigma_dyad", "intercept_dyad"]
+        if structure.session:
+            names += ["sigma_session", "intercept_session"]
+        if self._spec["random_slopes"]:
+            names += ["sigma_slope", "beta_dyad"]
+        return tuple(names)
+
+    def fit(self, *args: Any, **kwargs: Any) -> RegressionResult:  # noqa: D102
+        return super().fit(*args, **kwargs)  # type: ignore[return-value]
+
+    fit.__doc__ = BayesianModel.fit.__doc__
+
+
+# =========================================================================== results
+
+
+class RegressionResult(FitResult):
+    r"""Posterior of a :class:`LaggedRegression` and the answers it gives.
+
+    Every answer is an :class:`xarray.Dataset` from
+    :func:`~lagnest.models.summaries.summarise` (``mean``, ``sd``, ``lower``, ``upper``,
+    ``p_positive``, ``p_direction``) over ``feature`` and ``category`` (the non-reference
+    target codes). Slopes are log odds ratios of category k against the reference
+    category per unit of the column (for a 0/1 indicator: present vs absent, other
+    columns held fixed; for a dyad-centred indicator, within the dyad).
+    """
+
+    kind: ClassVar[str] = "regression"
+
+    @property
+    def _model(self) -> LaggedRegression:
+        """The model rebuilt on the stored design (no corpus needed)."""
+        model = getattr(self, "_cached_model", None)
+        if model is None:
+            model = BayesianModel.from_result(self)
+            object.__setattr__(self, "_cached_model", model)
+        return model  # type: ignore[return-value]
+
+    @property
+    def data(self) -> RegressionData:
+        """The design and counts the model was fitted to."""
+        return self._model.data
+
+    def log_odds_ratios(self, ci_prob: float = CI_PROB) -> xr.Dataset:
+        """Population slopes: log odds ratio per column and category (null 0)."""
+        return summarise(self.draws["beta_population"], ci_prob, 0.0, "0")
+
+    def odds_ratios(self, ci_prob: float = CI_PROB) -> xr.Dataset:
+        """Population odds ratios exp(slope) per column and category (null 1)."""
+        return summarise(np.exp(self.draws["beta_population"]), ci_prob, 1.0, "1")
+
+    def dyad_effects(self, ci_prob: float = CI_PROB) -> xr.Dataset:
+        """Dyad-specific slopes (log odds ratios) of the ``random_slopes`` columns."""
+        if "beta_dyad" not in self.draws:
+            raise ValueError("this fit has no random slopes (random_slopes=())")
+        return summarise(self.draws["beta_dyad"], ci_prob, 0.0, "0")
+
+    def intercepts(self, level: str = "population", ci_prob: float = CI_PROB) -> xr.Dataset:
+        """Intercepts (log odds against the reference at all columns 0) at a level."""
+        names = {"population": "intercept_population", "dyad": "intercept_dyad",
+                 "session": "intercept_session"}
+        if level not in names:
+            raise ValueError(f"level must be one of {list(names)}, got {level!r}")
+        return summarise(self.draws[names[level]], ci_prob, 0.0, "0")
+
+    def _draw_subset(self, max_draws: int) -> xr.Dataset:
+        """At most ``max_draws`` posterior draws, evenly thinned, stacked on ``sample``."""
+        stacked = self.draws.stack(sample=("chain", "draw"))
+        n = stacked.sizes["sample"]
+        take = np.unique(np.linspace(0, n - 1, min(max_draws, n)).round().astype(int))
+        return stacked.isel(sample=take)
+
+    def marginal_effects(self, ci_prob: float = CI_PROB, max_draws: int = 1000) -> xr.Dataset:
+        r"""Average marginal effects of the 0/1 columns on the probability scale.
+
+        For each single-indicator column j and each target code k (reference included):
+        the mean over the fitted segments of :math:`p_k(x, x_j = 1) - p_k(x, x_j = 0)`,
+        evaluated with each segment's own session and dyad intercepts and every other
+        predictor at its observed value (interactions containing the indicator follow it;
+        dyad centring is reapplied).
+
+        Parameters
+        ----------
+        ci_prob : float, default 0.9
+        max_draws : int, default 1000
+            Posterior draws used (evenly thinned).
+
+        Returns
+        -------
+        xarray.Dataset
+            Summaries on ``(feature, target)``.
+        """
+        m = self._model
+        d = m.data
+        t = d.table
+        draws = self._draw_subset(max_draws)
+        weights = t.counts.sum(axis=1).astype(float)
+        weights /= weights.sum()
+        singles = [j for j, f in enumerate(d.features)
+                   if f.kind == "sequence" and not f.is_interaction]
+        out = np.zeros((draws.sizes["sample"], len(singles), len(d.target_labels)))
+        designs = []
+        for j in singles:
+            f = d.features[j]
+            (source, level), lag = f.factors[0], f.lag_index
+            pair = []
+            for value in (1, 0):
+                patterns = np.array(t.patterns, dtype=np.int64)
+                current = patterns[:, lag, source]
+                if value == 1:
+                    patterns[:, lag, source] = level
+                else:  # "absent": the reference level where this row had ``level``
+                    patterns[:, lag, source] = np.where(current == level, 0, current)
+                pair.append(self._design_for(patterns, t.row_session))
+            designs.append(pair)
+        params = {name: draws[name].transpose("sample", ...).values
+                  for name in ("beta", "intercept_session", "beta_dyad") if name in draws}
+        for s in range(draws.sizes["sample"]):
+            one = {k: v[s] for k, v in params.items()}
+            for i, (on, off) in enumerate(designs):
+                diff = softmax(m.row_logits(one, on)) - softmax(m.row_logits(one, off))
+                out[s, i] = weights @ diff
+        da = xr.DataArray(
+            out.reshape(1, *out.shape), dims=("chain", "draw", "feature", "target"),
+            coords={"feature": [d.feature_names[j] for j in singles],
+                    "target": list(d.target_labels)},
+        )
+        ds = summarise(da, ci_prob, 0.0, "0")
+        ds.attrs["what"] = "average marginal effect on p(target), fitted segments"
+        return ds
+
+    def _design_for(self, patterns: np.ndarray, row_session: np.ndarray) -> np.ndarray:
+        """Design columns for rows of source codes (centring and covariates applied)."""
+        d = self._model.data
+        seq = design_columns(patterns, d.features)
+        row_dyad = d.table.session_dyad[row_session]
+        if seq.shape[1]:
+            seq = seq - d.centres[row_dyad]
+        return np.concatenate([seq, d.covariates[row_session]], axis=1)
+
+    def predict(
+        self,
+        values: Mapping[str, Any] | pd.DataFrame,
+        level: str = "population",
+        ci_prob: float = CI_PROB,
+        max_draws: int = 1000,
+    ) -> xr.Dataset:
+        """Predicted target probabilities for new predictor patterns.
+
+        Parameters
+        ----------
+        values : mapping or DataFrame
+            One pattern (mapping) or one per row (DataFrame). Keys are the predictor
+            sources, with the lag in brackets when the model has several lags
+            (``"MIA4"``, ``"rupture[t-2]"``); values are codes (``"withdrawal"``) or 0/1
+            for indicators. Sources not given take their first code (absent / reference);
+            covariates take their mean (0 on the standardised scale) unless given in raw
+            units.
+        level : {"population", "typical"} or a dyad label
+            ``"population"``: averaged over new dyads and sessions from the fitted
+            hierarchy; ``"typical"``: a typical dyad and session (intercept deviations 0);
+            a dyad label: that dyad's typical session (centring of that dyad).
+        ci_prob : float, default 0.9
+        max_draws : int, default 1000
+
+        Returns
+        -------
+        xarray.Dataset
+            Summaries of p(target) on ``(pattern, target)``.
+        """
+        m = self._model
+        d = m.data
+        t = d.table
+        frame = pd.DataFrame([values]) if isinstance(values, Mapping) else values.copy()
+        lags = t.lags
+        n = len(frame)
+        patterns = np.zeros((n, len(lags), len(t.predictors)), dtype=np.int64)
+        known = {}
+        for f_idx, source in enumerate(t.predictors):
+            for l_idx, lag in enumerate(lags):
+                names = [f"{source}{lag_suffix(lag)}"] + ([source] if len(lags) == 1 else [])
+                for name in names:
+                    known[name] = (f_idx, l_idx)
+        cov_names = [f.name for f in d.features if f.kind != "sequence"]
+        covs = np.zeros((n, len(cov_names)))
+        for column in frame.columns:
+            if column in cov_names:
+                j = cov_names.index(column)
+                mean, sd = d.covariate_scale[:, j]
+                covs[:, j] = (frame[column].to_numpy(dtype=float) - mean) / sd
+                continue
+            if column not in known:
+                raise LagnestDataError(
+                    f"unknown predictor {column!r} in predict(); expected one of "
+                    f"{sorted(known) + cov_names}"
+                )
+            f_idx, l_idx = known[column]
+            labels = t.predictor_labels[f_idx]
+            for r, value in enumerate(frame[column]):
+                code = _code_of(value, labels, column)
+                patterns[r, l_idx, f_idx] = code
+        seq = design_columns(patterns, d.features)
+        dyad_labels = list(t.dyad_labels)
+        if level in ("population", "typical"):
+            centre = d.centres.mean(axis=0) if d.centres.size else d.centres
+        elif level in dyad_labels:
+            centre = d.centres[dyad_labels.index(level)]
+        else:
+            raise ValueError(f"level must be 'population', 'typical' or a dyad label "
+                             f"({dyad_labels}), got {level!r}")
+        design = np.concatenate([seq - centre if seq.shape[1] else seq, covs], axis=1)
+        draws = self._draw_subset(max_draws)
+        beta = draws["beta_population"].transpose("sample", ...).values
+        if level in dyad_labels:
+            intercept = draws["intercept_dyad"].sel(dyad=level).transpose("sample", ...).values
+        else:
+            intercept = draws["intercept_population"].transpose("sample", ...).values
+        if level in dyad_labels and "beta_dyad" in draws:
+            slope_names = list(draws["slope"].values)
+            idx = [d.feature_names.index(s) for s in slope_names]
+            beta = beta.copy()
+            beta[:, idx] = draws["beta_dyad"].sel(dyad=level).transpose("sample", ...).values
+        eta = intercept[:, None, :] + np.einsum("rp,spk->srk", design, beta)
+        if level == "population":
+            p = self._average_over_groups(eta, draws)
+        else:
+            p = softmax(np.concatenate([np.zeros((*eta.shape[:2], 1)), eta], axis=-1))
+        da = xr.DataArray(p[None], dims=("chain", "draw", "pattern", "target"),
+                          coords={"pattern": np.arange(n), "target": list(d.target_labels)})
+        return summarise(da, ci_prob, 1.0 / len(d.target_labels), "1/K")
+
+    def _average_over_groups(self, eta: np.ndarray, draws: xr.Dataset) -> np.ndarray:
+        """Mean softmax over new dyad and session intercepts (and dyad slopes) per draw."""
+        seed = int(self.config.get("seed") or 0)
+        rng = np.random.default_rng([seed, 20261201])
+        out = np.empty((*eta.shape[:2], eta.shape[2] + 1))
+        scales = [draws[name].transpose("sample", ...).values
+                  for name in ("sigma_dyad", "sigma_session") if name in draws]
+        for s in range(eta.shape[0]):
+            e = np.repeat(eta[s][None], N_NEW_GROUPS, axis=0)  # (G, n, K-1)
+            for scale in scales:
+                e = e + scale[s][None, None, :] * rng.standard_normal(
+                    (N_NEW_GROUPS, 1, eta.shape[2]))
+            logits = np.concatenate([np.zeros((*e.shape[:2], 1)), e], axis=-1)
+            out[s] = softmax(logits).mean(axis=0)
+        return out
+
+    def summary(self, ci_prob: float = CI_PROB, marginal: bool = True) -> ResultSummary:
+        """Odds ratios beside each predictor's classical lag-table figures.
+
+        Parameters
+        ----------
+        ci_prob : float, default 0.9
+        marginal : bool, default True
+            Include average marginal effects (a few seconds on large designs).
+
+        Returns
+        -------
+        ResultSummary
+            Table indexed by ``(feature, category)``: ``OR`` (posterior mean of the odds
+            ratio), ``OR_lower``, ``OR_upper``, ``P(OR>1)``, ``AME`` (average marginal effect
+            on p(category)), ``z_classical`` (adjusted residual of the feature's lag table,
+            cell present -> category) and ``Q_classical`` (Yule's Q of that cell).
+        """
+        ci_prob = validate_ci_prob(ci_prob)
+        d = self.data
+        odds = self.odds_ratios(ci_prob)
+        frame = pd.DataFrame({
+            "OR": odds["mean"].to_series(),
+            "OR_lower": odds["lower"].to_series(),
+            "OR_upper": odds["upper"].to_series(),
+            "P(OR>1)": odds["p_positive"].to_series(),
+        })
+        if marginal:
+            ame = self.marginal_effects(ci_prob)["mean"].rename({"target": "category"})
+            frame = frame.join(ame.to_series().rename("AME"), how="left")
+        categories = list(d.target_labels[1:])
+        classical = xr.DataArray(d.classical[:, :, 1:], dims=("stat", "feature", "category"),
+                                 coords={"stat": ["z", "Q"], "feature": d.feature_names,
+                                         "category": categories})
+        frame["z_classical"] = classical.sel(stat="z", drop=True).to_series()
+        frame["Q_classical"] = classical.sel(stat="Q", drop=True).to_series()
+        spec = self.spec
+        lines = [
+            f"  {spec['target']} at t on {', '.join(spec['predictors']) or '(no terms)'} at "
+            f"lags {spec['lags']} (history {spec['history']}, centring {spec['center']}, "
+            f"shrinkage {spec['shrinkage']}): {d.table.n_valid} segments in "
+            f"{d.table.n_rows} session x pattern rows",
+            *self._header()[1:],
+        ]
+        notes = (
+            f"OR: odds of the category against {d.target_labels[0]!r} with the column present "
+            f"vs absent (per SD for covariates), population level; {ci_prob:.0%} interval.",
+            "AME: average change in p(category) over the fitted segments.",
+            "z_classical, Q_classical: adjusted residual and Yule's Q of the classical lag "
+            "table of that predictor alone (no adjustment for the others).",
+        )
+        return ResultSummary(
+            title=self._header()[0], lines=tuple(lines), table=frame, notes=notes,
+            diagnostics=str(self.diagnostics) if self.diagnostics is not None else "",
+        )
+
+
+def _code_of(value: Any, labels: Sequence[str], column: str) -> int:
+    """Index of ``value`` among a source's labels (0/1 and True/False for indicators)."""
+    if isinstance(value, str) and value in labels:
+        return list(labels).index(value)
+    if isinstance(value, bool | np.bool_ | int | np.integer) and 0 <= int(value) < len(labels):
+        return int(value)
+    raise LagnestDataError(f"predict(): {column}={value!r}; expected one of {list(labels)}")
+
+
+LaggedRegression.result_class = RegressionResult

@@ -1,0 +1,220 @@
+"""LaggedRegression: terms, design, sufficient statistics, graph and generative hook."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lagnest as ln
+from lagnest import Sequences
+from lagnest.errors import LagnestDataError
+from lagnest.lagtable import lag_table
+from lagnest.models import LaggedRegression
+
+
+@pytest.fixture(scope="module")
+def seqs():
+    rng = np.random.default_rng(4)
+    sessions, dyads, flags, other = [], [], [], []
+    for d in range(3):
+        for _ in range(3):
+            n = 25
+            sessions.append(list(rng.choice(list("xyz"), size=n, p=[0.5, 0.3, 0.2])))
+            flags.append(list(rng.integers(0, 2, size=n)))
+            other.append(list(rng.integers(0, 2, size=n)))
+            dyads.append(f"d{d + 1}")
+    return Sequences.from_sequences({"state": sessions, "f1": flags, "f2": other}, dyads=dyads)
+
+
+@pytest.fixture(scope="module")
+def example():
+    return ln.datasets.load_example()
+
+
+def _segment_frame(seqs, lags):
+    """Independent per-segment frame: target and predictors at t - lag, valid rows only."""
+    state = pd.Series(seqs.categorical("state")[0])
+    f1 = pd.Series(seqs.categorical("f1")[0])
+    f2 = pd.Series(seqs.categorical("f2")[0])
+    session = pd.Series(seqs.encoded.segment_session)
+    frame = pd.DataFrame({"session": session, "y": state})
+    valid = pd.Series(True, index=frame.index)
+    for lag in lags:
+        same = session.shift(lag) == session  # no breaks in this corpus
+        valid &= same
+        frame[f"state{lag}"] = state.shift(lag)
+        frame[f"f1_{lag}"] = f1.shift(lag)
+        frame[f"f2_{lag}"] = f2.shift(lag)
+    frame["dyad"] = np.asarray(seqs.encoded.session_dyad)[session]
+    return frame[valid].reset_index(drop=True)
+
+
+def test_terms_expand_as_documented(example):
+    m = LaggedRegression(example, "rupture", ["mia", "MIA4:withdrawal", "resolution"],
+                         lags=(1, 2))
+    names = m.data.feature_names
+    assert names[:3] == ["rupture=withdrawal[t-1]", "rupture=confrontation[t-1]",
+                         "rupture=both[t-1]"]
+    assert "MIA1[t-1]" in names and "MIA8[t-2]" in names
+    assert "MIA4:rupture=withdrawal[t-1]" in names
+    assert "resolution=immediate[t-2]" in names and "resolution=no_strategy[t-1]" not in names
+    groups = {f.group for f in m.data.features if f.group}
+    assert groups == {"mia[t-1]", "mia[t-2]"}
+    assert m.spec["predictors"] == ["mia", "MIA4:withdrawal", "resolution"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"predictors": ["nope"]}, "predictor 'nope'"),
+        ({"target": "nope"}, "target: "),
+        ({"lags": [-1]}, "lags must be distinct integers >= 0"),
+        ({"lags": [1, 1]}, "lags must be distinct"),
+        ({"lags": "1"}, "lags must be a list of int"),
+        ({"pooling": "none"}, "pooling must be one of"),
+        ({"shrinkage": "lasso"}, "shrinkage must be one of"),
+        ({"center": "session"}, "center must be one of"),
+        ({"predictors": ["y"]}, "same column twice"),
+        ({"predictors": ["f1", "state"], "lags": [0, 1], "history": False},
+         "lag 0 is the target itself"),
+        ({"predictors": ["f1", "z"], "lags": [0]}, "lag 0 is the target itself"),
+        ({"predictors": [], "history": False}, "no predictors"),
+    ],
+)
+def test_constructor_validates(seqs, kwargs, match):
+    args = {"target": "state", "predictors": ["f1"], **kwargs}
+    with pytest.raises(LagnestDataError, match=match):
+        LaggedRegression(seqs, **args)
+
+
+def test_unknown_random_slope_and_covariate_fail_with_the_choices(example):
+    m = LaggedRegression(example, "rupture", ["MIA4"], random_slopes=["MIA9"])
+    with pytest.raises(LagnestDataError, match=r"random slope 'MIA9'.*MIA4\[t-1\]"):
+        _ = m.data
+    m = LaggedRegression(example, "rupture", ["MIA4"], session_covariates=["tms_nope"])
+    with pytest.raises(LagnestDataError, match=r"unknown session covariate 'tms_nope'.*"
+                                               r"tms_curiosity"):
+        _ = m.data
+
+
+@pytest.mark.parametrize("lags", [(1,), (1, 2), (0, 1)])
+def test_counts_and_design_equal_an_independent_pandas_computation(seqs, lags):
+    m = LaggedRegression(seqs, "state", ["f1", "f2:f1"], lags=lags, center="dyad")
+    d = m.data
+    frame = _segment_frame(seqs, lags)
+    assert d.table.n_valid == len(frame)
+    cols = {}
+    for lag in lags:
+        cols[f"state=y[t-{lag}]" if lag else "state=y[t]"] = (frame[f"state{lag}"] == 1) * 1.0
+        cols[f"state=z[t-{lag}]" if lag else "state=z[t]"] = (frame[f"state{lag}"] == 2) * 1.0
+        suffix = f"[t-{lag}]" if lag else "[t]"
+        cols[f"f1{suffix}"] = (frame[f"f1_{lag}"] == 1) * 1.0
+        cols[f"f2:f1{suffix}"] = ((frame[f"f2_{lag}"] == 1) & (frame[f"f1_{lag}"] == 1)) * 1.0
+    if 0 in lags:  # the target's own state at lag 0 is not a predictor
+        cols = {k: v for k, v in cols.items() if not k.startswith("state=") or "[t]" not in k}
+    raw = pd.DataFrame(cols)
+    centred = raw - raw.groupby(frame["dyad"]).transform("mean")
+    # expand the model's rows back to segments through segment_row
+    rows = d.segment_rows
+    design = pd.DataFrame(d.design[rows], columns=d.feature_names)
+    for name in raw.columns:
+        np.testing.assert_allclose(design[name].to_numpy(), centred[name].to_numpy(),
+                                   atol=1e-12, err_msg=name)
+    counts = np.zeros_like(d.counts)
+    np.add.at(counts, (rows, frame["y"].to_numpy()), 1)
+    np.testing.assert_array_equal(counts, d.counts)
+
+
+def test_covariates_are_standardised_per_session_and_dyad(example):
+    m = LaggedRegression(example, "rupture", ["MIA4"],
+                         session_covariates=["tms_decentering"],
+                         dyad_covariates=["therapist_trait_mindfulness"])
+    d = m.data
+    sessions = example.sessions["tms_decentering"]
+    z = (sessions - sessions.mean()) / sessions.std(ddof=0)
+    col = d.feature_names.index("tms_decentering")
+    np.testing.assert_allclose(d.design[:, col], z.to_numpy()[d.table.row_session])
+    dyads = example.dyads["therapist_trait_mindfulness"]
+    zd = ((dyads - dyads.mean()) / dyads.std(ddof=0)).to_numpy()
+    col = d.feature_names.index("therapist_trait_mindfulness")
+    np.testing.assert_allclose(d.design[:, col], zd[d.table.row_dyad])
+
+
+def test_classical_columns_are_the_lag_table_cells(example):
+    m = LaggedRegression(example, "rupture", ["MIA4", "resolution"])
+    d = m.data
+    tab = lag_table(example, "MIA4", "rupture", lag=1)
+    j = d.feature_names.index("MIA4[t-1]")
+    np.testing.assert_allclose(d.classical[0, j], tab["adj_resid"].values[1])
+    np.testing.assert_allclose(d.classical[1, j], tab["yules_q"].values[1])
+    tab = lag_table(example, "resolution", "rupture", lag=1)
+    j = d.feature_names.index("resolution=exploratory[t-1]")
+    np.testing.assert_allclose(d.classical[0, j], tab["adj_resid"].sel(given="exploratory"))
+
+
+@pytest.mark.parametrize("pooling", ["dyad/session", "dyad", "complete"])
+@pytest.mark.parametrize("shrinkage", ["common", "horseshoe", "none"])
+def test_graph_builds_with_finite_logp(example, pooling, shrinkage):
+    slopes = ["MIA4"] if pooling != "complete" else []
+    m = LaggedRegression(example, "rupture", ["mia"], pooling=pooling, shrinkage=shrinkage,
+                         random_slopes=slopes, center="dyad")
+    model = m.build()
+    point = model.initial_point()
+    assert np.isfinite(model.compile_logp()(point))
+    assert np.all(np.isfinite(model.compile_dlogp()(point)))
+    assert ("sigma_session" in model.named_vars) == (pooling == "dyad/session")
+    assert ("beta_dyad" in model.named_vars) == bool(slopes)
+
+
+def test_aggregated_and_per_segment_logp_differ_by_a_constant(seqs):
+    a = LaggedRegression(seqs, "state", ["f1"], random_slopes=["f1"]).build()
+    b = LaggedRegression(seqs, "state", ["f1"], random_slopes=["f1"], per_segment=True).build()
+    fa, fb = a.compile_logp(), b.compile_logp()
+    rng = np.random.default_rng(1)
+    diffs = []
+    for _ in range(4):
+        point = {k: rng.normal(size=np.shape(v)) for k, v in a.initial_point().items()}
+        diffs.append(fa(point) - fb(point))
+    np.testing.assert_allclose(diffs, diffs[0], rtol=0, atol=1e-8)
+
+
+def test_simulate_keeps_row_totals_and_matches_the_probabilities(seqs):
+    m = LaggedRegression(seqs, "state", ["f1"])
+    d = m.data
+    rng = np.random.default_rng(0)
+    k1 = len(d.target_labels) - 1
+    params = {"beta": rng.normal(0, 0.5, (len(d.features), k1)),
+              "intercept_session": rng.normal(0, 0.5, (len(d.table.session_labels), k1))}
+    sim = m.simulate(params, rng)["counts"]
+    np.testing.assert_array_equal(sim.sum(1), d.counts.sum(1))
+    total = sum(m.simulate(params, rng)["counts"] for _ in range(4000))
+    # independent probabilities: softmax of [0, intercept + x beta] written out here
+    eta = params["intercept_session"][d.table.row_session] + d.design @ params["beta"]
+    expo = np.exp(np.concatenate([np.zeros((eta.shape[0], 1)), eta], axis=1))
+    p = expo / expo.sum(1, keepdims=True)
+    np.testing.assert_allclose(total / total.sum(1, keepdims=True), p, atol=0.03)
+
+
+def test_single_dyad_and_one_session_per_dyad_structures():
+    rng = np.random.default_rng(2)
+    one = Sequences.from_sequences(
+        {"state": [list(rng.choice(list("ab"), 30)) for _ in range(3)],
+         "f1": [list(rng.integers(0, 2, 30)) for _ in range(3)]},
+        dyads=["d1", "d1", "d1"])
+    s = LaggedRegression(one, "state", ["f1"]).structure
+    assert not s.dyad and s.session and "only one dyad" in s.notes[0]
+    per = Sequences.from_sequences(
+        {"state": [list(rng.choice(list("ab"), 30)) for _ in range(4)],
+         "f1": [list(rng.integers(0, 2, 30)) for _ in range(4)]},
+        dyads=["d1", "d2", "d3", "d4"])
+    s = LaggedRegression(per, "state", ["f1"]).structure
+    assert s.dyad and not s.session and "single session" in s.notes[0]
+    with pytest.raises(LagnestDataError, match="random slopes by dyad need the dyad level"):
+        _ = LaggedRegression(one, "state", ["f1"], random_slopes=["f1"]).structure
+
+
+def test_constant_column_is_refused():
+    seqs = Sequences.from_sequences(
+        {"state": [list("abab"), list("abba")], "f1": [[0, 0, 0, 0], [0, 0, 0, 0]]},
+        dyads=["d1", "d2"])
+    with pytest.raises(LagnestDataError, match="single value"):
+        _ = LaggedRegression(seqs, "state", ["f1"]).data
