@@ -3,7 +3,7 @@
 from lagnest import datasets, simulate
 from lagnest.agreement import agreement
 from lagnest.codebook import Codebook, available_codebooks, load_codebook
-from lagnest.errors import LagnestDataError
+from lagnest.errors import LagnestDataError, SpecError
 from lagnest.io import convert, read_boris, read_sdis, read_table, write_sdis, write_table
 from lagnest.kappa import wampold_kappa, wampold_kappa_table
 from lagnest.lagtable import (
@@ -20,10 +20,13 @@ from lagnest.models import (
     Diagnostics,
     DifferentModelError,
     FitResult,
+    ModelSpec,
     Prior,
     TransitionModel,
     TransitionResult,
+    from_spec,
     load,
+    load_spec,
 )
 from lagnest.permutation import permutation_test
 from lagnest.sequences import Encoded, Sequences, StreamData
@@ -39,8 +42,10 @@ __all__ = [
     "Encoded",
     "FitResult",
     "LagnestDataError",
+    "ModelSpec",
     "Prior",
     "Sequences",
+    "SpecError",
     "StreamData",
     "TransitionModel",
     "TransitionResult",
@@ -51,10 +56,12 @@ __all__ = [
     "count_table",
     "datasets",
     "format_lag_table",
+    "from_spec",
     "homogeneity_test",
     "lag_table",
     "load",
     "load_codebook",
+    "load_spec",
     "per_unit_indices",
     "permutation_test",
     "read_boris",

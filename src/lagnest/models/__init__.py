@@ -9,6 +9,7 @@ from lagnest.models._fit import ConvergenceWarning, Diagnostics
 from lagnest.models.base import BayesianModel
 from lagnest.models.priors import Prior
 from lagnest.models.result import DifferentModelError, FitResult, load
+from lagnest.models.spec import ModelSpec, from_spec, load_spec, standard_specs
 from lagnest.models.summaries import CI_PROB, ResultSummary
 from lagnest.models.transition import TransitionModel, TransitionResult
 
@@ -19,9 +20,13 @@ __all__ = [
     "Diagnostics",
     "DifferentModelError",
     "FitResult",
+    "ModelSpec",
     "Prior",
     "ResultSummary",
     "TransitionModel",
     "TransitionResult",
+    "from_spec",
     "load",
+    "load_spec",
+    "standard_specs",
 ]
