@@ -3,7 +3,7 @@
 from lagnest import datasets, simulate
 from lagnest.agreement import agreement
 from lagnest.codebook import Codebook, available_codebooks, load_codebook
-from lagnest.errors import LagnestDataError
+from lagnest.errors import LagnestDataError, SpecError
 from lagnest.io import convert, read_boris, read_sdis, read_table, write_sdis, write_table
 from lagnest.kappa import wampold_kappa, wampold_kappa_table
 from lagnest.lagtable import (
@@ -21,11 +21,14 @@ from lagnest.models import (
     DifferentModelError,
     FitResult,
     LaggedRegression,
+    ModelSpec,
     Prior,
     RegressionResult,
     TransitionModel,
     TransitionResult,
+    from_spec,
     load,
+    load_spec,
 )
 from lagnest.permutation import permutation_test
 from lagnest.sequences import Encoded, Sequences, StreamData
@@ -42,9 +45,11 @@ __all__ = [
     "FitResult",
     "LaggedRegression",
     "LagnestDataError",
+    "ModelSpec",
     "Prior",
     "RegressionResult",
     "Sequences",
+    "SpecError",
     "StreamData",
     "TransitionModel",
     "TransitionResult",
@@ -55,10 +60,12 @@ __all__ = [
     "count_table",
     "datasets",
     "format_lag_table",
+    "from_spec",
     "homogeneity_test",
     "lag_table",
     "load",
     "load_codebook",
+    "load_spec",
     "per_unit_indices",
     "permutation_test",
     "read_boris",

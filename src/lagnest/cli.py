@@ -82,6 +82,51 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_fit(args: argparse.Namespace) -> int:
+    """Fit the model a spec file describes; save the result and print its summary."""
+    from pathlib import Path
+
+    from lagnest.errors import DataProblem
+    from lagnest.models.spec import load_spec
+
+    spec = load_spec(args.spec).with_fit(
+        draws=args.draws, tune=args.tune, chains=args.chains, seed=args.seed
+    )
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise LagnestDataError(DataProblem("the result's folder does not exist", file=str(out)))
+    if args.data is None:
+        if args.sessions or args.dyads or args.codebook:
+            raise LagnestDataError(
+                "--sessions, --dyads and --codebook describe the --data file: give --data, "
+                "or none of them to fit the embedded example corpus"
+            )
+        from lagnest.datasets import load_example
+
+        seqs = load_example()
+    else:
+        from lagnest.io import read_table
+
+        options = {**spec.data, **({"codebook": args.codebook} if args.codebook else {})}
+        try:
+            seqs = read_table(args.data, sessions=args.sessions, dyads=args.dyads, **options)
+        except OSError as err:
+            raise LagnestDataError(
+                DataProblem(f"cannot read: {err.strerror}", file=err.filename or args.data)
+            ) from None
+    result = spec.build(seqs).fit()  # the spec's [fit] settings are its defaults
+    try:
+        path = result.save(out)
+    except OSError as err:
+        raise LagnestDataError(
+            DataProblem(f"cannot write the result: {err.strerror}", file=str(out))
+        ) from None
+    summary = getattr(result, "summary", None)
+    print(summary() if callable(summary) else result)
+    print(f"wrote {path}")
+    return 0
+
+
 def _add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
     """Options naming the corpus: a table file or the embedded example."""
     parser.add_argument("path", nargs="?", help="long table (CSV, TSV, Excel, Parquet)")
@@ -126,6 +171,42 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("--data-type", choices=["Event", "Multievent", "Interval"], default=None)
     conv.add_argument("--sessions-out", default=None, help="where to write the session table")
     conv.set_defaults(func=_cmd_convert)
+
+    fit = sub.add_parser(
+        "fit",
+        help="fit the model a spec file describes and save the result",
+        description="Fit the model a TOML spec describes (see docs/specs.md), save the "
+        "result as NetCDF (read it back with lagnest.load) and print its summary. Sampler "
+        "options given here override the spec's [fit] section.",
+    )
+    from lagnest.models.spec import standard_specs
+
+    fit.add_argument(
+        "spec",
+        help="spec file (TOML), or the name of a standard spec: "
+        + ", ".join(standard_specs()),
+    )
+    fit.add_argument(
+        "--data",
+        default=None,
+        metavar="FILE",
+        help="long table of segments (CSV, TSV, Excel, Parquet); without it the embedded "
+        "example corpus (lagnest.datasets.load_example()) is fitted",
+    )
+    fit.add_argument("--sessions", default=None, metavar="FILE",
+                     help="session table of --data (covariates, questionnaires)")
+    fit.add_argument("--dyads", default=None, metavar="FILE", help="dyad table of --data")
+    fit.add_argument("--codebook", default=None,
+                     help='codebook of --data, e.g. "3rs_2015+mia" (default: the spec\'s '
+                     "[data] codebook)")
+    fit.add_argument("--out", required=True, metavar="RESULT.nc",
+                     help="where to write the result (NetCDF)")
+    fit.add_argument("--draws", type=int, default=None, help="draws per chain kept")
+    fit.add_argument("--tune", type=int, default=None, help="tuning steps per chain")
+    fit.add_argument("--chains", type=int, default=None, help="number of chains")
+    fit.add_argument("--seed", type=int, default=None,
+                     help="random seed (default: the spec's, else drawn and recorded)")
+    fit.set_defaults(func=_cmd_fit)
 
     sim = sub.add_parser("simulate", help="simulate a corpus from a preset")
     sim.add_argument("output", help="segment table to write (.csv, .parquet, .xlsx)")

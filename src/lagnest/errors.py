@@ -74,6 +74,14 @@ class LagnestDataError(ValueError):
         super().__init__(text)
 
 
+class SpecError(LagnestDataError):
+    """A malformed model specification (a TOML file of :mod:`lagnest.models.spec`).
+
+    Each problem names the spec file, the dotted key (``model.lags``) in its message and
+    what was expected; TOML syntax errors carry the line (and the column in the message).
+    """
+
+
 @dataclass
 class ProblemCollector:
     """Collect problems while validating, then raise them all at once."""

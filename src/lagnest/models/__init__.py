@@ -10,6 +10,7 @@ from lagnest.models.base import BayesianModel
 from lagnest.models.priors import Prior
 from lagnest.models.regression import LaggedRegression, RegressionResult
 from lagnest.models.result import DifferentModelError, FitResult, load
+from lagnest.models.spec import ModelSpec, from_spec, load_spec, standard_specs
 from lagnest.models.summaries import CI_PROB, ResultSummary
 from lagnest.models.transition import TransitionModel, TransitionResult
 
@@ -21,10 +22,14 @@ __all__ = [
     "DifferentModelError",
     "FitResult",
     "LaggedRegression",
+    "ModelSpec",
     "Prior",
     "RegressionResult",
     "ResultSummary",
     "TransitionModel",
     "TransitionResult",
+    "from_spec",
     "load",
+    "load_spec",
+    "standard_specs",
 ]
