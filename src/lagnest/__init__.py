@@ -1,6 +1,6 @@
 """lagnest: Bayesian lag-sequential analysis of coded sequences (dyad > session > segment)."""
 
-from lagnest import datasets, simulate
+from lagnest import datasets, plots, simulate
 from lagnest.agreement import agreement
 from lagnest.codebook import Codebook, available_codebooks, load_codebook
 from lagnest.errors import LagnestDataError, SpecError
@@ -68,6 +68,7 @@ __all__ = [
     "load_spec",
     "per_unit_indices",
     "permutation_test",
+    "plots",
     "read_boris",
     "read_sdis",
     "read_table",

@@ -453,6 +453,7 @@ def compute_diagnostics(
 
     def _agg(column: str, fn: Any) -> float:
         values = table[column].to_numpy(dtype=float)
+        values = values[np.isfinite(values)]  # R-hat is NaN with one chain
         return float(fn(values)) if values.size else float("nan")
 
     return Diagnostics(
