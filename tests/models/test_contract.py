@@ -1,0 +1,115 @@
+"""Contract every BayesianModel subclass keeps (walks the model registry).
+
+A new model registers itself by its ``model_name``; this test then fails until an example
+construction is added to ``EXAMPLES`` and the model keeps the contract: its spec covers
+every constructor argument, ``from_config`` rebuilds the same model, results save and load
+as the right class, a result rebuilds its model without the corpus, the NumPy generative
+hook returns arrays of the observed shapes, and a refit on simulated data reuses the graph.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import lagnest as ln
+from lagnest.models import ConvergenceWarning
+from lagnest.models.base import BayesianModel, constructor_arguments
+from lagnest.models.registry import model_class, model_names
+
+EXAMPLES = {
+    "TransitionModel": {"given": "MIA4", "target": "rupture"},
+    "LaggedRegression": {"target": "rupture", "predictors": ["MIA4", "MIA2:withdrawal"],
+                         "session_covariates": ["tms_decentering"], "random_slopes": ["MIA4"],
+                         "center": "dyad"},
+    "SessionImpactModel": {"outcomes": ["seq_positivity", "seq_depth"],
+                           "predictors": ["tms_curiosity", "session_number"]},
+}
+FIT = {"draws": 20, "tune": 20, "chains": 2, "cores": 1, "seed": 3, "warn": False}
+
+
+@pytest.fixture(scope="module")
+def seqs():
+    corpus = ln.datasets.load_example()
+    return corpus.subset(dyads=corpus.dyad_labels[:4])
+
+
+def test_every_registered_model_has_an_example():
+    assert set(model_names()) <= set(EXAMPLES), (
+        f"add an example construction for {sorted(set(model_names()) - set(EXAMPLES))}"
+    )
+
+
+@pytest.fixture(scope="module", params=sorted(model_names()))
+def fitted(request, seqs, tmp_path_factory):
+    cls = model_class(request.param)
+    model = cls(seqs, **EXAMPLES[request.param])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        result = model.fit(**FIT)
+    path = result.save(tmp_path_factory.mktemp(request.param) / "fit.nc")
+    return model, result, path
+
+
+def test_spec_covers_every_constructor_argument(fitted):
+    model, _, _ = fitted
+    assert set(model.spec) == set(constructor_arguments(type(model)))
+
+
+def test_from_config_rebuilds_the_same_model(fitted, seqs):
+    model, result, _ = fitted
+    again = BayesianModel.from_config(result.config, seqs)
+    assert type(again) is type(model)
+    assert again.id == model.id == result.id
+    other = seqs.subset(dyads=seqs.dyad_labels[:3])
+    with pytest.raises(ln.DifferentModelError, match="data differ"):
+        BayesianModel.from_config(result.config, other)
+
+
+def test_save_load_round_trip_keeps_class_config_and_draws(fitted):
+    model, result, path = fitted
+    back = ln.load(path, model=model)
+    assert type(back) is type(result) is model.result_class
+    assert back.id == result.id and back.structure == result.structure
+    xr.testing.assert_identical(back.posterior, result.posterior)
+    xr.testing.assert_identical(back.fit_data, result.fit_data)
+
+
+def test_result_rebuilds_its_model_without_the_corpus_and_simulates(fitted):
+    model, result, path = fitted
+    detached = BayesianModel.from_result(ln.load(path))
+    assert detached.seqs is None and detached.id == model.id
+    draw = result.posterior.isel(chain=0, draw=-1)
+    sim = detached.simulate(draw, np.random.default_rng(0))
+    assert set(sim) == set(model.data.observed)
+    for name, array in sim.items():
+        ref = model.data.observed[name]
+        assert array.shape == ref.shape and array.dtype.kind == ref.dtype.kind
+    again = detached.simulate(draw, np.random.default_rng(0))
+    for name in sim:  # same seed, same numbers
+        np.testing.assert_array_equal(sim[name], again[name])
+
+
+def test_refit_on_simulated_data_reuses_the_graph(fitted):
+    model, result, _ = fitted
+    graph = model.build()
+    sim = model.simulate(result.posterior.isel(chain=1, draw=0), np.random.default_rng(1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        refit = model.fit(observed=sim, **FIT)
+    assert model.build() is graph
+    assert refit.config["simulated"] and refit.config["data_fingerprint"] is None
+    name = next(iter(sim))
+    if name in refit.fit_data:
+        np.testing.assert_array_equal(refit.fit_data[name].values, sim[name])
+    # the model's own data are restored after the refit
+    np.testing.assert_array_equal(graph[name].get_value(), model.data.observed[name])
+
+
+def test_prior_predictive_runs(fitted):
+    model, _, _ = fitted
+    prior = model.prior_predictive(draws=20, seed=1)
+    assert prior.group == "prior" and prior.diagnostics is None
