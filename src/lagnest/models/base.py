@@ -246,11 +246,30 @@ class BayesianModel(ABC):
         """
         if seqs is not None:
             return BayesianModel.from_config(result.config, seqs)
-        cls = model_class(str(result.config["model"]))
+        return BayesianModel.from_design(result.config, result.fit_data)
+
+    @staticmethod
+    def from_design(config: Mapping[str, Any], fit_data: xr.Dataset) -> BayesianModel:
+        """A model without its corpus, on a stored design (``result.fit_data``).
+
+        Parameters
+        ----------
+        config : mapping
+            A model's or a result's ``config``.
+        fit_data : xarray.Dataset
+            The design and data (``model.fit_data()`` or ``result.fit_data``).
+
+        Returns
+        -------
+        BayesianModel
+            ``seqs`` is None; everything else (data, graph, fit, simulate) works. This is
+            how calibration workers rebuild a model from picklable pieces.
+        """
+        cls = model_class(str(config["model"]))
         model = cls.__new__(cls)
-        BayesianModel.__init__(model, None, result.config["spec"], result.config.get("priors"))
-        model._fingerprint = result.config.get("data_fingerprint")
-        model._data = cls.data_class.from_dataset(result.fit_data)
+        BayesianModel.__init__(model, None, config["spec"], config.get("priors"))
+        model._fingerprint = config.get("data_fingerprint")
+        model._data = cls.data_class.from_dataset(fit_data)
         return model
 
     # ------------------------------------------------------------------ fitting
