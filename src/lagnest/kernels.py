@@ -1644,3 +1644,145 @@ def decode_pattern_keys(keys: np.ndarray, radices: np.ndarray, n_lags: int) -> n
     for d in range(n_lags * n_pred - 1, -1, -1):
         rest, out[:, d] = np.divmod(rest, digit_radix[d])
     return out.reshape(keys.shape[0], n_lags, n_pred)
+
+
+# --------------------------------------------------------------------------- history models
+# Fully generative replication of a regression on the target's own past: the target at u
+# is drawn from softmax(base logits of its row + the history effects of the *replicated*
+# codes at u - lag), so persistence compounds as it does in the data-generating process.
+
+__all__ += ["simulate_history"]
+
+
+@njit(**PARALLEL_JIT_OPTIONS)
+def _simulate_history_kernel(target, segment_row, base, history, lags, block_offsets, seeds,
+                             out, logits):
+    """Replicate into ``out (D, n)``; see :func:`simulate_history`."""
+    n_blocks = block_offsets.shape[0] - 1
+    n_lags = lags.shape[0]
+    n_out = base.shape[2]
+    for d in prange(out.shape[0]):
+        state = seeds[d]
+        row = out[d]
+        work = logits[d]
+        for b in range(n_blocks):
+            for u in range(block_offsets[b], block_offsets[b + 1]):
+                r = segment_row[u]
+                if r < 0:
+                    row[u] = target[u]
+                    continue
+                top = -np.inf
+                for k in range(n_out):
+                    v = base[d, r, k]
+                    for j in range(n_lags):
+                        v += history[d, j, np.int64(row[u - lags[j]]), k]
+                    work[k] = v
+                    if v > top:
+                        top = v
+                total = 0.0
+                for k in range(n_out):
+                    work[k] = np.exp(work[k] - top)
+                    total += work[k]
+                state, x = _uniform(state)
+                x *= total
+                acc = 0.0
+                code = n_out - 1
+                for k in range(n_out):
+                    acc += work[k]
+                    if x < acc:
+                        code = k
+                        break
+                row[u] = code
+
+
+def simulate_history(
+    target: np.ndarray,
+    segment_row: np.ndarray,
+    base: np.ndarray,
+    history: np.ndarray,
+    lags: np.ndarray,
+    block_offsets: np.ndarray,
+    seeds: int | np.ndarray,
+) -> np.ndarray:
+    r"""Replicate a target whose logits depend on its own (replicated) past.
+
+    Parameters
+    ----------
+    target : ndarray of int, shape (n_segments,)
+        Observed target codes ``0..K-1``, negative = uncoded. Segments that are not
+        replicated keep their observed code.
+    segment_row : ndarray of int, shape (n_segments,)
+        Row of each replicated segment (its pattern of the other predictors), -1 = keep
+        the observed code. A replicated segment u must have every ``u - lag`` inside its
+        block and coded (as :func:`pattern_keys` guarantees for valid rows).
+    base : ndarray of float, shape (D, R, K)
+        Logits of each row from everything but the target's past, per replicate.
+    history : ndarray of float, shape (D, n_lags, K, K)
+        ``history[d, j, c, :]`` is added to the logits when the replicated target at
+        ``u - lags[j]`` has code c.
+    lags : ndarray of int, shape (n_lags,)
+        Lags >= 1.
+    block_offsets : ndarray of int
+        Blocks (see :func:`lag_counts`).
+    seeds : int or ndarray of uint64, shape (D,)
+        See :func:`replicate_seeds`.
+
+    Returns
+    -------
+    ndarray of int8 (int16 when K > 127), shape (D, n_segments)
+
+    Notes
+    -----
+    Segments are drawn in order within each block, each from
+    :math:`\mathrm{softmax}(b_{r(u)} + \sum_j h_{j, x_{u - L_j}})`, so a replicate
+    is a draw of the whole sequence given the other predictors, not one step ahead.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> target = np.array([0, 1, 1, 0])
+    >>> rows = np.array([-1, 0, 0, 0])
+    >>> base = np.zeros((1, 1, 2))
+    >>> history = np.array([[[[0.0, 50.0], [50.0, 0.0]]]])  # switch code every segment
+    >>> simulate_history(target, rows, base, history, np.array([1]), np.array([0, 4]), 0)
+    array([[0, 1, 0, 1]], dtype=int8)
+    """
+    target = _as_codes("target", target)
+    segment_row = _as_index("segment_row", segment_row)
+    if segment_row.shape != target.shape:
+        raise ValueError("segment_row and target differ in length")
+    base = np.ascontiguousarray(base, dtype=np.float64)
+    history = np.ascontiguousarray(history, dtype=np.float64)
+    lags = _as_index("lags", lags)
+    if base.ndim != 3 or history.ndim != 4:
+        raise ValueError("base must be (D, R, K) and history (D, n_lags, K, K)")
+    n_draws, n_rows, n_codes = base.shape
+    if history.shape != (n_draws, lags.size, n_codes, n_codes):
+        raise ValueError(f"history must have shape {(n_draws, lags.size, n_codes, n_codes)}, "
+                         f"got {history.shape}")
+    if lags.size and lags.min() < 1:
+        raise ValueError("history lags must be >= 1")
+    if not (np.isfinite(base).all() and np.isfinite(history).all()):
+        raise ValueError("base and history logits must be finite")
+    offsets = _check_blocks(block_offsets, target.shape[0])
+    used = segment_row >= 0
+    if used.any():
+        if segment_row.max() >= n_rows:
+            raise ValueError(f"segment_row refers to row {segment_row.max()} of {n_rows}")
+        block = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
+        u = np.flatnonzero(used)
+        for lag in lags:
+            prev = u - lag
+            ok = (prev >= 0) & (block[np.maximum(prev, 0)] == block[u])
+            ok &= target[np.maximum(prev, 0)] >= 0
+            if not ok.all():
+                raise ValueError(f"replicated segment {u[~ok][0]} has no coded segment at "
+                                 f"lag {lag} in its block")
+        if target[used].max() >= n_codes or target[used].min() < 0:
+            raise ValueError("replicated segments must have coded targets below K")
+    seeds_arr = replicate_seeds(seeds, n_draws)
+    out = np.empty((n_draws, target.shape[0]), dtype=_code_dtype(n_codes))
+    logits = np.empty((n_draws, n_codes), dtype=np.float64)
+    _simulate_history_kernel(target, segment_row, base, history, lags, offsets, seeds_arr,
+                             out, logits)
+    return out

@@ -29,6 +29,7 @@ from lagnest.models.design import Feature, design_columns, lag_suffix, resolve_t
 from lagnest.models.hierarchy import dyad_deviations, session_deviations
 from lagnest.models.priors import Prior
 from lagnest.models.result import FitResult
+from lagnest.models.segments import SegmentCodes
 from lagnest.models.structure import (
     GroupStructure,
     check_grouping,
@@ -76,6 +77,8 @@ class RegressionData:
         (``given = source``, at its lag), NaN where no lag table applies.
     segment_target : ndarray of int64, shape (N,) or None
         Target code of each valid segment (per-segment model only).
+    segments : SegmentCodes or None
+        Target codes per segment and nesting, for replicating whole sequences (checks).
     """
 
     table: Any
@@ -86,6 +89,7 @@ class RegressionData:
     covariate_scale: np.ndarray
     classical: np.ndarray
     segment_target: np.ndarray | None = None
+    segments: SegmentCodes | None = None
 
     # ------------------------------------------------------------------ views
     @property
@@ -160,7 +164,9 @@ class RegressionData:
         ds["covariate_scale"] = (("scale_stat", "covariate"), self.covariate_scale)
         ds["classical"] = (("classical_stat", "feature", "target"), self.classical)
         if self.segment_target is not None:
-            ds["segment_target"] = (("valid_segment",), self.segment_target)
+            ds["valid_segment_target"] = (("valid_segment",), self.segment_target)
+        if self.segments is not None:
+            ds = ds.merge(self.segments.to_dataset())
         ds.attrs["kind"] = "lagnest-regression-data"
         return ds
 
@@ -179,7 +185,8 @@ class RegressionData:
                 int(ds["feature_lag_index"].values[j]), factors,
                 str(ds["feature_group"].values[j]),
             ))
-        seg = ds["segment_target"].values.astype(np.int64) if "segment_target" in ds else None
+        seg = (ds["valid_segment_target"].values.astype(np.int64)
+               if "valid_segment_target" in ds else None)
         return cls(
             table=table,
             features=tuple(features),
@@ -189,6 +196,7 @@ class RegressionData:
             covariate_scale=np.asarray(ds["covariate_scale"].values, dtype=float),
             classical=np.asarray(ds["classical"].values, dtype=float),
             segment_target=seg,
+            segments=SegmentCodes.from_dataset(ds),
         )
 
 
@@ -290,6 +298,7 @@ def regression_data(seqs: Any, spec: Mapping[str, Any]) -> RegressionData:
         covariate_scale=np.concatenate([sess_scale, dyad_scale], axis=1),
         classical=classical,
         segment_target=segment_target,
+        segments=SegmentCodes.from_sequences(seqs, spec["target"]),
     )
 
 

@@ -24,6 +24,7 @@ from lagnest.models.basis import helmert, masked_softmax, zero_sum_basis
 from lagnest.models.hierarchy import dyad_deviations, session_deviations
 from lagnest.models.priors import Prior
 from lagnest.models.result import FitResult
+from lagnest.models.segments import SegmentCodes
 from lagnest.models.structure import (
     GroupStructure,
     check_grouping,
@@ -63,6 +64,8 @@ class TransitionData:
         Dyad index of each session.
     pairs : ndarray of int64, shape (P, 3) or None
         ``(session, given, target)`` per lag pair, for the per-segment model only.
+    segments : SegmentCodes or None
+        Codes per segment and nesting, for replicating whole sequences (checks).
     """
 
     counts: np.ndarray
@@ -73,6 +76,7 @@ class TransitionData:
     dyad_labels: tuple[str, ...]
     session_dyad: np.ndarray
     pairs: np.ndarray | None = None
+    segments: SegmentCodes | None = None
 
     @property
     def observed(self) -> dict[str, np.ndarray]:
@@ -109,6 +113,8 @@ class TransitionData:
         }
         if self.pairs is not None:
             data["pairs"] = (("pair", "pair_field"), self.pairs)
+        if self.segments is not None:
+            data.update(self.segments.to_dataset().data_vars)
         return xr.Dataset(
             data,
             coords={
@@ -134,6 +140,7 @@ class TransitionData:
             session_dyad=np.array([index[str(d)] for d in ds["session_dyad"].values],
                                   dtype=np.int64),
             pairs=np.asarray(ds["pairs"].values, dtype=np.int64) if "pairs" in ds else None,
+            segments=SegmentCodes.from_dataset(ds),
         )
 
 
@@ -229,6 +236,7 @@ def transition_data(
         dyad_labels=tuple(seqs.dyad_labels),
         session_dyad=np.asarray(seqs.encoded.session_dyad, dtype=np.int64),
         pairs=pairs,
+        segments=SegmentCodes.from_sequences(seqs, target, None if given == target else given),
     )
 
 
