@@ -401,14 +401,50 @@ class BayesianModel(ABC):
 
         seed = resolve_seed(seed)
         model = self.build()
-        tree = pm.sample_prior_predictive(draws=int(draws), model=model, random_seed=seed)
+        with _quiet("pymc"):  # PyMC logs the variables it samples at INFO level
+            tree = pm.sample_prior_predictive(draws=int(draws), model=model, random_seed=seed)
         tree = self._tree_with_data(tree, self.data)
         config = self._result_config(seed, None, self.data)
         return self.result_class(tree=tree, config=config, diagnostics=None, group="prior")
 
+    def prior_predictive_check(self, stats: Any = None, n_draws: int = 200,
+                               seed: int = 0) -> Any:
+        """What the priors imply for the checked statistics: see :mod:`lagnest.ppc`.
+
+        Parameters
+        ----------
+        stats : sequence of str, optional
+            Statistics (default all).
+        n_draws : int, default 200
+            Prior draws (one replicate each).
+        seed : int, default 0
+            Seed of the prior draws and the replication.
+
+        Returns
+        -------
+        lagnest.ppc.PredictiveCheck
+        """
+        from lagnest.ppc import prior_predictive_check  # checks sit above the models
+
+        return prior_predictive_check(self, stats=stats, n_draws=n_draws, seed=seed)
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self._spec.items())
         return f"{type(self).__name__}({args})"
+
+
+@contextlib.contextmanager
+def _quiet(logger: str) -> Iterator[None]:
+    """Silence a library logger below WARNING for the duration of a call."""
+    import logging
+
+    log = logging.getLogger(logger)
+    level = log.level
+    log.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
 
 
 def constructor_arguments(cls: type[BayesianModel]) -> tuple[str, ...]:

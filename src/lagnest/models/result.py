@@ -133,6 +133,27 @@ class FitResult:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.config['model']} id={self.id} group={self.group}>"
 
+    # ------------------------------------------------------------------ checks
+    def ppc(self, stats: Any = None, n_draws: int = 200, seed: int = 0) -> Any:
+        """Predictive check of these draws: see :func:`lagnest.ppc.check`.
+
+        Parameters
+        ----------
+        stats : sequence of str, optional
+            Statistics to check (default all).
+        n_draws : int, default 200
+            Parameter draws (one replicate each).
+        seed : int, default 0
+            Replication seed.
+
+        Returns
+        -------
+        lagnest.ppc.PredictiveCheck
+        """
+        from lagnest.ppc import check  # the checks sit above the models; imported on use
+
+        return check(self, stats=stats, n_draws=n_draws, seed=seed)
+
     # ------------------------------------------------------------------ save / load
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the result to NetCDF (h5netcdf), atomically.

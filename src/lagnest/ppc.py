@@ -1,0 +1,405 @@
+r"""Posterior and prior predictive checks on the sequential statistics the field trusts.
+
+A check draws parameter values from a fit (posterior) or from the priors, replicates the
+data with the model's generative machinery, and compares statistics of the data with their
+replicated distribution: adjusted residuals and Yule's Q per cell (pooled and per dyad),
+G², homogeneity G² across dyads and across sessions within dyads, the spread of
+per-session rates, run lengths, sessions without a code, and the second-order table ("is
+first order enough?"). Statistics are computed by :func:`lagnest.sequence_stats.
+sequence_statistics` with the same kernels as :func:`lagnest.lagtable.lag_table`.
+
+How each model replicates:
+
+* :class:`~lagnest.models.TransitionModel` with the same given and target (a model of a
+  stream's own history): fully generative, a Markov chain of order ``lag`` per block,
+  started from each block's observed first codes
+  (:func:`lagnest.kernels.simulate_chains`). Otherwise one step ahead: each target is
+  drawn given the observed given code (:func:`lagnest.kernels.simulate_given`).
+* :class:`~lagnest.models.LaggedRegression` with ``history=True``: fully generative in
+  the target's own past (:func:`lagnest.kernels.simulate_history`), the other predictors
+  held at their observed values; one step ahead when the target's past also enters
+  through an interaction or a random slope, or without history.
+* :class:`~lagnest.models.SessionImpactModel`: the model's ``simulate`` hook draws every
+  session's outcomes.
+
+p-values are mid-p upper tails, :math:`P(T^{rep} > T) + P(T^{rep} = T)/2`, and the
+two-sided :math:`2\min(p, 1 - p)`; a statistic is *flagged* when the two-sided value is
+below ``alpha``. Checks work on results loaded from disk (the replication arrays are in
+the result's ``fit_data``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from lagnest import kernels
+from lagnest.errors import LagnestDataError
+from lagnest.models.base import BayesianModel
+from lagnest.models.basis import masked_softmax, softmax
+from lagnest.models.result import FitResult
+from lagnest.sequence_stats import STATISTICS, paired_targets, sequence_statistics
+
+__all__ = ["STATISTICS", "PredictiveCheck", "check", "prior_predictive_check"]
+
+
+@dataclass(frozen=True)
+class PredictiveCheck:
+    """Observed statistics, their replicated distributions and predictive p-values.
+
+    Attributes
+    ----------
+    observed : xarray.Dataset
+        Statistics of the data.
+    replicated : xarray.Dataset
+        The same statistics of every replicate (leading ``draw`` dim).
+    p_values : xarray.Dataset
+        Mid-p upper-tail predictive p-values, one per observed value.
+    group : {"posterior", "prior"}
+        Where the parameter draws came from.
+    replication : str
+        How the data were replicated (see the module docstring).
+    model : str
+        The model name.
+    """
+
+    observed: xr.Dataset
+    replicated: xr.Dataset
+    p_values: xr.Dataset
+    group: str
+    replication: str
+    model: str
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def statistics(self) -> list[str]:
+        """Names of the statistics checked."""
+        return list(self.p_values.data_vars)
+
+    def two_sided(self) -> xr.Dataset:
+        """Two-sided p-values, ``2 min(p, 1 - p)``."""
+        return self.p_values.map(lambda p: 2 * np.minimum(p, 1 - p))
+
+    def summary(self, alpha: float = 0.01, ci_prob: float = 0.9) -> pd.DataFrame:
+        """One row per statistic and element: observed, replicated interval, p-values.
+
+        Parameters
+        ----------
+        alpha : float, default 0.01
+            Two-sided level at which a statistic is flagged.
+        ci_prob : float, default 0.9
+            Central interval of the replicated values.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``statistic``, ``element``, ``observed``, ``replicated_mean``,
+            ``replicated_lower``, ``replicated_upper``, ``p``, ``p_two_sided``, ``flag``.
+        """
+        lo, hi = (1 - ci_prob) / 2, (1 + ci_prob) / 2
+        rows = []
+        two = self.two_sided()
+        for name in self.statistics:
+            obs = self.observed[name]
+            rep = self.replicated[name]
+            with np.errstate(all="ignore"):
+                q = rep.quantile([lo, hi], dim="draw", skipna=True)
+                mean = rep.mean("draw", skipna=True)
+            for index in np.ndindex(obs.shape):
+                sel = dict(zip(obs.dims, index, strict=True))
+                element = ", ".join(f"{d}={obs[d].values[i]}" for d, i in sel.items())
+                p2 = float(two[name][sel])
+                rows.append({
+                    "statistic": name, "element": element,
+                    "observed": float(obs[sel]),
+                    "replicated_mean": float(mean[sel]),
+                    "replicated_lower": float(q.isel(quantile=0)[sel]),
+                    "replicated_upper": float(q.isel(quantile=1)[sel]),
+                    "p": float(self.p_values[name][sel]), "p_two_sided": p2,
+                    "flag": bool(p2 < alpha),
+                })
+        return pd.DataFrame(rows)
+
+    def flagged(self, alpha: float = 0.01) -> pd.DataFrame:
+        """The rows of :meth:`summary` whose two-sided p-value is below ``alpha``."""
+        table = self.summary(alpha)
+        return table[table["flag"]].reset_index(drop=True)
+
+    def plot(self, stats: Sequence[str] | None = None, **kwargs: Any) -> Any:
+        """One panel per statistic with the observed value marked (see ``plots.ppc_panels``)."""
+        from lagnest.plots import ppc_panels
+
+        return ppc_panels(self, stats=stats, **kwargs)
+
+    def __str__(self) -> str:
+        table = self.summary()
+        scalar = table[table["element"] == ""]
+        flagged = table[table["flag"]]
+        lines = [f"{self.group.capitalize()} predictive check of {self.model} "
+                 f"({self.replicated.sizes['draw']} replicates; {self.replication})"]
+        if len(scalar):
+            lines.append(scalar[["statistic", "observed", "replicated_mean", "replicated_lower",
+                                 "replicated_upper", "p_two_sided"]]
+                         .to_string(index=False, float_format="{:.3f}".format))
+        lines.append(f"{len(flagged)} of {len(table)} checked values flagged at two-sided "
+                     "p < 0.01" + (":" if len(flagged) else ""))
+        if len(flagged):
+            lines.append(flagged[["statistic", "element", "observed", "replicated_mean",
+                                  "p_two_sided"]].to_string(index=False,
+                                                           float_format="{:.3f}".format))
+        lines += list(self.notes)
+        return "\n".join(lines)
+
+
+# =========================================================================== replication
+
+
+@dataclass(frozen=True)
+class _Replicates:
+    """Replicated and observed statistics of one model kind."""
+
+    observed: xr.Dataset
+    replicated: xr.Dataset
+    replication: str
+    notes: tuple[str, ...] = ()
+
+
+def _params(draws: xr.Dataset, index: int) -> dict[str, np.ndarray]:
+    """One stacked draw as plain arrays."""
+    return {name: np.asarray(draws[name].isel(sample=index).values) for name in draws}
+
+
+def _need_segments(model: BayesianModel) -> Any:
+    """The model's segment codes, or a clear error for results saved without them."""
+    segments = getattr(model.data, "segments", None)
+    if segments is None:
+        raise LagnestDataError(
+            "this result was saved without segment codes (an older lagnest): rebuild the "
+            "model on its corpus, BayesianModel.from_result(result, seqs), and check again"
+        )
+    return segments
+
+
+def _sequence_checks(codes: np.ndarray, observed: np.ndarray, segments: Any, n_codes: int,
+                     stats: Sequence[str] | None, **kwargs: Any) -> tuple[xr.Dataset, xr.Dataset]:
+    """Statistics of the replicates and of the data (draw dim dropped)."""
+    rep = sequence_statistics(codes, segments, n_codes, stats, **kwargs)
+    obs_kwargs = dict(kwargs)
+    if obs_kwargs.get("given") is not None and np.ndim(obs_kwargs["given"]) == 2:
+        obs_kwargs["given"] = obs_kwargs["given"][0]
+    obs = sequence_statistics(observed[None], segments, n_codes, stats, **obs_kwargs)
+    return rep, obs.isel(draw=0, drop=True)
+
+
+def _replicate_transition(model: Any, draws: xr.Dataset, seed: int,
+                          stats: Sequence[str] | None) -> _Replicates:
+    """Transition models: Markov chains (own history) or one step ahead."""
+    d = model.data
+    seg = _need_segments(model)
+    spec = model.spec
+    lag = int(spec["lag"])
+    logits = draws["logit_session"].transpose("sample", "session", "given", "target").values
+    probs = masked_softmax(logits, d.allowed)
+    seeds = kernels.replicate_seeds(seed, probs.shape[0])
+    labels = {"labels": list(d.target_labels), "given_labels": list(d.given_labels),
+              "dyad_labels": list(d.dyad_labels), "lag": lag}
+    if seg.given is None:
+        codes = kernels.simulate_chains(seg.target, probs, seg.block_offsets, seg.block_session,
+                                        seeds, lag=lag)
+        rep, obs = _sequence_checks(codes, np.asarray(seg.target), seg, len(d.target_labels),
+                                    stats, **labels)
+        how = f"fully generative: Markov chain of order {lag} from each block's first codes"
+    else:
+        codes = kernels.simulate_given(seg.given, probs, seg.block_offsets, seg.block_session,
+                                       seeds, lag=lag, target=seg.target)
+        observed = paired_targets(seg.given, seg.target, seg.block_offsets, lag)
+        rep, obs = _sequence_checks(codes, observed, seg, len(d.target_labels), stats,
+                                    given=np.asarray(seg.given), n_given=len(d.given_labels),
+                                    **labels)
+        how = "one step ahead: each target drawn given the observed given code"
+    return _Replicates(obs, rep, how)
+
+
+def _history_columns(model: Any) -> tuple[int, list[int], bool]:
+    """Index of the target source, the history columns, and whether replay is generative."""
+    d = model.data
+    t = d.table
+    if t.target not in t.predictors:
+        return -1, [], False
+    source = t.predictors.index(t.target)
+    pure = [j for j, f in enumerate(d.features)
+            if f.kind == "sequence" and len(f.factors) == 1 and f.factors[0][0] == source]
+    mixed = [j for j, f in enumerate(d.features)
+             if f.kind == "sequence" and len(f.factors) > 1
+             and any(s == source for s, _ in f.factors)]
+    slopes = set(model._slope_index(d).tolist())
+    generative = bool(pure) and not mixed and not (slopes & set(pure))
+    return source, pure, generative
+
+
+def _replicate_regression(model: Any, draws: xr.Dataset, seed: int,
+                          stats: Sequence[str] | None) -> _Replicates:
+    """Lagged regressions: generative in the target's own past, or one step ahead."""
+    d = model.data
+    t = d.table
+    seg = _need_segments(model)
+    n_draws = draws.sizes["sample"]
+    k = len(d.target_labels)
+    source, history, generative = _history_columns(model)
+    labels = {"labels": list(d.target_labels), "given_labels": list(d.target_labels),
+              "dyad_labels": list(t.dyad_labels)}
+    valid_rows = np.asarray(t.segment_row)
+    notes: tuple[str, ...] = ()
+    if generative:
+        lags = [lag for lag in t.lags if lag >= 1]
+        seq_index = [j for j, f in enumerate(d.features) if f.kind == "sequence"]
+        base_design = d.design.copy()
+        for j in history:
+            base_design[:, j] = -d.centres[t.row_dyad, seq_index.index(j)]
+        base = np.empty((n_draws, t.n_rows, k))
+        hist = np.zeros((n_draws, len(lags), k, k))
+        for s in range(n_draws):
+            params = _params(draws, s)
+            base[s] = model.row_logits(params, base_design)
+            for j in history:
+                f = d.features[j]
+                level = f.factors[0][1]
+                hist[s, lags.index(t.lags[f.lag_index]), level, 1:] = params["beta"][j]
+        codes = kernels.simulate_history(seg.target, valid_rows, base, hist, np.array(lags),
+                                         seg.block_offsets, kernels.replicate_seeds(seed,
+                                                                                    n_draws))
+        rep, obs = _sequence_checks(codes, np.asarray(seg.target), seg, k, stats,
+                                    lag=min(lags), **labels)
+        how = ("fully generative in the target's own past (lags "
+               f"{lags}), other predictors at their observed values")
+        return _Replicates(obs, rep, how)
+    rng = np.random.default_rng([seed, 7])
+    rows = valid_rows[valid_rows >= 0]
+    where = np.flatnonzero(valid_rows >= 0)
+    codes = np.full((n_draws, valid_rows.size), -1, dtype=np.int16)
+    for s in range(n_draws):
+        p = softmax(model.row_logits(_params(draws, s)))[rows]
+        u = rng.random(rows.size)[:, None]
+        codes[s, where] = np.minimum((p.cumsum(axis=1) < u).sum(axis=1), k - 1)
+    observed = np.where(valid_rows >= 0, seg.target, -1)
+    lag = min([lag for lag in t.lags if lag >= 1], default=1)
+    rep, obs = _sequence_checks(codes, observed, seg, k, stats, given=np.asarray(seg.target),
+                                n_given=k, lag=lag, **labels)
+    if source >= 0:
+        notes = ("the target's past enters through an interaction or a random slope: "
+                 "replicated one step ahead",)
+    how = "one step ahead: each target drawn given its observed predictors"
+    return _Replicates(obs, rep, how, notes)
+
+
+#: How each model kind replicates its data (model name -> function).
+REPLICATORS: dict[str, Callable[..., _Replicates]] = {
+    "TransitionModel": _replicate_transition,
+    "LaggedRegression": _replicate_regression,
+}
+
+
+# =========================================================================== public
+
+
+def _p_values(observed: xr.Dataset, replicated: xr.Dataset) -> xr.Dataset:
+    """Mid-p upper tails per statistic (NaN replicates ignored, NaN where undefined)."""
+    out = {}
+    for name, obs in observed.data_vars.items():
+        if obs.attrs.get("kind") == "df":
+            continue
+        rep = replicated[name]
+        valid = rep.notnull()
+        n = valid.sum("draw")
+        above = (rep > obs).where(valid).sum("draw") + 0.5 * (rep == obs).where(valid).sum("draw")
+        p = (above / n.where(n > 0)).where(obs.notnull())
+        out[name] = p.assign_attrs(obs.attrs)
+    return xr.Dataset(out)
+
+
+def _select_draws(result: FitResult, n_draws: int) -> xr.Dataset:
+    """``n_draws`` evenly spaced draws of the result's group, stacked on ``sample``."""
+    if isinstance(n_draws, bool) or not isinstance(n_draws, int | np.integer) or n_draws < 1:
+        raise ValueError(f"n_draws must be a positive integer, got {n_draws!r}")
+    stacked = result.draws.stack(sample=("chain", "draw"))
+    total = stacked.sizes["sample"]
+    take = np.unique(np.linspace(0, total - 1, min(int(n_draws), total)).round().astype(int))
+    return stacked.isel(sample=take)
+
+
+def check(
+    result: FitResult,
+    stats: Sequence[str] | None = None,
+    n_draws: int = 200,
+    seed: int = 0,
+    model: BayesianModel | None = None,
+) -> PredictiveCheck:
+    """Predictive check of a fit (posterior) or of prior draws.
+
+    Parameters
+    ----------
+    result : FitResult
+        A posterior fit, or the output of ``model.prior_predictive()`` (group "prior"); a
+        result loaded from disk works too.
+    stats : sequence of str, optional
+        Statistics to check (names of :data:`STATISTICS` for sequence models); default all.
+    n_draws : int, default 200
+        Parameter draws used (evenly spaced over the chains); one replicate each.
+    seed : int, default 0
+        Seed of the replication (same seed, same replicates).
+    model : BayesianModel, optional
+        The model (default: rebuilt from the result's stored design).
+
+    Returns
+    -------
+    PredictiveCheck
+
+    Examples
+    --------
+    >>> import lagnest as ln  # doctest: +SKIP
+    >>> res = ln.TransitionModel(seqs, "rupture", "rupture").fit(seed=1)  # doctest: +SKIP
+    >>> res.ppc(seed=2).flagged()  # doctest: +SKIP
+    """
+    if model is None:
+        model = BayesianModel.from_result(result)
+    name = result.config["model"]
+    if name not in REPLICATORS:
+        raise LagnestDataError(f"no predictive check for {name}; known: {sorted(REPLICATORS)}")
+    draws = _select_draws(result, n_draws)
+    reps = REPLICATORS[name](model, draws, int(seed), stats)
+    return PredictiveCheck(
+        observed=reps.observed,
+        replicated=reps.replicated,
+        p_values=_p_values(reps.observed, reps.replicated),
+        group=result.group,
+        replication=reps.replication,
+        model=name,
+        notes=reps.notes,
+    )
+
+
+def prior_predictive_check(
+    model: BayesianModel, stats: Sequence[str] | None = None, n_draws: int = 200,
+    seed: int = 0,
+) -> PredictiveCheck:
+    """Prior predictive check: what the priors imply for the statistics of the data.
+
+    Parameters
+    ----------
+    model : BayesianModel
+        The model (its priors and design).
+    stats, n_draws, seed
+        As in :func:`check`.
+
+    Returns
+    -------
+    PredictiveCheck
+        ``group="prior"``.
+    """
+    prior = model.prior_predictive(draws=n_draws, seed=seed)
+    return check(prior, stats=stats, n_draws=n_draws, seed=seed, model=model)
