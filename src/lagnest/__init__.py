@@ -25,6 +25,7 @@ from lagnest.models import (
     TransitionResult,
     load,
 )
+from lagnest.models.loo import compare
 from lagnest.permutation import permutation_test
 from lagnest.sequences import Encoded, Sequences, StreamData
 
@@ -47,6 +48,7 @@ __all__ = [
     "__version__",
     "agreement",
     "available_codebooks",
+    "compare",
     "convert",
     "count_table",
     "datasets",
