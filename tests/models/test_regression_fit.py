@@ -134,3 +134,42 @@ def test_one_session_per_dyad_fits_without_an_unidentified_level():
             res = model.fit(draws=1000, tune=1000, chains=4, seed=3)
         assert res.diagnostics.ok, (name, str(res.diagnostics))
         assert "single session" in str(res.summary())
+
+
+def test_cell_log_lik_expands_to_pymc_pointwise_log_likelihood(example):
+    """The cells' log p(target | row), expanded to segments, equal PyMC's per-segment terms."""
+    import pymc as pm
+
+    seqs = example.subset(dyads=example.dyad_labels[:3])
+    model = LaggedRegression(seqs, "rupture", ["MIA4"], random_slopes=["MIA4"],
+                             per_segment=True)
+    res = model.fit(draws=30, tune=30, chains=2, cores=1, seed=5, warn=False)
+    cells = res.cell_log_lik()
+    expanded = cells.log_lik.values[:, :, cells.segment_cell]
+    tree = xr.DataTree.from_dict({"posterior": res.posterior})
+    ll = pm.compute_log_likelihood(tree, model=model.build(), extend_inferencedata=False,
+                                   progressbar=False)
+    np.testing.assert_allclose(expanded, ll["y"].values, rtol=1e-9, atol=1e-12)
+    assert cells.n_segments == model.data.table.n_valid
+    valid = np.flatnonzero(np.asarray(model.data.table.segment_row) >= 0)
+    np.testing.assert_array_equal(cells.segment, valid)
+
+
+@pytest.mark.slow
+def test_aggregated_and_per_segment_elpd_agree_and_compare_works(example):
+    from lagnest.models.loo import leave_one_dyad_out
+
+    seqs = example.subset(dyads=example.dyad_labels[:4])
+    settings = {"draws": 500, "tune": 400, "chains": 2, "cores": 1, "warn": False}
+    agg = LaggedRegression(seqs, "rupture", ["MIA4"]).fit(seed=1, **settings)
+    seg = LaggedRegression(seqs, "rupture", ["MIA4"], per_segment=True).fit(seed=2, **settings)
+    la, ls = agg.loo(), seg.loo()
+    assert la.n_data_points == ls.n_data_points == agg.data.table.n_valid
+    assert abs(la.elpd - ls.elpd) < min(la.se, 1.0)
+    markov = TransitionModel(seqs, "rupture", "rupture").fit(seed=1, **settings)
+    table = ln.compare({"regression": agg, "markov": markov})
+    assert set(table.index) == {"regression", "markov"}
+    kfold = leave_one_dyad_out(LaggedRegression(seqs, "rupture", ["MIA4"]), seed=3,
+                               draws=200, tune=200, chains=2, cores=1, warn=False)
+    assert kfold.n_data_points == la.n_data_points
+    assert np.all(np.isfinite(kfold.elpd_i.values)) and np.all(kfold.elpd_i.values <= 0)

@@ -363,6 +363,59 @@ def loo_from_cells(result: FitResult, reff: float | None = None) -> Any:
     return tag_elpd(result, elpd, cells.segment is not None)
 
 
+def pointwise_loo(result: FitResult, segment: np.ndarray, coords: Mapping[str, np.ndarray],
+                  reff: float | None = None, identified: bool = True) -> Any:
+    """PSIS-LOO of a per-segment fit on PyMC's pointwise log-likelihood (the check path).
+
+    Parameters
+    ----------
+    result : FitResult
+        A posterior fit of a model built with ``per_segment=True`` (one likelihood term
+        per segment, observed variable ``y``).
+    segment : ndarray of int
+        Position in the corpus of each likelihood term's target segment.
+    coords : mapping of str to ndarray
+        Labels per segment (``session``, ``target``, ...).
+    reff : float, optional
+        Relative efficiency (default: ArviZ's, from the posterior).
+    identified : bool, default True
+        Whether ``segment`` identifies corpus segments (for :func:`compare`).
+
+    Returns
+    -------
+    arviz_stats.ELPDDataLOO
+        Per-segment ``elpd_i``, ``pareto_k`` and ``p_loo_i`` on dim ``segment``.
+    """
+    import arviz_stats
+    import pymc as pm
+    from scipy.special import logsumexp
+
+    from lagnest.models.base import BayesianModel
+
+    if result.group != "posterior":
+        raise ValueError("LOO needs posterior draws; this result holds prior draws")
+    model = BayesianModel.from_result(result).build()
+    posterior = xr.DataTree.from_dict({"posterior": result.posterior})
+    ll = pm.compute_log_likelihood(posterior, model=model, extend_inferencedata=False,
+                                   progressbar=False)
+    tree = xr.DataTree.from_dict({"posterior": result.posterior, "log_likelihood": ll})
+    elpd = arviz_stats.loo(tree, pointwise=True, reff=reff)
+    labelled = {"segment": segment, **{k: ("segment", v) for k, v in coords.items()}}
+
+    def relabel(values: Any, name: str) -> xr.DataArray:
+        return xr.DataArray(np.asarray(getattr(values, "values", values)), dims="segment",
+                            coords=labelled, name=name)
+
+    log_lik = tree["log_likelihood"]["y"].values.reshape(-1, segment.size)
+    lppd_i = logsumexp(log_lik, axis=0) - np.log(log_lik.shape[0])
+    elpd_i = relabel(elpd.elpd_i, "elpd_i")
+    elpd = dataclasses.replace(
+        elpd, elpd_i=elpd_i, pareto_k=relabel(elpd.pareto_k, "pareto_k"),
+        p_loo_i=relabel(lppd_i - elpd_i, "p_loo_i"),
+    )
+    return tag_elpd(result, elpd, identified)
+
+
 # =========================================================================== compare
 
 

@@ -1221,38 +1221,13 @@ def _cell_log_lik(
 
 def _per_segment_loo(result: TransitionResult, reff: float | None) -> Any:
     """PSIS-LOO of a per-segment fit on PyMC's pointwise log-likelihood (the check path)."""
-    import arviz_stats
-    import pymc as pm
-    from scipy.special import logsumexp
+    from lagnest.models.loo import pointwise_loo
 
-    from lagnest.models.loo import tag_elpd
-
-    if result.group != "posterior":
-        raise ValueError("LOO needs posterior draws; this result holds prior draws")
     fd = result.fit_data
-    model = BayesianModel.from_result(result).build()
-    posterior = xr.DataTree.from_dict({"posterior": result.posterior})
-    ll = pm.compute_log_likelihood(posterior, model=model, extend_inferencedata=False,
-                                   progressbar=False)  # a Dataset
-    tree = xr.DataTree.from_dict({"posterior": result.posterior, "log_likelihood": ll})
-    elpd = arviz_stats.loo(tree, pointwise=True, reff=reff)
     pairs = np.asarray(fd["pairs"].values)
     segment = (np.asarray(fd["pair_segment"].values) if "pair_segment" in fd
                else np.arange(pairs.shape[0]))
-    coords = {"segment": segment,
-              "session": ("segment", fd["session"].values[pairs[:, 0]]),
-              "given": ("segment", fd["given"].values[pairs[:, 1]]),
-              "target": ("segment", fd["target"].values[pairs[:, 2]])}
-
-    def relabel(values: xr.DataArray, name: str) -> xr.DataArray:
-        return xr.DataArray(np.asarray(values.values), dims="segment", coords=coords, name=name)
-
-    log_lik = tree["log_likelihood"]["y"].values.reshape(-1, pairs.shape[0])
-    lppd_i = logsumexp(log_lik, axis=0) - np.log(log_lik.shape[0])
-    elpd_i = relabel(elpd.elpd_i, "elpd_i")
-    elpd = replace(
-        elpd, elpd_i=elpd_i, pareto_k=relabel(elpd.pareto_k, "pareto_k"),
-        p_loo_i=relabel(lppd_i - elpd_i, "p_loo_i"),
-    )
-    return tag_elpd(result, elpd, "pair_segment" in fd)
-
+    coords = {"session": fd["session"].values[pairs[:, 0]],
+              "given": fd["given"].values[pairs[:, 1]],
+              "target": fd["target"].values[pairs[:, 2]]}
+    return pointwise_loo(result, segment, coords, reff, "pair_segment" in fd)
