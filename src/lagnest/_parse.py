@@ -172,7 +172,11 @@ class Numbers:
     text_codes: bool = False  # some value is text that looks like a code (``01``)
 
 
-def to_numbers(column: pd.Series, decimal: str = ".") -> Numbers:
+def to_numbers(
+    column: pd.Series,
+    decimal: str = ".",
+    factorized: tuple[np.ndarray, list[Any]] | None = None,
+) -> Numbers:
     """Read a column as numbers; missing cells and cells that are not numbers are flagged.
 
     Parameters
@@ -180,18 +184,19 @@ def to_numbers(column: pd.Series, decimal: str = ".") -> Numbers:
     column : Series
     decimal : str, default "."
         Decimal separator of numbers held as text (``","`` in Spanish-locale files).
+    factorized : tuple, optional
+        ``factorize(column)`` when already computed.
 
     Returns
     -------
     Numbers
     """
     n = len(column)
-    dtype = column.dtype
-    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+    if _is_plain_numeric(column):
         values = column.to_numpy(dtype=np.float64, na_value=np.nan)
         missing = np.isnan(values)
         return Numbers(values, missing, np.zeros(n, bool))
-    codes, uniques = factorize(column)
+    codes, uniques = factorized if factorized is not None else factorize(column)
     k = len(uniques)
     num_u = np.full(k, np.nan)
     miss_u = np.zeros(k, bool)
@@ -287,7 +292,7 @@ def segment_numbers(column: pd.Series, name: str, problems: ProblemCollector) ->
         missing = np.flatnonzero(status == 1)
         bad = np.flatnonzero(status == 2)
         out[status != 0] = 0
-        shown = np.asarray(column, dtype=object)
+        shown = column
     report_rows(
         problems,
         missing,
@@ -307,7 +312,7 @@ def segment_numbers(column: pd.Series, name: str, problems: ProblemCollector) ->
             "message": "bad segment number",
             "row": i + 1,
             "column": name,
-            "value": shown[i],
+            "value": shown.iloc[i] if isinstance(shown, pd.Series) else shown[i],
             "expected": "a non-negative integer",
         },
         name,
@@ -733,13 +738,15 @@ def parse_values(
     file_column: str | None = None,
     book_codes: Sequence[str] | None = None,
     kind: str | None = None,
+    factorized: tuple[np.ndarray, list[Any]] | None = None,
 ) -> StreamData:
     """Parse one column of codes into a stream (categorical labels or 0/1 indicator).
 
     ``where(i)``, when given, returns ``{"message_prefix": ...}`` locating row position
-    ``i`` (for input that is not a table).
+    ``i`` (for input that is not a table); ``factorized`` is ``factorize(column)`` when
+    already computed.
     """
-    codes, uniques = factorize(column)
+    codes, uniques = factorized if factorized is not None else factorize(column)
     n = len(codes)
     declared = (
         list(code_list)
@@ -850,11 +857,19 @@ def _split_qualified(column: str, streams: Mapping[str, Any] | None = None) -> t
     return "", column
 
 
+@dataclass(frozen=True)
+class Declared:
+    """Streams and ratings declared without a codebook (``codes=``, ``indicators=``, ...)."""
+
+    codes: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    indicators: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    ratings: tuple[str, ...] = ()
+
+
 def _indicator_columns(
-    book: Codebook, stream: str, codes: Sequence[str], remaining: Sequence[str]
+    stream: str, codes: Sequence[str], remaining: Sequence[str], shared: set[str]
 ) -> list[str | None]:
-    """Column of each code of a book's indicator stream: ``stream:code``, else ``code``."""
-    shared = {c for s in book.streams.values() if s.name != stream for c in s.codes}
+    """Column of each code of an indicator stream: ``stream:code``, else the bare ``code``."""
     out: list[str | None] = []
     for code in codes:
         qualified = f"{stream}{QUALIFIER}{code}"
@@ -867,20 +882,55 @@ def _indicator_columns(
     return out
 
 
+def _indicator_stream(
+    frame: pd.DataFrame,
+    stream: str,
+    codes: Sequence[str],
+    remaining: list[str],
+    shared: set[str],
+    problems: ProblemCollector,
+) -> StreamData | None:
+    """An indicator stream from its code columns (None when none is present)."""
+    cols = _indicator_columns(stream, codes, remaining, shared)
+    if not any(cols):
+        return None
+    missing = [c for c, col in zip(codes, cols, strict=True) if col is None]
+    if missing:
+        problems.add(
+            f"indicator stream {stream!r} is missing code columns",
+            column=missing[0],
+            value=missing,
+            expected=f"all of {list(codes)} (or {stream}{QUALIFIER}code columns) or none",
+        )
+        for col in cols:
+            if col is not None:
+                remaining.remove(col)
+        return None
+    matrix = np.empty((len(frame), len(codes)), dtype=np.int8)
+    for j, (code, col) in enumerate(zip(codes, cols, strict=True)):
+        remaining.remove(col)
+        matrix[:, j] = parse_values(
+            code, frame[col], None, problems, file_column=col, kind="indicator"
+        ).values[:, 0]
+    return StreamData("indicator", tuple(codes), matrix)
+
+
 def parse_columns(
     frame: pd.DataFrame,
     columns: list[str],
     book: Codebook | None,
-    codes: Mapping[str, Sequence[str]] | None,
+    declared: Declared | Mapping[str, Sequence[str]] | None,
     problems: ProblemCollector,
     decimal: str = ".",
 ) -> tuple[dict[str, StreamData], dict[str, np.ndarray]]:
-    """Split value columns into streams and ratings, by codebook or by inference.
+    """Split value columns into streams and ratings, by codebook, declaration or inference.
 
-    Without a codebook: columns of ``codes=`` are categorical streams; columns holding
-    only 0/1 are indicators (``stream:code`` columns are grouped into stream ``stream``);
-    other numeric columns are ratings (never codes); text columns are categorical streams.
+    Without a codebook: declared streams and ratings first; other columns holding only
+    0/1 are indicators (``stream:code`` columns are grouped into stream ``stream``); other
+    numeric columns are ratings (never codes); text columns are categorical streams.
     """
+    if not isinstance(declared, Declared):
+        declared = Declared(codes=declared or {})
     streams: dict[str, StreamData] = {}
     ratings: dict[str, np.ndarray] = {}
     remaining = list(columns)
@@ -898,25 +948,10 @@ def parse_columns(
                         kind="categorical",
                     )
                 continue
-            cols = _indicator_columns(book, s.name, s.codes, remaining)
-            if not any(cols):
-                continue
-            missing = [c for c, col in zip(s.codes, cols, strict=True) if col is None]
-            if missing:
-                problems.add(
-                    f"indicator stream {s.name!r} is missing code columns",
-                    column=missing[0],
-                    value=missing,
-                    expected=f"all of {list(s.codes)} or none",
-                )
-                continue
-            matrix = np.empty((len(frame), len(s.codes)), dtype=np.int8)
-            for j, (code, col) in enumerate(zip(s.codes, cols, strict=True)):
-                remaining.remove(col)
-                matrix[:, j] = parse_values(
-                    code, frame[col], None, problems, file_column=col, kind="indicator"
-                ).values[:, 0]
-            streams[s.name] = StreamData("indicator", s.codes, matrix)
+            shared = {c for o in book.streams.values() if o.name != s.name for c in o.codes}
+            data = _indicator_stream(frame, s.name, s.codes, remaining, shared, problems)
+            if data is not None:
+                streams[s.name] = data
         for r in book.ratings.values():
             if r.name in remaining:
                 remaining.remove(r.name)
@@ -932,24 +967,39 @@ def parse_columns(
                 ),
             )
         return streams, ratings
+    shared_codes = [c for codes in declared.indicators.values() for c in codes]
+    for stream, codes in declared.indicators.items():
+        shared = {c for c in shared_codes if shared_codes.count(c) > 1}
+        data = _indicator_stream(frame, stream, list(codes), remaining, shared, problems)
+        if data is not None:
+            streams[stream] = data
+    for col in declared.ratings:
+        if col in remaining:
+            remaining.remove(col)
+            ratings[col] = parse_ratings(frame[col], col, problems, decimal)
     grouped: dict[str, list[tuple[str, np.ndarray]]] = {}
     for col in remaining:
         values = frame[col]
-        if codes and col in codes:
-            streams[col] = parse_values(col, values, codes[col], problems, kind="categorical")
+        if col in declared.codes:
+            streams[col] = parse_values(
+                col, values, declared.codes[col], problems, kind="categorical"
+            )
             continue
-        numbers = to_numbers(values, decimal)
+        fz = factorize(values) if not _is_plain_numeric(values) else None
+        numbers = to_numbers(values, decimal, fz)
         present = ~numbers.missing
         is_num = bool(present.any()) and not numbers.bad.any() and not numbers.text_codes
         binary = is_num and bool(np.isin(numbers.values[present], (0.0, 1.0)).all())
         stream, code = _split_qualified(col)
         if is_num and not binary:
-            ratings[col] = parse_ratings(values, col, problems, decimal)
+            ratings[col] = numbers.values
         elif stream and binary:
-            data = parse_values(code, values, None, problems, file_column=col, kind="indicator")
+            data = parse_values(
+                code, values, None, problems, file_column=col, kind="indicator", factorized=fz
+            )
             grouped.setdefault(stream, []).append((code, data.values[:, 0]))
         else:
-            streams[col] = parse_values(col, values, None, problems)
+            streams[col] = parse_values(col, values, None, problems, factorized=fz)
     for stream, members in grouped.items():
         if stream in streams:
             problems.add(
@@ -964,6 +1014,13 @@ def parse_columns(
             np.stack([v for _, v in members], axis=1),
         )
     return streams, ratings
+
+
+def _is_plain_numeric(column: pd.Series) -> bool:
+    """Whether a column has a numeric (not bool) dtype."""
+    return pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(
+        column.dtype
+    )
 
 
 def parse_ratings(
@@ -1079,6 +1136,8 @@ def parse_frame(
     sessions_source: str | None,
     decimal: str = ".",
     nested_sessions: bool = False,
+    indicators: Mapping[str, Sequence[str]] | None = None,
+    ratings: Sequence[str] = (),
 ) -> ParsedFrame:
     """Parse and validate a long table (one row per segment); see `Sequences.from_frame`."""
     problems = ProblemCollector(file=source)
@@ -1111,8 +1170,9 @@ def parse_frame(
     key_problems = len(problems)
     skip = {dyad, session, segment, break_column, *ignore, *session_columns}
     value_cols = [c for c in frame.columns if c not in skip]
-    streams, ratings = parse_columns(frame, value_cols, book, codes, problems, decimal)
-    check_ratings(ratings, n, book, problems, rows=_ROWS)
+    declared = Declared(codes or {}, indicators or {}, tuple(ratings))
+    streams, rating_values = parse_columns(frame, value_cols, book, declared, problems, decimal)
+    check_ratings(rating_values, n, book, problems, rows=_ROWS)
     order: np.ndarray | None = None
     lengths = np.zeros(0, np.int64)
     session_dyads: list[str] = []
@@ -1181,7 +1241,7 @@ def parse_frame(
         streams={
             name: StreamData(s.kind, s.codes, ordered(s.values)) for name, s in streams.items()
         },
-        ratings={k: ordered(v) for k, v in ratings.items()},
+        ratings={k: ordered(v) for k, v in rating_values.items()},
         covariates=covariates,
         origin=origin,
         dyad_attributes=attrs,

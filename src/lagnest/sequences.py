@@ -368,6 +368,8 @@ class Sequences:
         sessions_source: str | None = None,
         decimal: str = ".",
         nested_sessions: bool = False,
+        indicators: Mapping[str, Sequence[str]] | None = None,
+        ratings: Sequence[str] = (),
     ) -> Sequences:
         """Build from a long table with one row per segment.
 
@@ -400,6 +402,11 @@ class Sequences:
             Overrides of derived-stream groups.
         codes : mapping, optional
             Full code lists of categorical streams (keeps codes that never occur).
+        indicators : mapping, optional
+            Indicator streams without a codebook: stream name to its codes, each read from
+            column ``stream:code`` (or ``code``), e.g. ``{"mia": ["MIA1", "MIA2"]}``.
+        ratings : list of str
+            Columns that are ratings (numbers), whatever their values.
         source, sessions_source : str, optional
             File names used in error messages.
         decimal : str, default "."
@@ -436,6 +443,8 @@ class Sequences:
             sessions_source=sessions_source,
             decimal=decimal,
             nested_sessions=nested_sessions,
+            indicators=indicators,
+            ratings=ratings,
         )
         skip = set(ignore) | set(session_columns)
         return cls._build(
@@ -495,6 +504,21 @@ class Sequences:
             name: StreamInfo(name=name, kind=s.kind, codes=s.codes)
             for name, s in self._streams.items()
         }
+
+    @property
+    def derived_streams(self) -> tuple[str, ...]:
+        """Names of the streams derived from others by the codebook (e.g. ``rupture``)."""
+        return tuple(name for name, s in self._streams.items() if s.derived)
+
+    @property
+    def nested_sessions(self) -> bool:
+        """Whether session keys were numbered within each dyad (see :meth:`from_frame`)."""
+        return self._nested_sessions
+
+    @property
+    def key_names(self) -> tuple[str, str, str, str]:
+        """Column names of the dyad, session, segment and break keys in tables."""
+        return self._key_names
 
     @property
     def rating_names(self) -> tuple[str, ...]:
@@ -668,6 +692,30 @@ qualified='t_vocal:silent', label='t_vocal:silent', index=0)
         """One row per dyad (index ``dyad``): sessions, segments and dyad attributes."""
         return self._dyad_table.copy()
 
+    def session_keys(self) -> pd.DataFrame:
+        """Dyad and session key of each session as tables hold them (index: session label).
+
+        The values read from a table are kept (``1`` for a session read as the number 1;
+        the session number within its dyad with ``nested_sessions``).
+
+        Returns
+        -------
+        DataFrame
+            Columns named as the key columns (see :attr:`key_names`).
+        """
+        dyad_col, session_col = self._key_names[:2]
+        dyad_values = self._key_values.get("dyad", {})
+        session_values = self._key_values.get("session", {})
+        dyads = [self._dyad_labels[d] for d in self._session_dyad]
+        return pd.DataFrame(
+            {
+                dyad_col: [dyad_values.get(d, d) for d in dyads],
+                session_col: [session_values.get(s, s) for s in self._session_labels],
+            },
+            index=pd.Index(self._session_labels, name="session"),
+            dtype=object,
+        )
+
     def table_columns(self) -> dict[tuple[str, str], str]:
         """Column name of every indicator code in a long table (see :meth:`to_frame`).
 
@@ -706,12 +754,10 @@ qualified='t_vocal:silent', label='t_vocal:silent', index=0)
         """
         dyad_col, session_col, segment_col, break_col = self._key_names
         seg_session = self.encoded.segment_session
-        dyad_of = [self._dyad_labels[d] for d in self._session_dyad]
-        sess_values = [self._key_values.get("session", {}).get(s, s) for s in self._session_labels]
-        dyad_values = [self._key_values.get("dyad", {}).get(d, d) for d in dyad_of]
+        keys = self.session_keys()
         columns: dict[str, Any] = {
-            dyad_col: pd.Series(dyad_values).iloc[seg_session].to_numpy(),
-            session_col: pd.Series(sess_values).iloc[seg_session].to_numpy(),
+            dyad_col: keys[dyad_col].to_numpy(dtype=object)[seg_session],
+            session_col: keys[session_col].to_numpy(dtype=object)[seg_session],
             segment_col: self._segment_numbers.copy(),
         }
         if self._breaks.any() or (self._column_order and break_col in self._column_order):
