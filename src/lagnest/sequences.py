@@ -506,6 +506,16 @@ class Sequences:
         }
 
     @property
+    def segment_numbers(self) -> np.ndarray:
+        """Segment number of every segment, in storage order (read-only int64)."""
+        return self._segment_numbers
+
+    @property
+    def breaks(self) -> np.ndarray:
+        """``True`` where a break precedes the segment (read-only bool)."""
+        return self._breaks
+
+    @property
     def derived_streams(self) -> tuple[str, ...]:
         """Names of the streams derived from others by the codebook (e.g. ``rupture``)."""
         return tuple(name for name, s in self._streams.items() if s.derived)
