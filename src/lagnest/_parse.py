@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from lagnest._streams import (
+    MISSING_WORDS,
     QUALIFIER,
     UNCODED,
     StreamData,
@@ -75,7 +76,8 @@ def factorize(column: pd.Series | Sequence[Any]) -> tuple[np.ndarray, list[Any]]
         Distinct non-null values in order of first appearance.
     """
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    return np.asarray(codes, dtype=np.int64), list(uniques)
+    values = uniques.tolist() if hasattr(uniques, "tolist") else list(uniques)
+    return np.asarray(codes, dtype=np.int64), values
 
 
 def spread(
@@ -241,9 +243,16 @@ def key_labels(column: pd.Series, name: str, problems: ProblemCollector) -> Keys
     values: dict[str, Any] = {}
     label_u = np.full(len(uniques), -1, np.int64)
     for j, u in enumerate(uniques):
-        if is_missing(u):
+        if type(u) is str:  # the common case, inlined: trim, missing words, NFC
+            lab = u.strip()
+            if lab in MISSING_WORDS:
+                continue
+            if not lab.isascii():
+                lab = label_of(lab)
+        elif is_missing(u):
             continue
-        lab = label_of(u)
+        else:
+            lab = label_of(u)
         k = index.setdefault(lab, len(labels))
         if k == len(labels):
             labels.append(lab)
@@ -520,16 +529,22 @@ def session_table(
     origin: Origin | None = None,
     decimal: str = ".",
 ) -> pd.DataFrame:
-    """Session table: dyad, n_segments, covariates, questionnaire subscales scored."""
+    """Session table: dyad, n_segments, covariates, questionnaire subscales scored.
+
+    ``covariates`` is indexed by session; with an ``origin`` (a parsed table) its index
+    already holds labels, else the index values are made labels.
+    """
     table = pd.DataFrame(
-        {"dyad": list(dyads), "n_segments": lengths}, index=pd.Index(list(labels), name="session")
+        {"dyad": list(dyads), "n_segments": lengths},
+        index=pd.Index(list(labels), name="session", dtype=object),
     )
     if covariates is None or covariates.empty:
         return table
     cov = numeric_where_possible(covariates, decimal)
-    cov.index = pd.Index([label_of(i) for i in cov.index], name="session")
-    unknown = cov.index.difference(table.index, sort=False)
-    for s in unknown[:MAX_ROWS_REPORTED]:
+    index = cov.index if origin is not None else [label_of(i) for i in cov.index]
+    cov.index = pd.Index(index, name="session", dtype=object)
+    known = table.index.get_indexer(cov.index) >= 0
+    for s in cov.index[~known][:MAX_ROWS_REPORTED]:
         problems.add(
             "session table names a session with no segments",
             column="session",
@@ -539,7 +554,7 @@ def session_table(
     cov = cov.drop(columns=[c for c in ("dyad", "n_segments") if c in cov.columns])
     if book is not None:
         cov = _score_questionnaires(cov, book, problems, origin or Origin())
-    return table.join(cov.loc[cov.index.isin(table.index)], how="left")
+    return table.join(cov.loc[known], how="left")
 
 
 def _score_questionnaires(
@@ -1114,9 +1129,9 @@ def _side_labels(
     keys = [key_labels(table[c], c, side) for c in columns]
     problems.problems.extend(side.problems)
     key = _nest(*keys) if nested else keys[0]
-    labels = np.empty(len(table), dtype=object)
-    labels[:] = [key.labels[k] if k >= 0 else None for k in key.codes.tolist()]
-    return SideTable(table, labels, tuple(columns), source)
+    labels = np.empty(len(key.labels) + 1, dtype=object)
+    labels[:-1] = key.labels
+    return SideTable(table, labels[key.codes], tuple(columns), source)
 
 
 def parse_frame(

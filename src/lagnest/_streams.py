@@ -176,12 +176,13 @@ def label_of(value: Any) -> str:
 
     Text is trimmed and put in Unicode NFC form, so that one visible label is one label.
     """
+    if type(value) is str:
+        text = value.strip()
+        return text if text.isascii() else unicodedata.normalize("NFC", text)
     if isinstance(value, bool | np.bool_):
         return str(int(value))
     if isinstance(value, float | np.floating) and float(value).is_integer():
         return str(int(value))
-    if isinstance(value, str):
-        return unicodedata.normalize("NFC", value.strip())
     return unicodedata.normalize("NFC", str(value).strip())
 
 
@@ -199,7 +200,7 @@ def is_missing(value: Any, keep: frozenset[str] | set[str] = frozenset()) -> boo
     -------
     bool
     """
-    if isinstance(value, str):
+    if type(value) is str or isinstance(value, str):
         text = value.strip()
         return text in MISSING_WORDS and text not in keep
     if value is None or value is pd.NA or value is pd.NaT:
