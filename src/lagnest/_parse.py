@@ -80,6 +80,37 @@ def factorize(column: pd.Series | Sequence[Any]) -> tuple[np.ndarray, list[Any]]
     return np.asarray(codes, dtype=np.int64), values
 
 
+def _arrow_text(values: Any) -> Any | None:
+    """The pyarrow array behind an arrow-backed string column or index (else None)."""
+    array = getattr(values, "array", values)
+    if not hasattr(array, "__arrow_array__") or not pd.api.types.is_string_dtype(array.dtype):
+        return None
+    try:
+        return array.__arrow_array__()
+    except (TypeError, ValueError):
+        return None
+
+
+def clean_text(uniques: Any) -> tuple[list[str | None], bool] | None:
+    """Labels of arrow-backed distinct strings, vectorised: trimmed, NFC, missing -> None.
+
+    Returns the labels and whether every one equals its string unchanged (then distinct
+    strings are distinct labels); None when ``uniques`` is not arrow-backed text.
+    """
+    arr = _arrow_text(uniques)
+    if arr is None:
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.utf8_trim_whitespace(arr)
+    if not pc.all(pc.string_is_ascii(text)).as_py():
+        text = pc.utf8_normalize(text, "NFC")
+    missing = pc.is_in(text, value_set=pa.array(sorted(MISSING_WORDS), type=text.type))
+    unchanged = pc.all(pc.equal(text, arr)).as_py() and not pc.any(missing).as_py()
+    return pc.if_else(missing, pa.scalar(None, type=text.type), text).to_pylist(), bool(unchanged)
+
+
 def spread(
     per_unique: Sequence[Any] | np.ndarray, codes: np.ndarray, null: Any, dtype: Any
 ) -> np.ndarray:
@@ -198,6 +229,9 @@ def to_numbers(
         values = column.to_numpy(dtype=np.float64, na_value=np.nan)
         missing = np.isnan(values)
         return Numbers(values, missing, np.zeros(n, bool))
+    fast = _arrow_numbers(column, decimal) if factorized is None else None
+    if fast is not None:
+        return fast
     codes, uniques = factorized if factorized is not None else factorize(column)
     k = len(uniques)
     num_u = np.full(k, np.nan)
@@ -222,6 +256,62 @@ def to_numbers(
     )
 
 
+def _arrow_numbers(column: pd.Series, decimal: str) -> Numbers | None:
+    """Numbers of an arrow-backed text column in one vectorised cast (None if it fails)."""
+    arr = _arrow_text(column)
+    if arr is None:
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.utf8_trim_whitespace(arr)
+    if decimal != ".":
+        if pc.any(pc.match_substring(text, ".")).as_py():
+            return None
+        text = pc.replace_substring(text, decimal, ".")
+    try:
+        values = pc.cast(text, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None  # missing-value words, text: the per-value path says which
+    missing = pc.is_null(values).to_numpy(zero_copy_only=False)
+    leading = pc.any(pc.match_substring_regex(text, _LEADING_ZERO.pattern)).as_py()
+    return Numbers(
+        pc.fill_null(values, np.nan).to_numpy(zero_copy_only=False),
+        missing,
+        np.zeros(len(column), bool),
+        bool(leading),
+    )
+
+
+def number_kind(
+    column: pd.Series, decimal: str = ".", factorized: tuple[np.ndarray, list[Any]] | None = None
+) -> str:
+    """What a column holds, judged on its distinct values.
+
+    ``"empty"`` (only missing), ``"binary"`` (numbers 0 and 1), ``"numeric"`` (other
+    numbers) or ``"text"``. Text with a leading zero (``01``) is text: such labels are
+    codes, not numbers.
+    """
+    if _is_plain_numeric(column):
+        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        present = values[~np.isnan(values)]
+        if not present.size:
+            return "empty"
+        return "binary" if np.isin(present, (0.0, 1.0)).all() else "numeric"
+    _, uniques = factorized if factorized is not None else factorize(column)
+    numbers = []
+    for u in uniques:
+        if is_missing(u):
+            continue
+        value = _number(u, decimal)
+        if value is None or (isinstance(u, str) and _LEADING_ZERO.match(u)):
+            return "text"
+        numbers.append(value)
+    if not numbers:
+        return "empty"
+    return "binary" if set(numbers) <= {0.0, 1.0} else "numeric"
+
+
 @dataclass(frozen=True)
 class Keys:
     """A key column as labels: ``codes`` per row (``-1`` = missing) into ``labels``.
@@ -237,12 +327,20 @@ class Keys:
 
 def key_labels(column: pd.Series, name: str, problems: ProblemCollector) -> Keys:
     """Key column to labels (trimmed, NFC); missing values are problems."""
-    codes, uniques = factorize(column)
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    codes = np.asarray(codes, dtype=np.int64)
+    cleaned = clean_text(uniques)
+    if cleaned is not None and cleaned[1]:  # clean text: the distinct values are the labels
+        _report_missing_keys(codes, name, problems)
+        return Keys(codes, cleaned[0], {})
+    values_u = cleaned[0] if cleaned is not None else uniques.tolist()
     labels: list[str] = []
     index: dict[str, int] = {}
     values: dict[str, Any] = {}
-    label_u = np.full(len(uniques), -1, np.int64)
-    for j, u in enumerate(uniques):
+    label_u = np.full(len(values_u), -1, np.int64)
+    for j, u in enumerate(values_u):
+        if u is None and cleaned is not None:
+            continue
         if type(u) is str:  # the common case, inlined: trim, missing words, NFC
             lab = u.strip()
             if lab in MISSING_WORDS:
@@ -260,9 +358,15 @@ def key_labels(column: pd.Series, name: str, problems: ProblemCollector) -> Keys
                 values[lab] = u.item() if isinstance(u, np.generic) else u
         label_u[j] = k
     out = spread(label_u, codes, -1, np.int64)
+    _report_missing_keys(out, name, problems)
+    return Keys(out, labels, values)
+
+
+def _report_missing_keys(codes: np.ndarray, name: str, problems: ProblemCollector) -> None:
+    """One problem per row whose key is missing (code -1)."""
     report_rows(
         problems,
-        np.flatnonzero(out < 0),
+        np.flatnonzero(codes < 0),
         lambda i: {
             "message": "missing key value",
             "row": i + 1,
@@ -272,7 +376,6 @@ def key_labels(column: pd.Series, name: str, problems: ProblemCollector) -> Keys
         },
         name,
     )
-    return Keys(out, labels, values)
 
 
 def segment_numbers(column: pd.Series, name: str, problems: ProblemCollector) -> np.ndarray:
@@ -494,14 +597,18 @@ def derive_streams(book: Codebook, streams: Mapping[str, StreamData]) -> dict[st
 # ---------------------------------------------------------------------------- session tables
 @dataclass(frozen=True)
 class Origin:
-    """Where the rows of a session table come from: file and row of each session label."""
+    """Where the rows of a session table come from: its file and the label of each row."""
 
     source: str | None = None
-    rows: Mapping[str, int] = field(default_factory=dict)
+    labels: Sequence[str | None] = ()
 
     def where(self, session: str, default_file: str | None) -> dict[str, Any]:
-        """``file`` and ``row`` of ``session`` for a problem."""
-        return {"row": self.rows.get(session), "file": self.source or default_file}
+        """``file`` and ``row`` (from 1) of ``session``, for a problem."""
+        rows = np.flatnonzero(np.asarray(self.labels, dtype=object) == session)
+        return {
+            "row": int(rows[0]) + 1 if rows.size else None,
+            "file": self.source or default_file,
+        }
 
 
 def numeric_where_possible(frame: pd.DataFrame, decimal: str = ".") -> pd.DataFrame:
@@ -697,7 +804,7 @@ def collect_session_covariates(
         parts.append(first)
     if sessions is not None:
         table_labels = sessions.labels
-        present = np.array([lab is not None for lab in table_labels], dtype=bool)
+        present = ~pd.isna(table_labels)
         key = sessions.key_columns[-1]
         dup = pd.Series(table_labels).duplicated().to_numpy() & present
         report_rows(
@@ -712,8 +819,8 @@ def collect_session_covariates(
                 "file": sessions.source,
             },
         )
-        known = set(session_labels)
-        empty = np.array([lab not in known for lab in table_labels], dtype=bool) & present
+        known = pd.Index(list(session_labels), dtype=object)
+        empty = (known.get_indexer(pd.Index(table_labels, dtype=object)) < 0) & present
         report_rows(
             problems,
             np.flatnonzero(empty),
@@ -732,9 +839,7 @@ def collect_session_covariates(
             + (["dyad"] if "dyad" in sessions.frame.columns and "dyad" not in drop else [])
         )
         sess.index = pd.Index(table_labels, name="session")
-        origin = Origin(
-            sessions.source, {s: i + 1 for i, s in enumerate(table_labels) if s is not None}
-        )
+        origin = Origin(sessions.source, table_labels)
         parts.append(sess[~dup & present])
     if not parts:
         return None, origin
@@ -761,6 +866,12 @@ def parse_values(
     ``i`` (for input that is not a table); ``factorized`` is ``factorize(column)`` when
     already computed.
     """
+    if kind == "indicator" and _is_plain_numeric(column):
+        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        missing = np.isnan(values)
+        if (missing | (values == 0) | (values == 1)).all():
+            out = np.where(missing, UNCODED, values).astype(np.int8)
+            return StreamData("indicator", (name,), out.reshape(-1, 1))
     codes, uniques = factorized if factorized is not None else factorize(column)
     n = len(codes)
     declared = (
@@ -807,10 +918,7 @@ def parse_values(
     if kind == "indicator" or (
         kind is None and declared is None and distinct and distinct <= {"0", "1"}
     ):
-        value_u = np.array(
-            [-1 if lab is None else ({"0": 0, "1": 1}.get(lab, -2)) for lab in labels_u],
-            dtype=np.int8,
-        )
+        value_u = np.array([_indicator_value(lab) for lab in labels_u], dtype=np.int8)
         out = spread(value_u, codes, UNCODED, np.int8)
         bad = np.flatnonzero(out == -2)
         if bad.size:
@@ -859,6 +967,16 @@ def parse_values(
             f"one of {list(code_list_)}",
         )
     return StreamData("categorical", code_list_, out)
+
+
+def _indicator_value(label: str | None) -> int:
+    """0 or 1 for an indicator cell's label (``-1`` missing, ``-2`` not 0/1)."""
+    if label is None:
+        return UNCODED
+    if label in ("0", "1"):
+        return int(label)
+    value = _number(label, ".")
+    return int(value) if value in (0.0, 1.0) else -2
 
 
 def _split_qualified(column: str, streams: Mapping[str, Any] | None = None) -> tuple[str, str]:
@@ -1001,20 +1119,24 @@ def parse_columns(
             )
             continue
         fz = factorize(values) if not _is_plain_numeric(values) else None
-        numbers = to_numbers(values, decimal, fz)
-        present = ~numbers.missing
-        is_num = bool(present.any()) and not numbers.bad.any() and not numbers.text_codes
-        binary = is_num and bool(np.isin(numbers.values[present], (0.0, 1.0)).all())
+        kind = number_kind(values, decimal, fz)
         stream, code = _split_qualified(col)
-        if is_num and not binary:
-            ratings[col] = numbers.values
-        elif stream and binary:
+        if kind == "numeric":
+            ratings[col] = parse_ratings(values, col, problems, decimal)
+        elif stream and kind == "binary":
             data = parse_values(
                 code, values, None, problems, file_column=col, kind="indicator", factorized=fz
             )
             grouped.setdefault(stream, []).append((code, data.values[:, 0]))
         else:
-            streams[col] = parse_values(col, values, None, problems, factorized=fz)
+            streams[col] = parse_values(
+                col,
+                values,
+                None,
+                problems,
+                factorized=fz,
+                kind="indicator" if kind == "binary" else None,
+            )
     for stream, members in grouped.items():
         if stream in streams:
             problems.add(
@@ -1086,6 +1208,9 @@ def nested_label(dyad: str, session: str) -> str:
 
 def _first_positions(codes: np.ndarray, n_groups: int) -> np.ndarray:
     """Position of the first row of each group (codes in order of first appearance)."""
+    step = np.diff(codes)
+    if (step >= 0).all():  # groups are contiguous runs (a table sorted by session)
+        return np.flatnonzero(np.concatenate([[True], step != 0]))
     first = np.full(n_groups, len(codes), dtype=np.int64)
     np.minimum.at(first, codes, np.arange(len(codes), dtype=np.int64))
     return first

@@ -44,6 +44,7 @@ SHEETS = {
 #: Rows an Excel sheet holds (one is the header).
 EXCEL_MAX_ROWS = 1_048_576
 LAYOUTS = ("long", "wide")
+DEFAULT_KEYS = ("dyad", "session", "segment", "break")
 _EXCEL_CELL = 30_000  # characters per cell of the metadata sheet (Excel allows 32,767)
 _SNIFF_BYTES = 1 << 16
 
@@ -123,24 +124,68 @@ def sniff_text(
     return TextOptions(sep, decimal, encoding)
 
 
-def _read_text_table(path: Path, opts: TextOptions) -> pd.DataFrame:
-    """Every cell as text (empty = missing).
+def _string_dtype(arrow_type: Any) -> Any:
+    """Pandas' default string dtype for arrow text columns (others: pyarrow's default)."""
+    import pyarrow as pa
 
-    The multithreaded pyarrow parser is tried first; the C parser reads what it rejects
-    (quoted line breaks, ragged rows) and names the offending line.
+    if arrow_type in (pa.string(), pa.large_string()):
+        return pd.StringDtype("pyarrow", na_value=np.nan)
+    return None
+
+
+def _read_arrow(path: Path, opts: TextOptions, numeric: Mapping[str, str] | None) -> pd.DataFrame:
+    """Read with pyarrow's multithreaded parser: text columns, ``numeric`` ones as numbers."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    codec = opts.encoding.lower().replace("-", "").replace("_", "")
+    encoding = "utf8" if codec in ("utf8", "utf8sig") else opts.encoding
+    types = {name: getattr(pa, dtype)() for name, dtype in (numeric or {}).items()}
+    convert = pacsv.ConvertOptions(
+        column_types=types,
+        default_column_type=pa.large_string(),
+        strings_can_be_null=True,
+        null_values=[""],
+        quoted_strings_can_be_null=True,
+    )
+    table = pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(encoding=encoding),
+        parse_options=pacsv.ParseOptions(delimiter=opts.sep),
+        convert_options=convert,
+    )
+    if len(set(table.column_names)) != table.num_columns:
+        raise ValueError("duplicate column names")  # the C parser renames them
+    return table.to_pandas(types_mapper=_string_dtype)
+
+
+def _read_text_table(
+    path: Path, opts: TextOptions, numeric: Mapping[str, str] | None = None
+) -> tuple[pd.DataFrame, bool]:
+    """Every cell as text (empty = missing), or ``numeric`` columns as numbers.
+
+    pyarrow's multithreaded parser is tried first; pandas' C parser reads what it rejects
+    (quoted line breaks, ragged rows) and names the offending line. Columns in
+    ``numeric`` (name to pyarrow type: the indicator codes and ratings a codebook
+    declares) are parsed as numbers when every cell of them is one, which saves turning
+    them into text and back; else every column is text. Returns the frame and whether
+    ``numeric`` was applied.
     """
-    kw = {
-        "sep": opts.sep,
-        "keep_default_na": False,
-        "na_values": [""],
-        "encoding": opts.encoding,
-    }
     if len(opts.sep) == 1:
-        try:
-            return pd.read_csv(path, engine="pyarrow", dtype=str, **kw)
-        except (ValueError, TypeError):
-            pass  # the C parser reads it or says where it breaks
-    return pd.read_csv(path, dtype=str, **kw)
+        for types in [numeric, None] if numeric else [None]:
+            try:
+                return _read_arrow(path, opts, types), types is not None
+            except (ValueError, TypeError, NotImplementedError):
+                continue  # the next attempt reads it or says where it breaks
+    frame = pd.read_csv(
+        path,
+        sep=opts.sep,
+        dtype=str,
+        keep_default_na=False,
+        na_values=[""],
+        encoding=opts.encoding,
+    )
+    return frame, False
 
 
 def _read_text(
@@ -149,17 +194,19 @@ def _read_text(
     sep: str | None,
     decimal: str | None,
     encoding: str | None,
-) -> tuple[pd.DataFrame, TextOptions]:
+    numeric: Mapping[str, str] | None = None,
+) -> tuple[pd.DataFrame, TextOptions, bool]:
     """Read a CSV/TSV file; an undeclared encoding falls back to cp1252 when UTF-8 fails."""
     opts = sniff_text(path, fmt, sep, decimal, encoding)
+    numeric = numeric if opts.decimal == "." else None
     try:
         try:
-            frame = _read_text_table(path, opts)
+            frame, typed = _read_text_table(path, opts, numeric)
         except UnicodeDecodeError:
             if encoding is not None or opts.encoding == "cp1252":
                 raise
             opts = TextOptions(opts.sep, opts.decimal, "cp1252")
-            frame = _read_text_table(path, opts)
+            frame, typed = _read_text_table(path, opts, numeric)
     except UnicodeDecodeError as err:
         raise LagnestDataError(
             DataProblem(
@@ -168,7 +215,7 @@ def _read_text(
                 expected="a text file (pass encoding=, e.g. 'cp1252' or 'latin-1')",
             )
         ) from None
-    return frame, opts
+    return frame, opts, typed
 
 
 # ---------------------------------------------------------------------------- any table file
@@ -178,6 +225,7 @@ class _Loaded:
 
     frame: pd.DataFrame
     decimal: str
+    typed: bool = False
     sessions: pd.DataFrame | None = None
     sessions_source: str | None = None
     dyads: pd.DataFrame | None = None
@@ -245,14 +293,15 @@ def _load(
     decimal: str | None = None,
     encoding: str | None = None,
     sheet: str | int | None = None,
+    numeric: Mapping[str, str] | None = None,
 ) -> _Loaded:
     """Read a table file of format ``fmt`` (file errors are `LagnestDataError`)."""
     if not path.exists():
         raise LagnestDataError(f"file {path}: does not exist")
     try:
         if fmt in ("csv", "tsv"):
-            frame, opts = _read_text(path, fmt, sep, decimal, encoding)
-            return _Loaded(frame, opts.decimal)
+            frame, opts, typed = _read_text(path, fmt, sep, decimal, encoding, numeric)
+            return _Loaded(frame, opts.decimal, typed)
         if fmt == "excel":
             loaded = _read_excel(path, sheet)
         else:
@@ -443,11 +492,9 @@ def read_table(
         raise LagnestDataError(DataProblem("unknown layout", value=layout, expected=LAYOUTS))
     path = Path(path)
     fmt = _format(path, format)
-    loaded = _load(path, fmt, sep=sep, decimal=decimal, encoding=encoding, sheet=sheet)
-    options = _meta.read_options(loaded.meta)
-    if codebook is not None or derive or codes or indicators or ratings:
-        for name in ("codebook", "codes", "indicators", "ratings"):
-            options.pop(name, None)
+    numeric, session_numeric = _numeric_columns(codebook, indicators, ratings)
+    if layout != "long":
+        numeric = None
     given = {
         "dyad": dyad,
         "session": session,
@@ -459,45 +506,104 @@ def read_table(
         "indicators": indicators,
         "ratings": tuple(ratings) or None,
     }
-    options.update({k: v for k, v in given.items() if v is not None})
-    options.setdefault("dyad", "dyad")
-    options.setdefault("session", "session")
-    options.setdefault("segment", "segment")
-    options.setdefault("break_column", "break")
-    session_frame, session_src = loaded.sessions, loaded.sessions_source
-    if sessions is not None:
-        session_frame, session_src = _side_table(sessions, sep, decimal, encoding)
-    dyad_frame = loaded.dyads
-    if dyads is not None:
-        dyad_frame, _ = _side_table(dyads, sep, decimal, encoding)
-    frame = loaded.frame
-    rows = columns = None
-    if layout == "wide":
-        frame, rows, columns = wide_to_long(
-            frame,
-            dyad=options["dyad"],
-            session=options["session"],
-            segment=options["segment"],
-            stream=stream,
-            keep=[*session_columns, *ignore],
+    declared = codebook is not None or bool(derive or codes or indicators or ratings)
+
+    def attempt(typed: bool) -> Sequences:
+        loaded = _load(
+            path,
+            fmt,
+            sep=sep,
+            decimal=decimal,
+            encoding=encoding,
+            sheet=sheet,
+            numeric=numeric if typed else None,
         )
+        options = _meta.read_options(loaded.meta)
+        if declared:
+            for name in ("codebook", "codes", "indicators", "ratings"):
+                options.pop(name, None)
+        options.update({k: v for k, v in given.items() if v is not None})
+        for key, default in zip(
+            ("dyad", "session", "segment", "break_column"), DEFAULT_KEYS, strict=True
+        ):
+            options.setdefault(key, default)
+        session_frame, session_src = loaded.sessions, loaded.sessions_source
+        if sessions is not None:
+            session_frame, session_src = _side_table(
+                sessions, sep, decimal, encoding, session_numeric if typed else None
+            )
+        dyad_frame = loaded.dyads
+        if dyads is not None:
+            dyad_frame, _ = _side_table(dyads, sep, decimal, encoding)
+        frame = loaded.frame
+        rows = columns = None
+        if layout == "wide":
+            frame, rows, columns = wide_to_long(
+                frame,
+                dyad=options["dyad"],
+                session=options["session"],
+                segment=options["segment"],
+                stream=stream,
+                keep=[*session_columns, *ignore],
+            )
+        try:
+            return Sequences.from_frame(
+                frame,
+                sessions=session_frame,
+                dyads=dyad_frame,
+                session_columns=session_columns,
+                ignore=ignore,
+                derive=derive,
+                source=str(path),
+                sessions_source=session_src,
+                decimal=loaded.decimal,
+                **options,
+            )
+        except LagnestDataError as err:
+            if rows is None:
+                raise
+            raise _relocate(err, rows, columns, stream, options["segment"]) from None
+
+    if not (numeric or session_numeric):
+        return attempt(typed=False)
     try:
-        return Sequences.from_frame(
-            frame,
-            sessions=session_frame,
-            dyads=dyad_frame,
-            session_columns=session_columns,
-            ignore=ignore,
-            derive=derive,
-            source=str(path),
-            sessions_source=session_src,
-            decimal=loaded.decimal,
-            **options,
-        )
-    except LagnestDataError as err:
-        if rows is None:
-            raise
-        raise _relocate(err, rows, columns, stream, options["segment"]) from None
+        return attempt(typed=True)
+    except LagnestDataError:  # report the problems on the cells as written: read as text
+        return attempt(typed=False)
+
+
+def _numeric_columns(
+    codebook: str | Codebook | None,
+    indicators: Mapping[str, Sequence[str]] | None,
+    ratings: Sequence[str],
+) -> tuple[dict[str, str] | None, dict[str, str] | None]:
+    """Columns a codebook (or declaration) makes numbers, in the segment and session tables.
+
+    Segments: indicator codes and ratings; sessions: questionnaire items and subscales,
+    session variables.
+    """
+    from lagnest._parse import resolve_codebook
+
+    streams = dict(indicators or {})
+    book = None
+    if codebook is not None:
+        try:
+            book = resolve_codebook(codebook, None)
+        except LagnestDataError:
+            return None, None  # from_frame reports it
+        streams.update({n: s.codes for n, s in book.streams.items() if s.kind == "indicator"})
+        ratings = [*ratings, *book.ratings]
+    segments = {}
+    for name, codes in streams.items():
+        for code in codes:
+            segments[code] = segments[f"{name}:{code}"] = "int8"
+    segments.update(dict.fromkeys(ratings, "float64"))
+    sessions = {}
+    if book is not None:
+        for q in book.questionnaires.values():
+            sessions.update(dict.fromkeys([*q.item_columns, *q.subscale_columns], "float64"))
+        sessions.update(dict.fromkeys(book.session_variables, "float64"))
+    return segments or None, sessions or None
 
 
 def _side_table(
@@ -505,13 +611,18 @@ def _side_table(
     sep: str | None,
     decimal: str | None,
     encoding: str | None,
+    numeric: Mapping[str, str] | None = None,
 ) -> tuple[pd.DataFrame, str | None]:
-    """Load a session or dyad table from a frame or a path (sniffed like the main file)."""
+    """Load a session or dyad table from a frame or a path (sniffed like the main file).
+
+    ``numeric`` columns are read as numbers when they all are (see `_read_text_table`).
+    """
     if isinstance(spec, pd.DataFrame):
         return spec, None
     p = Path(spec)
     fmt = _format(p, None)
-    return _load(p, fmt, sep=sep, decimal=decimal, encoding=encoding).frame, str(p)
+    loaded = _load(p, fmt, sep=sep, decimal=decimal, encoding=encoding, numeric=numeric)
+    return loaded.frame, str(p)
 
 
 # ---------------------------------------------------------------------------- writing
