@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 
 from lagnest import _parse
+from lagnest._codes import parse_values
+from lagnest._columns import MAX_ROWS_REPORTED
 from lagnest._streams import QUALIFIER, UNCODED, CodeIndex, CodeRef, StreamData, label_of, readonly
 from lagnest.codebook import Codebook, StreamInfo
 from lagnest.errors import LagnestDataError, ProblemCollector
@@ -207,7 +209,7 @@ class Sequences:
         if labels.duplicated().any():
             dup = labels[labels.duplicated()].tolist()
             problems.add("duplicate session labels", value=dup[:5], expected="unique labels")
-        for i in np.flatnonzero(lengths <= 0)[: _parse.MAX_ROWS_REPORTED]:
+        for i in np.flatnonzero(lengths <= 0)[:MAX_ROWS_REPORTED]:
             problems.add(
                 f"session {sessions[i]!r} is empty",
                 value=int(lengths[i]),
@@ -325,7 +327,7 @@ class Sequences:
         for name in names:
             flat = np.empty(int(lengths.sum()), dtype=object)
             flat[:] = list(itertools.chain.from_iterable(streams[name]))
-            data[name] = _parse.parse_values(
+            data[name] = parse_values(
                 name, pd.Series(flat, dtype=object), (codes or {}).get(name), problems, where
             )
         problems.raise_if_any()

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lagnest._parse import factorize, report_rows, spread
+from lagnest._columns import factorize, report_rows, spread
 from lagnest._streams import is_missing, label_of, natural_key
 from lagnest.codebook import Codebook
 from lagnest.errors import DataProblem, LagnestDataError, ProblemCollector
@@ -295,8 +295,7 @@ def _session_variables(
             problems,
             np.flatnonzero(text != first),
             lambda k, text=text, first=first, v=v: {
-                "message": f"independent variable varies within observation "
-                f"{observation[k]!r}",
+                "message": f"independent variable varies within observation {observation[k]!r}",
                 "row": int(at[k]) + 1,
                 "column": v,
                 "value": text[k],

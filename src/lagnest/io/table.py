@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lagnest._columns import factorize
 from lagnest._files import atomic_write
-from lagnest._parse import factorize
 from lagnest._streams import is_missing, label_of
 from lagnest.codebook import Codebook
 from lagnest.errors import DataProblem, LagnestDataError
