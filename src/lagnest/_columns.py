@@ -30,6 +30,11 @@ _LEADING_ZERO = re.compile(r"^[+-]?0\d")
 
 
 # ---------------------------------------------------------------------------- columns
+def _small_codes(codes: np.ndarray, n_values: int) -> np.ndarray:
+    """Factorized codes as int32 (half the memory of intp) when they fit."""
+    return np.asarray(codes, dtype=np.int32 if n_values < 2**31 - 1 else np.int64)
+
+
 def factorize(column: pd.Series | Sequence[Any]) -> tuple[np.ndarray, list[Any]]:
     """Integer codes of every cell (``-1`` = null) and the distinct values, in order.
 
@@ -45,7 +50,7 @@ def factorize(column: pd.Series | Sequence[Any]) -> tuple[np.ndarray, list[Any]]
     """
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
     values = uniques.tolist() if hasattr(uniques, "tolist") else list(uniques)
-    return np.asarray(codes, dtype=np.int64), values
+    return _small_codes(codes, len(values)), values
 
 
 def _arrow_text(values: Any) -> Any | None:
@@ -303,7 +308,7 @@ class Keys:
 def key_labels(column: pd.Series, name: str, problems: ProblemCollector) -> Keys:
     """Key column to labels (trimmed, NFC); missing values are problems."""
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    codes = np.asarray(codes, dtype=np.int64)
+    codes = _small_codes(codes, len(uniques))
     cleaned = clean_text(uniques)
     if cleaned is not None and cleaned[1]:  # clean text: the distinct values are the labels
         _report_missing_keys(codes, name, problems)
@@ -312,7 +317,7 @@ def key_labels(column: pd.Series, name: str, problems: ProblemCollector) -> Keys
     labels: list[str] = []
     index: dict[str, int] = {}
     values: dict[str, Any] = {}
-    label_u = np.full(len(values_u), -1, np.int64)
+    label_u = np.full(len(values_u), -1, codes.dtype)
     for j, u in enumerate(values_u):
         if u is None and cleaned is not None:
             continue
@@ -332,7 +337,7 @@ def key_labels(column: pd.Series, name: str, problems: ProblemCollector) -> Keys
             if not (isinstance(u, str) and u == lab):
                 values[lab] = u.item() if isinstance(u, np.generic) else u
         label_u[j] = k
-    out = spread(label_u, codes, -1, np.int64)
+    out = spread(label_u, codes, -1, codes.dtype)
     _report_missing_keys(out, name, problems)
     return Keys(out, labels, values)
 

@@ -219,7 +219,7 @@ def numeric_where_possible(frame: pd.DataFrame, decimal: str = ".") -> pd.DataFr
         numbers = to_numbers(column, decimal)
         if not numbers.bad.any() and not numbers.text_codes and not numbers.missing.all():
             out[col] = numbers.values
-        elif numbers.missing.any():
+        elif numbers.missing.any() or isinstance(column.dtype, pd.CategoricalDtype):
             out[col] = column.astype(object).where(~numbers.missing, None)
     return out
 
@@ -479,7 +479,7 @@ def _first_positions(codes: np.ndarray, n_groups: int) -> np.ndarray:
 
 def _nest(dyads: Keys, sessions: Keys) -> Keys:
     """Sessions numbered within dyads -> one key per (dyad, session) pair."""
-    pair = dyads.codes * max(len(sessions.labels), 1) + sessions.codes
+    pair = dyads.codes.astype(np.int64) * max(len(sessions.labels), 1) + sessions.codes
     codes, uniques = factorize(pair)
     width = max(len(sessions.labels), 1)
     labels, values = [], {}

@@ -158,7 +158,7 @@ class CodeIndex:
 
 def readonly(array: np.ndarray, dtype: Any) -> np.ndarray:
     """Return a contiguous read-only copy of ``array`` with ``dtype``."""
-    out = np.ascontiguousarray(array, dtype=dtype).copy()
+    out = np.array(array, dtype=dtype, order="C", copy=True)
     out.flags.writeable = False
     return out
 

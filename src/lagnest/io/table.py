@@ -134,7 +134,12 @@ def _string_dtype(arrow_type: Any) -> Any:
 
 
 def _read_arrow(path: Path, opts: TextOptions, numeric: Mapping[str, str] | None) -> pd.DataFrame:
-    """Read with pyarrow's multithreaded parser: text columns, ``numeric`` ones as numbers."""
+    """Read with pyarrow's multithreaded parser, ``numeric`` columns as numbers.
+
+    Text columns are dictionary-encoded while parsing (pandas categoricals): a key or code
+    column is then a small integer array plus its distinct labels, which is what
+    :func:`lagnest._columns.factorize` needs, at a fraction of the memory of strings.
+    """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -143,20 +148,22 @@ def _read_arrow(path: Path, opts: TextOptions, numeric: Mapping[str, str] | None
     types = {name: getattr(pa, dtype)() for name, dtype in (numeric or {}).items()}
     convert = pacsv.ConvertOptions(
         column_types=types,
-        default_column_type=pa.large_string(),
+        default_column_type=pa.dictionary(pa.int32(), pa.string()),
         strings_can_be_null=True,
         null_values=[""],
         quoted_strings_can_be_null=True,
     )
+    pool = pa.system_memory_pool()  # freed buffers go back to the allocator NumPy uses
     table = pacsv.read_csv(
         path,
         read_options=pacsv.ReadOptions(encoding=encoding),
         parse_options=pacsv.ParseOptions(delimiter=opts.sep),
         convert_options=convert,
+        memory_pool=pool,
     )
     if len(set(table.column_names)) != table.num_columns:
         raise ValueError("duplicate column names")  # the C parser renames them
-    return table.to_pandas(types_mapper=_string_dtype)
+    return table.to_pandas(types_mapper=_string_dtype, memory_pool=pool)
 
 
 def _read_text_table(
