@@ -70,6 +70,9 @@ def clean_text(uniques: Any) -> tuple[list[str | None], bool] | None:
     Returns the labels and whether every one equals its string unchanged (then distinct
     strings are distinct labels); None when ``uniques`` is not arrow-backed text.
     """
+    if isinstance(getattr(uniques, "dtype", None), pd.CategoricalDtype):
+        categorical = pd.Categorical(uniques)
+        uniques = categorical.categories.take(categorical.codes)
     arr = _arrow_text(uniques)
     if arr is None:
         return None
