@@ -215,3 +215,31 @@ def test_cli_convert_reads_the_session_table(tmp_path, capsys):
     sds = tmp_path / "out.sds"
     assert main(["convert", str(segs), str(sds), "--sessions", str(sess)]) == 0
     assert "(d early) /" in sds.read_text()
+
+
+def test_codebook_indicator_columns_read_alike_as_numbers_or_text(tmp_path):
+    head = "dyad,session,segment," + ",".join(f"MIA{i}" for i in range(1, 9)) + "\n"
+    clean = tmp_path / "clean.csv"
+    clean.write_text(head + "d,s,1,1,0,0,0,0,0,0,1\nd,s,2,0,0,0,0,0,0,0,\n")
+    messy = tmp_path / "messy.csv"  # R's NA and a spreadsheet's 1.0: parsed as text
+    messy.write_text(head + "d,s,1,1.0,0,0,0,0,0,0,1\nd,s,2,0,0,0,0,0,0,0,NA\n")
+    a, b = read_table(clean, codebook="mia"), read_table(messy, codebook="mia")
+    assert a == b
+    assert a.indicator_matrix("mia")[0].tolist() == [
+        [1, 0, 0, 0, 0, 0, 0, 1],
+        [0, 0, 0, 0, 0, 0, 0, -1],
+    ]
+
+
+def test_cli_table_with_qualified_codes(tmp_path, capsys):
+    path = tmp_path / "couples.csv"
+    path.write_text(
+        "dyad,session,segment,p,t\n"
+        + "".join(f"d,s,{i},{'silent' if i % 2 else 'verbal'},{'verbal' if i % 3 else 'silent'}\n"
+                  for i in range(1, 13))
+    )
+    assert main(["table", str(path), "--given", "p:silent", "--target", "t:silent"]) == 0
+    out = capsys.readouterr().out
+    assert "given p:silent -> target t:silent" in out
+    assert main(["table", str(path), "--given", "silent", "--target", "t"]) == 2
+    assert "'p:silent', 't:silent'" in capsys.readouterr().err

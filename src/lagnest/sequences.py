@@ -215,8 +215,9 @@ class Sequences:
                 value=int(lengths[i]),
                 expected="at least one segment",
             )
+        problems.raise_if_any()
         if segment_numbers is None:
-            starts = np.repeat(np.cumsum(lengths) - lengths, np.maximum(lengths, 0))
+            starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
             segment_numbers = np.arange(1, n + 1, dtype=np.int64) - starts
         segment_numbers = np.asarray(segment_numbers)
         breaks = np.zeros(n, dtype=bool) if breaks is None else np.asarray(breaks, dtype=bool)
