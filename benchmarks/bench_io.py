@@ -286,6 +286,11 @@ def write_markdown(data: dict, path: Path) -> None:
         f"{m['load_avg_at_start'][0]:.1f} at the start), pandas {m['pandas']}, pyarrow "
         f"{m['pyarrow']}, numpy {m['numpy']}. Best wall time of {data['reps']} alternating "
         "runs per method, both in one process on the same file.",
+        *(
+            f"Later run, merged: `{run['command']}` (load average "
+            f"{run['machine']['load_avg_at_start'][0]:.1f} at its start)."
+            for run in data.get("runs", [])
+        ),
         "",
         "Long CSV (dyad, session, segment, one code column; sessions of 1,000 segments, 2% "
         "uncoded):",
