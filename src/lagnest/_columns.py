@@ -35,19 +35,55 @@ def _small_codes(codes: np.ndarray, n_values: int) -> np.ndarray:
     return np.asarray(codes, dtype=np.int32 if n_values < 2**31 - 1 else np.int64)
 
 
-def factorize(column: pd.Series | Sequence[Any]) -> tuple[np.ndarray, list[Any]]:
-    """Integer codes of every cell (``-1`` = null) and the distinct values, in order.
+def _categorical(column: Any, in_order: bool) -> tuple[np.ndarray, list[Any]] | None:
+    """Codes and distinct values of a categorical column, read off without hashing.
+
+    A reader's dictionary-encoded column already is a factorization. Unused categories are
+    dropped. With ``in_order`` the distinct values must be in order of first appearance,
+    which a table sorted by this column guarantees (codes rising by steps of 1 from 0);
+    otherwise, and for columns that are not categorical, None.
+    """
+    if not isinstance(getattr(column, "dtype", None), pd.CategoricalDtype):
+        return None
+    cat = column.array if isinstance(column, pd.Series) else pd.Categorical(column)
+    codes = np.asarray(cat.codes)
+    categories = cat.categories
+    if in_order:
+        step = np.diff(codes)
+        if not (codes.size and codes[0] == 0 and ((step == 0) | (step == 1)).all()):
+            return None
+        if codes[-1] != len(categories) - 1:
+            categories = categories[: int(codes[-1]) + 1]
+        return codes.astype(np.int32, copy=False), categories.tolist()
+    used = np.bincount(codes.astype(np.intp) + 1, minlength=len(categories) + 1)[1:] > 0
+    if not used.all():
+        remap = np.where(used, np.cumsum(used) - 1, -1)
+        codes = spread(remap, codes, -1, np.int32)
+        categories = categories[used]
+    return codes.astype(np.int32, copy=False), categories.tolist()
+
+
+def factorize(
+    column: pd.Series | Sequence[Any], in_order: bool = False
+) -> tuple[np.ndarray, list[Any]]:
+    """Integer codes of every cell (``-1`` = null) and the distinct values.
 
     Parameters
     ----------
     column : Series or sequence
+    in_order : bool, default False
+        The distinct values must be in order of first appearance (else in any order, so
+        that a categorical column is taken as it is).
 
     Returns
     -------
-    codes : ndarray of int64
+    codes : ndarray of int32 (int64 beyond 2**31 distinct values)
     uniques : list
-        Distinct non-null values in order of first appearance.
+        Distinct non-null values.
     """
+    known = _categorical(column, in_order)
+    if known is not None:
+        return known
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
     values = uniques.tolist() if hasattr(uniques, "tolist") else list(uniques)
     return _small_codes(codes, len(values)), values
@@ -310,8 +346,12 @@ class Keys:
 
 def key_labels(column: pd.Series, name: str, problems: ProblemCollector) -> Keys:
     """Key column to labels (trimmed, NFC); missing values are problems."""
-    codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    codes = _small_codes(codes, len(uniques))
+    known = _categorical(column, in_order=True)
+    if known is not None:
+        codes, uniques = known[0], pd.Index(known[1])
+    else:
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)
+        codes = _small_codes(codes, len(uniques))
     cleaned = clean_text(uniques)
     if cleaned is not None and cleaned[1]:  # clean text: the distinct values are the labels
         _report_missing_keys(codes, name, problems)
@@ -383,10 +423,11 @@ def segment_numbers(column: pd.Series, name: str, problems: ProblemCollector) ->
             else:
                 num_u[j] = value
         out = spread(num_u, codes, 0, np.int64)
-        status = spread(status_u, codes, 1, np.int8)
-        missing = np.flatnonzero(status == 1)
-        bad = np.flatnonzero(status == 2)
-        out[status != 0] = 0
+        missing = bad = np.zeros(0, np.int64)
+        if status_u.any() or (codes < 0).any():
+            status = spread(status_u, codes, 1, np.int8)
+            missing = np.flatnonzero(status == 1)
+            bad = np.flatnonzero(status == 2)
         shown = column
     report_rows(
         problems,

@@ -467,9 +467,11 @@ def nested_label(dyad: str, session: str) -> str:
     return f"{dyad}-{session}"
 
 
-def _first_positions(codes: np.ndarray, n_groups: int) -> np.ndarray:
-    """Position of the first row of each group (codes in order of first appearance)."""
-    step = np.diff(codes)
+def _first_positions(codes: np.ndarray, n_groups: int, step: np.ndarray) -> np.ndarray:
+    """Position of the first row of each group (codes in order of first appearance).
+
+    ``step`` is ``np.diff(codes)``.
+    """
     if (step >= 0).all():  # groups are contiguous runs (a table sorted by session)
         return np.flatnonzero(np.concatenate([[True], step != 0]))
     first = np.full(n_groups, len(codes), dtype=np.int64)
@@ -582,7 +584,8 @@ def parse_frame(
             sess_keys = _nest(dyad_keys, sess_keys)
         s_codes, d_codes = sess_keys.codes, dyad_keys.codes
         n_sessions = len(sess_keys.labels)
-        first_dyad = d_codes[_first_positions(s_codes, n_sessions)]
+        step = np.diff(s_codes)
+        first_dyad = d_codes[_first_positions(s_codes, n_sessions, step)]
         split = np.flatnonzero(d_codes != first_dyad[s_codes])
         report_rows(
             problems,
@@ -601,7 +604,7 @@ def parse_frame(
             },
             dyad,
         )
-        order = _segment_order(s_codes, seg)
+        order = _segment_order(s_codes, seg, step)
         _check_duplicates(s_codes, seg, order, sess_keys.labels, segment, problems)
         lengths = np.bincount(s_codes, minlength=n_sessions).astype(np.int64)
         session_dyads = [dyad_keys.labels[d] for d in first_dyad.tolist()]
@@ -650,12 +653,16 @@ def parse_frame(
     )
 
 
-def _segment_order(sessions: np.ndarray, numbers: np.ndarray) -> np.ndarray | None:
-    """Row order: sessions by first appearance, segments by number (None: already so)."""
+def _segment_order(
+    sessions: np.ndarray, numbers: np.ndarray, step: np.ndarray
+) -> np.ndarray | None:
+    """Row order: sessions by first appearance, segments by number (None: already so).
+
+    ``step`` is ``np.diff(sessions)``.
+    """
     if len(sessions) < 2:
         return None
-    ds = np.diff(sessions)
-    if (ds >= 0).all() and ((ds > 0) | (np.diff(numbers) > 0)).all():
+    if (step >= 0).all() and ((step > 0) | (np.diff(numbers) > 0)).all():
         return None
     return np.lexsort((numbers, sessions))
 
