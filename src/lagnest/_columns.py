@@ -46,7 +46,7 @@ def _categorical(column: Any, in_order: bool) -> tuple[np.ndarray, list[Any]] | 
     if not isinstance(getattr(column, "dtype", None), pd.CategoricalDtype):
         return None
     cat = column.array if isinstance(column, pd.Series) else pd.Categorical(column)
-    codes = np.asarray(cat.codes)
+    codes = np.asarray(cat.codes)  # int8/16/32 as pandas keeps them: no copy
     categories = cat.categories
     if in_order:
         step = np.diff(codes)
@@ -54,13 +54,15 @@ def _categorical(column: Any, in_order: bool) -> tuple[np.ndarray, list[Any]] | 
             return None
         if codes[-1] != len(categories) - 1:
             categories = categories[: int(codes[-1]) + 1]
-        return codes.astype(np.int32, copy=False), categories.tolist()
-    used = np.bincount(codes.astype(np.intp) + 1, minlength=len(categories) + 1)[1:] > 0
+        return codes, categories.tolist()
+    flags = np.zeros(len(categories) + 1, dtype=bool)
+    flags[codes] = True  # code -1 (null) marks the last, spare slot
+    used = flags[:-1]
     if not used.all():
         remap = np.where(used, np.cumsum(used) - 1, -1)
-        codes = spread(remap, codes, -1, np.int32)
+        codes = spread(remap, codes, -1, codes.dtype)
         categories = categories[used]
-    return codes.astype(np.int32, copy=False), categories.tolist()
+    return codes, categories.tolist()
 
 
 def factorize(
@@ -77,7 +79,8 @@ def factorize(
 
     Returns
     -------
-    codes : ndarray of int32 (int64 beyond 2**31 distinct values)
+    codes : ndarray of signed integers (the smallest type a categorical column has; int32
+        for others, int64 beyond 2**31 distinct values)
     uniques : list
         Distinct non-null values.
     """
