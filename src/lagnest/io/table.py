@@ -173,10 +173,10 @@ def _read_text_table(
 
     pyarrow's multithreaded parser is tried first; pandas' C parser reads what it rejects
     (quoted line breaks, ragged rows) and names the offending line. Columns in
-    ``numeric`` (name to pyarrow type: the indicator codes and ratings a codebook
-    declares) are parsed as numbers when every cell of them is one, which saves turning
-    them into text and back; else every column is text. Returns the frame and whether
-    ``numeric`` was applied.
+    ``numeric`` (name to pyarrow type: segment numbers, the indicator codes and ratings a
+    codebook declares) are parsed as numbers when every cell of them is one, which saves
+    turning them into text and back; else every column is text. Returns the frame and
+    whether ``numeric`` was applied.
     """
     if len(opts.sep) == 1:
         for types in [numeric, None] if numeric else [None]:
@@ -500,7 +500,9 @@ def read_table(
     path = Path(path)
     fmt = _format(path, format)
     numeric, session_numeric = _numeric_columns(codebook, indicators, ratings)
-    if layout != "long":
+    if layout == "long":  # segment numbers are integers; text only to report a bad one
+        numeric = {**(numeric or {}), segment or DEFAULT_KEYS[2]: "int64"}
+    else:
         numeric = None
     given = {
         "dyad": dyad,
