@@ -57,6 +57,11 @@ NOTES = [
     "Ratios move with the load of the 2 shared cores: during development the pandas time "
     "for the simulated corpus ranged 0.25-0.9 s on the same file, so each ratio is the best "
     "of alternating runs in one process, not a single timing.",
+    "10^7 segments is the tight case: the remaining cost is pyarrow parsing every cell as "
+    "text (key, segment and code columns), about 2.4x the CPU of pandas' type-inferring C "
+    "parser at 10^7 (1.2-1.5x at 10^6); an earlier run (load average 4.8, before segment "
+    "numbers were parsed as integers while reading) gave 3.74x wall. Reading cells as text is "
+    "deliberate: codes such as 01 survive, and R's NA is one missing-value rule for all.",
     "Peak memory counts what reading the data needs, not one-time library set-up (thread "
     "pools, parser tables): each child process reads a one-line file first. Memory the "
     "allocators keep after freeing (mimalloc, glibc) counts as used; lagnest asks pyarrow "
@@ -362,9 +367,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--no-memory", action="store_true")
     parser.add_argument("--quick", action="store_true", help="10^5 segments, 3 reps")
+    parser.add_argument("--markdown", action="store_true",
+                        help="only rewrite io.md from io.json (with the current notes)")
     parser.add_argument("--merge", action="store_true",
                         help="add the CSV sizes to an existing io.json (e.g. a late 10^7 run)")
     args = parser.parse_args(argv)
+    if args.markdown:
+        data = json.loads((RESULTS / "io.json").read_text())
+        data["notes"] = NOTES
+        (RESULTS / "io.json").write_text(json.dumps(data, indent=1))
+        write_markdown(data, RESULTS / "io.md")
+        return 0
     sizes = [10**5] if args.quick else [int(s) for s in args.sizes.split(",")]
     reps = 3 if args.quick else args.reps
     sim_dyads = 1_250 if args.quick else args.sim_dyads
