@@ -58,7 +58,7 @@ NOTES = [
     "for the simulated corpus ranged 0.25-0.9 s on the same file, so each ratio is the best "
     "of alternating runs in one process, not a single timing.",
     "10^7 segments is the tight case: the remaining cost is pyarrow parsing every cell as "
-    "text (key, segment and code columns), about 2.4x the CPU of pandas' type-inferring C "
+    "text (key and code columns), about 2.4x the CPU of pandas' type-inferring C "
     "parser at 10^7 (1.2-1.5x at 10^6); an earlier run (load average 4.8, before segment "
     "numbers were parsed as integers while reading) gave 3.74x wall. Reading cells as text is "
     "deliberate: codes such as 01 survive, and R's NA is one missing-value rule for all.",
