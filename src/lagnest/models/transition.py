@@ -348,32 +348,23 @@ class _DeviationLayout:
         return np.einsum("ij,...jt->...it", self.rotation, coords) @ self.target_basis.T
 
 
-def _stream_of(seqs: Any, spec: str) -> str:
-    """Name of the stream a code spec belongs to."""
-    if spec in seqs.streams:
-        return spec
-    for name, info in seqs.streams.items():
-        if spec in info.codes:
-            return name
-    return spec
-
-
-def _check_code_spec(seqs: Any, spec: Any, role: str) -> None:
-    """Raise unless ``spec`` names a categorical stream, an indicator or a code (cheap)."""
+def _check_code_spec(seqs: Any, spec: Any, role: str) -> Any:
+    """The :class:`~lagnest._streams.CodeRef` of a given/target spec; raise naming the role."""
     if not isinstance(spec, str):
         raise LagnestDataError(
             f"{role} must be one stream or code name (str), got {spec!r}; the transition "
             "model takes one categorical stream or one indicator at a time"
         )
-    if seqs.is_indicator_set(spec):
-        raise LagnestDataError(
-            f"{role}={spec!r} is a set of indicators; name one of its codes "
-            f"({', '.join(seqs.streams[spec].codes)}) or use LaggedRegression for a set"
-        )
     try:
-        seqs.categorical(spec)
+        ref = seqs.resolve_code(spec)
     except LagnestDataError as err:
         raise LagnestDataError(f"{role}: {err}") from None
+    if ref.is_set:
+        raise LagnestDataError(
+            f"{role}={spec!r} is a set of indicators; name one of its codes "
+            f"({', '.join(seqs.streams[ref.stream].codes)}) or use LaggedRegression for a set"
+        )
+    return ref
 
 
 class TransitionModel(BayesianModel):
@@ -508,8 +499,8 @@ class TransitionModel(BayesianModel):
         priors: Mapping[str, Any] | None = None,
         per_segment: bool = False,
     ) -> None:
-        _check_code_spec(seqs, given, "given")
-        _check_code_spec(seqs, target, "target")
+        given_ref = _check_code_spec(seqs, given, "given")
+        target_ref = _check_code_spec(seqs, target, "target")
         for value, name, allowed in (
             (pooling, "pooling", POOLINGS),
             (deviations, "deviations", DEVIATIONS),
@@ -524,10 +515,10 @@ class TransitionModel(BayesianModel):
                 f"lag must be >= 0, got {lag}; to model what precedes {target!r}, swap "
                 "given and target and use a positive lag"
             )
-        if lag == 0 and _stream_of(seqs, given) == _stream_of(seqs, target):
+        if lag == 0 and given_ref.stream == target_ref.stream:
             raise LagnestDataError(
                 f"lag=0 with given {given!r} and target {target!r} from the same stream "
-                f"{_stream_of(seqs, given)!r} compares a segment's code with itself; use "
+                f"{given_ref.stream!r} compares a segment's code with itself; use "
                 "lag >= 1, or codes of two different streams for co-occurrence"
             )
         if len(seqs.categorical(target)[1]) < 2:
