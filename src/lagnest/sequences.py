@@ -567,7 +567,11 @@ class Sequences:
 
     @cached_property
     def fingerprint(self) -> str:
-        """SHA-256 of the data (keys, streams, ratings): identifies a corpus in fit metadata."""
+        """SHA-256 of the data (keys, streams, ratings, session and dyad tables).
+
+        Identifies a corpus in fit metadata: two corpora that differ in any coded value,
+        rating or covariate have different fingerprints.
+        """
         h = hashlib.sha256()
         for arr in (self._lengths, self._segment_numbers, self._breaks, self._session_dyad):
             h.update(arr.tobytes())
@@ -578,6 +582,9 @@ class Sequences:
         for name, v in sorted(self._ratings.items()):
             h.update(name.encode())
             h.update(v.tobytes())
+        for table in (self._session_table, self._dyad_table):
+            h.update("\x1f".join(map(str, table.columns)).encode())
+            h.update(pd.util.hash_pandas_object(table, index=True).to_numpy().tobytes())
         return h.hexdigest()
 
     # ------------------------------------------------------------------ codes

@@ -12,7 +12,6 @@ the outcomes, and a per-session pointwise log-likelihood for LOO.
 from __future__ import annotations
 
 import difflib
-import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -635,21 +634,6 @@ class SessionImpactModel(BayesianModel):
         }
         self._terms = (tuple(out_terms), tuple(pred_terms))
         super().__init__(seqs, spec, priors)
-        self._fingerprint = self._covariate_fingerprint(seqs)
-
-    def _covariate_fingerprint(self, seqs: Any) -> str:
-        """Corpus fingerprint extended by the session columns used.
-
-        ``Sequences.fingerprint`` covers the coded streams, not the session table, so two
-        corpora that differ only in a covariate would otherwise share a config id.
-        """
-        columns = [t.args[0] for t in (*self._terms[0], *self._terms[1])
-                   if t.kind == "column"]
-        h = hashlib.sha256(seqs.fingerprint.encode())
-        for column in columns:
-            h.update(column.encode())
-            h.update(session_values(seqs, SessionTerm("column", (column,))).tobytes())
-        return h.hexdigest()
 
     # ------------------------------------------------------------------ data
     def _make_data(self, seqs: Any) -> ImpactData:
@@ -713,7 +697,8 @@ class SessionImpactModel(BayesianModel):
                 forms = set()
                 for j in range(d.outcomes.shape[1]):
                     sd, resid = _outcome_scale(d.outcomes[:, [j]], d.session_dyad, n_dyads)
-                    forms.add(choose_parameterization(per_dyad, sd, 1.0 / max(resid, 1e-12)))
+                    forms.add(choose_parameterization(per_dyad, sd, 1.0 / max(resid, 1e-12),
+                                                      n_dyads))
                 choice = "centered" if forms == {"centered"} else "noncentered"
             parameterization["dyad"] = choice
         return GroupStructure(dyad, False, tuple(notes), parameterization)
