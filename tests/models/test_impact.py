@@ -268,7 +268,7 @@ def test_config_id_tracks_the_session_covariates():
     table = seqs.sessions.copy()
     table.loc["d1-s1", "seq_depth"] += 1.0
     other = with_sessions(seqs, table)
-    assert other.fingerprint == seqs.fingerprint  # the corpus fingerprint ignores covariates
+    assert other.fingerprint != seqs.fingerprint  # the fingerprint covers covariates
     a = SessionImpactModel(seqs, ["seq_depth"], ["tms_curiosity"])
     b = SessionImpactModel(other, ["seq_depth"], ["tms_curiosity"])
     assert a.id != b.id

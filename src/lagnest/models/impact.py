@@ -103,15 +103,15 @@ def _available(seqs: Any) -> str:
 
 def _check_code(seqs: Any, spec: str, where: str) -> None:
     """Raise unless ``spec`` is a categorical stream, a code, or an indicator code."""
-    if seqs.is_indicator_set(spec):
-        codes = ", ".join(seqs.streams[spec].codes)
+    try:
+        ref = seqs.resolve_code(spec)
+    except LagnestDataError as err:
+        raise LagnestDataError(f"{where}: {err}") from None
+    if ref.is_set:
+        codes = ", ".join(seqs.streams[ref.stream].codes)
         raise LagnestDataError(
             f"{where}: {spec!r} is a set of indicators; name one of its codes ({codes})"
         )
-    try:
-        seqs.categorical(spec)
-    except LagnestDataError as err:
-        raise LagnestDataError(f"{where}: {err}") from None
 
 
 def parse_term(seqs: Any, text: Any, where: str = "term") -> SessionTerm:
