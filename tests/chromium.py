@@ -14,6 +14,7 @@ Usage as a script (the screenshot kept in ``docs/``)::
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import queue
@@ -57,6 +58,13 @@ def find_chromium() -> str | None:
     return None
 
 
+def _above(fd: int, low: int = 10) -> int:
+    """A duplicate of ``fd`` numbered ``low`` or more (the original is closed)."""
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD, low)
+    os.close(fd)
+    return moved
+
+
 @dataclass
 class PageReport:
     """What a page load showed.
@@ -94,12 +102,15 @@ class Browser:
         self._profile = tempfile.TemporaryDirectory(prefix="lagnest-chromium-")
         to_browser_r, self._to_browser = os.pipe()
         self._from_browser, from_browser_w = os.pipe()
+        # the child's ends move above 4 first, so that placing them at 3 and 4 never
+        # overwrites one with the other
+        to_browser_r, from_browser_w = (_above(to_browser_r), _above(from_browser_w))
         args = [binary, *FLAGS, f"--user-data-dir={self._profile.name}",
                 "--remote-debugging-pipe", "about:blank"]
-        # the shell moves the pipe ends to descriptors 3 and 4, then becomes chromium
+        # bash moves the pipe ends to descriptors 3 and 4, then becomes chromium
         script = f'exec "$@" 3<&{to_browser_r} 4>&{from_browser_w}'
         self._proc = subprocess.Popen(
-            ["/bin/sh", "-c", script, "sh", *args], pass_fds=(to_browser_r, from_browser_w),
+            ["/bin/bash", "-c", script, "bash", *args], pass_fds=(to_browser_r, from_browser_w),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         os.close(to_browser_r)
         os.close(from_browser_w)
@@ -107,8 +118,10 @@ class Browser:
         self._events: list[dict[str, Any]] = []
         self._next_id = 0
         self._stderr: list[bytes] = []
-        threading.Thread(target=self._read, daemon=True).start()
-        threading.Thread(target=self._drain_stderr, daemon=True).start()
+        self._threads = [threading.Thread(target=self._read, daemon=True),
+                         threading.Thread(target=self._drain_stderr, daemon=True)]
+        for thread in self._threads:
+            thread.start()
 
     # ------------------------------------------------------------------ plumbing
     def _read(self) -> None:
@@ -137,7 +150,11 @@ class Browser:
         message: dict[str, Any] = {"id": ident, "method": method, "params": params or {}}
         if session is not None:
             message["sessionId"] = session
-        os.write(self._to_browser, json.dumps(message).encode() + b"\0")
+        try:
+            os.write(self._to_browser, json.dumps(message).encode() + b"\0")
+        except BrokenPipeError:
+            raise DevToolsError(f"chromium closed its pipe before {method}; "
+                                f"{self._stderr_tail()}") from None
         while True:
             reply = self._next(f"the reply to {method}")
             if reply.get("id") == ident:
@@ -251,6 +268,10 @@ class Browser:
             os.close(self._to_browser)
         except OSError:
             pass
+        for thread in self._threads:
+            thread.join(timeout=15)
+        if self._proc.stderr is not None:
+            self._proc.stderr.close()
         self._profile.cleanup()
 
     def __enter__(self) -> Browser:

@@ -472,17 +472,28 @@ def _load_result(path: str | os.PathLike[str]) -> Any:
 
 
 def _save_figure(drawn: Any, path: str | os.PathLike[str]) -> Path:
-    """Save what a plot returned (a figure or a tuple led by one) as PNG, atomically."""
+    """Save what a plot returned as PNG, atomically.
+
+    A figure, anything with ``savefig`` (an ArviZ PlotCollection), lagnest's named tuples
+    (``.figure``) or a plain ``(figure, ax)`` tuple.
+    """
     import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     from lagnest._files import atomic_write
 
-    figure = getattr(drawn, "figure", drawn)
+    figure = drawn
+    if not hasattr(figure, "savefig"):
+        figure = getattr(drawn, "figure", None)
+    if figure is None and isinstance(drawn, tuple) and drawn:
+        figure = drawn[0]
+    if not hasattr(figure, "savefig"):
+        raise TypeError(f"cannot save a {type(drawn).__name__} as PNG")
     try:
-        atomic_write(path, lambda tmp: figure.savefig(tmp, format="png", dpi=110,
-                                                      bbox_inches="tight"))
+        atomic_write(path, lambda tmp: figure.savefig(tmp, format="png", dpi=110))
     finally:
-        plt.close(figure)
+        if isinstance(figure, Figure):
+            plt.close(figure)
     return Path(path)
 
 

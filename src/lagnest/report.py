@@ -431,10 +431,9 @@ class Report:
         return '<div class="key">' + "".join(chosen) + "</div>" if chosen else ""
 
     def _versions_html(self) -> str:
-        import lagnest
+        from lagnest.models._fit import package_versions
 
-        columns = {"this report": {"lagnest": lagnest.__version__,
-                                   "python": platform.python_version()}}
+        columns = {"installed now": {**package_versions(), "python": platform.python_version()}}
         columns.update(self._versions)
         frame = pd.DataFrame(columns).fillna("-")
         frame.index.name = "package"
