@@ -30,6 +30,7 @@ from lagnest.models import (
     load,
     load_spec,
 )
+from lagnest.models.loo import compare
 from lagnest.permutation import permutation_test
 from lagnest.sequences import Encoded, Sequences, StreamData
 
@@ -56,6 +57,7 @@ __all__ = [
     "__version__",
     "agreement",
     "available_codebooks",
+    "compare",
     "convert",
     "count_table",
     "datasets",

@@ -16,13 +16,33 @@ from typing import Any
 
 from lagnest.errors import DataProblem, LagnestDataError
 
+_READ_OPTIONS = (
+    "sep",
+    "decimal",
+    "encoding",
+    "sheet",
+    "dyad",
+    "session",
+    "segment",
+    "nested_sessions",
+    "layout",
+    "stream",
+)
+
+
+def _read_options(args: argparse.Namespace) -> dict:
+    """The table-reading options given on the command line (see :func:`read_table`)."""
+    return {k: v for k in _READ_OPTIONS if (v := getattr(args, k, None)) not in (None, False)}
+
 
 def _read(args: argparse.Namespace):
     """Load the corpus named by ``--example`` or a table path."""
     from lagnest.io import read_table
 
     if getattr(args, "path", None):
-        return read_table(args.path, codebook=args.codebook, sessions=args.sessions)
+        return read_table(
+            args.path, codebook=args.codebook, sessions=args.sessions, **_read_options(args)
+        )
     from lagnest.datasets import load_example
 
     return load_example(getattr(args, "example", "thesis") or "thesis")
@@ -64,6 +84,9 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     from lagnest.io.convert import convert
 
     write_options = {"sessions": args.sessions_out} if args.sessions_out else None
+    read_options = _read_options(args)
+    if args.sessions:
+        read_options["sessions"] = args.sessions
     seqs = convert(
         args.input,
         args.output,
@@ -73,6 +96,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
         segment_seconds=args.segment_seconds,
         min_overlap=args.min_overlap,
         data_type=args.data_type,
+        read_options=read_options,
         write_options=write_options,
     )
     print(f"wrote {args.output}: {seqs!r}")
@@ -118,6 +142,29 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_reading_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of :func:`lagnest.read_table` for files as researchers have them."""
+    group = parser.add_argument_group("reading tables")
+    group.add_argument("--sep", help="CSV field separator (default: sniffed, e.g. ';')")
+    group.add_argument("--decimal", help="decimal mark (default: ',' when sep is ';')")
+    group.add_argument("--encoding", help="text encoding (default: UTF-8, else cp1252)")
+    group.add_argument("--sheet", help="Excel sheet of the segments (default: segments/first)")
+    group.add_argument("--dyad", help="dyad key column (default: dyad)")
+    group.add_argument("--session", help="session key column (default: session)")
+    group.add_argument("--segment", help="segment key column (default: segment)")
+    group.add_argument(
+        "--nested-sessions",
+        action="store_true",
+        help="session numbers restart within each dyad",
+    )
+    group.add_argument(
+        "--layout",
+        choices=["long", "wide"],
+        help="wide: one row per session, one column per segment",
+    )
+    group.add_argument("--stream", help="wide layout: name of the stream (default: code)")
+
+
 def _add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
     """Options naming the corpus: a table file or the embedded example."""
     parser.add_argument("path", nargs="?", help="long table (CSV, TSV, Excel, Parquet)")
@@ -126,6 +173,7 @@ def _add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--example", default="thesis", help="embedded example when no path is given"
     )
+    _add_reading_arguments(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -160,10 +208,12 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("--from", dest="from_format", choices=["table", "sdis", "boris"])
     conv.add_argument("--to", dest="to_format", choices=["table", "sdis"])
     conv.add_argument("--codebook", default=None)
+    conv.add_argument("--sessions", default=None, help="session table of a table input")
     conv.add_argument("--segment-seconds", type=float, default=None)
     conv.add_argument("--min-overlap", type=float, default=0.0)
     conv.add_argument("--data-type", choices=["Event", "Multievent", "Interval"], default=None)
     conv.add_argument("--sessions-out", default=None, help="where to write the session table")
+    _add_reading_arguments(conv)
     conv.set_defaults(func=_cmd_convert)
 
     fit = sub.add_parser(

@@ -618,7 +618,9 @@ def _lag_attrs(g: _Stream, t: _Stream, lag: int, by: str | None, window: int | N
     }
 
 
-def lag_pairs(seqs: Sequences, given: Any, target: Any, lag: int = 1) -> np.ndarray:
+def lag_pairs(
+    seqs: Sequences, given: Any, target: Any, lag: int = 1, return_segment: bool = False
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """One row ``(session, given code, target code)`` per coded lag pair, in segment order.
 
     The per-segment counterpart of :func:`count_table` (same pairs: within blocks, uncoded
@@ -630,17 +632,24 @@ def lag_pairs(seqs: Sequences, given: Any, target: Any, lag: int = 1) -> np.ndar
     given, target : str
         Categorical stream names or single codes (see :meth:`Sequences.categorical`).
     lag : int, default 1
+    return_segment : bool, default False
+        Also return the position of each pair's target segment (t + lag) in the corpus.
 
     Returns
     -------
     ndarray of int64, shape (n_pairs, 3)
+        The pairs; with ``return_segment`` a tuple ``(pairs, segment)`` where ``segment``
+        (int64, shape (n_pairs,), increasing) indexes the segments of ``seqs``.
     """
     g, _ = seqs.categorical(given)
     h, _ = seqs.categorical(target)
     t = kernels.lag_pair_starts(seqs.encoded.block_offsets, int(lag))
     t = t[(g[t] >= 0) & (h[t + lag] >= 0)]
     session = seqs.encoded.segment_session[t]
-    return np.stack([session, g[t], h[t + lag]], axis=1).astype(np.int64)
+    pairs = np.stack([session, g[t], h[t + lag]], axis=1).astype(np.int64)
+    if return_segment:
+        return pairs, (t + lag).astype(np.int64)
+    return pairs
 
 
 def count_table(

@@ -201,10 +201,14 @@ class RegressionData:
 
 
 def _standardise(frame: pd.DataFrame, names: Sequence[str], what: str,
-                 index_labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Numeric columns z-scored over the rows; raise naming missing or non-numeric values."""
+                 index_labels: Sequence[str], scale: np.ndarray | None = None,
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Numeric columns z-scored over the rows (or with a given mean/SD ``scale``).
+
+    Raise naming missing or non-numeric values.
+    """
     out = np.zeros((len(index_labels), len(names)))
-    scale = np.zeros((2, len(names)))
+    result = np.zeros((2, len(names)))
     for j, name in enumerate(names):
         if name not in frame.columns:
             available = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
@@ -220,12 +224,15 @@ def _standardise(frame: pd.DataFrame, names: Sequence[str], what: str,
                 "value for every one"
             )
         v = values.to_numpy(dtype=float)
+        if scale is not None:
+            out[:, j] = (v - scale[0, j]) / scale[1, j]
+            continue
         sd = v.std()
         if not sd > 0:
             raise LagnestDataError(f"{what} covariate {name!r} is constant: it cannot be used")
         out[:, j] = (v - v.mean()) / sd
-        scale[:, j] = (v.mean(), sd)
-    return out, scale
+        result[:, j] = (v.mean(), sd)
+    return out, (scale if scale is not None else result)
 
 
 def _classical(seqs: Any, target: str, sources: Sequence[str], lags: Sequence[int],
@@ -248,8 +255,13 @@ def _classical(seqs: Any, target: str, sources: Sequence[str], lags: Sequence[in
     return out
 
 
-def regression_data(seqs: Any, spec: Mapping[str, Any]) -> RegressionData:
-    """Pattern counts, design columns and classical figures of a :class:`LaggedRegression`."""
+def regression_data(seqs: Any, spec: Mapping[str, Any],
+                    covariate_scale: np.ndarray | None = None) -> RegressionData:
+    """Pattern counts, design columns and classical figures of a :class:`LaggedRegression`.
+
+    ``covariate_scale`` (mean and SD of each covariate) standardises new data the way the
+    fitted data were (held-out dyads); by default the corpus's own.
+    """
     from lagnest.lagtable import pattern_counts
 
     lags = tuple(spec["lags"])
@@ -273,10 +285,13 @@ def regression_data(seqs: Any, spec: Mapping[str, Any]) -> RegressionData:
             centres[:, j] = np.divide(sums, total, out=np.zeros(n_dyads), where=total > 0)
         seq_cols = seq_cols - centres[row_dyad]
     sessions = list(table.session_labels)
+    n_sess = len(spec["session_covariates"])
+    given = (None, None) if covariate_scale is None else (covariate_scale[:, :n_sess],
+                                                          covariate_scale[:, n_sess:])
     sess, sess_scale = _standardise(seqs.sessions, spec["session_covariates"], "session",
-                                    sessions)
+                                    sessions, given[0])
     dyad_vals, dyad_scale = _standardise(seqs.dyads, spec["dyad_covariates"], "dyad",
-                                         list(table.dyad_labels))
+                                         list(table.dyad_labels), given[1])
     covariates = np.concatenate([sess, dyad_vals[table.session_dyad]], axis=1)
     features = list(features)
     features += [Feature(name, "session", name) for name in spec["session_covariates"]]
@@ -956,28 +971,173 @@ class RegressionResult(FitResult):
             beta[:, idx] = draws["beta_dyad"].sel(dyad=level).transpose("sample", ...).values
         eta = intercept[:, None, :] + np.einsum("rp,spk->srk", design, beta)
         if level == "population":
-            p = self._average_over_groups(eta, draws)
+            p = self._new_group_probs(eta, draws, design)
         else:
             p = softmax(np.concatenate([np.zeros((*eta.shape[:2], 1)), eta], axis=-1))
         da = xr.DataArray(p[None], dims=("chain", "draw", "pattern", "target"),
                           coords={"pattern": np.arange(n), "target": list(d.target_labels)})
         return summarise(da, ci_prob, 1.0 / len(d.target_labels), "1/K")
 
-    def _average_over_groups(self, eta: np.ndarray, draws: xr.Dataset) -> np.ndarray:
-        """Mean softmax over new dyad and session intercepts (and dyad slopes) per draw."""
-        seed = int(self.config.get("seed") or 0)
-        rng = np.random.default_rng([seed, 20261201])
+    def _new_group_probs(self, eta: np.ndarray, draws: xr.Dataset, design: np.ndarray,
+                         n_new: int = N_NEW_GROUPS,
+                         rng: np.random.Generator | None = None) -> np.ndarray:
+        """Mean softmax over new dyads and sessions, per draw: ``(S, n, K)``.
+
+        ``eta`` ``(S, n, K - 1)`` holds the population logits of n rows; new dyad and
+        session intercepts (and new dyad slopes of the ``random_slopes`` columns) are
+        drawn from the fitted scales, ``n_new`` per draw.
+        """
+        if rng is None:
+            rng = np.random.default_rng([int(self.config.get("seed") or 0), 20261201])
         out = np.empty((*eta.shape[:2], eta.shape[2] + 1))
         scales = [draws[name].transpose("sample", ...).values
                   for name in ("sigma_dyad", "sigma_session") if name in draws]
+        slope_x = None
+        if "sigma_slope" in draws:
+            names = self.data.feature_names
+            slope_x = design[:, [names.index(str(v)) for v in draws["slope"].values]]
+            sigma_slope = draws["sigma_slope"].transpose("sample", ...).values
         for s in range(eta.shape[0]):
-            e = np.repeat(eta[s][None], N_NEW_GROUPS, axis=0)  # (G, n, K-1)
+            e = np.repeat(eta[s][None], n_new, axis=0)  # (G, n, K-1)
             for scale in scales:
-                e = e + scale[s][None, None, :] * rng.standard_normal(
-                    (N_NEW_GROUPS, 1, eta.shape[2]))
+                e = e + scale[s][None, None, :] * rng.standard_normal((n_new, 1, eta.shape[2]))
+            if slope_x is not None:
+                b = sigma_slope[s][None, :, None] * rng.standard_normal(
+                    (n_new, slope_x.shape[1], eta.shape[2]))
+                e = e + np.einsum("rj,gjk->grk", slope_x, b)
             logits = np.concatenate([np.zeros((*e.shape[:2], 1)), e], axis=-1)
             out[s] = softmax(logits).mean(axis=0)
         return out
+
+    # ------------------------------------------------------------------ model comparison
+    def cell_log_lik(self) -> Any:
+        """Log p(target | row) of one segment per observed (row, target) cell, per draw.
+
+        The hook of :mod:`lagnest.models.loo` (``loo()``, :func:`lagnest.compare`).
+
+        Returns
+        -------
+        CellLogLik
+        """
+        from lagnest.models.loo import CellLogLik
+
+        m = self._model
+        d = m.data
+        t = d.table
+        counts = np.asarray(t.counts)
+        k = counts.shape[1]
+        cells = np.flatnonzero(counts.ravel())
+        rows, targets = np.divmod(cells, k)
+        post = self.posterior
+        n_chain, n_draw = post.sizes["chain"], post.sizes["draw"]
+        names = ("beta", "intercept_session", "beta_dyad")
+        values = {n: post[n].values for n in names if n in post}
+        log_lik = np.empty((n_chain, n_draw, cells.size))
+        for c in range(n_chain):
+            for i in range(n_draw):
+                logits = m.row_logits({n: v[c, i] for n, v in values.items()})[rows]
+                top = logits.max(axis=1, keepdims=True)
+                lse = top[:, 0] + np.log(np.exp(logits - top).sum(axis=1))
+                log_lik[c, i] = logits[np.arange(rows.size), targets] - lse
+        da = xr.DataArray(
+            log_lik, dims=("chain", "draw", "cell"),
+            coords={"chain": post["chain"].values, "draw": post["draw"].values, "cell": cells,
+                    "session": ("cell", np.asarray(t.session_labels)[t.row_session[rows]]),
+                    "target": ("cell", np.asarray(d.target_labels)[targets])},
+            name="log_lik")
+        segment = np.flatnonzero(np.asarray(t.segment_row) >= 0)
+        seg_cell = None
+        if d.segments is not None and not self.config.get("simulated"):
+            y = np.asarray(d.segments.target)[segment].astype(np.int64)
+            seg_cell = np.searchsorted(cells, np.asarray(t.segment_row)[segment] * k + y)
+        else:
+            segment = None
+        return CellLogLik(da, counts.ravel()[cells], seg_cell, segment)
+
+    def new_dyad_log_lik(self, seqs: Any, n_new: int = N_NEW_GROUPS,
+                         rng: np.random.Generator | None = None) -> Any:
+        """Log predictive probability of a held-out dyad's segments under a new dyad.
+
+        The hook of :func:`lagnest.models.loo.leave_one_dyad_out`: per posterior draw,
+        p(target | predictors) averaged over ``n_new`` new dyads and sessions drawn from
+        the fitted scales, for every (row, target) cell of ``seqs``. The held-out data
+        are centred within their own dyad and their covariates standardised as the
+        fitted data were.
+
+        Parameters
+        ----------
+        seqs : Sequences
+            The held-out corpus (usually one dyad).
+        n_new : int, default N_NEW_GROUPS
+        rng : numpy.random.Generator, optional
+
+        Returns
+        -------
+        CellLogLik
+        """
+        from lagnest.models.loo import CellLogLik
+
+        fitted = self._model.data
+        held = regression_data(seqs, {**self.spec, "per_segment": False},
+                               covariate_scale=fitted.covariate_scale)
+        if held.feature_names != fitted.feature_names:
+            raise LagnestDataError("the held-out corpus gives other predictor columns than "
+                                   "the fitted one (codes differ)")
+        t = held.table
+        counts = np.asarray(t.counts)
+        k = counts.shape[1]
+        cells = np.flatnonzero(counts.ravel())
+        rows, targets = np.divmod(cells, k)
+        draws = self.draws.stack(sample=("chain", "draw"))
+        beta = draws["beta_population"].transpose("sample", ...).values
+        intercept = draws["intercept_population"].transpose("sample", ...).values
+        eta = intercept[:, None, :] + np.einsum("rp,spk->srk", held.design, beta)
+        p = self._new_group_probs(eta, draws, held.design, n_new, rng)
+        post = self.posterior
+        log_lik = np.log(p[:, rows, targets]).reshape(post.sizes["chain"], post.sizes["draw"],
+                                                       -1)
+        da = xr.DataArray(
+            log_lik, dims=("chain", "draw", "cell"),
+            coords={"chain": post["chain"].values, "draw": post["draw"].values, "cell": cells,
+                    "session": ("cell", np.asarray(t.session_labels)[t.row_session[rows]]),
+                    "target": ("cell", np.asarray(held.target_labels)[targets])},
+            name="log_lik")
+        segment = np.flatnonzero(np.asarray(t.segment_row) >= 0)
+        y = np.asarray(held.segments.target)[segment].astype(np.int64)
+        seg_cell = np.searchsorted(cells, np.asarray(t.segment_row)[segment] * k + y)
+        return CellLogLik(da, counts.ravel()[cells], seg_cell, segment)
+
+    def loo(self, reff: float | None = None) -> Any:
+        """Segment-level PSIS-LOO (one target segment = one observation), with Pareto k.
+
+        PSIS runs once per observed (row, target) cell and is expanded to the segments
+        (:func:`lagnest.models.loo.cell_loo`), identical to the per-segment computation;
+        the per-segment model (``per_segment=True``) runs :func:`arviz_stats.loo` on
+        PyMC's pointwise log-likelihood instead (an independent check).
+
+        Parameters
+        ----------
+        reff : float, optional
+            Relative efficiency; default from the posterior, as ArviZ computes it.
+
+        Returns
+        -------
+        arviz_stats.ELPDDataLOO
+            Per-segment ``elpd_i`` and ``pareto_k``; compare with :func:`lagnest.compare`.
+            Segment-level LOO measures prediction of further segments of the fitted
+            dyads; for new dyads see :func:`lagnest.models.loo.leave_one_dyad_out`.
+        """
+        from lagnest.models.loo import loo_from_cells, pointwise_loo
+
+        if not self.spec.get("per_segment"):
+            return loo_from_cells(self, reff)
+        t = self.data.table  # the per-segment model: PyMC's own pointwise log-likelihood
+        segment = np.flatnonzero(np.asarray(t.segment_row) >= 0)
+        rows = np.asarray(t.segment_row)[segment]
+        coords = {"session": np.asarray(t.session_labels)[t.row_session[rows]],
+                  "target": np.asarray(self.data.target_labels)[
+                      self.data.segment_target]}
+        return pointwise_loo(self, segment, coords, reff, not self.config.get("simulated"))
 
     def summary(self, ci_prob: float = CI_PROB, marginal: bool = True) -> ResultSummary:
         """Odds ratios beside each predictor's classical lag-table figures.

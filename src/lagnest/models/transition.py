@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,9 @@ from lagnest.models.structure import (
     deviation_sd_estimate,
 )
 from lagnest.models.summaries import CI_PROB, ResultSummary, summarise, validate_ci_prob
+
+if TYPE_CHECKING:
+    from lagnest.models.loo import CellLogLik
 
 __all__ = ["DEVIATIONS", "POOLINGS", "TransitionData", "TransitionModel", "TransitionResult"]
 
@@ -66,6 +69,13 @@ class TransitionData:
         ``(session, given, target)`` per lag pair, for the per-segment model only.
     segments : SegmentCodes or None
         Codes per segment and nesting, for replicating whole sequences (checks).
+    pair_segment : ndarray of int64, shape (P,) or None
+        Position of each lag pair's target segment in the corpus, in segment order
+        (identifies the segments that LOO scores, see :mod:`lagnest.models.loo`).
+    pair_cell : ndarray of int64, shape (P,) or None
+        Flat index of each pair's ``(session, given, target)`` cell of ``counts``
+        (aggregated model only; the per-segment model has ``pairs``). None when the
+        observed counts are not the corpus's (:meth:`with_observed`).
     """
 
     counts: np.ndarray
@@ -77,6 +87,8 @@ class TransitionData:
     session_dyad: np.ndarray
     pairs: np.ndarray | None = None
     segments: SegmentCodes | None = None
+    pair_segment: np.ndarray | None = None
+    pair_cell: np.ndarray | None = None
 
     @property
     def observed(self) -> dict[str, np.ndarray]:
@@ -92,7 +104,8 @@ class TransitionData:
             pairs = self.pairs.copy()
             pairs[:, 2] = np.asarray(arrays["pair_target"], dtype=np.int64)
             return replace(self, pairs=pairs, counts=_pair_counts(pairs, self.counts.shape))
-        return replace(self, counts=np.asarray(arrays["counts"], dtype=np.int64))
+        return replace(self, counts=np.asarray(arrays["counts"], dtype=np.int64),
+                       pair_segment=None, pair_cell=None)
 
     @property
     def basis(self) -> np.ndarray:
@@ -115,6 +128,11 @@ class TransitionData:
             data["pairs"] = (("pair", "pair_field"), self.pairs)
         if self.segments is not None:
             data.update(self.segments.to_dataset().data_vars)
+        for name in ("pair_segment", "pair_cell"):
+            values = getattr(self, name)
+            if values is not None:  # int32 halves the size on disk
+                small = values.size == 0 or int(values.max()) < 2**31
+                data[name] = (("pair",), values.astype(np.int32 if small else np.int64))
         return xr.Dataset(
             data,
             coords={
@@ -141,6 +159,8 @@ class TransitionData:
                                   dtype=np.int64),
             pairs=np.asarray(ds["pairs"].values, dtype=np.int64) if "pairs" in ds else None,
             segments=SegmentCodes.from_dataset(ds),
+            **{name: np.asarray(ds[name].values, dtype=np.int64)
+               for name in ("pair_segment", "pair_cell") if name in ds},
         )
 
 
@@ -226,7 +246,7 @@ def transition_data(
             f"given code {given_labels[empty[0]]!r} has no allowed target: every cell "
             "of its row is a structural zero"
         )
-    pairs = lag_pairs(seqs, given, target, lag) if per_segment else None
+    pairs, segment = lag_pairs(seqs, given, target, lag, return_segment=True)
     return TransitionData(
         counts=counts,
         allowed=allowed,
@@ -235,8 +255,10 @@ def transition_data(
         session_labels=tuple(seqs.session_labels),
         dyad_labels=tuple(seqs.dyad_labels),
         session_dyad=np.asarray(seqs.encoded.session_dyad, dtype=np.int64),
-        pairs=pairs,
         segments=SegmentCodes.from_sequences(seqs, target, None if given == target else given),
+        pairs=pairs if per_segment else None,
+        pair_segment=segment,
+        pair_cell=None if per_segment else np.ravel_multi_index(tuple(pairs.T), counts.shape),
     )
 
 
@@ -793,14 +815,16 @@ class TransitionResult(FitResult):
         share = counts / total.where(total > 0)
         return share.where(total > 0, pooled)
 
-    def _population_average(self) -> xr.DataArray:
-        """p(j|i) averaged over new dyads and sessions drawn from the fitted hierarchy."""
+    def _population_average(
+        self, n_new: int = N_NEW_GROUPS, rng: np.random.Generator | None = None
+    ) -> xr.DataArray:
+        """p(j|i) averaged over ``n_new`` new dyads and sessions drawn from the hierarchy."""
         draws = self.draws
         allowed = self._allowed()
         layout = _DeviationLayout(allowed, self.spec.get("deviations", "row"))
         base = draws["logit_population"].transpose("chain", "draw", "given", "target").values
-        seed = int(self.config.get("seed") or 0)
-        rng = np.random.default_rng([seed, 20261130])
+        if rng is None:
+            rng = np.random.default_rng([int(self.config.get("seed") or 0), 20261130])
         scales = []
         for level in ("dyad", "session"):
             names = [f"sigma_{n}" for n in layout.scale_names(level)]
@@ -809,13 +833,119 @@ class TransitionResult(FitResult):
                 scales.append(layout.scale_array(sigmas))  # (C, D, K, 1)
         out = np.empty_like(base)
         for c in range(base.shape[0]):  # one chain at a time bounds the memory
-            logits = np.repeat(base[c, :, None], N_NEW_GROUPS, axis=1)  # (D, G, K, M)
+            logits = np.repeat(base[c, :, None], n_new, axis=1)  # (D, G, K, M)
             for scale in scales:
                 z = rng.standard_normal((*logits.shape[:2], *layout.free_shape()))
                 logits += layout.to_cells_numpy(scale[c][:, None] * z)
             out[c] = masked_softmax(logits, allowed).mean(axis=1)
         ref = draws["logit_population"]
         return xr.DataArray(out, dims=ref.dims, coords=ref.coords, name="transition_probs")
+
+    # ------------------------------------------------------------------ model comparison
+    def cell_log_lik(self) -> CellLogLik:
+        """Log p(target | session, given) of one lag pair per observed cell, per draw.
+
+        The hook of :mod:`lagnest.models.loo`: cells are the ``(session, given,
+        target)`` combinations with a nonzero count, segments the lag pairs in segment
+        order.
+
+        Returns
+        -------
+        CellLogLik
+        """
+        fd = self.fit_data
+        counts = np.asarray(fd["counts"].values)
+        if "pair_cell" in fd:
+            pair_cell = np.asarray(fd["pair_cell"].values)
+        elif "pairs" in fd:
+            pair_cell = np.ravel_multi_index(tuple(np.asarray(fd["pairs"].values).T),
+                                             counts.shape)
+        else:  # counts not the corpus's (simulated): segments are the cells by count
+            pair_cell = None
+        segment = np.asarray(fd["pair_segment"].values) if "pair_segment" in fd else None
+        logits = self.draws["logit_session"]
+        p = masked_softmax(logits.transpose("chain", "draw", "session", "given", "target")
+                           .values, self._allowed())
+        return _cell_log_lik(lambda s, g, t: p[:, :, s, g, t], counts, fd, pair_cell,
+                             segment, logits)
+
+    def new_dyad_log_lik(
+        self, seqs: Any, n_new: int = N_NEW_GROUPS, rng: np.random.Generator | None = None
+    ) -> CellLogLik:
+        """Log predictive probability of a held-out dyad's lag pairs under a new dyad.
+
+        The hook of :func:`lagnest.models.loo.leave_one_dyad_out`: per posterior draw,
+        p(target | given) averaged over ``n_new`` new dyads and new sessions drawn from
+        the fitted scales (as the ``"population"`` level), for every cell of ``seqs``.
+
+        Parameters
+        ----------
+        seqs : Sequences
+            The held-out corpus (usually one dyad); same codes as the fitted corpus.
+        n_new : int, default N_NEW_GROUPS
+            New groups drawn per posterior draw.
+        rng : numpy.random.Generator, optional
+            Source of the new groups (default: seeded by the fit's seed).
+
+        Returns
+        -------
+        CellLogLik
+            Cells ``(session, given, target)`` of ``seqs``; ``segment`` = positions in
+            ``seqs`` of the pairs' target segments.
+        """
+        from lagnest.lagtable import lag_pairs
+
+        spec = self.spec
+        if spec["pooling"] == "none":
+            raise LagnestDataError(
+                "pooling='none' estimates every session alone: it has no prediction for "
+                "a new dyad; use pooling 'dyad/session', 'dyad' or 'complete'"
+            )
+        pbar = self._population_average(n_new, rng)
+        logp = pbar.transpose("chain", "draw", "given", "target").values
+        fd = self.fit_data
+        shape = (len(seqs.session_labels), fd.sizes["given"], fd.sizes["target"])
+        pairs, segment = lag_pairs(seqs, spec["given"], spec["target"], spec["lag"],
+                                   return_segment=True)
+        held = xr.Dataset(coords={"session": list(seqs.session_labels),
+                                  "given": fd["given"].values, "target": fd["target"].values})
+        if pairs.shape[0] and (pairs[:, 1:].max(axis=0) >= shape[1:]).any():
+            raise LagnestDataError("the held-out corpus has codes the fitted model lacks")
+        counts = _pair_counts(pairs, shape)
+        if np.any(counts[:, ~self._allowed()]):
+            raise LagnestDataError("the held-out corpus has transitions in structural zeros")
+        return _cell_log_lik(lambda s, g, t: logp[:, :, g, t], counts, held,
+                             np.ravel_multi_index(tuple(pairs.T), shape), segment, pbar)
+
+    def loo(self, reff: float | None = None) -> Any:
+        """Segment-level PSIS-LOO (one lag pair = one observation), with Pareto k.
+
+        The aggregated model runs PSIS once per observed (session, given, target) cell
+        and expands it to the lag pairs (:func:`lagnest.models.loo.cell_loo`, identical
+        to the per-segment computation); the per-segment model (``per_segment=True``)
+        runs :func:`arviz_stats.loo` on PyMC's pointwise log-likelihood, an independent
+        check of the first.
+
+        Parameters
+        ----------
+        reff : float, optional
+            Relative efficiency; default from the posterior, as ArviZ computes it.
+
+        Returns
+        -------
+        arviz_stats.ELPDDataLOO
+            ``elpd``, ``se``, ``p``, ``pareto_k`` and ``elpd_i`` per lag pair (dim
+            ``segment`` = position of the target segment in the corpus, with ``session``,
+            ``given``, ``target`` labels); pass it or the result to
+            :func:`lagnest.compare`. Segment-level LOO measures prediction of further
+            segments of the fitted dyads, not of new dyads (see
+            :func:`lagnest.models.loo.leave_one_dyad_out`).
+        """
+        from lagnest.models.loo import loo_from_cells
+
+        if not self.spec.get("per_segment"):
+            return loo_from_cells(self, reff)
+        return _per_segment_loo(self, reff)
 
     def draws_of(
         self, quantity: str = "transition_probs", level: str = "population"
@@ -1060,3 +1190,44 @@ class TransitionResult(FitResult):
 
 TransitionModel.result_class = TransitionResult
 
+
+def _cell_log_lik(
+    prob: Any, counts: np.ndarray, labels: xr.Dataset, pair_cell: np.ndarray | None,
+    segment: np.ndarray | None, draws: xr.DataArray,
+) -> CellLogLik:
+    """:class:`CellLogLik` of the nonzero cells of ``counts`` (S, K, M).
+
+    ``prob(s, g, t)`` gives the probabilities ``(chain, draw, n)`` of cells ``(s, g, t)``;
+    ``labels`` has the ``session``, ``given`` and ``target`` coordinates; ``pair_cell``
+    the flat cell of each lag pair (or None).
+    """
+    from lagnest.models.loo import CellLogLik
+
+    cells = np.flatnonzero(counts.ravel())
+    s, g, t = np.unravel_index(cells, counts.shape)
+    log_lik = xr.DataArray(
+        np.log(prob(s, g, t)),
+        dims=("chain", "draw", "cell"),
+        coords={"chain": draws["chain"].values, "draw": draws["draw"].values,
+                "cell": cells,
+                "session": ("cell", labels["session"].values[s]),
+                "given": ("cell", labels["given"].values[g]),
+                "target": ("cell", labels["target"].values[t])},
+        name="log_lik",
+    )
+    seg_cell = None if pair_cell is None else np.searchsorted(cells, pair_cell)
+    return CellLogLik(log_lik, counts.ravel()[cells], seg_cell, segment)
+
+
+def _per_segment_loo(result: TransitionResult, reff: float | None) -> Any:
+    """PSIS-LOO of a per-segment fit on PyMC's pointwise log-likelihood (the check path)."""
+    from lagnest.models.loo import pointwise_loo
+
+    fd = result.fit_data
+    pairs = np.asarray(fd["pairs"].values)
+    segment = (np.asarray(fd["pair_segment"].values) if "pair_segment" in fd
+               else np.arange(pairs.shape[0]))
+    coords = {"session": fd["session"].values[pairs[:, 0]],
+              "given": fd["given"].values[pairs[:, 1]],
+              "target": fd["target"].values[pairs[:, 2]]}
+    return pointwise_loo(result, segment, coords, reff, "pair_segment" in fd)
