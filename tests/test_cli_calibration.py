@@ -128,3 +128,18 @@ def test_calibration_bad_input_prints_one_line(calls, spec, tmp_path, capsys):
     for argv, fragment in cases:
         fails(capsys, argv, fragment)
     assert calls == {}
+
+
+def test_sbc_reads_data_with_the_reading_options(calls, spec, tmp_path, capsys):
+    seqs = ln.simulate.null(seed=2)[0]
+    ln.write_table(seqs, tmp_path / "comma.csv")
+    text = (tmp_path / "comma.csv").read_text()
+    assert ";" not in text
+    (tmp_path / "semicolon.csv").write_text(text.replace(",", ";"))
+    argv = ["sbc", str(spec), "--data", str(tmp_path / "semicolon.csv"), "--sep", ";",
+            "--codebook", "3rs_2015+mia"]
+    assert run(argv) == 0
+    capsys.readouterr()
+    expected = ln.TransitionModel(ln.read_table(tmp_path / "comma.csv", codebook="3rs_2015+mia"),
+                                  given="MIA4", target="rupture")
+    assert calls["sbc"][0].id == expected.id

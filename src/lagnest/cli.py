@@ -432,6 +432,7 @@ def _add_data_arguments(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--codebook", default=None,
                         help="codebook of --data, e.g. \"3rs_2015+mia\" (default: the spec's "
                         "[data] codebook)")
+    _add_reading_arguments(parser)
 
 
 def _add_sampler_arguments(parser: argparse.ArgumentParser, defaults: str) -> None:
@@ -457,7 +458,8 @@ def _corpus(args: argparse.Namespace, data_options: dict[str, Any] | None = None
         return load_example()
     from lagnest.io import read_table
 
-    options = {**(data_options or {}), **({"codebook": args.codebook} if args.codebook else {})}
+    options = {**(data_options or {}), **({"codebook": args.codebook} if args.codebook else {}),
+               **_read_options(args)}
     try:
         return read_table(args.data, sessions=args.sessions, dyads=args.dyads, **options)
     except OSError as err:

@@ -10,6 +10,7 @@ it on any corpus.
 from __future__ import annotations
 
 import importlib.util
+import time
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -236,6 +237,7 @@ def run_demo(
     from lagnest.models.spec import standard_specs
     from lagnest.report import write_report
 
+    start = time.perf_counter()
     seqs = load_example()
     echo(_heading("Example corpus (simulated, thesis-like)"))
     echo(seqs.summary())
@@ -284,5 +286,6 @@ def run_demo(
         title="lagnest demo: the example corpus",
         subtitle="Simulated thesis-like corpus (lagnest.datasets.load_example()): 6 dyads, "
                  "53 sessions; the three analyses of the founding study.")
-    echo(f"\nreport: {Path(path).resolve()}")
+    echo(f"\ndemo finished in {time.perf_counter() - start:.0f} s")
+    echo(f"report: {Path(path).resolve()}")
     return Path(path)
