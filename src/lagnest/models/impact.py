@@ -1014,6 +1014,29 @@ class SessionImpactResult(FitResult):
             coords=coords, attrs={"ci_prob": ci_prob, "df": int(df)},
         )
 
+    def loo(self, reff: float | None = None) -> Any:
+        """Session-level PSIS-LOO (one session's outcome vector = one observation).
+
+        Parameters
+        ----------
+        reff : float, optional
+            Relative efficiency (default: ArviZ's, from the posterior).
+
+        Returns
+        -------
+        arviz_stats.ELPDDataLOO
+            ``elpd_i`` and ``pareto_k`` per session; compare session models with
+            ``arviz_stats.compare`` (they score sessions, not segments).
+        """
+        import arviz_stats
+
+        if self.group != "posterior":
+            raise ValueError("LOO needs posterior draws; this result holds prior draws")
+        log_lik = self.pointwise_log_likelihood().rename("outcomes")
+        tree = xr.DataTree.from_dict({"posterior": self.posterior,
+                                      "log_likelihood": log_lik.to_dataset()})
+        return arviz_stats.loo(tree, pointwise=True, reff=reff)
+
     def summary(self, ci_prob: float = CI_PROB) -> ResultSummary:
         """Standardised effects beside the classical OLS estimates, one row per effect.
 
