@@ -79,7 +79,7 @@ def main(argv=None) -> int:
             res = TransitionModel(seqs, "code", "code").fit(
                 draws=args.draws, tune=args.tune, chains=args.chains, seed=i, warn=False
             )
-        ci = res.transition_probs(ci_prob=args.ci_prob)
+        ci = res.transition_probs("typical", ci_prob=args.ci_prob)  # truth: softmax(alpha)
         lo, hi = ci["lower"].values, ci["upper"].values
         inside = (lo <= truth["population"]) & (truth["population"] <= hi)
         d = res.diagnostics
