@@ -26,10 +26,18 @@ def test_load_example_equals_fresh_simulation_and_truth(kind, loaded):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_shipped_files_read_back_through_read_table(kind, loaded):
-    segments, sessions = datasets.example_paths(kind)
-    seqs = read_table(segments, sessions=sessions, codebook=datasets.CODEBOOK)
+    files = datasets.example_files(kind)
+    seqs = read_table(
+        files["segments"],
+        sessions=files["sessions"],
+        dyads=files["dyads"],
+        codebook=datasets.CODEBOOK,
+    )
     example = loaded[kind]
     assert seqs.fingerprint == example.fingerprint
+    # without the dyads file the dyad covariates are missing, and the fingerprint says so
+    no_dyads = read_table(files["segments"], sessions=files["sessions"], codebook=datasets.CODEBOOK)
+    assert no_dyads.fingerprint != example.fingerprint
     # read_table keeps covariates the codebook does not declare as text
     pd.testing.assert_frame_equal(
         seqs.sessions.drop(columns="dyad").apply(pd.to_numeric),

@@ -583,8 +583,7 @@ class Sequences:
             h.update(name.encode())
             h.update(v.tobytes())
         for table in (self._session_table, self._dyad_table):
-            h.update("\x1f".join(map(str, table.columns)).encode())
-            h.update(pd.util.hash_pandas_object(table, index=True).to_numpy().tobytes())
+            _update_with_table(h, table)
         return h.hexdigest()
 
     # ------------------------------------------------------------------ codes
@@ -929,3 +928,20 @@ qualified='t_vocal:silent', label='t_vocal:silent', index=0)
         )
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def _update_with_table(h: Any, table: pd.DataFrame) -> None:
+    """Feed a session or dyad table to a hash the way ``==`` compares tables.
+
+    Column order and dtype are ignored (an integer rating read back as float is the same
+    value), so two corpora that compare equal have the same fingerprint.
+    """
+    h.update("\x1f".join(map(str, table.index)).encode())
+    for name in sorted(map(str, table.columns)):
+        column = table[name]
+        h.update(name.encode())
+        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            h.update(column.to_numpy(dtype=np.float64, na_value=np.nan).tobytes())
+        else:
+            h.update("\x1f".join("\x00" if pd.isna(v) else str(v) for v in column).encode())
+
