@@ -138,7 +138,11 @@ def _stats(tree, group):
 
 
 def sampler_work(tree, sampling_seconds: float) -> dict:
-    """Gradient evaluations, mean tree depth and microseconds per gradient of one fit."""
+    """Gradient evaluations, mean tree depth and microseconds per gradient of one fit.
+
+    With PyMC's sampler also ``chain_seconds`` (wall) and ``chain_seconds_cpu`` (CPU time
+    of the chain's process): time inside the NUTS steps, tuning and draws, mean per chain.
+    """
     draws = _stats(tree, "sample_stats")
     warm = _stats(tree, "warmup_sample_stats")
     out: dict = {}
@@ -156,12 +160,17 @@ def sampler_work(tree, sampling_seconds: float) -> dict:
         out["grad_evals"] = out["grad_evals_draws"]
         out["grad_basis"] = "draws only (sampling time includes tuning: us/grad overstated)"
     out["us_per_grad"] = 1e6 * sampling_seconds / out["grad_evals"]
-    # PyMC only: time each chain spent in its steps (per-core cost, no parallel overlap)
-    if "perf_counter_diff" in draws:
-        secs = float(draws["perf_counter_diff"].values.sum())
-        if warm is not None and "perf_counter_diff" in warm:
-            secs += float(warm["perf_counter_diff"].values.sum())
-        out["us_per_grad_chain"] = 1e6 * secs / out["grad_evals"]
+    # PyMC only: time each chain spent in its steps (per-core cost, no parallel overlap),
+    # wall (perf_counter) and CPU of the chain's process (process_time: less sensitive to
+    # other jobs on a shared machine)
+    for stat, key in (("perf_counter_diff", ""), ("process_time_diff", "_cpu")):
+        if stat not in draws:
+            continue
+        secs = float(draws[stat].values.sum())
+        if warm is not None and stat in warm:
+            secs += float(warm[stat].values.sum())
+        out[f"us_per_grad_chain{key}"] = 1e6 * secs / out["grad_evals"]
+        out[f"chain_seconds{key}"] = secs / draws.sizes["chain"]
     return out
 
 
@@ -239,12 +248,25 @@ def run_budgeted(spec: dict, timeout: float) -> dict:
     """Run :func:`run_one` in a child process; kill its process group after ``timeout`` s."""
     base = {"model": spec["model"], "sampler": spec["sampler"], "segments": spec["segments"],
             "pairs": spec["pairs"]}
+    return run_in_child(Path(__file__), spec, timeout, base)
+
+
+def run_in_child(script: Path, spec: dict, timeout: float, base: dict,
+                 env: dict | None = None) -> dict:
+    """Run ``script --worker SPEC`` in its own process group, with a time budget.
+
+    The worker writes its row (JSON) to ``spec["out"]`` (set here). Returns that row plus
+    ``wall_seconds``, or ``base`` plus an ``error`` when the worker failed or ran over
+    ``timeout`` seconds (0 = no budget; then its whole process group is killed). ``env``
+    holds extra environment variables for the child.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "row.json"
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--worker",
+        cmd = [sys.executable, str(Path(script).resolve()), "--worker",
                json.dumps(spec | {"out": str(out)})]
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, start_new_session=True)
+        proc = subprocess.Popen(cmd, start_new_session=True,
+                                env=None if env is None else os.environ | env)
         try:
             rc = proc.wait(timeout=timeout if timeout > 0 else None)
         except subprocess.TimeoutExpired:
