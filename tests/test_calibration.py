@@ -211,6 +211,37 @@ def test_task_seeds_depend_on_run_seed_and_key_only():
     assert not np.array_equal(a, c)
 
 
+def toy_task(payload, key, ss):
+    """A task without a model: a seeded draw, its key, the payload and the process."""
+    return {"x": float(np.random.default_rng(ss).random()), "key": list(key),
+            "a": payload["a"], "pid": os.getpid()}
+
+
+@pytest.mark.slow
+def test_engine_processes_match_in_process_and_resume(tmp_path):
+    keys = [(i,) for i in range(6)]
+    warmed = []
+    config = {"what": "toy"}
+    seq, info1 = engine.run_tasks(toy_task, {"a": 1}, keys, seed=4, config=config, n_jobs=1,
+                                  progress=False, warm=lambda: warmed.append(1))
+    assert info1["backend"] == "in-process" and warmed == []  # no workers, no warm-up
+    par, info2 = engine.run_tasks(toy_task, {"a": 1}, keys, seed=4, config=config, n_jobs=2,
+                                  path=tmp_path, progress=False,
+                                  warm=lambda: warmed.append(1))
+    assert info2["backend"] == "processes" and warmed == [1]
+    assert {k: v["x"] for k, v in par.items()} == {k: v["x"] for k, v in seq.items()}
+    assert {v["pid"] for v in par.values()} != {os.getpid()}
+    assert all(v["a"] == 1 and tuple(v["key"]) == k for k, v in par.items())
+    again, info3 = engine.run_tasks(toy_task, {"a": 1}, [*keys, (6,)], seed=4, config=config,
+                                    n_jobs=2, path=tmp_path, progress=False,
+                                    warm=lambda: warmed.append(1))
+    assert info3["computed"] == [(6,)] and info3["resumed"] == keys
+    assert again[(3,)] == par[(3,)]
+    with pytest.raises(engine.RunMismatchError):
+        engine.run_tasks(toy_task, {"a": 1}, keys, seed=5, config={"what": "other"},
+                         n_jobs=1, path=tmp_path, progress=False)
+
+
 # =========================================================================== fitting
 
 

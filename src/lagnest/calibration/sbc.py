@@ -11,10 +11,12 @@ resumable from disk).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,6 +87,22 @@ def thinned_ranks(draws: np.ndarray, truth: np.ndarray, n_rank_draws: int,
     return below + rng.integers(0, ties + 1)
 
 
+@contextlib.contextmanager
+def _quiet_prior() -> Iterator[None]:
+    """Silence PyMC's "Sampling: [...]" log line and warnings of a prior draw."""
+    import pymc  # noqa: F401  (its import configures the logger we adjust)
+
+    logger = logging.getLogger("pymc")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)
+
+
 def _sampler_options(draws: int, tune: int, chains: int, sampler: str,
                      target_accept: float | None) -> dict[str, Any]:
     return {"draws": int(draws), "tune": int(tune), "chains": int(chains), "sampler": sampler,
@@ -128,8 +146,7 @@ def _calibration_task(payload: Mapping[str, Any], key: tuple[int, ...],
     prior_seed, fit_seed = (int(s) for s in ss.generate_state(2))
     sim_rng, tie_rng = (np.random.default_rng(s) for s in ss.spawn(2))
     if payload["truth"] is None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with _quiet_prior():
             truth = model.prior_predictive(draws=1, seed=prior_seed).draws.isel(chain=0, draw=0)
     else:
         truth = payload["truth"]
@@ -450,8 +467,7 @@ def uniformity_test(ranks: Any, n_rank_draws: int, bins: int | None = None,
 def _prepare(model: Any, seed: int) -> tuple[tuple[str, ...], np.ndarray, list[str], xr.Dataset]:
     """Calibration variables, the non-constant cells (from prior draws) and their labels."""
     names = calibration_vars(model)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with _quiet_prior():
         prior = model.prior_predictive(draws=N_PRIOR_CHECK, seed=seed).draws
     missing = [n for n in names if n not in prior]
     if missing:
