@@ -53,7 +53,7 @@ def example_width():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n-sim", type=int, default=40)
-    ap.add_argument("--dyads", default="6,10,15,20,30")
+    ap.add_argument("--dyads", default="6,10,20")
     ap.add_argument("--sessions", default="8")
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args()
