@@ -188,14 +188,14 @@ class DesignAnalysis:
             return (
                 f"None of the simulated designs detects {what} with probability {power:.0%}: "
                 f"the best, {self._design_text(best)}, gives a {pct} interval excluding 0 in "
-                f"{row['p_exclude']:.0%} of simulated studies (n = {int(row["n"])}, 95% CI "
+                f"{row['p_exclude']:.0%} of simulated studies (n = {int(row['n'])}, 95% CI "
                 f"{row['p_lower']:.0%}-{row['p_upper']:.0%}); the median {pct} interval "
                 f"width is {row['width_median']:.2f}."
             )
         row = table.loc[design]
         return (
             f"With {self._design_text(design)}, {what} is credibly non-zero ({pct} interval "
-            f"excluding 0) in {row['p_exclude']:.0%} of simulated studies (n = {int(row["n"])}, "
+            f"excluding 0) in {row['p_exclude']:.0%} of simulated studies (n = {int(row['n'])}, "
             f"95% CI {row['p_lower']:.0%}-{row['p_upper']:.0%}); the median {pct} interval "
             f"width is {row['width_median']:.2f} (interquartile range "
             f"{row['width_q25']:.2f}-{row['width_q75']:.2f})."
