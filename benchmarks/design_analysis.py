@@ -68,12 +68,18 @@ def main():
     base = table.loc[(6, 8, 10)] if (6, 8, 10) in table.index else None
     ratio = float(base["width_median"] / example["width"]) if base is not None else None
     smallest = da.smallest_design(0.8)
+    percentile = None
+    if base is not None:
+        widths = da.data["width"].sel(dyads=6, sessions=8, segments=10).values
+        widths = widths[np.isfinite(widths)]
+        percentile = float((widths < example["width"]).mean())
     summary = {
         "example_fit": example,
         "design_at_example": None if base is None else {
             k: float(v) for k, v in base.items()},
         "width_ratio_design_over_example": ratio,
         "within_20_percent": None if ratio is None else bool(abs(ratio - 1) <= 0.2),
+        "example_width_percentile_among_design": percentile,
         "smallest_design_80": smallest,
         "sentence": da.sentence(0.8),
         "table": json.loads(table.reset_index().to_json(orient="records")),
@@ -95,7 +101,8 @@ def main():
     if ratio is not None:
         lines.append(f"Design analysis at 6 dyads x 8 sessions x 10 segments: median width "
                      f"{base['width_median']:.2f} (ratio {ratio:.2f}; within 20%: "
-                     f"{summary['within_20_percent']}).")
+                     f"{summary['within_20_percent']}); the example's width lies at the "
+                     f"{percentile:.0%} point of the design's distribution of widths.")
     lines += ["", da.sentence(0.8), "", "| dyads | sessions | segments | " + " | ".join(cols)
               + " |", "|" + "---|" * (3 + len(cols))]
     for (d, s, t), row in table.iterrows():
