@@ -353,3 +353,35 @@ def test_design_analysis_runs_on_small_designs(tmp_path):
     assert bool((ds["width"] > 0).all())
     assert len(list((tmp_path / "design").glob("task-00003-00003-00008-*.json"))) == 2
     assert "dyads of 3 sessions of eight 5-minute segments" in res.sentence(0.0)
+
+
+def _synthetic_sbc(ranks, n_rank_draws):
+    p = ranks.shape[1]
+    ds = xr.Dataset({"ranks": (("simulation", "parameter"), ranks)},
+                    coords={"parameter": [f"p{j}" for j in range(p)]})
+    ds.attrs.update({"lagnest_calibration": json.dumps({"seed": 1}),
+                     "n_rank_draws": n_rank_draws})
+    return calibration.SBCResult(ds)
+
+
+def test_rank_histograms_and_ecdf_plots_draw_the_ranks():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(5)
+    ranks = rng.integers(0, 20, size=(100, 3))
+    res = _synthetic_sbc(ranks, 19)
+    fig = res.plot(bins=4)
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(axes) == 3
+    for j, ax in enumerate(axes):
+        drawn = ax.patches[0].get_data().values
+        np.testing.assert_array_equal(drawn, np.histogram(ranks[:, j], bins=[0, 5, 10, 15, 20])[0])
+    plt.close(fig)
+    fig = res.plot_ecdf(n_simulations=200)
+    line = fig.axes[0].lines[0]
+    x, y = line.get_data()
+    assert x[0] == 0 and x[-1] == 1 and y[-1] == 0  # ECDF minus uniform CDF ends at 0
+    plt.close(fig)
