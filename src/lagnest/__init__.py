@@ -1,6 +1,6 @@
 """lagnest: Bayesian lag-sequential analysis of coded sequences (dyad > session > segment)."""
 
-from lagnest import datasets, plots, simulate
+from lagnest import calibration, datasets, plots, simulate
 from lagnest.agreement import agreement
 from lagnest.codebook import Codebook, available_codebooks, load_codebook
 from lagnest.errors import LagnestDataError, SpecError
@@ -61,6 +61,7 @@ __all__ = [
     "__version__",
     "agreement",
     "available_codebooks",
+    "calibration",
     "compare",
     "convert",
     "count_table",

@@ -754,6 +754,19 @@ class LaggedRegression(BayesianModel):
             names += ["sigma_slope", "beta_dyad"]
         return tuple(names)
 
+    @property
+    def calibration_vars(self) -> tuple[str, ...]:
+        """Variables simulation-based calibration ranks: population effects, group scales."""
+        structure = self.structure
+        names = ["intercept_population", "beta_population"]
+        if any(self._groups(self.data)):
+            shrink = self._spec["shrinkage"]
+            names += {"common": ["tau"], "horseshoe": ["tau_global"], "none": []}[shrink]
+        names += [f"sigma_{level}" for level in structure.levels]
+        if self._spec["random_slopes"]:
+            names.append("sigma_slope")
+        return tuple(names)
+
     def fit(self, *args: Any, **kwargs: Any) -> RegressionResult:  # noqa: D102
         return super().fit(*args, **kwargs)  # type: ignore[return-value]
 

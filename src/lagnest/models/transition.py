@@ -755,6 +755,21 @@ class TransitionModel(BayesianModel):
         names.append("logit_session")
         return tuple(names)
 
+    @property
+    def calibration_vars(self) -> tuple[str, ...]:
+        """Variables simulation-based calibration ranks: population logits, group scales.
+
+        With ``pooling="none"`` there is no population: the session logits are ranked.
+        Constant cells (structural zeros) are skipped by :mod:`lagnest.calibration`.
+        """
+        if self._spec["pooling"] == "none":
+            return ("logit_session",)
+        layout = _DeviationLayout(self.data.allowed, self._spec["deviations"])
+        names = ["logit_population"]
+        for level in self.structure.levels:
+            names += [f"sigma_{n}" for n in layout.scale_names(level)]
+        return tuple(names)
+
     def fit(self, *args: Any, **kwargs: Any) -> TransitionResult:  # noqa: D102
         return super().fit(*args, **kwargs)  # type: ignore[return-value]
 

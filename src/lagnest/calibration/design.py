@@ -1,0 +1,369 @@
+"""Design analysis: how many dyads and sessions a lagged effect needs.
+
+:func:`design_analysis` simulates whole corpora with :func:`lagnest.simulate.thesis_like`
+for each design (dyads x sessions x segments), fits a model to each (by default the
+``mia_to_rupture`` regression), and records the posterior interval of one lagged effect:
+its width and whether it excludes zero. :class:`DesignAnalysis` summarises the
+distributions per design, plots them against the number of dyads and writes a sentence
+for a grant proposal. The fits run through :func:`lagnest.calibration.engine.run_tasks`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy import stats
+
+from lagnest.calibration import engine
+from lagnest.calibration.sbc import _fit_quietly, fit_record
+from lagnest.models._fit import package_versions
+
+__all__ = ["DEFAULT_EFFECT", "DesignAnalysis", "default_model", "design_analysis"]
+
+#: The effect analysed by default: the simulator's MIA4 at t-1 -> confrontation.
+DEFAULT_EFFECT = ("MIA4", "confrontation", 1)
+
+_WORDS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
+          "fourteen fifteen sixteen seventeen eighteen nineteen twenty").split()
+
+
+def default_model(seqs: Any) -> Any:
+    """The ``mia_to_rupture`` regression: rupture on the MIA indicators at t-1, by dyad."""
+    from lagnest.models import LaggedRegression
+
+    return LaggedRegression(seqs, "rupture", ["mia"], center="dyad")
+
+
+def _effects(effect: Any) -> tuple[Any, float]:
+    """The simulator's rupture effects with ``effect`` applied, and the effect's size."""
+    from lagnest.simulate import LagEffect, thesis_like_params
+
+    base = thesis_like_params().ruptures.rupture_effects
+    given, target, lag = DEFAULT_EFFECT
+    if isinstance(effect, LagEffect):
+        new = effect
+    else:
+        current = next(e for e in base if (e.given, e.target, e.lag) == DEFAULT_EFFECT)
+        size = current.log_odds if effect is None else float(effect)
+        new = LagEffect(given, target, lag, size)
+    same = [e for e in base if (e.given, e.target, e.lag) != (new.given, new.target, new.lag)]
+    return (*same, new), new
+
+
+def _design_task(payload: dict[str, Any], key: tuple[int, ...],
+                 ss: np.random.SeedSequence) -> dict[str, Any]:
+    """Simulate one corpus of design ``key[:3]``, fit, record the effect's interval."""
+    from lagnest.errors import LagnestDataError
+    from lagnest.simulate import thesis_like
+
+    start = time.perf_counter()
+    dyads, sessions, segments, _ = key
+    sim_seed, fit_seed = (int(s) for s in ss.generate_state(2))
+    seqs, _ = thesis_like(seed=sim_seed, n_dyads=dyads, sessions_per_dyad=(sessions, sessions),
+                          segments_per_session=(segments, segments), **payload["overrides"])
+    column, category = payload["target"]
+    try:
+        model = payload["model"](seqs)
+        result, caught = _fit_quietly(model, seed=fit_seed, **payload["sampler"])
+    except LagnestDataError as err:  # e.g. the predictor never occurs in a small corpus
+        return {"ok": False, "error": str(err)[:500], "seconds": time.perf_counter() - start}
+    draws = result.posterior[payload["variable"]].sel(feature=column, category=category)
+    values = np.asarray(draws.values, dtype=float).ravel()
+    alpha = (1 - payload["ci_prob"]) / 2
+    lower, upper = np.quantile(values, [alpha, 1 - alpha])
+    return {
+        "ok": True,
+        "mean": float(values.mean()),
+        "sd": float(values.std(ddof=1)),
+        "lower": float(lower),
+        "upper": float(upper),
+        "p_negative": float((values < 0).mean()),
+        "fit": fit_record(result, caught, time.perf_counter() - start),
+    }
+
+
+@dataclass(frozen=True, eq=False)
+class DesignAnalysis:
+    """Result of :func:`design_analysis`.
+
+    Attributes
+    ----------
+    data : xarray.Dataset
+        Dims ``dyads``, ``sessions``, ``segments``, ``replicate``: ``ok`` (the fit ran; a
+        corpus where the predictor never varies cannot be fitted), ``mean``, ``sd``,
+        ``lower``, ``upper`` (central ``ci_prob`` interval of the effect), ``width``,
+        ``excludes_zero``, ``rhat_max``, ``n_divergent``, ``seconds``. ``attrs``: the
+        effect (``given``, ``target``, ``lag``, ``log_odds``), the model column and
+        category, ``ci_prob`` and the provenance as JSON.
+    """
+
+    data: xr.Dataset
+
+    @property
+    def effect(self) -> dict[str, Any]:
+        """The simulated effect: ``given``, ``target``, ``lag``, ``log_odds``."""
+        return json.loads(self.data.attrs["effect"])
+
+    @property
+    def ci_prob(self) -> float:
+        """Probability of the recorded intervals."""
+        return float(self.data.attrs["ci_prob"])
+
+    def summary(self) -> pd.DataFrame:
+        """One row per design.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``(dyads, sessions, segments)``; columns ``n`` (simulations),
+            ``n_failed`` (corpora that could not be fitted, counted as not excluding
+            zero), ``p_exclude`` (share of simulations whose interval excludes zero) with
+            its 95% Clopper-Pearson interval ``p_lower``, ``p_upper``, ``width_median``,
+            ``width_q25``, ``width_q75``, ``mean_estimate``, ``bias`` (mean estimate
+            minus the simulated log odds ratio; the fitted model need not estimate the
+            simulator's parameter exactly), ``divergent_fits``.
+        """
+        ds = self.data
+        rows = []
+        for d, s, t in itertools.product(ds["dyads"].values, ds["sessions"].values,
+                                         ds["segments"].values):
+            one = ds.sel(dyads=d, sessions=s, segments=t)
+            n = one.sizes["replicate"]
+            hits = int(one["excludes_zero"].sum())
+            ci = stats.binomtest(hits, n).proportion_ci(0.95, method="exact")
+            width = one["width"].values[one["ok"].values]
+            est = one["mean"].values[one["ok"].values]
+            q = np.quantile(width, [0.25, 0.5, 0.75]) if width.size else [np.nan] * 3
+            rows.append({
+                "dyads": int(d), "sessions": int(s), "segments": int(t), "n": n,
+                "n_failed": int((~one["ok"]).sum()), "p_exclude": hits / n,
+                "p_lower": ci.low, "p_upper": ci.high,
+                "width_median": q[1], "width_q25": q[0], "width_q75": q[2],
+                "mean_estimate": float(est.mean()) if est.size else np.nan,
+                "bias": float(est.mean()) - self.effect["log_odds"] if est.size else np.nan,
+                "divergent_fits": int((one["n_divergent"] > 0).sum()),
+            })
+        return pd.DataFrame(rows).set_index(["dyads", "sessions", "segments"])
+
+    def smallest_design(self, power: float = 0.8) -> tuple[int, int, int] | None:
+        """The design with the fewest sessions in all (then dyads) reaching ``power``."""
+        table = self.summary().reset_index()
+        ok = table[table["p_exclude"] >= power]
+        if ok.empty:
+            return None
+        ok = ok.assign(total=ok["dyads"] * ok["sessions"] * ok["segments"])
+        row = ok.sort_values(["total", "dyads"]).iloc[0]
+        return int(row["dyads"]), int(row["sessions"]), int(row["segments"])
+
+    def sentence(self, power: float = 0.8) -> str:
+        """A sentence for a grant proposal: the smallest design detecting the effect.
+
+        Parameters
+        ----------
+        power : float, default 0.8
+            Required share of simulated studies whose interval excludes zero.
+
+        Returns
+        -------
+        str
+        """
+        table = self.summary()
+        e = self.effect
+        pct = f"{self.ci_prob:.0%}"
+        what = (f"a {e['given']} -> {e['target']} effect (lag {e['lag']}) of log odds ratio "
+                f"{e['log_odds']:g}")
+        design = self.smallest_design(power)
+        if design is None:
+            best = table["p_exclude"].idxmax()
+            row = table.loc[best]
+            return (
+                f"None of the simulated designs detects {what} with probability {power:.0%}: "
+                f"the best, {self._design_text(best)}, gives a {pct} interval excluding 0 in "
+                f"{row['p_exclude']:.0%} of simulated studies (n = {int(row['n'])}, 95% CI "
+                f"{row['p_lower']:.0%}-{row['p_upper']:.0%}); the median {pct} interval "
+                f"width is {row['width_median']:.2f}."
+            )
+        row = table.loc[design]
+        return (
+            f"With {self._design_text(design)}, {what} is credibly non-zero ({pct} interval "
+            f"excluding 0) in {row['p_exclude']:.0%} of simulated studies (n = {int(row['n'])}, "
+            f"95% CI {row['p_lower']:.0%}-{row['p_upper']:.0%}); the median {pct} interval "
+            f"width is {row['width_median']:.2f} (interquartile range "
+            f"{row['width_q25']:.2f}-{row['width_q75']:.2f})."
+        )
+
+    def _design_text(self, design: tuple[int, int, int]) -> str:
+        d, s, t = design
+        unit = self.data.attrs.get("unit", "segment")
+        count = _WORDS[t] if t < len(_WORDS) else str(t)
+        return f"{d} dyads of {s} sessions of {count} {unit}s"
+
+    def plot(self) -> Any:
+        """Interval width and probability of excluding zero against the number of dyads.
+
+        One line per number of sessions (the first ``segments`` value); the width panel
+        shows medians with interquartile bars, the probability panel 95% Clopper-Pearson
+        intervals.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        import matplotlib.pyplot as plt
+
+        table = self.summary().reset_index()
+        table = table[table["segments"] == table["segments"].iloc[0]]
+        fig, (ax_w, ax_p) = plt.subplots(1, 2, figsize=(9, 3.6), layout="constrained")
+        for i, (s, sub) in enumerate(table.groupby("sessions")):
+            x = sub["dyads"].to_numpy()
+            yerr = [sub["width_median"] - sub["width_q25"], sub["width_q75"] - sub["width_median"]]
+            ax_w.errorbar(x, sub["width_median"], yerr=yerr, marker="o", capsize=3,
+                          color=f"C{i}", label=f"{s} sessions")
+            perr = [sub["p_exclude"] - sub["p_lower"], sub["p_upper"] - sub["p_exclude"]]
+            ax_p.errorbar(x, sub["p_exclude"], yerr=perr, marker="o", capsize=3, color=f"C{i}",
+                          label=f"{s} sessions")
+        e = self.effect
+        pct = f"{self.ci_prob:.0%}"
+        ax_w.set(xlabel="dyads", ylabel=f"median {pct} interval width",
+                 title=f"{e['given']} -> {e['target']}: precision")
+        ax_p.set(xlabel="dyads", ylabel=f"P({pct} interval excludes 0)", ylim=(0, 1.02),
+                 title=f"log OR {e['log_odds']:g}: detection")
+        ax_p.axhline(0.8, color="0.5", lw=0.8, ls="--")
+        ax_w.legend(fontsize=8)
+        return fig
+
+
+def design_analysis(
+    effect: Any = None,
+    dyads: Sequence[int] = (4, 6, 10, 20),
+    sessions: Sequence[int] = (4, 8, 12),
+    segments: int | Sequence[int] = 10,
+    n_sim: int = 100,
+    seed: int = 0,
+    *,
+    model: Callable[[Any], Any] | None = None,
+    target: tuple[str, str] | None = None,
+    simulator: dict[str, Any] | None = None,
+    ci_prob: float = 0.9,
+    draws: int = 500,
+    tune: int = 500,
+    chains: int = 2,
+    sampler: str = "pymc",
+    target_accept: float | None = None,
+    client: Any = None,
+    n_jobs: int | None = None,
+    path: Any = None,
+    progress: bool = True,
+) -> DesignAnalysis:
+    """Precision and detection probability of a lagged effect for candidate designs.
+
+    Parameters
+    ----------
+    effect : float or lagnest.simulate.LagEffect, optional
+        The simulated effect: a log odds ratio for the simulator's MIA4 (t-1) ->
+        confrontation effect (default: the simulator's own, -0.8), or a ``LagEffect``
+        replacing (or adding) the simulator's effect of the same given, target and lag.
+    dyads, sessions : sequence of int
+        Numbers of dyads, and of sessions per dyad, to cross.
+    segments : int or sequence of int, default 10
+        Segments per session (ten 5-minute segments in the thesis-like design).
+    n_sim : int, default 100
+        Simulated studies per design.
+    seed : int, default 0
+        Run seed; study r of design (D, S, T) uses ``SeedSequence([seed, D, S, T, r])``
+        for its corpus and its fit, so adding designs or studies keeps the others.
+    model : callable, optional
+        ``model(seqs) -> BayesianModel`` (default :func:`default_model`); it must be
+        picklable for worker processes (cloudpickle handles lambdas).
+    target : (str, str), optional
+        The ``(feature, category)`` of ``beta_population`` recording the effect, e.g.
+        ``("MIA4[t-1]", "confrontation")`` (default: from ``effect``).
+    simulator : dict, optional
+        Other overrides of :func:`lagnest.simulate.thesis_like_params`.
+    ci_prob : float, default 0.9
+        Probability of the central interval.
+    draws, tune, chains, sampler, target_accept, client, n_jobs, path, progress
+        As in :func:`lagnest.calibration.sbc`.
+
+    Returns
+    -------
+    DesignAnalysis
+        Per-design distributions, ``summary()``, ``plot()``, ``sentence(power)``.
+
+    Notes
+    -----
+    Every study simulates a new corpus, so each fit builds and compiles its own graph
+    (designs differ in their pattern tables); compiled code is reused through the
+    on-disk caches. A corpus the model refuses (e.g. the predictor never occurs) counts
+    as a study whose interval does not exclude zero, and ``summary()`` reports how many.
+    """
+    if not 0 < ci_prob < 1:
+        raise ValueError(f"ci_prob must be in (0, 1), got {ci_prob}")
+    rupture_effects, new = _effects(effect)
+    if target is None:
+        target = (f"{new.given}[t-{new.lag}]", new.target)
+    overrides = {**(simulator or {}), "rupture_effects": rupture_effects}
+    segs = [int(segments)] if np.isscalar(segments) else [int(t) for t in segments]
+    grid = [(int(d), int(s), t) for d in dyads for s in sessions for t in segs]
+    keys = [(*g, r) for g in grid for r in range(int(n_sim))]
+    options = {"draws": int(draws), "tune": int(tune), "chains": int(chains),
+               "sampler": sampler, "target_accept": target_accept}
+    factory = model if model is not None else default_model
+    effect_dict = dataclasses.asdict(new)
+    run_config = {"kind": "design", "seed": int(seed), "sampler": options,
+                  "target": list(target), "ci_prob": ci_prob, "effect": effect_dict,
+                  "simulator": {k: str(v) for k, v in sorted(overrides.items())},
+                  "model": getattr(factory, "__qualname__", repr(factory))}
+    payload = {"model": factory, "overrides": overrides, "target": tuple(target),
+               "variable": "beta_population", "ci_prob": ci_prob, "sampler": options}
+    results, info = engine.run_tasks(_design_task, payload, keys, seed=seed, config=run_config,
+                                     path=path, client=client, n_jobs=n_jobs,
+                                     progress=progress, desc="design")
+    return _assemble(results, dyads, sessions, segs, int(n_sim), run_config, info)
+
+
+def _assemble(results: dict[tuple, dict], dyads: Sequence[int], sessions: Sequence[int],
+              segs: list[int], n_sim: int, run_config: dict[str, Any],
+              info: dict[str, Any]) -> DesignAnalysis:
+    from lagnest.simulate import thesis_like_params
+
+    shape = (len(dyads), len(sessions), len(segs), n_sim)
+    fields = ("mean", "sd", "lower", "upper")
+    fits = ("rhat_max", "n_divergent", "seconds")
+    arrays = {f: np.full(shape, np.nan) for f in (*fields, *fits)}
+    ok = np.zeros(shape, dtype=bool)
+    for i, j, k, r in np.ndindex(shape):
+        res = results[(int(dyads[i]), int(sessions[j]), segs[k], r)]
+        ok[i, j, k, r] = res["ok"]
+        if res["ok"]:
+            for f in fields:
+                arrays[f][i, j, k, r] = res[f]
+            for f in fits:
+                arrays[f][i, j, k, r] = res["fit"][f]
+        else:
+            arrays["seconds"][i, j, k, r] = res["seconds"]
+    dims = ("dyads", "sessions", "segments", "replicate")
+    ds = xr.Dataset({f: (dims, v) for f, v in arrays.items()},
+                    coords={"dyads": list(dyads), "sessions": list(sessions), "segments": segs,
+                            "replicate": np.arange(n_sim)})
+    ds["ok"] = (dims, ok)
+    ds["width"] = ds["upper"] - ds["lower"]
+    ds["excludes_zero"] = ok & ((ds["lower"] > 0) | (ds["upper"] < 0))
+    ds.attrs.update({
+        "effect": json.dumps(run_config["effect"]),
+        "ci_prob": run_config["ci_prob"],
+        "target": json.dumps(run_config["target"]),
+        "unit": thesis_like_params().design.unit,
+        "lagnest_calibration": json.dumps({**run_config, "run_id": info["run_id"],
+                                           "versions": package_versions()}),
+    })
+    return DesignAnalysis(ds)
