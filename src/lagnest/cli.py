@@ -285,10 +285,6 @@ _SIGNIFICANT_CELL = re.compile(r"\S+ \((-?)[0-9.]+\)\*")
 _PROBLEMS_SHOWN = 3
 
 
-class CommandUnavailable(Exception):
-    """A subcommand whose library part this version of lagnest does not have."""
-
-
 class _Parser(argparse.ArgumentParser):
     """Argument parser whose usage errors take one line and exit 2."""
 
@@ -556,29 +552,6 @@ def _split(values: Sequence[str] | None) -> list[str] | None:
     return [v.strip() for item in values for v in item.split(",") if v.strip()]
 
 
-def _calibration(command: str) -> Any:
-    """:mod:`lagnest.calibration`, imported when a subcommand needs it."""
-    import importlib
-
-    try:
-        return importlib.import_module("lagnest.calibration")
-    except ModuleNotFoundError as err:
-        if err.name != "lagnest.calibration":
-            raise
-        raise CommandUnavailable(
-            f"'lagnest {command}' needs lagnest.calibration (simulation-based calibration "
-            "and design analysis), which this version of lagnest does not have yet"
-        ) from None
-
-
-def _accepts(func: Any, name: str) -> bool:
-    """Whether ``func`` takes a keyword argument ``name``."""
-    import inspect
-
-    params = inspect.signature(func).parameters
-    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
-
-
 def _print_calibration(value: Any) -> None:
     """Print a calibration answer (a table, a number or text)."""
     to_string = getattr(value, "to_string", None)
@@ -613,7 +586,7 @@ def _cmd_ppc(args: argparse.Namespace) -> int:
 
 def _cmd_sbc(args: argparse.Namespace) -> int:
     """Simulation-based calibration of the model a spec describes."""
-    calibration = _calibration("sbc")
+    from lagnest import calibration
     from lagnest.models.spec import load_spec
 
     if args.plot:
@@ -621,10 +594,9 @@ def _cmd_sbc(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
     model = spec.build(_corpus(args, spec.data))
     options = {"n": args.n, "seed": args.seed, "draws": args.draws, "tune": args.tune,
-               "chains": args.chains, "n_jobs": args.jobs, "path": args.out}
+               "chains": args.chains, "n_jobs": args.jobs, "path": args.out,
+               "progress": _progress()}
     options = {k: v for k, v in options.items() if v is not None}
-    if _accepts(calibration.sbc, "progress"):
-        options["progress"] = _progress()
     result = calibration.sbc(model, **options)
     print(f"Simulation-based calibration of {spec.name} ({spec.model}): {args.n} simulations, "
           f"seed {args.seed}")
@@ -639,15 +611,14 @@ def _cmd_sbc(args: argparse.Namespace) -> int:
 
 def _cmd_design(args: argparse.Namespace) -> int:
     """Design analysis: what a study of a given size could detect."""
-    calibration = _calibration("design")
+    from lagnest import calibration
+
     if args.plot:
         _check_out(args.plot, (".png",), "the plot")
     options = {"dyads": list(args.dyads), "sessions": list(args.sessions),
                "segments": args.segments, "n_sim": args.n_sim, "seed": args.seed,
-               "path": args.out}
+               "path": args.out, "progress": _progress()}
     options = {k: v for k, v in options.items() if v is not None}
-    if _accepts(calibration.design_analysis, "progress"):
-        options["progress"] = _progress()
     result = calibration.design_analysis(**options)
     print(result.sentence())
     if args.plot:
@@ -856,7 +827,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("lagnest: interrupted", file=sys.stderr)
         return 130
-    except (LagnestDataError, DifferentModelError, CommandUnavailable) as err:
+    except (LagnestDataError, DifferentModelError) as err:
         if debug:
             raise
         print(f"lagnest: {_one_line(err)}", file=sys.stderr)
