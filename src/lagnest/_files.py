@@ -173,7 +173,7 @@ def atomic_write(
         os.replace(tmp, path)
     except OSError as err:
         tmp.unlink(missing_ok=True)
-        if err.filename is not None and str(err.filename) == tmp_name or tmp_name in str(err):
+        if (err.filename is not None and str(err.filename) == tmp_name) or tmp_name in str(err):
             detail = str(err.strerror or err).replace(tmp_name, str(path))
             raise _path_error(err.errno or errno.EIO, path, detail) from None
         raise

@@ -41,7 +41,8 @@ def main(argv: list[str]) -> int:
                 print("     " + f.replace("\n", "\n     ")[:1500])
     entries = sorted({c.entry for c in cases.values() if c.id in wanted})
     for e in entries:
-        print(f"{e:14s} ok {failed[e, 'ok']:3d}  FAIL {failed[e, 'FAIL']:3d}  skip {failed[e, 'skip']}")
+        ok, bad, skip = (failed[e, s] for s in ("ok", "FAIL", "skip"))
+        print(f"{e:14s} ok {ok:3d}  FAIL {bad:3d}  skip {skip}")
     n_fail = sum(v for (_, s), v in failed.items() if s == "FAIL")
     slowest = max(rows, key=lambda r: r[2])
     biggest = max(rows, key=lambda r: r[3])

@@ -193,7 +193,8 @@ def judge(case: Case, result: dict[str, Any]) -> list[str]:
         return failures + _judge_cli(expect, result)
     out = result.get("outcome")
     if out is None:
-        return [*failures, f"the child died (signal {result.get('signal')}): {result.get('stderr')}"]
+        died = f"the child died (signal {result.get('signal')}): {result.get('stderr')}"
+        return [*failures, died]
     stray = [w for w in out["warnings"] if w["category"] not in LAGNEST_WARNINGS]
     failures += [f"stray {w['category']}: {w['message'][:200]}" for w in stray]
     status = out["status"]

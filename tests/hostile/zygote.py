@@ -45,8 +45,8 @@ def _child(case, folder: Path, vm_cap: int) -> None:
         err = os.open(folder / "stderr.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         os.dup2(out, 1)
         os.dup2(err, 2)
-        sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
-        sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
+        sys.stdout = open(1, "w", closefd=False)
+        sys.stderr = open(2, "w", closefd=False)
         os.chdir(folder)
         try:
             call = case.build(folder)
@@ -60,7 +60,7 @@ def _child(case, folder: Path, vm_cap: int) -> None:
             os.execv(sys.executable, argv)
         outcome = run_python(case, call)
         (folder / "result.json").write_text(json.dumps({"outcome": outcome}, default=str))
-    except BaseException:  # noqa: BLE001 - the harness itself failed in the child
+    except BaseException:
         import traceback
 
         (folder / "harness_error.txt").write_text(traceback.format_exc())

@@ -336,7 +336,9 @@ def load(
                     ))
                 _check_format(attrs.get(_FORMAT_ATTR, 1), problem)
                 needed = sum(
-                    int(v.nbytes) for node in opened.subtree for v in node.dataset.variables.values()
+                    int(v.nbytes)
+                    for node in opened.subtree
+                    for v in node.dataset.variables.values()
                 )
                 if needed > limit:
                     raise LimitError(problem(

@@ -48,7 +48,7 @@ def _(d):
     return book(d, GOOD)
 
 
-@case("codebook/malformed-toml", error("CodebookError", match="line 3"))
+@case("codebook/malformed-toml", error("CodebookError", match="line 2"))
 def _(d):
     return book(d, 'name = "x"\n[streams.code\nkind = 1\n')
 

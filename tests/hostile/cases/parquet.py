@@ -135,7 +135,8 @@ def _(d):
 
 @case("parquet/metadata-future-version", error(match="metadata"))
 def _(d):
-    return parquet(d, {**KEYS, "code": ["a", "b", "a"]}, meta={"lagnest": json.dumps({"lagnest": 99})})
+    meta = {"lagnest": json.dumps({"lagnest": 99})}
+    return parquet(d, {**KEYS, "code": ["a", "b", "a"]}, meta=meta)
 
 
 @case("parquet/metadata-keys-wrong-length", error(match="metadata"))

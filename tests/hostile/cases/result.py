@@ -206,7 +206,8 @@ def _(d):
     path = saved(d)
     with h5py.File(path, "r+") as f:
         f["posterior"].create_dataset(
-            "zeros", shape=(2, 200, 200_000), dtype="f8", compression="gzip", chunks=(1, 200, 50_000)
+            "zeros", shape=(2, 200, 200_000), dtype="f8", compression="gzip",
+            chunks=(1, 200, 50_000),
         )  # 640 MB of zeros in a few hundred kB
     return load(path)
 

@@ -107,7 +107,7 @@ def _(d):
     return sdis(d, "Interval a b;\n<s1> 2000000*a, b, /\n")
 
 
-@case("sdis/interval-repeat-lower-limit", error("LimitError", match="max_segments=1000"))
+@case("sdis/interval-repeat-lower-limit", error("LimitError", match="max_segments=1,000"))
 def _(d):
     return sdis(d, "Interval a b;\n<s1> 2000*a, b, /\n", max_segments=1000)
 
@@ -256,14 +256,14 @@ def _(d):
 
 
 # ---------------------------------------------------------------------------- size and time
-@case("sdis/million-events-one-line", accept(n_segments(1_000_000)))
-def _(d):
-    return sdis(d, "Event a b c;\n<s1> " + "a b c b " * 250_000 + "/\n")
+@case("sdis/half-million-events-one-line", accept(n_segments(500_000)))
+def _(d):  # a file of 4 MB
+    return sdis(d, "Event a b c;\n<s1> " + "a b c b " * 125_000 + "/\n")
 
 
-@case("sdis/hundred-thousand-sessions", accept(lambda s: s.n_sessions == 100_000))
-def _(d):
-    return sdis(d, "Event a b;\n" + "".join(f"<s{i}> a b /\n" for i in range(100_000)))
+@case("sdis/fifty-thousand-sessions", accept(lambda s: s.n_sessions == 50_000))
+def _(d):  # a file of 1 MB
+    return sdis(d, "Event a b;\n" + "".join(f"<s{i}> a b /\n" for i in range(50_000)))
 
 
 @case("sdis/ten-thousand-code-sets", accept(lambda s: len(s.streams) == 10_000))
