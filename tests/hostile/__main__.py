@@ -1,6 +1,6 @@
 """Run the battery outside pytest and print a summary: ``python -m tests.hostile [ids...]``.
 
-Writes every result to ``hostile-results.json`` in the current folder.
+Writes every result to ``hostile-results.json`` in the temporary folder.
 """
 
 from __future__ import annotations
@@ -48,7 +48,9 @@ def main(argv: list[str]) -> int:
     biggest = max(rows, key=lambda r: r[3])
     print(f"{len(wanted)} cases, {n_fail} failing, battery {elapsed:.0f} s; slowest "
           f"{slowest[0]} {slowest[2]:.1f} s; largest {biggest[0]} {biggest[3]:.0f} MB")
-    Path("hostile-results.json").write_text(json.dumps(results, indent=1, default=str))
+    out = Path(tempfile.gettempdir()) / "hostile-results.json"
+    out.write_text(json.dumps(results, indent=1, default=str))
+    print(f"results: {out}")
     return 1 if n_fail else 0
 
 

@@ -531,6 +531,11 @@ def _header_problems(
             )
 
 
+def _unnamed(name: Any) -> bool:
+    """Whether a header cell is empty (a column without a name)."""
+    return name is None or (isinstance(name, float) and name != name) or not str(name).strip()
+
+
 def _with_header(
     frame: pd.DataFrame, source: str, header_row: int | None = 1, first_row: bool = False
 ) -> pd.DataFrame:
@@ -546,10 +551,10 @@ def _with_header(
             raise LagnestDataError(
                 DataProblem("the sheet is empty", file=source, expected="a header row and rows")
             )
-        names = ["" if is_missing(v) else label_of(v) for v in frame.iloc[0].tolist()]
+        names = ["" if _unnamed(v) else label_of(v) for v in frame.iloc[0].tolist()]
         frame = frame.iloc[1:].reset_index(drop=True)
         frame.columns = names
-    names = ["" if is_missing(c) else str(c) for c in frame.columns]
+    names = ["" if _unnamed(c) else str(c) for c in frame.columns]
     problems = ProblemCollector(file=source)
     keep = []
     for i, name in enumerate(names):
