@@ -33,18 +33,22 @@ def default_jobs() -> int:
 def _start(log: Path) -> subprocess.Popen:
     env = {**os.environ, **ENV}
     env.pop("PYTHONWARNINGS", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.hostile.zygote"],
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=log.open("w"),
-        text=True,
-        bufsize=1,
-    )
+    with log.open("w") as err:  # the child holds its own copy of the descriptor
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.hostile.zygote"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            bufsize=1,
+        )
     ready = proc.stdout.readline()
     if not ready:
+        proc.stdin.close()
+        proc.stdout.close()
+        proc.wait(timeout=30)
         raise RuntimeError(f"the battery's zygote did not start: {log.read_text()[-3000:]}")
     return proc
 
@@ -86,6 +90,7 @@ def run(ids: Iterable[str], base: Path, jobs: int | None = None) -> dict[str, di
         finally:
             proc.stdin.close()
             proc.wait(timeout=30)
+            proc.stdout.close()
 
     threads = [threading.Thread(target=serve, args=(k,)) for k in range(jobs)]
     for t in threads:

@@ -7,6 +7,8 @@ explores both near-valid and hostile files.
 
 from __future__ import annotations
 
+import json
+import os
 import tomllib
 import warnings
 
@@ -22,8 +24,8 @@ from lagnest.io.boris import parse_behavioral_strings
 from lagnest.io.sdis import parse_sdis, parse_time
 from lagnest.models.spec import ModelSpec
 
-FUZZ = settings(
-    max_examples=150,
+FUZZ = settings(  # LAGNEST_FUZZ_EXAMPLES=5000 for a longer hunt than CI's
+    max_examples=int(os.environ.get("LAGNEST_FUZZ_EXAMPLES", "150")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -160,8 +162,8 @@ def _toml(data: dict) -> str:
                                          "-inf" if v == float("-inf") else repr(v))
         if isinstance(v, int):
             return str(v)
-        if isinstance(v, str):
-            return '"' + v.encode("unicode_escape").decode().replace('"', '\\"') + '"'
+        if isinstance(v, str):  # JSON's escapes are TOML's, but for DEL and surrogates
+            return json.dumps(v, ensure_ascii=False).replace("\x7f", "\\u007f")
         if isinstance(v, list):
             return "[" + ", ".join(value(x) for x in v) + "]"
         return "{" + ", ".join(f'"{k}" = {value(x)}' for k, x in v.items()) + "}"

@@ -8,6 +8,10 @@ from tests.hostile.cases.table import GOOD, HEADER
 from tests.hostile.harness import CliCall, case, cli, lines, write
 
 ALL_UNCODED = lines(HEADER, "d1,s1,1,", "d1,s1,2,", "d1,s1,3,a")
+#: A spec the embedded example corpus fits (``lagnest fit`` without --data).
+EXAMPLE_SPEC = GOOD_SPEC.replace('given = "code"', 'given = "rupture"').replace(
+    'target = "code"', 'target = "resolution"'
+)
 
 
 def run(*args: str) -> CliCall:
@@ -157,32 +161,32 @@ def _(d):
 
 @case("cli/fit-negative-seed", cli(match="seed"))
 def _(d):
-    write(d / "spec.toml", GOOD_SPEC)
+    write(d / "spec.toml", EXAMPLE_SPEC)
     return run("fit", "spec.toml", "--out", "fit.nc", "--seed", "-1")
 
 
 @case("cli/fit-zero-draws", cli(match="draws"))
 def _(d):
-    write(d / "spec.toml", GOOD_SPEC)
+    write(d / "spec.toml", EXAMPLE_SPEC)
     return run("fit", "spec.toml", "--out", "fit.nc", "--draws", "0")
 
 
 @case("cli/fit-out-folder-missing", cli(match="fit.nc"))
 def _(d):
-    write(d / "spec.toml", GOOD_SPEC)
+    write(d / "spec.toml", EXAMPLE_SPEC)
     return run("fit", "spec.toml", "--out", "no/such/fit.nc")
 
 
 @case("cli/fit-out-is-a-directory", cli(match="fit.nc"))
 def _(d):
-    write(d / "spec.toml", GOOD_SPEC)
+    write(d / "spec.toml", EXAMPLE_SPEC)
     (d / "fit.nc").mkdir()
     return run("fit", "spec.toml", "--out", "fit.nc")
 
 
 @case("cli/fit-out-wrong-suffix", cli(match=r"\.nc"))
 def _(d):
-    write(d / "spec.toml", GOOD_SPEC)
+    write(d / "spec.toml", EXAMPLE_SPEC)
     return run("fit", "spec.toml", "--out", "fit.txt")
 
 
