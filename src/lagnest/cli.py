@@ -287,6 +287,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LagnestDataError as err:
         print(f"lagnest: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # a path problem: readers and writers name the user's path
+        print(f"lagnest: {err.filename or ''}: {err.strerror or err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

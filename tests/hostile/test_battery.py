@@ -17,15 +17,9 @@ CASES = {c.id: c for c in all_cases()}
 #: Cases that fail today for want of a change in a file this battery's author does not own,
 #: with the owner and the reason. A listed case that passes fails the test (remove it).
 _CLI_MAIN = "cli.py main() (being reworked for one-line errors)"
-_CLI_OSERROR = f"{_CLI_MAIN}: an OSError naming the user's path is not caught"
 KNOWN: dict[str, str] = {
     "cli/no-arguments": f"{_CLI_MAIN}: argparse prints its usage line too",
     "cli/unknown-option": f"{_CLI_MAIN}: argparse prints its usage line too",
-    "cli/summary-missing-file": _CLI_OSERROR,
-    "cli/summary-directory": _CLI_OSERROR,
-    "cli/fit-missing-spec": _CLI_OSERROR,
-    "cli/convert-output-folder-missing": _CLI_OSERROR,
-    "cli/simulate-output-folder-missing": _CLI_OSERROR,
     "cli/summary-thousand-bad-rows": f"{_CLI_MAIN}: every listed problem is printed",
     "cli/fit-out-is-a-directory": "cli.py _cmd_fit: --out is checked only after the fit",
     "cli/fit-out-wrong-suffix": "cli.py _cmd_fit: --out is checked only after the fit",
