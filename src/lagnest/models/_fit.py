@@ -98,8 +98,8 @@ def mp_context() -> str | None:
     ``forkserver`` or ``spawn``) overrides the choice.
 
     ``"forkserver"`` costs time on every fit: its workers rebuild the compiled model
-    instead of inheriting it (about +20 s per 2-chain fit measured on a loaded 2-core
-    machine, against 5-8 s of sampling with ``"fork"``).
+    instead of inheriting it (a 2-chain fit of the example took 18.6 s against 9.5 s with
+    ``"fork"`` on a loaded 2-core machine: ``benchmarks/results/mp_ctx.md``).
 
     Returns
     -------
