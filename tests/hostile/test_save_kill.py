@@ -70,3 +70,24 @@ def test_sigkill_during_saves_never_corrupts_and_the_next_save_cleans_up(tmp_pat
     assert sum(bool(r["left"]) for r in rounds) >= 3, rounds
     # ... and the next successful save removed every one of them
     assert report["after"] == ["fit.nc"], report["after"]
+
+
+def test_a_failing_save_names_the_users_path_and_leaves_nothing_behind(tmp_path, monkeypatch):
+    import xarray as xr
+
+    from tests.hostile.cases.result import synthetic
+
+    result = synthetic(draws=20)
+    path = tmp_path / "fit.nc"
+    result.save(path)
+    before = path.read_bytes()
+
+    def disk_full(self, tmp, **kwargs):
+        raise OSError(28, f"No space left on device: unable to write {tmp}", str(tmp))
+
+    monkeypatch.setattr(xr.DataTree, "to_netcdf", disk_full)
+    with pytest.raises(OSError) as err:
+        result.save(path)
+    assert err.value.filename == str(path) and ".~lagnest-" not in str(err.value)
+    assert path.read_bytes() == before  # the old result is intact
+    assert [p.name for p in tmp_path.iterdir()] == ["fit.nc"]  # no temporary file left

@@ -9,6 +9,7 @@ read.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import re
@@ -535,9 +536,22 @@ def _string_units(
     problems: ProblemCollector,
 ) -> list[list[_Token]]:
     """One behavioural string -> segments of code tokens (``+`` joins co-occurring codes)."""
+    body = line.rstrip("\r\n")
+    elements = body.split(separator)
+    if control_character(body) is None and not any(ch in body for ch in "[&+"):
+        # plain behaviors, one per element: the common case, without the general loop
+        texts = [e.strip() for e in elements]
+        if all(texts):
+            starts = itertools.accumulate([len(e) + len(separator) for e in elements[:-1]],
+                                          initial=1)
+            return [
+                [_Token("word", safe_name(t) if sdis_names else t, n,
+                        c + len(e) - len(e.lstrip()))]
+                for e, t, c in zip(elements, texts, starts, strict=True)
+            ]
     out = []
     col = 1
-    for element in line.rstrip("\r\n").split(separator):
+    for element in elements:
         where = col + len(element) - len(element.lstrip())
         text = element.strip()
         col += len(element) + len(separator)

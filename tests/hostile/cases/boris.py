@@ -142,6 +142,6 @@ def _(d):
     return strings(d, "")
 
 
-@case("boris-strings/half-million-elements", accept(lambda s: s.n_segments == 500_000))
-def _(d):  # a file of 1 MB
-    return strings(d, "# observation id: o1\n" + "|".join(["a", "b"] * 250_000) + "\n")
+@case("boris-strings/quarter-million-elements", accept(lambda s: s.n_segments == 250_000))
+def _(d):  # a file of 0.5 MB
+    return strings(d, "# observation id: o1\n" + "|".join(["a", "b"] * 125_000) + "\n")
