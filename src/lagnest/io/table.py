@@ -15,7 +15,7 @@ import os
 import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +90,7 @@ class TextOptions:
     sep: str
     decimal: str
     encoding: str
+    dictionary: bool = True  # text columns dictionary-encoded (keys and codes: few labels)
 
 
 def sniff_text(
@@ -188,7 +189,9 @@ def _read_arrow(path: Path, opts: TextOptions, numeric: Mapping[str, str] | None
     types = {name: getattr(pa, dtype)() for name, dtype in (numeric or {}).items()}
     convert = pacsv.ConvertOptions(
         column_types=types,
-        default_column_type=pa.dictionary(pa.int32(), pa.string()),
+        default_column_type=(
+            pa.dictionary(pa.int32(), pa.string()) if opts.dictionary else pa.string()
+        ),
         strings_can_be_null=True,
         null_values=[""],
         quoted_strings_can_be_null=True,
@@ -294,12 +297,13 @@ def _read_text(
     encoding: str | None,
     numeric: Mapping[str, str] | None = None,
     max_columns: int | None = None,
+    dictionary: bool = True,
 ) -> tuple[pd.DataFrame, TextOptions, bool]:
     """Read a CSV/TSV file; an undeclared encoding falls back to cp1252 when UTF-8 fails.
 
     A header wider than ``max_columns`` is refused before the rows are read.
     """
-    opts = sniff_text(path, fmt, sep, decimal, encoding)
+    opts = replace(sniff_text(path, fmt, sep, decimal, encoding), dictionary=dictionary)
     numeric = numeric if opts.decimal == "." else None
     if max_columns is not None:
         _check_width(_header_width(path, opts), max_columns, path)
@@ -309,7 +313,7 @@ def _read_text(
         except UnicodeDecodeError:
             if encoding is not None or opts.encoding == "cp1252":
                 raise
-            opts = TextOptions(opts.sep, opts.decimal, "cp1252")
+            opts = replace(opts, encoding="cp1252")
             frame, typed = _read_text_table(path, opts, numeric)
     except UnicodeDecodeError as err:
         raise LagnestDataError(
@@ -593,6 +597,7 @@ def _load(
     numeric: Mapping[str, str] | None = None,
     max_columns: int | None = MAX_COLUMNS,
     max_workbook_bytes: int = MAX_WORKBOOK_BYTES,
+    dictionary: bool = True,
 ) -> _Loaded:
     """Read a table file of format ``fmt``.
 
@@ -603,7 +608,7 @@ def _load(
     try:
         if fmt in ("csv", "tsv"):
             frame, opts, typed = _read_text(
-                path, fmt, sep, decimal, encoding, numeric, max_columns
+                path, fmt, sep, decimal, encoding, numeric, max_columns, dictionary
             )
             return _Loaded(_with_header(frame, str(path)), opts.decimal, typed)
         if fmt == "excel":
@@ -803,8 +808,8 @@ def read_table(
         Streams and ratings declared without a codebook (see
         :meth:`Sequences.from_frame`).
     max_columns : int, default 5,000
-        Most columns of a long table (each is parsed on its own); a wider table is a
-        `LimitError` before its rows are read.
+        Most columns of a table (each is parsed on its own; in the wide layout, the
+        segments of a session); a wider table is a `LimitError` before its rows are read.
     max_workbook_bytes : int, default 100,000,000
         Excel: most bytes of XML, once decompressed, of the parts parsed (the sheets read,
         shared strings, styles); checked before anything is decompressed.
@@ -841,9 +846,9 @@ def read_table(
     if layout not in LAYOUTS:
         raise LagnestDataError(DataProblem("unknown layout", value=layout, expected=LAYOUTS))
     limits = {
-        "max_columns": check_limit_argument(max_columns, "max_columns") if layout == "long"
-        else None,
+        "max_columns": check_limit_argument(max_columns, "max_columns"),
         "max_workbook_bytes": check_limit_argument(max_workbook_bytes, "max_workbook_bytes"),
+        "dictionary": layout == "long",  # a wide table's cells are many columns of few rows
     }
     path = Path(path)
     fmt = _format(path, format)

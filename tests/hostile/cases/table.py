@@ -423,7 +423,13 @@ def _(d):
     return wide(d, lines(("dyad", "session", "t1", "t2"), "d1,s1,a,b\x00"))
 
 
-@case("wide/ten-thousand-segment-columns", accept(n_segments(10_000)))
+@case("wide/ten-thousand-segment-columns", error("LimitError", match="max_columns"))
 def _(d):
     names = [f"t{i}" for i in range(1, 10_001)]
     return wide(d, lines(("dyad", "session", *names), ("d1", "s1", *(["a", "b"] * 5000))))
+
+
+@case("wide/three-thousand-segment-columns", accept(n_segments(3_000)))
+def _(d):
+    names = [f"t{i}" for i in range(1, 3_001)]
+    return wide(d, lines(("dyad", "session", *names), ("d1", "s1", *(["a", "b"] * 1500))))
