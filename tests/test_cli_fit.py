@@ -86,7 +86,7 @@ def test_fit_data_file_with_sessions_and_codebook(spec, tmp_path, capsys):
 
 BAD = [
     ("missing spec", lambda t, s: ["fit", str(t / "absent.toml"), "--out", str(t / "r.nc")],
-     "no such spec file"),
+     "absent.toml: No such file or directory"),
     ("unknown standard name", lambda t, s: ["fit", "mia_to_ruptur", "--out", str(t / "r.nc")],
      "mia_to_rupture"),
     ("misspelt key", lambda t, s: ["fit", str(_edit(s, "given =", "givn =")),
@@ -105,7 +105,7 @@ BAD = [
      "key 'fit.draws': out of range"),
     ("missing data file", lambda t, s: ["fit", str(s), "--data", str(t / "none.csv"),
                                         "--out", str(t / "r.nc")],
-     "none.csv: does not exist"),
+     "none.csv: cannot read: No such file or directory"),
     ("sessions without data", lambda t, s: ["fit", str(s), "--sessions", "x.csv",
                                             "--out", str(t / "r.nc")],
      "give --data"),

@@ -71,5 +71,5 @@ def test_user_codebook_file(tmp_path):
     book = load_codebook(p)
     assert book.streams["turn"].codes == ("T", "P")
     p.write_text("name = [broken")
-    with pytest.raises(ln.LagnestDataError, match="not a valid TOML"):
+    with pytest.raises(ln.CodebookError, match="invalid TOML"):
         load_codebook(p)

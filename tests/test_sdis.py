@@ -207,8 +207,9 @@ def test_read_errors_bad_encoding_and_missing_file(tmp_path):
     path.write_bytes(b"Event;\n<s> \xff\xfe /")
     with pytest.raises(LagnestDataError, match="decoded"):
         read_sdis(path)
-    with pytest.raises(LagnestDataError, match="does not exist"):
+    with pytest.raises(FileNotFoundError) as err:
         read_sdis(tmp_path / "missing.sds")
+    assert err.value.filename == str(tmp_path / "missing.sds")
 
 
 def test_write_rejects_what_sdis_cannot_hold(tmp_path):
@@ -227,7 +228,10 @@ def test_write_rejects_what_sdis_cannot_hold(tmp_path):
 def test_write_is_atomic_and_readable(tmp_path):
     seqs = read_sdis(DATA / "event.sds")
     out = tmp_path / "sub" / "event.sds"
-    write_sdis(seqs, out)
+    with pytest.raises(FileNotFoundError, match="parents=True"):
+        write_sdis(seqs, out)  # a missing folder is not created unless asked
+    assert not out.parent.exists()
+    write_sdis(seqs, out, parents=True)
     assert out.read_text().startswith("% SDIS Event data written by lagnest")
     assert read_sdis(out) == seqs
     assert [p.name for p in out.parent.iterdir()] == ["event.sds"]

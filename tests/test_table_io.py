@@ -105,5 +105,6 @@ def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
 def test_unknown_suffix_and_missing_file(tmp_path):
     with pytest.raises(ln.LagnestDataError, match="suffix"):
         read_table(tmp_path / "x.json")
-    with pytest.raises(ln.LagnestDataError, match="does not exist"):
+    with pytest.raises(FileNotFoundError) as err:
         read_table(tmp_path / "x.csv")
+    assert err.value.filename == str(tmp_path / "x.csv")

@@ -3,7 +3,14 @@
 from lagnest import calibration, datasets, plots, simulate
 from lagnest.agreement import agreement
 from lagnest.codebook import Codebook, available_codebooks, load_codebook
-from lagnest.errors import LagnestDataError, SpecError
+from lagnest.errors import (
+    CodebookError,
+    LagnestDataError,
+    LagnestDataWarning,
+    LimitError,
+    ResultFileError,
+    SpecError,
+)
 from lagnest.io import convert, read_boris, read_sdis, read_table, write_sdis, write_table
 from lagnest.kappa import wampold_kappa, wampold_kappa_table
 from lagnest.lagtable import (
@@ -41,6 +48,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BayesianModel",
     "Codebook",
+    "CodebookError",
     "ConvergenceWarning",
     "Diagnostics",
     "DifferentModelError",
@@ -48,9 +56,12 @@ __all__ = [
     "FitResult",
     "LaggedRegression",
     "LagnestDataError",
+    "LagnestDataWarning",
+    "LimitError",
     "ModelSpec",
     "Prior",
     "RegressionResult",
+    "ResultFileError",
     "Sequences",
     "SessionImpactModel",
     "SessionImpactResult",

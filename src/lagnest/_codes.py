@@ -14,8 +14,10 @@ import numpy as np
 import pandas as pd
 
 from lagnest._columns import (
+    CONTROL_EXPECTED,
     as_int,
     as_number,
+    control_character,
     factorize,
     first_rows,
     is_number,
@@ -24,6 +26,7 @@ from lagnest._columns import (
     report_rows,
     spread,
     to_numbers,
+    warn_foreign_digits,
 )
 from lagnest._streams import (
     QUALIFIER,
@@ -104,6 +107,15 @@ def parse_values(
     labels_u: list[str | None] = [
         None if missing_u[j] else label_of(u) for j, u in enumerate(uniques)
     ]
+    control_u = np.array([control_character(lab) is not None for lab in labels_u], dtype=bool)
+    if control_u.any():
+        report(
+            first_rows(codes, control_u),
+            f"control character in a code of stream {name!r}",
+            lambda i: labels_u[codes[i]],
+            CONTROL_EXPECTED,
+        )
+        labels_u = [None if control_u[j] else lab for j, lab in enumerate(labels_u)]
     distinct = {lab for lab in labels_u if lab is not None}
     if kind == "indicator" or (
         kind is None and declared is None and distinct and distinct <= {"0", "1"}
@@ -348,7 +360,7 @@ def parse_ratings(
 ) -> np.ndarray:
     """Parse a numeric rating column (empty = NaN)."""
     numbers = to_numbers(column, decimal)
-    bad = np.flatnonzero(numbers.bad)
+    bad = np.flatnonzero(numbers.bad | np.isinf(numbers.values))
     if bad.size:
         cells = column.to_numpy(dtype=object)
         report_rows(
@@ -359,8 +371,12 @@ def parse_ratings(
                 "row": i + 1,
                 "column": name,
                 "value": cells[i],
-                "expected": "a number",
+                "expected": "a finite number",
             },
             name,
+        )
+    if numbers.foreign is not None:
+        warn_foreign_digits(
+            problems, column, numbers.foreign, name, lambda i: float(numbers.values[i])
         )
     return numbers.values

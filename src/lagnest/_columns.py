@@ -25,8 +25,79 @@ from lagnest._streams import (
 from lagnest.errors import ProblemCollector
 
 #: Rows reported per check and column; the rest are summarised in one more problem.
-MAX_ROWS_REPORTED = 50
+MAX_ROWS_REPORTED = 20
+#: Largest segment number (NumPy's int64).
+MAX_SEGMENT_NUMBER = 2**63 - 1
 _LEADING_ZERO = re.compile(r"^[+-]?0\d")
+#: C0 and C1 control characters (tab and line breaks included: a label holds none).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+CONTROL_EXPECTED = (
+    "printable text (a NUL or other control character usually means a binary or UTF-16 "
+    "file read as text, or a cell pasted with hidden characters)"
+)
+
+
+def control_character(text: Any) -> str | None:
+    """The first control character in ``text`` as ``U+XXXX`` (None when there is none)."""
+    if not isinstance(text, str):
+        return None
+    match = _CONTROL.search(text)
+    return None if match is None else f"U+{ord(match.group()):04X}"
+
+
+def foreign_digits(text: Any) -> bool:
+    """Whether a cell is text holding digits of a script other than ASCII (``١٢``, ``１２``)."""
+    return isinstance(text, str) and not text.isascii() and any(
+        ch.isdigit() and not ch.isascii() for ch in text
+    )
+
+
+def report_control(
+    problems: ProblemCollector,
+    labels: Sequence[Any],
+    codes: np.ndarray,
+    column: str,
+    what: str,
+    where: Callable[[int], dict[str, Any]] | None = None,
+) -> np.ndarray:
+    """One problem per distinct label holding a control character (at its first row).
+
+    Returns the flags (one per label) of the labels reported.
+    """
+    flags = np.array([control_character(lab) is not None for lab in labels], dtype=bool)
+    if flags.any():
+        report_rows(
+            problems,
+            first_rows(codes, flags),
+            lambda i: {
+                "message": f"control character {control_character(labels[codes[i]])} in {what}",
+                **(where(i) if where is not None else {"row": i + 1, "column": column}),
+                "value": labels[codes[i]],
+                "expected": CONTROL_EXPECTED,
+            },
+            column,
+        )
+    return flags
+
+
+def warn_foreign_digits(
+    problems: ProblemCollector, column: Any, flags: np.ndarray, name: str, read_as: Any
+) -> None:
+    """Warn that cells of ``name`` written with digits of another script were read as numbers.
+
+    ``flags`` marks the rows; ``read_as(i)`` is the number row ``i`` was read as.
+    """
+    rows = np.flatnonzero(flags)
+    if not rows.size:
+        return
+    i = int(rows[0])
+    cell = column.iloc[i] if isinstance(column, pd.Series) else column[i]
+    problems.warn(
+        f"{rows.size} cell(s) hold digits of another script; read as numbers "
+        f"(e.g. {cell!r} as {read_as(i)!r})",
+        row=i + 1,
+        column=name,
+    )
 
 
 # ---------------------------------------------------------------------------- columns
@@ -225,6 +296,7 @@ class Numbers:
     missing: np.ndarray
     bad: np.ndarray
     text_codes: bool = False  # some value is text that looks like a code (``01``)
+    foreign: np.ndarray | None = None  # rows read from digits of another script
 
 
 def to_numbers(
@@ -259,6 +331,7 @@ def to_numbers(
     num_u = np.full(k, np.nan)
     miss_u = np.zeros(k, bool)
     bad_u = np.zeros(k, bool)
+    foreign_u = np.zeros(k, bool)
     text_codes = False
     for j, u in enumerate(uniques):
         if is_missing(u):
@@ -269,12 +342,14 @@ def to_numbers(
             bad_u[j] = True
         else:
             num_u[j] = value
+            foreign_u[j] = foreign_digits(u)
             text_codes = text_codes or (isinstance(u, str) and bool(_LEADING_ZERO.match(u)))
     return Numbers(
         spread(num_u, codes, np.nan, np.float64),
         spread(miss_u, codes, True, bool),
         spread(bad_u, codes, False, bool),
         text_codes,
+        spread(foreign_u, codes, False, bool) if foreign_u.any() else None,
     )
 
 
@@ -358,6 +433,7 @@ def key_labels(column: pd.Series, name: str, problems: ProblemCollector) -> Keys
     cleaned = clean_text(uniques)
     if cleaned is not None and cleaned[1]:  # clean text: the distinct values are the labels
         _report_missing_keys(codes, name, problems)
+        report_control(problems, cleaned[0], codes, name, "a key")
         return Keys(codes, cleaned[0], {})
     values_u = cleaned[0] if cleaned is not None else uniques.tolist()
     labels: list[str] = []
@@ -385,6 +461,7 @@ def key_labels(column: pd.Series, name: str, problems: ProblemCollector) -> Keys
         label_u[j] = k
     out = spread(label_u, codes, -1, codes.dtype)
     _report_missing_keys(out, name, problems)
+    report_control(problems, labels, out, name, "a key")
     return Keys(out, labels, values)
 
 
@@ -408,23 +485,29 @@ def segment_numbers(column: pd.Series, name: str, problems: ProblemCollector) ->
     """Parse segment order numbers: non-negative integers."""
     dtype = column.dtype
     if pd.api.types.is_integer_dtype(dtype) and not column.hasnans:
-        out = column.to_numpy(dtype=np.int64)
-        bad = np.flatnonzero(out < 0)
+        raw = column.to_numpy()
+        out = raw.astype(np.int64, copy=False)
+        if raw.dtype.kind == "u" and raw.size and raw.max() > MAX_SEGMENT_NUMBER:
+            bad = np.flatnonzero(raw > MAX_SEGMENT_NUMBER)
+        else:
+            bad = np.flatnonzero(out < 0)
         missing = np.zeros(0, np.int64)
-        shown = out
+        shown = raw
     else:
         codes, uniques = factorize(column)
         num_u = np.zeros(len(uniques), np.int64)
         status_u = np.zeros(len(uniques), np.int8)  # 0 ok, 1 missing, 2 bad
+        foreign_u = np.zeros(len(uniques), bool)
         for j, u in enumerate(uniques):
             if is_missing(u):
                 status_u[j] = 1
                 continue
             value = as_int(u)
-            if value is None or value < 0:
+            if value is None or not 0 <= value <= MAX_SEGMENT_NUMBER:
                 status_u[j] = 2
             else:
                 num_u[j] = value
+                foreign_u[j] = foreign_digits(u)
         out = spread(num_u, codes, 0, np.int64)
         missing = bad = np.zeros(0, np.int64)
         if status_u.any() or (codes < 0).any():
@@ -432,6 +515,11 @@ def segment_numbers(column: pd.Series, name: str, problems: ProblemCollector) ->
             missing = np.flatnonzero(status == 1)
             bad = np.flatnonzero(status == 2)
         shown = column
+        if foreign_u.any():
+            warn_foreign_digits(
+                problems, column, spread(foreign_u, codes, False, bool), name,
+                lambda i: int(out[i]),
+            )
     report_rows(
         problems,
         missing,
@@ -452,7 +540,7 @@ def segment_numbers(column: pd.Series, name: str, problems: ProblemCollector) ->
             "row": i + 1,
             "column": name,
             "value": shown.iloc[i] if isinstance(shown, pd.Series) else shown[i],
-            "expected": "a non-negative integer",
+            "expected": f"a non-negative integer up to {MAX_SEGMENT_NUMBER:,} (2^63 - 1)",
         },
         name,
     )

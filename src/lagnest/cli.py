@@ -838,6 +838,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{err.filename}: " if err.filename else ""
         print(f"lagnest: {where}{err.strerror or err}", file=sys.stderr)
         return 2
+    except OSError as err:  # a path problem: readers and writers name the user's path
+        print(f"lagnest: {err.filename or ''}: {err.strerror or err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,17 +7,25 @@ combine with ``+`` (``"3rs_2015+mia"``) and derived-code mappings are overridabl
 
 from __future__ import annotations
 
-import tomllib
+import difflib
+import math
+import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from lagnest.errors import LagnestDataError, ProblemCollector
+from lagnest._columns import CONTROL_EXPECTED, control_character
+from lagnest._files import check_readable
+from lagnest._streams import label_of
+from lagnest._toml import parse_toml
+from lagnest.errors import CodebookError, LagnestDataError, ProblemCollector
 
 STREAM_KINDS = ("categorical", "indicator")
 LANGUAGES = ("en", "es")
@@ -174,7 +182,7 @@ class Codebook:
             a, b = getattr(self, part), getattr(other, part)
             clash = set(a) & set(b)
             if clash:
-                raise LagnestDataError(
+                raise CodebookError(
                     f"codebooks {self.name!r} and {other.name!r} both define {part} "
                     f"{sorted(clash)}; rename one of them"
                 )
@@ -238,9 +246,20 @@ class Codebook:
         book.check()
         return book
 
-    def check(self) -> None:
-        """Validate internal consistency (unique codes, derived sources, groups)."""
-        problems = ProblemCollector(file=f"codebook {self.name}")
+    def check(self, source: str | None = None) -> None:
+        """Validate internal consistency (unique codes, derived sources, groups).
+
+        Parameters
+        ----------
+        source : str, optional
+            The file, for messages (default ``"codebook NAME"``).
+
+        Raises
+        ------
+        CodebookError
+            Listing every problem.
+        """
+        problems = ProblemCollector(file=source or f"codebook {self.name}")
         for s in self.streams.values():
             if s.kind not in STREAM_KINDS:
                 problems.add(
@@ -252,6 +271,20 @@ class Codebook:
                 dup = sorted({c for c in s.codes if s.codes.count(c) > 1})
                 problems.add(f"stream {s.name!r} lists codes twice", value=dup)
         for d in self.derived.values():
+            if len(set(d.codes)) != len(d.codes):
+                dup = sorted({c for c in d.codes if d.codes.count(c) > 1})
+                problems.add(
+                    f"derived stream {d.name!r} lists codes twice (its groups and its "
+                    "'none', 'both' and 'other' codes are its codes)",
+                    value=dup,
+                    expected="distinct names",
+                )
+            if d.name in self.streams:
+                problems.add(
+                    f"derived stream {d.name!r} has the name of a stream",
+                    value=d.name,
+                    expected="a name no stream has",
+                )
             src = self.streams.get(d.source)
             if src is None or src.kind != "indicator":
                 problems.add(
@@ -268,95 +301,339 @@ class Codebook:
                         value=unknown,
                         expected=f"codes of {src.name!r}: {list(src.codes)}",
                     )
-        problems.raise_if_any()
+        if problems:
+            raise CodebookError(problems.problems)
+
+
+#: Keys a codebook's tables may hold (``*``: any name); see ``lagnest/codebooks/*.toml``.
+SCHEMA: dict[str, tuple[str, ...]] = {
+    "": ("name", "title", "reference", "description", "streams", "ratings", "derived",
+         "questionnaires", "session"),
+    "streams.*": ("kind", "codes", "label", "actor", "description"),
+    "ratings.*": ("min", "max", "integer", "stream", "label", "description"),
+    "derived.*": ("from", "groups", "none", "both", "other", "label", "labels", "description"),
+    "questionnaires.*": ("prefix", "n_items", "min", "max", "score", "reverse", "subscales",
+                         "items", "label", "description", "reference"),
+    "questionnaires.*.subscales.*": ("items", "label", "description"),
+    "session.*": ("min", "max", "label", "description"),
+}
+#: Most items a questionnaire may declare.
+MAX_ITEMS = 1_000
+SCORES = ("sum", "mean")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z]{2,4})?$")
+
+
+class _Table:
+    """One table of a codebook: typed reads that record located problems, never raise."""
+
+    def __init__(self, data: Any, key: str, problems: ProblemCollector) -> None:
+        self.key = key
+        self.problems = problems
+        self.ok = isinstance(data, Mapping)
+        if not self.ok:
+            self.problem(None, "must be a table", value=data, expected=f"a [{key}] table")
+        self.data: Mapping = data if self.ok else {}
+
+    def dotted(self, name: str | None) -> str:
+        return self.key if name is None else f"{self.key}.{name}" if self.key else name
+
+    def problem(self, name: str | None, message: str, **where: Any) -> None:
+        self.problems.add(f"key {self.dotted(name)!r}: {message}", **where)
+
+    def check_keys(self, schema: str) -> None:
+        allowed = SCHEMA[schema]
+        for name in self.data:
+            if name not in allowed:
+                close = difflib.get_close_matches(str(name), allowed, n=2, cutoff=0.6)
+                hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+                self.problem(str(name), f"unknown key{hint}", expected=f"one of {list(allowed)}")
+
+    def tables(self, name: str) -> dict[str, _Table]:
+        """A table of named tables (``[streams.x]``, ...)."""
+        if name not in self.data:
+            return {}
+        outer = _Table(self.data[name], self.dotted(name), self.problems)
+        return {
+            str(k): _Table(v, outer.dotted(str(k)), self.problems) for k, v in outer.data.items()
+        }
+
+    def number(self, name: str, default: float | None = None) -> float | None:
+        """A number (``inf`` allowed, NaN not); missing -> ``default`` (None: required)."""
+        value = self.data.get(name, default)
+        if value is None:
+            self.problem(name, "missing", expected="a number")
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            self.problem(name, "not a number", value=value, expected="a number")
+        elif value != value:
+            self.problem(name, "not a number", value=value, expected="a number, not nan")
+        else:
+            return float(value)
+        return None
+
+    def integer(self, name: str, low: int, high: int, default: int | None = None) -> int | None:
+        value = self.data.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            self.problem(name, "out of range" if isinstance(value, int) else "not an integer",
+                         value=value, expected=f"an integer {low}..{high:,}")
+            return None
+        return value
+
+    def text(self, name: str, default: str | None = None, choices: tuple = ()) -> str | None:
+        value = self.data.get(name, default)
+        if value is None and default is None and name not in self.data:
+            return None
+        if not isinstance(value, str) or (choices and value not in choices):
+            self.problem(name, "bad value", value=value,
+                         expected=f"one of {list(choices)}" if choices else "a string")
+            return default
+        return value
+
+    def flag(self, name: str, default: bool) -> bool:
+        value = self.data.get(name, default)
+        if not isinstance(value, bool):
+            self.problem(name, "not true or false", value=value, expected="true or false")
+            return default
+        return value
+
+    def integers(self, name: str, low: int, high: int) -> tuple[int, ...]:
+        value = self.data.get(name, [])
+        if not isinstance(value, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and low <= v <= high for v in value
+        ):
+            self.problem(name, "bad item numbers", value=value,
+                         expected=f"a list of integers {low}..{high}")
+            return ()
+        return tuple(value)
+
+    def labels(self, name: str, default: str) -> Mapping[str, str]:
+        """Labels by language: a string (English) or a table ``{en = ..., es = ...}``."""
+        value = self.data.get(name)
+        if value is not None and not _is_label(value):
+            self.problem(name, "bad label", value=value,
+                         expected='a string or a table such as { en = "...", es = "..." }')
+            value = None
+        return _labels(value, default)
+
+    def range(self, low: float | None, high: float | None) -> None:
+        if low is not None and high is not None and low > high:
+            self.problem(None, "min is above max", value=(low, high), expected="min <= max")
+
+
+def _is_label(value: Any) -> bool:
+    return isinstance(value, str) or (
+        isinstance(value, Mapping)
+        and all(isinstance(v, str) and _LANGUAGE.match(str(k)) for k, v in value.items())
+    )
+
+
+def _code_name(value: Any, key: str, problems: ProblemCollector) -> str | None:
+    """A code, stream or group name: text (numbers allowed) with no edge spaces or controls."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        problems.add(f"key {key!r}: bad code", value=value, expected="a code name (text)")
+        return None
+    text = label_of(value)
+    if not text or text != str(value).strip() or str(value) != str(value).strip():
+        problems.add(f"key {key!r}: empty code or a code with edge spaces", value=value,
+                     expected="a code name without leading or trailing spaces")
+        return None
+    char = control_character(text)
+    if char is not None:
+        problems.add(f"key {key!r}: control character {char} in a code", value=value,
+                     expected=CONTROL_EXPECTED)
+        return None
+    return text
+
+
+def _stream(name: str, t: _Table, problems: ProblemCollector) -> StreamInfo:
+    t.check_keys("streams.*")
+    codes = t.data.get("codes", [])
+    names: list[str] = []
+    code_labels: dict[str, Mapping[str, str]] = {}
+    families: dict[str, str] = {}
+    if isinstance(codes, list):
+        entries = [(c, None) for c in codes]
+    elif isinstance(codes, Mapping):
+        entries = list(codes.items())
+    else:
+        t.problem("codes", "bad code list", value=codes,
+                  expected='a list of codes or a table { code = { en = "..." } }')
+        entries = []
+    for raw, entry in entries:
+        code = _code_name(raw, t.dotted("codes"), problems)
+        if code is None:
+            continue
+        names.append(code)
+        if isinstance(entry, Mapping):
+            label = {k: v for k, v in entry.items() if k != "family"}
+            if not _is_label(label) or not isinstance(entry.get("family", ""), str):
+                t.problem(f"codes.{code}", "bad code entry", value=dict(entry),
+                          expected='{ en = "...", es = "...", family = "..." }')
+            families.update({code: entry["family"]} if "family" in entry else {})
+            code_labels[code] = _labels(label if _is_label(label) else None, code)
+        elif entry is not None and _is_label(entry):
+            code_labels[code] = _labels(entry, code)
+        elif entry is not None:
+            t.problem(f"codes.{code}", "bad code entry", value=entry,
+                      expected='a label or { en = "...", es = "..." }')
+            code_labels[code] = _labels(None, code)
+        else:
+            code_labels[code] = _labels(None, code)
+    return StreamInfo(
+        name=name,
+        kind=t.text("kind", "categorical") or "categorical",
+        codes=tuple(names),
+        labels=t.labels("label", name),
+        code_labels=MappingProxyType(code_labels),
+        families=MappingProxyType(families),
+        actor=t.text("actor"),
+    )
+
+
+def _rating(name: str, t: _Table) -> RatingInfo:
+    t.check_keys("ratings.*")
+    low, high = t.number("min"), t.number("max")
+    t.range(low, high)
+    return RatingInfo(
+        name=name,
+        min=low if low is not None else -math.inf,
+        max=high if high is not None else math.inf,
+        integer=t.flag("integer", True),
+        stream=t.text("stream"),
+        labels=t.labels("label", name),
+    )
+
+
+def _derivation(name: str, t: _Table, problems: ProblemCollector) -> Derivation:
+    t.check_keys("derived.*")
+    groups: dict[str, tuple[str, ...]] = {}
+    raw = t.data.get("groups")
+    if not isinstance(raw, Mapping):
+        t.problem("groups", "missing or not a table", value=raw,
+                  expected='a table { group = ["code", ...] }')
+    else:
+        for group, members in raw.items():
+            if not isinstance(members, list):
+                t.problem(f"groups.{group}", "not a list of codes", value=members,
+                          expected="a list of codes")
+                continue
+            codes = [_code_name(c, t.dotted(f"groups.{group}"), problems) for c in members]
+            groups[str(group)] = tuple(c for c in codes if c is not None)
+    labels = t.data.get("labels", {})
+    code_labels = {}
+    if not isinstance(labels, Mapping) or not all(_is_label(v) for v in labels.values()):
+        t.problem("labels", "bad labels", value=labels,
+                  expected='a table { code = { en = "...", es = "..." } }')
+    else:
+        code_labels = {str(k): _labels(v, str(k)) for k, v in labels.items()}
+    source = t.text("from")
+    if source is None:
+        t.problem("from", "missing", expected="the name of an indicator stream")
+    derivation = Derivation(
+        name=name,
+        source=source or "",
+        groups=MappingProxyType(groups),
+        none=t.text("none", "none") or "none",
+        both=t.text("both", "both") or "both",
+        other=t.text("other"),
+        labels=t.labels("label", name),
+        code_labels=MappingProxyType(code_labels),
+    )
+    unknown = [k for k in code_labels if k not in derivation.codes]
+    if unknown:
+        t.problem("labels", "labels for codes the derived stream does not have", value=unknown,
+                  expected=f"codes of {name!r}: {list(derivation.codes)}")
+    return derivation
+
+
+def _questionnaire(name: str, t: _Table) -> Questionnaire:
+    t.check_keys("questionnaires.*")
+    n_items = t.integer("n_items", 1, MAX_ITEMS) or 0
+    low, high = t.number("min"), t.number("max")
+    t.range(low, high)
+    subscales = {}
+    for sub, table in t.tables("subscales").items():
+        table.check_keys("questionnaires.*.subscales.*")
+        subscales[sub] = table.integers("items", 1, max(n_items, 1))
+    if "subscales" not in t.data:
+        t.problem("subscales", "missing", expected="a table of subscales with their items")
+    items = t.data.get("items", {})
+    if not isinstance(items, Mapping) or not all(
+        str(k).isdigit() and 1 <= int(k) <= max(n_items, 1) for k in items
+    ):
+        t.problem("items", "bad item labels", value=list(items) if isinstance(items, Mapping)
+                  else items, expected=f"item numbers 1..{n_items} with their labels")
+    return Questionnaire(
+        name=name,
+        prefix=t.text("prefix", f"{name}_") or f"{name}_",
+        n_items=n_items,
+        min=low if low is not None else 0.0,
+        max=high if high is not None else 0.0,
+        score=t.text("score", "mean", SCORES) or "mean",
+        reverse=t.integers("reverse", 1, max(n_items, 1)),
+        subscales=MappingProxyType(subscales),
+        labels=t.labels("label", name),
+    )
+
+
+def _session_variable(name: str, t: _Table) -> SessionVariable:
+    t.check_keys("session.*")
+    low, high = t.number("min"), t.number("max")
+    t.range(low, high)
+    return SessionVariable(
+        name=name,
+        min=low if low is not None else -math.inf,
+        max=high if high is not None else math.inf,
+        labels=t.labels("label", name),
+    )
 
 
 def _parse_codebook(data: Mapping, source: str) -> Codebook:
-    """Build a :class:`Codebook` from parsed TOML (see :func:`load_codebook`)."""
-    name = str(data.get("name", source))
-    streams = {}
-    for sname, s in data.get("streams", {}).items():
-        codes = s.get("codes", {})
-        if isinstance(codes, list):
-            codes = {c: {} for c in codes}
-        streams[sname] = StreamInfo(
-            name=sname,
-            kind=s.get("kind", "categorical"),
-            codes=tuple(str(c) for c in codes),
-            labels=_labels(s.get("label"), sname),
-            code_labels=MappingProxyType(
-                {
-                    str(c): _labels(v if isinstance(v, Mapping) else None, c)
-                    for c, v in codes.items()
-                }
-            ),
-            families=MappingProxyType(
-                {
-                    str(c): v["family"]
-                    for c, v in codes.items()
-                    if isinstance(v, Mapping) and "family" in v
-                }
-            ),
-            actor=s.get("actor"),
-        )
-    ratings = {
-        rname: RatingInfo(
-            name=rname,
-            min=float(r["min"]),
-            max=float(r["max"]),
-            integer=bool(r.get("integer", True)),
-            stream=r.get("stream"),
-            labels=_labels(r.get("label"), rname),
-        )
-        for rname, r in data.get("ratings", {}).items()
+    """Build a :class:`Codebook` from parsed TOML (see :func:`load_codebook`).
+
+    Every key is checked (unknown keys, types, ranges, contradictory bounds, duplicated
+    codes); all problems are raised together as one :class:`CodebookError`.
+    """
+    problems = ProblemCollector(file=source)
+    top = _Table(data, "", problems)
+    top.check_keys("")
+    name = top.data.get("name", source)
+    if not isinstance(name, str | int | float) or isinstance(name, bool):
+        top.problem("name", "not a string", value=name, expected="a codebook name")
+        name = source
+    if "title" in top.data:
+        top.labels("title", str(name))
+    for key in ("reference", "description"):
+        top.text(key)
+    streams = {
+        sname: _stream(sname, t, problems) for sname, t in top.tables("streams").items()
     }
-    derived = {}
-    for dname, d in data.get("derived", {}).items():
-        code_labels = {k: _labels(v, k) for k, v in d.get("labels", {}).items()}
-        derived[dname] = Derivation(
-            name=dname,
-            source=d["from"],
-            groups=MappingProxyType({g: tuple(c) for g, c in d["groups"].items()}),
-            none=d.get("none", "none"),
-            both=d.get("both", "both"),
-            other=d.get("other"),
-            labels=_labels(d.get("label"), dname),
-            code_labels=MappingProxyType(code_labels),
-        )
+    ratings = {rname: _rating(rname, t) for rname, t in top.tables("ratings").items()}
+    derived = {
+        dname: _derivation(dname, t, problems) for dname, t in top.tables("derived").items()
+    }
     questionnaires = {
-        qname: Questionnaire(
-            name=qname,
-            prefix=q.get("prefix", f"{qname}_"),
-            n_items=int(q["n_items"]),
-            min=float(q["min"]),
-            max=float(q["max"]),
-            score=q.get("score", "mean"),
-            reverse=tuple(int(i) for i in q.get("reverse", [])),
-            subscales=MappingProxyType(
-                {sub: tuple(int(i) for i in v["items"]) for sub, v in q["subscales"].items()}
-            ),
-            labels=_labels(q.get("label"), qname),
-        )
-        for qname, q in data.get("questionnaires", {}).items()
+        qname: _questionnaire(qname, t) for qname, t in top.tables("questionnaires").items()
     }
     session_variables = {
-        vname: SessionVariable(
-            name=vname,
-            min=float(v["min"]),
-            max=float(v["max"]),
-            labels=_labels(v.get("label"), vname),
-        )
-        for vname, v in data.get("session", {}).items()
+        vname: _session_variable(vname, t) for vname, t in top.tables("session").items()
     }
+    if not problems and not (streams or ratings or questionnaires or session_variables):
+        problems.add(
+            "the codebook declares no streams, ratings, questionnaires or session variables",
+            expected="at least one [streams.NAME], [ratings.NAME], [questionnaires.NAME] or "
+            "[session.NAME] table",
+        )
+    if problems:
+        raise CodebookError(problems.problems)
     book = Codebook(
-        name=name,
+        name=str(name),
         streams=MappingProxyType(streams),
         ratings=MappingProxyType(ratings),
         derived=MappingProxyType(derived),
         questionnaires=MappingProxyType(questionnaires),
         session_variables=MappingProxyType(session_variables),
     )
-    book.check()
+    book.check(source)
     return book
 
 
@@ -370,27 +647,19 @@ def available_codebooks() -> tuple[str, ...]:
 
 def _load_one(spec: str | Path) -> Codebook:
     """Load one shipped codebook by name, or a TOML file by path."""
-    path = Path(spec)
-    if path.suffix == ".toml" and path.exists():
-        text, source = path.read_bytes(), str(path)
-    elif str(spec) in available_codebooks():
-        res = resources.files("lagnest") / "codebooks" / f"{spec}.toml"
-        text, source = res.read_bytes(), str(spec)
+    text = str(spec)
+    if isinstance(spec, Path) or text.endswith(".toml") or os.sep in text or "/" in text:
+        path = check_readable(spec)  # a path problem is the OSError naming the path
+        data, source = path.read_bytes(), str(spec)
+    elif text in available_codebooks():
+        shipped = resources.files("lagnest") / "codebooks" / f"{text}.toml"
+        data, source = shipped.read_bytes(), text
     else:
         raise LagnestDataError(
-            f"unknown codebook {str(spec)!r}: expected a shipped name "
-            f"({', '.join(available_codebooks())}) or the path of an existing .toml file"
+            f"unknown codebook {text!r}: expected a shipped name "
+            f"({', '.join(available_codebooks())}) or the path of a .toml file"
         )
-    try:
-        data = tomllib.loads(text.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise LagnestDataError(f"file {source}: not a valid TOML codebook: {err}") from None
-    try:
-        return _parse_codebook(data, source)
-    except (KeyError, TypeError, ValueError) as err:
-        if isinstance(err, LagnestDataError):
-            raise
-        raise LagnestDataError(f"file {source}: malformed codebook entry: {err!r}") from None
+    return _parse_codebook(parse_toml(data, source, CodebookError), source)
 
 
 def load_codebook(spec: str | Path | Codebook | Iterable) -> Codebook:

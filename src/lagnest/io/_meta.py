@@ -148,11 +148,53 @@ def loads(text: str | bytes, source: str | None) -> dict[str, Any]:
                 expected=f"version {VERSION}",
             )
         )
+    for key, (ok, expected) in _SHAPES.items():
+        if meta.get(key) is not None and not ok(meta[key]):
+            raise LagnestDataError(
+                DataProblem(
+                    f"broken lagnest metadata: entry {key!r}",
+                    file=source,
+                    value=meta[key],
+                    expected=expected,
+                )
+            )
     return meta
 
 
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _code_lists(value: Any) -> bool:
+    return isinstance(value, dict) and all(_strings(v) for v in value.values())
+
+
+def _record(value: Any) -> bool:
+    if not isinstance(value, dict) or not _strings(value.get("columns")):
+        return False
+    rows = value.get("rows")
+    width = len(value["columns"])
+    return isinstance(rows, list) and all(isinstance(r, list) and len(r) == width for r in rows)
+
+
+#: What each metadata entry must be (a check and its description).
+_SHAPES: dict[str, tuple[Any, str]] = {
+    "keys": (lambda v: _strings(v) and len(v) == 4, "4 key column names"),
+    "codebook": (lambda v: isinstance(v, str), "a codebook name"),
+    "nested_sessions": (lambda v: isinstance(v, bool), "true or false"),
+    "codes": (_code_lists, "stream names with their lists of codes"),
+    "indicators": (_code_lists, "stream names with their lists of codes"),
+    "ratings": (_strings, "a list of rating names"),
+    "sessions": (_record, "a table: columns and rows of as many values"),
+    "dyads": (_record, "a table: columns and rows of as many values"),
+}
+
+
 def read_options(meta: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Keyword arguments of `Sequences.from_frame` that the metadata supplies."""
+    """Keyword arguments of `Sequences.from_frame` that the metadata supplies.
+
+    ``meta`` comes from :func:`loads`, which checked its shape.
+    """
     if not meta:
         return {}
     dyad, session, segment, brk = meta.get("keys", ["dyad", "session", "segment", "break"])

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -33,6 +34,7 @@ PRAGMA = "lagnest:"
 GLOBAL_KEYS = ("indicator-sets", "dyad-factors", "codebook", "ratings")
 SESSION_KEYS = ("rating", "segments", "breaks")
 MISSING = "NA"
+_NUMBER = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
 
 
 @dataclass
@@ -52,6 +54,7 @@ class Pragmas:
     indicator_sets: list[str] = field(default_factory=list)
     dyad_factors: list[str] = field(default_factory=list)
     codebook: str | None = None
+    codebook_line: int | None = None
     ratings: list[str] = field(default_factory=list)
     sessions: list[SessionPragmas] = field(default_factory=list)
 
@@ -83,7 +86,7 @@ def read_pragmas(
         elif key == "dyad-factors":
             out.dyad_factors += words
         elif key == "codebook" and words:
-            out.codebook = words[0]
+            out.codebook, out.codebook_line = words[0], line
         elif key == "ratings":
             out.ratings += words
         elif key in SESSION_KEYS:
@@ -122,10 +125,17 @@ def _numbers(
         return None
     out = np.empty(n)
     for i, word in enumerate(words):
-        try:
-            out[i] = math.nan if word == MISSING else float(word)
-        except ValueError:
-            problems.add(f"bad number in '% {PRAGMA} {what}'", line=line, value=word)
+        if word == MISSING:
+            out[i] = math.nan
+        elif _NUMBER.match(word) and math.isfinite(float(word)):
+            out[i] = float(word)
+        else:
+            problems.add(
+                f"bad number in '% {PRAGMA} {what}'",
+                line=line,
+                value=word,
+                expected=f"a finite number written with digits 0-9, or {MISSING}",
+            )
             return None
     return out
 
@@ -148,8 +158,12 @@ def session_arrays(
         if sess.segments is not None:
             values = _numbers(sess.segments, n, "segments", sess.line, problems)
             if values is not None:
-                if not np.all(values == np.round(values)):
-                    problems.add(f"'% {PRAGMA} segments' lists a non-integer", line=sess.line)
+                if not np.all((values == np.round(values)) & (values >= 0) & (values < 2**63)):
+                    problems.add(
+                        f"'% {PRAGMA} segments' lists a value that is not a segment number",
+                        line=sess.line,
+                        expected="non-negative integers below 2^63",
+                    )
                 else:
                     numbers[-1] = values.astype(np.int64)
                     any_numbers = True

@@ -9,6 +9,7 @@ read.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import re
@@ -19,10 +20,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lagnest._columns import factorize, report_rows, spread
+from lagnest._columns import (
+    CONTROL_EXPECTED,
+    control_character,
+    factorize,
+    foreign_digits,
+    report_control,
+    report_rows,
+    spread,
+    warn_foreign_digits,
+)
 from lagnest._streams import is_missing, label_of, natural_key
 from lagnest.codebook import Codebook
 from lagnest.errors import DataProblem, LagnestDataError, ProblemCollector
+from lagnest.io._limits import MAX_SEGMENTS, Budget, check_limit_argument
 from lagnest.io.sdis import (
     StreamSpec,
     TimedEvent,
@@ -89,19 +100,26 @@ def _texts(column: pd.Series) -> np.ndarray:
     return spread([_text(u) for u in uniques], codes, "", object)
 
 
-def _times(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """A time column in seconds (NaN where missing or bad) and the empty cells."""
+def _times(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """A time column in seconds (NaN where missing or bad), empty cells, foreign digits.
+
+    The third array flags cells written with digits of another script (None: there is none).
+    """
     codes, uniques = factorize(column)
     values = []
+    foreign = []
     for u in uniques:
         text = _text(u)
         try:
             number = float(text) if text else math.nan
         except ValueError:
             number = math.nan
-        values.append(number if number >= 0 and not math.isinf(number) else math.nan)
+        good = number >= 0 and not math.isinf(number)
+        values.append(number if good else math.nan)
+        foreign.append(good and foreign_digits(text))
     empty = spread([not _text(u) for u in uniques], codes, True, bool)
-    return spread(values, codes, math.nan, np.float64), empty
+    flags = spread(foreign, codes, False, bool) if any(foreign) else None
+    return spread(values, codes, math.nan, np.float64), empty, flags
 
 
 def safe_name(text: str) -> str:
@@ -153,6 +171,10 @@ def _table_rows(frame: pd.DataFrame, layout: str, problems: ProblemCollector) ->
         },
     )
     texts = {col: _texts(frame[col]) for col in (obs, subj, behav)}
+    for col in [obs, subj, behav, *([cat] if cat else []), *mods]:
+        values = texts[col] if col in texts else _texts(frame[col])
+        codes, labels = factorize(values)
+        report_control(problems, labels, codes, col, "a label")
     for col in (obs, behav):
         report_rows(
             problems,
@@ -164,12 +186,16 @@ def _table_rows(frame: pd.DataFrame, layout: str, problems: ProblemCollector) ->
                 "expected": "a non-empty value",
             },
         )
-    start, _ = _times(frame[start_col])
+    start, _, foreign = _times(frame[start_col])
+    if foreign is not None:
+        warn_foreign_digits(problems, frame[start_col], foreign, start_col, lambda i: start[i])
     bad_start = good & np.isnan(start)
     stop = start
     bad_stop = np.zeros(len(frame), bool)
     if layout == "aggregated":
-        stop, empty = _times(frame[stop_col])
+        stop, empty, foreign = _times(frame[stop_col])
+        if foreign is not None:
+            warn_foreign_digits(problems, frame[stop_col], foreign, stop_col, lambda i: stop[i])
         point = kind == "POINT"
         bad_stop = good & np.isnan(stop) & ~(point & empty)
         stop = np.where(point & empty, start, stop)
@@ -342,6 +368,7 @@ def _rows_to_sequences(
     independent_variables: Sequence[str] | None,
     codebook: str | Codebook | None,
     problems: ProblemCollector,
+    budget: Budget | None = None,
 ) -> Sequences:
     """Timed BORIS events -> `Sequences` (event level or fixed segments)."""
     if streams not in ("subject", "category", "none"):
@@ -395,7 +422,7 @@ def _rows_to_sequences(
         timed = TimedSession(events, [False] * len(events))
         per_session.append(
             timed_to_values(
-                timed, specs, owner, code_index, segment_seconds, min_overlap, rule, None
+                timed, specs, owner, code_index, segment_seconds, min_overlap, rule, None, budget
             )
         )
     variables = _independent_variables(frame, independent_variables)
@@ -509,9 +536,22 @@ def _string_units(
     problems: ProblemCollector,
 ) -> list[list[_Token]]:
     """One behavioural string -> segments of code tokens (``+`` joins co-occurring codes)."""
+    body = line.rstrip("\r\n")
+    elements = body.split(separator)
+    if control_character(body) is None and not any(ch in body for ch in "[&+"):
+        # plain behaviors, one per element: the common case, without the general loop
+        texts = [e.strip() for e in elements]
+        if all(texts):
+            starts = itertools.accumulate([len(e) + len(separator) for e in elements[:-1]],
+                                          initial=1)
+            return [
+                [_Token("word", safe_name(t) if sdis_names else t, n,
+                        c + len(e) - len(e.lstrip()))]
+                for e, t, c in zip(elements, texts, starts, strict=True)
+            ]
     out = []
     col = 1
-    for element in line.rstrip("\r\n").split(separator):
+    for element in elements:
         where = col + len(element) - len(element.lstrip())
         text = element.strip()
         col += len(element) + len(separator)
@@ -521,6 +561,15 @@ def _string_units(
         states, amp, mods = text.partition("&")
         parts = states.split("+")
         codes = []
+        char = control_character(element)
+        if char is not None:
+            problems.add(
+                f"control character {char} in a behavior",
+                line=n,
+                column=where,
+                value=element,
+                expected=CONTROL_EXPECTED,
+            )
         for k, part in enumerate(parts):
             if not part.strip():
                 problems.add(
@@ -577,6 +626,7 @@ def read_boris(
     sheet: str | int | None = None,
     codebook: str | Codebook | None = None,
     encoding: str = "utf-8-sig",
+    max_segments: int = MAX_SEGMENTS,
 ) -> Sequences:
     """Read a BORIS export: aggregated or tabular events (TSV/CSV/XLSX) or behavioural strings.
 
@@ -619,6 +669,9 @@ def read_boris(
         Excel sheet (default the first).
     codebook : str or Codebook, optional
     encoding : str, default "utf-8-sig"
+    max_segments : int, default 10,000,000
+        Most segments the observations may be cut into (``segment_seconds``); checked
+        before they are made.
 
     Returns
     -------
@@ -628,8 +681,18 @@ def read_boris(
     ------
     LagnestDataError
         Malformed input, naming file and row (tables) or line and column (strings).
+    LimitError
+        A `LagnestDataError`: the events would make more than ``max_segments`` segments.
+    OSError
+        A path problem (missing, a folder, no permission), naming the path.
+
+    Warns
+    -----
+    LagnestDataWarning
+        Times written with digits of another script were read as numbers.
     """
     _check_segment_options(segment_seconds, min_overlap, rule)
+    budget = Budget(check_limit_argument(max_segments, "max_segments"), str(path))
     path = Path(path)
     content = _load(path, layout, sheet, encoding)
     layout = layout or _layout(path, content)
@@ -669,6 +732,7 @@ def read_boris(
         independent_variables=independent_variables,
         codebook=codebook,
         problems=problems,
+        budget=budget,
     )
 
 

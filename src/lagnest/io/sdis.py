@@ -21,15 +21,18 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from lagnest._files import atomic_write
+from lagnest._columns import CONTROL_EXPECTED, control_character
+from lagnest._files import atomic_write, check_readable
 from lagnest._streams import natural_key
-from lagnest.codebook import Codebook
+from lagnest.codebook import Codebook, load_codebook
 from lagnest.errors import DataProblem, LagnestDataError, ProblemCollector
 from lagnest.io import _pragmas
+from lagnest.io._limits import MAX_SEGMENTS, Budget, check_limit_argument
 from lagnest.io._meta import loadable_codebook
 from lagnest.sequences import Sequences, StreamData
 
@@ -51,13 +54,12 @@ TIME_UNITS = {
 _PUNCT = set(",;/()=*")
 _SPECIAL = _PUNCT | set("<>%.")
 _EPS = 1e-9
-_TIME_RE = re.compile(r"^(?:(\d+):)?(?:(\d+):)?(\d+(?:\.\d+)?)$")
+_TIME_RE = re.compile(r"^(?:([0-9]+):)?(?:([0-9]+):)?([0-9]+(?:\.[0-9]+)?)$")
 _LINE_WIDTH = 78
 
 
 # ---------------------------------------------------------------------------- tokens
-@dataclass(frozen=True)
-class _Token:
+class _Token(NamedTuple):
     """One token: ``kind`` is ``word``, ``label``, ``punct`` or ``eof``; 1-based position."""
 
     kind: str
@@ -81,50 +83,56 @@ def _fail(source: str | None, token: _Token, message: str, expected: str | None 
     )
 
 
+_CONTROLS = "\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f"
+_SCANNER = re.compile(
+    rf"[^\S\n{_CONTROLS}]*(?:(?P<word>(?:[^\s,;/()=*<>%.{_CONTROLS}]|(?<=[0-9])\.(?=[0-9]))+)"
+    rf"|(?P<newline>\n)|(?P<punct>[,;/()=*.])|(?P<comment>%[^\n]*)|(?P<label><[^>\n]*>)"
+    rf"|(?P<end>\Z)|(?P<other>.))",
+    re.DOTALL,
+)
+
+
 def _tokenize(text: str, source: str | None) -> tuple[list[_Token], list[tuple[int, str]]]:
     """Split SDIS text into tokens, tracking line and column; also return pragma comments.
 
-    Pragmas are ``(line, text after 'lagnest:')``.
+    Pragmas are ``(line, text after 'lagnest:')``. A control character (other than tabs
+    and line breaks) is an error: it usually means a binary or UTF-16 file.
     """
     tokens: list[_Token] = []
     pragmas: list[tuple[int, str]] = []
-    i, line, col, n = 0, 1, 1, len(text)
-    while i < n:
-        ch = text[i]
-        if ch == "\n":
-            i, line, col = i + 1, line + 1, 1
-        elif ch.isspace():
-            i, col = i + 1, col + 1
-        elif ch == "%":
-            end = text.find("\n", i)
-            end = n if end < 0 else end
-            comment = text[i + 1 : end].strip()
+    append = tokens.append
+    line, line_start = 1, 0
+    for m in _SCANNER.finditer(text):
+        kind = m.lastgroup
+        if kind == "word" or kind == "punct":
+            append(_Token(kind, m.group(kind), line, m.start(kind) - line_start + 1))
+            continue
+        if kind == "newline":
+            line, line_start = line + 1, m.end()
+            continue
+        if kind == "end":
+            break
+        col = m.start(kind) - line_start + 1
+        if kind == "label":
+            label = m.group(kind)[1:-1]
+            char = control_character(label)
+            if char is not None:
+                _fail(source, _Token("label", label, line, col),
+                      f"control character {char} in a session label", CONTROL_EXPECTED)
+            append(_Token("label", label.strip(), line, col))
+        elif kind == "comment":
+            comment = m.group(kind)[1:].strip()
             if comment.startswith(PRAGMA):
                 pragmas.append((line, comment[len(PRAGMA) :].strip()))
-            col += end - i
-            i = end
-        elif ch == "<":
-            end = text.find(">", i)
-            newline = text.find("\n", i)
-            if end < 0 or (0 <= newline < end):
-                _fail(source, _Token("punct", "<", line, col), "unterminated label", "'>'")
-            tokens.append(_Token("label", text[i + 1 : end].strip(), line, col))
-            col += end + 1 - i
-            i = end + 1
-        elif ch in _PUNCT or ch == ".":
-            tokens.append(_Token("punct", ch, line, col))
-            i, col = i + 1, col + 1
-        elif ch == ">":
-            _fail(source, _Token("punct", ch, line, col), "unexpected '>'", "'<label>'")
         else:
-            start = i
-            while i < n and not text[i].isspace() and text[i] not in _SPECIAL:
-                i += 1
-                if i + 1 < n and text[i] == "." and text[i - 1].isdigit() and text[i + 1].isdigit():
-                    i += 1
-            tokens.append(_Token("word", text[start:i], line, col))
-            col += i - start
-    tokens.append(_Token("eof", "", line, col))
+            ch = m.group(kind)
+            if ch == "<":
+                _fail(source, _Token("punct", "<", line, col), "unterminated label", "'>'")
+            if ch == ">":
+                _fail(source, _Token("punct", ch, line, col), "unexpected '>'", "'<label>'")
+            _fail(source, _Token("punct", ch, line, col),
+                  f"control character U+{ord(ch):04X}", CONTROL_EXPECTED)
+    tokens.append(_Token("eof", "", line, len(text) - line_start + 1))
     return tokens, pragmas
 
 
@@ -143,20 +151,22 @@ def parse_time(text: str, unit: float = 1.0) -> float | None:
     -------
     float or None
     """
-    m = _TIME_RE.match(text)
+    m = _TIME_RE.match(text) if len(text) < 64 else None
     if m is None:
         return None
     first, second, last = m.groups()
     seconds = float(last)
     if first is None:
-        return seconds * unit
-    if seconds >= 60:
+        value = seconds * unit
+    elif seconds >= 60:
         return None
-    if second is None:
-        return int(first) * 60 + seconds
-    if int(second) >= 60:
+    elif second is None:
+        value = int(first) * 60 + seconds
+    elif int(second) >= 60:
         return None
-    return int(first) * 3600 + int(second) * 60 + seconds
+    else:
+        value = int(first) * 3600 + int(second) * 60 + seconds
+    return value if math.isfinite(value) else None
 
 
 # ---------------------------------------------------------------------------- structures
@@ -193,6 +203,7 @@ class _Session:
     start: _Token
     label: str | None = None
     units: list[list[_Token]] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)  # each unit repeated this many times
     breaks: list[bool] = field(default_factory=list)
     events: list[TimedEvent] = field(default_factory=list)
     event_breaks: list[bool] = field(default_factory=list)
@@ -204,10 +215,11 @@ class _Session:
 class _Parser:
     """Recursive-descent parser over the token list."""
 
-    def __init__(self, tokens: list[_Token], source: str | None) -> None:
+    def __init__(self, tokens: list[_Token], source: str | None, budget: Budget) -> None:
         self.tokens = tokens
         self.i = 0
         self.source = source
+        self.budget = budget
 
     def peek(self) -> _Token:
         return self.tokens[self.i]
@@ -343,17 +355,25 @@ class _Parser:
         pending[0] = True
 
     def event_body(self, decl: _Declaration, sess: _Session) -> None:
-        pending = [False]
-        while not self._end_of_session(self.peek(), sess):
-            tok = self.peek()
+        tokens, units, breaks = self.tokens, sess.units, sess.breaks
+        pending = False
+        while True:  # the loop of _end_of_session, inlined: Event data can be long
+            tok = tokens[self.i]
             if tok.kind == "word":
-                sess.units.append([self.take()])
-                sess.breaks.append(pending[0])
-                pending[0] = False
+                units.append([tok])
+                breaks.append(pending)
+                pending = False
+                self.i += 1
             elif tok.kind == "punct" and tok.text == ";":
-                self._mark_break(sess, pending)
+                pending = True
+                self.i += 1
+            elif self._end_of_session(tok, sess):
+                break
             else:
                 self.fail(tok, f"unexpected {_describe(tok)} in Event data", "codes, ';' or '/'")
+        sess.counts = [1] * len(sess.units)
+        self.budget.take(len(sess.units), "this session", line=sess.start.line,
+                         column=sess.start.column)
 
     def grouped_body(self, decl: _Declaration, sess: _Session) -> None:
         """Multievent (events end with ``.``) and Interval (intervals end with ``,``) data."""
@@ -361,13 +381,20 @@ class _Parser:
         pending = [False]
         current: list[_Token] = []
         repeat = [1]
+        where: list[_Token] = [sess.start]  # the repeat count (or the unit) for errors
 
         def close(always: bool) -> None:
             if current or always:
-                for _ in range(repeat[0]):
-                    sess.units.append(list(current))
-                    sess.breaks.append(pending[0])
-                    pending[0] = False
+                at = where[0] if repeat[0] > 1 else (current[0] if current else self.peek())
+                what = (
+                    f"repeating this interval {repeat[0]:,} times" if repeat[0] > 1
+                    else "this interval"
+                )
+                self.budget.take(repeat[0], what, line=at.line, column=at.column)
+                sess.units.append(list(current))
+                sess.counts.append(repeat[0])
+                sess.breaks.append(pending[0])  # before the first of the repeats only
+                pending[0] = False
             current.clear()
             repeat[0] = 1
 
@@ -382,6 +409,7 @@ class _Parser:
                 if decl.data_type == "Interval" and prefix:
                     self.take()
                     self.repetition(tok, repeat)
+                    where[0] = tok
                 else:
                     current.append(tok)
             elif tok.kind == "punct" and tok.text == sep:
@@ -392,7 +420,9 @@ class _Parser:
                 self._mark_break(sess, pending)
             elif decl.data_type == "Interval" and tok.kind == "punct" and tok.text == "*":
                 self.take()
-                self.repetition(self.expect_word("after '*'"), repeat)
+                count = self.expect_word("after '*'")
+                self.repetition(count, repeat)
+                where[0] = count
             else:
                 self.fail(
                     tok,
@@ -404,9 +434,13 @@ class _Parser:
         """``n*`` before an interval's codes or ``*n`` after them: repeat the interval."""
         if repeat[0] != 1:
             self.fail(count_tok, "an interval has two repetition counts")
-        if not count_tok.text.isdigit() or int(count_tok.text) < 1:
-            self.fail(count_tok, "bad repetition count", "a positive integer before '*'")
-        repeat[0] = int(count_tok.text)
+        text = count_tok.text
+        if not (text.isascii() and text.isdigit()) or text.strip("0") == "":
+            self.fail(count_tok, "bad repetition count", "a positive integer (digits 0-9)")
+        if len(text) > 18:  # beyond any budget: no need to build the number
+            self.budget.take(math.inf, f"repeating an interval {text[:12]}... times",
+                             line=count_tok.line, column=count_tok.column)
+        repeat[0] = int(text)
 
     def timed_body(self, decl: _Declaration, sess: _Session) -> None:
         pending = [False]
@@ -584,12 +618,14 @@ def _units_to_values(
     index: Mapping[str, tuple[int, int]],
     uncoded: str | None,
     problems: ProblemCollector,
+    counts: Sequence[int] | None = None,
 ) -> list[np.ndarray]:
     """Segments (lists of code tokens) -> one value array per stream.
 
     A categorical stream takes the one code of its set in the segment (none: uncoded); an
     indicator stream marks its codes present. The ``uncoded`` code alone marks the whole
-    segment uncoded.
+    segment uncoded. ``counts`` repeats each unit (an Interval's ``n*``), without
+    building the repeats one by one.
     """
     n = len(units)
     values = [
@@ -598,7 +634,21 @@ def _units_to_values(
         else np.zeros((n, len(s.codes)), np.int8)
         for s in specs
     ]
-    for t, unit in enumerate(units):
+    one_code = n > 0 and all(len(u) == 1 for u in units)
+    if one_code:  # Event data, vectorised: (stream, code) of each segment's one token
+        texts = [u[0].text for u in units]
+        pairs = np.array([index.get(k, (-1, -1)) for k in texts], dtype=np.int64).reshape(n, 2)
+        for s, spec in enumerate(specs):
+            rows = np.flatnonzero(pairs[:, 0] == s)
+            if spec.kind == "indicator":
+                values[s][rows, pairs[rows, 1]] = 1
+            else:
+                values[s][rows] = pairs[rows, 1]
+        if uncoded is not None:
+            blank = np.array([k == uncoded for k in texts], bool)
+            for v in values:
+                v[blank] = -1
+    for t, unit in enumerate(() if one_code else units):
         if any(tok.text == uncoded for tok in unit):
             if len(unit) > 1:
                 problems.add(
@@ -629,7 +679,18 @@ def _units_to_values(
                 )
             else:
                 values[s][t] = j
+    if counts is not None and any(c != 1 for c in counts):
+        values = [np.repeat(v, counts, axis=0) for v in values]
     return values
+
+
+def _run_breaks(breaks: Sequence[bool], counts: Sequence[int]) -> np.ndarray:
+    """Breaks of repeated units: a unit's break precedes the first of its repeats only."""
+    counts = np.asarray(counts, np.int64)
+    out = np.zeros(int(counts.sum()), bool)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    out[starts[np.asarray(breaks, bool)]] = True
+    return out
 
 
 # ---------------------------------------------------------------------------- time -> segments
@@ -654,7 +715,8 @@ def segment_events(
     end_time: float | None = None,
     min_overlap: float = 0.0,
     rule: str = "overlap",
-) -> tuple[int, list[list[int]]]:
+    budget: Budget | None = None,
+) -> tuple[int, list[tuple[int, int]]]:
     """Cut timed events into fixed segments ``[k L, (k + 1) L)`` from time 0.
 
     Parameters
@@ -670,39 +732,59 @@ def segment_events(
         (offset = onset) are present in the segment holding their onset.
     rule : {"overlap", "onset"}
         ``"onset"``: an event is present only in the segment holding its onset.
+    budget : Budget, optional
+        Segments the file may still make; the session's segments are taken from it (a
+        `LimitError` located at the latest event when they are too many) before anything
+        is allocated.
 
     Returns
     -------
     n_segments : int
-    present : list of list of int
-        For each event, the segments it is present in.
+    present : list of (int, int)
+        For each event, the segments it is present in: ``range(start, stop)`` (an event
+        is present in consecutive segments, or in none).
     """
     L = float(segment_seconds)
+    latest = max(range(len(events)), key=lambda i: events[i].offset, default=None)
     last = max([end_time or 0.0] + [e.offset for e in events])
-    n = max(1, math.ceil(last / L - _EPS))
+    firsts = [math.floor(e.onset / L + _EPS) for e in events]
+    n = max([1, math.ceil(last / L - _EPS)] + [k + 1 for k in firsts])
+    if budget is not None:
+        where = events[latest].where if latest is not None else {}
+        budget.take(n, f"cutting this session ({last:g} s) into {L:g} s segments", **where)
     present = []
-    for e in events:
-        first = math.floor(e.onset / L + _EPS)
-        n = max(n, first + 1)
+    for e, first in zip(events, firsts, strict=True):
         if rule == "onset" or e.offset - e.onset <= _EPS:
-            present.append([first])
+            present.append((first, first + 1))
             continue
         stop = math.ceil(e.offset / L - _EPS)
-        ks = []
-        for k in range(first, stop):
+
+        def counts(k: int, e: TimedEvent = e) -> bool:
             overlap = min(e.offset, (k + 1) * L) - max(e.onset, k * L)
-            if (overlap > _EPS) if min_overlap <= 0 else (overlap >= min_overlap - _EPS):
-                ks.append(k)
-        present.append(ks)
+            return (overlap > _EPS) if min_overlap <= 0 else (overlap >= min_overlap - _EPS)
+
+        if stop - first >= 3 and not counts(first + 1):
+            present.append((first, first))  # not even a whole segment is enough
+            continue
+        start = first if counts(first) else first + 1
+        end = stop if counts(stop - 1) else stop - 1
+        present.append((start, max(start, end)))
     return n, present
 
 
 def _check_segment_options(segment_seconds: float | None, min_overlap: float, rule: str) -> None:
-    if segment_seconds is not None and not segment_seconds > 0:
+    def number(value: object) -> bool:
+        return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+            value, bool
+        )
+
+    if segment_seconds is not None and not (
+        number(segment_seconds) and math.isfinite(segment_seconds) and segment_seconds > 0
+    ):
         raise LagnestDataError(
             DataProblem("bad segment length", value=segment_seconds, expected="seconds > 0")
         )
-    if not min_overlap >= 0:
+    if not (number(min_overlap) and math.isfinite(min_overlap) and min_overlap >= 0):
         raise LagnestDataError(
             DataProblem("bad min_overlap", value=min_overlap, expected="seconds >= 0")
         )
@@ -730,12 +812,14 @@ def timed_to_values(
     min_overlap: float,
     rule: str,
     uncoded: str | None,
+    budget: Budget | None = None,
 ) -> tuple[list[np.ndarray], np.ndarray]:
     """Timed events -> per-stream values and breaks (event level or fixed segments).
 
     At event level (``segment_seconds=None``) every event is a segment, in onset order, and
     streams are those of ``specs`` (categorical streams hold the event's code). With fixed
-    segments every stream is an indicator stream (``specs`` kinds are ignored).
+    segments every stream is an indicator stream (``specs`` kinds are ignored), and the
+    session's segments are taken from ``budget`` before anything is allocated.
     """
     order = sorted(range(len(sess.events)), key=lambda i: (sess.events[i].onset, i))
     if segment_seconds is None:
@@ -761,7 +845,12 @@ def timed_to_values(
                 values[s][t, j] = 1
         return values, breaks
     n, present = segment_events(
-        sess.events, segment_seconds, end_time=sess.end_time, min_overlap=min_overlap, rule=rule
+        sess.events,
+        segment_seconds,
+        end_time=sess.end_time,
+        min_overlap=min_overlap,
+        rule=rule,
+        budget=budget,
     )
     values = [np.zeros((n, len(s.codes)), np.int8) for s in specs]
     blank = np.zeros(n, bool)
@@ -771,10 +860,11 @@ def timed_to_values(
             k = math.floor(e.onset / segment_seconds + _EPS)
             if k > 0:
                 breaks[k] = True
+        start, stop = present[i]
         if e.code == uncoded:
-            blank[present[i]] = True
+            blank[start:stop] = True
             continue
-        values[owner[e.code]][present[i], code_index[e.code]] = 1
+        values[owner[e.code]][start:stop, code_index[e.code]] = 1
     for v in values:
         v[blank] = -1
     return values, breaks
@@ -861,6 +951,7 @@ def parse_sdis(
     uncoded: str | None = UNCODED_CODE,
     codebook: str | Codebook | None = None,
     source: str | None = None,
+    max_segments: int = MAX_SEGMENTS,
 ) -> Sequences:
     """Parse SDIS text into a `Sequences` (see :func:`read_sdis` for the parameters).
 
@@ -869,7 +960,7 @@ def parse_sdis(
     text : str
         The content of an SDIS file.
     segment_seconds, min_overlap, rule, stream, indicator_sets, dyad_factor, dyad_factors,
-    uncoded, codebook
+    uncoded, codebook, max_segments
         As in :func:`read_sdis`.
     source : str, optional
         File name used in error messages.
@@ -879,14 +970,17 @@ def parse_sdis(
     Sequences
     """
     _check_segment_options(segment_seconds, min_overlap, rule)
+    budget = Budget(check_limit_argument(max_segments, "max_segments"), source)
     tokens, pragmas = _tokenize(text, source)
-    parser = _Parser(tokens, source)
+    parser = _Parser(tokens, source, budget)
     decl = parser.declaration()
     sessions = parser.sessions(decl)
     if not sessions:
         parser.fail(parser.peek(), "the file has no session", "at least one session ending in '/'")
     problems = ProblemCollector(file=source)
     marks = _pragmas.read_pragmas(pragmas, [s.start.line for s in sessions], problems)
+    if codebook is None and marks.codebook is not None:
+        codebook = _pragma_codebook(marks, source)
     timed = decl.data_type in ("Timed", "State")
     default_kind = "categorical" if decl.data_type == "Event" or timed else "indicator"
     specs = _stream_specs(
@@ -910,21 +1004,24 @@ def parse_sdis(
                 spec.kind = "indicator"
         per_session = [
             _timed_session_values(
-                s, specs, index, segment_seconds, min_overlap, rule, uncoded, problems
+                s, specs, index, segment_seconds, min_overlap, rule, uncoded, problems, budget
             )
             for s in sessions
         ]
     else:
-        per_session = []
         for s in sessions:
             if not s.units:
                 problems.add("session has no events", line=s.start.line, column=s.start.column)
-            per_session.append(
-                (
-                    _units_to_values(s.units, specs, index, uncoded, problems),
-                    np.asarray(s.breaks, bool),
-                )
-            )
+        counts = [c for s in sessions for c in s.counts]
+        values = _units_to_values(
+            [u for s in sessions for u in s.units], specs, index, uncoded, problems, counts
+        )
+        breaks = _run_breaks([b for s in sessions for b in s.breaks], counts)
+        offsets = np.cumsum([0] + [sum(s.counts) for s in sessions])
+        per_session = [
+            ([v[a:b] for v in values], breaks[a:b])
+            for a, b in itertools.pairwise(offsets.tolist())
+        ]
     problems.raise_if_any()
     ratings, numbers = {}, None
     if not timed:
@@ -951,10 +1048,26 @@ def parse_sdis(
         per_session,
         covariates,
         attrs,
-        codebook if codebook is not None else marks.codebook,
+        codebook,
         ratings=ratings,
         segment_numbers=numbers,
     )
+
+
+def _pragma_codebook(marks: _pragmas.Pragmas, source: str | None) -> Codebook:
+    """The codebook a ``% lagnest: codebook`` line names (a located error if it fails)."""
+    try:
+        return load_codebook(marks.codebook)
+    except (LagnestDataError, OSError) as err:
+        raise LagnestDataError(
+            DataProblem(
+                f"the codebook named in '% {PRAGMA} codebook' cannot be loaded: {err}",
+                file=source,
+                line=marks.codebook_line,
+                value=marks.codebook,
+                expected="a shipped codebook name (or pass codebook=)",
+            )
+        ) from None
 
 
 def _timed_session_values(
@@ -966,6 +1079,7 @@ def _timed_session_values(
     rule: str,
     uncoded: str | None,
     problems: ProblemCollector,
+    budget: Budget | None = None,
 ) -> tuple[list[np.ndarray], np.ndarray]:
     """One session of Timed/State data -> per-stream values and breaks."""
     if not sess.events and (segment_seconds is None or sess.end_time is None):
@@ -979,7 +1093,7 @@ def _timed_session_values(
     code_index = {code: j for code, (_, j) in index.items()}
     timed = TimedSession(sess.events, sess.event_breaks, sess.end_time)
     return timed_to_values(
-        timed, specs, owner, code_index, segment_seconds, min_overlap, rule, uncoded
+        timed, specs, owner, code_index, segment_seconds, min_overlap, rule, uncoded, budget
     )
 
 
@@ -1069,10 +1183,17 @@ def build_sequences(
 
 
 def read_text(path: Path, encoding: str) -> str:
-    """Read a text file; a missing file or bad encoding is a `LagnestDataError`."""
-    if not path.exists():
-        raise LagnestDataError(DataProblem("does not exist", file=str(path)))
+    """Read a text file; a bad encoding is a `LagnestDataError`, a path problem an OSError.
+
+    With the default ``utf-8-sig``, a UTF-16 byte-order mark makes the file UTF-16 (what
+    Windows programs write as "Unicode text").
+    """
+    check_readable(path)
     try:
+        if encoding.lower().replace("_", "-") == "utf-8-sig":
+            with path.open("rb") as fh:
+                if fh.read(2) in (b"\xff\xfe", b"\xfe\xff"):
+                    encoding = "utf-16"
         return path.read_text(encoding=encoding)
     except UnicodeDecodeError as err:
         raise LagnestDataError(
@@ -1082,8 +1203,11 @@ def read_text(path: Path, encoding: str) -> str:
                 expected="a text file (pass encoding=, e.g. 'cp1252')",
             )
         ) from None
-    except OSError as err:
-        raise LagnestDataError(DataProblem(f"cannot be read: {err}", file=str(path))) from None
+    except LookupError:
+        raise LagnestDataError(
+            DataProblem("unknown text encoding", file=str(path), value=encoding,
+                        expected="an encoding Python knows, e.g. 'utf-8', 'cp1252'")
+        ) from None
 
 
 def read_sdis(
@@ -1099,6 +1223,7 @@ def read_sdis(
     uncoded: str | None = UNCODED_CODE,
     codebook: str | Codebook | None = None,
     encoding: str = "utf-8-sig",
+    max_segments: int = MAX_SEGMENTS,
 ) -> Sequences:
     """Read a GSEQ SDIS file (Event, Multievent, Interval, Timed or State data).
 
@@ -1132,6 +1257,11 @@ def read_sdis(
     codebook : str or Codebook, optional
         Validates codes and derives streams, as for :func:`lagnest.read_table`.
     encoding : str, default "utf-8-sig"
+        A file starting with a UTF-16 byte-order mark is read as UTF-16 unless another
+        encoding is given.
+    max_segments : int, default 10,000,000
+        Most segments the file may expand into (repeated intervals, timed events cut into
+        ``segment_seconds``); checked before they are made.
 
     Returns
     -------
@@ -1141,6 +1271,10 @@ def read_sdis(
     ------
     LagnestDataError
         Malformed input, with file, line and column.
+    LimitError
+        A `LagnestDataError`: the file would make more than ``max_segments`` segments.
+    OSError
+        A path problem (missing, a folder, no permission), naming the path.
 
     Examples
     --------
@@ -1160,6 +1294,7 @@ def read_sdis(
         uncoded=uncoded,
         codebook=codebook,
         source=str(path),
+        max_segments=max_segments,
     )
 
 
@@ -1503,6 +1638,7 @@ def write_sdis(
     data_type: str | None = None,
     uncoded: str | None = UNCODED_CODE,
     factors: bool | Sequence[str] = True,
+    parents: bool = False,
 ) -> None:
     """Write a `Sequences` as an SDIS file for GSEQ, atomically.
 
@@ -1520,6 +1656,8 @@ def write_sdis(
     factors : bool or list of str, default True
         Write the dyad, session covariates and dyad attributes as factors (``False``: none;
         a list: these only).
+    parents : bool, default False
+        Create missing parent folders (else a missing folder is a ``FileNotFoundError``).
 
     Raises
     ------
@@ -1534,4 +1672,4 @@ def write_sdis(
     codebook to recompute them).
     """
     text = format_sdis(seqs, data_type=data_type, uncoded=uncoded, factors=factors)
-    atomic_write(Path(path), lambda p: p.write_text(text, encoding="utf-8"))
+    atomic_write(Path(path), lambda p: p.write_text(text, encoding="utf-8"), parents=parents)

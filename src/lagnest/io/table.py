@@ -9,22 +9,38 @@ metadata where the format has room for it (see :mod:`lagnest.io._meta`).
 
 from __future__ import annotations
 
+import codecs
+import csv
 import os
 import re
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from lagnest._columns import factorize
-from lagnest._files import atomic_write
+from lagnest._columns import (
+    CONTROL_EXPECTED,
+    MAX_ROWS_REPORTED,
+    MAX_SEGMENT_NUMBER,
+    control_character,
+    factorize,
+)
+from lagnest._files import atomic_write, check_readable
 from lagnest._streams import is_missing, label_of
+from lagnest._warnings import warn_user
 from lagnest.codebook import Codebook
-from lagnest.errors import DataProblem, LagnestDataError
-from lagnest.io import _meta
+from lagnest.errors import DataProblem, LagnestDataError, LimitError, ProblemCollector, shorten
+from lagnest.io import _meta, _workbook
+from lagnest.io._limits import (
+    MAX_COLUMNS,
+    MAX_WORKBOOK_BYTES,
+    check_limit_argument,
+    over_limit,
+)
 from lagnest.sequences import Sequences
 
 FORMATS = {
@@ -74,6 +90,7 @@ class TextOptions:
     sep: str
     decimal: str
     encoding: str
+    dictionary: bool = True  # text columns dictionary-encoded (keys and codes: few labels)
 
 
 def sniff_text(
@@ -104,12 +121,27 @@ def sniff_text(
     """
     with path.open("rb") as fh:
         head = fh.read(_SNIFF_BYTES)
+    if not head:
+        raise LagnestDataError(
+            DataProblem("the file is empty", file=str(path), expected="a header line and rows")
+        )
     if encoding is None:
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            encoding = "utf-16"  # Excel's "Unicode text" export
+        else:
+            try:
+                (head[:-4] if len(head) == _SNIFF_BYTES else head).decode("utf-8")
+                encoding = "utf-8-sig"
+            except UnicodeDecodeError:
+                encoding = "cp1252"
+    else:
         try:
-            (head[:-4] if len(head) == _SNIFF_BYTES else head).decode("utf-8")
-            encoding = "utf-8-sig"
-        except UnicodeDecodeError:
-            encoding = "cp1252"
+            codecs.lookup(encoding)
+        except LookupError:
+            raise LagnestDataError(
+                DataProblem("unknown text encoding", file=str(path), value=encoding,
+                            expected="an encoding Python knows, e.g. 'utf-8', 'cp1252', 'latin-1'")
+            ) from None
     if sep is None:
         if fmt == "tsv":
             sep = "\t"
@@ -121,6 +153,15 @@ def sniff_text(
             sep = max(counts, key=lambda s: (counts[s], s == ","))
     if decimal is None:
         decimal = "," if sep == ";" else "."
+    if not sep or not decimal or decimal == sep or sep in ('"', "\n", "\r"):
+        raise LagnestDataError(
+            DataProblem(
+                "bad separator or decimal mark",
+                file=str(path),
+                value=(sep, decimal),
+                expected="a separator such as ',' ';' or tab, and a different decimal mark",
+            )
+        )
     return TextOptions(sep, decimal, encoding)
 
 
@@ -148,7 +189,9 @@ def _read_arrow(path: Path, opts: TextOptions, numeric: Mapping[str, str] | None
     types = {name: getattr(pa, dtype)() for name, dtype in (numeric or {}).items()}
     convert = pacsv.ConvertOptions(
         column_types=types,
-        default_column_type=pa.dictionary(pa.int32(), pa.string()),
+        default_column_type=(
+            pa.dictionary(pa.int32(), pa.string()) if opts.dictionary else pa.string()
+        ),
         strings_can_be_null=True,
         null_values=[""],
         quoted_strings_can_be_null=True,
@@ -161,8 +204,6 @@ def _read_arrow(path: Path, opts: TextOptions, numeric: Mapping[str, str] | None
         convert_options=convert,
         memory_pool=pool,
     )
-    if len(set(table.column_names)) != table.num_columns:
-        raise ValueError("duplicate column names")  # the C parser renames them
     return table.to_pandas(types_mapper=_string_dtype, memory_pool=pool)
 
 
@@ -184,6 +225,7 @@ def _read_text_table(
                 return _read_arrow(path, opts, types), types is not None
             except (ValueError, TypeError, NotImplementedError):
                 continue  # the next attempt reads it or says where it breaks
+    header = _check_rows(path, opts) if len(opts.sep) == 1 else None
     frame = pd.read_csv(
         path,
         sep=opts.sep,
@@ -191,8 +233,60 @@ def _read_text_table(
         keep_default_na=False,
         na_values=[""],
         encoding=opts.encoding,
+        engine="c" if len(opts.sep) == 1 else "python",
     )
+    if header is not None and len(header) == frame.shape[1]:
+        frame.columns = header  # pandas renames duplicated and empty names: keep them
     return frame, False
+
+
+def _check_rows(path: Path, opts: TextOptions) -> list[str]:
+    """The header of a file pyarrow could not parse; its broken rows are an error.
+
+    Rows with another number of fields than the header and an unterminated quote are
+    reported with their line numbers (pandas would fill a short row with missing cells).
+    """
+    problems = ProblemCollector(file=str(path))
+    header: list[str] | None = None
+    bad: list[tuple[int, int]] = []
+    with path.open(newline="", encoding=opts.encoding) as fh:
+        reader = csv.reader(fh, delimiter=opts.sep, strict=True)
+        start = 1
+        try:
+            for row in reader:
+                if header is None:
+                    header = row
+                elif row and len(row) != len(header):
+                    bad.append((start, len(row)))
+                start = reader.line_num + 1
+        except csv.Error as err:
+            problems.add(
+                f"malformed CSV ({err}); an unterminated quote?",
+                line=start,
+                expected='quotes that close on the same row, doubled inside ("")',
+            )
+    for line, n in bad[:MAX_ROWS_REPORTED]:
+        problems.add(
+            f"a row with {n} fields",
+            line=line,
+            expected=f"{len(header or [])} fields, as the header",
+        )
+    if len(bad) > MAX_ROWS_REPORTED:
+        problems.add(f"{len(bad) - MAX_ROWS_REPORTED} more rows with the wrong number of fields")
+    problems.raise_if_any()
+    return header or []
+
+
+def _header_width(path: Path, opts: TextOptions) -> int:
+    """Fields of the header line (quotes respected; at most the first 64 MiB read)."""
+    with path.open(encoding=opts.encoding, errors="replace", newline="") as fh:
+        line = fh.readline(64 << 20)
+    if len(opts.sep) != 1:
+        return line.count(opts.sep) + 1
+    try:
+        return len(next(csv.reader([line], delimiter=opts.sep), []))
+    except csv.Error:
+        return line.count(opts.sep) + 1
 
 
 def _read_text(
@@ -202,17 +296,24 @@ def _read_text(
     decimal: str | None,
     encoding: str | None,
     numeric: Mapping[str, str] | None = None,
+    max_columns: int | None = None,
+    dictionary: bool = True,
 ) -> tuple[pd.DataFrame, TextOptions, bool]:
-    """Read a CSV/TSV file; an undeclared encoding falls back to cp1252 when UTF-8 fails."""
-    opts = sniff_text(path, fmt, sep, decimal, encoding)
+    """Read a CSV/TSV file; an undeclared encoding falls back to cp1252 when UTF-8 fails.
+
+    A header wider than ``max_columns`` is refused before the rows are read.
+    """
+    opts = replace(sniff_text(path, fmt, sep, decimal, encoding), dictionary=dictionary)
     numeric = numeric if opts.decimal == "." else None
+    if max_columns is not None:
+        _check_width(_header_width(path, opts), max_columns, path)
     try:
         try:
             frame, typed = _read_text_table(path, opts, numeric)
         except UnicodeDecodeError:
             if encoding is not None or opts.encoding == "cp1252":
                 raise
-            opts = TextOptions(opts.sep, opts.decimal, "cp1252")
+            opts = replace(opts, encoding="cp1252")
             frame, typed = _read_text_table(path, opts, numeric)
     except UnicodeDecodeError as err:
         raise LagnestDataError(
@@ -245,42 +346,157 @@ def _find_sheet(names: Sequence[str], wanted: Sequence[str]) -> str | None:
     return next((lookup[w] for w in wanted if w in lookup), None)
 
 
-def _read_excel(path: Path, sheet: str | int | None) -> _Loaded:
-    """Segments sheet (``sheet``, ``segments``/``segmentos`` or the first), other sheets."""
-    book = pd.read_excel(path, sheet_name=None, dtype=object)
-    names = list(book)
+def _choose_sheet(path: Path, names: Sequence[str], sheet: str | int | None) -> str:
+    """The segment sheet: ``sheet`` (name or position), ``segments``/``segmentos``, the first."""
     if sheet is None:
-        chosen = _find_sheet(names, SHEETS["segments"]) or names[0]
-    elif isinstance(sheet, int):
+        return _find_sheet(names, SHEETS["segments"]) or names[0]
+    if isinstance(sheet, int):
         if not 0 <= sheet < len(names):
             raise LagnestDataError(
-                DataProblem("no such sheet", file=str(path), value=sheet, expected=names)
+                DataProblem("no such sheet", file=str(path), value=sheet, expected=list(names))
             )
-        chosen = names[sheet]
-    else:
-        chosen = _find_sheet(names, [label_of(sheet).lower()])
-        if chosen is None:
-            raise LagnestDataError(
-                DataProblem("no such sheet", file=str(path), value=sheet, expected=names)
-            )
-    loaded = _Loaded(book[chosen], ".")
-    found = _find_sheet(names, SHEETS["sessions"])
-    if found is not None and found != chosen:
-        loaded.sessions, loaded.sessions_source = book[found], f"{path}[{found}]"
-    found = _find_sheet(names, SHEETS["dyads"])
-    if found is not None and found != chosen:
-        loaded.dyads = book[found]
-    if _meta.KEY in book and _meta.KEY != chosen:
-        chunks = book[_meta.KEY].iloc[:, 0].dropna().astype(str)
+        return names[sheet]
+    chosen = _find_sheet(names, [label_of(sheet).lower()])
+    if chosen is None:
+        raise LagnestDataError(
+            DataProblem("no such sheet", file=str(path), value=sheet, expected=list(names))
+        )
+    return chosen
+
+
+def _read_excel(path: Path, sheet: str | int | None, max_bytes: int) -> _Loaded:
+    """Segments sheet (``sheet``, ``segments``/``segmentos`` or the first), other sheets.
+
+    The workbook is inspected before openpyxl parses it (see :mod:`lagnest.io._workbook`):
+    only the sheets used are read, within ``max_bytes`` of XML; formulas without a saved
+    value and merged cells are errors (openpyxl reads them as empty cells).
+    """
+    names = list(_workbook.inspect_workbook(path, max_bytes, read=[]).sheets)
+    chosen = _choose_sheet(path, names, sheet)
+    roles = {"segments": chosen}
+    for role in ("sessions", "dyads"):
+        found = _find_sheet(names, SHEETS[role])
+        if found is not None and found != chosen:
+            roles[role] = found
+    if _meta.KEY in names and _meta.KEY != chosen:
+        roles["meta"] = _meta.KEY
+    book = _workbook.inspect_workbook(path, max_bytes, read=list(roles.values()))
+    formulas = {name: _workbook.cell_problems(path, book.parts[name], f"{path}[{name}]")
+                for name in roles.values()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # openpyxl's remarks on styles and extensions
+        raw = pd.read_excel(
+            path, sheet_name=list(dict.fromkeys(roles.values())), header=None, dtype=object
+        )
+    frames = {}
+    for role, name in roles.items():
+        source = f"{path}[{name}]"
+        frames[role] = frame = _with_header(raw[name], source, first_row=True)
+        _raise_cell_problems(formulas[name], frame, source)
+    loaded = _Loaded(frames["segments"], ".")
+    if "sessions" in roles:
+        loaded.sessions, loaded.sessions_source = frames["sessions"], f"{path}[{roles['sessions']}]"
+    if "dyads" in roles:
+        loaded.dyads = frames["dyads"]
+    if "meta" in roles:
+        chunks = frames["meta"].iloc[:, 0].dropna().astype(str) if frames["meta"].shape[1] else []
         loaded.meta = _meta.loads("".join(chunks), f"{path}[{_meta.KEY}]")
     return loaded
 
 
-def _read_parquet(path: Path) -> _Loaded:
-    """A Parquet file and the lagnest metadata in its schema."""
+def _raise_cell_problems(
+    found: _workbook.CellProblems, frame: pd.DataFrame, source: str
+) -> None:
+    """Formulas without a saved value, error cells and merged cells, located, as one error."""
+    problems = ProblemCollector(file=source)
+    names = list(frame.columns)
+
+    def where(ref: str) -> dict[str, Any]:
+        letters = "".join(ch for ch in ref if ch.isalpha())
+        row = int(ref[len(letters) :]) - 1
+        col = _workbook.column_index(letters)
+        return {
+            "row": row if row >= 1 else None,
+            "column": names[col] if 0 <= col < len(names) else None,
+        }
+
+    for ref, formula in found.formulas[:MAX_ROWS_REPORTED]:
+        problems.add(
+            f"cell {ref}: a formula without a saved value (never calculated: it would read as "
+            "empty)",
+            **where(ref),
+            value=f"={formula}",
+            expected="a workbook saved by Excel or LibreOffice (which store formula results), "
+            "or values instead of formulas",
+        )
+    if len(found.formulas) > MAX_ROWS_REPORTED:
+        problems.add(
+            f"{len(found.formulas) - MAX_ROWS_REPORTED} more formulas without a saved value"
+        )
+    for ref, value in found.errors[:MAX_ROWS_REPORTED]:
+        problems.add(
+            f"cell {ref} holds the Excel error {value} (it would read as empty)",
+            **where(ref),
+            value=value,
+            expected="a value: fix the formula or clear the cell (#N/A reads as missing)",
+        )
+    if len(found.errors) > MAX_ROWS_REPORTED:
+        problems.add(f"{len(found.errors) - MAX_ROWS_REPORTED} more cells holding an error")
+    for ref in found.merged[:MAX_ROWS_REPORTED]:
+        problems.add(
+            f"merged cells {ref} (only the first holds the value; the others would be empty)",
+            expected="one value per cell: unmerge the cells and fill in every one",
+        )
+    problems.raise_if_any()
+
+
+_NESTED = ("list", "large_list", "fixed_size_list", "list_view", "large_list_view", "struct",
+           "map", "union", "dense_union", "sparse_union")
+
+
+def _check_width(width: int, max_columns: int | None, path: Path) -> None:
+    """A table wider than ``max_columns`` is a `LimitError` (None: no limit)."""
+    if max_columns is not None:
+        over_limit(
+            width, max_columns, "max_columns", "the table has {count} columns", file=str(path)
+        )
+
+
+def _read_parquet(path: Path, max_columns: int | None = None) -> _Loaded:
+    """A Parquet file and the lagnest metadata in its schema.
+
+    Columns of lists, structs, maps or bytes are errors (a cell holds one value); decimal
+    columns are read as floats.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
+    _check_width(len(pq.read_schema(path)), max_columns, path)
     table = pq.read_table(path)
+    problems = ProblemCollector(file=str(path))
+    _header_problems([str(n) for n in table.column_names], problems, header_row=None)
+    for i, field in enumerate(table.schema):
+        kind = field.type
+        value_type = kind.value_type if pa.types.is_dictionary(kind) else kind
+        if pa.types.is_nested(value_type):
+            problems.add(
+                f"column of {value_type} cells: a cell holds one value, not a "
+                f"{str(value_type).split('<')[0]}",
+                column=field.name,
+                expected="text or numbers",
+            )
+        elif pa.types.is_binary(value_type) or pa.types.is_large_binary(value_type) or (
+            pa.types.is_fixed_size_binary(value_type)
+        ):
+            problems.add(
+                "column of binary (bytes) cells",
+                column=field.name,
+                expected="text (UTF-8 strings) or numbers",
+            )
+        elif pa.types.is_decimal(value_type):
+            table = table.set_column(i, field.name, pc.cast(table.column(i), pa.float64()))
+    problems.raise_if_any()
     frame = table.to_pandas()
     raw = (table.schema.metadata or {}).get(_meta.KEY.encode())
     loaded = _Loaded(frame, ".")
@@ -292,6 +508,84 @@ def _read_parquet(path: Path) -> _Loaded:
     return loaded
 
 
+def _header_problems(
+    names: Sequence[str], problems: ProblemCollector, header_row: int | None = 1
+) -> None:
+    """Duplicated names and names holding control characters, as problems."""
+    where = {"line": header_row} if header_row is not None else {}
+    positions: dict[str, list[int]] = {}
+    for i, name in enumerate(names):
+        positions.setdefault(name, []).append(i + 1)
+        char = control_character(name)
+        if char is not None:
+            problems.add(
+                f"control character {char} in the name of column {i + 1}",
+                value=name,
+                expected=CONTROL_EXPECTED,
+                **where,
+            )
+    for name, found in positions.items():
+        if len(found) > 1 and name != "":
+            problems.add(
+                f"duplicate column name in columns {found}",
+                column=name,
+                expected="distinct column names (a program reading the file would rename "
+                f"or drop all but one of {name!r})",
+                **where,
+            )
+
+
+def _unnamed(name: Any) -> bool:
+    """Whether a header cell is empty (a column without a name)."""
+    return name is None or (isinstance(name, float) and name != name) or not str(name).strip()
+
+
+def _with_header(
+    frame: pd.DataFrame, source: str, header_row: int | None = 1, first_row: bool = False
+) -> pd.DataFrame:
+    """Checked column names: no duplicates or control characters; unnamed columns dropped.
+
+    ``header_row`` is the line of the names in the file (None: not a line, e.g. Parquet);
+    with ``first_row`` the frame's first row holds the names (a sheet read without a
+    header). An unnamed column is dropped when it is empty (trailing separators, a
+    spreadsheet's stray formatting) and is an error when it holds data.
+    """
+    if first_row:
+        if frame.shape[0] == 0:
+            raise LagnestDataError(
+                DataProblem("the sheet is empty", file=source, expected="a header row and rows")
+            )
+        names = ["" if _unnamed(v) else label_of(v) for v in frame.iloc[0].tolist()]
+        frame = frame.iloc[1:].reset_index(drop=True)
+        frame.columns = names
+    names = ["" if _unnamed(c) else str(c) for c in frame.columns]
+    problems = ProblemCollector(file=source)
+    keep = []
+    for i, name in enumerate(names):
+        if name.strip():
+            keep.append(i)
+            continue
+        column = frame.iloc[:, i]
+        codes, uniques = factorize(column)
+        if all(is_missing(u) for u in uniques):
+            continue  # an empty column without a name
+        row = int(np.flatnonzero(codes >= 0)[0]) + 1 if (codes >= 0).any() else None
+        problems.add(
+            f"column {i + 1} has no name but holds data",
+            row=row,
+            value=uniques[0] if uniques else None,
+            expected="a name in the header for every column with data",
+        )
+    _header_problems([names[i] for i in keep], problems, header_row)
+    problems.raise_if_any()
+    if len(keep) == len(names):
+        frame.columns = names
+        return frame
+    out = frame.iloc[:, keep]
+    out.columns = [names[i] for i in keep]
+    return out
+
+
 def _load(
     path: Path,
     fmt: str,
@@ -301,27 +595,42 @@ def _load(
     encoding: str | None = None,
     sheet: str | int | None = None,
     numeric: Mapping[str, str] | None = None,
+    max_columns: int | None = MAX_COLUMNS,
+    max_workbook_bytes: int = MAX_WORKBOOK_BYTES,
+    dictionary: bool = True,
 ) -> _Loaded:
-    """Read a table file of format ``fmt`` (file errors are `LagnestDataError`)."""
-    if not path.exists():
-        raise LagnestDataError(f"file {path}: does not exist")
+    """Read a table file of format ``fmt``.
+
+    A path problem is the ``OSError`` naming ``path``; anything wrong with the content is a
+    `LagnestDataError` naming the file.
+    """
+    path = check_readable(path)
     try:
         if fmt in ("csv", "tsv"):
-            frame, opts, typed = _read_text(path, fmt, sep, decimal, encoding, numeric)
-            return _Loaded(frame, opts.decimal, typed)
+            frame, opts, typed = _read_text(
+                path, fmt, sep, decimal, encoding, numeric, max_columns, dictionary
+            )
+            return _Loaded(_with_header(frame, str(path)), opts.decimal, typed)
         if fmt == "excel":
-            loaded = _read_excel(path, sheet)
+            loaded = _read_excel(path, sheet, max_workbook_bytes)
         else:
-            loaded = _read_parquet(path)
+            loaded = _read_parquet(path, max_columns)
+            loaded.frame = _with_header(loaded.frame, str(path), header_row=None)
+        _check_width(loaded.frame.shape[1], max_columns, path)
         if decimal is not None:
             loaded.decimal = decimal
         return loaded
-    except LagnestDataError:
+    except (LagnestDataError, OSError):
         raise
     except ImportError as err:
         raise ImportError(f"reading {fmt} files needs an optional dependency: {err}") from None
-    except (ValueError, OSError, KeyError, pd.errors.ParserError) as err:
-        raise LagnestDataError(f"file {path}: cannot be read as {fmt}: {err}") from None
+    except MemoryError:
+        raise
+    except Exception as err:  # the parsing library on a malformed file: name the file
+        reason = shorten(f"{type(err).__name__}: {err}", 300)
+        raise LagnestDataError(
+            DataProblem(f"cannot be read as {fmt}: {reason}", file=str(path))
+        ) from None
 
 
 def _read_frame(path: Path, fmt: str, sheet: str | int | None = None) -> pd.DataFrame:
@@ -338,6 +647,7 @@ def wide_to_long(
     segment: str,
     stream: str,
     keep: Sequence[str] = (),
+    source: str | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """One row per session, one column per segment -> one row per segment.
 
@@ -356,6 +666,8 @@ def wide_to_long(
         Name of the stream the cells hold.
     keep : list of str
         Columns that are not segments (session covariates, ignored columns).
+    source : str, optional
+        The file, for error messages.
 
     Returns
     -------
@@ -366,14 +678,30 @@ def wide_to_long(
     cols = [c for c in frame.columns if c not in (dyad, session, *keep)]
     if not cols:
         raise LagnestDataError(
-            DataProblem("a wide table needs segment columns", expected="one column per segment")
+            DataProblem(
+                "a wide table needs segment columns",
+                file=source,
+                value=list(frame.columns)[:10],
+                expected="one column per segment besides the keys",
+            )
         )
-    digits = [re.search(r"(\d+)\s*$", str(c)) for c in cols]
-    numbers = (
-        np.array([int(m.group(1)) for m in digits], np.int64)
-        if all(digits)
-        else np.arange(1, len(cols) + 1, dtype=np.int64)
-    )
+    digits = [re.search(r"([0-9]+)\s*$", str(c)) for c in cols]
+    if all(digits):
+        values = [int(m.group(1)) if len(m.group(1)) < 25 else MAX_SEGMENT_NUMBER + 1
+                  for m in digits]
+        huge = [c for c, v in zip(cols, values, strict=True) if v > MAX_SEGMENT_NUMBER]
+        if huge:
+            raise LagnestDataError(
+                DataProblem(
+                    "the number at the end of a segment column's name is not a segment number",
+                    file=source,
+                    column=str(huge[0]),
+                    expected=f"a segment number up to {MAX_SEGMENT_NUMBER:,}",
+                )
+            )
+        numbers = np.array(values, np.int64)
+    else:
+        numbers = np.arange(1, len(cols) + 1, dtype=np.int64)
     cells = frame[cols].to_numpy(dtype=object)
     codes, uniques = factorize(cells.ravel())
     missing_u = np.append([is_missing(u) for u in uniques], True)
@@ -433,6 +761,8 @@ def read_table(
     codes: Mapping[str, Sequence[str]] | None = None,
     indicators: Mapping[str, Sequence[str]] | None = None,
     ratings: Sequence[str] = (),
+    max_columns: int = MAX_COLUMNS,
+    max_workbook_bytes: int = MAX_WORKBOOK_BYTES,
 ) -> Sequences:
     """Read a table with one row per segment (or per session, ``layout="wide"``).
 
@@ -477,6 +807,12 @@ def read_table(
     codes, indicators, ratings
         Streams and ratings declared without a codebook (see
         :meth:`Sequences.from_frame`).
+    max_columns : int, default 5,000
+        Most columns of a table (each is parsed on its own; in the wide layout, the
+        segments of a session); a wider table is a `LimitError` before its rows are read.
+    max_workbook_bytes : int, default 100,000,000
+        Excel: most bytes of XML, once decompressed, of the parts parsed (the sheets read,
+        shared strings, styles); checked before anything is decompressed.
 
     Returns
     -------
@@ -486,7 +822,19 @@ def read_table(
     ------
     LagnestDataError
         Every problem in the files, each naming file, row, column, value and what was
-        expected (rows count from 1 after the header).
+        expected (rows count from 1 after the header): also duplicated or unnamed column
+        names, control characters in labels, Excel formulas without a saved value and
+        merged cells, Parquet cells holding lists, structs or bytes.
+    LimitError
+        A `LagnestDataError`: an input beyond ``max_columns`` or ``max_workbook_bytes``.
+    OSError
+        A path problem (missing, a folder, no permission), naming the path.
+
+    Warns
+    -----
+    LagnestDataWarning
+        Numbers written with digits of another script (``١٢``, ``１２``) were read as
+        numbers.
 
     Examples
     --------
@@ -497,6 +845,11 @@ def read_table(
     """
     if layout not in LAYOUTS:
         raise LagnestDataError(DataProblem("unknown layout", value=layout, expected=LAYOUTS))
+    limits = {
+        "max_columns": check_limit_argument(max_columns, "max_columns"),
+        "max_workbook_bytes": check_limit_argument(max_workbook_bytes, "max_workbook_bytes"),
+        "dictionary": layout == "long",  # a wide table's cells are many columns of few rows
+    }
     path = Path(path)
     fmt = _format(path, format)
     numeric, session_numeric = _numeric_columns(codebook, indicators, ratings)
@@ -526,6 +879,7 @@ def read_table(
             encoding=encoding,
             sheet=sheet,
             numeric=numeric if typed else None,
+            **limits,
         )
         options = _meta.read_options(loaded.meta)
         if declared:
@@ -539,11 +893,11 @@ def read_table(
         session_frame, session_src = loaded.sessions, loaded.sessions_source
         if sessions is not None:
             session_frame, session_src = _side_table(
-                sessions, sep, decimal, encoding, session_numeric if typed else None
+                sessions, sep, decimal, encoding, session_numeric if typed else None, limits
             )
         dyad_frame = loaded.dyads
         if dyads is not None:
-            dyad_frame, _ = _side_table(dyads, sep, decimal, encoding)
+            dyad_frame, _ = _side_table(dyads, sep, decimal, encoding, None, limits)
         frame = loaded.frame
         rows = columns = None
         if layout == "wide":
@@ -554,6 +908,7 @@ def read_table(
                 segment=options["segment"],
                 stream=stream,
                 keep=[*session_columns, *ignore],
+                source=str(path),
             )
         try:
             return Sequences.from_frame(
@@ -575,10 +930,19 @@ def read_table(
 
     if not (numeric or session_numeric):
         return attempt(typed=False)
-    try:
-        return attempt(typed=True)
-    except LagnestDataError:  # report the problems on the cells as written: read as text
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            seqs = attempt(typed=True)
+        except LimitError:
+            raise
+        except LagnestDataError:  # report the problems on the cells as written: read as text
+            seqs = None
+    if seqs is None:
         return attempt(typed=False)
+    for w in caught:  # the typed attempt's warnings, now that it stands
+        warn_user(str(w.message), w.category)
+    return seqs
 
 
 def _numeric_columns(
@@ -621,6 +985,7 @@ def _side_table(
     decimal: str | None,
     encoding: str | None,
     numeric: Mapping[str, str] | None = None,
+    limits: Mapping[str, Any] | None = None,
 ) -> tuple[pd.DataFrame, str | None]:
     """Load a session or dyad table from a frame or a path (sniffed like the main file).
 
@@ -630,20 +995,28 @@ def _side_table(
         return spec, None
     p = Path(spec)
     fmt = _format(p, None)
-    loaded = _load(p, fmt, sep=sep, decimal=decimal, encoding=encoding, numeric=numeric)
+    loaded = _load(
+        p, fmt, sep=sep, decimal=decimal, encoding=encoding, numeric=numeric, **(limits or {})
+    )
     return loaded.frame, str(p)
 
 
 # ---------------------------------------------------------------------------- writing
-def _write_frame(frame: pd.DataFrame, path: Path, fmt: str, index: bool = False) -> None:
+def _write_frame(
+    frame: pd.DataFrame, path: Path, fmt: str, index: bool = False, parents: bool = False
+) -> None:
     """Write one frame atomically in ``fmt``."""
     if fmt in ("csv", "tsv"):
         sep = "," if fmt == "csv" else "\t"
-        atomic_write(path, lambda p: frame.to_csv(p, sep=sep, index=index, lineterminator="\n"))
+        atomic_write(
+            path,
+            lambda p: frame.to_csv(p, sep=sep, index=index, lineterminator="\n"),
+            parents=parents,
+        )
     elif fmt == "parquet":
-        atomic_write(path, lambda p: frame.to_parquet(p, index=index))
+        atomic_write(path, lambda p: frame.to_parquet(p, index=index), parents=parents)
     else:
-        atomic_write(path, lambda p: frame.to_excel(p, index=index))
+        atomic_write(path, lambda p: frame.to_excel(p, index=index), parents=parents)
 
 
 def _parquet(frame: pd.DataFrame, meta: Mapping[str, Any], path: Path) -> None:
@@ -664,6 +1037,7 @@ def write_table(
     sessions: str | os.PathLike | None = None,
     format: str | None = None,
     include_derived: bool = False,
+    parents: bool = False,
 ) -> None:
     """Write a `Sequences` as a long table (and its session table), atomically.
 
@@ -685,11 +1059,15 @@ def write_table(
     include_derived : bool, default False
         Also write derived streams (they are recomputed on reading with the codebook).
         Parquet and Excel files always hold them when the codebook cannot be named.
+    parents : bool, default False
+        Create missing parent folders (else a missing folder is a ``FileNotFoundError``).
 
     Raises
     ------
     LagnestDataError
         An Excel sheet cannot hold the segments (more than 1,048,575).
+    OSError
+        Naming the path: a missing folder, a folder at the path, no permission...
     """
     path = Path(path)
     fmt = _format(path, format)
@@ -721,12 +1099,12 @@ def write_table(
                     dyad_frame.to_excel(xl, sheet_name="dyads", index=False)
                 pd.DataFrame({_meta.KEY: chunks}).to_excel(xl, sheet_name=_meta.KEY, index=False)
 
-        atomic_write(path, write_book)
+        atomic_write(path, write_book, parents=parents)
     elif fmt == "parquet":
         meta = _meta.corpus_metadata(seqs, tables=True)
-        atomic_write(path, lambda p: _parquet(frame, meta, p))
+        atomic_write(path, lambda p: _parquet(frame, meta, p), parents=parents)
     else:
-        _write_frame(frame, path, fmt)
+        _write_frame(frame, path, fmt, parents=parents)
     if sessions is not None and session_frame is not None:
         spath = Path(sessions)
-        _write_frame(session_frame, spath, _format(spath, None))
+        _write_frame(session_frame, spath, _format(spath, None), parents=parents)

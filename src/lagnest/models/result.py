@@ -14,27 +14,50 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 import xarray as xr
 
-from lagnest._files import atomic_write
+from lagnest._files import atomic_write, check_readable
+from lagnest.errors import DataProblem, LimitError, ResultFileError
 from lagnest.models._fit import Diagnostics
 from lagnest.models.registry import model_class
 from lagnest.models.structure import GroupStructure
 
-__all__ = ["DifferentModelError", "FitResult", "config_id", "load"]
+__all__ = [
+    "RESULT_FORMAT",
+    "RESULT_SUFFIX",
+    "DifferentModelError",
+    "FitResult",
+    "ResultFileError",
+    "config_id",
+    "load",
+]
 
 _CONFIG_ATTR = "lagnest_config"
 _DIAGNOSTICS_ATTR = "lagnest_diagnostics"
 _ID_ATTR = "lagnest_id"
 _GROUP_ATTR = "lagnest_group"
+_FORMAT_ATTR = "lagnest_format"
+#: Version of the result file layout written by :meth:`FitResult.save` (attribute
+#: ``lagnest_format``; files without it are format 1). :func:`load` refuses newer formats.
+RESULT_FORMAT = 1
+#: The suffix of a result file.
+RESULT_SUFFIX = ".nc"
+_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+#: Default bound of :func:`load`'s ``max_bytes``: the data may take this many times the
+#: file's size in memory (uncompressed results take about 1x), and at least ``_MIN_BYTES``.
+_MAX_EXPANSION = 64
+_MIN_BYTES = 256 << 20
+_GROUPS = ("posterior", "prior")
 
 
-class DifferentModelError(ValueError):
+class DifferentModelError(ResultFileError):
     """A saved fit does not match the model (or its own configuration) it is loaded for."""
 
 
@@ -155,34 +178,71 @@ class FitResult:
         return check(self, stats=stats, n_draws=n_draws, seed=seed)
 
     # ------------------------------------------------------------------ save / load
-    def save(self, path: str | os.PathLike[str]) -> Path:
+    def save(self, path: str | os.PathLike[str], *, parents: bool = False) -> Path:
         """Write the result to NetCDF (h5netcdf), atomically.
 
-        The file is written to a temporary name in the target directory and renamed over
-        ``path`` only when complete, so a crash never leaves a truncated file.
+        The file is written to a temporary name in the target folder, flushed to disk and
+        renamed over ``path`` only when complete, so a crash (even a killed process)
+        never leaves a truncated file and keeps any previous result; temporary files of
+        killed saves are removed by the next successful save. Numeric data carry HDF5
+        Fletcher-32 checksums, so that :func:`load` detects damaged bytes.
 
         Parameters
         ----------
         path : str or path-like
-            Target file (``.nc``).
+            Target file; it must end in ``.nc``.
+        parents : bool, default False
+            Create missing parent folders (else a missing folder is an error).
 
         Returns
         -------
         pathlib.Path
+
+        Raises
+        ------
+        ResultFileError
+            When ``path`` does not end in ``.nc``.
+        OSError
+            Naming ``path``: a missing folder, a folder at ``path``, no permission, ...
         """
         path = Path(path)
+        if path.suffix.lower() != RESULT_SUFFIX:
+            raise ResultFileError(DataProblem(
+                "a result file must end in .nc", file=str(path), value=path.suffix or path.name,
+                expected=f"a path ending in {RESULT_SUFFIX}",
+            ))
         tree = self.tree.copy()
         tree.attrs = {
             **tree.attrs,
             _CONFIG_ATTR: json.dumps(self.config, sort_keys=True),
             _ID_ATTR: self.id,
             _GROUP_ATTR: self.group,
+            _FORMAT_ATTR: RESULT_FORMAT,
         }
         if self.diagnostics is not None:
             tree.attrs[_DIAGNOSTICS_ATTR] = json.dumps(self.diagnostics.to_dict())
         tree = _encode_bools(tree)
-        atomic_write(path, lambda tmp: tree.to_netcdf(tmp, engine="h5netcdf"))
+        encoding = _checksums(tree)
+        atomic_write(
+            path,
+            lambda tmp: tree.to_netcdf(tmp, engine="h5netcdf", encoding=encoding),
+            parents=parents,
+        )
         return path
+
+
+def _checksums(tree: xr.DataTree) -> dict[str, dict[str, dict[str, Any]]]:
+    """Encoding asking for Fletcher-32 checksums on every numeric, non-scalar variable."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for node in tree.subtree:
+        wanted = {
+            name: {"fletcher32": True}
+            for name, da in node.dataset.data_vars.items()
+            if da.ndim > 0 and da.size > 0 and np.issubdtype(da.dtype, np.number)
+        }
+        if wanted:
+            out[node.path] = wanted
+    return out
 
 
 def _encode_bools(tree: xr.DataTree) -> xr.DataTree:
@@ -213,7 +273,9 @@ def _decode_bools(tree: xr.DataTree) -> xr.DataTree:
     return tree.map_over_datasets(decode)
 
 
-def load(path: str | os.PathLike[str], model: Any = None) -> FitResult:
+def load(
+    path: str | os.PathLike[str], model: Any = None, *, max_bytes: int | None = None
+) -> FitResult:
     """Load a result written by :meth:`FitResult.save`.
 
     Parameters
@@ -222,6 +284,10 @@ def load(path: str | os.PathLike[str], model: Any = None) -> FitResult:
         The NetCDF file.
     model : BayesianModel, optional
         When given, the file must hold a fit of this model on this data (same config id).
+    max_bytes : int, optional
+        Most memory the file's data may take once loaded; default 64 times the file's
+        size, and at least 256 MiB (a result is stored uncompressed, so only a crafted
+        file comes near it).
 
     Returns
     -------
@@ -230,37 +296,131 @@ def load(path: str | os.PathLike[str], model: Any = None) -> FitResult:
 
     Raises
     ------
+    ResultFileError
+        Naming the file and what is wrong: empty, truncated, damaged (a checksum fails),
+        foreign (not NetCDF-4, or not written by lagnest), a configuration that is not
+        valid JSON, a result written by a newer lagnest (``lagnest_format`` above
+        :data:`RESULT_FORMAT`), an unknown model.
     DifferentModelError
-        When the stored configuration does not hash to the stored id (a corrupted or
-        edited file), or does not match ``model``.
+        A `ResultFileError`: the stored configuration does not hash to the stored id (an
+        edited or corrupted file), or does not match ``model``.
+    LimitError
+        The data would take more than ``max_bytes`` once loaded.
+    OSError
+        A path problem (missing, a folder, no permission), naming ``path``.
     """
-    with xr.open_datatree(path, engine="h5netcdf") as opened:
-        tree = opened.load()
+    file = str(path)
+
+    def problem(message: str, expected: str | None = None, value: Any = None) -> DataProblem:
+        return DataProblem(message, file=file, value=value, expected=expected)
+
+    expected_file = "a result written by FitResult.save (lagnest.load reads NetCDF-4 files)"
+    path = check_readable(path)
+    size = path.stat().st_size
+    if size == 0:
+        raise ResultFileError(problem("the file is empty", expected_file))
+    with open(path, "rb") as fh:
+        head = fh.read(len(_HDF5_MAGIC))
+    if head != _HDF5_MAGIC:
+        what = "a NetCDF-3 file" if head[:3] == b"CDF" else "not an HDF5/NetCDF-4 file"
+        raise ResultFileError(problem(f"not a lagnest result: {what}", expected_file))
+    limit = max_bytes if max_bytes is not None else max(_MIN_BYTES, _MAX_EXPANSION * size)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # xarray and h5netcdf on foreign layouts
+            with xr.open_datatree(path, engine="h5netcdf") as opened:
+                attrs = dict(opened.attrs)
+                if _CONFIG_ATTR not in attrs:
+                    raise ResultFileError(problem(
+                        f"not written by lagnest (no {_CONFIG_ATTR!r} attribute)", expected_file
+                    ))
+                _check_format(attrs.get(_FORMAT_ATTR, 1), problem)
+                needed = sum(
+                    int(v.nbytes)
+                    for node in opened.subtree
+                    for v in node.dataset.variables.values()
+                )
+                if needed > limit:
+                    raise LimitError(problem(
+                        f"its data would take {needed / 2**20:,.0f} MiB in memory",
+                        value=needed,
+                        expected=f"at most max_bytes={limit:,} (pass a larger max_bytes= to "
+                        "load it anyway)",
+                    ))
+                tree = opened.load()
+    except (ResultFileError, LimitError):
+        raise
+    except Exception as err:  # the NetCDF/HDF5 stack on a damaged or foreign file
+        raise ResultFileError(problem(
+            f"cannot be read (truncated or damaged?): {type(err).__name__}: {err}",
+            expected_file,
+        )) from None
     attrs = dict(tree.attrs)
-    if _CONFIG_ATTR not in attrs:
-        raise DifferentModelError(f"{path} was not written by lagnest (no {_CONFIG_ATTR!r} attr)")
-    config = json.loads(attrs.pop(_CONFIG_ATTR))
+    try:
+        config = json.loads(str(attrs.pop(_CONFIG_ATTR)))
+    except (ValueError, RecursionError) as err:
+        raise ResultFileError(problem(
+            f"its stored configuration is not valid JSON ({type(err).__name__})",
+            "the JSON configuration FitResult.save writes",
+        )) from None
+    if not isinstance(config, dict) or "model" not in config:
+        raise ResultFileError(problem(
+            "its stored configuration is not a lagnest configuration",
+            "a JSON object with 'model', 'spec', 'priors', ...",
+        ))
     stored_id = attrs.pop(_ID_ATTR, None)
     group = attrs.pop(_GROUP_ATTR, "posterior")
     diag = attrs.pop(_DIAGNOSTICS_ATTR, None)
+    attrs.pop(_FORMAT_ATTR, None)
     if stored_id != config_id(config) or config.get("id") != stored_id:
-        raise DifferentModelError(
-            f"{path}: stored config id {stored_id!r} does not match its configuration "
+        raise DifferentModelError(problem(
+            f"stored config id {stored_id!r} does not match its configuration "
             f"({config_id(config)!r}); the file was edited or corrupted"
-        )
+        ))
     if model is not None and model.id != stored_id:
-        raise DifferentModelError(
-            f"{path} holds a fit of model id {stored_id!r}, not of the given model "
+        raise DifferentModelError(problem(
+            f"holds a fit of model id {stored_id!r}, not of the given model "
             f"(id {model.id!r}): the specification, priors or data differ"
-        )
+        ))
+    if group not in _GROUPS or group not in tree.children:
+        raise ResultFileError(problem(
+            f"its draws group {group!r} is missing" if group in _GROUPS
+            else "bad draws group attribute",
+            value=group if group not in _GROUPS else None,
+            expected=f"a {_GROUPS[0]!r} or {_GROUPS[1]!r} group, as FitResult.save writes",
+        ))
     tree.attrs = attrs
-    tree = _decode_bools(tree)
     try:
+        tree = _decode_bools(tree)
         cls = model_class(str(config["model"])).result_class
     except KeyError:
-        raise DifferentModelError(
-            f"{path} holds a fit of model {config['model']!r}, which this version of lagnest "
+        raise DifferentModelError(problem(
+            f"holds a fit of model {config['model']!r}, which this version of lagnest "
             "does not know"
-        ) from None
-    diagnostics = Diagnostics.from_dict(json.loads(diag)) if diag is not None else None
+        )) from None
+    try:
+        diagnostics = Diagnostics.from_dict(json.loads(diag)) if diag is not None else None
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as err:
+        raise ResultFileError(problem(
+            f"its stored diagnostics cannot be read ({type(err).__name__})",
+            "the JSON diagnostics FitResult.save writes",
+        )) from None
     return cls(tree=tree, config=config, diagnostics=diagnostics, group=group)
+
+
+def _check_format(value: Any, problem: Any) -> None:
+    """Refuse a result file layout this lagnest does not read."""
+    if isinstance(value, np.ndarray) and value.size == 1:
+        value = value.item()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ResultFileError(problem(
+            f"bad {_FORMAT_ATTR!r} attribute", value=value,
+            expected=f"a format number (this lagnest reads 1..{RESULT_FORMAT})",
+        ))
+    if value > RESULT_FORMAT:
+        raise ResultFileError(problem(
+            f"written by a newer lagnest (result format {value})",
+            expected=f"format {RESULT_FORMAT} or older: upgrade lagnest to read it",
+        ))

@@ -43,9 +43,7 @@ import difflib
 import functools
 import inspect
 import os
-import re
 import sys
-import tomllib
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -54,6 +52,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lagnest._files import check_readable
+from lagnest._toml import parse_toml
 from lagnest.errors import DataProblem, LagnestDataError, ProblemCollector, SpecError
 from lagnest.models.base import constructor_arguments
 from lagnest.models.priors import resolve_priors
@@ -73,7 +73,8 @@ _FIT_EXCLUDED = frozenset({"self", "observed"})
 _FIT_MINIMUM = {"draws": 1, "tune": 0, "chains": 1, "cores": 1, "seed": 0}
 #: Arguments of ``read_table`` that name files: they come from the caller, not the spec.
 _DATA_EXCLUDED = frozenset({"path", "sessions", "dyads", "format"})
-_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+#: Integers a spec may hold (NumPy's int64): larger ones are an error, not an overflow later.
+_INT64 = (-(2**63), 2**63 - 1)
 _EMPTY = inspect.Parameter.empty
 _VARIADIC = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
 _SEQUENCES = (list, tuple, set, frozenset, cabc.Sequence, cabc.MutableSequence,
@@ -261,17 +262,7 @@ def load_spec(path: str | os.PathLike[str]) -> ModelSpec:
         TOML syntax errors give the line and column.
     """
     file = _locate(path)
-    try:
-        text = file.read_bytes().decode("utf-8")
-    except OSError as err:
-        raise SpecError(DataProblem(f"cannot read the spec: {err.strerror}", file=str(file))
-                        ) from None
-    except UnicodeDecodeError as err:
-        raise SpecError(DataProblem(f"not UTF-8 text: {err.reason}", file=str(file))) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise SpecError(_syntax_problem(err, str(file))) from None
+    data = parse_toml(check_readable(file).read_bytes(), str(file), SpecError)
     return _parse(data, file)
 
 
@@ -317,7 +308,11 @@ def from_spec(spec: str | os.PathLike[str] | ModelSpec, seqs: Sequences) -> Baye
 
 
 def _locate(path: str | os.PathLike[str]) -> Path:
-    """The file ``path`` names: an existing file, or a standard spec's bare name."""
+    """The file ``path`` names: an existing file, or a standard spec's bare name.
+
+    A path (it has a folder or the ``.toml`` suffix) that is no readable file is the
+    ``OSError`` naming it; a bare name that is no standard spec is a `SpecError`.
+    """
     file = Path(path)
     if file.is_file():
         return file
@@ -325,22 +320,13 @@ def _locate(path: str | os.PathLike[str]) -> Path:
     name = file.name.removesuffix(".toml")
     if file.parent == Path(".") and name in standard:
         return standard[name]
+    if file.suffix or file.parent != Path(".") or file.exists():
+        return check_readable(file)  # raises the OSError naming the path
     raise SpecError(DataProblem(
-        "no such spec file, and no standard spec of that name",
+        "no standard spec of that name, and no such file",
         file=str(path),
         expected=f"a TOML file or one of the standard specs {sorted(standard)}",
     ))
-
-
-def _syntax_problem(err: tomllib.TOMLDecodeError, file: str) -> DataProblem:
-    """A TOML syntax error as a problem with line and column."""
-    text = str(err)
-    match = _TOML_POSITION.search(text)
-    if match is None:
-        return DataProblem(f"invalid TOML: {text}", file=file)
-    message = text[: match.start()]
-    return DataProblem(f"invalid TOML at column {match.group(2)}: {message}", file=file,
-                       line=int(match.group(1)))
 
 
 # =========================================================================== validation
@@ -373,6 +359,7 @@ def _parse(data: Mapping[str, Any], path: Path | None) -> ModelSpec:
     """Validate a parsed spec document; raise every problem at once."""
     source = str(path) if path is not None else "<spec>"
     problems = ProblemCollector(file=source)
+    _check_integers(data, "", problems)
     for key in data:
         if key not in SECTIONS:
             _unknown_key(problems, None, key, SECTIONS, "a model spec")
@@ -408,6 +395,21 @@ def _parse(data: Mapping[str, Any], path: Path | None) -> ModelSpec:
         description=description.strip(),
         path=path,
     )
+
+
+def _check_integers(value: Any, key: str, problems: ProblemCollector) -> None:
+    """Integers beyond int64, anywhere in the document, as problems at their dotted keys."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_integers(v, f"{key}.{k}" if key else str(k), problems)
+    elif isinstance(value, list):
+        for v in value:
+            _check_integers(v, key, problems)
+    elif isinstance(value, int) and not isinstance(value, bool) and not (
+        _INT64[0] <= value <= _INT64[1]
+    ):
+        _key_problem(problems, key, "integer out of range", value=value,
+                     expected=f"an integer from {_INT64[0]:,} to {_INT64[1]:,}")
 
 
 def _check_model(table: dict[str, Any], problems: ProblemCollector) -> type | None:
@@ -517,7 +519,7 @@ def _check_data(table: Mapping[str, Any], problems: ProblemCollector) -> None:
     if len(problems) == before and codebook is not None:
         try:
             load_codebook(codebook)
-        except LagnestDataError as err:
+        except (LagnestDataError, OSError) as err:
             _key_problem(problems, "data.codebook", str(err))
 
 

@@ -1,0 +1,1 @@
+"""Hostile inputs for every way into lagnest, each run in a capped subprocess."""
