@@ -832,14 +832,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"lagnest: {_one_line(err)}", file=sys.stderr)
         return 2
-    except OSError as err:
+    except OSError as err:  # a path problem: readers and writers name the user's path
         if debug:
             raise
         where = f"{err.filename}: " if err.filename else ""
         print(f"lagnest: {where}{err.strerror or err}", file=sys.stderr)
-        return 2
-    except OSError as err:  # a path problem: readers and writers name the user's path
-        print(f"lagnest: {err.filename or ''}: {err.strerror or err}", file=sys.stderr)
         return 2
 
 
