@@ -217,6 +217,20 @@ def test_block_parser_on_a_sample(tmp_path):
     assert [c for _, c in commands(found[3])] == ["lagnest table a.csv    --lag 1   # comment"]
 
 
+def test_every_page_is_in_the_navigation():
+    """`make docs` fails on a page outside every toctree; say so here, in `make test`."""
+    index = (DOCS / "index.md").read_text(encoding="utf-8")
+    listed = {line.strip() for b in blocks(DOCS / "index.md") if b.language == "toctree"
+              for line in b.source.splitlines() if line.strip() and ":" not in line}
+    for page in pages()[1:]:
+        name = page.relative_to(DOCS).with_suffix("").as_posix()
+        assert name == "index" or name in listed, (
+            f"docs/{name}.md is in no toctree of docs/index.md: add the line `{name}` to the "
+            "toctree of its section"
+        )
+    assert "```{include} ../README.md" in index
+
+
 @pytest.mark.parametrize("page", _page_params())
 def test_page_snippets_run(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
