@@ -44,8 +44,8 @@ def test_simulate_writes_reproducible_files(tmp_path):
     assert ln.read_table(tmp_path / "a.csv", codebook="3rs_2015+mia").n_segments > 0
 
 
-def test_demo_without_fit(capsys):
-    assert main(["demo", "--no-fit"]) == 0
+def test_demo_without_fit(capsys, tmp_path):
+    assert main(["demo", "--no-fit", "--out", str(tmp_path / "report.html")]) == 0
     out = capsys.readouterr().out
     assert "Lag table: given MIA4 -> target rupture, lag 1" in out
     assert "within-session permutation test" in out and "homogeneity across dyads" in out

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lagnest import LagnestDataError, Sequences, StreamData
+from lagnest._streams import MISSING_WORDS
 from lagnest.io.sdis import format_sdis, parse_sdis, parse_time, read_sdis, write_sdis
 from lagnest.io.table import read_table
 
@@ -251,7 +252,9 @@ def test_lag_tables_from_sdis_equal_those_from_csv():
 
 
 # ---------------------------------------------------------------------------- properties
-NAME = st.text(alphabet=string.ascii_letters + string.digits + "_-", min_size=1, max_size=6)
+NAME = st.text(
+    alphabet=string.ascii_letters + string.digits + "_-", min_size=1, max_size=6
+).filter(lambda s: s not in MISSING_WORDS)  # "NA", "nan", ... are missing values
 
 
 @st.composite

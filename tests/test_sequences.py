@@ -117,9 +117,22 @@ def test_from_arrays_validates_codes():
         )
 
 
-def test_codes_unique_across_streams():
-    with pytest.raises(ln.LagnestDataError, match="code 'a' appears in streams"):
-        ln.Sequences.from_sequences({"x": [["a", "b"]], "y": [["a", "c"]]})
+def test_shared_code_labels_are_qualified_by_stream():
+    seqs = ln.Sequences.from_sequences({"x": [["a", "b", "a"]], "y": [["a", "c", "c"]]})
+    with pytest.raises(ln.LagnestDataError, match=r"code 'a' is in several streams.*'x:a', 'y:a'"):
+        seqs.categorical("a")
+    values, labels = seqs.categorical("y:a")
+    assert values.tolist() == [1, 0, 0] and labels == ("not y:a", "y:a")
+    # a unique code keeps its short label, bare or qualified
+    assert seqs.categorical("x:b")[1] == ("not b", "b") == seqs.categorical("b")[1]
+    ref = seqs.resolve_code("x:a")
+    assert (ref.stream, ref.code, ref.kind, ref.qualified) == ("x", "a", "categorical", "x:a")
+    assert seqs.resolve_code("x").code is None
+    matrix, names = seqs.indicator_matrix(["x:a", "y:a", "c"])
+    assert names == ("x:a", "y:a", "c")
+    assert matrix.tolist() == [[1, 1, 0], [0, 0, 1], [1, 0, 1]]
+    with pytest.raises(ln.LagnestDataError, match="unknown stream or code 'z:a'"):
+        seqs.resolve_code("z:a")
 
 
 def test_derived_rupture_from_markers():

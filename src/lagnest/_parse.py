@@ -1,20 +1,37 @@
-"""Parsing and validation of user input into the arrays of a `Sequences`.
+"""Validation of parsed input into the arrays of a `Sequences`: keys, order, session tables.
 
 Every function here records problems in a :class:`~lagnest.errors.ProblemCollector` with the
 file, row, column, value and what was expected, so that all problems are reported together.
+Column-level parsing lives in :mod:`lagnest._columns` and :mod:`lagnest._codes`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from lagnest._streams import UNCODED, StreamData, label_of, natural_key
+from lagnest._codes import Declared, parse_columns
+from lagnest._columns import (
+    MAX_ROWS_REPORTED,
+    Keys,
+    break_values,
+    factorize,
+    key_labels,
+    report_rows,
+    segment_numbers,
+    to_numbers,
+)
+from lagnest._streams import (
+    UNCODED,
+    StreamData,
+    label_of,
+)
 from lagnest.codebook import Codebook, load_codebook
-from lagnest.errors import LagnestDataError, ProblemCollector
+from lagnest.errors import DataProblem, LagnestDataError, ProblemCollector
 
 
 def frames_equal(a: pd.DataFrame, b: pd.DataFrame) -> bool:
@@ -26,9 +43,8 @@ def frames_equal(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     return True
 
 
-def problem(file: str | None, message: str, **kw: Any):
-    from lagnest.errors import DataProblem
-
+def problem(file: str | None, message: str, **kw: Any) -> DataProblem:
+    """A located problem (for errors raised before a collector exists)."""
     return DataProblem(message, file=file, **kw)
 
 
@@ -43,94 +59,6 @@ def resolve_codebook(codebook: Any, derive: Mapping | None) -> Codebook | None:
     return book
 
 
-def _is_missing(value: Any) -> bool:
-    return (
-        value is None
-        or (isinstance(value, float | np.floating) and np.isnan(value))
-        or value is pd.NA
-        or (isinstance(value, str) and value.strip() == "")
-    )
-
-
-def key_labels(column: pd.Series, name: str, problems: ProblemCollector) -> list[str]:
-    """Key column to string labels; missing values are problems."""
-    out = []
-    for row, value in enumerate(column.tolist(), start=1):
-        if _is_missing(value):
-            problems.add(
-                "missing key value", row=row, column=name, value="", expected="a non-empty label"
-            )
-            out.append("")
-        else:
-            out.append(label_of(value).strip())
-    return out
-
-
-def _as_int(value: Any) -> int | None:
-    """Parse an integer from int, integral float or digit string; None if not one."""
-    if isinstance(value, bool | np.bool_):
-        return None
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        return int(value) if float(value).is_integer() else None
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            return int(text)
-        except ValueError:
-            try:
-                f = float(text)
-            except ValueError:
-                return None
-            return int(f) if f.is_integer() else None
-    return None
-
-
-def segment_numbers(column: pd.Series, name: str, problems: ProblemCollector) -> np.ndarray:
-    """Parse segment order numbers: non-negative integers."""
-    out = np.zeros(len(column), dtype=np.int64)
-    for row, value in enumerate(column.tolist(), start=1):
-        if _is_missing(value):
-            problems.add(
-                "missing segment number",
-                row=row,
-                column=name,
-                value="",
-                expected="a non-negative integer",
-            )
-            continue
-        n = _as_int(value)
-        if n is None or n < 0:
-            problems.add(
-                "bad segment number",
-                row=row,
-                column=name,
-                value=value,
-                expected="a non-negative integer",
-            )
-        else:
-            out[row - 1] = n
-    return out
-
-
-def break_values(column: pd.Series, name: str, problems: ProblemCollector) -> np.ndarray:
-    """Parse the break column: 0/1 (or true/false); empty = no break."""
-    out = np.zeros(len(column), dtype=bool)
-    truthy, falsy = {"1", "true", "yes"}, {"0", "false", "no"}
-    for row, value in enumerate(column.tolist(), start=1):
-        if _is_missing(value):
-            continue
-        text = label_of(value).strip().lower()
-        if text in truthy:
-            out[row - 1] = True
-        elif text not in falsy:
-            problems.add(
-                "bad break flag", row=row, column=name, value=value, expected="0 or 1 (empty = 0)"
-            )
-    return out
-
-
 def check_segment_order(
     numbers: np.ndarray, lengths: np.ndarray, labels: Sequence[str], problems: ProblemCollector
 ) -> None:
@@ -141,20 +69,15 @@ def check_segment_order(
             "negative segment number", value=int(numbers[i]), expected="a non-negative integer"
         )
     offsets = np.concatenate([[0], np.cumsum(lengths)])
-    step = np.diff(numbers)
-    bad = np.flatnonzero(step <= 0)
-    starts = set(offsets[1:-1] - 1)
-    for i in bad:
-        if i in starts:
-            continue
+    bad = np.diff(numbers) <= 0
+    bad[offsets[1:-1] - 1] = False  # a new session may start anywhere
+    for i in np.flatnonzero(bad)[:MAX_ROWS_REPORTED]:
         s = int(np.searchsorted(offsets, i, side="right") - 1)
         problems.add(
             f"segments of session {labels[s]!r} are not in increasing order",
             value=(int(numbers[i]), int(numbers[i + 1])),
             expected="strictly increasing segment numbers",
         )
-        if len(problems) > 50:
-            return
 
 
 def check_streams(
@@ -183,9 +106,15 @@ def check_streams(
                 expected="integer codes",
             )
             continue
+        if len(set(s.codes)) != len(s.codes):
+            problems.add(
+                f"stream {name!r} lists a code twice",
+                value=list(s.codes),
+                expected="distinct codes",
+            )
         hi = len(s.codes) - 1 if s.kind == "categorical" else 1
-        bad = (values < UNCODED) | (values > hi)
-        if bad.any():
+        if values.size and (values.min() < UNCODED or values.max() > hi):
+            bad = (values < UNCODED) | (values > hi)
             problems.add(
                 f"stream {name!r} has values out of range",
                 value=int(values[bad].flat[0]),
@@ -202,14 +131,24 @@ def check_streams(
                 )
 
 
+class _TableRows:
+    """Row numbers of a table in file order: position + 1 (without allocating them)."""
+
+    def __getitem__(self, i: int) -> int:
+        return int(i) + 1
+
+
+_ROWS = _TableRows()
+
+
 def check_ratings(
     ratings: Mapping[str, np.ndarray],
     n: int,
     book: Codebook | None,
     problems: ProblemCollector,
-    rows: np.ndarray | None = None,
+    rows: Any = None,
 ) -> None:
-    """Ratings: shape and the codebook's range; ``rows`` names table rows in messages."""
+    """Ratings: shape and the codebook's range; ``rows[i]`` names table rows in messages."""
     for name, v in ratings.items():
         if v.shape != (n,):
             problems.add(f"rating {name!r} has shape {v.shape}", expected=f"({n},)")
@@ -220,15 +159,19 @@ def check_ratings(
         in_range = (v >= info.min) & (v <= info.max)
         if info.integer:
             in_range &= v == np.round(v)
-        ok = np.isnan(v) | in_range
-        for i in np.flatnonzero(~ok)[:50]:
-            where = {"row": int(rows[i]), "column": name} if rows is not None else {}
-            problems.add(
-                f"rating {name!r} out of range" + ("" if rows is not None else f" at segment {i}"),
-                value=float(v[i]),
-                expected=f"{'an integer ' if info.integer else ''}{info.min:g}..{info.max:g}",
-                **where,
-            )
+        expected = f"{'an integer ' if info.integer else ''}{info.min:g}..{info.max:g}"
+        report_rows(
+            problems,
+            np.flatnonzero(~(np.isnan(v) | in_range)),
+            lambda i, v=v, name=name, expected=expected: {
+                "message": f"rating {name!r} out of range"
+                + ("" if rows is not None else f" at segment {i}"),
+                "value": float(v[i]),
+                "expected": expected,
+                **({"row": int(rows[i]), "column": name} if rows is not None else {}),
+            },
+            name,
+        )
 
 
 def derive_streams(book: Codebook, streams: Mapping[str, StreamData]) -> dict[str, StreamData]:
@@ -249,16 +192,35 @@ def derive_streams(book: Codebook, streams: Mapping[str, StreamData]) -> dict[st
     return out
 
 
-def _numeric_where_possible(frame: pd.DataFrame) -> pd.DataFrame:
-    """Copy of ``frame`` with text columns that hold only numbers turned numeric."""
+# ---------------------------------------------------------------------------- session tables
+@dataclass(frozen=True)
+class Origin:
+    """Where the rows of a session table come from: its file and the label of each row."""
+
+    source: str | None = None
+    labels: Sequence[str | None] = ()
+
+    def where(self, session: str, default_file: str | None) -> dict[str, Any]:
+        """``file`` and ``row`` (from 1) of ``session``, for a problem."""
+        rows = np.flatnonzero(np.asarray(self.labels, dtype=object) == session)
+        return {
+            "row": int(rows[0]) + 1 if rows.size else None,
+            "file": self.source or default_file,
+        }
+
+
+def numeric_where_possible(frame: pd.DataFrame, decimal: str = ".") -> pd.DataFrame:
+    """Copy of ``frame`` with columns that hold only numbers (and missing cells) numeric."""
     out = frame.copy()
     for col in out.columns:
-        if pd.api.types.is_numeric_dtype(out[col]) or pd.api.types.is_bool_dtype(out[col]):
+        column = out[col]
+        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
             continue
-        present = out[col][[not _is_missing(v) for v in out[col].tolist()]]
-        converted = pd.to_numeric(present, errors="coerce")
-        if len(present) and converted.notna().all():
-            out[col] = pd.to_numeric(out[col].where(out[col].map(lambda v: not _is_missing(v))))
+        numbers = to_numbers(column, decimal)
+        if not numbers.bad.any() and not numbers.text_codes and not numbers.missing.all():
+            out[col] = numbers.values
+        elif numbers.missing.any() or isinstance(column.dtype, pd.CategoricalDtype):
+            out[col] = column.astype(object).where(~numbers.missing, None)
     return out
 
 
@@ -269,18 +231,25 @@ def session_table(
     covariates: pd.DataFrame | None,
     book: Codebook | None,
     problems: ProblemCollector,
+    origin: Origin | None = None,
+    decimal: str = ".",
 ) -> pd.DataFrame:
-    """Session table: dyad, n_segments, covariates, questionnaire subscales scored."""
+    """Session table: dyad, n_segments, covariates, questionnaire subscales scored.
+
+    ``covariates`` is indexed by session; with an ``origin`` (a parsed table) its index
+    already holds labels, else the index values are made labels.
+    """
     table = pd.DataFrame(
-        {"dyad": list(dyads), "n_segments": lengths}, index=pd.Index(list(labels), name="session")
+        {"dyad": list(dyads), "n_segments": lengths},
+        index=pd.Index(list(labels), name="session", dtype=object),
     )
     if covariates is None or covariates.empty:
         return table
-    origin = dict(covariates.attrs)
-    cov = _numeric_where_possible(covariates)
-    cov.index = pd.Index([label_of(i) for i in cov.index], name="session")
-    unknown = cov.index.difference(table.index, sort=False)
-    for s in unknown[:50]:
+    cov = numeric_where_possible(covariates, decimal)
+    index = cov.index if origin is not None else [label_of(i) for i in cov.index]
+    cov.index = pd.Index(index, name="session", dtype=object)
+    known = table.index.get_indexer(cov.index) >= 0
+    for s in cov.index[~known][:MAX_ROWS_REPORTED]:
         problems.add(
             "session table names a session with no segments",
             column="session",
@@ -289,30 +258,23 @@ def session_table(
         )
     cov = cov.drop(columns=[c for c in ("dyad", "n_segments") if c in cov.columns])
     if book is not None:
-        cov = _score_questionnaires(cov, book, problems, origin)
-    return table.join(cov.loc[cov.index.isin(table.index)], how="left")
+        cov = _score_questionnaires(cov, book, problems, origin or Origin())
+    return table.join(cov.loc[known], how="left")
 
 
 def _score_questionnaires(
-    cov: pd.DataFrame, book: Codebook, problems: ProblemCollector, origin: Mapping
+    cov: pd.DataFrame, book: Codebook, problems: ProblemCollector, origin: Origin
 ) -> pd.DataFrame:
-    """Check item ranges and session-variable ranges; add subscale scores.
-
-    ``origin`` may hold the session file name (``source``) and row of each session
-    (``rows``), for messages.
-    """
+    """Check item ranges and session-variable ranges; add subscale scores."""
 
     def where(session: str) -> dict:
-        return {
-            "row": origin.get("rows", {}).get(session),
-            "file": origin.get("source") or problems.file,
-        }
+        return origin.where(session, problems.file)
 
     for var in book.session_variables.values():
         if var.name in cov.columns:
             values = pd.to_numeric(cov[var.name], errors="coerce")
             bad = cov[var.name].notna() & (values.isna() | (values < var.min) | (values > var.max))
-            for s in cov.index[bad][:50]:
+            for s in cov.index[bad][:MAX_ROWS_REPORTED]:
                 problems.add(
                     f"session {s!r}: value out of range",
                     column=var.name,
@@ -342,7 +304,7 @@ def _score_questionnaires(
                 | (items[col] > q.max)
                 | (items[col] != items[col].round())
             )
-            for s in cov.index[bad][:50]:
+            for s in cov.index[bad][:MAX_ROWS_REPORTED]:
                 problems.add(
                     f"session {s!r}: questionnaire item out of range",
                     column=col,
@@ -356,7 +318,7 @@ def _score_questionnaires(
             if col in cov.columns:
                 given = pd.to_numeric(cov[col], errors="coerce")
                 differ = ~np.isclose(given, scores[col], equal_nan=True)
-                for s in cov.index[differ][:50]:
+                for s in cov.index[differ][:MAX_ROWS_REPORTED]:
                     problems.add(
                         f"session {s!r}: subscale differs from its items' score",
                         column=col,
@@ -373,290 +335,365 @@ def dyad_table(
     lengths: np.ndarray,
     attributes: pd.DataFrame | None,
     problems: ProblemCollector,
+    decimal: str = ".",
 ) -> pd.DataFrame:
     """Dyad table: sessions and segments per dyad, plus attributes."""
     frame = pd.DataFrame({"dyad": list(dyads), "n": lengths})
     table = frame.groupby("dyad", sort=False).agg(n_sessions=("n", "size"), n_segments=("n", "sum"))
     if attributes is None or attributes.empty:
         return table
-    attrs = _numeric_where_possible(attributes)
+    attrs = numeric_where_possible(attributes, decimal)
     attrs.index = pd.Index([label_of(i) for i in attrs.index], name="dyad")
-    for d in attrs.index:
-        if d not in table.index:
-            problems.add(
-                "dyad table names a dyad with no sessions",
-                column="dyad",
-                value=d,
-                expected=f"one of {list(table.index)}",
-            )
+    for d in attrs.index.difference(table.index, sort=False)[:MAX_ROWS_REPORTED]:
+        problems.add(
+            "dyad table names a dyad with no sessions",
+            column="dyad",
+            value=d,
+            expected=f"one of {list(table.index)}",
+        )
     return table.join(
         attrs.drop(columns=[c for c in ("n_sessions", "n_segments") if c in attrs.columns]),
         how="left",
     )
 
 
+@dataclass(frozen=True)
+class SideTable:
+    """A session (or dyad) table with the key label of each of its rows.
+
+    ``labels`` holds one label per row (None where the key is missing); ``key_columns``
+    are dropped from the covariates; ``source`` names the file in messages.
+    """
+
+    frame: pd.DataFrame
+    labels: np.ndarray
+    key_columns: tuple[str, ...]
+    source: str | None = None
+
+
 def collect_session_covariates(
     frame: pd.DataFrame,
-    sess_lab: list[str],
-    rows: np.ndarray,
-    session: str,
+    session_codes: np.ndarray,
+    session_labels: Sequence[str],
     session_columns: Sequence[str],
-    sessions: pd.DataFrame | None,
-    sessions_source: str | None,
+    sessions: SideTable | None,
     problems: ProblemCollector,
-) -> pd.DataFrame | None:
+) -> tuple[pd.DataFrame | None, Origin]:
     """Session covariates from ``session_columns`` of the segment table and ``sessions``."""
     parts = []
+    origin = Origin()
+    labels = np.asarray(session_labels, dtype=object)
     if session_columns:
-        sub = frame[list(session_columns)].copy()
-        sub.index = pd.Index(sess_lab, name="session")
+        sub = frame[list(session_columns)]
+        grouped = sub.groupby(session_codes, sort=True)
         for col in session_columns:
-            per = sub[col].groupby(level=0, sort=False).nunique(dropna=False)
-            for s in per.index[per > 1][:50]:
-                first_row = int(rows[np.flatnonzero(np.asarray(sess_lab) == s)[0]])
+            per = grouped[col].nunique(dropna=False)
+            for s in per.index[per.to_numpy() > 1][:MAX_ROWS_REPORTED]:
+                rows = np.flatnonzero(session_codes == s)
                 problems.add(
-                    f"session covariate varies within session {s!r}",
-                    row=first_row,
+                    f"session covariate varies within session {labels[s]!r}",
+                    row=int(rows[0]) + 1,
                     column=col,
-                    value=sub.loc[[s], col].unique().tolist()[:3],
+                    value=pd.unique(sub[col].to_numpy()[rows]).tolist()[:3],
                     expected="one value per session",
                 )
-        parts.append(sub.groupby(level=0, sort=False).first())
+        first = grouped.first()
+        first.index = pd.Index(labels[first.index.to_numpy()], name="session")
+        parts.append(first)
     if sessions is not None:
-        if session not in sessions.columns:
-            problems.add(
-                "session table has no key column",
-                column=session,
-                value=list(sessions.columns)[:8],
-                expected=f"a column {session!r}",
-                file=sessions_source,
-            )
-        else:
-            sess = sessions.copy()
-            labels = [label_of(v) for v in sess[session]]
-            dup = pd.Series(labels)[pd.Series(labels).duplicated()]
-            for i in dup.index[:50]:
-                problems.add(
-                    "duplicate session in session table",
-                    row=int(i) + 1,
-                    column=session,
-                    value=labels[i],
-                    expected="one row per session",
-                    file=sessions_source,
-                )
-            sess.index = pd.Index(labels, name="session")
-            sess.attrs = {
-                "source": sessions_source,
-                "rows": {s: i + 1 for i, s in enumerate(labels)},
-            }
-            sess = sess.drop(columns=[session] + [c for c in ("dyad",) if c in sess.columns])
-            known = set(sess_lab)
-            for i, s in enumerate(labels):
-                if s not in known:
-                    problems.add(
-                        "session has no segments (empty session)",
-                        row=i + 1,
-                        column=session,
-                        value=s,
-                        expected="a session present in the segment table",
-                        file=sessions_source,
-                    )
-            parts.append(sess[~sess.index.duplicated()])
-    if not parts:
-        return None
-    return pd.concat(parts, axis=1) if len(parts) > 1 else parts[0]
-
-
-_SEPARATORS = ("+", ";", "|")
-
-
-def parse_values(
-    name: str,
-    column: pd.Series,
-    code_list: Sequence[str] | None,
-    problems: ProblemCollector,
-    where: Any = None,
-    file_column: str | None = None,
-    book_codes: Sequence[str] | None = None,
-    kind: str | None = None,
-) -> StreamData:
-    """Parse one column of codes into a stream (categorical labels or 0/1 indicator)."""
-    values = column.tolist()
-    present = [v for v in values if not _is_missing(v)]
-    numeric = [
-        isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
-        for v in present
-    ]
-
-    def locate(i: int) -> dict:
-        if where is not None:
-            info = where(i)
-            return {"message_prefix": info["message_prefix"]}
-        return {"row": i + 1, "column": file_column or name}
-
-    def report(i: int, message: str, value: Any, expected: str) -> None:
-        loc = locate(i)
-        prefix = loc.pop("message_prefix", None)
-        problems.add(
-            f"{prefix}: {message}" if prefix else message, value=value, expected=expected, **loc
+        table_labels = sessions.labels
+        present = ~pd.isna(table_labels)
+        key = sessions.key_columns[-1]
+        dup = pd.Series(table_labels).duplicated().to_numpy() & present
+        report_rows(
+            problems,
+            np.flatnonzero(dup),
+            lambda i: {
+                "message": "duplicate session in session table",
+                "row": i + 1,
+                "column": key,
+                "value": table_labels[i],
+                "expected": "one row per session",
+                "file": sessions.source,
+            },
         )
-
-    if any(numeric) and not all(numeric) and kind != "categorical":
-        strings = [str(v) for v in present]
-        if not all(_as_int(s) is not None for s in strings):
-            i = next(
-                i
-                for i, v in enumerate(values)
-                if not _is_missing(v) and not isinstance(v, int | float | np.integer | np.floating)
-            )
-            report(
-                i,
-                f"mixed types in stream {name!r}: numbers and text",
-                values[i],
-                "all numbers or all code labels",
-            )
-            return StreamData("categorical", (), np.zeros(len(values), np.int64))
-    labels = [None if _is_missing(v) else label_of(v).strip() for v in values]
-    distinct = {lab for lab in labels if lab is not None}
-    if kind == "indicator" or (
-        kind is None
-        and code_list is None
-        and book_codes is None
-        and distinct
-        and distinct <= {"0", "1"}
-    ):
-        out = np.full((len(values), 1), UNCODED, dtype=np.int8)
-        for i, lab in enumerate(labels):
-            if lab is None:
-                continue
-            if lab in ("0", "1"):
-                out[i, 0] = int(lab)
-            else:
-                report(
-                    i, f"bad value for indicator {name!r}", values[i], "0 or 1 (empty = uncoded)"
-                )
-        return StreamData("indicator", (name,), out)
-    allowed = (
-        list(code_list)
-        if code_list is not None
-        else (list(book_codes) if book_codes is not None else None)
-    )
-    if allowed is None:  # labels holding a separator are two codes, not one
-        distinct = {d for d in distinct if not any(sep in d for sep in _SEPARATORS)}
-    codes = tuple(allowed) if allowed is not None else tuple(sorted(distinct, key=natural_key))
-    index = {c: i for i, c in enumerate(codes)}
-    out = np.full(len(values), UNCODED, dtype=np.int64)
-    for i, lab in enumerate(labels):
-        if lab is None:
-            continue
-        if lab in index:
-            out[i] = index[lab]
-            continue
-        parts = [p.strip() for sep in _SEPARATORS if sep in lab for p in lab.split(sep)]
-        if parts and (allowed is None or all(p in index for p in parts)):
-            report(
-                i,
-                f"two codes in one segment of categorical stream {name!r}",
-                values[i],
-                "one code per segment (use an indicator stream for co-occurring codes, or "
-                "pass codes={stream: [...]} if this label is a single code)",
-            )
-        else:
-            report(i, f"unknown code in stream {name!r}", values[i], f"one of {list(codes)}")
-    return StreamData("categorical", codes, out)
+        known = pd.Index(list(session_labels), dtype=object)
+        empty = (known.get_indexer(pd.Index(table_labels, dtype=object)) < 0) & present
+        report_rows(
+            problems,
+            np.flatnonzero(empty),
+            lambda i: {
+                "message": "session has no segments (empty session)",
+                "row": i + 1,
+                "column": key,
+                "value": table_labels[i],
+                "expected": "a session present in the segment table",
+                "file": sessions.source,
+            },
+        )
+        drop = [c for c in sessions.key_columns if c in sessions.frame.columns]
+        sess = sessions.frame.drop(
+            columns=drop
+            + (["dyad"] if "dyad" in sessions.frame.columns and "dyad" not in drop else [])
+        )
+        sess.index = pd.Index(table_labels, name="session")
+        origin = Origin(sessions.source, table_labels)
+        parts.append(sess[~dup & present])
+    if not parts:
+        return None, origin
+    return (pd.concat(parts, axis=1) if len(parts) > 1 else parts[0]), origin
 
 
-def parse_columns(
-    frame: pd.DataFrame,
-    columns: list[str],
-    book: Codebook | None,
-    codes: Mapping[str, Sequence[str]] | None,
+# ---------------------------------------------------------------------------- long tables
+@dataclass
+class ParsedFrame:
+    """A long table parsed into the arrays of a `Sequences` (segments in storage order)."""
+
+    sessions: list[str]
+    dyads: list[str]
+    lengths: np.ndarray
+    segment_numbers: np.ndarray
+    breaks: np.ndarray
+    streams: dict[str, StreamData]
+    ratings: dict[str, np.ndarray]
+    covariates: pd.DataFrame | None
+    origin: Origin
+    dyad_attributes: pd.DataFrame | None
+    key_values: dict[str, dict[str, Any]]
+
+
+def nested_label(dyad: str, session: str) -> str:
+    """Label of a session numbered within its dyad (``nested_sessions=True``)."""
+    return f"{dyad}-{session}"
+
+
+def _first_positions(codes: np.ndarray, n_groups: int, step: np.ndarray) -> np.ndarray:
+    """Position of the first row of each group (codes in order of first appearance).
+
+    ``step`` is ``np.diff(codes)``.
+    """
+    if (step >= 0).all():  # groups are contiguous runs (a table sorted by session)
+        return np.flatnonzero(np.concatenate([[True], step != 0]))
+    first = np.full(n_groups, len(codes), dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(len(codes), dtype=np.int64))
+    return first
+
+
+def _nest(dyads: Keys, sessions: Keys) -> Keys:
+    """Sessions numbered within dyads -> one key per (dyad, session) pair."""
+    pair = dyads.codes.astype(np.int64) * max(len(sessions.labels), 1) + sessions.codes
+    codes, uniques = factorize(pair)
+    width = max(len(sessions.labels), 1)
+    labels, values = [], {}
+    for u in uniques:
+        d, s = divmod(int(u), width)
+        lab = nested_label(dyads.labels[d], sessions.labels[s])
+        labels.append(lab)
+        values[lab] = sessions.values.get(sessions.labels[s], sessions.labels[s])
+    return Keys(codes, labels, values)
+
+
+def _side_labels(
+    table: pd.DataFrame,
+    columns: Sequence[str],
+    source: str | None,
+    what: str,
     problems: ProblemCollector,
-) -> tuple[dict[str, StreamData], dict[str, np.ndarray]]:
-    """Split value columns into streams and ratings, by codebook or by inference."""
-    streams: dict[str, StreamData] = {}
-    ratings: dict[str, np.ndarray] = {}
-    remaining = list(columns)
-    if book is not None:
-        for s in book.streams.values():
-            if s.kind == "categorical":
-                if s.name in remaining:
-                    remaining.remove(s.name)
-                    streams[s.name] = parse_values(
-                        s.name,
-                        frame[s.name],
-                        None,
-                        problems,
-                        book_codes=s.codes,
-                        kind="categorical",
-                    )
-                continue
-            present = [c for c in s.codes if c in remaining]
-            if not present:
-                continue
-            missing = [c for c in s.codes if c not in remaining]
-            if missing:
-                problems.add(
-                    f"indicator stream {s.name!r} is missing code columns",
-                    column=missing[0],
-                    value=missing,
-                    expected=f"all of {list(s.codes)} or none",
+    nested: bool,
+) -> SideTable | None:
+    """Key labels of the rows of a session/dyad table (None, with a problem, without key)."""
+    absent = [c for c in columns if c not in table.columns]
+    if absent:
+        problems.add(
+            f"{what} table has no key column",
+            column=absent[0],
+            value=list(table.columns)[:8],
+            expected=f"a column {absent[0]!r}",
+            file=source,
+        )
+        return None
+    table = table.reset_index(drop=True)
+    side = ProblemCollector(file=source)
+    keys = [key_labels(table[c], c, side) for c in columns]
+    problems.problems.extend(side.problems)
+    key = _nest(*keys) if nested else keys[0]
+    labels = np.empty(len(key.labels) + 1, dtype=object)
+    labels[:-1] = key.labels
+    return SideTable(table, labels[key.codes], tuple(columns), source)
+
+
+def parse_frame(
+    frame: pd.DataFrame,
+    *,
+    book: Codebook | None,
+    dyad: str,
+    session: str,
+    segment: str,
+    break_column: str,
+    sessions: pd.DataFrame | None,
+    dyads: pd.DataFrame | None,
+    session_columns: Sequence[str],
+    ignore: Sequence[str],
+    codes: Mapping[str, Sequence[str]] | None,
+    source: str | None,
+    sessions_source: str | None,
+    decimal: str = ".",
+    nested_sessions: bool = False,
+    indicators: Mapping[str, Sequence[str]] | None = None,
+    ratings: Sequence[str] = (),
+) -> ParsedFrame:
+    """Parse and validate a long table (one row per segment); see `Sequences.from_frame`."""
+    problems = ProblemCollector(file=source)
+    missing = [c for c in (dyad, session, segment) if c not in frame.columns]
+    if missing:
+        raise LagnestDataError(
+            [
+                problem(
+                    source,
+                    f"missing key column {c!r}",
+                    expected=f"columns include {list(frame.columns)}",
                 )
-                continue
-            matrix = np.empty((len(frame), len(s.codes)), dtype=np.int8)
-            for j, code in enumerate(s.codes):
-                remaining.remove(code)
-                matrix[:, j] = parse_values(
-                    code, frame[code], None, problems, kind="indicator"
-                ).values[:, 0]
-            streams[s.name] = StreamData("indicator", s.codes, matrix)
-        for r in book.ratings.values():
-            if r.name in remaining:
-                remaining.remove(r.name)
-                ratings[r.name] = _parse_ratings(frame[r.name], r.name, problems)
-        for col in remaining:
-            problems.add(
-                "column not in the codebook",
-                column=col,
-                value=col,
-                expected=(
-                    f"a stream, code or rating of {book.name} "
-                    "(or pass ignore=[...] / session_columns=[...])"
+                for c in missing
+            ]
+        )
+    if len(frame) == 0:
+        raise LagnestDataError(
+            problem(source, "the table has no rows", expected="one row per segment")
+        )
+    frame = frame.reset_index(drop=True)
+    n = len(frame)
+    dyad_keys = key_labels(frame[dyad], dyad, problems)
+    sess_keys = key_labels(frame[session], session, problems)
+    seg = segment_numbers(frame[segment], segment, problems)
+    brk = (
+        break_values(frame[break_column], break_column, problems)
+        if break_column in frame.columns
+        else np.zeros(n, dtype=bool)
+    )
+    key_problems = len(problems)
+    skip = {dyad, session, segment, break_column, *ignore, *session_columns}
+    value_cols = [c for c in frame.columns if c not in skip]
+    declared = Declared(codes or {}, indicators or {}, tuple(ratings))
+    streams, rating_values = parse_columns(frame, value_cols, book, declared, problems, decimal)
+    check_ratings(rating_values, n, book, problems, rows=_ROWS)
+    order: np.ndarray | None = None
+    lengths = np.zeros(0, np.int64)
+    session_dyads: list[str] = []
+    if not key_problems:
+        if nested_sessions:
+            sess_keys = _nest(dyad_keys, sess_keys)
+        s_codes, d_codes = sess_keys.codes, dyad_keys.codes
+        n_sessions = len(sess_keys.labels)
+        step = np.diff(s_codes)
+        first_dyad = d_codes[_first_positions(s_codes, n_sessions, step)]
+        split = np.flatnonzero(d_codes != first_dyad[s_codes])
+        report_rows(
+            problems,
+            split,
+            lambda i: {
+                "message": f"session {sess_keys.labels[s_codes[i]]!r} is split across dyads",
+                "row": i + 1,
+                "column": dyad,
+                "value": dyad_keys.labels[d_codes[i]],
+                "expected": (
+                    f"dyad {dyad_keys.labels[first_dyad[s_codes[i]]]!r} as on its first row "
+                    "(session labels must be unique across dyads: make them so, e.g. "
+                    f"'{dyad_keys.labels[d_codes[i]]}-{sess_keys.labels[s_codes[i]]}', or "
+                    "pass nested_sessions=True when sessions are numbered within each dyad)"
                 ),
-            )
-        return streams, ratings
-    for col in remaining:
-        values = frame[col]
-        present = values[[not _is_missing(v) for v in values.tolist()]]
-        as_num = pd.to_numeric(present, errors="coerce")
-        is_num = len(present) > 0 and as_num.notna().all()
-        if codes and col in codes:
-            streams[col] = parse_values(col, values, codes[col], problems, kind="categorical")
-        elif is_num and not set(as_num.unique()) <= {0, 1}:
-            non_int = (as_num != as_num.round()).any()
-            if non_int or pd.api.types.is_float_dtype(values):
-                ratings[col] = _parse_ratings(values, col, problems)
-            else:
-                streams[col] = parse_values(col, values, None, problems, kind="categorical")
-        else:
-            streams[col] = parse_values(col, values, None, problems)
-    return streams, ratings
+            },
+            dyad,
+        )
+        order = _segment_order(s_codes, seg, step)
+        _check_duplicates(s_codes, seg, order, sess_keys.labels, segment, problems)
+        lengths = np.bincount(s_codes, minlength=n_sessions).astype(np.int64)
+        session_dyads = [dyad_keys.labels[d] for d in first_dyad.tolist()]
+    problems.raise_if_any()
+
+    side = (
+        _side_labels(
+            sessions,
+            (dyad, session) if nested_sessions else (session,),
+            sessions_source,
+            "session",
+            problems,
+            nested_sessions,
+        )
+        if sessions is not None
+        else None
+    )
+    covariates, origin = collect_session_covariates(
+        frame, sess_keys.codes, sess_keys.labels, session_columns, side, problems
+    )
+    attrs = None
+    if dyads is not None:
+        dyad_side = _side_labels(dyads, (dyad,), None, "dyad", problems, False)
+        if dyad_side is not None:
+            attrs = dyad_side.frame.drop(columns=[dyad])
+            attrs.index = pd.Index(dyad_side.labels, name="dyad")
+    problems.raise_if_any()
+
+    def ordered(values: np.ndarray) -> np.ndarray:
+        return values if order is None else values[order]
+
+    return ParsedFrame(
+        sessions=list(sess_keys.labels),
+        dyads=session_dyads,
+        lengths=lengths,
+        segment_numbers=ordered(seg),
+        breaks=ordered(brk),
+        streams={
+            name: StreamData(s.kind, s.codes, ordered(s.values)) for name, s in streams.items()
+        },
+        ratings={k: ordered(v) for k, v in rating_values.items()},
+        covariates=covariates,
+        origin=origin,
+        dyad_attributes=attrs,
+        key_values={"dyad": dyad_keys.values, "session": sess_keys.values},
+    )
 
 
-def _parse_ratings(column: pd.Series, name: str, problems: ProblemCollector) -> np.ndarray:
-    """Parse a numeric rating column (empty = NaN)."""
-    out = np.full(len(column), np.nan)
-    for row, value in enumerate(column.tolist(), start=1):
-        if _is_missing(value):
-            continue
-        try:
-            out[row - 1] = float(value)
-        except (TypeError, ValueError):
-            problems.add(
-                f"non-numeric rating in {name!r}",
-                row=row,
-                column=name,
-                value=value,
-                expected="a number",
-            )
-    return out
+def _segment_order(
+    sessions: np.ndarray, numbers: np.ndarray, step: np.ndarray
+) -> np.ndarray | None:
+    """Row order: sessions by first appearance, segments by number (None: already so).
+
+    ``step`` is ``np.diff(sessions)``.
+    """
+    if len(sessions) < 2:
+        return None
+    if (step >= 0).all() and ((step > 0) | (np.diff(numbers) > 0)).all():
+        return None
+    return np.lexsort((numbers, sessions))
+
+
+def _check_duplicates(
+    sessions: np.ndarray,
+    numbers: np.ndarray,
+    order: np.ndarray | None,
+    labels: Sequence[str],
+    segment: str,
+    problems: ProblemCollector,
+) -> None:
+    """Two rows with one (session, segment) key are a problem naming both rows."""
+    if order is None:
+        return  # strictly increasing within sessions: no duplicates
+    s, t = sessions[order], numbers[order]
+    same = np.flatnonzero((np.diff(s) == 0) & (np.diff(t) == 0))
+    if not same.size:
+        return
+    starts = same[np.r_[True, np.diff(same) > 1]]
+    for k, start in enumerate(starts[:MAX_ROWS_REPORTED]):
+        stop = start + 1
+        while stop + 1 < len(s) and s[stop + 1] == s[start] and t[stop + 1] == t[start]:
+            stop += 1
+        rows = sorted((order[start : stop + 1] + 1).tolist())
+        problems.add(
+            f"duplicate key (session {labels[s[start]]!r}, segment {int(t[start])}) on rows {rows}",
+            row=rows[1],
+            column=segment,
+            value=int(t[start]),
+            expected="one row per (dyad, session, segment)",
+        )
+        if k + 1 == MAX_ROWS_REPORTED and len(starts) > MAX_ROWS_REPORTED:
+            problems.add(f"{len(starts) - MAX_ROWS_REPORTED} more duplicate keys", column=segment)

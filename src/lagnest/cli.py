@@ -7,10 +7,32 @@ result. ``main(argv)`` returns an exit code, so tests call it in-process.
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
-from lagnest.errors import LagnestDataError
+from lagnest.errors import DataProblem, LagnestDataError
+
+_READ_OPTIONS = (
+    "sep",
+    "decimal",
+    "encoding",
+    "sheet",
+    "dyad",
+    "session",
+    "segment",
+    "nested_sessions",
+    "layout",
+    "stream",
+)
+
+
+def _read_options(args: argparse.Namespace) -> dict:
+    """The table-reading options given on the command line (see :func:`read_table`)."""
+    return {k: v for k in _READ_OPTIONS if (v := getattr(args, k, None)) not in (None, False)}
 
 
 def _read(args: argparse.Namespace):
@@ -18,23 +40,29 @@ def _read(args: argparse.Namespace):
     from lagnest.io import read_table
 
     if getattr(args, "path", None):
-        return read_table(args.path, codebook=args.codebook, sessions=args.sessions)
+        return read_table(
+            args.path, codebook=args.codebook, sessions=args.sessions, **_read_options(args)
+        )
     from lagnest.datasets import load_example
 
     return load_example(getattr(args, "example", "thesis") or "thesis")
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    """Run the main job on the embedded example corpus."""
+    """Run the main job on the embedded example corpus and write the report."""
     from lagnest.demo import run_demo
 
-    run_demo(fit=not args.no_fit, seed=args.seed)
+    _check_out(args.out)
+    run_demo(fit=not args.no_fit, seed=args.seed, out=args.out, draws=args.draws,
+             tune=args.tune, chains=args.chains, ppc_draws=args.ppc_draws,
+             n_perm=args.permutations, progress=_progress())
     return 0
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
     """Print a corpus summary."""
-    print(_read(args).summary())
+    seqs = _read(args)
+    print(_json(_summary_json(seqs)) if args.json else seqs.summary())
     return 0
 
 
@@ -44,7 +72,10 @@ def _cmd_table(args: argparse.Namespace) -> int:
 
     seqs = _read(args)
     table = lag_table(seqs, given=args.given, target=args.target, lag=args.lag)
-    print(format_lag_table(table))
+    if args.json:
+        print(_json(_dataset_json(table)))
+    else:
+        print(_coloured(format_lag_table(table), args.color))
     return 0
 
 
@@ -53,6 +84,9 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     from lagnest.io.convert import convert
 
     write_options = {"sessions": args.sessions_out} if args.sessions_out else None
+    read_options = _read_options(args)
+    if args.sessions:
+        read_options["sessions"] = args.sessions
     seqs = convert(
         args.input,
         args.output,
@@ -62,6 +96,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
         segment_seconds=args.segment_seconds,
         min_overlap=args.min_overlap,
         data_type=args.data_type,
+        read_options=read_options,
         write_options=write_options,
     )
     print(f"wrote {args.output}: {seqs!r}")
@@ -84,9 +119,6 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 def _cmd_fit(args: argparse.Namespace) -> int:
     """Fit the model a spec file describes; save the result and print its summary."""
-    from pathlib import Path
-
-    from lagnest.errors import DataProblem
     from lagnest.models.spec import load_spec
 
     spec = load_spec(args.spec).with_fit(
@@ -95,26 +127,9 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if not out.parent.is_dir():
         raise LagnestDataError(DataProblem("the result's folder does not exist", file=str(out)))
-    if args.data is None:
-        if args.sessions or args.dyads or args.codebook:
-            raise LagnestDataError(
-                "--sessions, --dyads and --codebook describe the --data file: give --data, "
-                "or none of them to fit the embedded example corpus"
-            )
-        from lagnest.datasets import load_example
-
-        seqs = load_example()
-    else:
-        from lagnest.io import read_table
-
-        options = {**spec.data, **({"codebook": args.codebook} if args.codebook else {})}
-        try:
-            seqs = read_table(args.data, sessions=args.sessions, dyads=args.dyads, **options)
-        except OSError as err:
-            raise LagnestDataError(
-                DataProblem(f"cannot read: {err.strerror}", file=err.filename or args.data)
-            ) from None
-    result = spec.build(seqs).fit()  # the spec's [fit] settings are its defaults
+    seqs = _corpus(args, spec.data)
+    # the spec's [fit] settings are its defaults
+    result = spec.build(seqs).fit(progressbar=_progress())
     try:
         path = result.save(out)
     except OSError as err:
@@ -127,6 +142,29 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_reading_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of :func:`lagnest.read_table` for files as researchers have them."""
+    group = parser.add_argument_group("reading tables")
+    group.add_argument("--sep", help="CSV field separator (default: sniffed, e.g. ';')")
+    group.add_argument("--decimal", help="decimal mark (default: ',' when sep is ';')")
+    group.add_argument("--encoding", help="text encoding (default: UTF-8, else cp1252)")
+    group.add_argument("--sheet", help="Excel sheet of the segments (default: segments/first)")
+    group.add_argument("--dyad", help="dyad key column (default: dyad)")
+    group.add_argument("--session", help="session key column (default: session)")
+    group.add_argument("--segment", help="segment key column (default: segment)")
+    group.add_argument(
+        "--nested-sessions",
+        action="store_true",
+        help="session numbers restart within each dyad",
+    )
+    group.add_argument(
+        "--layout",
+        choices=["long", "wide"],
+        help="wide: one row per session, one column per segment",
+    )
+    group.add_argument("--stream", help="wide layout: name of the stream (default: code)")
+
+
 def _add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
     """Options naming the corpus: a table file or the embedded example."""
     parser.add_argument("path", nargs="?", help="long table (CSV, TSV, Excel, Parquet)")
@@ -135,22 +173,25 @@ def _add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--example", default="thesis", help="embedded example when no path is given"
     )
+    _add_reading_arguments(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of the ``lagnest`` command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="lagnest", description="Bayesian lag-sequential analysis of nested coded sequences."
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    _add_global_arguments(parser)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = sub.add_parser("demo", help="run the main analysis on the embedded example corpus")
-    demo.add_argument("--no-fit", action="store_true", help="skip the Bayesian fit")
-    demo.add_argument("--seed", type=int, default=1)
+    demo = sub.add_parser("demo", help="run the three analyses on the example corpus and "
+                          "write the report", description=_DEMO_DESCRIPTION)
+    _add_demo_arguments(demo)
     demo.set_defaults(func=_cmd_demo)
 
     summary = sub.add_parser("summary", help="summarise a corpus")
     _add_corpus_arguments(summary)
+    _add_output_arguments(summary, colour=False)
     summary.set_defaults(func=_cmd_summary)
 
     table = sub.add_parser("table", help="classical lag table")
@@ -158,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     table.add_argument("--given", required=True)
     table.add_argument("--target", required=True)
     table.add_argument("--lag", type=int, default=1)
+    _add_output_arguments(table, colour=True)
     table.set_defaults(func=_cmd_table)
 
     conv = sub.add_parser("convert", help="convert between table, SDIS and BORIS formats")
@@ -166,10 +208,12 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("--from", dest="from_format", choices=["table", "sdis", "boris"])
     conv.add_argument("--to", dest="to_format", choices=["table", "sdis"])
     conv.add_argument("--codebook", default=None)
+    conv.add_argument("--sessions", default=None, help="session table of a table input")
     conv.add_argument("--segment-seconds", type=float, default=None)
     conv.add_argument("--min-overlap", type=float, default=0.0)
     conv.add_argument("--data-type", choices=["Event", "Multievent", "Interval"], default=None)
     conv.add_argument("--sessions-out", default=None, help="where to write the session table")
+    _add_reading_arguments(conv)
     conv.set_defaults(func=_cmd_convert)
 
     fit = sub.add_parser(
@@ -215,7 +259,578 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--sessions-out", default=None, help="where to write the session table")
     sim.add_argument("--truth", default=None, help="where to write the truth (JSON)")
     sim.set_defaults(func=_cmd_simulate)
+    _add_analysis_commands(sub)
     return parser
+
+
+# =========================================================================== shared helpers
+# Everything below serves the subcommands added for results, checks, calibration and the
+# report (ppc, sbc, design, report, demo) and the shared options of every subcommand.
+
+_DEMO_DESCRIPTION = (
+    "Run the main job on the embedded example corpus (a simulated, thesis-like corpus): "
+    "print its summary and the classical lag tables with a permutation test, fit the three "
+    "standard analyses (the specs in models/: mia_to_rupture, rupture_to_resolution, "
+    "state_mindfulness_to_impact), check each fit against its posterior predictive "
+    "distribution, write one self-contained HTML report and print its path. The fits use "
+    "4 chains x 500 draws (tune 500), shorter than the specs' 4 x 1000, so that the demo "
+    "takes about two minutes on two cores; the output says so. Give --draws 1000 --tune "
+    "1000 for the full fits."
+)
+#: ANSI colours of significant cells (above / below expectation) in terminal tables.
+_RED, _BLUE, _RESET = "\x1b[1;31m", "\x1b[1;34m", "\x1b[0m"
+#: A significant cell of format_lag_table: ``count (z)*``.
+_SIGNIFICANT_CELL = re.compile(r"\S+ \((-?)[0-9.]+\)\*")
+#: How many problems of one error the one-line message lists.
+_PROBLEMS_SHOWN = 3
+
+
+class CommandUnavailable(Exception):
+    """A subcommand whose library part this version of lagnest does not have."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Argument parser whose usage errors take one line and exit 2."""
+
+    def error(self, message: str) -> Any:
+        """Print one line naming the problem and exit 2."""
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _add_global_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--version`` and ``--debug``."""
+    from lagnest import __version__
+
+    parser.add_argument("--version", action="version", version=f"lagnest {__version__}",
+                        help="print the version and exit")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of an error (also LAGNEST_DEBUG=1)")
+
+
+def _progress() -> bool:
+    """Whether to show progress bars: only on an interactive terminal."""
+    return sys.stderr.isatty()
+
+
+def _use_colour(mode: str, stream: Any = None) -> bool:
+    """Colour for ``always``; for ``auto`` only on a terminal, without NO_COLOR or TERM=dumb."""
+    if mode in ("always", "never"):
+        return mode == "always"
+    stream = sys.stdout if stream is None else stream
+    isatty = getattr(stream, "isatty", None)
+    return (bool(isatty and isatty()) and not os.environ.get("NO_COLOR")
+            and os.environ.get("TERM") != "dumb")
+
+
+def _coloured(text: str, mode: str = "auto") -> str:
+    """Significant cells of a text lag table in red (z > 0) or blue (z < 0)."""
+    if not _use_colour(mode):
+        return text
+
+    def paint(match: re.Match[str]) -> str:
+        return f"{_BLUE if match.group(1) else _RED}{match.group(0)}{_RESET}"
+
+    return _SIGNIFICANT_CELL.sub(paint, text)
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON types: arrays to lists, NumPy scalars to numbers, NaN and inf to null."""
+    import math
+
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return _jsonable(value.item())
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
+def _json(value: Any) -> str:
+    """Indented JSON text (strict: no NaN)."""
+    import json
+
+    return json.dumps(_jsonable(value), indent=2, allow_nan=False, ensure_ascii=False)
+
+
+def _dataset_json(ds: Any) -> dict[str, Any]:
+    """An xarray Dataset as dims, coordinates, variables (dims and values) and attrs."""
+    return {
+        "dims": {str(k): int(v) for k, v in ds.sizes.items()},
+        "coords": {str(k): ds[k].values for k in ds.coords},
+        "variables": {str(k): {"dims": list(v.dims), "values": v.values}
+                      for k, v in ds.data_vars.items()},
+        "attrs": dict(ds.attrs),
+    }
+
+
+def _summary_json(seqs: Any) -> dict[str, Any]:
+    """What ``seqs.summary()`` prints, as data."""
+    lengths = seqs.sessions["n_segments"]
+    return {
+        "n_dyads": seqs.n_dyads,
+        "n_sessions": seqs.n_sessions,
+        "n_segments": seqs.n_segments,
+        "segments_per_session": {"min": lengths.min(), "median": float(lengths.median()),
+                                 "max": lengths.max()},
+        "fingerprint": seqs.fingerprint,
+        "session_columns": [c for c in seqs.sessions.columns if c not in ("dyad", "n_segments")],
+        "code_frequencies": seqs.code_frequencies().to_dict(orient="records"),
+    }
+
+
+def _add_output_arguments(parser: argparse.ArgumentParser, colour: bool) -> None:
+    """``--json`` (and ``--color`` for tables)."""
+    parser.add_argument("--json", action="store_true",
+                        help="print JSON instead of text (NaN as null)")
+    if colour:
+        parser.add_argument(
+            "--color", choices=["auto", "always", "never"], default="auto",
+            help="colour significant cells (red above, blue below expectation); auto: only "
+            "on a terminal, never with NO_COLOR set")
+
+
+def _positive_int(text: str) -> int:
+    """An argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    return value
+
+
+def _count(text: str) -> int:
+    """An argparse type: an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
+def _add_data_arguments(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--data``, ``--sessions``, ``--dyads``, ``--codebook`` (default: the example corpus)."""
+    parser.add_argument(
+        "--data", default=None, metavar="FILE",
+        help="long table of segments (CSV, TSV, Excel, Parquet); without it the embedded "
+        f"example corpus (lagnest.datasets.load_example()) is {what}")
+    parser.add_argument("--sessions", default=None, metavar="FILE",
+                        help="session table of --data (covariates, questionnaires)")
+    parser.add_argument("--dyads", default=None, metavar="FILE", help="dyad table of --data")
+    parser.add_argument("--codebook", default=None,
+                        help="codebook of --data, e.g. \"3rs_2015+mia\" (default: the spec's "
+                        "[data] codebook)")
+    _add_reading_arguments(parser)
+
+
+def _add_sampler_arguments(parser: argparse.ArgumentParser, defaults: str) -> None:
+    """``--draws``, ``--tune``, ``--chains`` and ``--seed``."""
+    parser.add_argument("--draws", type=_positive_int, default=None,
+                        help=f"draws per chain kept (default: {defaults})")
+    parser.add_argument("--tune", type=_count, default=None,
+                        help=f"tuning steps per chain (default: {defaults})")
+    parser.add_argument("--chains", type=_positive_int, default=None,
+                        help=f"number of chains (default: {defaults})")
+
+
+def _corpus(args: argparse.Namespace, data_options: dict[str, Any] | None = None) -> Any:
+    """The corpus of ``--data`` (read with the spec's ``[data]`` options), or the example."""
+    if getattr(args, "data", None) is None:
+        if any(getattr(args, k, None) for k in ("sessions", "dyads", "codebook")):
+            raise LagnestDataError(
+                "--sessions, --dyads and --codebook describe the --data file: give --data, "
+                "or none of them to use the embedded example corpus"
+            )
+        from lagnest.datasets import load_example
+
+        return load_example()
+    from lagnest.io import read_table
+
+    options = {**(data_options or {}), **({"codebook": args.codebook} if args.codebook else {}),
+               **_read_options(args)}
+    try:
+        return read_table(args.data, sessions=args.sessions, dyads=args.dyads, **options)
+    except OSError as err:
+        raise LagnestDataError(
+            DataProblem(f"cannot read: {err.strerror}", file=err.filename or args.data)
+        ) from None
+
+
+def _check_out(path: str | os.PathLike[str], suffixes: tuple[str, ...] = (".html", ".htm"),
+               what: str = "the report") -> Path:
+    """Refuse an output path that cannot be written, before any long work."""
+    out = Path(path)
+    if out.suffix.lower() not in suffixes:
+        raise LagnestDataError(DataProblem(f"cannot write {what} here", file=str(out),
+                                           expected=f"a file name ending in {suffixes[0]}"))
+    if out.is_dir():
+        raise LagnestDataError(DataProblem(f"is a folder; name {what}'s file", file=str(out)))
+    folder = out.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise LagnestDataError(DataProblem(f"cannot create the folder of {what}: {folder} is "
+                                           "not a folder", file=str(out)))
+    if not os.access(folder, os.W_OK):
+        raise LagnestDataError(DataProblem(f"no permission to write {what}", file=str(out)))
+    return out
+
+
+def _newer(written: str, installed: str) -> bool:
+    """Whether version ``written`` is newer than ``installed`` in major.minor."""
+    def key(text: str) -> tuple[int, int] | None:
+        match = re.match(r"(\d+)\.(\d+)", text)
+        return (int(match.group(1)), int(match.group(2))) if match else None
+
+    a, b = key(written), key(installed)
+    return a is not None and b is not None and a > b
+
+
+def _load_result(path: str | os.PathLike[str]) -> Any:
+    """A saved fit, or one line saying why the file cannot be used."""
+    from lagnest import __version__
+    from lagnest.models.result import DifferentModelError, load
+
+    file = Path(path)
+    if not file.is_file():
+        raise LagnestDataError(DataProblem("no such result file", file=str(file),
+                                           expected="a RESULT.nc written by lagnest fit"))
+    try:
+        result = load(file)
+    except DifferentModelError as err:
+        raise LagnestDataError(str(err)) from None
+    except (OSError, ValueError, KeyError, TypeError):
+        raise LagnestDataError(DataProblem(
+            "not a lagnest result", file=str(file),
+            expected="a NetCDF file written by lagnest fit or result.save()")) from None
+    written = str((result.config.get("versions") or {}).get("lagnest", ""))
+    if _newer(written, __version__):
+        raise LagnestDataError(DataProblem(
+            f"written by lagnest {written}, newer than this lagnest {__version__}; its format "
+            "may differ: upgrade lagnest to read it", file=str(file)))
+    return result
+
+
+def _save_figure(drawn: Any, path: str | os.PathLike[str]) -> Path:
+    """Save what a plot returned as PNG, atomically.
+
+    A figure, anything with ``savefig`` (an ArviZ PlotCollection), lagnest's named tuples
+    (``.figure``) or a plain ``(figure, ax)`` tuple.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    from lagnest._files import atomic_write
+
+    figure = drawn
+    if not hasattr(figure, "savefig"):
+        figure = getattr(drawn, "figure", None)
+    if figure is None and isinstance(drawn, tuple) and drawn:
+        figure = drawn[0]
+    if not hasattr(figure, "savefig"):
+        raise TypeError(f"cannot save a {type(drawn).__name__} as PNG")
+    try:
+        atomic_write(path, lambda tmp: figure.savefig(tmp, format="png", dpi=110))
+    finally:
+        if isinstance(figure, Figure):
+            plt.close(figure)
+    return Path(path)
+
+
+def _split(values: Sequence[str] | None) -> list[str] | None:
+    """Names given as repeated options and/or comma-separated."""
+    if not values:
+        return None
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
+def _calibration(command: str) -> Any:
+    """:mod:`lagnest.calibration`, imported when a subcommand needs it."""
+    import importlib
+
+    try:
+        return importlib.import_module("lagnest.calibration")
+    except ModuleNotFoundError as err:
+        if err.name != "lagnest.calibration":
+            raise
+        raise CommandUnavailable(
+            f"'lagnest {command}' needs lagnest.calibration (simulation-based calibration "
+            "and design analysis), which this version of lagnest does not have yet"
+        ) from None
+
+
+def _accepts(func: Any, name: str) -> bool:
+    """Whether ``func`` takes a keyword argument ``name``."""
+    import inspect
+
+    params = inspect.signature(func).parameters
+    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+def _print_calibration(value: Any) -> None:
+    """Print a calibration answer (a table, a number or text)."""
+    to_string = getattr(value, "to_string", None)
+    print(to_string() if callable(to_string) else value)
+
+
+# =========================================================================== subcommands
+
+
+def _cmd_ppc(args: argparse.Namespace) -> int:
+    """Posterior predictive check of a saved fit."""
+    if args.plot:
+        _check_out(args.plot, (".png",), "the plot")
+    result = _load_result(args.result)
+    stats = _split(args.stats)
+    check = result.ppc(stats=stats, n_draws=args.draws, seed=args.seed)
+    if args.json:
+        summary = check.summary()
+        print(_json({"model": check.model, "group": check.group,
+                     "replication": check.replication, "n_draws": args.draws,
+                     "seed": args.seed, "statistics": summary.to_dict(orient="records"),
+                     "flagged": check.flagged().to_dict(orient="records"),
+                     "notes": list(check.notes)}))
+    else:
+        print(check)
+    if args.plot:
+        path = _save_figure(check.plot(stats=stats), args.plot)
+        if not args.json:
+            print(f"wrote {path}")
+    return 0
+
+
+def _cmd_sbc(args: argparse.Namespace) -> int:
+    """Simulation-based calibration of the model a spec describes."""
+    calibration = _calibration("sbc")
+    from lagnest.models.spec import load_spec
+
+    if args.plot:
+        _check_out(args.plot, (".png",), "the plot")
+    spec = load_spec(args.spec)
+    model = spec.build(_corpus(args, spec.data))
+    options = {"n": args.n, "seed": args.seed, "draws": args.draws, "tune": args.tune,
+               "chains": args.chains, "n_jobs": args.jobs, "path": args.out}
+    options = {k: v for k, v in options.items() if v is not None}
+    if _accepts(calibration.sbc, "progress"):
+        options["progress"] = _progress()
+    result = calibration.sbc(model, **options)
+    print(f"Simulation-based calibration of {spec.name} ({spec.model}): {args.n} simulations, "
+          f"seed {args.seed}")
+    print("\nRank uniformity:")
+    _print_calibration(result.uniformity())
+    print("\nInterval coverage:")
+    _print_calibration(result.coverage())
+    if args.plot:
+        print(f"wrote {_save_figure(result.plot(), args.plot)}")
+    return 0
+
+
+def _cmd_design(args: argparse.Namespace) -> int:
+    """Design analysis: what a study of a given size could detect."""
+    calibration = _calibration("design")
+    if args.plot:
+        _check_out(args.plot, (".png",), "the plot")
+    options = {"dyads": list(args.dyads), "sessions": list(args.sessions),
+               "segments": args.segments, "n_sim": args.n_sim, "seed": args.seed,
+               "path": args.out}
+    options = {k: v for k, v in options.items() if v is not None}
+    if _accepts(calibration.design_analysis, "progress"):
+        options["progress"] = _progress()
+    result = calibration.design_analysis(**options)
+    print(result.sentence())
+    if args.plot:
+        print(f"wrote {_save_figure(result.plot(), args.plot)}")
+    return 0
+
+
+def _tables(seqs: Any, specs: Sequence[str]) -> dict[str, Any]:
+    """Lag tables named ``GIVEN:TARGET[:LAG]``."""
+    from lagnest.lagtable import lag_table
+
+    out = {}
+    for text in specs:
+        parts = text.split(":")
+        if len(parts) not in (2, 3) or not all(parts) or (
+                len(parts) == 3 and not parts[2].isdigit()):
+            raise LagnestDataError(DataProblem(f"--table {text!r} is malformed",
+                                               expected="GIVEN:TARGET or GIVEN:TARGET:LAG"))
+        lag = int(parts[2]) if len(parts) == 3 else 1
+        out[f"{parts[0]} → {parts[1]}, lag {lag}"] = lag_table(seqs, parts[0], parts[1], lag=lag)
+    return out
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    """Fit specs (or take saved fits) on a corpus and write the HTML report."""
+    from lagnest.demo import load_specs, run_analyses, standard_tables
+    from lagnest.models.spec import standard_specs
+    from lagnest.report import write_report
+
+    out = _check_out(args.out)
+    results = {Path(p).stem: _load_result(p) for p in args.result or ()}
+    if args.spec:
+        specs, skipped = load_specs(args.spec)
+    elif results:
+        specs, skipped = {}, {}
+    else:
+        specs, skipped = load_specs(standard_specs(), skip_unknown_models=True)
+    data_options = next(iter(specs.values())).data if specs else {}
+    seqs = _corpus(args, data_options)
+    for name, result in results.items():
+        fingerprint = result.config.get("data_fingerprint")
+        if fingerprint is not None and fingerprint != seqs.fingerprint:
+            raise LagnestDataError(DataProblem(
+                "this result was fitted to another corpus than the one reported (data "
+                "fingerprints differ); give that corpus with --data", file=f"{name}.nc"))
+    tables = _tables(seqs, args.table) if args.table else standard_tables(seqs)
+    fit = {"draws": args.draws, "tune": args.tune, "chains": args.chains}
+    analyses = run_analyses(seqs, specs, fit=fit, seed=args.seed, ppc_draws=args.ppc_draws,
+                            progress=_progress())
+    for name, result in results.items():
+        print(result.summary() if hasattr(result, "summary") else result)
+        if args.ppc_draws > 0:
+            analyses.checks[name] = result.ppc(n_draws=args.ppc_draws, seed=args.seed or 0)
+        analyses.results[name] = result
+    analyses.skipped.update(skipped)
+    path = write_report(out, seqs, results=analyses.results, checks=analyses.checks,
+                        tables=tables, specs=analyses.specs, skipped=analyses.skipped,
+                        title=args.title,
+                        subtitle=f"Corpus: {args.data or 'the embedded example corpus'}")
+    print(f"report: {path.resolve()}")
+    return 0
+
+
+# =========================================================================== parsers
+
+
+def _add_demo_arguments(demo: argparse.ArgumentParser) -> None:
+    """Options of ``lagnest demo``."""
+    demo.add_argument("--out", default="lagnest-demo/report.html", metavar="REPORT.html",
+                      help="where to write the report (figures go to figures/ beside it; "
+                      "default: %(default)s)")
+    demo.add_argument("--no-fit", action="store_true",
+                      help="classical part only: no model fits (the report says so)")
+    _add_sampler_arguments(demo, "4 chains x 500 draws, tune 500")
+    demo.add_argument("--seed", type=int, default=1,
+                      help="seed of the permutation test, the fits and the checks (default 1)")
+    demo.add_argument("--ppc-draws", type=_count, default=200,
+                      help="replicates of each posterior predictive check (0: none; default "
+                      "%(default)s)")
+    demo.add_argument("--permutations", type=_positive_int, default=2000,
+                      help="shuffles of the permutation test (default %(default)s)")
+
+
+def _add_analysis_commands(sub: Any) -> None:
+    """Parsers of ``ppc``, ``sbc``, ``design`` and ``report``."""
+    from lagnest.models.spec import standard_specs
+
+    ppc = sub.add_parser(
+        "ppc", help="posterior predictive check of a saved fit",
+        description="Replicate the data from a saved fit's posterior draws and compare the "
+        "sequential statistics of the data (adjusted residuals, Yule's Q, G2, homogeneity "
+        "across dyads and sessions, run lengths, ...) with their replicated distribution. "
+        "Prints the whole-corpus statistics and every flagged value (two-sided p < 0.01).")
+    ppc.add_argument("result", metavar="RESULT", help="a result file (.nc) from lagnest fit")
+    ppc.add_argument("--stats", action="append", metavar="NAME[,NAME...]",
+                     help="statistics to check (repeat or comma-separate; default all)")
+    ppc.add_argument("--draws", type=_positive_int, default=200,
+                     help="posterior draws used, one replicate each (default %(default)s)")
+    ppc.add_argument("--seed", type=int, default=0,
+                     help="seed of the replication (default %(default)s)")
+    ppc.add_argument("--plot", metavar="FILE.png", default=None,
+                     help="also draw one panel per statistic into this PNG file")
+    ppc.add_argument("--json", action="store_true",
+                     help="print the checked and flagged values as JSON")
+    ppc.set_defaults(func=_cmd_ppc)
+
+    names = ", ".join(standard_specs())
+    sbc = sub.add_parser(
+        "sbc", help="simulation-based calibration of a spec's model",
+        description="Simulation-based calibration (lagnest.calibration.sbc): draw parameters "
+        "from the priors, simulate data on the spec's design, refit, and check that the "
+        "posterior ranks of the true values are uniform and the intervals cover them.")
+    sbc.add_argument("spec", help=f"spec file (TOML) or the name of a standard spec: {names}")
+    _add_data_arguments(sbc, "the design simulated on")
+    sbc.add_argument("--n", type=_positive_int, default=100,
+                     help="simulations (refits; default %(default)s)")
+    _add_sampler_arguments(sbc, "calibration.sbc's")
+    sbc.add_argument("--jobs", type=_positive_int, default=None,
+                     help="parallel workers (default: calibration.sbc's)")
+    sbc.add_argument("--seed", type=int, default=1, help="seed (default %(default)s)")
+    sbc.add_argument("--out", default=None, metavar="PATH",
+                     help="where calibration.sbc keeps its runs (default: none kept)")
+    sbc.add_argument("--plot", default=None, metavar="FILE.png",
+                     help="draw the rank histograms and coverage into this PNG file")
+    sbc.set_defaults(func=_cmd_sbc)
+
+    design = sub.add_parser(
+        "design", help="design analysis: what a study of a given size can detect",
+        description="Design analysis (lagnest.calibration.design_analysis): simulate "
+        "corpora of each size from the thesis-like generative model, fit them, and say how "
+        "often the lagged effects are detected and how precisely they are estimated.")
+    design.add_argument("--dyads", type=_positive_int, nargs="+", required=True,
+                        metavar="N", help="numbers of dyads to try, e.g. --dyads 6 10 20")
+    design.add_argument("--sessions", type=_positive_int, nargs="+", required=True,
+                        metavar="N", help="sessions per dyad to try, e.g. --sessions 8 16")
+    design.add_argument("--segments", type=_positive_int, default=None,
+                        help="segments per session (default: design_analysis's)")
+    design.add_argument("--n-sim", type=_positive_int, default=None,
+                        help="simulated studies per design (default: design_analysis's)")
+    design.add_argument("--seed", type=int, default=1, help="seed (default %(default)s)")
+    design.add_argument("--out", default=None, metavar="PATH",
+                        help="where design_analysis keeps its runs (default: none kept)")
+    design.add_argument("--plot", default=None, metavar="FILE.png",
+                        help="draw detection rate and precision by design into this PNG file")
+    design.set_defaults(func=_cmd_design)
+
+    report = sub.add_parser(
+        "report", help="fit specs (or take saved fits) and write the HTML report",
+        description="Write one self-contained HTML report (figures embedded; a PNG copy of "
+        "each in figures/ beside it): data summary, lag tables with heatmaps and transition "
+        "diagrams, each analysis's summary and forest plots, posterior predictive checks, "
+        "sampler diagnostics, the specs and package versions. Without --spec or --result "
+        "the three standard specs are fitted, with their [fit] settings (4 chains x 1000 "
+        "draws) unless --draws/--tune/--chains say otherwise.")
+    _add_data_arguments(report, "reported")
+    report.add_argument("--spec", action="append", metavar="SPEC",
+                        help=f"a spec to fit (repeatable): a TOML file or one of {names}")
+    report.add_argument("--result", action="append", metavar="RESULT.nc",
+                        help="a saved fit to include (repeatable; from lagnest fit)")
+    report.add_argument("--table", action="append", metavar="GIVEN:TARGET[:LAG]",
+                        help="a lag table to show (repeatable; default: MIA4:rupture, "
+                        "rupture:resolution and rupture:rupture where the corpus has them)")
+    report.add_argument("--out", required=True, metavar="REPORT.html",
+                        help="the report file (figures go to figures/ beside it)")
+    _add_sampler_arguments(report, "each spec's [fit]")
+    report.add_argument("--seed", type=int, default=None,
+                        help="seed of the fits and checks (default: each spec's)")
+    report.add_argument("--ppc-draws", type=_count, default=200,
+                        help="replicates of each predictive check (0: none; default "
+                        "%(default)s)")
+    report.add_argument("--title", default="lagnest report", help="the report's title")
+    report.set_defaults(func=_cmd_report)
+
+
+def _one_line(err: BaseException) -> str:
+    """An error message on one line (several problems: the first few, then a count)."""
+    problems = getattr(err, "problems", None)
+    if problems and len(problems) > 1:
+        shown = "; ".join(str(p) for p in problems[:_PROBLEMS_SHOWN])
+        more = len(problems) - _PROBLEMS_SHOWN
+        tail = f"; and {more} more (--debug shows all)" if more > 0 else ""
+        return f"{len(problems)} problems: {shown}{tail}"
+    return "; ".join(line.strip() for line in str(err).splitlines() if line.strip())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -229,13 +844,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 2 on bad input (the message names file, row and column).
+        0 on success, 2 on bad input: one line on stderr names the problem (file, row,
+        column, key), without a traceback unless ``--debug`` (or ``LAGNEST_DEBUG=1``).
     """
+    from lagnest.models.result import DifferentModelError
+
     args = build_parser().parse_args(argv)
+    debug = args.debug or bool(os.environ.get("LAGNEST_DEBUG"))
     try:
         return args.func(args)
-    except LagnestDataError as err:
-        print(f"lagnest: {err}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("lagnest: interrupted", file=sys.stderr)
+        return 130
+    except (LagnestDataError, DifferentModelError, CommandUnavailable) as err:
+        if debug:
+            raise
+        print(f"lagnest: {_one_line(err)}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        if debug:
+            raise
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"lagnest: {where}{err.strerror or err}", file=sys.stderr)
         return 2
 
 

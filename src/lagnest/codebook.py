@@ -185,7 +185,11 @@ class Codebook:
 
     @property
     def code_to_stream(self) -> dict[str, str]:
-        """Map every code (source and derived) to the stream that holds it."""
+        """Map every code (source and derived) to the stream that holds it.
+
+        Two streams may share a code label (address it as ``"stream:code"``); the later
+        stream wins here.
+        """
         out = {code: s.name for s in self.streams.values() for code in s.codes}
         out.update({code: d.name for d in self.derived.values() for code in d.codes})
         return out
@@ -237,7 +241,6 @@ class Codebook:
     def check(self) -> None:
         """Validate internal consistency (unique codes, derived sources, groups)."""
         problems = ProblemCollector(file=f"codebook {self.name}")
-        seen: dict[str, str] = {}
         for s in self.streams.values():
             if s.kind not in STREAM_KINDS:
                 problems.add(
@@ -245,10 +248,9 @@ class Codebook:
                     value=s.kind,
                     expected=" or ".join(STREAM_KINDS),
                 )
-            for code in s.codes:
-                if code in seen:
-                    problems.add(f"code {code!r} is in streams {seen[code]!r} and {s.name!r}")
-                seen[code] = s.name
+            if len(set(s.codes)) != len(s.codes):
+                dup = sorted({c for c in s.codes if s.codes.count(c) > 1})
+                problems.add(f"stream {s.name!r} lists codes twice", value=dup)
         for d in self.derived.values():
             src = self.streams.get(d.source)
             if src is None or src.kind != "indicator":

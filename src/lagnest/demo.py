@@ -1,12 +1,44 @@
-"""The main job on the embedded example corpus (``lagnest demo`` and ``make demo``)."""
+"""The main job on the embedded example corpus (``lagnest demo`` and ``make demo``).
+
+:func:`run_demo` prints the corpus summary and the classical lag tables, fits the three
+standard analyses (the specs in the repository's ``models/`` folder), checks each fit
+against its posterior predictive distribution and writes one HTML report.
+:func:`run_analyses` is the part that fits specs and checks them; ``lagnest report`` uses
+it on any corpus.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib.util
+import time
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from lagnest.datasets import load_example
+from lagnest.errors import LagnestDataError
 from lagnest.lagtable import format_lag_table, homogeneity_test, lag_table
 from lagnest.permutation import permutation_test
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from lagnest.models.result import FitResult
+    from lagnest.models.spec import ModelSpec
+    from lagnest.ppc import PredictiveCheck
+    from lagnest.sequences import Sequences
+
+__all__ = ["DEMO_FIT", "DEMO_TABLES", "Analyses", "run_analyses", "run_demo", "standard_tables"]
+
+#: Sampler settings of the demo's fits: shorter than the specs' 4 chains x 1000 draws so
+#: that ``make demo`` finishes in about two minutes on two cores; the demo says so.
+DEMO_FIT = {"draws": 500, "tune": 500, "chains": 4}
+#: The classical lag tables of the demo (given, target, lag).
+DEMO_TABLES = (("MIA4", "rupture", 1), ("rupture", "resolution", 1), ("rupture", "rupture", 1))
+#: Replicates of each posterior predictive check.
+PPC_DRAWS = 200
 
 
 def _heading(text: str) -> str:
@@ -14,48 +46,246 @@ def _heading(text: str) -> str:
     return f"\n{text}\n{'=' * len(text)}"
 
 
+@dataclass
+class Analyses:
+    """Fitted specs, their checks, and the specs that could not run.
+
+    Attributes
+    ----------
+    specs : dict of str to ModelSpec
+        Every spec, by name (the order of the run).
+    results : dict of str to FitResult
+    checks : dict of str to PredictiveCheck
+    skipped : dict of str to str
+        Specs not run, with the reason (a model this version of lagnest does not have).
+    """
+
+    specs: dict[str, ModelSpec] = field(default_factory=dict)
+    results: dict[str, FitResult] = field(default_factory=dict)
+    checks: dict[str, PredictiveCheck] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def _unknown_model(path: Path) -> str | None:
+    """The ``[model] type`` of a spec file when no registered model has that name."""
+    from lagnest.models.registry import model_names
+
+    try:
+        kind = tomllib.loads(path.read_text(encoding="utf-8")).get("model", {}).get("type")
+    except (OSError, tomllib.TOMLDecodeError, AttributeError):
+        return None  # load_spec reports it properly
+    return kind if isinstance(kind, str) and kind not in model_names() else None
+
+
+def load_specs(names: Iterable[str | Path], skip_unknown_models: bool = False,
+               ) -> tuple[dict[str, ModelSpec], dict[str, str]]:
+    """Load and validate specs before any fitting.
+
+    Parameters
+    ----------
+    names : iterable of str or path
+        Spec files or names of standard specs.
+    skip_unknown_models : bool, default False
+        Set aside specs whose model this version of lagnest does not have (instead of
+        raising), with the reason.
+
+    Returns
+    -------
+    specs : dict of str to ModelSpec
+    skipped : dict of str to str
+    """
+    from lagnest.models.spec import load_spec, standard_specs
+
+    specs, skipped = {}, {}
+    standard = standard_specs()
+    for name in names:
+        path = Path(name)
+        file = path if path.is_file() else standard.get(str(name).removesuffix(".toml"))
+        unknown = _unknown_model(file) if (skip_unknown_models and file) else None
+        if unknown is not None:
+            skipped[path.stem] = (f"its model {unknown!r} is not in this version of lagnest "
+                                  "(it is being added)")
+            continue
+        spec = load_spec(name)
+        specs[spec.name] = spec
+    return specs, skipped
+
+
+def run_analyses(
+    seqs: Sequences,
+    specs: Mapping[str, ModelSpec],
+    *,
+    fit: Mapping[str, Any] | None = None,
+    seed: int | None = None,
+    ppc_draws: int = PPC_DRAWS,
+    progress: bool = False,
+    echo: Callable[[str], None] = print,
+) -> Analyses:
+    """Fit each spec on ``seqs``, print its summary and check it.
+
+    Parameters
+    ----------
+    seqs : Sequences
+        The corpus.
+    specs : mapping of str to ModelSpec
+        The analyses, by name.
+    fit : mapping, optional
+        Sampler settings overriding the specs' ``[fit]`` (``draws``, ``tune``,
+        ``chains``); None values are ignored.
+    seed : int, optional
+        Seed of every fit and check (default: each spec's, else drawn and recorded).
+    ppc_draws : int, default 200
+        Replicates of each posterior predictive check (0 skips the checks).
+    progress : bool, default False
+        Show the sampler's progress bars.
+    echo : callable, default print
+        Where the text goes.
+
+    Returns
+    -------
+    Analyses
+    """
+    settings = {k: v for k, v in dict(fit or {}).items() if v is not None}
+    if seed is not None:
+        settings["seed"] = seed
+    out = Analyses(specs=dict(specs))
+    specs = {name: spec.with_fit(**settings) if settings else spec
+             for name, spec in specs.items()}
+    models = {name: spec.build(seqs) for name, spec in specs.items()}  # every check first
+    for k, (name, spec) in enumerate(specs.items(), start=1):
+        run = {**spec.fit}
+        echo(_heading(f"[{k}/{len(specs)}] {name}: {spec.model}"))
+        if spec.description:
+            echo(" ".join(spec.description.split()))
+        echo(f"fitting: {run.get('chains', 4)} chains x {run.get('draws', 1000)} draws "
+             f"(tune {run.get('tune', 1000)}) ...")
+        result = models[name].fit(progressbar=progress, warn=False)
+        out.results[name] = result
+        summary = getattr(result, "summary", None)
+        echo(str(summary() if callable(summary) else result))
+        if ppc_draws > 0:
+            check = result.ppc(n_draws=ppc_draws, seed=int(result.config.get("seed") or 0))
+            out.checks[name] = check
+            echo("")
+            echo(str(check))
+    return out
+
+
+def standard_tables(seqs: Sequences, tables: Iterable[tuple[str, str, int]] = DEMO_TABLES,
+                    ) -> dict[str, xr.Dataset]:
+    """The classical lag tables of the demo that ``seqs`` has codes for.
+
+    Parameters
+    ----------
+    seqs : Sequences
+    tables : iterable of (given, target, lag)
+
+    Returns
+    -------
+    dict of str to xarray.Dataset
+        Headed ``"given → target, lag k"``; tables whose codes the corpus lacks are left
+        out.
+    """
+    out = {}
+    for given, target, lag in tables:
+        try:
+            out[f"{given} → {target}, lag {lag}"] = lag_table(seqs, given, target, lag=lag)
+        except LagnestDataError:
+            continue
+    return out
+
+
 def run_demo(
-    fit: bool = True, seed: int = 1, n_perm: int = 2000, echo: Callable[[str], None] = print
-) -> None:
-    """Analyse the example corpus: summary, classical tables, permutation test, Bayesian fit.
+    fit: bool = True,
+    seed: int = 1,
+    n_perm: int = 2000,
+    echo: Callable[[str], None] = print,
+    out: str | Path = "lagnest-demo/report.html",
+    draws: int | None = None,
+    tune: int | None = None,
+    chains: int | None = None,
+    ppc_draws: int = PPC_DRAWS,
+    progress: bool = False,
+) -> Path:
+    """Analyse the example corpus and write the report: tables, the three analyses, checks.
 
     Parameters
     ----------
     fit : bool, default True
-        Also fit the hierarchical transition model (takes ~20 s with compilation).
+        Fit the three standard specs (``models/``); without it the report holds the
+        classical part only.
     seed : int, default 1
-        Seed of the permutation test and the sampler.
+        Seed of the permutation test, the fits and the checks.
     n_perm : int, default 2000
         Permutations of the within-session shuffle test.
     echo : callable, default print
         Where the text goes.
+    out : path-like, default "lagnest-demo/report.html"
+        The report (its figures go to ``figures/`` beside it).
+    draws, tune, chains : int, optional
+        Sampler settings (default :data:`DEMO_FIT`: 4 chains x 500 draws, tune 500).
+    ppc_draws : int, default 200
+        Replicates of each posterior predictive check.
+    progress : bool, default False
+        Progress bars (permutations and sampling).
+
+    Returns
+    -------
+    pathlib.Path
+        The report written.
     """
+    from lagnest.models.spec import standard_specs
+    from lagnest.report import write_report
+
+    start = time.perf_counter()
     seqs = load_example()
     echo(_heading("Example corpus (simulated, thesis-like)"))
     echo(seqs.summary())
 
+    tables = standard_tables(seqs)
     echo(_heading("Does therapist non-reactivity (MIA4) at t change ruptures at t+1?"))
-    table = lag_table(seqs, given="MIA4", target="rupture", lag=1)
-    echo(format_lag_table(table))
-    perm = permutation_test(seqs, given="MIA4", target="rupture", lag=1, n_perm=n_perm, seed=seed)
-    echo(
-        f"within-session permutation test ({n_perm} shuffles, seed {seed}): "
-        f"p(G2) = {perm.attrs['p_perm_G2']:.4f}"
-    )
+    echo(format_lag_table(tables["MIA4 → rupture, lag 1"]))
+    bar = progress and importlib.util.find_spec("tqdm") is not None
+    perm = permutation_test(seqs, given="MIA4", target="rupture", lag=1, n_perm=n_perm,
+                            seed=seed, progress=bar)
+    echo(f"within-session permutation test ({n_perm} shuffles, seed {seed}): "
+         f"p(G2) = {perm.attrs['p_perm_G2']:.4f}")
 
     echo(_heading("Which resolution family follows each rupture type (lag 1)?"))
-    echo(format_lag_table(lag_table(seqs, given="rupture", target="resolution", lag=1)))
+    echo(format_lag_table(tables["rupture → resolution, lag 1"]))
     hom = homogeneity_test(seqs, given="rupture", target="resolution", lag=1, by="dyad")
-    echo(
-        f"homogeneity across dyads: G2 = {hom.attrs['G2']:.2f}, df = {hom.attrs['df']}, "
-        f"p = {hom.attrs['p']:.4f}"
-    )
-    if not fit:
-        return
-    from lagnest.models import TransitionModel
+    echo(f"homogeneity across dyads: G2 = {hom.attrs['G2']:.2f}, df = {hom.attrs['df']}, "
+         f"p = {hom.attrs['p']:.4f}")
 
-    echo(_heading("Hierarchical Bayesian transition model: MIA4 -> rupture, lag 1"))
-    model = TransitionModel(seqs, given="MIA4", target="rupture", lag=1)
-    result = model.fit(seed=seed)
-    echo("\nBayesian estimates beside the classical ones (Q = Yule's Q of the collapsed 2x2):")
-    echo(str(result.summary()))
+    settings = {"draws": draws, "tune": tune, "chains": chains}
+    settings = {k: (DEMO_FIT[k] if v is None else v) for k, v in settings.items()}
+    notes = []
+    analyses = Analyses()
+    if fit:
+        specs, skipped = load_specs(standard_specs(), skip_unknown_models=True)
+        shortened = settings["draws"] < 1000 or settings["chains"] < 4
+        note = (f"Demo fits: {settings['chains']} chains x {settings['draws']} draws (tune "
+                f"{settings['tune']}) per analysis" + (
+                    ", shorter than the specs' 4 chains x 1000 draws so that the demo runs in "
+                    "about two minutes. Read the diagnostics below; for results to report, "
+                    "run `lagnest fit SPEC` or `lagnest demo --draws 1000 --tune 1000`."
+                    if shortened else "."))
+        echo(_heading("The three analyses of the study (specs in models/)"))
+        echo(note)
+        notes.append(note)
+        for name, reason in skipped.items():
+            echo(f"{name}: not run: {reason}")
+        analyses = run_analyses(seqs, specs, fit=settings, seed=seed, ppc_draws=ppc_draws,
+                                progress=progress, echo=echo)
+        analyses.skipped.update(skipped)
+    else:
+        notes.append("Classical part only (lagnest demo --no-fit): no model was fitted.")
+    path = write_report(
+        out, seqs, results=analyses.results, checks=analyses.checks, tables=tables,
+        specs=analyses.specs, skipped=analyses.skipped, notes=notes,
+        title="lagnest demo: the example corpus",
+        subtitle="Simulated thesis-like corpus (lagnest.datasets.load_example()): 6 dyads, "
+                 "53 sessions; the three analyses of the founding study.")
+    echo(f"\ndemo finished in {time.perf_counter() - start:.0f} s")
+    echo(f"report: {Path(path).resolve()}")
+    return Path(path)

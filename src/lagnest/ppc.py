@@ -20,7 +20,7 @@ How each model replicates:
   held at their observed values; one step ahead when the target's past also enters
   through an interaction or a random slope, or without history.
 * :class:`~lagnest.models.SessionImpactModel`: the model's ``simulate`` hook draws every
-  session's outcomes.
+  session's outcomes; the statistics are those of :data:`SESSION_STATISTICS`.
 
 p-values are mid-p upper tails, :math:`P(T^{rep} > T) + P(T^{rep} = T)/2`, and the
 two-sided :math:`2\min(p, 1 - p)`; a statistic is *flagged* when the two-sided value is
@@ -46,7 +46,14 @@ from lagnest.models.basis import masked_softmax, softmax
 from lagnest.models.result import FitResult
 from lagnest.sequence_stats import STATISTICS, paired_targets, sequence_statistics
 
-__all__ = ["STATISTICS", "PredictiveCheck", "check", "prior_predictive_check"]
+__all__ = [
+    "SESSION_STATISTICS",
+    "STATISTICS",
+    "PredictiveCheck",
+    "check",
+    "prior_predictive_check",
+    "session_statistics",
+]
 
 
 @dataclass(frozen=True)
@@ -302,10 +309,97 @@ def _replicate_regression(model: Any, draws: xr.Dataset, seed: int,
     return _Replicates(obs, rep, how, notes)
 
 
+#: Statistics of session outcomes (name -> description), for session-level models.
+SESSION_STATISTICS: dict[str, str] = {
+    "mean": "mean of each standardised outcome over sessions",
+    "sd": "SD of each standardised outcome over sessions",
+    "min": "smallest value of each standardised outcome",
+    "max": "largest value of each standardised outcome",
+    "dyad_sd": "SD of the dyads' mean outcomes (between-dyad spread)",
+    "within_dyad_sd": "pooled within-dyad SD of each outcome",
+    "correlation": "correlation between each pair of outcomes over sessions",
+}
+
+
+def session_statistics(outcomes: np.ndarray, session_dyad: np.ndarray, n_dyads: int,
+                       names: Sequence[str], stats: Sequence[str] | None = None) -> xr.Dataset:
+    """Statistics of session outcome arrays ``(D, N, J)`` (see :data:`SESSION_STATISTICS`).
+
+    Parameters
+    ----------
+    outcomes : ndarray, shape (D, N, J)
+        Outcomes of N sessions, J outcomes, D replicates (D = 1 for the data).
+    session_dyad : ndarray of int, shape (N,)
+        Dyad of each session.
+    n_dyads : int
+        Number of dyads.
+    names : sequence of str
+        Outcome names.
+    stats : sequence of str, optional
+        Names from :data:`SESSION_STATISTICS` (default all).
+
+    Returns
+    -------
+    xarray.Dataset
+        One variable per statistic, dims ``(draw, outcome)`` or ``(draw, outcome,
+        outcome2)`` for correlations.
+    """
+    chosen = list(SESSION_STATISTICS if stats is None else stats)
+    unknown = [n for n in chosen if n not in SESSION_STATISTICS]
+    if unknown:
+        raise LagnestDataError(f"unknown statistic(s) {unknown}; known: "
+                               f"{list(SESSION_STATISTICS)}")
+    y = np.asarray(outcomes, dtype=float)
+    onehot = np.eye(n_dyads)[np.asarray(session_dyad)]  # (N, G)
+    size = onehot.sum(0)
+    dyad_mean = np.einsum("dnj,ng->dgj", y, onehot) / np.where(size > 0, size, 1)[None, :,
+                                                                                    None]
+    used = size > 0
+    within = y - np.einsum("dgj,ng->dnj", dyad_mean, onehot)
+    dof = max(y.shape[1] - int(used.sum()), 1)
+    values = {
+        "mean": y.mean(axis=1), "sd": y.std(axis=1, ddof=1),
+        "min": y.min(axis=1), "max": y.max(axis=1),
+        "dyad_sd": dyad_mean[:, used].std(axis=1, ddof=1) if used.sum() > 1
+        else np.full(y.shape[::2], np.nan),
+        "within_dyad_sd": np.sqrt((within**2).sum(axis=1) / dof),
+    }
+    data = {}
+    for name in chosen:
+        if name == "correlation":
+            centred = y - y.mean(axis=1, keepdims=True)
+            cov = np.einsum("dnj,dnk->djk", centred, centred)
+            sd = np.sqrt(np.einsum("djj->dj", cov))
+            data[name] = (("draw", "outcome", "outcome2"), cov / (sd[:, :, None] * sd[:, None]))
+        else:
+            data[name] = (("draw", "outcome"), values[name])
+    ds = xr.Dataset(data, coords={"draw": np.arange(y.shape[0]), "outcome": list(names),
+                                  "outcome2": list(names)})
+    for name in chosen:
+        ds[name].attrs = {"description": SESSION_STATISTICS[name], "statistic": name,
+                          "kind": "statistic"}
+    return ds
+
+
+def _replicate_sessions(model: Any, draws: xr.Dataset, seed: int,
+                        stats: Sequence[str] | None) -> _Replicates:
+    """Session-level models: outcomes of every session from the ``simulate`` hook."""
+    d = model.data
+    rng = np.random.default_rng([seed, 11])
+    reps = np.stack([model.simulate(_params(draws, s), rng)["outcomes"]
+                     for s in range(draws.sizes["sample"])])
+    args = (d.session_dyad, len(d.dyad_labels), list(d.outcome_names), stats)
+    rep = session_statistics(reps, *args)
+    obs = session_statistics(np.asarray(d.outcomes)[None], *args).isel(draw=0, drop=True)
+    return _Replicates(obs, rep, "every session's outcomes drawn from the model "
+                                 "(standardised scale)")
+
+
 #: How each model kind replicates its data (model name -> function).
 REPLICATORS: dict[str, Callable[..., _Replicates]] = {
     "TransitionModel": _replicate_transition,
     "LaggedRegression": _replicate_regression,
+    "SessionImpactModel": _replicate_sessions,
 }
 
 

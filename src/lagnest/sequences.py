@@ -9,6 +9,7 @@ and encodes once into the contiguous integer arrays the numba kernels read (see
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -18,11 +19,13 @@ import numpy as np
 import pandas as pd
 
 from lagnest import _parse
-from lagnest._streams import UNCODED, StreamData, label_of, readonly
+from lagnest._codes import parse_values
+from lagnest._columns import MAX_ROWS_REPORTED
+from lagnest._streams import QUALIFIER, UNCODED, CodeIndex, CodeRef, StreamData, label_of, readonly
 from lagnest.codebook import Codebook, StreamInfo
 from lagnest.errors import LagnestDataError, ProblemCollector
 
-__all__ = ["UNCODED", "Encoded", "Sequences", "StreamData"]
+__all__ = ["UNCODED", "CodeRef", "Encoded", "Sequences", "StreamData"]
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ class Sequences:
         key_values: Mapping[str, Mapping[str, Any]] | None = None,
         column_order: Sequence[str] | None = None,
         key_names: tuple[str, str, str, str] = ("dyad", "session", "segment", "break"),
+        nested_sessions: bool = False,
     ) -> None:
         # Private: use the from_* constructors, which validate. Arrays are copied read-only.
         self._session_labels = tuple(session_labels)
@@ -111,7 +115,8 @@ class Sequences:
         self._key_values = {k: dict(v) for k, v in (key_values or {}).items()}
         self._column_order = tuple(column_order) if column_order is not None else None
         self._key_names = key_names
-        self._code_index = self._index_codes()
+        self._nested_sessions = bool(nested_sessions)
+        self._code_index = CodeIndex(self._streams)
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -139,7 +144,8 @@ class Sequences:
         lengths : array of int
             Number of segments of each session; segments are stored session after session.
         streams : mapping of str to StreamData
-            Stream name to its kind, codes and values (see :class:`StreamData`).
+            Stream name to its kind, codes and values (see :class:`StreamData`). Two
+            streams may share code labels (address them as ``"stream:code"``).
         segment_numbers : array of int, optional
             Segment order within each session; default ``1..T``.
         breaks : array of bool, optional
@@ -159,42 +165,67 @@ class Sequences:
         -------
         Sequences
         """
-        book = _parse.resolve_codebook(codebook, derive)
+        return cls._build(
+            sessions=[label_of(s) for s in sessions],
+            dyads=[label_of(d) for d in dyads],
+            lengths=lengths,
+            streams=streams,
+            segment_numbers=segment_numbers,
+            breaks=breaks,
+            ratings=ratings,
+            session_covariates=session_covariates,
+            dyad_attributes=dyad_attributes,
+            book=_parse.resolve_codebook(codebook, derive),
+        )
+
+    @classmethod
+    def _build(
+        cls,
+        *,
+        sessions: list[str],
+        dyads: list[str],
+        lengths: Sequence[int] | np.ndarray,
+        streams: Mapping[str, StreamData],
+        segment_numbers: np.ndarray | None,
+        breaks: np.ndarray | None,
+        ratings: Mapping[str, np.ndarray] | None,
+        session_covariates: pd.DataFrame | None,
+        dyad_attributes: pd.DataFrame | None,
+        book: Codebook | None,
+        origin: _parse.Origin | None = None,
+        decimal: str = ".",
+        **layout: Any,
+    ) -> Sequences:
+        """Validate arrays grouped by session and build (``layout``: table key names etc.)."""
         problems = ProblemCollector()
-        session_labels = [label_of(s) for s in sessions]
-        session_dyads = [label_of(d) for d in dyads]
         lengths = np.asarray(lengths, dtype=np.int64)
         n = int(lengths.sum()) if lengths.size else 0
-        if not (len(session_labels) == len(session_dyads) == lengths.size):
+        if not (len(sessions) == len(dyads) == lengths.size):
             raise LagnestDataError(
-                f"sessions ({len(session_labels)}), dyads ({len(session_dyads)}) and lengths "
+                f"sessions ({len(sessions)}), dyads ({len(dyads)}) and lengths "
                 f"({lengths.size}) must have one entry per session"
             )
-        if len(set(session_labels)) != len(session_labels):
-            dup = pd.Series(session_labels)[pd.Series(session_labels).duplicated()].tolist()
+        labels = pd.Series(sessions, dtype=object)
+        if labels.duplicated().any():
+            dup = labels[labels.duplicated()].tolist()
             problems.add("duplicate session labels", value=dup[:5], expected="unique labels")
-        for label, length in zip(session_labels, lengths, strict=True):
-            if length <= 0:
-                problems.add(
-                    f"session {label!r} is empty",
-                    value=int(length),
-                    expected="at least one segment",
-                )
-        if segment_numbers is None:
-            segment_numbers = (
-                np.concatenate([np.arange(1, t + 1) for t in lengths])
-                if n
-                else np.zeros(0, np.int64)
+        for i in np.flatnonzero(lengths <= 0)[:MAX_ROWS_REPORTED]:
+            problems.add(
+                f"session {sessions[i]!r} is empty",
+                value=int(lengths[i]),
+                expected="at least one segment",
             )
+        problems.raise_if_any()
+        if segment_numbers is None:
+            starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+            segment_numbers = np.arange(1, n + 1, dtype=np.int64) - starts
         segment_numbers = np.asarray(segment_numbers)
-        if breaks is None:
-            breaks = np.zeros(n, dtype=bool)
-        breaks = np.asarray(breaks, dtype=bool)
+        breaks = np.zeros(n, dtype=bool) if breaks is None else np.asarray(breaks, dtype=bool)
         for name, arr in (("segment_numbers", segment_numbers), ("breaks", breaks)):
             if arr.shape != (n,):
                 raise LagnestDataError(f"{name} has shape {arr.shape}; expected ({n},)")
         problems.raise_if_any()
-        _parse.check_segment_order(segment_numbers, lengths, session_labels, problems)
+        _parse.check_segment_order(segment_numbers, lengths, sessions, problems)
         streams = dict(streams)
         _parse.check_streams(streams, n, book, problems)
         ratings = {k: np.asarray(v, dtype=np.float64) for k, v in (ratings or {}).items()}
@@ -203,13 +234,13 @@ class Sequences:
         if book is not None:
             streams.update(_parse.derive_streams(book, streams))
         session_table = _parse.session_table(
-            session_labels, session_dyads, lengths, session_covariates, book, problems
+            sessions, dyads, lengths, session_covariates, book, problems, origin, decimal
         )
-        dyad_table = _parse.dyad_table(session_dyads, lengths, dyad_attributes, problems)
+        dyad_table = _parse.dyad_table(dyads, lengths, dyad_attributes, problems, decimal)
         problems.raise_if_any()
         return cls(
-            session_labels=session_labels,
-            session_dyads=session_dyads,
+            session_labels=sessions,
+            session_dyads=dyads,
             lengths=lengths,
             segment_numbers=segment_numbers,
             breaks=breaks,
@@ -218,6 +249,7 @@ class Sequences:
             session_table=session_table,
             dyad_table=dyad_table,
             codebook=book,
+            **layout,
         )
 
     @classmethod
@@ -238,7 +270,8 @@ class Sequences:
         streams : mapping of str to list of lists
             Stream name to a list of sessions, each a list of codes. Labels make a
             categorical stream; 0/1 values make an indicator stream of one code named after
-            the stream. ``None`` marks an uncoded segment.
+            the stream. ``None`` (or a missing-value word such as ``"NA"``) marks an
+            uncoded segment. Streams may share code labels.
         dyads : list, optional
             Dyad of each session; default one dyad per session.
         breaks : list of list of int, optional
@@ -283,31 +316,24 @@ class Sequences:
                 f"dyads ({len(dyads)}) and sessions ({len(sessions)}) must have one entry per "
                 f"session ({n_sessions})"
             )
+        lengths = np.asarray(first, dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
+
+        def where(i: int) -> dict:
+            s = int(np.searchsorted(offsets, i, side="right") - 1)
+            return {"message_prefix": f"session {sessions[s]!r}, position {i - offsets[s]}"}
+
         problems = ProblemCollector()
         data = {}
         for name in names:
-            flat = [v for session in streams[name] for v in session]
-            where = [
-                (sessions[s], p)
-                for s, session in enumerate(streams[name])
-                for p in range(len(session))
-            ]
-            data[name] = _parse.parse_values(
-                name,
-                pd.Series(flat, dtype=object),
-                (codes or {}).get(name),
-                problems,
-                where=lambda i, w=where: {
-                    "row": None,
-                    "value": None,
-                    "message_prefix": f"session {w[i][0]!r}, position {w[i][1]}",
-                },
+            flat = np.empty(int(lengths.sum()), dtype=object)
+            flat[:] = list(itertools.chain.from_iterable(streams[name]))
+            data[name] = parse_values(
+                name, pd.Series(flat, dtype=object), (codes or {}).get(name), problems, where
             )
         problems.raise_if_any()
-        lengths = np.asarray(first, dtype=np.int64)
         break_array = np.zeros(int(lengths.sum()), dtype=bool)
         if breaks is not None:
-            offsets = np.concatenate([[0], np.cumsum(lengths)])
             for s, positions in enumerate(breaks):
                 for p in positions:
                     if not 0 <= p < lengths[s]:
@@ -343,6 +369,10 @@ class Sequences:
         codes: Mapping[str, Sequence[str]] | None = None,
         source: str | None = None,
         sessions_source: str | None = None,
+        decimal: str = ".",
+        nested_sessions: bool = False,
+        indicators: Mapping[str, Sequence[str]] | None = None,
+        ratings: Sequence[str] = (),
     ) -> Sequences:
         """Build from a long table with one row per segment.
 
@@ -351,13 +381,16 @@ class Sequences:
         frame : DataFrame
             One row per segment with key columns ``dyad``, ``session``, ``segment``,
             optionally ``break`` (1 = a break precedes this segment), and one column per
-            categorical stream (its code label) or per indicator code (0/1). Empty cells
-            are uncoded. Session labels are unique across dyads.
+            categorical stream (its code label) or per indicator code (0/1; a column
+            ``stream:code`` is code ``code`` of indicator stream ``stream``). Empty cells
+            and missing-value words (``NA``, ``NaN``, ``NULL``, ``N/A``, ...) are uncoded.
+            Labels are trimmed and NFC-normalised. Session labels are unique across dyads
+            (or see ``nested_sessions``).
         codebook : str or Codebook, optional
             Declares streams, codes, ratings and questionnaires; columns it does not know are
             an error unless listed in ``ignore`` or ``session_columns``. Without a codebook,
-            columns of 0/1 are indicator codes, numeric columns are ratings and text columns
-            are categorical streams.
+            columns of 0/1 are indicator codes, other numeric columns are ratings (never
+            codes) and text columns are categorical streams.
         dyad, session, segment, break_column : str
             Names of the key columns.
         sessions : DataFrame, optional
@@ -372,8 +405,19 @@ class Sequences:
             Overrides of derived-stream groups.
         codes : mapping, optional
             Full code lists of categorical streams (keeps codes that never occur).
+        indicators : mapping, optional
+            Indicator streams without a codebook: stream name to its codes, each read from
+            column ``stream:code`` (or ``code``), e.g. ``{"mia": ["MIA1", "MIA2"]}``.
+        ratings : list of str
+            Columns that are ratings (numbers), whatever their values.
         source, sessions_source : str, optional
             File names used in error messages.
+        decimal : str, default "."
+            Decimal separator of numbers held as text (``","`` for Spanish-locale files).
+        nested_sessions : bool, default False
+            Session numbers restart within each dyad (session 1 of dyad A is not session 1
+            of dyad B): sessions are labelled ``"dyad-session"`` and a session table is
+            matched on its dyad and session columns.
 
         Returns
         -------
@@ -386,119 +430,44 @@ class Sequences:
             expected. Rows count from 1 after the header.
         """
         book = _parse.resolve_codebook(codebook, derive)
-        problems = ProblemCollector(file=source)
-        missing = [c for c in (dyad, session, segment) if c not in frame.columns]
-        if missing:
-            raise LagnestDataError(
-                problems.problems
-                + [
-                    _parse.problem(
-                        source,
-                        f"missing key column {c!r}",
-                        expected=f"columns include {list(frame.columns)}",
-                    )
-                    for c in missing
-                ]
-            )
-        if len(frame) == 0:
-            raise LagnestDataError(
-                _parse.problem(source, "the table has no rows", expected="one row per segment")
-            )
-        frame = frame.reset_index(drop=True)
-        rows = np.arange(1, len(frame) + 1)
-        dyad_lab = _parse.key_labels(frame[dyad], dyad, problems)
-        sess_lab = _parse.key_labels(frame[session], session, problems)
-        seg_num = _parse.segment_numbers(frame[segment], segment, problems)
-        brk = (
-            _parse.break_values(frame[break_column], break_column, problems)
-            if break_column in frame.columns
-            else np.zeros(len(frame), dtype=bool)
+        parsed = _parse.parse_frame(
+            frame,
+            book=book,
+            dyad=dyad,
+            session=session,
+            segment=segment,
+            break_column=break_column,
+            sessions=sessions,
+            dyads=dyads,
+            session_columns=session_columns,
+            ignore=ignore,
+            codes=codes,
+            source=source,
+            sessions_source=sessions_source,
+            decimal=decimal,
+            nested_sessions=nested_sessions,
+            indicators=indicators,
+            ratings=ratings,
         )
-        key_problems = len(problems)
-        key_cols = {dyad, session, segment, break_column}
-        value_cols = [
-            c
-            for c in frame.columns
-            if c not in key_cols and c not in set(ignore) and c not in set(session_columns)
-        ]
-        streams, ratings = _parse.parse_columns(frame, value_cols, book, codes, problems)
-        _parse.check_ratings(ratings, len(frame), book, problems, rows=rows)
-        if not key_problems:
-            # session split across dyads
-            pairs = pd.DataFrame({"s": sess_lab, "d": dyad_lab, "row": rows})
-            first_dyad = pairs.groupby("s", sort=False)["d"].first()
-            split = pairs[pairs["d"].to_numpy() != first_dyad.loc[pairs["s"]].to_numpy()]
-            for _, r in split.head(50).iterrows():
-                problems.add(
-                    f"session {r['s']!r} is split across dyads",
-                    row=int(r["row"]),
-                    column=dyad,
-                    value=r["d"],
-                    expected=(
-                        f"dyad {first_dyad[r['s']]!r} as on its first row (session labels must be "
-                        f"unique across dyads: make them so, e.g. '{r['d']}-{r['s']}')"
-                    ),
-                )
-            # duplicate keys
-            keys = pd.DataFrame({"s": sess_lab, "t": seg_num, "row": rows})
-            dup = keys[keys.duplicated(["s", "t"], keep=False)]
-            for (s, t), grp in list(dup.groupby(["s", "t"], sort=False))[:50]:
-                problems.add(
-                    f"duplicate key (session {s!r}, segment {t}) on rows {grp['row'].tolist()}",
-                    row=int(grp["row"].iloc[1]),
-                    column=segment,
-                    value=int(t),
-                    expected="one row per (dyad, session, segment)",
-                )
-        problems.raise_if_any()
-
-        # order: sessions in order of first appearance, segments by number
-        session_order = list(dict.fromkeys(sess_lab))
-        rank = {s: i for i, s in enumerate(session_order)}
-        order = np.lexsort((seg_num, np.array([rank[s] for s in sess_lab])))
-        sess_sorted = np.asarray(sess_lab, dtype=object)[order]
-        lengths = (
-            pd.Series(sess_sorted).value_counts().reindex(session_order).to_numpy(np.int64)
+        skip = set(ignore) | set(session_columns)
+        return cls._build(
+            sessions=parsed.sessions,
+            dyads=parsed.dyads,
+            lengths=parsed.lengths,
+            streams=parsed.streams,
+            segment_numbers=parsed.segment_numbers,
+            breaks=parsed.breaks,
+            ratings=parsed.ratings,
+            session_covariates=parsed.covariates,
+            dyad_attributes=parsed.dyad_attributes,
+            book=book,
+            origin=parsed.origin,
+            decimal=decimal,
+            key_values=parsed.key_values,
+            column_order=tuple(c for c in frame.columns if c not in skip),
+            key_names=(dyad, session, segment, break_column),
+            nested_sessions=nested_sessions,
         )
-        session_dyads = [first_dyad[s] for s in session_order]
-
-        covariates = _parse.collect_session_covariates(
-            frame, sess_lab, rows, session, session_columns, sessions, sessions_source, problems
-        )
-        attrs = None
-        if dyads is not None:
-            if dyad not in dyads.columns:
-                problems.add(
-                    "dyad table has no key column", column=dyad, expected=f"a column {dyad!r}"
-                )
-            else:
-                attrs = dyads.assign(**{dyad: [label_of(v) for v in dyads[dyad]]}).set_index(dyad)
-        problems.raise_if_any()
-
-        sorted_streams = {
-            name: StreamData(s.kind, s.codes, s.values[order]) for name, s in streams.items()
-        }
-        seqs = cls.from_arrays(
-            sessions=session_order,
-            dyads=session_dyads,
-            lengths=lengths,
-            streams=sorted_streams,
-            segment_numbers=seg_num[order],
-            breaks=brk[order],
-            ratings={k: v[order] for k, v in ratings.items()},
-            session_covariates=covariates,
-            dyad_attributes=attrs,
-            codebook=book,
-        )
-        seqs._key_values = {
-            "dyad": {lab: v for lab, v in zip(dyad_lab, frame[dyad], strict=True)},
-            "session": {lab: v for lab, v in zip(sess_lab, frame[session], strict=True)},
-        }
-        seqs._column_order = tuple(
-            c for c in frame.columns if c not in set(ignore) and c not in set(session_columns)
-        )
-        seqs._key_names = (dyad, session, segment, break_column)
-        return seqs
 
     # ------------------------------------------------------------------ shape
     @property
@@ -540,6 +509,31 @@ class Sequences:
         }
 
     @property
+    def segment_numbers(self) -> np.ndarray:
+        """Segment number of every segment, in storage order (read-only int64)."""
+        return self._segment_numbers
+
+    @property
+    def breaks(self) -> np.ndarray:
+        """``True`` where a break precedes the segment (read-only bool)."""
+        return self._breaks
+
+    @property
+    def derived_streams(self) -> tuple[str, ...]:
+        """Names of the streams derived from others by the codebook (e.g. ``rupture``)."""
+        return tuple(name for name, s in self._streams.items() if s.derived)
+
+    @property
+    def nested_sessions(self) -> bool:
+        """Whether session keys were numbered within each dyad (see :meth:`from_frame`)."""
+        return self._nested_sessions
+
+    @property
+    def key_names(self) -> tuple[str, str, str, str]:
+        """Column names of the dyad, session, segment and break keys in tables."""
+        return self._key_names
+
+    @property
     def rating_names(self) -> tuple[str, ...]:
         """Names of the per-segment ratings."""
         return tuple(self._ratings)
@@ -573,7 +567,11 @@ class Sequences:
 
     @cached_property
     def fingerprint(self) -> str:
-        """SHA-256 of the data (keys, streams, ratings): identifies a corpus in fit metadata."""
+        """SHA-256 of the data (keys, streams, ratings, session and dyad tables).
+
+        Identifies a corpus in fit metadata: two corpora that differ in any coded value,
+        rating or covariate have different fingerprints.
+        """
         h = hashlib.sha256()
         for arr in (self._lengths, self._segment_numbers, self._breaks, self._session_dyad):
             h.update(arr.tobytes())
@@ -584,35 +582,44 @@ class Sequences:
         for name, v in sorted(self._ratings.items()):
             h.update(name.encode())
             h.update(v.tobytes())
+        for table in (self._session_table, self._dyad_table):
+            h.update("\x1f".join(map(str, table.columns)).encode())
+            h.update(pd.util.hash_pandas_object(table, index=True).to_numpy().tobytes())
         return h.hexdigest()
 
     # ------------------------------------------------------------------ codes
-    def _index_codes(self) -> dict[str, tuple[str, int]]:
-        """Map every code label to (stream, position); codes are unique across streams."""
-        index: dict[str, tuple[str, int]] = {}
-        clashes = []
-        for name, s in self._streams.items():
-            for i, code in enumerate(s.codes):
-                if code in index and not (
-                    s.kind == "indicator" and len(s.codes) == 1 and code == name
-                ):
-                    clashes.append((code, index[code][0], name))
-                index.setdefault(code, (name, i))
-        if clashes:
-            raise LagnestDataError(
-                [
-                    f"code {c!r} appears in streams {a!r} and {b!r}; "
-                    "code labels must be unique across streams"
-                    for c, a, b in clashes
-                ]
-            )
-        return index
+    def resolve_code(self, spec: Any) -> CodeRef:
+        """What a code spec names: a stream, or one code of a stream.
 
-    def _unknown(self, spec: Any) -> LagnestDataError:
-        streams = ", ".join(f"{n} ({s.kind})" for n, s in self._streams.items())
-        return LagnestDataError(
-            f"unknown stream or code {spec!r}: expected a stream ({streams}) or one of its codes"
-        )
+        Parameters
+        ----------
+        spec : str
+            A stream name (``"rupture"``, ``"mia"``), a code held by one stream only
+            (``"MIA4"``, ``"withdrawal"``) or a stream-qualified code ``"stream:code"``
+            (``"p_vocal:silent"``), which is always unambiguous.
+
+        Returns
+        -------
+        CodeRef
+            Frozen record: ``stream``, ``code`` (None for a whole stream), ``kind`` of the
+            stream, ``qualified`` name and the short ``label`` used in results (the bare
+            code when it is unique, else the qualified name).
+
+        Raises
+        ------
+        LagnestDataError
+            For an unknown spec, or a bare code held by several streams (the message lists
+            the qualified choices).
+
+        Examples
+        --------
+        >>> seqs = Sequences.from_sequences(
+        ...     {"p_vocal": [["silent", "verbal"]], "t_vocal": [["verbal", "silent"]]})
+        >>> seqs.resolve_code("t_vocal:silent")
+        CodeRef(stream='t_vocal', code='silent', kind='categorical', \
+qualified='t_vocal:silent', label='t_vocal:silent', index=0)
+        """
+        return self._code_index.resolve(spec)
 
     def categorical(self, spec: str) -> tuple[np.ndarray, tuple[str, ...]]:
         """Integer codes of a categorical view of the data.
@@ -622,7 +629,8 @@ class Sequences:
         spec : str
             A categorical stream name (its K codes), an indicator code (``"MIA4"`` gives
             labels ``("not MIA4", "MIA4")``) or one code of a categorical stream
-            (``"withdrawal"`` gives ``("not withdrawal", "withdrawal")``).
+            (``"withdrawal"`` gives ``("not withdrawal", "withdrawal")``); a code shared by
+            several streams is named ``"stream:code"`` (see :meth:`resolve_code`).
 
         Returns
         -------
@@ -630,34 +638,31 @@ class Sequences:
             ``(n_segments,)``, values ``0..K-1``, ``-1`` = uncoded.
         labels : tuple of str
         """
-        if not isinstance(spec, str):
-            raise self._unknown(spec)
-        stream = self._streams.get(spec)
-        if stream is not None and stream.kind == "categorical":
+        ref = self.resolve_code(spec)
+        stream = self._streams[ref.stream]
+        if ref.code is None and ref.kind == "categorical":
             return stream.values, stream.codes
-        if stream is not None and len(stream.codes) == 1:
-            return stream.values[:, 0].astype(np.int64), (f"not {spec}", spec)
-        if stream is not None:
+        if ref.code is None:
             raise LagnestDataError(
                 f"{spec!r} is a set of {len(stream.codes)} indicators; name one of its codes "
                 f"({', '.join(stream.codes)}) or use it as an indicator set"
             )
-        if spec not in self._code_index:
-            raise self._unknown(spec)
-        name, i = self._code_index[spec]
-        s = self._streams[name]
-        if s.kind == "indicator":
-            values = s.values[:, i].astype(np.int64)
+        if ref.kind == "indicator":
+            values = stream.values[:, ref.index].astype(np.int64)
         else:
-            values = np.where(s.values < 0, UNCODED, (s.values == i).astype(np.int64))
-        return values, (f"not {spec}", spec)
+            values = np.where(
+                stream.values < 0, UNCODED, (stream.values == ref.index).astype(np.int64)
+            )
+        values.flags.writeable = False
+        return values, (f"not {ref.label}", ref.label)
 
     def is_indicator_set(self, spec: Any) -> bool:
         """Whether ``spec`` names several indicators (a stream of >1 codes, or a list)."""
         if isinstance(spec, list | tuple):
             return True
-        s = self._streams.get(spec) if isinstance(spec, str) else None
-        return s is not None and s.kind == "indicator" and len(s.codes) > 1
+        if not isinstance(spec, str):
+            return False
+        return self.resolve_code(spec).is_set
 
     def indicator_matrix(self, spec: str | Sequence[str]) -> tuple[np.ndarray, tuple[str, ...]]:
         """Indicator matrix of a set of present/absent codes.
@@ -666,23 +671,30 @@ class Sequences:
         ----------
         spec : str or list of str
             An indicator stream name (``"mia"``) or a list of codes (indicator codes, or
-            codes of categorical streams taken as present/absent).
+            codes of categorical streams taken as present/absent; ``"stream:code"`` where a
+            code is shared by several streams).
 
         Returns
         -------
         matrix : ndarray of int8
             ``(n_segments, P)`` of 0/1, ``-1`` = uncoded.
         names : tuple of str
+            Short labels (qualified where a bare code would be ambiguous).
         """
         if isinstance(spec, str):
-            s = self._streams.get(spec)
-            if s is not None and s.kind == "indicator":
+            ref = self.resolve_code(spec)
+            if ref.is_set:
+                s = self._streams[ref.stream]
                 return s.values, s.codes
             spec = [spec]
-        columns = [self.categorical(code)[0].astype(np.int8) for code in spec]
+        columns, names = [], []
+        for code in spec:
+            values, labels = self.categorical(code)
+            columns.append(values.astype(np.int8))
+            names.append(labels[1])
         matrix = np.ascontiguousarray(np.stack(columns, axis=1))
         matrix.flags.writeable = False
-        return matrix, tuple(spec)
+        return matrix, tuple(names)
 
     # ------------------------------------------------------------------ frames
     @property
@@ -700,6 +712,54 @@ class Sequences:
         """One row per dyad (index ``dyad``): sessions, segments and dyad attributes."""
         return self._dyad_table.copy()
 
+    def session_keys(self) -> pd.DataFrame:
+        """Dyad and session key of each session as tables hold them (index: session label).
+
+        The values read from a table are kept (``1`` for a session read as the number 1;
+        the session number within its dyad with ``nested_sessions``).
+
+        Returns
+        -------
+        DataFrame
+            Columns named as the key columns (see :attr:`key_names`).
+        """
+        dyad_col, session_col = self._key_names[:2]
+        dyad_values = self._key_values.get("dyad", {})
+        session_values = self._key_values.get("session", {})
+        dyads = [self._dyad_labels[d] for d in self._session_dyad]
+        return pd.DataFrame(
+            {
+                dyad_col: [dyad_values.get(d, d) for d in dyads],
+                session_col: [session_values.get(s, s) for s in self._session_labels],
+            },
+            index=pd.Index(self._session_labels, name="session"),
+            dtype=object,
+        )
+
+    def table_columns(self) -> dict[tuple[str, str], str]:
+        """Column name of every indicator code in a long table (see :meth:`to_frame`).
+
+        The bare code where reading the table back recovers its stream (a one-code stream
+        named after its code, or a stream of this codebook whose code no other stream
+        holds); else the qualified ``"stream:code"``.
+
+        Returns
+        -------
+        dict
+            ``(stream, code)`` to column name.
+        """
+        book = self._codebook
+        out = {}
+        for name, s in self._streams.items():
+            if s.kind != "indicator":
+                continue
+            declared = book is not None and name in book.streams
+            for code in s.codes:
+                unique = self._code_index.resolve_bare(code) == name
+                bare = (s.codes == (name,)) or (declared and unique)
+                out[(name, code)] = code if bare else f"{name}{QUALIFIER}{code}"
+        return out
+
     def to_frame(self, include_derived: bool = False) -> pd.DataFrame:
         """The long table: one row per segment, as :meth:`from_frame` reads it.
 
@@ -714,16 +774,15 @@ class Sequences:
         """
         dyad_col, session_col, segment_col, break_col = self._key_names
         seg_session = self.encoded.segment_session
-        dyad_of = [self._dyad_labels[d] for d in self._session_dyad]
-        sess_values = [self._key_values.get("session", {}).get(s, s) for s in self._session_labels]
-        dyad_values = [self._key_values.get("dyad", {}).get(d, d) for d in dyad_of]
+        keys = self.session_keys()
         columns: dict[str, Any] = {
-            dyad_col: pd.Series(dyad_values).iloc[seg_session].to_numpy(),
-            session_col: pd.Series(sess_values).iloc[seg_session].to_numpy(),
+            dyad_col: keys[dyad_col].to_numpy(dtype=object)[seg_session],
+            session_col: keys[session_col].to_numpy(dtype=object)[seg_session],
             segment_col: self._segment_numbers.copy(),
         }
         if self._breaks.any() or (self._column_order and break_col in self._column_order):
             columns[break_col] = self._breaks.astype(np.int64)
+        names = self.table_columns()
         for name, s in self._streams.items():
             if s.derived and not include_derived:
                 continue
@@ -733,7 +792,7 @@ class Sequences:
             else:
                 for j, code in enumerate(s.codes):
                     v = s.values[:, j]
-                    columns[code] = pd.array(np.where(v < 0, None, v), dtype="Int64")
+                    columns[names[(name, code)]] = pd.arrays.IntegerArray(v.astype(np.int64), v < 0)
         for name, v in self._ratings.items():
             columns[name] = v.copy()
         frame = pd.DataFrame(columns)
@@ -798,6 +857,7 @@ class Sequences:
             key_values=self._key_values,
             column_order=self._column_order,
             key_names=self._key_names,
+            nested_sessions=self._nested_sessions,
         )
         return out
 

@@ -140,3 +140,28 @@ def test_bad_arguments_fail_clearly(example_fits):
         res.ppc(stats=["nope"], n_draws=5)
     with pytest.raises(ValueError, match="n_draws must be a positive integer"):
         res.ppc(n_draws=0)
+
+
+def test_session_model_checks_and_loo():
+    from lagnest.models import SessionImpactModel
+    from lagnest.ppc import session_statistics
+
+    seqs = ln.datasets.load_example()
+    model = SessionImpactModel(seqs, ["seq_positivity", "seq_depth"], ["tms_curiosity"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        res = model.fit(draws=100, tune=100, chains=2, cores=1, seed=1, warn=False)
+    ppc = res.ppc(n_draws=40, seed=1)
+    assert ppc.replication.startswith("every session's outcomes")
+    d = model.data
+    # observed statistics against numpy directly
+    np.testing.assert_allclose(ppc.observed["sd"].values, d.outcomes.std(axis=0, ddof=1))
+    np.testing.assert_allclose(ppc.observed["correlation"].values,
+                               np.corrcoef(d.outcomes.T), atol=1e-12)
+    means = np.array([d.outcomes[d.session_dyad == g].mean(0)
+                      for g in range(len(d.dyad_labels))])
+    np.testing.assert_allclose(ppc.observed["dyad_sd"].values, means.std(0, ddof=1))
+    with pytest.raises(ln.LagnestDataError, match="unknown statistic"):
+        session_statistics(d.outcomes[None], d.session_dyad, 6, ["a", "b"], ["nope"])
+    elpd = res.loo()
+    assert elpd.n_data_points == d.outcomes.shape[0]

@@ -156,6 +156,7 @@ def test_cell_log_lik_expands_to_pymc_pointwise_log_likelihood(example):
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:Pareto k")
 def test_aggregated_and_per_segment_elpd_agree_and_compare_works(example):
     from lagnest.models.loo import leave_one_dyad_out
 

@@ -218,3 +218,26 @@ def test_constant_column_is_refused():
         dyads=["d1", "d2"])
     with pytest.raises(LagnestDataError, match="single value"):
         _ = LaggedRegression(seqs, "state", ["f1"]).data
+
+
+def test_stream_qualified_codes_and_interactions_of_them():
+    rng = np.random.default_rng(0)
+    p = [list(rng.choice(["silent", "verbal"], 40)) for _ in range(4)]
+    t = [list(rng.choice(["silent", "verbal", "gesture"], 40)) for _ in range(4)]
+    seqs = Sequences.from_sequences({"p_vocal": p, "t_vocal": t},
+                                    dyads=["d1", "d1", "d2", "d2"])
+    with pytest.raises(LagnestDataError, match=r"p_vocal:silent.*t_vocal:silent|"
+                                                r"t_vocal:silent.*p_vocal:silent"):
+        LaggedRegression(seqs, "p_vocal", ["silent"])
+    m = LaggedRegression(seqs, "p_vocal", ["t_vocal:silent", "t_vocal:gesture:p_vocal:verbal"])
+    names = m.data.feature_names
+    assert "t_vocal=silent[t-1]" in names
+    assert "t_vocal=gesture:p_vocal=verbal[t-1]" in names
+    t_codes, t_labels = seqs.categorical("t_vocal")
+    p_codes, p_labels = seqs.categorical("p_vocal")
+    rows = m.data.segment_rows
+    j = names.index("t_vocal=gesture:p_vocal=verbal[t-1]")
+    valid = np.flatnonzero(np.asarray(m.data.table.segment_row) >= 0)
+    expected = ((t_codes[valid - 1] == t_labels.index("gesture"))
+                & (p_codes[valid - 1] == p_labels.index("verbal"))).astype(float)
+    np.testing.assert_array_equal(m.data.design[rows, j], expected)

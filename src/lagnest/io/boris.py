@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lagnest._streams import natural_key
+from lagnest._columns import factorize, report_rows, spread
+from lagnest._streams import is_missing, label_of, natural_key
 from lagnest.codebook import Codebook
 from lagnest.errors import DataProblem, LagnestDataError, ProblemCollector
 from lagnest.io.sdis import (
@@ -60,7 +61,6 @@ METADATA_COLUMNS = {
 }
 _MODIFIER_RE = re.compile(r"^Modifiers?( #\d+)?$")
 _UNSAFE = re.compile(r"[\s,;/()=*<>%.$\-]")
-_MISSING = {"", "NA", "nan", "NaN", "None"}
 
 
 @dataclass(frozen=True)
@@ -79,11 +79,29 @@ class _Row:
 
 
 def _text(value: object) -> str:
-    """A cell as stripped text; missing -> ''."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    text = str(value).strip()
-    return "" if text in _MISSING else text
+    """A cell as stripped text; missing (None, NaN, ``NA``, ...) -> ''."""
+    return "" if is_missing(value) else label_of(value)
+
+
+def _texts(column: pd.Series) -> np.ndarray:
+    """A column as stripped text, one Python call per distinct value (missing -> '')."""
+    codes, uniques = factorize(column)
+    return spread([_text(u) for u in uniques], codes, "", object)
+
+
+def _times(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A time column in seconds (NaN where missing or bad) and the empty cells."""
+    codes, uniques = factorize(column)
+    values = []
+    for u in uniques:
+        text = _text(u)
+        try:
+            number = float(text) if text else math.nan
+        except ValueError:
+            number = math.nan
+        values.append(number if number >= 0 and not math.isinf(number) else math.nan)
+    empty = spread([not _text(u) for u in uniques], codes, True, bool)
+    return spread(values, codes, math.nan, np.float64), empty
 
 
 def safe_name(text: str) -> str:
@@ -103,26 +121,8 @@ def _column(frame: pd.DataFrame, names: Sequence[str], problems: ProblemCollecto
     return None
 
 
-def _number(
-    value: object, row: int, column: str, problems: ProblemCollector, required: bool = True
-) -> float:
-    text = _text(value)
-    if not text and not required:
-        return math.nan
-    try:
-        number = float(text)
-    except ValueError:
-        number = math.nan
-    if math.isnan(number) or number < 0 or math.isinf(number):
-        problems.add(
-            "bad time", row=row, column=column, value=text, expected="seconds >= 0 (e.g. 12.5)"
-        )
-        return math.nan
-    return number
-
-
 def _table_rows(frame: pd.DataFrame, layout: str, problems: ProblemCollector) -> list[_Row]:
-    """Parse event rows of an aggregated or tabular export."""
+    """Parse event rows of an aggregated or tabular export (checked column-wise)."""
     obs = _column(frame, ["Observation id"], problems)
     subj = _column(frame, ["Subject"], problems)
     behav = _column(frame, ["Behavior"], problems)
@@ -138,44 +138,81 @@ def _table_rows(frame: pd.DataFrame, layout: str, problems: ProblemCollector) ->
         start_col = stop_col = _column(frame, ["Time"], problems)
         kinds = ("START", "STOP", "POINT")
     problems.raise_if_any()
-    rows = []
-    for i, rec in enumerate(frame.to_dict("records"), start=1):
-        kind = _text(rec[kind_col]).upper()
-        if kind not in kinds:
-            problems.add(
-                "bad behavior type", row=i, column=kind_col, value=rec[kind_col], expected=kinds
-            )
-            continue
-        for col in (obs, behav):
-            if not _text(rec[col]):
-                problems.add("missing value", row=i, column=col, expected="a non-empty value")
-        start = _number(rec[start_col], i, start_col, problems)
-        stop = start
-        if layout == "aggregated":
-            stop = _number(rec[stop_col], i, stop_col, problems, required=kind == "STATE")
-            stop = start if math.isnan(stop) and kind == "POINT" else stop
-            if stop < start:
-                problems.add(
-                    "offset before onset (stop before start)",
-                    row=i,
-                    column=stop_col,
-                    value=rec[stop_col],
-                    expected=f"a stop >= {start:g}",
-                )
-        rows.append(
-            _Row(
-                i,
-                _text(rec[obs]),
-                _text(rec[subj]) or NO_FOCAL_SUBJECT,
-                _text(rec[behav]),
-                _text(rec[cat]) if cat else "",
-                tuple(m for m in (_text(rec[c]) for c in mods) if m),
-                kind,
-                start,
-                stop,
-            )
+    frame = frame.reset_index(drop=True)
+    kind = np.array([k.upper() for k in _texts(frame[kind_col])], dtype=object)
+    good = np.isin(kind, kinds)
+    report_rows(
+        problems,
+        np.flatnonzero(~good),
+        lambda i: {
+            "message": "bad behavior type",
+            "row": i + 1,
+            "column": kind_col,
+            "value": frame.at[i, kind_col],
+            "expected": kinds,
+        },
+    )
+    texts = {col: _texts(frame[col]) for col in (obs, subj, behav)}
+    for col in (obs, behav):
+        report_rows(
+            problems,
+            np.flatnonzero(good & (texts[col] == "")),
+            lambda i, col=col: {
+                "message": "missing value",
+                "row": i + 1,
+                "column": col,
+                "expected": "a non-empty value",
+            },
         )
+    start, _ = _times(frame[start_col])
+    bad_start = good & np.isnan(start)
+    stop = start
+    bad_stop = np.zeros(len(frame), bool)
+    if layout == "aggregated":
+        stop, empty = _times(frame[stop_col])
+        point = kind == "POINT"
+        bad_stop = good & np.isnan(stop) & ~(point & empty)
+        stop = np.where(point & empty, start, stop)
+    for col, bad in ((start_col, bad_start), (stop_col, bad_stop)):
+        report_rows(
+            problems,
+            np.flatnonzero(bad),
+            lambda i, col=col: {
+                "message": "bad time",
+                "row": i + 1,
+                "column": col,
+                "value": _text(frame.at[i, col]),
+                "expected": "seconds >= 0 (e.g. 12.5)",
+            },
+        )
+    report_rows(
+        problems,
+        np.flatnonzero(good & (stop < start)),
+        lambda i: {
+            "message": "offset before onset (stop before start)",
+            "row": i + 1,
+            "column": stop_col,
+            "value": frame.at[i, stop_col],
+            "expected": f"a stop >= {start[i]:g}",
+        },
+    )
     problems.raise_if_any()
+    category = _texts(frame[cat]) if cat else np.full(len(frame), "", object)
+    modifier_texts = [_texts(frame[c]) for c in mods]
+    rows = [
+        _Row(
+            i + 1,
+            texts[obs][i],
+            texts[subj][i] or NO_FOCAL_SUBJECT,
+            texts[behav][i],
+            category[i],
+            tuple(m for m in (col[i] for col in modifier_texts) if m),
+            kind[i],
+            float(start[i]),
+            float(stop[i]),
+        )
+        for i in range(len(frame))
+    ]
     return rows if layout == "aggregated" else _pair_tabular(rows, problems)
 
 
@@ -247,21 +284,27 @@ def _session_variables(
         if v not in frame.columns:
             problems.add("missing independent-variable column", value=v)
     problems.raise_if_any()
-    values: dict[str, dict[str, str]] = {lab: {} for lab in labels}
-    for r in rows:
-        rec = frame.iloc[r.row - 1]
-        for v in variables:
-            text = _text(rec[v])
-            seen = values[r.observation].setdefault(v, text)
-            if seen != text:
-                problems.add(
-                    f"independent variable varies within observation {r.observation!r}",
-                    row=r.row,
-                    column=v,
-                    value=text,
-                    expected=f"{seen!r} as on its first row",
-                )
-    return [[values[lab].get(v) or None for v in variables] for lab in labels]
+    frame = frame.reset_index(drop=True)
+    at = np.array([r.row - 1 for r in rows], dtype=np.int64)
+    observation = np.array([r.observation for r in rows], dtype=object)
+    per_label: dict[str, dict[str, str]] = {lab: {} for lab in labels}
+    for v in variables:
+        text = _texts(frame[v])[at]
+        first = pd.Series(text).groupby(observation, sort=False).transform("first").to_numpy()
+        report_rows(
+            problems,
+            np.flatnonzero(text != first),
+            lambda k, text=text, first=first, v=v: {
+                "message": f"independent variable varies within observation {observation[k]!r}",
+                "row": int(at[k]) + 1,
+                "column": v,
+                "value": text[k],
+                "expected": f"{first[k]!r} as on its first row",
+            },
+        )
+        for lab, value in zip(observation, first, strict=True):
+            per_label[lab].setdefault(v, value)
+    return [[per_label[lab].get(v) or None for v in variables] for lab in labels]
 
 
 # ---------------------------------------------------------------------------- codes, streams
@@ -334,10 +377,13 @@ def _rows_to_sequences(
     ]
     owner = {c: names.index(s) for c, s in code_stream.items()}
     code_index = {c: specs[owner[c]].codes.index(c) for c in code_stream}
-    labels = list(dict.fromkeys(r.observation for r in rows))
+    by_observation: dict[str, list[_Row]] = {}
+    for r in rows:
+        by_observation.setdefault(r.observation, []).append(r)
+    labels = list(by_observation)
     per_session = []
     for lab in labels:
-        mine = [r for r in rows if r.observation == lab]
+        mine = by_observation[lab]
         events = [
             TimedEvent(_code_of(r, prefix, modifiers, sdis_names), r.start, r.stop, {"row": r.row})
             for r in mine
@@ -354,7 +400,7 @@ def _rows_to_sequences(
         )
     variables = _independent_variables(frame, independent_variables)
     values = _session_variables(frame, rows, labels, variables, problems)
-    where = [{"row": next(r.row for r in rows if r.observation == lab)} for lab in labels]
+    where = [{"row": by_observation[lab][0].row} for lab in labels]
     dyads, covariates, attrs = covariate_tables(
         labels, variables, values, dyad, dyad_variables, problems, where
     )

@@ -7,6 +7,7 @@ Readers: long tables (``.csv``, ``.tsv``, ``.txt``, ``.xlsx``, ``.parquet``), SD
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,6 +24,7 @@ from lagnest.sequences import Sequences
 SDIS_SUFFIXES = (".sds", ".sdis")
 READ_FORMATS = ("table", "sdis", "boris")
 WRITE_FORMATS = ("table", "sdis")
+_READERS = {"sdis": read_sdis, "boris": read_boris, "table": read_table}
 
 
 def _peek_header(path: Path) -> list[str]:
@@ -102,6 +104,20 @@ def _check(name: str, value: str | None, allowed: tuple[str, ...]) -> None:
         raise LagnestDataError(DataProblem(f"unknown {name}", value=value, expected=allowed))
 
 
+def _check_options(options: dict, reader: str, path: str | os.PathLike) -> None:
+    """An option the reader does not take (``sep`` for SDIS input, ...) is an error."""
+    accepted = inspect.signature(_READERS[reader]).parameters
+    extra = sorted(k for k in options if k not in accepted)
+    if extra:
+        raise LagnestDataError(
+            DataProblem(
+                f"options {extra} do not apply to {reader} input",
+                file=str(path),
+                expected=f"options of {_READERS[reader].__name__}",
+            )
+        )
+
+
 def convert(
     in_path: str | os.PathLike,
     out_path: str | os.PathLike,
@@ -167,8 +183,8 @@ def convert(
         raise LagnestDataError(
             DataProblem("data_type applies to SDIS output", file=str(out_path), value=data_type)
         )
-    read = {"sdis": read_sdis, "boris": read_boris, "table": read_table}[reader]
-    seqs = read(in_path, **ropts)
+    _check_options(ropts, reader, in_path)
+    seqs = _READERS[reader](in_path, **ropts)
     wopts = dict(write_options or {})
     if writer == "sdis":
         write_sdis(seqs, out_path, data_type=data_type, **wopts)

@@ -29,12 +29,14 @@ from lagnest._files import atomic_write
 from lagnest._streams import natural_key
 from lagnest.codebook import Codebook
 from lagnest.errors import DataProblem, LagnestDataError, ProblemCollector
+from lagnest.io import _pragmas
+from lagnest.io._meta import loadable_codebook
 from lagnest.sequences import Sequences, StreamData
 
 DATA_TYPES = ("Event", "State", "Timed", "Interval", "Multievent")
 UNCODED_CODE = "UNCODED"
 DEFAULT_STREAM = "code"
-PRAGMA = "lagnest:"
+PRAGMA = _pragmas.PRAGMA
 TIME_UNITS = {
     "s": 1.0,
     "sec": 1.0,
@@ -79,10 +81,13 @@ def _fail(source: str | None, token: _Token, message: str, expected: str | None 
     )
 
 
-def _tokenize(text: str, source: str | None) -> tuple[list[_Token], list[str]]:
-    """Split SDIS text into tokens, tracking line and column; also return pragma comments."""
+def _tokenize(text: str, source: str | None) -> tuple[list[_Token], list[tuple[int, str]]]:
+    """Split SDIS text into tokens, tracking line and column; also return pragma comments.
+
+    Pragmas are ``(line, text after 'lagnest:')``.
+    """
     tokens: list[_Token] = []
-    pragmas: list[str] = []
+    pragmas: list[tuple[int, str]] = []
     i, line, col, n = 0, 1, 1, len(text)
     while i < n:
         ch = text[i]
@@ -95,7 +100,7 @@ def _tokenize(text: str, source: str | None) -> tuple[list[_Token], list[str]]:
             end = n if end < 0 else end
             comment = text[i + 1 : end].strip()
             if comment.startswith(PRAGMA):
-                pragmas.append(comment[len(PRAGMA) :].strip())
+                pragmas.append((line, comment[len(PRAGMA) :].strip()))
             col += end - i
             i = end
         elif ch == "<":
@@ -880,13 +885,13 @@ def parse_sdis(
     sessions = parser.sessions(decl)
     if not sessions:
         parser.fail(parser.peek(), "the file has no session", "at least one session ending in '/'")
-    pragma_sets, pragma_dyads = _read_pragmas(pragmas)
+    problems = ProblemCollector(file=source)
+    marks = _pragmas.read_pragmas(pragmas, [s.start.line for s in sessions], problems)
     timed = decl.data_type in ("Timed", "State")
     default_kind = "categorical" if decl.data_type == "Event" or timed else "indicator"
     specs = _stream_specs(
-        decl, [*indicator_sets, *pragma_sets], stream, default_kind, uncoded, parser
+        decl, [*indicator_sets, *marks.indicator_sets], stream, default_kind, uncoded, parser
     )
-    problems = ProblemCollector(file=source)
     code_tokens = (
         [
             _Token("word", e.code, e.where["line"], e.where["column"])
@@ -921,13 +926,35 @@ def parse_sdis(
                 )
             )
     problems.raise_if_any()
+    ratings, numbers = {}, None
+    if not timed:
+        ratings, numbers, breaks = _pragmas.session_arrays(
+            marks, [len(b) for _, b in per_session], [b for _, b in per_session], problems
+        )
+        per_session = [(v, b) for (v, _), b in zip(per_session, breaks, strict=True)]
     factor_rows, names = _factor_rows(decl, sessions, problems)
     where = [{"line": s.start.line, "column": s.start.column} for s in sessions]
     dyads, covariates, attrs = covariate_tables(
-        labels, names, factor_rows, dyad_factor, [*dyad_factors, *pragma_dyads], problems, where
+        labels,
+        names,
+        factor_rows,
+        dyad_factor,
+        [*dyad_factors, *marks.dyad_factors],
+        problems,
+        where,
     )
     problems.raise_if_any()
-    return build_sequences(labels, dyads, specs, per_session, covariates, attrs, codebook)
+    return build_sequences(
+        labels,
+        dyads,
+        specs,
+        per_session,
+        covariates,
+        attrs,
+        codebook if codebook is not None else marks.codebook,
+        ratings=ratings,
+        segment_numbers=numbers,
+    )
 
 
 def _timed_session_values(
@@ -954,19 +981,6 @@ def _timed_session_values(
     return timed_to_values(
         timed, specs, owner, code_index, segment_seconds, min_overlap, rule, uncoded
     )
-
-
-def _read_pragmas(pragmas: Sequence[str]) -> tuple[list[str], list[str]]:
-    """``% lagnest: indicator-sets a b`` and ``% lagnest: dyad-factors x y``."""
-    sets: list[str] = []
-    dyads: list[str] = []
-    for p in pragmas:
-        key, _, rest = p.partition(" ")
-        if key == "indicator-sets":
-            sets += rest.split()
-        elif key == "dyad-factors":
-            dyads += rest.split()
-    return sets, dyads
 
 
 def _session_labels(sessions: list[_Session], problems: ProblemCollector) -> list[str]:
@@ -1025,6 +1039,8 @@ def build_sequences(
     covariates: pd.DataFrame | None,
     attrs: pd.DataFrame | None,
     codebook: str | Codebook | None,
+    ratings: Mapping[str, np.ndarray] | None = None,
+    segment_numbers: np.ndarray | None = None,
 ) -> Sequences:
     """Concatenate per-session stream values into a `Sequences`."""
     lengths = [len(b) for _, b in per_session]
@@ -1044,6 +1060,8 @@ def build_sequences(
         lengths=lengths,
         streams=streams,
         breaks=np.concatenate([b for _, b in per_session]),
+        segment_numbers=segment_numbers,
+        ratings=ratings,
         session_covariates=covariates,
         dyad_attributes=attrs,
         codebook=codebook,
@@ -1233,6 +1251,17 @@ def _choose_type(
 def _plan(seqs: Sequences, data_type: str | None, uncoded: str | None, factors) -> _Plan:
     streams = _writable_streams(seqs)
     problems = ProblemCollector()
+    holders: dict[str, list[str]] = {}
+    for name, _, codes, _ in streams:
+        for code in codes:
+            holders.setdefault(code, []).append(name)
+    for code, names in holders.items():
+        if len(names) > 1:
+            problems.add(
+                f"code {code!r} is in streams {names}: SDIS codes are unique across code sets",
+                value=code,
+                expected=f"distinct codes (rename them, e.g. '{names[1]}_{code}')",
+            )
     for name, _, codes, _ in streams:
         for text, what in [(name, "stream name")] + [(c, "code") for c in codes]:
             if not sdis_safe(text):
@@ -1419,6 +1448,11 @@ def format_sdis(
         lines.append(f"% {PRAGMA} indicator-sets {' '.join(indicator)}")
     if plan.dyad_factors:
         lines.append(f"% {PRAGMA} dyad-factors {' '.join(plan.dyad_factors)}")
+    book = loadable_codebook(seqs)
+    if book is not None:
+        lines.append(f"% {PRAGMA} codebook {book}")
+    if seqs.rating_names:
+        lines.append(f"% {PRAGMA} ratings {' '.join(seqs.rating_names)}")
     if plan.placeholder_set is not None:
         lines.append(f"% uncoded segments are written as {uncoded}")
     lines.append(plan.data_type)
@@ -1435,12 +1469,31 @@ def format_sdis(
     for i, label in enumerate(seqs.session_labels):
         lines.append("")
         lines.append(f"<{label}>")
+        lines += _session_pragmas(seqs, int(offsets[i]), int(offsets[i + 1]))
         items = _session_items(plan, int(offsets[i]), int(offsets[i + 1]), block_starts, uncoded)
         if plan.factors:
             items.append("(" + " ".join(plan.factor_values[i]) + ")")
         items.append("/")
         lines += _wrap(items)
     return "\n".join(lines) + "\n"
+
+
+def _session_pragmas(seqs: Sequences, start: int, stop: int) -> list[str]:
+    """``% lagnest:`` lines of one session: ratings, segment numbers and breaks if needed."""
+    lines = []
+    for name in seqs.rating_names:
+        values = seqs.rating(name)[start:stop]
+        lines += _pragmas.session_lines(
+            f"rating {name}", [_pragmas.number_text(float(v)) for v in values]
+        )
+    numbers = seqs.segment_numbers[start:stop]
+    breaks = seqs.breaks[start:stop]
+    renumbered = not np.array_equal(numbers, np.arange(1, stop - start + 1))
+    if renumbered:
+        lines += _pragmas.session_lines("segments", [str(int(v)) for v in numbers])
+    if renumbered or breaks[0]:
+        lines += _pragmas.session_lines("breaks", [str(int(i)) for i in np.flatnonzero(breaks)])
+    return lines
 
 
 def write_sdis(

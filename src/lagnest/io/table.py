@@ -1,16 +1,30 @@
-"""Long tables (one row per segment) in CSV, Excel and Parquet."""
+"""Long tables (one row per segment) in CSV, Excel and Parquet, as researchers have them.
+
+Reading sniffs what spreadsheet programs write (a Spanish-locale Excel CSV export: ``;``
+separators, ``,`` decimals, cp1252), reads every cell as text (so codes such as ``01``
+survive) and leaves validation to :meth:`Sequences.from_frame`, which treats the usual
+missing-value words the same way in every format. Files written by lagnest carry their
+metadata where the format has room for it (see :mod:`lagnest.io._meta`).
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from lagnest._columns import factorize
 from lagnest._files import atomic_write
+from lagnest._streams import is_missing, label_of
 from lagnest.codebook import Codebook
-from lagnest.errors import LagnestDataError
+from lagnest.errors import DataProblem, LagnestDataError
+from lagnest.io import _meta
 from lagnest.sequences import Sequences
 
 FORMATS = {
@@ -21,6 +35,18 @@ FORMATS = {
     ".parquet": "parquet",
     ".pq": "parquet",
 }
+#: Sheet names read as the segment, session and dyad tables of an Excel file (any case).
+SHEETS = {
+    "segments": ("segments", "segmentos"),
+    "sessions": ("sessions", "sesiones"),
+    "dyads": ("dyads", "díadas", "diadas"),
+}
+#: Rows an Excel sheet holds (one is the header).
+EXCEL_MAX_ROWS = 1_048_576
+LAYOUTS = ("long", "wide")
+DEFAULT_KEYS = ("dyad", "session", "segment", "break")
+_EXCEL_CELL = 30_000  # characters per cell of the metadata sheet (Excel allows 32,767)
+_SNIFF_BYTES = 1 << 16
 
 
 def _format(path: Path, fmt: str | None) -> str:
@@ -40,48 +66,375 @@ def _format(path: Path, fmt: str | None) -> str:
     return FORMATS[suffix]
 
 
-def _read_frame(path: Path, fmt: str, sheet: str | int | None = None) -> pd.DataFrame:
-    """Read a table with every cell as text (so codes such as ``01`` survive), empty = missing."""
+# ---------------------------------------------------------------------------- text files
+@dataclass(frozen=True)
+class TextOptions:
+    """How a delimited text file is read: separator, decimal mark and encoding."""
+
+    sep: str
+    decimal: str
+    encoding: str
+
+
+def sniff_text(
+    path: Path,
+    fmt: str,
+    sep: str | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
+) -> TextOptions:
+    """Separator, decimal mark and encoding of a CSV/TSV file, where not given.
+
+    The encoding is UTF-8 (a BOM is allowed) unless the first 64 KiB are not valid UTF-8,
+    then cp1252 (what Excel writes on Windows in Western locales). The separator is the
+    most frequent of ``;``, ``,`` and tab in the header line (a TSV file: tab). The decimal
+    mark is ``,`` when the separator is ``;`` (Spanish, French, German... locales), else
+    ``.``.
+
+    Parameters
+    ----------
+    path : Path
+    fmt : {"csv", "tsv"}
+    sep, decimal, encoding : str, optional
+        Given values are kept.
+
+    Returns
+    -------
+    TextOptions
+    """
+    with path.open("rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+    if encoding is None:
+        try:
+            (head[:-4] if len(head) == _SNIFF_BYTES else head).decode("utf-8")
+            encoding = "utf-8-sig"
+        except UnicodeDecodeError:
+            encoding = "cp1252"
+    if sep is None:
+        if fmt == "tsv":
+            sep = "\t"
+        else:
+            text = head.decode(encoding, errors="replace").lstrip("\ufeff")
+            first = text.splitlines()[0] if text else ""
+            first = re.sub(r'"[^"]*"', "", first)  # separators inside quotes do not count
+            counts = {s: first.count(s) for s in (",", ";", "\t")}
+            sep = max(counts, key=lambda s: (counts[s], s == ","))
+    if decimal is None:
+        decimal = "," if sep == ";" else "."
+    return TextOptions(sep, decimal, encoding)
+
+
+def _string_dtype(arrow_type: Any) -> Any:
+    """Pandas' default string dtype for arrow text columns (others: pyarrow's default)."""
+    import pyarrow as pa
+
+    if arrow_type in (pa.string(), pa.large_string()):
+        return pd.StringDtype("pyarrow", na_value=np.nan)
+    return None
+
+
+def _read_arrow(path: Path, opts: TextOptions, numeric: Mapping[str, str] | None) -> pd.DataFrame:
+    """Read with pyarrow's multithreaded parser, ``numeric`` columns as numbers.
+
+    Text columns are dictionary-encoded while parsing (pandas categoricals): a key or code
+    column is then a small integer array plus its distinct labels, which is what
+    :func:`lagnest._columns.factorize` needs, at a fraction of the memory of strings.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    codec = opts.encoding.lower().replace("-", "").replace("_", "")
+    encoding = "utf8" if codec in ("utf8", "utf8sig") else opts.encoding
+    types = {name: getattr(pa, dtype)() for name, dtype in (numeric or {}).items()}
+    convert = pacsv.ConvertOptions(
+        column_types=types,
+        default_column_type=pa.dictionary(pa.int32(), pa.string()),
+        strings_can_be_null=True,
+        null_values=[""],
+        quoted_strings_can_be_null=True,
+    )
+    pool = pa.system_memory_pool()  # freed buffers go back to the allocator NumPy uses
+    table = pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(encoding=encoding),
+        parse_options=pacsv.ParseOptions(delimiter=opts.sep),
+        convert_options=convert,
+        memory_pool=pool,
+    )
+    if len(set(table.column_names)) != table.num_columns:
+        raise ValueError("duplicate column names")  # the C parser renames them
+    return table.to_pandas(types_mapper=_string_dtype, memory_pool=pool)
+
+
+def _read_text_table(
+    path: Path, opts: TextOptions, numeric: Mapping[str, str] | None = None
+) -> tuple[pd.DataFrame, bool]:
+    """Every cell as text (empty = missing), or ``numeric`` columns as numbers.
+
+    pyarrow's multithreaded parser is tried first; pandas' C parser reads what it rejects
+    (quoted line breaks, ragged rows) and names the offending line. Columns in
+    ``numeric`` (name to pyarrow type: segment numbers, the indicator codes and ratings a
+    codebook declares) are parsed as numbers when every cell of them is one, which saves
+    turning them into text and back; else every column is text. Returns the frame and
+    whether ``numeric`` was applied.
+    """
+    if len(opts.sep) == 1:
+        for types in [numeric, None] if numeric else [None]:
+            try:
+                return _read_arrow(path, opts, types), types is not None
+            except (ValueError, TypeError, NotImplementedError):
+                continue  # the next attempt reads it or says where it breaks
+    frame = pd.read_csv(
+        path,
+        sep=opts.sep,
+        dtype=str,
+        keep_default_na=False,
+        na_values=[""],
+        encoding=opts.encoding,
+    )
+    return frame, False
+
+
+def _read_text(
+    path: Path,
+    fmt: str,
+    sep: str | None,
+    decimal: str | None,
+    encoding: str | None,
+    numeric: Mapping[str, str] | None = None,
+) -> tuple[pd.DataFrame, TextOptions, bool]:
+    """Read a CSV/TSV file; an undeclared encoding falls back to cp1252 when UTF-8 fails."""
+    opts = sniff_text(path, fmt, sep, decimal, encoding)
+    numeric = numeric if opts.decimal == "." else None
+    try:
+        try:
+            frame, typed = _read_text_table(path, opts, numeric)
+        except UnicodeDecodeError:
+            if encoding is not None or opts.encoding == "cp1252":
+                raise
+            opts = TextOptions(opts.sep, opts.decimal, "cp1252")
+            frame, typed = _read_text_table(path, opts, numeric)
+    except UnicodeDecodeError as err:
+        raise LagnestDataError(
+            DataProblem(
+                f"cannot be decoded as {opts.encoding} (byte {err.start})",
+                file=str(path),
+                expected="a text file (pass encoding=, e.g. 'cp1252' or 'latin-1')",
+            )
+        ) from None
+    return frame, opts, typed
+
+
+# ---------------------------------------------------------------------------- any table file
+@dataclass
+class _Loaded:
+    """What a table file holds: segments, optional session/dyad tables, metadata."""
+
+    frame: pd.DataFrame
+    decimal: str
+    typed: bool = False
+    sessions: pd.DataFrame | None = None
+    sessions_source: str | None = None
+    dyads: pd.DataFrame | None = None
+    meta: dict[str, Any] | None = None
+
+
+def _find_sheet(names: Sequence[str], wanted: Sequence[str]) -> str | None:
+    """The first sheet whose name is one of ``wanted`` (any letter case, NFC)."""
+    lookup = {label_of(n).lower(): n for n in names}
+    return next((lookup[w] for w in wanted if w in lookup), None)
+
+
+def _read_excel(path: Path, sheet: str | int | None) -> _Loaded:
+    """Segments sheet (``sheet``, ``segments``/``segmentos`` or the first), other sheets."""
+    book = pd.read_excel(path, sheet_name=None, dtype=object)
+    names = list(book)
+    if sheet is None:
+        chosen = _find_sheet(names, SHEETS["segments"]) or names[0]
+    elif isinstance(sheet, int):
+        if not 0 <= sheet < len(names):
+            raise LagnestDataError(
+                DataProblem("no such sheet", file=str(path), value=sheet, expected=names)
+            )
+        chosen = names[sheet]
+    else:
+        chosen = _find_sheet(names, [label_of(sheet).lower()])
+        if chosen is None:
+            raise LagnestDataError(
+                DataProblem("no such sheet", file=str(path), value=sheet, expected=names)
+            )
+    loaded = _Loaded(book[chosen], ".")
+    found = _find_sheet(names, SHEETS["sessions"])
+    if found is not None and found != chosen:
+        loaded.sessions, loaded.sessions_source = book[found], f"{path}[{found}]"
+    found = _find_sheet(names, SHEETS["dyads"])
+    if found is not None and found != chosen:
+        loaded.dyads = book[found]
+    if _meta.KEY in book and _meta.KEY != chosen:
+        chunks = book[_meta.KEY].iloc[:, 0].dropna().astype(str)
+        loaded.meta = _meta.loads("".join(chunks), f"{path}[{_meta.KEY}]")
+    return loaded
+
+
+def _read_parquet(path: Path) -> _Loaded:
+    """A Parquet file and the lagnest metadata in its schema."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    frame = table.to_pandas()
+    raw = (table.schema.metadata or {}).get(_meta.KEY.encode())
+    loaded = _Loaded(frame, ".")
+    if raw is not None:
+        loaded.meta = _meta.loads(raw, str(path))
+        loaded.sessions = _meta.record_frame(loaded.meta.get("sessions"))
+        loaded.sessions_source = f"{path} (metadata)"
+        loaded.dyads = _meta.record_frame(loaded.meta.get("dyads"))
+    return loaded
+
+
+def _load(
+    path: Path,
+    fmt: str,
+    *,
+    sep: str | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
+    numeric: Mapping[str, str] | None = None,
+) -> _Loaded:
+    """Read a table file of format ``fmt`` (file errors are `LagnestDataError`)."""
     if not path.exists():
         raise LagnestDataError(f"file {path}: does not exist")
     try:
         if fmt in ("csv", "tsv"):
-            return pd.read_csv(
-                path,
-                sep="," if fmt == "csv" else "\t",
-                dtype=str,
-                keep_default_na=False,
-                na_values=[""],
-                encoding="utf-8-sig",
-            )
+            frame, opts, typed = _read_text(path, fmt, sep, decimal, encoding, numeric)
+            return _Loaded(frame, opts.decimal, typed)
         if fmt == "excel":
-            frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=object)
-            return frame.map(lambda v: None if pd.isna(v) else v)
-        return pd.read_parquet(path)
+            loaded = _read_excel(path, sheet)
+        else:
+            loaded = _read_parquet(path)
+        if decimal is not None:
+            loaded.decimal = decimal
+        return loaded
     except LagnestDataError:
         raise
     except ImportError as err:
         raise ImportError(f"reading {fmt} files needs an optional dependency: {err}") from None
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as err:
+    except (ValueError, OSError, KeyError, pd.errors.ParserError) as err:
         raise LagnestDataError(f"file {path}: cannot be read as {fmt}: {err}") from None
 
 
+def _read_frame(path: Path, fmt: str, sheet: str | int | None = None) -> pd.DataFrame:
+    """Read one table with every text cell kept as text (for the BORIS reader)."""
+    return _load(path, fmt, sheet=sheet).frame
+
+
+# ---------------------------------------------------------------------------- wide layout
+def wide_to_long(
+    frame: pd.DataFrame,
+    *,
+    dyad: str,
+    session: str,
+    segment: str,
+    stream: str,
+    keep: Sequence[str] = (),
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """One row per session, one column per segment -> one row per segment.
+
+    Every column but the keys and ``keep`` is a segment, in column order. Segments are
+    numbered by the trailing integer of their column names when every name has one
+    (``1``, ``t2``, ``seg_3``), else 1, 2, ... in column order. Empty cells after a
+    session's last code are not segments (sessions of different lengths); empty cells
+    before it are uncoded segments.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    dyad, session, segment : str
+        Key columns (``segment`` names the new column).
+    stream : str
+        Name of the stream the cells hold.
+    keep : list of str
+        Columns that are not segments (session covariates, ignored columns).
+
+    Returns
+    -------
+    long : DataFrame
+    rows, columns : ndarray
+        Row number (from 1) and column name in ``frame`` of each row of ``long``.
+    """
+    cols = [c for c in frame.columns if c not in (dyad, session, *keep)]
+    if not cols:
+        raise LagnestDataError(
+            DataProblem("a wide table needs segment columns", expected="one column per segment")
+        )
+    digits = [re.search(r"(\d+)\s*$", str(c)) for c in cols]
+    numbers = (
+        np.array([int(m.group(1)) for m in digits], np.int64)
+        if all(digits)
+        else np.arange(1, len(cols) + 1, dtype=np.int64)
+    )
+    cells = frame[cols].to_numpy(dtype=object)
+    codes, uniques = factorize(cells.ravel())
+    missing_u = np.append([is_missing(u) for u in uniques], True)
+    present = ~missing_u[codes].reshape(cells.shape)
+    width = np.where(present.any(axis=1), cells.shape[1] - np.argmax(present[:, ::-1], axis=1), 0)
+    width = np.maximum(width, 1)  # a session with no code at all keeps one uncoded segment
+    take = np.arange(cells.shape[1])[None, :] < width[:, None]
+    row_idx = np.repeat(np.arange(len(frame)), width)
+    col_idx = np.nonzero(take)[1]
+    out = {
+        c: frame[c].to_numpy(dtype=object)[row_idx]
+        for c in (dyad, session, *keep)
+        if c in frame.columns
+    }
+    out[segment] = numbers[col_idx]
+    out[stream] = cells[take]
+    long = pd.DataFrame(out)
+    return long, row_idx + 1, np.asarray(cols, dtype=object)[col_idx]
+
+
+def _relocate(
+    err: LagnestDataError, rows: np.ndarray, columns: np.ndarray, stream: str, segment: str
+) -> LagnestDataError:
+    """Problems found in the long form of a wide table, located in the wide table."""
+    from dataclasses import replace
+
+    out = []
+    for p in err.problems:
+        if p.row is not None and 0 < p.row <= len(rows) and p.column in (stream, segment):
+            p = replace(p, row=int(rows[p.row - 1]), column=str(columns[p.row - 1]))
+        out.append(p)
+    return LagnestDataError(out)
+
+
+# ---------------------------------------------------------------------------- read_table
 def read_table(
     path: str | os.PathLike,
     *,
     codebook: str | Codebook | None = None,
     sessions: str | os.PathLike | pd.DataFrame | None = None,
     dyads: str | os.PathLike | pd.DataFrame | None = None,
-    dyad: str = "dyad",
-    session: str = "session",
-    segment: str = "segment",
-    break_column: str = "break",
+    dyad: str | None = None,
+    session: str | None = None,
+    segment: str | None = None,
+    break_column: str | None = None,
     session_columns: Sequence[str] = (),
     ignore: Sequence[str] = (),
     derive: Mapping[str, Mapping[str, Iterable[str]]] | None = None,
     format: str | None = None,
+    sep: str | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
+    nested_sessions: bool | None = None,
+    layout: str = "long",
+    stream: str = "code",
+    codes: Mapping[str, Sequence[str]] | None = None,
+    indicators: Mapping[str, Sequence[str]] | None = None,
+    ratings: Sequence[str] = (),
 ) -> Sequences:
-    """Read a long table with one row per segment into a `Sequences`.
+    """Read a table with one row per segment (or per session, ``layout="wide"``).
 
     Parameters
     ----------
@@ -89,12 +442,15 @@ def read_table(
         A ``.csv``, ``.tsv``, ``.xlsx`` or ``.parquet`` file.
     codebook : str or Codebook, optional
         E.g. ``"3rs_2015+mia"``; declares streams, codes, ratings and questionnaires.
+        Default: the codebook named in the file's lagnest metadata (Parquet, Excel), if any.
     sessions, dyads : path or DataFrame, optional
         Session table (covariates, questionnaire items; key column ``session``) and dyad
-        table (key column ``dyad``). For an Excel file, sheets named ``sessions`` and
-        ``dyads`` are read when present and these are not given.
-    dyad, session, segment, break_column : str
-        Names of the key columns.
+        table (key column ``dyad``). Default: for an Excel file, sheets named
+        ``sessions``/``sesiones`` and ``dyads``/``díadas``; for a Parquet file written by
+        lagnest, the tables in its metadata.
+    dyad, session, segment, break_column : str, optional
+        Names of the key columns (default: from the file's metadata, else ``"dyad"``,
+        ``"session"``, ``"segment"``, ``"break"``).
     session_columns, ignore : list of str
         Session covariates held in the segment table; columns to leave out.
     derive : mapping, optional
@@ -102,6 +458,25 @@ def read_table(
         "exploratory": [...]}}``.
     format : {"csv", "tsv", "excel", "parquet"}, optional
         Overrides the format read from the suffix.
+    sep, decimal, encoding : str, optional
+        CSV/TSV: field separator, decimal mark, text encoding. Default: sniffed (see
+        :func:`sniff_text`): a Spanish-locale Excel export (``;``, ``,``, cp1252) is read
+        as it is. ``decimal`` also applies to numbers held as text in other formats.
+    sheet : str or int, optional
+        Excel: the segment sheet (default ``segments``/``segmentos``, else the first).
+    nested_sessions : bool, optional
+        Session numbers restart within each dyad: a session is identified by its dyad and
+        its number (labels ``"dyad-session"``; a session table is matched on both).
+    layout : {"long", "wide"}, default "long"
+        ``"wide"``: one row per session (key columns ``dyad`` and ``session``) and one
+        column per segment holding the code of stream ``stream`` (see
+        :func:`wide_to_long`). Other columns must be named in ``session_columns`` or
+        ``ignore``.
+    stream : str, default "code"
+        Wide layout: the name of the stream.
+    codes, indicators, ratings
+        Streams and ratings declared without a codebook (see
+        :meth:`Sequences.from_frame`).
 
     Returns
     -------
@@ -120,45 +495,146 @@ def read_table(
     >>> segs, sess = example_paths()
     >>> seqs = ln.read_table(segs, sessions=sess, codebook="3rs_2015+mia+tms+seq")
     """
+    if layout not in LAYOUTS:
+        raise LagnestDataError(DataProblem("unknown layout", value=layout, expected=LAYOUTS))
     path = Path(path)
     fmt = _format(path, format)
-    frame = _read_frame(path, fmt)
-    session_frame, session_src = _side_table(sessions, path, fmt, "sessions")
-    dyad_frame, _ = _side_table(dyads, path, fmt, "dyads")
-    return Sequences.from_frame(
-        frame,
-        codebook=codebook,
-        dyad=dyad,
-        session=session,
-        segment=segment,
-        break_column=break_column,
-        sessions=session_frame,
-        dyads=dyad_frame,
-        session_columns=session_columns,
-        ignore=ignore,
-        derive=derive,
-        source=str(path),
-        sessions_source=session_src,
-    )
+    numeric, session_numeric = _numeric_columns(codebook, indicators, ratings)
+    if layout == "long":  # segment numbers are integers; text only to report a bad one
+        numeric = {**(numeric or {}), segment or DEFAULT_KEYS[2]: "int64"}
+    else:
+        numeric = None
+    given = {
+        "dyad": dyad,
+        "session": session,
+        "segment": segment,
+        "break_column": break_column,
+        "nested_sessions": nested_sessions,
+        "codebook": codebook,
+        "codes": codes,
+        "indicators": indicators,
+        "ratings": tuple(ratings) or None,
+    }
+    declared = codebook is not None or bool(derive or codes or indicators or ratings)
+
+    def attempt(typed: bool) -> Sequences:
+        loaded = _load(
+            path,
+            fmt,
+            sep=sep,
+            decimal=decimal,
+            encoding=encoding,
+            sheet=sheet,
+            numeric=numeric if typed else None,
+        )
+        options = _meta.read_options(loaded.meta)
+        if declared:
+            for name in ("codebook", "codes", "indicators", "ratings"):
+                options.pop(name, None)
+        options.update({k: v for k, v in given.items() if v is not None})
+        for key, default in zip(
+            ("dyad", "session", "segment", "break_column"), DEFAULT_KEYS, strict=True
+        ):
+            options.setdefault(key, default)
+        session_frame, session_src = loaded.sessions, loaded.sessions_source
+        if sessions is not None:
+            session_frame, session_src = _side_table(
+                sessions, sep, decimal, encoding, session_numeric if typed else None
+            )
+        dyad_frame = loaded.dyads
+        if dyads is not None:
+            dyad_frame, _ = _side_table(dyads, sep, decimal, encoding)
+        frame = loaded.frame
+        rows = columns = None
+        if layout == "wide":
+            frame, rows, columns = wide_to_long(
+                frame,
+                dyad=options["dyad"],
+                session=options["session"],
+                segment=options["segment"],
+                stream=stream,
+                keep=[*session_columns, *ignore],
+            )
+        try:
+            return Sequences.from_frame(
+                frame,
+                sessions=session_frame,
+                dyads=dyad_frame,
+                session_columns=session_columns,
+                ignore=ignore,
+                derive=derive,
+                source=str(path),
+                sessions_source=session_src,
+                decimal=loaded.decimal,
+                **options,
+            )
+        except LagnestDataError as err:
+            if rows is None:
+                raise
+            raise _relocate(err, rows, columns, stream, options["segment"]) from None
+
+    if not (numeric or session_numeric):
+        return attempt(typed=False)
+    try:
+        return attempt(typed=True)
+    except LagnestDataError:  # report the problems on the cells as written: read as text
+        return attempt(typed=False)
+
+
+def _numeric_columns(
+    codebook: str | Codebook | None,
+    indicators: Mapping[str, Sequence[str]] | None,
+    ratings: Sequence[str],
+) -> tuple[dict[str, str] | None, dict[str, str] | None]:
+    """Columns a codebook (or declaration) makes numbers, in the segment and session tables.
+
+    Segments: indicator codes and ratings; sessions: questionnaire items and subscales,
+    session variables.
+    """
+    from lagnest._parse import resolve_codebook
+
+    streams = dict(indicators or {})
+    book = None
+    if codebook is not None:
+        try:
+            book = resolve_codebook(codebook, None)
+        except LagnestDataError:
+            return None, None  # from_frame reports it
+        streams.update({n: s.codes for n, s in book.streams.items() if s.kind == "indicator"})
+        ratings = [*ratings, *book.ratings]
+    segments = {}
+    for name, codes in streams.items():
+        for code in codes:
+            segments[code] = segments[f"{name}:{code}"] = "int8"
+    segments.update(dict.fromkeys(ratings, "float64"))
+    sessions = {}
+    if book is not None:
+        for q in book.questionnaires.values():
+            sessions.update(dict.fromkeys([*q.item_columns, *q.subscale_columns], "float64"))
+        sessions.update(dict.fromkeys(book.session_variables, "float64"))
+    return segments or None, sessions or None
 
 
 def _side_table(
-    spec: str | os.PathLike | pd.DataFrame | None, main: Path, fmt: str, sheet: str
-) -> tuple[pd.DataFrame | None, str | None]:
-    """Load a session or dyad table from a frame, a path, or an Excel sheet of ``main``."""
+    spec: str | os.PathLike | pd.DataFrame,
+    sep: str | None,
+    decimal: str | None,
+    encoding: str | None,
+    numeric: Mapping[str, str] | None = None,
+) -> tuple[pd.DataFrame, str | None]:
+    """Load a session or dyad table from a frame or a path (sniffed like the main file).
+
+    ``numeric`` columns are read as numbers when they all are (see `_read_text_table`).
+    """
     if isinstance(spec, pd.DataFrame):
         return spec, None
-    if spec is not None:
-        p = Path(spec)
-        return _read_frame(p, _format(p, None)), str(p)
-    if fmt == "excel":
-        with pd.ExcelFile(main) as book:
-            sheets = book.sheet_names
-        if sheet in sheets:
-            return _read_frame(main, fmt, sheet=sheet), f"{main}[{sheet}]"
-    return None, None
+    p = Path(spec)
+    fmt = _format(p, None)
+    loaded = _load(p, fmt, sep=sep, decimal=decimal, encoding=encoding, numeric=numeric)
+    return loaded.frame, str(p)
 
 
+# ---------------------------------------------------------------------------- writing
 def _write_frame(frame: pd.DataFrame, path: Path, fmt: str, index: bool = False) -> None:
     """Write one frame atomically in ``fmt``."""
     if fmt in ("csv", "tsv"):
@@ -168,6 +644,17 @@ def _write_frame(frame: pd.DataFrame, path: Path, fmt: str, index: bool = False)
         atomic_write(path, lambda p: frame.to_parquet(p, index=index))
     else:
         atomic_write(path, lambda p: frame.to_excel(p, index=index))
+
+
+def _parquet(frame: pd.DataFrame, meta: Mapping[str, Any], path: Path) -> None:
+    """Write a frame to Parquet with the lagnest metadata in its schema."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    schema_meta = dict(table.schema.metadata or {})
+    schema_meta[_meta.KEY.encode()] = _meta.dumps(meta).encode()
+    pq.write_table(table.replace_schema_metadata(schema_meta), path)
 
 
 def write_table(
@@ -184,8 +671,12 @@ def write_table(
     ----------
     seqs : Sequences
     path : str or path
-        ``.csv``, ``.tsv``, ``.xlsx`` or ``.parquet``. An Excel file also gets ``sessions``
-        and ``dyads`` sheets.
+        ``.csv``, ``.tsv``, ``.xlsx`` or ``.parquet``. A Parquet file carries the lagnest
+        metadata (codebook name, stream kinds and codes, ratings, session and dyad tables)
+        in its schema; an Excel file has ``segments``, ``sessions``, ``dyads`` and
+        ``lagnest`` sheets. Both read back into an equal `Sequences` with no argument.
+        A CSV/TSV file holds the segments only: read it back with ``sessions=`` (the
+        session file) and ``codebook=`` (see ``docs/formats.md``).
     sessions : str or path, optional
         Where to write the session table (covariates and questionnaire items); skipped when
         there are no covariates.
@@ -193,30 +684,49 @@ def write_table(
         Overrides the format read from the suffix.
     include_derived : bool, default False
         Also write derived streams (they are recomputed on reading with the codebook).
+        Parquet and Excel files always hold them when the codebook cannot be named.
+
+    Raises
+    ------
+    LagnestDataError
+        An Excel sheet cannot hold the segments (more than 1,048,575).
     """
     path = Path(path)
     fmt = _format(path, format)
     frame = seqs.to_frame(include_derived=include_derived)
-    session_frame = _session_frame(seqs)
+    extra = [n for n in _meta.written_derived(seqs) if n not in frame.columns]
+    if fmt in ("excel", "parquet") and extra:
+        frame = seqs.to_frame(include_derived=True)
+    session_frame = _meta.session_frame(seqs)
     if fmt == "excel":
+        if len(frame) >= EXCEL_MAX_ROWS:
+            raise LagnestDataError(
+                DataProblem(
+                    f"an Excel sheet holds at most {EXCEL_MAX_ROWS - 1:,} rows",
+                    file=str(path),
+                    value=len(frame),
+                    expected="fewer segments (write Parquet or CSV)",
+                )
+            )
+        text = _meta.dumps(_meta.corpus_metadata(seqs))
+        chunks = [text[i : i + _EXCEL_CELL] for i in range(0, len(text), _EXCEL_CELL)]
+        dyad_frame = _meta.dyad_frame(seqs)
 
         def write_book(p: Path) -> None:
             with pd.ExcelWriter(p) as xl:
                 frame.to_excel(xl, sheet_name="segments", index=False)
                 if session_frame is not None:
                     session_frame.to_excel(xl, sheet_name="sessions", index=False)
+                if dyad_frame is not None:
+                    dyad_frame.to_excel(xl, sheet_name="dyads", index=False)
+                pd.DataFrame({_meta.KEY: chunks}).to_excel(xl, sheet_name=_meta.KEY, index=False)
 
         atomic_write(path, write_book)
+    elif fmt == "parquet":
+        meta = _meta.corpus_metadata(seqs, tables=True)
+        atomic_write(path, lambda p: _parquet(frame, meta, p))
     else:
         _write_frame(frame, path, fmt)
     if sessions is not None and session_frame is not None:
         spath = Path(sessions)
         _write_frame(session_frame, spath, _format(spath, None))
-
-
-def _session_frame(seqs: Sequences) -> pd.DataFrame | None:
-    """Session covariates as a frame keyed by ``session`` (None when there are none)."""
-    table = seqs.sessions.drop(columns=["dyad", "n_segments"])
-    if table.shape[1] == 0:
-        return None
-    return table.reset_index()

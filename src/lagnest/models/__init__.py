@@ -7,6 +7,7 @@ the one path of :mod:`lagnest.models._fit`, returning a :class:`FitResult` that
 
 from lagnest.models._fit import ConvergenceWarning, Diagnostics
 from lagnest.models.base import BayesianModel
+from lagnest.models.impact import SessionImpactModel, SessionImpactResult
 from lagnest.models.priors import Prior
 from lagnest.models.regression import LaggedRegression, RegressionResult
 from lagnest.models.result import DifferentModelError, FitResult, load
@@ -26,6 +27,8 @@ __all__ = [
     "Prior",
     "RegressionResult",
     "ResultSummary",
+    "SessionImpactModel",
+    "SessionImpactResult",
     "TransitionModel",
     "TransitionResult",
     "from_spec",

@@ -2,11 +2,13 @@
 
 A *term* is what the user writes: an indicator code (``"MIA4"``), an indicator stream
 (``"mia"`` -> MIA1..MIA8), a categorical stream (``"rupture"``, dummy-coded against its
-first code), one code of a categorical stream (``"withdrawal"``), or an interaction of
-those joined by ``":"`` (``"MIA4:withdrawal"``). Each term becomes one *feature* (a 0/1
-column) per lag and level. A *source* is a categorical spec read once by the pattern
-kernel (:func:`lagnest.lagtable.pattern_counts`); a feature is the product of indicators
-``source code == level`` at one lag. Session and dyad covariates are further columns.
+first code), one code of a categorical stream (``"withdrawal"``), a stream-qualified code
+(``"p_vocal:silent"``, needed when two streams share a label), or an interaction of those
+joined by ``":"`` (``"MIA4:withdrawal"``; a ``stream:code`` pair stays one part). Each
+term becomes one *feature* (a 0/1 column) per lag and level. A *source* is a categorical
+spec read once by the pattern kernel (:func:`lagnest.lagtable.pattern_counts`), named by
+its short label (the bare code unless two streams share it); a feature is the product of
+indicators ``source code == level`` at one lag. Session and dyad covariates are further columns.
 
 Everything here is NumPy on labels and codes; the model builds its graph from the
 resulting arrays.
@@ -23,7 +25,7 @@ import numpy as np
 
 from lagnest.errors import LagnestDataError
 
-__all__ = ["Feature", "design_columns", "lag_suffix", "resolve_terms"]
+__all__ = ["Feature", "design_columns", "lag_suffix", "resolve_terms", "split_term"]
 
 
 def lag_suffix(lag: int) -> str:
@@ -64,12 +66,12 @@ class Feature:
         return len(self.factors) > 1
 
 
-def _stream_of_code(seqs: Any, code: str) -> str | None:
-    """The categorical stream holding ``code`` (None if it is not a categorical code)."""
-    for name, info in seqs.streams.items():
-        if info.kind == "categorical" and code in info.codes:
-            return name
-    return None
+def _resolve(seqs: Any, part: str) -> Any:
+    """``seqs.resolve_code(part)`` with the error naming the predictor."""
+    try:
+        return seqs.resolve_code(part)
+    except LagnestDataError as err:
+        raise LagnestDataError(f"predictor {part!r}: {err}") from None
 
 
 def _alternatives(seqs: Any, part: str, sources: list[str]) -> tuple[list[list[tuple]], str]:
@@ -79,22 +81,39 @@ def _alternatives(seqs: Any, part: str, sources: list[str]) -> tuple[list[list[t
             sources.append(spec)
         return sources.index(spec)
 
-    if seqs.is_indicator_set(part):
-        _, names = seqs.indicator_matrix(part)
-        return [[(source(n), 1, n)] for n in names], part
-    stream = seqs.streams.get(part)
-    if stream is not None and stream.kind == "categorical":
-        idx = source(part)
-        return [[(idx, j, f"{part}={c}")] for j, c in enumerate(stream.codes) if j > 0], ""
-    parent = _stream_of_code(seqs, part)
-    if parent is not None:
-        codes = seqs.streams[parent].codes
-        return [[(source(parent), codes.index(part), f"{parent}={part}")]], ""
-    try:
-        _, labels = seqs.categorical(part)
-    except LagnestDataError as err:
-        raise LagnestDataError(f"predictor {part!r}: {err}") from None
-    return [[(source(part), 1, labels[1])]], ""
+    ref = _resolve(seqs, part)
+    if ref.is_set:  # a whole indicator stream: one column per indicator, one group
+        _, names = seqs.indicator_matrix(ref.stream)
+        refs = [seqs.resolve_code(f"{ref.stream}:{n}") for n in names]
+        return [[(source(r.label), 1, r.label)] for r in refs], ref.label
+    codes = seqs.streams[ref.stream].codes
+    if ref.code is None:  # a categorical stream, dummy-coded against its first code
+        idx = source(ref.stream)
+        return [[(idx, j, f"{ref.label}={c}")] for j, c in enumerate(codes) if j > 0], ""
+    if ref.kind == "categorical":  # one code of a categorical stream: that level
+        return [[(source(ref.stream), ref.index, f"{ref.stream}={ref.code}")]], ""
+    return [[(source(ref.label), 1, ref.label)]], ""  # an indicator code
+
+
+def split_term(seqs: Any, term: str) -> list[str]:
+    """Parts of an interaction term; ``stream:code`` pairs stay together.
+
+    ``"MIA4:withdrawal"`` is an interaction of two parts; ``"p_vocal:silent"`` is one
+    stream-qualified code (``p_vocal`` is a stream and ``silent`` one of its codes);
+    ``"p_vocal:silent:t_vocal:verbal"`` interacts two qualified codes.
+    """
+    tokens = [t.strip() for t in term.split(":")]
+    parts: list[str] = []
+    i = 0
+    while i < len(tokens):
+        stream = seqs.streams.get(tokens[i])
+        if stream is not None and i + 1 < len(tokens) and tokens[i + 1] in stream.codes:
+            parts.append(f"{tokens[i]}:{tokens[i + 1]}")
+            i += 2
+        else:
+            parts.append(tokens[i])
+            i += 1
+    return parts
 
 
 def resolve_terms(
@@ -128,15 +147,19 @@ def resolve_terms(
     """
     sources: list[str] = []
     resolved: list[tuple[str, list[list[tuple]], str]] = []
-    all_terms = ([target] if history else []) + list(terms)
-    seen: set[str] = set()
-    for term in all_terms:
+    if history:  # the target's own codes, as the target reads them, dummy-coded
+        _, labels = seqs.categorical(target)
+        sources.append(target)
+        resolved.append((target, [[(0, j, f"{target}={c}")] for j, c in enumerate(labels)
+                                  if j > 0], ""))
+    seen: set[str] = {target} if history else set()
+    for term in terms:
         if not isinstance(term, str) or not term.strip():
             raise LagnestDataError(f"a predictor must be a non-empty string, got {term!r}")
         if term in seen:
             continue
         seen.add(term)
-        parts = [p.strip() for p in term.split(":")]
+        parts = split_term(seqs, term)
         options = []
         group = ""
         for part in parts:
@@ -146,8 +169,9 @@ def resolve_terms(
         combos = [list(chain.from_iterable(combo)) for combo in product(*options)]
         resolved.append((term, combos, group))
     features: list[Feature] = []
-    target_streams = {target, _stream_of_code(seqs, target)}
-    reads_target = {i for i, src in enumerate(sources) if src in target_streams}
+    target_stream = seqs.resolve_code(target).stream
+    reads_target = {i for i, src in enumerate(sources)
+                    if seqs.resolve_code(src).stream == target_stream}
     for lag_index, lag in enumerate(lags):
         for term, combos, group in resolved:
             if lag == 0 and history and term == target:

@@ -30,7 +30,14 @@ SCALE_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
 }
 #: Distributions allowed for a location parameter on the logit scale.
 LOCATION_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {"Normal": ("sigma",)}
-_POSITIVE = {"sigma", "beta", "lam", "alpha", "nu"}
+#: Distributions allowed for a correlation matrix (LKJ concentration ``eta``).
+CORRELATION_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {"LKJCorr": ("eta",)}
+_BY_KIND = {
+    "scale": SCALE_DISTRIBUTIONS,
+    "location": LOCATION_DISTRIBUTIONS,
+    "correlation": CORRELATION_DISTRIBUTIONS,
+}
+_POSITIVE = {"sigma", "beta", "lam", "alpha", "nu", "eta"}
 
 
 @dataclass(frozen=True)
@@ -134,7 +141,7 @@ def resolve_priors(
     user : mapping, optional
         Name to a :class:`Prior`, a dict ``{"dist": ..., **params}``, or a dict of
         parameters only (``{"sigma": 1.0}``), which keeps the default distribution.
-    kinds : mapping of str to {"scale", "location"}
+    kinds : mapping of str to {"scale", "location", "correlation"}
         Which distributions each name accepts.
 
     Returns
@@ -160,8 +167,7 @@ def resolve_priors(
                 f"prior {name!r}: expected a Prior or a dict like "
                 f"{defaults[name].to_dict()!r}, got {value!r}"
             )
-        allowed = SCALE_DISTRIBUTIONS if kinds[name] == "scale" else LOCATION_DISTRIBUTIONS
-        _validate(name, prior, allowed)
+        _validate(name, prior, _BY_KIND[kinds[name]])
         out[name] = prior
     return out
 

@@ -143,7 +143,9 @@ def check_grouping(
     return GroupStructure(dyad, session, tuple(notes))
 
 
-def deviation_sd_estimate(counts: np.ndarray, parent: np.ndarray) -> float:
+def deviation_sd_estimate(
+    counts: np.ndarray, parent: np.ndarray, rotation: np.ndarray | None = None
+) -> float | np.ndarray:
     r"""Moment estimate of the SD of group logits around their parent's (for the choice).
 
     Parameters
@@ -152,29 +154,43 @@ def deviation_sd_estimate(counts: np.ndarray, parent: np.ndarray) -> float:
         Counts per group, row and outcome category.
     parent : ndarray of int, shape (G,)
         Parent of each group (e.g. the dyad of each session; all 0 for dyads).
+    rotation : ndarray, shape (K, K), optional
+        Orthonormal rotation across the K rows (e.g. row mean and row contrasts): then
+        one SD per rotated row component is returned.
 
     Returns
     -------
-    float
+    float or ndarray of shape (K,)
         :math:`\hat\sigma = \sqrt{\max(0, \overline{(l_g - l_p)^2} - \bar v)}` with
         :math:`l` the row-centred empirical logits ``log(count + 0.5)`` of a group and of
-        its parent, and :math:`v = 1/(count + 0.5)` their approximate sampling variance,
-        averaged over the cells of non-empty rows. A rough, cheap estimate: it only
-        decides how the sampler sees a level, never what is estimated.
+        its parent (rotated across rows when ``rotation`` is given), and
+        :math:`v = 1/(count + 0.5)` their approximate sampling variance, averaged over
+        the cells of non-empty rows (of groups whose rows all have data, with a rotation).
+        A rough, cheap estimate: it only decides how the sampler sees a level, never what
+        is estimated.
     """
     counts = np.asarray(counts, dtype=float)
     parent = np.asarray(parent, dtype=np.int64)
     totals = np.zeros((parent.max(initial=0) + 1, *counts.shape[1:]))
     np.add.at(totals, parent, counts)
+
     def centred(x: np.ndarray) -> np.ndarray:
         logx = np.log(x + 0.5)
         return logx - logx.mean(axis=-1, keepdims=True)
+
+    diff = centred(counts) - centred(totals)[parent]
+    noise = 1.0 / (counts + 0.5)
     rows = counts.sum(axis=-1) > 0
-    if not rows.any():
-        return 0.0
-    diff = (centred(counts) - centred(totals)[parent])[rows]
-    noise = (1.0 / (counts + 0.5))[rows]
-    return float(np.sqrt(max(0.0, float(np.mean(diff**2) - np.mean(noise)))))
+    if rotation is None:
+        if not rows.any():
+            return 0.0
+        return float(np.sqrt(max(0.0, float(np.mean(diff[rows] ** 2) - np.mean(noise[rows])))))
+    full = rows.all(axis=1)
+    if not full.any():
+        return np.zeros(counts.shape[1])
+    rotated = np.einsum("ik,gim->gkm", rotation, diff[full])  # (G, K, M)
+    var = np.mean(rotated**2, axis=(0, 2)) - float(np.mean(noise[full]))
+    return np.sqrt(np.maximum(var, 0.0))
 
 
 def choose_parameterization(

@@ -291,12 +291,24 @@ class _DeviationLayout:
         self.rotation = np.column_stack([np.full(self.k, 1 / np.sqrt(self.k)),
                                          helmert(self.k)])
 
-    free_dims: tuple[str, str] = ("row_component", "free_target")
-
     @property
     def coords(self) -> dict[str, list[Any]]:
-        """Coordinates of :attr:`free_dims` (``free_target`` is the model's own)."""
-        return {"row_component": ["row_mean", *[f"row_contrast{i}" for i in range(1, self.k)]]}
+        """Coordinates of the row components of :meth:`parts` (``free_target`` is the model's)."""
+        names = ["row_mean", *[f"row_contrast{i}" for i in range(1, self.k)]]
+        if not self.shared:
+            return {"row_component": names}
+        return {"row_mean_component": names[:1], "row_contrast": names[1:]}
+
+    def parts(self) -> list[tuple[str, slice, str]]:
+        """(key suffix, rows of the rotated coordinates, dim name) of each sampled part.
+
+        With shared deviations the row mean and the row contrasts are sampled as two
+        variables, each in its own form (their scales differ); without, one variable.
+        """
+        if not self.shared:
+            return [("", slice(0, self.k), "row_component")]
+        return [("", slice(0, 1), "row_mean_component"),
+                ("_rows", slice(1, self.k), "row_contrast")]
 
     def scale_names(self, level: str) -> tuple[str, ...]:
         """Prior names of a level's scales (shared first)."""
@@ -348,32 +360,23 @@ class _DeviationLayout:
         return np.einsum("ij,...jt->...it", self.rotation, coords) @ self.target_basis.T
 
 
-def _stream_of(seqs: Any, spec: str) -> str:
-    """Name of the stream a code spec belongs to."""
-    if spec in seqs.streams:
-        return spec
-    for name, info in seqs.streams.items():
-        if spec in info.codes:
-            return name
-    return spec
-
-
-def _check_code_spec(seqs: Any, spec: Any, role: str) -> None:
-    """Raise unless ``spec`` names a categorical stream, an indicator or a code (cheap)."""
+def _check_code_spec(seqs: Any, spec: Any, role: str) -> Any:
+    """The :class:`~lagnest._streams.CodeRef` of a given/target spec; raise naming the role."""
     if not isinstance(spec, str):
         raise LagnestDataError(
             f"{role} must be one stream or code name (str), got {spec!r}; the transition "
             "model takes one categorical stream or one indicator at a time"
         )
-    if seqs.is_indicator_set(spec):
-        raise LagnestDataError(
-            f"{role}={spec!r} is a set of indicators; name one of its codes "
-            f"({', '.join(seqs.streams[spec].codes)}) or use LaggedRegression for a set"
-        )
     try:
-        seqs.categorical(spec)
+        ref = seqs.resolve_code(spec)
     except LagnestDataError as err:
         raise LagnestDataError(f"{role}: {err}") from None
+    if ref.is_set:
+        raise LagnestDataError(
+            f"{role}={spec!r} is a set of indicators; name one of its codes "
+            f"({', '.join(seqs.streams[ref.stream].codes)}) or use LaggedRegression for a set"
+        )
+    return ref
 
 
 class TransitionModel(BayesianModel):
@@ -508,8 +511,8 @@ class TransitionModel(BayesianModel):
         priors: Mapping[str, Any] | None = None,
         per_segment: bool = False,
     ) -> None:
-        _check_code_spec(seqs, given, "given")
-        _check_code_spec(seqs, target, "target")
+        given_ref = _check_code_spec(seqs, given, "given")
+        target_ref = _check_code_spec(seqs, target, "target")
         for value, name, allowed in (
             (pooling, "pooling", POOLINGS),
             (deviations, "deviations", DEVIATIONS),
@@ -524,10 +527,10 @@ class TransitionModel(BayesianModel):
                 f"lag must be >= 0, got {lag}; to model what precedes {target!r}, swap "
                 "given and target and use a positive lag"
             )
-        if lag == 0 and _stream_of(seqs, given) == _stream_of(seqs, target):
+        if lag == 0 and given_ref.stream == target_ref.stream:
             raise LagnestDataError(
                 f"lag=0 with given {given!r} and target {target!r} from the same stream "
-                f"{_stream_of(seqs, given)!r} compares a segment's code with itself; use "
+                f"{given_ref.stream!r} compares a segment's code with itself; use "
                 "lag >= 1, or codes of two different streams for co-occurrence"
             )
         if len(seqs.categorical(target)[1]) < 2:
@@ -602,15 +605,25 @@ class TransitionModel(BayesianModel):
         p = pooled / np.maximum(pooled.sum(axis=1, keepdims=True), 1)
         p = p[d.allowed & (pooled.sum(axis=1, keepdims=True) > 0)]
         variance = float(np.min(p * (1 - p))) if p.size else 0.0
+        layout = _DeviationLayout(d.allowed, self._spec["deviations"])
         out = {}
         for level in structure.levels:
-            if choice != "auto":
-                out[level] = choice
-                continue
             group_counts, parent = levels[level]
-            sd = deviation_sd_estimate(group_counts, parent)
-            out[level] = choose_parameterization(group_counts.sum(axis=-1).ravel(), sd, variance,
-                                                 group_counts.shape[0])
+            per_row = group_counts.sum(axis=-1)
+            if not layout.shared:
+                sd = deviation_sd_estimate(group_counts, parent)
+                out[level] = (choice if choice != "auto" else choose_parameterization(
+                    per_row.ravel(), sd, variance, group_counts.shape[0]))
+                continue
+            # the row-mean component (shared part) and the row contrasts (row-specific
+            # part) have scales of their own, hence forms of their own
+            sds = deviation_sd_estimate(group_counts, parent, layout.rotation)
+            for key, obs, sd in (
+                (level, per_row.sum(axis=-1), sds[0]),
+                (f"{level}_rows", per_row.ravel(), float(np.sqrt(np.mean(sds[1:] ** 2)))),
+            ):
+                out[key] = (choice if choice != "auto" else choose_parameterization(
+                    obs, sd, variance, group_counts.shape[0]))
         return out
 
     @property
@@ -658,12 +671,19 @@ class TransitionModel(BayesianModel):
                 )
                 logit_population = alpha
                 logit_dyad = pt.repeat(alpha[None], n_dyads, axis=0)
+                form = structure.parameterization
                 if structure.dyad:
-                    deviations, centre = dyad_deviations(
-                        "dyad", level_scale("dyad"), layout.free_dims, n_dyads,
-                        structure.parameterization["dyad"], layout.from_cells(alpha))
-                    logit_dyad = logit_dyad + layout.to_cells(deviations)
-                    logit_population = logit_population - layout.to_cells(centre)
+                    scale, parent = level_scale("dyad"), layout.from_cells(alpha)
+                    devs, centres = [], []
+                    for suffix, rows, dim in layout.parts():
+                        dev, centre = dyad_deviations(
+                            f"dyad{suffix}", scale[rows], (dim, "free_target"), n_dyads,
+                            form[f"dyad{suffix}"], parent[rows])
+                        devs.append(dev)
+                        centres.append(centre)
+                    logit_dyad = logit_dyad + layout.to_cells(pt.concatenate(devs, axis=-2))
+                    logit_population = logit_population - layout.to_cells(
+                        pt.concatenate(centres, axis=-2))
                 logit_population = pt.where(mask, logit_population, 0.0)
                 pm.Deterministic("logit_population", logit_population,
                                  dims=("given", "target"))
@@ -671,10 +691,12 @@ class TransitionModel(BayesianModel):
                                  dims=("dyad", "given", "target"))
                 logit_session = logit_dyad[d.session_dyad]
                 if structure.session:
-                    deviations = session_deviations(
-                        "session", level_scale("session"), layout.free_dims,
-                        structure.parameterization["session"], layout.from_cells(logit_session))
-                    logit_session = logit_session + layout.to_cells(deviations)
+                    scale, parent = level_scale("session"), layout.from_cells(logit_session)
+                    devs = [session_deviations(f"session{suffix}", scale[rows],
+                                               (dim, "free_target"), form[f"session{suffix}"],
+                                               parent[:, rows])
+                            for suffix, rows, dim in layout.parts()]
+                    logit_session = logit_session + layout.to_cells(pt.concatenate(devs, axis=-2))
             logit_session = pt.where(mask, logit_session, 0.0)
             pm.Deterministic("logit_session", logit_session, dims=("session", "given", "target"))
             if d.pairs is not None:

@@ -1,0 +1,663 @@
+"""One self-contained HTML report per run: data, lag tables, analyses, checks, provenance.
+
+The report is the top floor of lagnest: it lays out what other modules computed (a
+corpus summary, lag tables from :func:`lagnest.lag_table`, fitted results and their
+summaries, predictive checks from ``result.ppc()``, sampler diagnostics, the specs and
+package versions) and draws figures with :mod:`lagnest.plots`; it computes no statistic
+itself. The page is one HTML file with inline CSS and every figure embedded as a base64
+PNG: no network, no JavaScript. Each figure is also written as a PNG into a folder beside
+the HTML (``figures/`` by default). Every file is written atomically.
+
+Build a report in one call with :func:`write_report`, or piece by piece with
+:class:`Report`::
+
+    import lagnest as ln
+    from lagnest.report import write_report
+
+    seqs = ln.datasets.load_example()
+    result = ln.from_spec("mia_to_rupture", seqs).fit(seed=1)
+    write_report("report.html", seqs,
+                 results={"mia_to_rupture": result},
+                 checks={"mia_to_rupture": result.ppc(seed=1)},
+                 tables={"MIA4 -> rupture": ln.lag_table(seqs, "MIA4", "rupture")})
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import io
+import os
+import platform
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from lagnest._files import atomic_write
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from lagnest.models.result import FitResult
+    from lagnest.models.spec import ModelSpec
+    from lagnest.ppc import PredictiveCheck
+    from lagnest.sequences import Sequences
+
+__all__ = ["SECTIONS", "Report", "write_report"]
+
+#: Section ids of the page, in order, with their headings.
+SECTIONS = {
+    "overview": "Key figures",
+    "data": "Data",
+    "lag-tables": "Lag tables",
+    "analyses": "Analyses",
+    "checks": "Posterior predictive checks",
+    "diagnostics": "Sampler diagnostics",
+    "specs": "Specifications",
+    "versions": "Versions",
+}
+#: Figure kinds shown together at the top of the page (the first of each kind).
+KEY_FIGURES = ("heatmap", "diagram", "forest")
+#: Most PPC panels drawn per analysis.
+PPC_PANELS = 12
+#: Parameters listed in the diagnostics table of each fit (worst first).
+WORST_PARAMETERS = 8
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+       margin: 0 auto; max-width: 1280px; padding: 0 1.5rem 3rem; color: #1f2328;
+       line-height: 1.45; }
+header { border-bottom: 2px solid #d0d7de; margin-bottom: 0.5rem; }
+h1 { margin: 1.2rem 0 0.2rem; font-size: 1.7rem; }
+h2 { margin-top: 2.2rem; border-bottom: 1px solid #d0d7de; padding-bottom: 0.2rem; }
+h3 { margin-top: 1.6rem; }
+.meta { color: #57606a; margin: 0.2rem 0 0.8rem; font-size: 0.92rem; }
+nav ol { display: flex; flex-wrap: wrap; gap: 0.3rem 1.4rem; list-style: none; padding: 0;
+         margin: 0.4rem 0; font-size: 0.95rem; }
+a { color: #0969da; text-decoration: none; }
+pre { background: #f6f8fa; border: 1px solid #d0d7de; border-radius: 6px; padding: 0.7rem;
+      overflow-x: auto; font-size: 0.82rem; line-height: 1.3; }
+table { border-collapse: collapse; font-size: 0.82rem; margin: 0.6rem 0; }
+th, td { border: 1px solid #d0d7de; padding: 0.2rem 0.5rem; text-align: right; }
+th { background: #f6f8fa; }
+figure { margin: 0.8rem 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eaeef2; }
+figcaption { color: #57606a; font-size: 0.85rem; margin-top: 0.2rem; }
+.row { display: flex; flex-wrap: wrap; gap: 1.2rem; align-items: flex-start; }
+.row > figure { flex: 1 1 420px; }
+.key { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 0.9fr) minmax(0, 1.5fr);
+       gap: 1rem; align-items: start; }
+.key figure { margin: 0; }
+.key img { width: 100%; max-height: 480px; object-fit: contain; }
+pre.wrap { white-space: pre-wrap; }
+.note { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 6px;
+        padding: 0.5rem 0.8rem; }
+.ok { color: #1a7f37; font-weight: 600; }
+.failed { color: #cf222e; font-weight: 600; }
+.summary p { margin: 0.2rem 0; }
+"""
+
+
+@dataclass(frozen=True)
+class ReportFigure:
+    """One figure of a report, rendered to PNG.
+
+    Attributes
+    ----------
+    name : str
+        File stem (unique within the report; also the element id ``fig-<name>``).
+    caption : str
+        What the figure shows.
+    png : bytes
+        The PNG file's bytes.
+    kind : str
+        ``"heatmap"``, ``"diagram"``, ``"forest"``, ``"ppc"`` or ``"other"``.
+    """
+
+    name: str
+    caption: str
+    png: bytes
+    kind: str = "other"
+
+    def html(self, anchor: bool = True) -> str:
+        """The ``<figure>`` element with the PNG embedded as a data URI."""
+        data = base64.b64encode(self.png).decode("ascii")
+        ident = f' id="fig-{self.name}"' if anchor else ""
+        caption = html.escape(self.caption)
+        image = (f'<img src="data:image/png;base64,{data}" alt="{caption}" '
+                 f'data-figure="{self.name}">')
+        if not anchor:
+            image = f'<a href="#fig-{self.name}">{image}</a>'
+        return f"<figure{ident}>{image}<figcaption>{caption}</figcaption></figure>"
+
+
+def _slug(text: str) -> str:
+    """A file- and id-safe name."""
+    slug = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+    return slug or "figure"
+
+
+def _pre(text: str) -> str:
+    return f"<pre>{html.escape(str(text))}</pre>"
+
+
+def _p(text: str, cls: str | None = None) -> str:
+    attr = f' class="{cls}"' if cls else ""
+    return f"<p{attr}>{html.escape(str(text))}</p>"
+
+
+def _frame_html(frame: pd.DataFrame, float_format: str = "{:.3f}", index: bool = True) -> str:
+    """A DataFrame as an HTML table (values escaped)."""
+    return frame.to_html(float_format=float_format.format, index=index, border=0,
+                         na_rep="-", escape=True)
+
+
+class Report:
+    """Build a report section by section, then :meth:`write` it.
+
+    Parameters
+    ----------
+    title : str, default "lagnest report"
+        Page title.
+    subtitle : str, optional
+        A line under the title (e.g. the corpus or the command run).
+    dpi : int, default 110
+        Resolution of the PNG figures.
+
+    Examples
+    --------
+    >>> import lagnest as ln
+    >>> from lagnest.report import Report
+    >>> seqs = ln.datasets.load_example()
+    >>> report = Report("Example corpus").add_data(seqs)
+    >>> report = report.add_lag_table(ln.lag_table(seqs, "rupture", "resolution"))
+    >>> '<h2 id="data">Data</h2>' in report.to_html()
+    True
+    """
+
+    def __init__(self, title: str = "lagnest report", subtitle: str = "", dpi: int = 110):
+        self.title = title
+        self.subtitle = subtitle
+        self.dpi = int(dpi)
+        self.figures: list[ReportFigure] = []
+        self._sections: dict[str, list[str]] = {key: [] for key in SECTIONS}
+        self._versions: dict[str, Mapping[str, Any]] = {}
+
+    # ------------------------------------------------------------------ figures
+    def add_figure(self, figure: Any, name: str, caption: str, kind: str = "other"
+                   ) -> ReportFigure:
+        """Render a matplotlib figure to PNG, close it and keep it (not placed on the page).
+
+        Parameters
+        ----------
+        figure : matplotlib.figure.Figure
+            The figure (closed after rendering).
+        name : str
+            File stem; made unique within the report.
+        caption : str
+            What the figure shows.
+        kind : str, default "other"
+            ``"heatmap"``, ``"diagram"`` or ``"forest"`` also put the first figure of that
+            kind among the key figures at the top of the page.
+
+        Returns
+        -------
+        ReportFigure
+            Place it with ``figure.html()``.
+        """
+        import matplotlib.pyplot as plt
+
+        buffer = io.BytesIO()
+        try:
+            figure.savefig(buffer, format="png", dpi=self.dpi, bbox_inches="tight",
+                           facecolor="white")
+        finally:
+            plt.close(figure)
+        stem, taken = _slug(name), {f.name for f in self.figures}
+        unique, k = stem, 2
+        while unique in taken:
+            unique, k = f"{stem}_{k}", k + 1
+        item = ReportFigure(unique, caption, buffer.getvalue(), kind)
+        self.figures.append(item)
+        return item
+
+    def _place(self, section: str, *parts: str) -> None:
+        self._sections[section].extend(parts)
+
+    # ------------------------------------------------------------------ sections
+    def add_data(self, seqs: Sequences, description: str = "") -> Report:
+        """Data section: the corpus summary (``seqs.summary()``).
+
+        Parameters
+        ----------
+        seqs : Sequences
+            The corpus analysed.
+        description : str, optional
+            Where the data come from.
+
+        Returns
+        -------
+        Report
+            ``self``, for chaining.
+        """
+        if description:
+            self._place("data", _p(description))
+        self._place("data", _pre(seqs.summary()).replace("<pre>", '<pre class="wrap">', 1),
+                    _p(f"Data fingerprint: {seqs.fingerprint}", "meta"))
+        return self
+
+    def add_lag_table(self, table: xr.Dataset, title: str | None = None, *,
+                      diagram: bool = True, alpha: float = 0.05) -> Report:
+        """Lag-table section: heatmap of adjusted residuals, transition diagram, text table.
+
+        Parameters
+        ----------
+        table : xarray.Dataset
+            A lag table from :func:`lagnest.lag_table`.
+        title : str, optional
+            Heading (default from the table's attrs: given, target, lag).
+        diagram : bool, default True
+            Also draw the transition diagram of the table
+            (:func:`lagnest.plots.transition_diagram`, arrows by lift).
+        alpha : float, default 0.05
+            Significance level of the marked cells.
+
+        Returns
+        -------
+        Report
+        """
+        from lagnest.lagtable import format_lag_table
+        from lagnest.plots import lag_table_heatmap, transition_diagram
+
+        attrs = table.attrs
+        if title is None:
+            title = (f"{attrs.get('given', 'given')} → {attrs.get('target', 'target')}, "
+                     f"lag {attrs.get('lag', '?')}")
+        figs = [self.add_figure(
+            lag_table_heatmap(table, alpha=alpha).figure, f"heatmap {title}",
+            f"Lag table {title}: adjusted residuals; boxed cells are significant at "
+            f"p < {alpha:g} (two-sided).", "heatmap")]
+        if diagram:
+            figs.append(self.add_figure(
+                transition_diagram(table, alpha=alpha).figure, f"diagram {title}",
+                f"Transition diagram {title}: arrow width is the lift p(target | given) / "
+                f"p(target); coloured arrows have a significant adjusted residual.",
+                "diagram"))
+        self._place("lag-tables", f"<h3>{html.escape(title)}</h3>",
+                    '<div class="row">' + "".join(f.html() for f in figs) + "</div>",
+                    _pre(format_lag_table(table, alpha=alpha)))
+        return self
+
+    def add_analysis(
+        self,
+        name: str,
+        result: FitResult | None = None,
+        *,
+        check: PredictiveCheck | None = None,
+        spec: ModelSpec | str | None = None,
+        description: str = "",
+        skipped: str = "",
+    ) -> Report:
+        """One analysis: its summary and forest plots, check, diagnostics, spec, versions.
+
+        Parameters
+        ----------
+        name : str
+            Name of the analysis (e.g. the spec's name).
+        result : FitResult, optional
+            The fit; its ``summary()`` must return a
+            :class:`~lagnest.models.ResultSummary` (any model family).
+        check : lagnest.ppc.PredictiveCheck, optional
+            Its posterior predictive check (``result.ppc()``).
+        spec : ModelSpec or str, optional
+            The spec (its TOML file is shown) or the TOML text.
+        description : str, optional
+            What the analysis asks (default the spec's description).
+        skipped : str, optional
+            Why the analysis was not run (shown instead of results).
+
+        Returns
+        -------
+        Report
+        """
+        toml_text, spec_path = _spec_text(spec)
+        if not description and spec is not None and not isinstance(spec, str):
+            description = spec.description
+        anchor = _slug(name)
+        head = [f'<h3 id="analysis-{anchor}">{html.escape(name)}</h3>']
+        if description:
+            head.append(_p(description))
+        if spec_path:
+            head.append(_p(f"Spec: {spec_path}", "meta"))
+        self._place("analyses", *head)
+        if skipped or result is None:
+            self._place("analyses", _p(f"Not run: {skipped or 'no result given'}", "note"))
+        else:
+            summary = result.summary()
+            self._place("analyses", f'<div class="summary">{summary._repr_html_()}</div>')
+            forests = _forest_figures(self, result, name)
+            if forests:
+                self._place("analyses", *(f.html() for f in forests))
+            self._add_diagnostics(name, result)
+            self._versions[name] = dict(result.config.get("versions") or {})
+        if check is not None:
+            self._add_check(name, check)
+        if toml_text:
+            self._place("specs", f"<h3>{html.escape(name)}</h3>",
+                        _p(f"File: {spec_path}", "meta") if spec_path else "", _pre(toml_text))
+        if result is not None and result.config.get("sampler"):
+            sampler = {k: v for k, v in result.config["sampler"].items()
+                       if not isinstance(v, dict | list)}
+            self._place("specs", _p(f"{name}: sampler settings used", "meta"),
+                        _frame_html(pd.DataFrame([sampler]), "{:.2f}", index=False))
+        return self
+
+    def add_note(self, text: str, section: str = "analyses") -> Report:
+        """A highlighted note in a section (e.g. a shortened demo fit).
+
+        Parameters
+        ----------
+        text : str
+        section : str, default "analyses"
+            One of :data:`SECTIONS`.
+
+        Returns
+        -------
+        Report
+        """
+        if section not in SECTIONS:
+            raise ValueError(f"section must be one of {list(SECTIONS)}, got {section!r}")
+        self._place(section, _p(text, "note"))
+        return self
+
+    def _add_diagnostics(self, name: str, result: FitResult) -> None:
+        diag = result.diagnostics
+        self._place("diagnostics", f"<h3>{html.escape(name)}</h3>")
+        if diag is None:
+            self._place("diagnostics", _p("No sampler diagnostics (prior draws)."))
+            return
+        status = ('<span class="ok">all checks passed</span>' if diag.ok
+                  else '<span class="failed">some checks failed</span>')
+        self._place("diagnostics", f"<p>{status}</p>", _pre(str(diag)))
+        table = diag.table
+        if len(table):
+            worst = table.sort_values("rhat", ascending=False, na_position="last")
+            worst = worst.head(WORST_PARAMETERS).set_index("parameter")
+            self._place("diagnostics", _p(f"Parameters with the largest R-hat (of {len(table)})",
+                                          "meta"), _frame_html(worst))
+
+    def _add_check(self, name: str, check: PredictiveCheck) -> None:
+        summary = check.summary()
+        flagged = summary[summary["flag"]]
+        scalar = summary[summary["element"] == ""]
+        parts = [f"<h3>{html.escape(name)}</h3>",
+                 _p(f"{check.group.capitalize()} predictive check of {check.model}: "
+                    f"{check.replicated.sizes.get('draw', 0)} replicates; "
+                    f"{check.replication}."),
+                 _p(f"{len(flagged)} of {len(summary)} checked values flagged at two-sided "
+                    "p < 0.01.", "failed" if len(flagged) else "ok")]
+        columns = ["statistic", "element", "observed", "replicated_mean", "replicated_lower",
+                   "replicated_upper", "p_two_sided"]
+        if len(flagged):
+            parts += [_p("Flagged values", "meta"), _frame_html(flagged[columns], index=False)]
+        if len(scalar):
+            parts += [_p("Whole-corpus statistics", "meta"),
+                      _frame_html(scalar[columns], index=False)]
+        parts += [_p(n, "meta") for n in check.notes]
+        try:
+            panels = check.plot(max_panels=PPC_PANELS)
+        except (ValueError, KeyError) as err:  # nothing drawable: say so, keep the tables
+            parts.append(_p(f"No panels drawn: {err}", "meta"))
+        else:
+            parts.append(self.add_figure(
+                panels.figure, f"ppc {name}",
+                f"{name}: replicated statistics (histograms) and the observed value (line; "
+                "red when flagged).", "ppc").html())
+        self._place("checks", *parts)
+
+    # ------------------------------------------------------------------ output
+    def _key_figures(self) -> str:
+        chosen = []
+        for kind in KEY_FIGURES:
+            first = next((f for f in self.figures if f.kind == kind), None)
+            if first is not None:
+                chosen.append(first.html(anchor=False))
+        return '<div class="key">' + "".join(chosen) + "</div>" if chosen else ""
+
+    def _versions_html(self) -> str:
+        from lagnest.models._fit import package_versions
+
+        columns = {"installed now": {**package_versions(), "python": platform.python_version()}}
+        columns.update(self._versions)
+        frame = pd.DataFrame(columns).fillna("-")
+        frame.index.name = "package"
+        return _frame_html(frame)
+
+    def to_html(self) -> str:
+        """The page as one HTML string (figures embedded)."""
+        import lagnest
+
+        generated = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+        body = [
+            "<header>", f"<h1>{html.escape(self.title)}</h1>",
+            _p(self.subtitle, "meta") if self.subtitle else "",
+            _p(f"Generated {generated} by lagnest {lagnest.__version__}", "meta"),
+            "</header>",
+            "<nav><ol>" + "".join(f'<li><a href="#{key}">{html.escape(text)}</a></li>'
+                                  for key, text in SECTIONS.items()) + "</ol></nav>",
+        ]
+        content = dict(self._sections)
+        content["overview"] = [self._key_figures()] if self.figures else []
+        content["versions"] = [self._versions_html()]
+        empty = {"overview": "No figures.", "data": "No data summary given.",
+                 "lag-tables": "No lag tables requested.", "analyses": "No analyses run.",
+                 "checks": "No predictive checks given.",
+                 "diagnostics": "No fits, so no sampler diagnostics.",
+                 "specs": "No specs given."}
+        for key, heading in SECTIONS.items():
+            parts = [p for p in content[key] if p] or [_p(empty.get(key, ""), "meta")]
+            body.append(f'<section><h2 id="{key}">{html.escape(heading)}</h2>'
+                        + "\n".join(parts) + "</section>")
+        return (
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{html.escape(self.title)}</title>\n<style>{_CSS}</style>\n</head>\n"
+            "<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"
+        )
+
+    def write(self, path: str | os.PathLike[str], figures: str | os.PathLike[str] | None
+              = "figures") -> Path:
+        """Write the HTML file and each figure as PNG, atomically.
+
+        Parameters
+        ----------
+        path : path-like
+            The HTML file.
+        figures : path-like or None, default "figures"
+            Folder for the PNG files, relative to the HTML file's folder; None writes
+            none.
+
+        Returns
+        -------
+        pathlib.Path
+            The HTML file.
+        """
+        path = Path(path)
+        if figures is not None:
+            folder = path.parent / figures
+            for fig in self.figures:
+                atomic_write(folder / f"{fig.name}.png",
+                             lambda tmp, data=fig.png: tmp.write_bytes(data))
+        text = self.to_html()
+        atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        return path
+
+
+def _spec_text(spec: Any) -> tuple[str, str]:
+    """TOML text and path of a spec (a ModelSpec, TOML text or None)."""
+    if spec is None:
+        return "", ""
+    if isinstance(spec, str):
+        return spec, ""
+    path = getattr(spec, "path", None)
+    if path is not None and Path(path).is_file():
+        return Path(path).read_text(encoding="utf-8"), str(path)
+    return repr(spec), ""
+
+
+def _panels(n: int, height: float) -> tuple[Any, np.ndarray]:
+    """A row of ``n`` axes sharing the y axis."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, n, figsize=(3.6 * n + 1.4, height), sharey=True,
+                             layout="constrained", squeeze=False)
+    return fig, axes[0]
+
+
+def _two_dim_forest(report: Report, ds: Any, name: str, row: str, panel: str,
+                    xlabel: str, caption: str) -> ReportFigure:
+    """Forest plots of a 2-D summary: one panel per ``panel`` value, rows over ``row``."""
+    from lagnest.plots import forest
+
+    values = [str(v) for v in ds[panel].values]
+    fig, axes = _panels(len(values), 1.4 + 0.32 * ds.sizes[row])
+    for ax, value in zip(axes, values, strict=True):
+        forest(ds.sel({panel: value}), ax=ax, label=row, title=f"{panel} = {value}",
+               xlabel=xlabel, legend=False)
+    return report.add_figure(fig, f"forest {name}", caption, "forest")
+
+
+def _forest_figures(report: Report, result: Any, name: str) -> list[ReportFigure]:
+    """Forest plots of a result's lagged (or session-level) effects, by model family."""
+    figures = []
+    ci = "{:.0%}"
+    if hasattr(result, "log_odds_ratios"):  # LaggedRegression
+        lor = result.log_odds_ratios()
+        level = ci.format(float(lor.attrs.get("ci_prob", 0.9)))
+        ref = _reference(result)
+        figures.append(_two_dim_forest(
+            report, lor, name, "feature", "category", "log odds ratio",
+            f"{name}: population log odds ratios of each predictor column for each "
+            f"category against {ref} (posterior mean, {level} interval; 0 = no effect)."))
+        if "beta_dyad" in result.draws:
+            dyad = result.dyad_effects()
+            for slope in dyad["slope"].values:
+                for category in dyad["category"].values:
+                    from lagnest.plots import forest
+
+                    cell = {"category": category}
+                    drawn = forest(dyad.sel(slope=slope, **cell), lor.sel(feature=slope, **cell),
+                                   label="dyad", xlabel="log odds ratio",
+                                   title=f"{slope} → {category}: per dyad and pooled")
+                    figures.append(report.add_figure(
+                        drawn.figure, f"forest {name} {slope} {category}",
+                        f"{name}: dyad-specific log odds ratios of {slope} for {category} "
+                        "beside the population estimate.", "forest"))
+    elif hasattr(result, "lift") and hasattr(result, "transition_probs"):  # TransitionModel
+        from lagnest.plots import transition_diagram, transition_forest
+
+        given, target = _clearest_cell(result)
+        level = "dyad" if "dyad" in result.levels else None
+        if level is not None:
+            figures.append(report.add_figure(
+                transition_forest(result, given, target).figure,
+                f"forest {name}", f"{name}: log odds of {given} → {target} per dyad "
+                "(partially pooled) beside each dyad alone (classical) and pooled.", "forest"))
+        figures.append(report.add_figure(
+            transition_diagram(result).figure, f"diagram {name}",
+            f"{name}: posterior transition diagram (arrows by lift; coloured where the "
+            "interval excludes 1).", "diagram"))
+    elif hasattr(result, "effects"):  # session-level models (SessionImpactModel)
+        eff = result.effects()
+        dims = list(eff["mean"].dims)
+        if len(dims) == 2:
+            figures.append(_two_dim_forest(
+                report, eff, name, dims[0], dims[1], "standardised effect",
+                f"{name}: effects of each {dims[0]} on each {dims[1]} (posterior mean and "
+                "interval; 0 = no effect)."))
+    return figures
+
+
+def _reference(result: Any) -> str:
+    """The reference category of a regression result, for captions."""
+    labels = getattr(getattr(result, "data", None), "target_labels", None)
+    return repr(labels[0]) if labels else "the reference"
+
+
+def _clearest_cell(result: Any) -> tuple[str, str]:
+    """The transition whose population log odds lie farthest from 0 in posterior sds."""
+    level = next((lv for lv in ("population", "typical") if lv in result.levels),
+                 result.levels[0])
+    lo = result.log_odds(level=level)
+    score = np.abs(lo["mean"] / lo["sd"]).fillna(-1.0).transpose("given", "target")
+    i, j = np.unravel_index(int(np.argmax(score.values)), score.shape)
+    return str(lo["given"].values[i]), str(lo["target"].values[j])
+
+
+def write_report(
+    path: str | os.PathLike[str],
+    seqs: Sequences | None = None,
+    results: Mapping[str, FitResult] | None = None,
+    checks: Mapping[str, PredictiveCheck] | None = None,
+    tables: Mapping[str, xr.Dataset] | Iterable[xr.Dataset] | None = None,
+    specs: Mapping[str, ModelSpec | str] | None = None,
+    *,
+    skipped: Mapping[str, str] | None = None,
+    notes: Iterable[str] = (),
+    title: str = "lagnest report",
+    subtitle: str = "",
+    figures: str | os.PathLike[str] | None = "figures",
+) -> Path:
+    """Write one self-contained HTML report (and its figures as PNG) in one call.
+
+    Parameters
+    ----------
+    path : path-like
+        The HTML file to write.
+    seqs : Sequences, optional
+        The corpus (data section).
+    results : mapping of str to FitResult, optional
+        Fitted analyses by name.
+    checks : mapping of str to PredictiveCheck, optional
+        Their predictive checks, by the same names.
+    tables : mapping of str to lag table, or iterable of lag tables, optional
+        Lag tables from :func:`lagnest.lag_table` (by heading, or headed by their attrs).
+    specs : mapping of str to ModelSpec or TOML text, optional
+        The specs of the analyses, by the same names (analyses with a spec but no result
+        are listed as not run).
+    skipped : mapping of str to str, optional
+        Analyses that were not run, with the reason.
+    notes : iterable of str
+        Notes shown at the top of the analyses (e.g. shortened sampler settings).
+    title, subtitle : str
+        Page heading and the line under it.
+    figures : path-like or None, default "figures"
+        Folder for the PNG copies of the figures, relative to the HTML file.
+
+    Returns
+    -------
+    pathlib.Path
+        The HTML file written.
+    """
+    report = Report(title, subtitle)
+    if seqs is not None:
+        report.add_data(seqs)
+    if tables is not None:
+        items = tables.items() if isinstance(tables, Mapping) else ((None, t) for t in tables)
+        for heading, table in items:
+            report.add_lag_table(table, heading)
+    for note in notes:
+        report.add_note(note)
+    results, checks, specs = dict(results or {}), dict(checks or {}), dict(specs or {})
+    skipped = dict(skipped or {})
+    names = list(dict.fromkeys([*specs, *results, *skipped, *checks]))
+    for name in names:
+        report.add_analysis(name, results.get(name), check=checks.get(name),
+                            spec=specs.get(name), skipped=skipped.get(name, ""))
+    return report.write(path, figures)
