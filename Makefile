@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON312 := $(shell ./.ci/find-python312)
 
-.PHONY: test demo lint bench clean
+.PHONY: test demo lint bench docs clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON312) -m venv $(VENV)
@@ -26,8 +26,17 @@ $(VENV)/.bench: $(VENV)/.installed
 bench: $(VENV)/.bench
 	$(PY) benchmarks/bench_core.py
 
+$(VENV)/.docs: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e ".[test,docs]"
+	touch $@
+
+# The documentation site (Sphinx + MyST + numpydoc) in docs/_build/html; warnings are errors.
+docs: $(VENV)/.docs
+	$(PY) -m sphinx -W --keep-going -q -b html docs docs/_build/html
+	@echo "docs: docs/_build/html/index.html"
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check src tests benchmarks
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) docs/_build docs/generated

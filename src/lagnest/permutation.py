@@ -220,7 +220,7 @@ def permutation_test(
     .. [1] Bakeman, R., & Quera, V. (2011). *Sequential analysis and observational
        methods for the behavioral sciences*. Cambridge University Press.
     .. [2] Phipson, B., & Smyth, G. K. (2010). Permutation p-values should never be zero.
-       *Statistical Applications in Genetics and Molecular Biology, 9*(1).
+       *Statistical Applications in Genetics and Molecular Biology, 9*\ (1).
 
     Examples
     --------

@@ -348,7 +348,7 @@ def lag_table_heatmap(
         sequential one from 0.
     alpha : float, default 0.05
         Cells whose adjusted residual is significant at ``alpha`` (two-sided; the table's
-        ``p_adj_resid`` when present, otherwise |z| above the normal critical value) get a
+        ``p_adj_resid`` when present, otherwise :math:`|z|` above the normal critical value) get a
         bold border and an asterisk.
     annotate : bool or sequence of str, default True
         Text in each cell: True shows ``value``, the count and the transitional

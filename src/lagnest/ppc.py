@@ -30,6 +30,7 @@ the result's ``fit_data``).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -114,7 +115,11 @@ class PredictiveCheck:
         for name in self.statistics:
             obs = self.observed[name]
             rep = self.replicated[name]
-            with np.errstate(all="ignore"):
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                # a statistic undefined in every replicate (e.g. Yule's Q of a dyad
+                # without pairs) stays NaN without numpy's all-NaN warnings
+                warnings.filterwarnings("ignore", "All-NaN slice|Mean of empty slice",
+                                        RuntimeWarning)
                 q = rep.quantile([lo, hi], dim="draw", skipna=True)
                 mean = rep.mean("draw", skipna=True)
             for index in np.ndindex(obs.shape):

@@ -463,7 +463,7 @@ def compute_diagnostics(
     ----------
     .. [1] Vehtari, A., Gelman, A., Simpson, D., Carpenter, B., & Bürkner, P.-C. (2021).
        Rank-normalization, folding, and localization: An improved R-hat for assessing
-       convergence of MCMC. *Bayesian Analysis, 16*(2), 667-718.
+       convergence of MCMC. *Bayesian Analysis, 16*\ (2), 667-718.
     .. [2] Betancourt, M. (2016). Diagnosing suboptimal cotangent disintegrations in
        Hamiltonian Monte Carlo. arXiv:1604.00695.
     """

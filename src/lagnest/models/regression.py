@@ -415,7 +415,7 @@ class LaggedRegression(BayesianModel):
     References
     ----------
     .. [1] Piironen, J., & Vehtari, A. (2017). Sparsity information and regularization in
-       the horseshoe and other shrinkage priors. *Electronic Journal of Statistics, 11*(2),
+       the horseshoe and other shrinkage priors. *Electronic Journal of Statistics, 11*\ (2),
        5018-5051.
     .. [2] Gelman, A., & Hill, J. (2007). *Data analysis using regression and
        multilevel/hierarchical models*. Cambridge University Press.

@@ -465,7 +465,7 @@ class TransitionModel(BayesianModel):
     ----------
     .. [1] Dagne, G. A., Howe, G. W., Brown, C. H., & Muthén, B. O. (2002). Hierarchical
        modeling of sequential behavioral data: An empirical Bayesian approach.
-       *Psychological Methods, 7*(2), 262-280.
+       *Psychological Methods, 7*\ (2), 262-280.
     .. [2] Betancourt, M., & Girolami, M. (2015). Hamiltonian Monte Carlo for
        hierarchical models. In *Current trends in Bayesian methodology with
        applications* (pp. 79-101). CRC Press.
