@@ -17,7 +17,7 @@ nbclient = pytest.importorskip("nbclient")
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
 SMALL = {
     "DRAWS": 60, "TUNE": 60, "CHAINS": 2, "N_PERM": 200, "N_SIM": 4, "N_SBC": 4,
-    "N_DRAWS_CHECK": 30,
+    "N_DRAWS_CHECK": 30, "DYADS": [3, 5], "SESSIONS": [3],
 }
 
 
@@ -35,7 +35,8 @@ def _small(source: str) -> str:
 
 
 def test_there_are_notebooks():
-    assert {p.name for p in NOTEBOOKS} >= {"01_quickstart.ipynb"}
+    assert {p.name for p in NOTEBOOKS} >= {
+        "01_quickstart.ipynb", "02_thesis_analyses.ipynb", "03_calibration.ipynb"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
