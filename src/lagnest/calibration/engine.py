@@ -141,8 +141,9 @@ def _read_done(path: Path, rid: str, keys: Sequence[tuple[int, ...]]) -> dict[tu
 
 
 def _write_json(file: Path, data: Mapping[str, Any]) -> None:
+    """Write one run file; the run folder (``path`` of :func:`run_tasks`) is created."""
     text = json.dumps(data, allow_nan=True)
-    atomic_write(file, lambda tmp: tmp.write_text(text))
+    atomic_write(file, lambda tmp: tmp.write_text(text), parents=True)
 
 
 # =========================================================================== workers
