@@ -184,3 +184,18 @@ def test_excel_refuses_more_rows_than_a_sheet_holds(tmp_path, monkeypatch):
     with pytest.raises(ln.LagnestDataError, match="Excel sheet holds at most 2 rows"):
         write_table(seqs, tmp_path / "x.xlsx")
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_csv_round_trip_carries_dyad_covariates_in_their_own_file(tmp_path):
+    seqs, _ = ln.simulate.thesis_like(seed=0, n_dyads=3)
+    assert "therapist_trait_mindfulness" in seqs.dyads.columns
+    files = {"sessions": tmp_path / "ses.csv", "dyads": tmp_path / "dy.csv"}
+    write_table(seqs, tmp_path / "seg.csv", **files)
+    back = read_table(tmp_path / "seg.csv", codebook=seqs.codebook.name, **files)
+    assert back == seqs
+    assert back.dyads["therapist_trait_mindfulness"].tolist() == pytest.approx(
+        seqs.dyads["therapist_trait_mindfulness"].tolist())
+    # without the dyad file the covariate is missing, and the corpora differ
+    partial = read_table(tmp_path / "seg.csv", codebook=seqs.codebook.name,
+                         sessions=files["sessions"])
+    assert "therapist_trait_mindfulness" not in partial.dyads.columns and partial != seqs

@@ -1035,11 +1035,12 @@ def write_table(
     path: str | os.PathLike,
     *,
     sessions: str | os.PathLike | None = None,
+    dyads: str | os.PathLike | None = None,
     format: str | None = None,
     include_derived: bool = False,
     parents: bool = False,
 ) -> None:
-    """Write a `Sequences` as a long table (and its session table), atomically.
+    """Write a `Sequences` as a long table (and its session and dyad tables), atomically.
 
     Parameters
     ----------
@@ -1050,10 +1051,14 @@ def write_table(
         in its schema; an Excel file has ``segments``, ``sessions``, ``dyads`` and
         ``lagnest`` sheets. Both read back into an equal `Sequences` with no argument.
         A CSV/TSV file holds the segments only: read it back with ``sessions=`` (the
-        session file) and ``codebook=`` (see ``docs/formats.md``).
+        session file), ``dyads=`` (the dyad file) and ``codebook=`` (see
+        ``docs/formats.md``).
     sessions : str or path, optional
         Where to write the session table (covariates and questionnaire items); skipped when
         there are no covariates.
+    dyads : str or path, optional
+        Where to write the dyad table (dyad covariates such as trait questionnaires);
+        skipped when there are none.
     format : str, optional
         Overrides the format read from the suffix.
     include_derived : bool, default False
@@ -1108,3 +1113,7 @@ def write_table(
     if sessions is not None and session_frame is not None:
         spath = Path(sessions)
         _write_frame(session_frame, spath, _format(spath, None), parents=parents)
+    dyad_frame = _meta.dyad_frame(seqs)
+    if dyads is not None and dyad_frame is not None:
+        dpath = Path(dyads)
+        _write_frame(dyad_frame, dpath, _format(dpath, None), parents=parents)
