@@ -192,6 +192,7 @@ class Outcome:
     commands: list[str] = field(default_factory=list)
     log: Path | None = None
     out: Path | None = None  # the quick run's output folder
+    tail: list[str] = field(default_factory=list)  # last lines of a failed run's log
 
 
 # ---------------------------------------------------------------------------- running
@@ -208,8 +209,10 @@ def run_one(bench: Benchmark, mode: str, bench_dir: Path, work: Path) -> Outcome
     with log.open("w") as stream:
         for args in invocations or ():
             argv = [a.replace("{out}", str(out)) for a in args]
-            outcome.commands.append(command(bench, argv))
-            stream.write(f"$ {outcome.commands[-1]}\n")
+            # RESULTS.md shows the temporary folder as <tmp>; the log has the real path
+            outcome.commands.append(command(bench, [a.replace("{out}", f"<tmp>/{bench.name}")
+                                                    for a in args]))
+            stream.write(f"$ {command(bench, argv)}\n")
             stream.flush()
             proc = subprocess.run([sys.executable, str(bench_dir / bench.script), *argv],
                                   cwd=bench_dir.parent, env=env, stdout=stream,
@@ -219,6 +222,8 @@ def run_one(bench: Benchmark, mode: str, bench_dir: Path, work: Path) -> Outcome
                 outcome.exit_code = proc.returncode
                 break
     outcome.seconds = time.perf_counter() - start
+    if outcome.exit_code:
+        outcome.tail = log.read_text(errors="replace").splitlines()[-15:]
     return outcome
 
 
@@ -258,9 +263,8 @@ def run_all(registry: Sequence[Benchmark], mode: str, only: str | None, bench_di
         outcomes[bench.name] = outcome
         status = "ok" if outcome.exit_code == 0 else f"FAILED (exit {outcome.exit_code})"
         print(f"    {status} in {outcome.seconds:.0f} s; log {outcome.log}", flush=True)
-        if outcome.exit_code != 0 and outcome.log is not None:
-            tail = outcome.log.read_text(errors="replace").splitlines()[-15:]
-            print("\n".join("    | " + line for line in tail), flush=True)
+        if outcome.tail:
+            print("\n".join("    | " + line for line in outcome.tail), flush=True)
         if outcome.action == "full":
             record(results_dir, bench, outcome)
     return outcomes
@@ -436,6 +440,9 @@ def section(bench: Benchmark, outcome: Outcome, results_dir: Path, notes_dir: Pa
         if note.exists():
             lines += ["### Commentary" + (f" ({stem})" if len(bench.stems) > 1 else ""), "",
                       nest(note.read_text(), 4), ""]
+    if outcome.tail:
+        lines += [f"**This run failed:** the end of its log ({outcome.log}):", "", "```",
+                  *outcome.tail, "```", ""]
     if outcome.action == "quick" and outcome.out is not None:
         quick = [nest(p.read_text(), 4) for s in bench.stems
                  if (p := outcome.out / f"{s}.md").exists()]

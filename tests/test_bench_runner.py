@@ -108,7 +108,8 @@ def test_a_failing_script_is_reported_and_the_others_still_run(run_all, tmp_path
     printed = capsys.readouterr().out
     assert "fails: quick" in printed and "FAILED (exit 1)" in printed and "| boom" in printed
     text = output.read_text()
-    assert "quick check FAILED (exit 1)" in text
+    assert "quick check FAILED (exit 1)" in text and "\nboom\n" in text  # the log's tail
+    assert "`python benchmarks/works.py --out <tmp>/works`" in text
     assert "quick check ok" in text and "| 1 | 2 |" in text  # the later script ran
     assert "not rerun (full mode only)" in text  # long entry skipped in quick mode
     assert not (results / run_all.MANIFEST).exists()  # quick runs leave results/ alone
