@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON312 := $(shell ./.ci/find-python312)
 
-.PHONY: test demo lint bench docs clean
+.PHONY: test demo lint bench bench-full docs clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON312) -m venv $(VENV)
@@ -23,8 +23,15 @@ $(VENV)/.bench: $(VENV)/.installed
 	$(PY) -m pip install --quiet -e ".[test,bench]"
 	touch $@
 
+# Benchmarks (benchmarks/run_all.py): MODE=quick (default) reruns the short scripts at small
+# sizes into a temporary folder and rebuilds benchmarks/RESULTS.md; MODE=full reruns every
+# script at the sizes of the committed results (hours) and rewrites benchmarks/results/.
+MODE ?= quick
 bench: $(VENV)/.bench
-	$(PY) benchmarks/bench_core.py
+	$(PY) benchmarks/run_all.py --mode $(MODE)
+
+bench-full: $(VENV)/.bench
+	$(PY) benchmarks/run_all.py --mode full
 
 $(VENV)/.docs: $(VENV)/.installed
 	$(PY) -m pip install --quiet -e ".[test,docs]"

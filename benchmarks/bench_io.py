@@ -371,12 +371,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="only rewrite io.md from io.json (with the current notes)")
     parser.add_argument("--merge", action="store_true",
                         help="add the CSV sizes to an existing io.json (e.g. a late 10^7 run)")
+    parser.add_argument("--out", default=str(RESULTS), help="folder of io.json and io.md")
     args = parser.parse_args(argv)
+    out = Path(args.out)
     if args.markdown:
-        data = json.loads((RESULTS / "io.json").read_text())
+        data = json.loads((out / "io.json").read_text())
         data["notes"] = NOTES
-        (RESULTS / "io.json").write_text(json.dumps(data, indent=1))
-        write_markdown(data, RESULTS / "io.md")
+        (out / "io.json").write_text(json.dumps(data, indent=1))
+        write_markdown(data, out / "io.md")
         return 0
     sizes = [10**5] if args.quick else [int(s) for s in args.sizes.split(",")]
     reps = 3 if args.quick else args.reps
@@ -389,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
         "reps": reps,
         "notes": NOTES,
     }
-    out_json = RESULTS / "io.json"
+    out_json = out / "io.json"
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         data["csv"] = [bench_csv(n, folder, reps if n <= 10**6 else max(2, reps // 2))
@@ -408,9 +410,9 @@ def main(argv: list[str] | None = None) -> int:
         if data.get("memory"):
             old["memory"] = old.get("memory", []) + data["memory"]
         data = old
-    RESULTS.mkdir(exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     out_json.write_text(json.dumps(data, indent=1))
-    write_markdown(data, RESULTS / "io.md")
+    write_markdown(data, out / "io.md")
     print(f"wrote {out_json} and io.md")
     return 0
 

@@ -513,6 +513,9 @@ def main(argv=None) -> int:
         has_bambi = True
     except ImportError:
         has_bambi = False
+        if "bambi" in models:
+            print("bambi is not installed (it comes with the `bench` extra): its fits are "
+                  "skipped", file=sys.stderr, flush=True)
     created = time.strftime("%Y-%m-%dT%H:%M:%S")
     meta = {
         "settings": settings,

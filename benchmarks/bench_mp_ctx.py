@@ -47,6 +47,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--draws", type=int, default=200)
+    parser.add_argument("--out", default=str(RESULTS), help="folder of mp_ctx.json and .md")
     args = parser.parse_args()
     seqs = ln.datasets.load_example()
     ln.permutation_test(seqs, given="rupture", target="resolution", n_perm=200, seed=0)
@@ -67,8 +68,9 @@ def main() -> None:
         "median": median,
         "ratio_forkserver_to_fork_wall": ratio,
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "mp_ctx.json").write_text(json.dumps(out, indent=1))
+    results = Path(args.out)
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "mp_ctx.json").write_text(json.dumps(out, indent=1))
     lines = [
         "# Start method of parallel chains: forkserver against fork",
         "",
@@ -83,7 +85,7 @@ def main() -> None:
         lines.append(f"| {m} | {median[m]['wall']:.1f} | {median[m]['sampling']:.1f} | "
                      f"{median[m]['compile']:.1f} |")
     lines += ["", f"forkserver / fork, median wall time per fit: **{ratio:.2f}x**."]
-    (RESULTS / "mp_ctx.md").write_text("\n".join(lines) + "\n")
+    (results / "mp_ctx.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

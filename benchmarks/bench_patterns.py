@@ -195,17 +195,21 @@ def main() -> None:
     """Run and write results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help="10^4 and 10^5 segments, nothing written")
+                        help="10^4 and 10^5 segments, nothing written unless --out is given")
+    parser.add_argument("--out", default=None,
+                        help="folder of patterns.json and patterns.md (default: results/)")
     args = parser.parse_args()
     sizes = [10**4, 10**5] if args.quick else [10**5, 10**6, 10**7]
     rows = bench(sizes)
-    if args.quick:
+    if args.quick and args.out is None:
         return
     data = {"machine": machine_info(), "rows": rows,
-            "command": "NUMBA_NUM_THREADS=1 .venv/bin/python benchmarks/bench_patterns.py"}
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "patterns.json").write_text(json.dumps(data, indent=2) + "\n")
-    write_markdown(data, RESULTS / "patterns.md")
+            "command": "NUMBA_NUM_THREADS=1 .venv/bin/python benchmarks/bench_patterns.py"
+            + (" --quick" if args.quick else "")}
+    out = Path(args.out) if args.out else RESULTS
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "patterns.json").write_text(json.dumps(data, indent=2) + "\n")
+    write_markdown(data, out / "patterns.md")
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ rows of the same (model, sampler, segments, repeat) are replaced, others kept.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import os
@@ -567,6 +568,10 @@ def main(argv=None) -> int:
     bambi_sizes = _csv(args.bambi_sizes, int)
     if args.quick:
         sizes, bambi_sizes, args.draws, args.tune = [1_000], [], 100, 100
+    if "bambi" in models and bambi_sizes and importlib.util.find_spec("bambi") is None:
+        print("bambi is not installed (it comes with the `bench` extra): its fits are skipped",
+              file=sys.stderr, flush=True)
+        bambi_sizes = []
     settings = {"draws": args.draws, "tune": args.tune, "chains": args.chains,
                 "cores": min(args.chains, os.cpu_count() or 1), "seed": 1,
                 "target_accept": args.target_accept}

@@ -12,12 +12,13 @@ and ``"row"``) on
    the population contrast has a known truth.
 
 It reports the posterior mean and sd of the contrast, the diagnostics and fit times.
-Run: ``.venv/bin/python benchmarks/transition_deviations.py``; writes
-``benchmarks/results/transition_deviations.json`` and ``.md``.
+Run: ``.venv/bin/python benchmarks/transition_deviations.py [--draws 1000] [--chains 4]
+[--out DIR]``; writes ``benchmarks/results/transition_deviations.json`` and ``.md``.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 import warnings
@@ -68,7 +69,7 @@ def shared_effects_corpus(seed: int = 0, n_dyads: int = 6, sessions: int = 8,
     return seqs, truth
 
 
-def fit_both(seqs, given, target, contrast):
+def fit_both(seqs, given, target, contrast, fit=FIT):
     """Fit both deviation structures; contrast = (given1, given2, target)."""
     out = {}
     for deviations in ("shared+row", "row"):
@@ -76,7 +77,7 @@ def fit_both(seqs, given, target, contrast):
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = model.fit(**FIT)
+            res = model.fit(**fit)
         seconds = time.perf_counter() - t0
         c = res.contrast(*contrast)
         pop = res.transition_probs("population")["mean"].sel(given=contrast[1],
@@ -96,24 +97,34 @@ def fit_both(seqs, given, target, contrast):
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--draws", type=int, default=FIT["draws"], help="draws and tune")
+    parser.add_argument("--chains", type=int, default=FIT["chains"])
+    parser.add_argument("--out", default=str(RESULTS),
+                        help="folder of transition_deviations.json and .md")
+    args = parser.parse_args()
+    fit = FIT | {"draws": args.draws, "tune": args.draws, "chains": args.chains}
     example = ln.datasets.load_example()
     pooled = ln.lag_table(example, "MIA4", "rupture")["trans_prob"].sel(
         given="not MIA4", target="none")
     results = {
         "example": {"contrast": "p(none|MIA4) - p(none|not MIA4)",
                     "pooled_observed_p(none|not MIA4)": float(pooled),
-                    **fit_both(example, "MIA4", "rupture", ("MIA4", "not MIA4", "none"))},
+                    **fit_both(example, "MIA4", "rupture", ("MIA4", "not MIA4", "none"), fit)},
     }
     seqs, truth = shared_effects_corpus()
     results["shared_effects_simulation"] = {
         "contrast": "p(a|flag) - p(a|not flag)", "truth": truth,
-        **fit_both(seqs, "flag", "code", ("flag", "not flag", "a")),
+        **fit_both(seqs, "flag", "code", ("flag", "not flag", "a"), fit),
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "transition_deviations.json").write_text(json.dumps(results, indent=1))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "transition_deviations.json").write_text(json.dumps(results, indent=1))
+    options = "" if (args.draws, args.chains) == (FIT["draws"], FIT["chains"]) else (
+        f" --draws {args.draws} --chains {args.chains}")
     lines = ["# TransitionModel: shared + row deviations vs row-specific only", "",
-             "Command: `.venv/bin/python benchmarks/transition_deviations.py` "
-             "(4 chains x 1000 draws, seed 1).", ""]
+             f"Command: `.venv/bin/python benchmarks/transition_deviations.py{options}` "
+             f"({args.chains} chains x {args.draws} draws, seed 1).", ""]
     for name, block in results.items():
         lines += [f"## {name}: {block['contrast']}", ""]
         if "truth" in block:
@@ -132,7 +143,7 @@ def main() -> None:
                 f"{r['population_p']:.3f} | {r['typical_p']:.3f} | {r['rhat_max']:.3f} | "
                 f"{r['ess_bulk_min']:.0f} | {r['divergences']} | {r['seconds']:.0f} |")
         lines.append("")
-    (RESULTS / "transition_deviations.md").write_text("\n".join(lines))
+    (out / "transition_deviations.md").write_text("\n".join(lines))
     print("\n".join(lines))
 
 
