@@ -144,18 +144,21 @@ def bench_csv(n: int, folder: Path, reps: int) -> dict:
 
 
 def bench_simulated(n_dyads: int, folder: Path, reps: int) -> dict:
-    """Case 3: the simulated corpus with its session table, written by write_table."""
+    """Case 3: the simulated corpus with its session and dyad tables, by write_table."""
     seqs, _ = ln.simulate.thesis_like(seed=1, n_dyads=n_dyads)
     segs, sess = folder / "sim_segments.csv", folder / "sim_sessions.csv"
+    dys = folder / "sim_dyads.csv"
     t0 = time.perf_counter()
-    write_table(seqs, segs, sessions=sess)
+    write_table(seqs, segs, sessions=sess, dyads=dys)
     write_s = time.perf_counter() - t0
-    back = read_table(segs, sessions=sess, codebook=CODEBOOK)
+    back = read_table(segs, sessions=sess, dyads=dys, codebook=CODEBOOK)
     assert back == seqs
     times = best_times(
         {
-            "pandas_read_csv_both": lambda: (pd.read_csv(segs), pd.read_csv(sess)),
-            "read_table": lambda: read_table(segs, sessions=sess, codebook=CODEBOOK),
+            "pandas_read_csv_both": lambda: (
+                pd.read_csv(segs), pd.read_csv(sess), pd.read_csv(dys)),
+            "read_table": lambda: read_table(segs, sessions=sess, dyads=dys,
+                                             codebook=CODEBOOK),
         },
         reps,
     )
