@@ -113,3 +113,10 @@ def test_prior_predictive_runs(fitted):
     model, _, _ = fitted
     prior = model.prior_predictive(draws=20, seed=1)
     assert prior.group == "prior" and prior.diagnostics is None
+
+
+def test_calibration_variables_are_free_or_derived_variables_of_the_posterior(fitted):
+    """Every model can be calibrated (lagnest sbc accepts every registered model's spec)."""
+    model, result, _ = fitted
+    names = model.calibration_vars
+    assert names and set(names) <= set(result.posterior.data_vars), names

@@ -831,6 +831,15 @@ class SessionImpactModel(BayesianModel):
             names.append("nu")
         return tuple(names)
 
+    @property
+    def calibration_vars(self) -> tuple[str, ...]:
+        """Variables simulation-based calibration ranks: population effects and scales.
+
+        The diagnosed variables without the per-dyad intercepts (the diagonal of
+        ``resid_corr`` is constant and skipped by :mod:`lagnest.calibration`).
+        """
+        return tuple(n for n in self.diagnostic_vars if n != "intercept_dyad")
+
     def fit(self, *args: Any, **kwargs: Any) -> SessionImpactResult:  # noqa: D102
         return super().fit(*args, **kwargs)  # type: ignore[return-value]
 
