@@ -1376,6 +1376,11 @@ class Panels(NamedTuple):
     flagged: list[bool]
 
 
+def _constant(values: np.ndarray) -> bool:
+    """Whether finite values are equal up to rounding (a histogram would have no range)."""
+    return bool(np.ptp(values) <= 1e-9 * max(1.0, float(np.abs(values).max())))
+
+
 def ppc_panels(
     check: Any,
     stats: Sequence[str] | None = None,
@@ -1423,6 +1428,9 @@ def ppc_panels(
             rep = check.replicated[name][sel].values
             if not np.isfinite(float(obs[sel])) or not np.isfinite(rep).any():
                 continue
+            finite = rep[np.isfinite(rep)]
+            if _constant(np.append(finite, float(obs[sel]))):
+                continue  # constant by construction (a correlation's diagonal): no check
             panels.append((f"{name}" + (f" [{label}]" if label else ""), rep,
                            float(obs[sel]), float(two[name][sel])))
     panels = panels[:max_panels]
@@ -1432,7 +1440,8 @@ def ppc_panels(
     flags = []
     for axis, (title, rep, obs, p2) in zip(flat, panels, strict=False):
         rep = rep[np.isfinite(rep)]
-        axis.hist(rep, bins=bins, color="0.75", edgecolor="0.55", linewidth=0.5)
+        axis.hist(rep, bins=1 if _constant(rep) else bins, color="0.75", edgecolor="0.55",
+                  linewidth=0.5)
         flagged = p2 < alpha
         flags.append(flagged)
         axis.axvline(obs, color=_POSITIVE if flagged else "k", linewidth=2)

@@ -163,5 +163,9 @@ def test_session_model_checks_and_loo():
     np.testing.assert_allclose(ppc.observed["dyad_sd"].values, means.std(0, ddof=1))
     with pytest.raises(ln.LagnestDataError, match="unknown statistic"):
         session_statistics(d.outcomes[None], d.session_dyad, 6, ["a", "b"], ["nope"])
+    # the correlation's diagonal is 1 in every replicate: no panel; the off-diagonal is drawn
+    fig = ppc.plot(stats=["correlation"])[0]
+    titles = [a.get_title() for a in fig.axes if a.get_visible() and a.get_title()]
+    assert len(titles) == 2 and all("seq_positivity" in t and "seq_depth" in t for t in titles)
     elpd = res.loo()
     assert elpd.n_data_points == d.outcomes.shape[0]
