@@ -103,10 +103,11 @@ def test_calibration_bad_input_prints_one_line(calls, spec, tmp_path, capsys):
     unknown = tmp_path / "unknown.toml"
     unknown.write_text(TINY_SPEC.replace('"rupture"', '"ruptures"'))
     cases = [
-        (["sbc", str(tmp_path / "absent.toml")], "no such spec file"),
+        (["sbc", str(tmp_path / "absent.toml")], "absent.toml: No such file or directory"),
         (["sbc", str(broken)], "key 'fit.draws': wrong type"),
         (["sbc", str(unknown)], "ruptures"),
-        (["sbc", str(spec), "--data", str(tmp_path / "none.csv")], "none.csv: does not exist"),
+        (["sbc", str(spec), "--data", str(tmp_path / "none.csv")],
+         "none.csv: No such file or directory"),
         (["sbc", str(spec), "--plot", str(tmp_path / "p.svg")], "ending in .png"),
         (["sbc", str(spec), "--n", "0"], "expected an integer >= 1"),
         (["design", "--dyads", "0", "--sessions", "10"], "expected an integer >= 1"),

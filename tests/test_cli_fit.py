@@ -105,7 +105,7 @@ BAD = [
      "key 'fit.draws': out of range"),
     ("missing data file", lambda t, s: ["fit", str(s), "--data", str(t / "none.csv"),
                                         "--out", str(t / "r.nc")],
-     "none.csv: cannot read: No such file or directory"),
+     "none.csv: No such file or directory"),
     ("sessions without data", lambda t, s: ["fit", str(s), "--sessions", "x.csv",
                                             "--out", str(t / "r.nc")],
      "give --data"),

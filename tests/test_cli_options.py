@@ -118,14 +118,15 @@ def test_bad_input_of_the_corpus_subcommands(tmp_path, capsys):
     a_file = tmp_path / "a_file"
     a_file.write_text("")
     cases = [
-        (["summary", missing], "none.csv: does not exist"),
-        (["summary", "--json", missing], "none.csv: does not exist"),
-        (["table", missing, "--given", "a", "--target", "b"], "none.csv: does not exist"),
+        (["summary", missing], "none.csv: No such file or directory"),
+        (["summary", "--json", missing], "none.csv: No such file or directory"),
+        (["table", missing, "--given", "a", "--target", "b"],
+         "none.csv: No such file or directory"),
         (["table", "--given", "MIA9", "--target", "rupture"], "unknown stream or code 'MIA9'"),
         (["table", "--given", "MIA4", "--target", "rupture", "--lag", "x"], "invalid int"),
         (["table", "--given", "MIA4", "--target", "rupture", "--color", "red"],
          "invalid choice"),
-        (["convert", missing, str(tmp_path / "out.sds")], "none.csv: does not exist"),
+        (["convert", missing, str(tmp_path / "out.sds")], "none.csv: No such file or directory"),
         (["simulate", str(a_file / "out.csv"), "--seed", "1"], "a_file"),
         (["simulate", str(tmp_path / "out.csv"), "--preset", "thesis"],
          "required: --seed"),

@@ -70,7 +70,7 @@ def _bad_cases(tmp_path, fitted):
     return [
         (["ppc", str(tmp_path / "absent.nc")], "no such result file"),
         (["ppc", str(not_nc)], "not a lagnest result"),
-        (["ppc", str(foreign)], "was not written by lagnest"),
+        (["ppc", str(foreign)], "foreign.nc: not a lagnest result"),
         (["ppc", str(edited(result, tmp_path / "future.nc", model="FutureModel"))],
          "model 'FutureModel', which this version of lagnest does not know"),
         (["ppc", str(edited(result, tmp_path / "newer.nc",

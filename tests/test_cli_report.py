@@ -97,7 +97,7 @@ def test_report_bad_input_prints_one_line(spec, saved, tmp_path, capsys):
     a_file.write_text("")
     cases = [
         (["report", "--data", str(tmp_path / "none.csv"), "--spec", str(spec), "--out", out],
-         "none.csv: does not exist"),
+         "none.csv: No such file or directory"),
         (["report", "--spec", str(unknown), "--out", out], "MIA9"),
         (["report", "--spec", str(spec), "--table", "MIA9:rupture", "--out", out], "MIA9"),
         (["report", "--spec", str(spec), "--table", "MIA4", "--out", out], "malformed"),

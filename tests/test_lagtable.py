@@ -391,3 +391,14 @@ def test_lag_pairs_aggregate_to_session_counts(frame, lag):
     got = np.zeros(counts.shape, dtype=np.int64)
     np.add.at(got, (pairs[:, 0], pairs[:, 1], pairs[:, 2]), 1)
     np.testing.assert_array_equal(got, counts.values)
+
+
+def test_a_lag_beyond_int64_is_refused_before_the_kernels():
+    seqs = _two_dyads()
+    for bad in (2**70, -(2**70)):
+        with pytest.raises(LagnestDataError, match="lag must lie within"):
+            count_table(seqs, "code", "code", lag=bad)
+    with pytest.raises(LagnestDataError, match="window must be at most"):
+        count_table(seqs, "code", "code", window=2**63)
+    # a lag longer than every session is legal: no pairs, N = 0
+    assert int(count_table(seqs, "code", "code", lag=10**6).values.sum()) == 0

@@ -72,6 +72,11 @@ def _cmd_table(args: argparse.Namespace) -> int:
 
     seqs = _read(args)
     table = lag_table(seqs, given=args.given, target=args.target, lag=args.lag)
+    if int(table["counts"].sum()) == 0:
+        raise LagnestDataError(DataProblem(
+            f"no lag pairs: N = 0 at lag {args.lag} (no session has two coded segments "
+            f"{args.lag} apart)", file=getattr(args, "path", None),
+            expected="a smaller --lag or coded segments in --given and --target"))
     if args.json:
         print(_json(_dataset_json(table)))
     else:
@@ -124,7 +129,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec).with_fit(
         draws=args.draws, tune=args.tune, chains=args.chains, seed=args.seed
     )
-    out = Path(args.out)
+    out = _check_out(args.out, (".nc",), "the result")  # before the fit, not after
     if not out.parent.is_dir():
         raise LagnestDataError(DataProblem("the result's folder does not exist", file=str(out)))
     seqs = _corpus(args, spec.data)
@@ -198,7 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_corpus_arguments(table)
     table.add_argument("--given", required=True)
     table.add_argument("--target", required=True)
-    table.add_argument("--lag", type=int, default=1)
+    table.add_argument("--lag", type=_count, default=1,
+                       help="lag >= 0 (default %(default)s; 0 = co-occurrence in one segment; "
+                       "for a backward lag swap --given and --target)")
     _add_output_arguments(table, colour=True)
     table.set_defaults(func=_cmd_table)
 
@@ -248,14 +255,14 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--draws", type=int, default=None, help="draws per chain kept")
     fit.add_argument("--tune", type=int, default=None, help="tuning steps per chain")
     fit.add_argument("--chains", type=int, default=None, help="number of chains")
-    fit.add_argument("--seed", type=int, default=None,
+    fit.add_argument("--seed", type=_count, default=None,
                      help="random seed (default: the spec's, else drawn and recorded)")
     fit.set_defaults(func=_cmd_fit)
 
     sim = sub.add_parser("simulate", help="simulate a corpus from a preset")
     sim.add_argument("output", help="segment table to write (.csv, .parquet, .xlsx)")
     sim.add_argument("--preset", choices=["thesis", "turns", "null"], default="thesis")
-    sim.add_argument("--seed", type=int, required=True)
+    sim.add_argument("--seed", type=_count, required=True)
     sim.add_argument("--sessions-out", default=None, help="where to write the session table")
     sim.add_argument("--truth", default=None, help="where to write the truth (JSON)")
     sim.set_defaults(func=_cmd_simulate)
@@ -394,26 +401,32 @@ def _add_output_arguments(parser: argparse.ArgumentParser, colour: bool) -> None
             "on a terminal, never with NO_COLOR set")
 
 
-def _positive_int(text: str) -> int:
-    """An argparse type: an integer >= 1."""
+#: Largest integer an option takes (counts, seeds, lags): NumPy's int64 range.
+_MAX_OPTION_INT = 2**63 - 1
+
+
+def _integer_at_least(text: str, low: int) -> int:
+    """``text`` as an integer in ``low..2**63 - 1``, else an argparse error."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    if value < low:
+        raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {value}")
+    if value > _MAX_OPTION_INT:
+        shown = text if len(text) <= 24 else f"{text[:20]}... ({len(text)} digits)"
+        raise argparse.ArgumentTypeError(f"expected an integer below 2**63, got {shown}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    """An argparse type: an integer >= 1."""
+    return _integer_at_least(text, 1)
 
 
 def _count(text: str) -> int:
-    """An argparse type: an integer >= 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
-    return value
+    """An argparse type: an integer >= 0 (also seeds and lags)."""
+    return _integer_at_least(text, 0)
 
 
 def _add_data_arguments(parser: argparse.ArgumentParser, what: str) -> None:
@@ -456,12 +469,7 @@ def _corpus(args: argparse.Namespace, data_options: dict[str, Any] | None = None
 
     options = {**(data_options or {}), **({"codebook": args.codebook} if args.codebook else {}),
                **_read_options(args)}
-    try:
-        return read_table(args.data, sessions=args.sessions, dyads=args.dyads, **options)
-    except OSError as err:
-        raise LagnestDataError(
-            DataProblem(f"cannot read: {err.strerror}", file=err.filename or args.data)
-        ) from None
+    return read_table(args.data, sessions=args.sessions, dyads=args.dyads, **options)
 
 
 def _check_out(path: str | os.PathLike[str], suffixes: tuple[str, ...] = (".html", ".htm"),
@@ -693,7 +701,7 @@ def _add_demo_arguments(demo: argparse.ArgumentParser) -> None:
     demo.add_argument("--no-fit", action="store_true",
                       help="classical part only: no model fits (the report says so)")
     _add_sampler_arguments(demo, "4 chains x 500 draws, tune 500")
-    demo.add_argument("--seed", type=int, default=1,
+    demo.add_argument("--seed", type=_count, default=1,
                       help="seed of the permutation test, the fits and the checks (default 1)")
     demo.add_argument("--ppc-draws", type=_count, default=200,
                       help="replicates of each posterior predictive check (0: none; default "
@@ -717,7 +725,7 @@ def _add_analysis_commands(sub: Any) -> None:
                      help="statistics to check (repeat or comma-separate; default all)")
     ppc.add_argument("--draws", type=_positive_int, default=200,
                      help="posterior draws used, one replicate each (default %(default)s)")
-    ppc.add_argument("--seed", type=int, default=0,
+    ppc.add_argument("--seed", type=_count, default=0,
                      help="seed of the replication (default %(default)s)")
     ppc.add_argument("--plot", metavar="FILE.png", default=None,
                      help="also draw one panel per statistic into this PNG file")
@@ -738,7 +746,7 @@ def _add_analysis_commands(sub: Any) -> None:
     _add_sampler_arguments(sbc, "calibration.sbc's")
     sbc.add_argument("--jobs", type=_positive_int, default=None,
                      help="parallel workers (default: calibration.sbc's)")
-    sbc.add_argument("--seed", type=int, default=1, help="seed (default %(default)s)")
+    sbc.add_argument("--seed", type=_count, default=1, help="seed (default %(default)s)")
     sbc.add_argument("--out", default=None, metavar="PATH",
                      help="where calibration.sbc keeps its runs (default: none kept)")
     sbc.add_argument("--plot", default=None, metavar="FILE.png",
@@ -758,7 +766,7 @@ def _add_analysis_commands(sub: Any) -> None:
                         help="segments per session (default: design_analysis's)")
     design.add_argument("--n-sim", type=_positive_int, default=None,
                         help="simulated studies per design (default: design_analysis's)")
-    design.add_argument("--seed", type=int, default=1, help="seed (default %(default)s)")
+    design.add_argument("--seed", type=_count, default=1, help="seed (default %(default)s)")
     design.add_argument("--out", default=None, metavar="PATH",
                         help="where design_analysis keeps its runs (default: none kept)")
     design.add_argument("--plot", default=None, metavar="FILE.png",
@@ -784,7 +792,7 @@ def _add_analysis_commands(sub: Any) -> None:
     report.add_argument("--out", required=True, metavar="REPORT.html",
                         help="the report file (figures go to figures/ beside it)")
     _add_sampler_arguments(report, "each spec's [fit]")
-    report.add_argument("--seed", type=int, default=None,
+    report.add_argument("--seed", type=_count, default=None,
                         help="seed of the fits and checks (default: each spec's)")
     report.add_argument("--ppc-draws", type=_count, default=200,
                         help="replicates of each predictive check (0: none; default "

@@ -408,14 +408,24 @@ def _check_units(block_unit: np.ndarray, n_blocks: int, n_units: int) -> np.ndar
     return unit
 
 
+#: Largest |lag| or window the wrappers accept: far beyond any session (segment offsets are
+#: int64), so that ``t + lag`` cannot overflow inside a kernel.
+_MAX_LAG = 2**62
+
+
 def _check_lag(lag: int, window: int | None) -> tuple[int, int]:
     """Normalise ``(lag, window)``; window mode counts t+1..t+W and needs lag 1."""
     if isinstance(lag, bool) or not isinstance(lag, int | np.integer):
         raise LagnestDataError(f"lag must be an integer, got {lag!r}")
+    if not -_MAX_LAG <= lag <= _MAX_LAG:
+        raise LagnestDataError(f"lag must lie within +-{_MAX_LAG:,} (longer than any session "
+                               f"could be), got {lag}")
     if window is None:
         return int(lag), 0
     if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 1:
         raise LagnestDataError(f"window must be a positive integer, got {window!r}")
+    if window > _MAX_LAG:
+        raise LagnestDataError(f"window must be at most {_MAX_LAG:,}, got {window}")
     if lag != 1:
         raise LagnestDataError("give either lag or window, not both (window counts t+1..t+W)")
     return 1, int(window)

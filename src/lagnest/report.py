@@ -481,7 +481,8 @@ class Report:
             The HTML file.
         figures : path-like or None, default "figures"
             Folder for the PNG files, relative to the HTML file's folder; None writes
-            none.
+            none. The report's folders are created when missing (a report is a run's
+            output folder, like ``lagnest demo``'s).
 
         Returns
         -------
@@ -493,9 +494,9 @@ class Report:
             folder = path.parent / figures
             for fig in self.figures:
                 atomic_write(folder / f"{fig.name}.png",
-                             lambda tmp, data=fig.png: tmp.write_bytes(data))
+                             lambda tmp, data=fig.png: tmp.write_bytes(data), parents=True)
         text = self.to_html()
-        atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), parents=True)
         return path
 
 

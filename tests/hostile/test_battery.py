@@ -16,19 +16,8 @@ CASES = {c.id: c for c in all_cases()}
 
 #: Cases that fail today for want of a change in a file this battery's author does not own,
 #: with the owner and the reason. A listed case that passes fails the test (remove it).
-_CLI_MAIN = "cli.py main() (being reworked for one-line errors)"
-KNOWN: dict[str, str] = {
-    "cli/no-arguments": f"{_CLI_MAIN}: argparse prints its usage line too",
-    "cli/unknown-option": f"{_CLI_MAIN}: argparse prints its usage line too",
-    "cli/summary-thousand-bad-rows": f"{_CLI_MAIN}: every listed problem is printed",
-    "cli/fit-out-is-a-directory": "cli.py _cmd_fit: --out is checked only after the fit",
-    "cli/fit-out-wrong-suffix": "cli.py _cmd_fit: --out is checked only after the fit",
-    "cli/simulate-negative-seed": "cli.py/simulate: a negative seed ends in a ValueError",
-    "cli/table-negative-lag": "lagtable.lag_table (lead): a negative lag is accepted",
-    "cli/table-enormous-lag": "lagtable/kernels (lead): a lag beyond int64 overflows in numba",
-    "cli/table-lag-longer-than-sessions": "lagtable (lead): a table with N = 0 exits 0",
-    "cli/table-n-zero": "lagtable (lead): a table with N = 0 exits 0",
-}
+
+KNOWN: dict[str, str] = {}
 
 
 @pytest.fixture(scope="session")

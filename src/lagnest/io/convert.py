@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from lagnest._files import check_readable
 from lagnest.errors import DataProblem, LagnestDataError
 from lagnest.io.boris import is_boris_table, read_boris
 from lagnest.io.sdis import read_sdis, write_sdis
@@ -64,8 +65,7 @@ def input_format(path: str | os.PathLike) -> str:
                 expected=f"one of {sorted([*FORMATS, *SDIS_SUFFIXES])} (or pass from_format=)",
             )
         )
-    if not path.exists():
-        raise LagnestDataError(DataProblem("does not exist", file=str(path)))
+    check_readable(path)  # a path problem is the OSError naming the path, as in every reader
     header = _peek_header(path)
     if is_boris_table(header):
         return "boris"
