@@ -283,7 +283,9 @@ def test_sbc_same_ranks_locally_and_on_a_dask_local_cluster(model, local_sbc):
     assert remote.run_info["backend"] == "dask" and remote.run_info["n_workers"] == 2
     xr.testing.assert_equal(remote.ranks, local_sbc.ranks)
     xr.testing.assert_equal(remote.truth, local_sbc.truth)
-    xr.testing.assert_equal(remote.data["mean"], local_sbc.data["mean"])
+    # posterior means agree to rounding: a worker process may order floating-point sums
+    # differently (seen on the CI machine, differences in the last digits)
+    xr.testing.assert_allclose(remote.data["mean"], local_sbc.data["mean"], rtol=1e-9)
 
 
 @pytest.mark.slow
