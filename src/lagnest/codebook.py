@@ -489,14 +489,20 @@ def _stream(name: str, t: _Table, problems: ProblemCollector) -> StreamInfo:
     )
 
 
-def _rating(name: str, t: _Table) -> RatingInfo:
-    t.check_keys("ratings.*")
+def _bounds(t: _Table) -> tuple[float, float]:
+    """The ``min``/``max`` of a rating or session variable (checked), infinite when absent."""
     low, high = t.number("min"), t.number("max")
     t.range(low, high)
+    return (low if low is not None else -math.inf, high if high is not None else math.inf)
+
+
+def _rating(name: str, t: _Table) -> RatingInfo:
+    t.check_keys("ratings.*")
+    low, high = _bounds(t)
     return RatingInfo(
         name=name,
-        min=low if low is not None else -math.inf,
-        max=high if high is not None else math.inf,
+        min=low,
+        max=high,
         integer=t.flag("integer", True),
         stream=t.text("stream"),
         labels=t.labels("label", name),
@@ -577,12 +583,11 @@ def _questionnaire(name: str, t: _Table) -> Questionnaire:
 
 def _session_variable(name: str, t: _Table) -> SessionVariable:
     t.check_keys("session.*")
-    low, high = t.number("min"), t.number("max")
-    t.range(low, high)
+    low, high = _bounds(t)
     return SessionVariable(
         name=name,
-        min=low if low is not None else -math.inf,
-        max=high if high is not None else math.inf,
+        min=low,
+        max=high,
         labels=t.labels("label", name),
     )
 
