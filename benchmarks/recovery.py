@@ -4,10 +4,11 @@ Each simulation draws the parameters from priors like the TransitionModel's (pop
 logits Normal(0, 1.5) zero-sum per row, sigma_dyad and sigma_session HalfNormal(0.5),
 independent row-specific dyad and session offsets; the default model's deviations are
 "shared+row", so the simulated truth has no shared part and the prior is not exactly the
-model's: coverage near 90% is expected, not guaranteed), simulates first-order Markov chains per session in a
-thesis-like design (6 dyads x 8 sessions x 30 segments of a 3-code stream), fits the
-default model and records whether each population transition probability lies in its
-central 90% interval. When the truth is drawn from the prior, the expected coverage is
+model's: coverage near 90% is expected, not guaranteed), simulates first-order Markov
+chains per session in a thesis-like design (6 dyads x 8 sessions x 30 segments of a
+3-code stream), fits the default model and records whether each population transition
+probability lies in its central 90% interval. When the truth is drawn from the prior, the
+expected coverage is
 exactly the nominal 90% (averaged over simulations).
 
 Run: ``.venv/bin/python benchmarks/recovery.py --n-fits 50``.
