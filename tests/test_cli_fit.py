@@ -7,22 +7,7 @@ import pytest
 import lagnest as ln
 from lagnest.cli import build_parser, main
 from lagnest.datasets import example_files
-
-SPEC = """\
-description = "MIA4 at t -> rupture at t+1 (a tiny fit for tests)"
-
-[model]
-type = "TransitionModel"
-given = "MIA4"
-target = "rupture"
-
-[fit]
-draws = 20
-tune = 20
-chains = 2
-cores = 1
-seed = 3
-"""
+from tests.cli_helpers import TINY_SPEC as SPEC
 
 
 @pytest.fixture

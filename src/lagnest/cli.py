@@ -444,6 +444,14 @@ def _add_data_arguments(parser: argparse.ArgumentParser, what: str) -> None:
     _add_reading_arguments(parser)
 
 
+def _add_run_arguments(parser: argparse.ArgumentParser, owner: str, plot: str) -> None:
+    """``--seed``, ``--out`` (the run folder) and ``--plot`` of a many-fit subcommand."""
+    parser.add_argument("--seed", type=_count, default=1, help="seed (default %(default)s)")
+    parser.add_argument("--out", default=None, metavar="PATH",
+                        help=f"where {owner} keeps its runs (default: none kept)")
+    parser.add_argument("--plot", default=None, metavar="FILE.png", help=plot)
+
+
 def _add_sampler_arguments(parser: argparse.ArgumentParser, defaults: str) -> None:
     """``--draws``, ``--tune``, ``--chains`` and ``--seed``."""
     parser.add_argument("--draws", type=_positive_int, default=None,
@@ -746,11 +754,8 @@ def _add_analysis_commands(sub: Any) -> None:
     _add_sampler_arguments(sbc, "calibration.sbc's")
     sbc.add_argument("--jobs", type=_positive_int, default=None,
                      help="parallel workers (default: calibration.sbc's)")
-    sbc.add_argument("--seed", type=_count, default=1, help="seed (default %(default)s)")
-    sbc.add_argument("--out", default=None, metavar="PATH",
-                     help="where calibration.sbc keeps its runs (default: none kept)")
-    sbc.add_argument("--plot", default=None, metavar="FILE.png",
-                     help="draw the rank histograms and coverage into this PNG file")
+    _add_run_arguments(sbc, "calibration.sbc",
+                       "draw the rank histograms and coverage into this PNG file")
     sbc.set_defaults(func=_cmd_sbc)
 
     design = sub.add_parser(
@@ -766,11 +771,8 @@ def _add_analysis_commands(sub: Any) -> None:
                         help="segments per session (default: design_analysis's)")
     design.add_argument("--n-sim", type=_positive_int, default=None,
                         help="simulated studies per design (default: design_analysis's)")
-    design.add_argument("--seed", type=_count, default=1, help="seed (default %(default)s)")
-    design.add_argument("--out", default=None, metavar="PATH",
-                        help="where design_analysis keeps its runs (default: none kept)")
-    design.add_argument("--plot", default=None, metavar="FILE.png",
-                        help="draw detection rate and precision by design into this PNG file")
+    _add_run_arguments(design, "design_analysis",
+                       "draw detection rate and precision by design into this PNG file")
     design.set_defaults(func=_cmd_design)
 
     report = sub.add_parser(
