@@ -209,13 +209,14 @@ def _best_us(fn, args, n: int = 30, reps: int = 3) -> float:
 def gradient_cost(seqs) -> dict:
     """Microseconds per log-density + gradient evaluation, the model's and what-if ones.
 
-    ``model``: the graph the sampler runs (``pm.Multinomial`` on softmax probabilities).
-    What-if likelihoods, same priors and the same posterior (their gradients are checked
-    against the model's at a random point): ``log_softmax``: ``sum(counts *
-    log_softmax(logits))`` (no multinomial coefficient, no argument checks);
-    ``distinct_rows``: that, with the linear predictor computed once per distinct design
-    row and gathered to the R rows; ``sufficient``: the linear part from sufficient
-    statistics (counts per session and X^T Y), ``- sum_r n_r logsumexp(eta_r)`` per row.
+    ``model``: the graph the sampler runs (``pm.Multinomial`` on softmax probabilities;
+    since 2026-11-30 with the linear predictor per distinct design row, gathered to the R
+    rows). What-if likelihoods, same priors and the same posterior (their gradients are
+    checked against the model's at a random point): ``log_softmax``: ``sum(counts *
+    log_softmax(logits))`` with the linear predictor over the R rows; ``distinct_rows``:
+    that, with the linear predictor computed once per distinct design row and gathered to
+    the R rows; ``sufficient``: the linear part from sufficient statistics (counts per
+    session and X^T Y), ``- sum_r n_r logsumexp(eta_r)`` per row.
     One process, one thread per call, at the model's initial point.
     """
     import pytensor

@@ -284,8 +284,9 @@ def test_sbc_same_ranks_locally_and_on_a_dask_local_cluster(model, local_sbc):
     xr.testing.assert_equal(remote.ranks, local_sbc.ranks)
     xr.testing.assert_equal(remote.truth, local_sbc.truth)
     # posterior means agree to rounding: a worker process may order floating-point sums
-    # differently (seen on the CI machine, differences in the last digits)
-    xr.testing.assert_allclose(remote.data["mean"], local_sbc.data["mean"], rtol=1e-9)
+    # differently (seen on the CI machine, and with a graph compiled cold in one process
+    # and read from the cache in another: relative differences below 1e-6)
+    xr.testing.assert_allclose(remote.data["mean"], local_sbc.data["mean"], rtol=1e-6)
 
 
 @pytest.mark.slow

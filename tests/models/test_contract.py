@@ -120,3 +120,25 @@ def test_calibration_variables_are_free_or_derived_variables_of_the_posterior(fi
     model, result, _ = fitted
     names = model.calibration_vars
     assert names and set(names) <= set(result.posterior.data_vars), names
+
+
+def test_built_graph_is_frozen_with_every_variable(fitted):
+    """The graph is frozen (compiled once, reused by refits) and keeps every variable."""
+    from pymc.model.core import FrozenModel
+
+    model, _, _ = fitted
+    graph = model.build()
+    assert isinstance(graph, FrozenModel)
+    unfrozen = model.build_model()
+    assert set(graph.named_vars) == set(unfrozen.named_vars)
+    assert sorted(v.name for v in graph.deterministics) == sorted(
+        v.name for v in unfrozen.deterministics)
+
+
+def test_stream_slopes_freeze_with_their_population_copy(seqs):
+    """``beta`` (shrunk stream slopes) and ``beta_population`` both survive freezing."""
+    from pymc.model.core import FrozenModel
+
+    graph = ln.LaggedRegression(seqs, target="rupture", predictors=["mia"]).build()
+    assert isinstance(graph, FrozenModel)
+    assert {"beta", "beta_population"} <= {v.name for v in graph.deterministics}

@@ -167,5 +167,8 @@ def test_session_model_checks_and_loo():
     fig = ppc.plot(stats=["correlation"])[0]
     titles = [a.get_title() for a in fig.axes if a.get_visible() and a.get_title()]
     assert len(titles) == 2 and all("seq_positivity" in t and "seq_depth" in t for t in titles)
-    elpd = res.loo()
+    with warnings.catch_warnings():  # 200 draws: a session's Pareto k may pass 0.57
+        warnings.filterwarnings("ignore", "Estimated shape parameter of Pareto", UserWarning)
+        elpd = res.loo()
     assert elpd.n_data_points == d.outcomes.shape[0]
+    assert np.isfinite(elpd.pareto_k.values).all()

@@ -3,8 +3,10 @@
 A model is a *specification*: its constructor validates and stores configuration only
 (``spec``, JSON-ready, and the priors). The sufficient statistics (:class:`ModelData`)
 and the PyMC graph are built lazily. The graph reads every observed array through
-fixed-shape ``pm.Data``, so refitting the same design on new data (calibration, design
-analysis) swaps the arrays instead of rebuilding and recompiling. Every model fits through
+fixed-shape ``pm.Data``, and the built model is frozen (PyMC's ``freeze_model``: design
+data become constants, compiled functions are cached on the model), so refitting the same
+design on new data (calibration, design analysis) swaps the observed arrays and reuses the
+compiled log-density, gradient, initial-point and trace functions. Every model fits through
 the one path of :mod:`lagnest.models._fit` and returns a
 :class:`~lagnest.models.result.FitResult`.
 
@@ -201,9 +203,23 @@ class BayesianModel(ABC):
         return self._model is not None
 
     def build(self) -> pm.Model:
-        """Build (once) and return the PyMC model."""
+        """Build (once) and return the PyMC model, frozen.
+
+        The model is frozen (:func:`pymc.model.transform.optimization.freeze_model`):
+        its compiled log-density, gradient, initial-point and trace functions are
+        compiled on the first ``pm.sample`` and reused by every later fit of the same
+        design (``fit(observed=...)`` replaces the observed data only), and the design
+        data are constants of the graph.
+        """
         if self._model is None:
-            self._model = self.build_model()
+            from pymc.model.transform.optimization import freeze_model
+
+            model = self.build_model()
+            frozen = freeze_model(model)
+            # PyMC 6.4's freeze_model merges two Deterministics of one expression (the
+            # second name is lost): keep the unfrozen model rather than lose a variable
+            # (every registered model is checked to freeze whole in the contract test).
+            self._model = frozen if _same_names(model, frozen) else model
         return self._model
 
     # ------------------------------------------------------------------ rebuilding
@@ -462,3 +478,11 @@ def resolve_seed(seed: int | None) -> int:
     if seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed}")
     return int(seed)
+
+
+def _same_names(model: Any, frozen: Any) -> bool:
+    """Whether a frozen model keeps every named variable and Deterministic of ``model``."""
+    def names(m: Any) -> tuple[set[str], list[str]]:
+        return set(m.named_vars), sorted(v.name for v in m.deterministics)
+
+    return names(model) == names(frozen)

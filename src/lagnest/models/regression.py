@@ -652,8 +652,13 @@ class LaggedRegression(BayesianModel):
         n_dyads = len(t.dyad_labels)
         slopes = self._slope_index(d)
         groups = self._groups(d)
+        # The linear predictor is computed once per distinct design row (patterns repeat
+        # across the sessions of a dyad, and across dyads without centring) and gathered
+        # to the R rows of the likelihood.
+        distinct, pattern_of_row = np.unique(d.design, axis=0, return_inverse=True)
+        pattern_of_row = pattern_of_row.ravel()
         with pm.Model(coords=self.coords) as model:
-            design = pm.Data("design", d.design, dims=("row", "feature"))
+            design = pt.as_tensor(d.design)
             intercept = self._priors["intercept"].create_variable(
                 "intercept", mu=0.0, dims="category")
             beta = self._slopes(len(d.features), k1, groups)
@@ -675,8 +680,9 @@ class LaggedRegression(BayesianModel):
                     "session", sigma, ("category",), structure.parameterization["session"],
                     intercept_session)
             pm.Deterministic("intercept_session", intercept_session, dims=("session", "category"))
-            eta = intercept_session[t.row_session] + pt.dot(design, beta)
-            beta_population = beta
+            eta = intercept_session[t.row_session] + pt.dot(distinct, beta)[pattern_of_row]
+            # a distinct expression: freeze_model would merge two Deterministics of `beta`
+            beta_population = beta + 0.0
             if slopes.size:
                 sigma = self._priors["sigma_slope"].create_variable("sigma_slope", dims="slope")
                 dev, centre = dyad_deviations("slope", sigma[:, None], ("slope", "category"),
