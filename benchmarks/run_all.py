@@ -162,6 +162,13 @@ REGISTRY: tuple[Benchmark, ...] = (
         "uniform ranks and nominal interval coverage; 1 against 2 Dask workers (speed-up)",
         full=(("--n", "40", "--n-speedup", "6"),), long=True, env=ONE_THREAD),
     Benchmark(
+        "sbc_throughput", "sbc_throughput.py",
+        "Throughput: 100 SBC fits of TransitionModel, 1 vs 2 Dask workers",
+        ("sbc_throughput",),
+        "the same fits on the unfrozen graph (recompiled by every pm.sample call); 1 Dask "
+        "worker against 2",
+        full=((),), quick=(("--quick", "--out", "{out}"),), long=True),
+    Benchmark(
         "sbc_regression", "sbc_regression.py",
         "SBC of LaggedRegression (mia_to_rupture, thesis-like design)", ("sbc_regression",),
         "uniform ranks and nominal interval coverage",
@@ -170,7 +177,8 @@ REGISTRY: tuple[Benchmark, ...] = (
         "design_analysis", "design_analysis.py",
         "Design analysis: MIA4 (t-1) -> confrontation", ("design_analysis",),
         "the interval width of the example corpus (target: within 20%); 80% detection",
-        full=(("--n-sim", "20", "--dyads", "6,10,20", "--sessions", "8"),), long=True,
+        full=(("--n-sim", "20", "--dyads", "6,10,20,40", "--sessions", "8",
+               "--n-sim-example", "40"),), long=True,
         env=ONE_THREAD),
     Benchmark(
         "bench_mp_ctx", "bench_mp_ctx.py",

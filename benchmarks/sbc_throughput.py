@@ -164,6 +164,8 @@ def main() -> None:
     ap.add_argument("--n-dask", type=int, default=12)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--quick", action="store_true", help="smoke run (few small fits)")
+    ap.add_argument("--out", default=str(RESULTS),
+                    help="folder of sbc_throughput.{json,md} (default benchmarks/results)")
     args = ap.parse_args()
     draws = 500
     if args.quick:
@@ -182,12 +184,11 @@ def main() -> None:
                           "load_end": [round(x, 2) for x in os.getloadavg()]}
     command = "python benchmarks/sbc_throughput.py" + (" --quick" if args.quick else "")
     summary["command"] = command
-    name = "sbc_throughput_quick" if args.quick else "sbc_throughput"
-    out = RESULTS if not args.quick else Path(tempfile.mkdtemp())
-    out.mkdir(exist_ok=True)
-    (out / f"{name}.json").write_text(json.dumps(summary, indent=2, default=float))
-    (out / f"{name}.md").write_text(report(summary, command))
-    print((out / f"{name}.md").read_text())
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "sbc_throughput.json").write_text(json.dumps(summary, indent=2, default=float))
+    (out / "sbc_throughput.md").write_text(report(summary, command))
+    print((out / "sbc_throughput.md").read_text())
 
 
 if __name__ == "__main__":
