@@ -28,7 +28,8 @@ def dask_speedup(model, n, seed, sampler):
     """Wall time of the same SBC batch on LocalClusters of 1 and 2 worker processes."""
     from distributed import Client, LocalCluster
 
-    out = {}
+    out: dict = {"n": n}
+    ranks = {}
     for workers in (1, 2):
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                           dashboard_address=None) as cluster, Client(cluster) as client:
@@ -38,7 +39,9 @@ def dask_speedup(model, n, seed, sampler):
                                   **sampler)
             out[workers] = {"wall_seconds": time.perf_counter() - t0,
                             "fit_seconds_median": float(np.median(res.data["seconds"]))}
+        ranks[workers] = res.ranks.values
     out["speedup"] = out[1]["wall_seconds"] / out[2]["wall_seconds"]
+    out["same_ranks"] = bool(np.array_equal(ranks[1], ranks[2]))
     return out
 
 

@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from sbc_common import dask_speedup
 
 from lagnest import calibration
 from lagnest.models import TransitionModel
@@ -96,28 +97,6 @@ def many_fits(n: int, sampler: dict, jobs: int) -> tuple[dict, object]:
     }, res
 
 
-def dask_workers(n: int, sampler: dict) -> dict:
-    """The same SBC batch on LocalClusters of 1 and 2 worker processes."""
-    from distributed import Client, LocalCluster
-
-    out: dict = {"n": n}
-    ranks = {}
-    for workers in (1, 2):
-        model = make_model()
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cluster, Client(cluster) as client:
-            client.run(lambda: None)  # workers up
-            t0 = time.perf_counter()
-            res = calibration.sbc(model, n=n, seed=SEED, client=client, progress=False,
-                                  **sampler)
-            out[workers] = {"wall_seconds": time.perf_counter() - t0,
-                            "fit_seconds_median": float(np.median(res.data["seconds"]))}
-        ranks[workers] = res.ranks.values
-    out["speedup"] = out[1]["wall_seconds"] / out[2]["wall_seconds"]
-    out["same_ranks"] = bool(np.array_equal(ranks[1], ranks[2]))
-    return out
-
-
 def report(summary: dict, command: str) -> str:
     """Markdown of the three measurements."""
     c, f, r, d = (summary[k] for k in ("compiled_once", "recompiled", "many", "dask"))
@@ -178,7 +157,7 @@ def main() -> None:
     summary["compiled_once"] = in_process(args.n_inprocess, sampler, frozen=True)
     summary["recompiled"] = in_process(args.n_inprocess, sampler, frozen=False)
     summary["many"], _ = many_fits(args.n, sampler, args.jobs)
-    summary["dask"] = dask_workers(args.n_dask, sampler)
+    summary["dask"] = dask_speedup(make_model(), args.n_dask, SEED, sampler)
     summary["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
                           "load_start": load_start,
                           "load_end": [round(x, 2) for x in os.getloadavg()]}
