@@ -4,9 +4,10 @@ The design and model of ``sbc_transition.py`` (``TransitionModel(seqs, "MIA4",
 "rupture")`` on ``thesis_like(seed=1)``, 6 dyads x 8 sessions x 30 segments; 2 chains x
 (500 tune + 500 draws) per fit). Three measurements, one process, in this order:
 
-1. **Compiled once vs recompiled** (in-process, ``--n-inprocess`` fits each, after one
-   warm-up fit): the model as lagnest builds it (frozen PyMC model: the log-density,
-   gradient, initial-point and trace functions are compiled on the first fit and reused)
+1. **Compiled once vs recompiled** (``calibration.sbc(n_jobs=1)`` in this process,
+   ``--n-inprocess`` fits each after the first, which compiles): the model as lagnest
+   builds it (frozen PyMC model: the log-density, gradient, initial-point and trace
+   functions are compiled on the first fit and reused)
    against the same graph unfrozen (``pm.sample`` recompiles them on every call, as
    before). Baseline and candidate run on the same seeds in the same process.
 2. **100 fits on 2 local processes** (``calibration.sbc(n=100, n_jobs=2)``, fresh run
@@ -23,7 +24,6 @@ Writes ``benchmarks/results/sbc_throughput.{json,md}``.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import platform
@@ -50,26 +50,20 @@ def make_model() -> TransitionModel:
 
 
 def in_process(n: int, sampler: dict, frozen: bool) -> dict:
-    """``n`` SBC tasks in this process on one model (after a warm-up task)."""
-    sbc_module = importlib.import_module("lagnest.calibration.sbc")
+    """``calibration.sbc(n + 1, n_jobs=1)`` in this process; medians over fits 2 to n + 1."""
     model = make_model()
     if not frozen:  # the baseline: the same graph, unfrozen (pm.sample recompiles)
         model._model = model.build_model()
-    options = {k: sampler[k] for k in ("draws", "tune", "chains")}
-    options = sbc_module._sampler_options(**options, sampler="pymc", target_accept=None)
-    names, keep, _, _ = sbc_module._prepare(model, 0)
-    payload = {"config": model.config, "fit_data": model.fit_data(), "vars": names,
-               "keep": keep, "truth": None, "sampler": options,
-               "n_rank_draws": sampler["n_rank_draws"]}
-    # the baseline must not find the frozen model in the worker cache (and vice versa)
-    calibration.engine._WORKER_MODELS[str(model.config["id"])] = model
-    sbc_module._calibration_task(payload, (10_000,), np.random.SeedSequence([SEED, 10_000]))
-    fits = []
-    for i in range(n):
-        out = sbc_module._calibration_task(payload, (i,), np.random.SeedSequence([SEED, i]))
-        fits.append(out["fit"])
-    calibration.engine._WORKER_MODELS.clear()
-    return {key: float(np.median([f[key] for f in fits]))
+    # in-process tasks take their model from the engine's per-process cache (keyed by the
+    # config id, the same frozen or not): put this one there so the tasks fit it
+    cache = calibration.engine._WORKER_MODELS
+    cache[str(model.id)] = model
+    try:
+        res = calibration.sbc(model, n=n + 1, seed=SEED, n_jobs=1, progress=False, **sampler)
+    finally:
+        cache.clear()
+    later = res.data.isel(simulation=slice(1, None))  # the first fit compiles
+    return {key: float(np.median(later[key]))
             for key in ("seconds", "compile_seconds", "sampling_seconds")} | {"n": n}
 
 
@@ -107,7 +101,7 @@ def report(summary: dict, command: str) -> str:
         f"Design: {summary['design']}; sampler {summary['sampler']}; machine: "
         f"{summary['machine']['cpus']} CPUs, load average at start "
         f"{summary['machine']['load_start']}, at end {summary['machine']['load_end']}.", "",
-        "## Compiled once vs recompiled (in-process, median per fit after a warm-up fit)", "",
+        "## Compiled once vs recompiled (in-process, median per fit after the first)", "",
         "| model | fits | seconds per fit | compile s | sampling s |",
         "|---|---:|---:|---:|---:|",
         f"| frozen (lagnest) | {c['n']} | {c['seconds']:.2f} | {c['compile_seconds']:.2f} | "
