@@ -32,10 +32,11 @@ def _cells_tree(seed, counts, n_chains=2, n_draws=300):
     """Random per-cell log-liks and a posterior whose ESS varies (fixed, no sampling)."""
     rng = np.random.default_rng(seed)
     n_cells = len(counts)
-    loc = rng.normal(-1.0, 0.5, size=n_cells)
+    loc = rng.normal(-0.5, 0.5, size=n_cells)
     scale = rng.uniform(0.05, 0.4, size=n_cells)
-    ll = loc + scale * rng.standard_normal((n_chains, n_draws, n_cells))
-    ll = np.minimum(ll, -1e-3)  # log probabilities
+    # log probabilities: log sigmoid is negative and strictly increasing, so no ties
+    # (clipping at a maximum tied the largest draws, and PSIS refuses an all-equal tail)
+    ll = -np.logaddexp(0.0, -(loc + scale * rng.standard_normal((n_chains, n_draws, n_cells))))
     ar = np.empty((n_chains, n_draws))  # autocorrelated parameter: reff != 1
     ar[:, 0] = rng.standard_normal(n_chains)
     for t in range(1, n_draws):
