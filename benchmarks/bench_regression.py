@@ -209,15 +209,16 @@ def _best_us(fn, args, n: int = 30, reps: int = 3) -> float:
 def gradient_cost(seqs) -> dict:
     """Microseconds per log-density + gradient evaluation, the model's and what-if ones.
 
-    ``model``: the graph the sampler runs (``pm.Multinomial`` on softmax probabilities;
-    since 2026-11-30 with the linear predictor per distinct design row, gathered to the R
-    rows). What-if likelihoods, same priors and the same posterior (their gradients are
-    checked against the model's at a random point): ``log_softmax``: ``sum(counts *
+    ``model``: the graph the sampler runs (from 2026-11-30 23:00 UTC the likelihood is
+    one numba kernel, :class:`lagnest.models.likelihood.MultinomialLogitRows`: gathers, log-softmax
+    and the gradient's scatter in one call, exponentials vectorised). What-if likelihoods
+    written in PyTensor, same priors and the same posterior (their gradients are checked
+    against the model's at a random point): ``log_softmax``: ``sum(counts *
     log_softmax(logits))`` with the linear predictor over the R rows; ``distinct_rows``:
     that, with the linear predictor computed once per distinct design row and gathered to
-    the R rows; ``sufficient``: the linear part from sufficient statistics (counts per
-    session and X^T Y), ``- sum_r n_r logsumexp(eta_r)`` per row.
-    One process, one thread per call, at the model's initial point.
+    the R rows (the model's graph before the kernel); ``sufficient``: the linear part from
+    sufficient statistics (counts per session and X^T Y), ``- sum_r n_r logsumexp(eta_r)``
+    per row. One process, one thread per call, at the model's initial point.
     """
     import pytensor
     import pytensor.tensor as pt
@@ -381,11 +382,14 @@ def cost_table(costs: list[dict]) -> list[str]:
         "",
         "Microseconds per call of the compiled log-density and gradient (numba backend, best "
         "of 3 x 30 calls, one process, at a jittered initial point), for the model's graph "
-        "and what-if likelihoods with the same priors and gradient (checked): "
-        "`log_softmax` = sum(counts * log_softmax(logits)) instead of `pm.Multinomial`; "
-        "`distinct_rows` = that, with the linear predictor computed per distinct design "
-        "row and gathered; `sufficient` = linear part from sufficient statistics, only "
-        "n_r logsumexp per row. BLAS threads = OPENBLAS/OMP/MKL_NUM_THREADS.",
+        "and what-if likelihoods written in PyTensor with the same priors and gradient "
+        "(checked): `log_softmax` = sum(counts * log_softmax(logits)), linear predictor "
+        "per row; `distinct_rows` = that, with the linear predictor computed per distinct "
+        "design row and gathered (the model's graph until 2026-11-30); `sufficient` = "
+        "linear part from sufficient statistics, only n_r logsumexp per row. `model` is "
+        "the fused numba likelihood (`MultinomialLogitRows`) in runs from 2026-11-30 "
+        "23:00 UTC; rows measured before show the graph of their time. "
+        "BLAS threads = OPENBLAS/OMP/MKL_NUM_THREADS.",
         "",
         "| segments | BLAS threads | R | distinct design rows | "
         + " | ".join(f"us {c}" for c in COSTS) + " | load |",

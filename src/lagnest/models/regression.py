@@ -317,34 +317,6 @@ def regression_data(seqs: Any, spec: Mapping[str, Any],
     )
 
 
-# =========================================================================== likelihood
-
-
-def multinomial_logit(n: Any, logits: Any, size: Any) -> Any:
-    """Multinomial of ``n`` segments with probabilities ``softmax(logits)`` (draws)."""
-    import pymc as pm
-    import pytensor.tensor as pt
-
-    return pm.Multinomial.dist(n=n, p=pt.special.softmax(logits, axis=-1), size=size)
-
-
-def multinomial_logit_logp(value: Any, n: Any, logits: Any) -> Any:
-    """Log-likelihood of counts ``value`` per row: ``sum_k value_k * log_softmax(logits)_k``.
-
-    The multinomial log-probability without its coefficient ``log n! - sum_k log
-    value_k!``, which does not depend on the parameters: the posterior, its gradient and
-    the sampler are those of the multinomial. ``pm.Multinomial`` would recompute the
-    coefficient from the observed counts (runtime data, so never folded away) and check
-    its arguments on every evaluation: about 1.9 times the cost of this form at 10^4
-    segments (``benchmarks/bench_regression.py``, gradient cost). LOO does not use this
-    value: it works per segment, ``log softmax`` of the row logits, where no coefficient
-    arises (:func:`lagnest.models.loo.cell_loo`).
-    """
-    import pytensor.tensor as pt
-
-    return (value * pt.special.log_softmax(logits, axis=-1)).sum(axis=-1)
-
-
 # =========================================================================== model
 
 
@@ -673,6 +645,8 @@ class LaggedRegression(BayesianModel):
         import pymc as pm
         import pytensor.tensor as pt
 
+        from lagnest.models.likelihood import aggregated_multinomial_logit
+
         d = self.data
         t = d.table
         structure = self.structure
@@ -680,13 +654,17 @@ class LaggedRegression(BayesianModel):
         n_dyads = len(t.dyad_labels)
         slopes = self._slope_index(d)
         groups = self._groups(d)
-        # The linear predictor is computed once per distinct design row (patterns repeat
-        # across the sessions of a dyad, and across dyads without centring) and gathered
-        # to the R rows of the likelihood.
-        distinct, pattern_of_row = np.unique(d.design, axis=0, return_inverse=True)
-        pattern_of_row = pattern_of_row.ravel()
+        # The linear predictor is computed once per design unit and gathered to the R
+        # rows of the likelihood: a unit is a distinct design row (patterns repeat across
+        # the sessions of a dyad, and across dyads without centring), and with random
+        # slopes a distinct (design row, dyad) pair.
+        unit_keys = d.design if not slopes.size else np.column_stack(
+            [d.design, t.session_dyad[t.row_session]])
+        units, unit_of_row = np.unique(unit_keys, axis=0, return_inverse=True)
+        unit_of_row = unit_of_row.ravel()
+        unit_design = units[:, :d.design.shape[1]]
+        unit_dyad = units[:, -1].astype(np.int64) if slopes.size else None
         with pm.Model(coords=self.coords) as model:
-            design = pt.as_tensor(d.design)
             intercept = self._priors["intercept"].create_variable(
                 "intercept", mu=0.0, dims="category")
             beta = self._slopes(len(d.features), k1, groups)
@@ -708,7 +686,7 @@ class LaggedRegression(BayesianModel):
                     "session", sigma, ("category",), structure.parameterization["session"],
                     intercept_session)
             pm.Deterministic("intercept_session", intercept_session, dims=("session", "category"))
-            eta = intercept_session[t.row_session] + pt.dot(distinct, beta)[pattern_of_row]
+            eta_unit = pt.dot(unit_design, beta)
             # a distinct expression: freeze_model would merge two Deterministics of `beta`
             beta_population = beta + 0.0
             if slopes.size:
@@ -717,20 +695,22 @@ class LaggedRegression(BayesianModel):
                                               n_dyads, "noncentered", beta[slopes])
                 pm.Deterministic("beta_dyad", beta[slopes][None] + dev,
                                  dims=("dyad", "slope", "category"))
-                eta = eta + (design[:, slopes][:, :, None] * dev[t.row_dyad]).sum(axis=1)
+                eta_unit = eta_unit + (unit_design[:, slopes][:, :, None]
+                                       * dev[unit_dyad]).sum(axis=1)
                 beta_population = pt.set_subtensor(beta[slopes], beta[slopes] - centre)
             pm.Deterministic("beta_population", beta_population, dims=("feature", "category"))
-            logits = pt.concatenate([pt.zeros((eta.shape[0], 1)), eta], axis=1)
             if d.segment_target is not None:
+                eta = intercept_session[t.row_session] + eta_unit[unit_of_row]
+                logits = pt.concatenate([pt.zeros((eta.shape[0], 1)), eta], axis=1)
                 y = pm.Data("segment_target", d.segment_target)
                 model.add_coord("valid_segment", np.arange(d.segment_target.size))
                 pm.Categorical("y", logit_p=logits[d.segment_rows], observed=y,
                                dims="valid_segment")
             else:
                 counts = pm.Data("counts", np.asarray(t.counts), dims=("row", "target"))
-                pm.CustomDist("y", counts.sum(axis=1), logits, dist=multinomial_logit,
-                              logp=multinomial_logit_logp, signature="(),(k)->(k)",
-                              observed=counts, dims=("row", "target"))
+                aggregated_multinomial_logit("y", counts, eta_unit, intercept_session,
+                                             unit_of_row, t.row_session, observed=counts,
+                                             dims=("row", "target"))
         return model
 
     def row_logits(self, params: Mapping[str, Any], design: np.ndarray | None = None,
