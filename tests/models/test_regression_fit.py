@@ -178,3 +178,9 @@ def test_aggregated_and_per_segment_elpd_agree_and_compare_works(example):
                                draws=200, tune=200, chains=2, cores=1, warn=False)
     assert kfold.n_data_points == la.n_data_points
     assert np.all(np.isfinite(kfold.elpd_i.values)) and np.all(kfold.elpd_i.values <= 0)
+
+
+def test_numpyro_is_refused_for_the_numba_likelihood_with_a_way_out(example):
+    seqs = example.subset(dyads=example.dyad_labels[:2])
+    with pytest.raises(ValueError, match=r"numba kernel.*'pymc' or 'nutpie'.*per_segment=True"):
+        LaggedRegression(seqs, "rupture", ["MIA4"]).fit(sampler="numpyro")

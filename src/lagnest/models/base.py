@@ -321,6 +321,14 @@ class BayesianModel(ABC):
             config["id"] = config_id(config)
         return config
 
+    def check_sampler(self, sampler: str) -> None:
+        """Raise ``ValueError`` if this model cannot be sampled with ``sampler``.
+
+        Every model can be sampled with every sampler of :data:`lagnest.models._fit.SAMPLERS`
+        unless it overrides this (a likelihood written as a numba kernel has no JAX form).
+        """
+        return None
+
     def fit(
         self,
         draws: int = 1000,
@@ -371,6 +379,7 @@ class BayesianModel(ABC):
             With ``diagnostics`` (R-hat, bulk/tail ESS, divergences, tree depth, E-BFMI).
         """
         seed = resolve_seed(seed)
+        self.check_sampler(sampler)
         if target_accept is None:
             target_accept = float(self.default_sampler_config["target_accept"])
         model = self.build()

@@ -510,6 +510,14 @@ class LaggedRegression(BayesianModel):
         resolve_terms(seqs, spec["predictors"], lags, target, spec["history"])
         super().__init__(seqs, spec, priors)
 
+    def check_sampler(self, sampler: str) -> None:
+        """The aggregated likelihood is a numba kernel: no JAX sampler (numpyro)."""
+        if sampler == "numpyro" and not self._spec["per_segment"]:
+            raise ValueError(
+                "LaggedRegression's likelihood on pattern counts is a numba kernel, which "
+                "numpyro (JAX) cannot run: use sampler='pymc' or 'nutpie', or "
+                "per_segment=True for numpyro")
+
     # ------------------------------------------------------------------ data
     def _make_data(self, seqs: Any) -> RegressionData:
         data = regression_data(seqs, self._spec)
