@@ -10,6 +10,11 @@ A parallel numba kernel runs first, as in a session, so the process has threads 
 forks. Reported: wall time per fit, PyMC's sampling time (which includes starting the
 workers and, under ``forkserver``, rebuilding the compiled model in each of them), and the
 ratio of the medians.
+
+lagnest has the fork server import PyMC and its models once (``_fit.preload_forkserver``);
+``--no-preload`` turns that off for a run, to measure what it saves. The fork server
+outlives the fits of a process, so the two variants run as separate invocations; each
+variant's latest run is kept in the results.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import time
 from pathlib import Path
 
 import lagnest as ln
+from lagnest.models import _fit
 
 RESULTS = Path(__file__).parent / "results"
 METHODS = ("fork", "forkserver")
@@ -48,7 +54,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--draws", type=int, default=200)
     parser.add_argument("--out", default=str(RESULTS), help="folder of mp_ctx.json and .md")
+    parser.add_argument("--no-preload", action="store_true",
+                        help="the fork server imports nothing before forking (as before)")
     args = parser.parse_args()
+    variant = "no_preload" if args.no_preload else "preload"
+    if args.no_preload:
+        _fit.preload_forkserver = lambda: None
     seqs = ln.datasets.load_example()
     ln.permutation_test(seqs, given="rupture", target="resolution", n_perm=200, seed=0)
     fit_once(seqs, "fork", args.draws, 0)  # warm the compile caches
@@ -60,6 +71,7 @@ def main() -> None:
               for m in METHODS}
     ratio = median["forkserver"]["wall"] / median["fork"]["wall"]
     out = {
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "load": os.getloadavg()},
         "settings": {"rounds": args.rounds, "draws": args.draws, "tune": args.draws,
@@ -70,22 +82,37 @@ def main() -> None:
     }
     results = Path(args.out)
     results.mkdir(parents=True, exist_ok=True)
-    (results / "mp_ctx.json").write_text(json.dumps(out, indent=1))
-    lines = [
-        "# Start method of parallel chains: forkserver against fork",
-        "",
-        f"{args.rounds} alternating fits each (2 chains x {args.draws} draws, tune "
-        f"{args.draws}, 2 cores), one process, caches warm; load average "
-        f"{out['machine']['load'][0]:.1f} on {out['machine']['cpus']} cores.",
-        "",
-        "| method | wall per fit (s) | sampling (s) | rest (s) |",
-        "|---|---|---|---|",
-    ]
-    for m in METHODS:
-        lines.append(f"| {m} | {median[m]['wall']:.1f} | {median[m]['sampling']:.1f} | "
-                     f"{median[m]['compile']:.1f} |")
-    lines += ["", f"forkserver / fork, median wall time per fit: **{ratio:.2f}x**."]
-    (results / "mp_ctx.md").write_text("\n".join(lines) + "\n")
+    path = results / "mp_ctx.json"
+    previous = json.loads(path.read_text()) if path.exists() else {}
+    variants = previous.get("variants", {})
+    variants[variant] = out
+    path.write_text(json.dumps({"variants": variants}, indent=1))
+    lines = ["# Start method of parallel chains: forkserver against fork", ""]
+    titles = {"preload": "fork server preloading PyMC and lagnest's models (the default)",
+              "no_preload": "fork server importing nothing first (`--no-preload`)"}
+    for name in ("preload", "no_preload"):
+        if name not in variants:
+            continue
+        v = variants[name]
+        st = v["settings"]
+        lines += [
+            f"## {titles[name]}",
+            "",
+            f"Run {v.get('created', 'before 2026-12-01')}: {st['rounds']} alternating fits "
+            f"each (2 chains x {st['draws']} draws, tune {st['tune']}, 2 cores), one "
+            f"process, caches warm; load average {v['machine']['load'][0]:.1f} on "
+            f"{v['machine']['cpus']} cores.",
+            "",
+            "| method | wall per fit (s) | sampling (s) | rest (s) |",
+            "|---|---|---|---|",
+        ]
+        for m in METHODS:
+            med = v["median"][m]
+            lines.append(f"| {m} | {med['wall']:.1f} | {med['sampling']:.1f} | "
+                         f"{med['compile']:.1f} |")
+        lines += ["", "forkserver / fork, median wall time per fit: "
+                      f"**{v['ratio_forkserver_to_fork_wall']:.2f}x**.", ""]
+    (results / "mp_ctx.md").write_text("\n".join(lines))
     print("\n".join(lines))
 
 

@@ -303,3 +303,16 @@ def test_same_seed_same_draws_across_processes(tmp_path):
         for _ in range(3)
     ]
     assert outputs[1] == outputs[2]
+
+
+def test_fork_server_workers_start_with_pymc_imported():
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tests._forkserver_probe import loaded
+
+    _fit.preload_forkserver()
+    ctx = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+        assert pool.submit(loaded, "pymc").result()
+        assert pool.submit(loaded, "lagnest.models.likelihood").result()

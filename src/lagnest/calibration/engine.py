@@ -193,6 +193,9 @@ def _in_process(task: TaskFn, payload: Any, keys: Iterable[tuple], seed: int) ->
 
 
 def _local(task: TaskFn, payload: Any, keys: list[tuple], seed: int, n_jobs: int) -> Iterator:
+    from lagnest.models._fit import preload_forkserver
+
+    preload_forkserver()  # the fork server (shared with parallel chains) imports PyMC once
     ctx = multiprocessing.get_context(START_METHOD)
     with ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx, initializer=_init_worker,
                              initargs=(_dumps(payload),)) as pool:
