@@ -88,14 +88,38 @@ _FORK_WARNING = r"This process \(pid=\d+\) is multi-threaded, use of fork\(\) ma
 
 #: Modules the fork server imports once before it forks chain workers (``"__main__"`` is
 #: Python's own default), so that no worker imports PyMC again: PyMC's sampling time of a
-#: 2-chain fit of the example went from 4.1 to 1.6 s (``benchmarks/results/mp_ctx.md``).
+#: 2-chain fit of the example went from 4.1 to 1.5 s (``benchmarks/results/mp_ctx.md``).
 FORKSERVER_PRELOAD: tuple[str, ...] = ("__main__", "pymc", "lagnest.models",
                                        "lagnest.models.likelihood")
 
 
+#: Set while the fork server starts (unless the user set them): it must stay a single
+#: thread, since it forks every worker. Importing NumPy starts OpenBLAS's thread pool
+#: and importing pandas starts pyarrow's jemalloc background thread. The workers inherit
+#: one BLAS thread each, which suits chains that each have a core.
+_SINGLE_THREAD_ENV: dict[str, str] = {
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "JE_ARROW_MALLOC_CONF": "background_thread:false",
+}
+
+
 def preload_forkserver() -> None:
-    """Have the fork server import :data:`FORKSERVER_PRELOAD` (no effect once it runs)."""
+    """Start the fork server, single-threaded, with :data:`FORKSERVER_PRELOAD` imported.
+
+    No effect if it already runs (it lives as long as this process).
+    """
+    from multiprocessing import forkserver
+
     multiprocessing.get_context("forkserver").set_forkserver_preload(list(FORKSERVER_PRELOAD))
+    added = {k: v for k, v in _SINGLE_THREAD_ENV.items() if k not in os.environ}
+    os.environ.update(added)
+    try:
+        forkserver.ensure_running()
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
 
 
 def mp_context() -> str | None:
@@ -113,7 +137,7 @@ def mp_context() -> str | None:
     ``"forkserver"`` costs time on every fit: its workers rebuild the compiled model
     instead of inheriting it. Most of that was each worker importing PyMC: :func:`sample`
     has the fork server import :data:`FORKSERVER_PRELOAD` once, so its workers start with
-    them loaded. A 2-chain fit of the example (200 draws) takes 3.8 s against 3.0 s with
+    them loaded. A 2-chain fit of the example (200 draws) takes 3.7 s against 2.9 s with
     ``"fork"``, and took 6.3 s without the preload (``benchmarks/results/mp_ctx.md``).
 
     Returns
