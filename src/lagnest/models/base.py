@@ -356,7 +356,8 @@ class BayesianModel(ABC):
             With ``sampler="pymc"`` the same seed gives the same draws.
         sampler : {"pymc", "nutpie", "numpyro"}
             NUTS implementation, always passed explicitly to PyMC (nutpie and numpyro
-            only when installed).
+            only when installed). A model may refuse one (:meth:`check_sampler`):
+            ``LaggedRegression``'s numba likelihood has no JAX form for numpyro.
         target_accept : float, optional
             Target acceptance rate; default the model's ``default_sampler_config``.
             Raise it (0.99) if the fit reports divergences.
