@@ -34,7 +34,12 @@ from pytensor.link.numba.dispatch.basic import (
 
 from lagnest.softmax_kernels import multinomial_logit_value_grad
 
-__all__ = ["MultinomialLogitRows", "aggregated_multinomial_logit", "multinomial_logit_rows"]
+__all__ = [
+    "MultinomialLogitRows",
+    "aggregated_multinomial_logit",
+    "multinomial_logit_rows",
+    "row_logits_graph",
+]
 
 
 class MultinomialLogitRows(Op):
@@ -101,6 +106,13 @@ def _numba_multinomial_logit_rows(op: MultinomialLogitRows, node: Apply | None =
 _multinomial_logit_rows = MultinomialLogitRows()
 
 
+def row_logits_graph(eta_unit: Any, intercept: Any, row_unit: np.ndarray,
+                     row_group: np.ndarray) -> Any:
+    """Logits ``(R, K)`` of the rows, the reference category's 0 first (PyTensor)."""
+    eta = eta_unit[row_unit] + intercept[row_group]
+    return pt.concatenate([pt.zeros((eta.shape[0], 1)), eta], axis=1)
+
+
 def multinomial_logit_rows(eta_unit: Any, intercept: Any, row_unit: np.ndarray,
                            row_group: np.ndarray, counts: Any) -> Any:
     """Log-likelihood of count rows (a scalar); see :class:`MultinomialLogitRows`."""
@@ -140,13 +152,9 @@ def aggregated_multinomial_logit(name: str, counts: Any, eta_unit: Any, intercep
     row_unit = np.asarray(row_unit, dtype=np.int64)
     row_group = np.asarray(row_group, dtype=np.int64)
 
-    def logits(eta_unit: Any, intercept: Any) -> Any:
-        eta = eta_unit[row_unit] + intercept[row_group]
-        return pt.concatenate([pt.zeros((eta.shape[0], 1)), eta], axis=1)
-
     def dist(n: Any, eta_unit: Any, intercept: Any, size: Any) -> Any:
-        return pm.Multinomial.dist(n=n, p=pt.special.softmax(logits(eta_unit, intercept),
-                                                             axis=-1))
+        logits = row_logits_graph(eta_unit, intercept, row_unit, row_group)
+        return pm.Multinomial.dist(n=n, p=pt.special.softmax(logits, axis=-1))
 
     def logp(value: Any, n: Any, eta_unit: Any, intercept: Any) -> Any:
         return multinomial_logit_rows(eta_unit, intercept, row_unit, row_group, value)

@@ -653,7 +653,7 @@ class LaggedRegression(BayesianModel):
         import pymc as pm
         import pytensor.tensor as pt
 
-        from lagnest.models.likelihood import aggregated_multinomial_logit
+        from lagnest.models.likelihood import aggregated_multinomial_logit, row_logits_graph
 
         d = self.data
         t = d.table
@@ -708,8 +708,8 @@ class LaggedRegression(BayesianModel):
                 beta_population = pt.set_subtensor(beta[slopes], beta[slopes] - centre)
             pm.Deterministic("beta_population", beta_population, dims=("feature", "category"))
             if d.segment_target is not None:
-                eta = intercept_session[t.row_session] + eta_unit[unit_of_row]
-                logits = pt.concatenate([pt.zeros((eta.shape[0], 1)), eta], axis=1)
+                logits = row_logits_graph(eta_unit, intercept_session, unit_of_row,
+                                          t.row_session)
                 y = pm.Data("segment_target", d.segment_target)
                 model.add_coord("valid_segment", np.arange(d.segment_target.size))
                 pm.Categorical("y", logit_p=logits[d.segment_rows], observed=y,
