@@ -122,3 +122,16 @@ def test_a_non_finite_logit_gives_nan_not_a_number_that_looks_valid(bad):
         eta_unit, np.zeros((1, 2)), np.array([0]), np.array([0]), np.array([[1, 1, 1]]))
     assert np.isnan(value)
     assert np.all(np.isnan(grad_unit)) and np.all(np.isnan(grad_intercept))
+
+
+@pytest.mark.parametrize(("row_unit", "row_group", "counts_rows"), [
+    ([0, 2], [0, 0], 2),   # unit 2 of 2 units
+    ([0, -1], [0, 0], 2),  # negative unit
+    ([0, 1], [0, 1], 2),   # group 1 of 1 group
+    ([0, 1], [0, 0], 3),   # counts have another number of rows
+])
+def test_bad_indices_or_shapes_raise_instead_of_reading_outside(row_unit, row_group, counts_rows):
+    with pytest.raises(ValueError, match="multinomial_logit_value_grad"):
+        multinomial_logit_value_grad(np.zeros((2, 2)), np.zeros((1, 2)),
+                                     np.array(row_unit), np.array(row_group),
+                                     np.ones((counts_rows, 3)))

@@ -89,7 +89,7 @@ def multinomial_logit_value_grad(
     intercept : ndarray, shape (G, K - 1), float64
         Intercepts of each group for the non-reference categories.
     row_unit, row_group : ndarray, shape (R,), int64
-        Unit and group of each row (valid indices; not checked here).
+        Unit and group of each row.
     counts : ndarray, shape (R, K)
         Counts of each row, the reference category first.
 
@@ -102,10 +102,25 @@ def multinomial_logit_value_grad(
         Gradient with respect to ``eta_unit``: ``counts - n softmax`` summed per unit.
     grad_intercept : ndarray, shape (G, K - 1)
         Gradient with respect to ``intercept``, summed per group.
+
+    Raises
+    ------
+    ValueError
+        If the shapes disagree or an index lies outside ``eta_unit`` or ``intercept``
+        (checked here, since the loops run without bounds checks).
     """
     n_rows = row_unit.shape[0]
     k1 = eta_unit.shape[1]
     k = k1 + 1
+    if (row_group.shape[0] != n_rows or counts.shape[0] != n_rows or counts.shape[1] != k
+            or intercept.shape[1] != k1):
+        raise ValueError("multinomial_logit_value_grad: shapes of eta_unit (U, K-1), "
+                         "intercept (G, K-1), row_unit, row_group (R,) and counts (R, K) "
+                         "disagree")
+    for r in range(n_rows):
+        if not (0 <= row_unit[r] < eta_unit.shape[0] and 0 <= row_group[r] < intercept.shape[0]):
+            raise ValueError("multinomial_logit_value_grad: a row_unit or row_group index "
+                             "lies outside eta_unit or intercept")
     grad_unit = np.zeros_like(eta_unit)
     grad_intercept = np.zeros_like(intercept)
     value = np.empty(())
