@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 
 from lagnest import kernels
-from lagnest.permutation import permutation_pvalues, permutation_test
-from lagnest.sequences import Sequences
+from lagnest.classical.permutation import permutation_pvalues, permutation_test
+from lagnest.data.sequences import Sequences
 
 K = 5
 SESSION = 1000

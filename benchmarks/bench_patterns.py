@@ -10,7 +10,7 @@ Design: 9 predictors at lag 1 (8 binary MIA indicators, prevalence 0.15 each, an
 1% of segments and 1% of segments uncoded (rupture). Methods, all returning the same
 rows and counts (checked at every size):
 
-* ``lagnest``: :func:`lagnest.lagtable.pattern_counts` from the ``Sequences`` (resolves
+* ``lagnest``: :func:`lagnest.classical.patterns.pattern_counts` from the ``Sequences`` (resolves
   the specs, stacks the codes, runs the kernels, decodes the patterns);
 * ``lagnest_kernels``: :func:`~lagnest.kernels.pattern_keys` +
   :func:`~lagnest.kernels.pattern_rows` + :func:`~lagnest.kernels.decode_pattern_keys`
@@ -35,9 +35,9 @@ import pandas as pd
 from bench_core import best_time, machine_info
 
 from lagnest import kernels
-from lagnest._streams import StreamData
-from lagnest.lagtable import pattern_counts
-from lagnest.sequences import Sequences
+from lagnest.classical.patterns import pattern_counts
+from lagnest.data._streams import StreamData
+from lagnest.data.sequences import Sequences
 
 SESSION = 200
 SESSIONS_PER_DYAD = 10

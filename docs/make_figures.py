@@ -1,4 +1,4 @@
-"""Draw one PNG of each figure of :mod:`lagnest.plots` into ``docs/figures/``.
+"""Draw one PNG of each figure of :mod:`lagnest.viz.plots` into ``docs/figures/``.
 
 Usage: ``python docs/make_figures.py [--out DIR] [--draws N]`` (about a minute on 2
 cores: one short fit of the transition model on the example corpus).
@@ -17,7 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 import lagnest as ln
-from lagnest import plots
+from lagnest.viz import plots
 
 
 def main() -> None:

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from statsmodels.stats.inter_rater import cohens_kappa
 
 from lagnest import datasets
-from lagnest.agreement import STAT_VARIABLES, UNCODED_LABEL, agreement, kappa_table
+from lagnest.classical.agreement import STAT_VARIABLES, UNCODED_LABEL, agreement, kappa_table
+from lagnest.data.sequences import Sequences
 from lagnest.errors import LagnestDataError
-from lagnest.sequences import Sequences
 
 CODES = ["a", "b", "c"]
 

@@ -10,7 +10,7 @@ import pytest
 
 import lagnest as ln
 from lagnest.demo import DEMO_FIT
-from lagnest.report import SECTIONS
+from lagnest.viz.report import SECTIONS
 from tests.cli_helpers import TINY_SPEC, edited, fails, run
 
 

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 import lagnest as ln
-from lagnest.codebook import load_codebook
+from lagnest.data.codebook import load_codebook
 
 
 def test_shipped_codebooks_load():

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lagnest.classical.wampold import wampold_kappa, wampold_kappa_table
+from lagnest.data.sequences import Sequences
 from lagnest.errors import LagnestDataError
-from lagnest.kappa import wampold_kappa, wampold_kappa_table
-from lagnest.sequences import Sequences
 
 BQ_2011 = (
     "2 1 4 3 3 4 3 4 2 1 4 4 5 4 1 3 4 5 3 2 2 1 4 1 2 5 2 1 2 3 3 1 4 4 1 4 1 3 3 3 1 5 2 1 1 3 "

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from lagnest import kernels
+from lagnest.kernels import counts as kernel_counts
 
 # --------------------------------------------------------------------------- naive references
 
@@ -110,7 +111,7 @@ def test_pooled_n_is_sum_of_block_lengths_minus_lag(lengths, lag):
 @pytest.mark.parametrize("lag", [-2, 0, 1, 3])
 def test_byte_kernel_on_long_int8_input_equals_general_kernel(lag):
     rng = np.random.default_rng(lag + 10)
-    n = kernels._BYTE_KERNEL_MIN + 1234
+    n = kernel_counts._BYTE_KERNEL_MIN + 1234
     codes = rng.integers(-1, 4, n).astype(np.int8)
     other = rng.integers(-1, 3, n).astype(np.int8)
     offsets = np.unique(np.concatenate([[0, n], rng.integers(0, n, 50)])).astype(np.int64)

@@ -16,17 +16,11 @@ from scipy import stats
 from statsmodels.stats.contingency_tables import Table
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
+from lagnest.classical.lagtable import count_table, homogeneity_test, lag_table, per_unit_indices
+from lagnest.classical.statistics import hat_leverages, table_statistics
+from lagnest.classical.text import format_lag_table
+from lagnest.data.sequences import Sequences
 from lagnest.errors import LagnestDataError
-from lagnest.lagtable import (
-    count_table,
-    format_lag_table,
-    hat_leverages,
-    homogeneity_test,
-    lag_table,
-    per_unit_indices,
-    table_statistics,
-)
-from lagnest.sequences import Sequences
 
 from .strategies import corpus_frames
 
@@ -383,7 +377,7 @@ def test_ipf_without_interior_solution_warns():
 @settings(max_examples=40, deadline=None)
 @given(corpus_frames(), st.integers(-2, 2))
 def test_lag_pairs_aggregate_to_session_counts(frame, lag):
-    from lagnest.lagtable import count_table, lag_pairs
+    from lagnest.classical.lagtable import count_table, lag_pairs
 
     seqs = Sequences.from_frame(frame)
     pairs = lag_pairs(seqs, "code", "flag", lag=lag)

@@ -8,9 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lagnest import kernels
+from lagnest.classical.lagtable import count_table
+from lagnest.classical.patterns import PatternTable, pattern_counts
+from lagnest.data.sequences import Sequences
 from lagnest.errors import LagnestDataError
-from lagnest.lagtable import PatternTable, count_table, pattern_counts
-from lagnest.sequences import Sequences
+from lagnest.kernels import patterns as kernel_patterns
 
 from .strategies import corpus_frames
 
@@ -364,13 +366,13 @@ def test_pattern_rows_matches_reference_on_both_paths(cells, cuts, ranked):
             if keys[u] >= 0 and target[u] >= 0:
                 found.setdefault((s, int(keys[u])), [0, 0, 0])[target[u]] += 1
     order = sorted(found)
-    old = kernels._DENSE_KEYS_MAX
-    kernels._DENSE_KEYS_MAX = 0 if ranked else old  # 0: every key space counts as large
+    old = kernel_patterns._DENSE_KEYS_MAX
+    kernel_patterns._DENSE_KEYS_MAX = 0 if ranked else old  # 0: every key space counts as large
     try:
         row_session, row_key, counts, segment_row = kernels.pattern_rows(keys, target,
                                                                          offsets, 3)
     finally:
-        kernels._DENSE_KEYS_MAX = old
+        kernel_patterns._DENSE_KEYS_MAX = old
     assert row_session.tolist() == [s for s, _ in order]
     assert row_key.tolist() == [k for _, k in order]
     assert counts.reshape(-1, 3).tolist() == [found[c] for c in order]

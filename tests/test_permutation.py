@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from lagnest.classical.permutation import permutation_pvalues, permutation_test
+from lagnest.data.sequences import Sequences
 from lagnest.errors import LagnestDataError
-from lagnest.permutation import permutation_pvalues, permutation_test
-from lagnest.sequences import Sequences
 
 
 def _random_corpus(seed, n_sessions=3, length=40, codes="abc"):

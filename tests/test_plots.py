@@ -1,4 +1,4 @@
-"""Figures of lagnest.plots: each draws, honours ax=, and draws what the numbers say."""
+"""Figures of lagnest.viz.plots: each draws, honours ax=, and draws what the numbers say."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ import xarray as xr
 from scipy import stats
 
 import lagnest as ln
-from lagnest import plots
 from lagnest.errors import LagnestDataError
+from lagnest.viz import plots
 
 Z975 = stats.norm.ppf(0.975)
 
@@ -66,7 +66,7 @@ def _patches(ax, gid):
 
 
 def test_importing_lagnest_and_plots_does_not_import_matplotlib():
-    code = "import sys, lagnest, lagnest.plots; print('matplotlib' in sys.modules)"
+    code = "import sys, lagnest, lagnest.viz.plots; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"

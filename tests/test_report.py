@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 import lagnest as ln
-from lagnest.report import SECTIONS, Report, write_report
+from lagnest.viz.report import SECTIONS, Report, write_report
 from tests.chromium import Browser, find_chromium
 
 TINY = {"draws": 20, "tune": 20, "chains": 2, "cores": 1}

@@ -16,10 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lagnest as ln
-from lagnest.codebook import Codebook, RatingInfo, StreamInfo
-from lagnest.io.sdis import read_sdis, write_sdis
+from lagnest.data.codebook import Codebook, RatingInfo, StreamInfo
+from lagnest.data.sequences import StreamData
+from lagnest.io.sdis import read_sdis
+from lagnest.io.sdis_write import write_sdis
 from lagnest.io.table import read_table, write_table
-from lagnest.sequences import StreamData
 
 ACTS = ("Chat", "Write", "Read", "Ask")
 MIA = ("M1", "M2", "M3")

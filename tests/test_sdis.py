@@ -13,8 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lagnest import LagnestDataError, Sequences, StreamData
-from lagnest._streams import MISSING_WORDS
-from lagnest.io.sdis import format_sdis, parse_sdis, parse_time, read_sdis, write_sdis
+from lagnest.data._streams import MISSING_WORDS
+from lagnest.io.sdis import parse_sdis, read_sdis
+from lagnest.io.sdis_grammar import parse_time
+from lagnest.io.sdis_write import format_sdis, write_sdis
 from lagnest.io.table import read_table
 
 DATA = Path(__file__).parent / "data"
@@ -248,7 +250,7 @@ def test_lag_tables_from_sdis_equal_those_from_csv():
     # | Write Ask; rows/cols Chat Write Read Ask Attentive
     expected = [[1, 0, 0, 1, 1], [1, 0, 0, 1, 0], [0, 1, 1, 1, 0], [0, 0, 2, 0, 0], [0] * 5]
     assert lag1_counts(from_sdis, "act").tolist() == expected
-    lag_table = pytest.importorskip("lagnest.lagtable").lag_table
+    from lagnest.classical.lagtable import lag_table
     a = lag_table(from_sdis, given="act", target="act", lag=1)
     b = lag_table(from_csv, given="act", target="act", lag=1)
     assert a["counts"].values.tolist() == b["counts"].values.tolist()

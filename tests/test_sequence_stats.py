@@ -14,16 +14,16 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from lagnest import kernels
-from lagnest.errors import LagnestDataError
-from lagnest.lagtable import homogeneity_test, lag_table
-from lagnest.sequence_stats import (
+from lagnest.checks.sequence_stats import (
     DEFAULT_STATISTICS,
     STATISTICS,
     conditional_independence_g2,
     paired_targets,
     sequence_statistics,
 )
-from lagnest.sequences import Encoded, Sequences
+from lagnest.classical.lagtable import homogeneity_test, lag_table
+from lagnest.data.sequences import Encoded, Sequences
+from lagnest.errors import LagnestDataError
 
 # --------------------------------------------------------------------------- corpora
 

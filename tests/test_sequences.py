@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lagnest as ln
-from lagnest.sequences import StreamData
+from lagnest.data.sequences import StreamData
 
 from .strategies import corpus_frames
 

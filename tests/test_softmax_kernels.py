@@ -1,4 +1,4 @@
-"""The multinomial-logit kernels against NumPy and SciPy (lagnest.softmax_kernels)."""
+"""The multinomial-logit kernels against NumPy and SciPy (lagnest.kernels.softmax)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import special, stats
 
-from lagnest.softmax_kernels import EXP_FLOOR, exp_into, multinomial_logit_value_grad
+from lagnest.kernels.softmax import EXP_FLOOR, exp_into, multinomial_logit_value_grad
 
 
 # ------------------------------------------------------------------------------ exp_into

@@ -1,8 +1,45 @@
-"""lagnest: Bayesian lag-sequential analysis of coded sequences (dyad > session > segment)."""
+"""lagnest: Bayesian lag-sequential analysis of coded sequences (dyad > session > segment).
 
-from lagnest import calibration, datasets, plots, simulate
-from lagnest.agreement import agreement
-from lagnest.codebook import Codebook, available_codebooks, load_codebook
+The package is built in layers (``ARCHITECTURE.md``): data and kernels at the bottom, then
+input/output, the classical statistics and the simulator, the models, the checks and the
+calibration, and the figures and report on top. This module only hands their public
+names on; importing it imports every layer, which fills the slots through which a lower
+layer reaches a higher one (:mod:`lagnest._hooks`).
+"""
+
+from lagnest import (
+    calibration,
+    checks,
+    classical,
+    data,
+    datasets,
+    io,
+    kernels,
+    models,
+    simulate,
+    viz,
+)
+from lagnest._version import __version__
+from lagnest.classical import (
+    agreement,
+    count_table,
+    format_lag_table,
+    homogeneity_test,
+    lag_table,
+    per_unit_indices,
+    permutation_test,
+    table_statistics,
+    wampold_kappa,
+    wampold_kappa_table,
+)
+from lagnest.data import (
+    Codebook,
+    Encoded,
+    Sequences,
+    StreamData,
+    available_codebooks,
+    load_codebook,
+)
 from lagnest.errors import (
     CodebookError,
     LagnestDataError,
@@ -12,15 +49,6 @@ from lagnest.errors import (
     SpecError,
 )
 from lagnest.io import convert, read_boris, read_sdis, read_table, write_sdis, write_table
-from lagnest.kappa import wampold_kappa, wampold_kappa_table
-from lagnest.lagtable import (
-    count_table,
-    format_lag_table,
-    homogeneity_test,
-    lag_table,
-    per_unit_indices,
-    table_statistics,
-)
 from lagnest.models import (
     BayesianModel,
     ConvergenceWarning,
@@ -40,10 +68,7 @@ from lagnest.models import (
     load_spec,
 )
 from lagnest.models.loo import compare
-from lagnest.permutation import permutation_test
-from lagnest.sequences import Encoded, Sequences, StreamData
-
-__version__ = "0.1.0"
+from lagnest.viz import plots
 
 __all__ = [
     "BayesianModel",
@@ -73,17 +98,23 @@ __all__ = [
     "agreement",
     "available_codebooks",
     "calibration",
+    "checks",
+    "classical",
     "compare",
     "convert",
     "count_table",
+    "data",
     "datasets",
     "format_lag_table",
     "from_spec",
     "homogeneity_test",
+    "io",
+    "kernels",
     "lag_table",
     "load",
     "load_codebook",
     "load_spec",
+    "models",
     "per_unit_indices",
     "permutation_test",
     "plots",
@@ -92,6 +123,7 @@ __all__ = [
     "read_table",
     "simulate",
     "table_statistics",
+    "viz",
     "wampold_kappa",
     "wampold_kappa_table",
     "write_sdis",

@@ -68,7 +68,8 @@ def _cmd_summary(args: argparse.Namespace) -> int:
 
 def _cmd_table(args: argparse.Namespace) -> int:
     """Print a classical lag table."""
-    from lagnest.lagtable import format_lag_table, lag_table
+    from lagnest.classical.lagtable import lag_table
+    from lagnest.classical.text import format_lag_table
 
     seqs = _read(args)
     table = lag_table(seqs, given=args.given, target=args.target, lag=args.lag)
@@ -302,7 +303,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_global_arguments(parser: argparse.ArgumentParser) -> None:
     """``--version`` and ``--debug``."""
-    from lagnest import __version__
+    from lagnest._version import __version__
 
     parser.add_argument("--version", action="version", version=f"lagnest {__version__}",
                         help="print the version and exit")
@@ -512,7 +513,7 @@ def _newer(written: str, installed: str) -> bool:
 
 def _load_result(path: str | os.PathLike[str]) -> Any:
     """A saved fit, or one line saying why the file cannot be used."""
-    from lagnest import __version__
+    from lagnest._version import __version__
     from lagnest.models.result import DifferentModelError, load
 
     file = Path(path)
@@ -644,7 +645,7 @@ def _cmd_design(args: argparse.Namespace) -> int:
 
 def _tables(seqs: Any, specs: Sequence[str]) -> dict[str, Any]:
     """Lag tables named ``GIVEN:TARGET[:LAG]``."""
-    from lagnest.lagtable import lag_table
+    from lagnest.classical.lagtable import lag_table
 
     out = {}
     for text in specs:
@@ -662,7 +663,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     """Fit specs (or take saved fits) on a corpus and write the HTML report."""
     from lagnest.demo import load_specs, run_analyses, standard_tables
     from lagnest.models.spec import standard_specs
-    from lagnest.report import write_report
+    from lagnest.viz.report import write_report
 
     out = _check_out(args.out)
     results = {Path(p).stem: _load_result(p) for p in args.result or ()}

@@ -17,18 +17,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lagnest.classical.lagtable import homogeneity_test, lag_table
+from lagnest.classical.permutation import permutation_test
+from lagnest.classical.text import format_lag_table
 from lagnest.datasets import load_example
 from lagnest.errors import LagnestDataError
-from lagnest.lagtable import format_lag_table, homogeneity_test, lag_table
-from lagnest.permutation import permutation_test
 
 if TYPE_CHECKING:
     import xarray as xr
 
+    from lagnest.checks.ppc import PredictiveCheck
+    from lagnest.data.sequences import Sequences
     from lagnest.models.result import FitResult
     from lagnest.models.spec import ModelSpec
-    from lagnest.ppc import PredictiveCheck
-    from lagnest.sequences import Sequences
 
 __all__ = ["DEMO_FIT", "DEMO_TABLES", "Analyses", "run_analyses", "run_demo", "standard_tables"]
 
@@ -236,7 +237,7 @@ def run_demo(
         The report written.
     """
     from lagnest.models.spec import standard_specs
-    from lagnest.report import write_report
+    from lagnest.viz.report import write_report
 
     start = time.perf_counter()
     seqs = load_example()

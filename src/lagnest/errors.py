@@ -119,7 +119,7 @@ class LimitError(LagnestDataError):
 
 
 class CodebookError(LagnestDataError):
-    """A malformed codebook (a TOML file of :mod:`lagnest.codebook`).
+    """A malformed codebook (a TOML file of :mod:`lagnest.data.codebook`).
 
     Each problem names the file and the dotted key (``ratings.significance.min``) and what
     was expected; TOML syntax errors carry the line.

@@ -18,10 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lagnest as ln
-from lagnest.codebook import load_codebook
+from lagnest.data.codebook import load_codebook
 from lagnest.errors import LagnestDataError, LagnestDataWarning
 from lagnest.io.boris import parse_behavioral_strings
-from lagnest.io.sdis import parse_sdis, parse_time
+from lagnest.io.sdis import parse_sdis
+from lagnest.io.sdis_grammar import parse_time
 from lagnest.models.spec import ModelSpec
 
 FUZZ = settings(  # LAGNEST_FUZZ_EXAMPLES=5000 for a longer hunt than CI's

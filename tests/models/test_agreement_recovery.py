@@ -57,7 +57,7 @@ def test_recovery_of_population_probabilities_small():
 
 
 def test_example_corpus_default_fit_passes_diagnostics():
-    datasets = pytest.importorskip("lagnest.datasets")
+    from lagnest import datasets
     seqs = datasets.load_example()
     model = TransitionModel(seqs, "rupture", "rupture")
     with warnings.catch_warnings():

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from lagnest.classical.statistics import table_statistics
 from lagnest.errors import LagnestDataError
-from lagnest.lagtable import table_statistics
 from lagnest.models import (
     ConvergenceWarning,
     DifferentModelError,

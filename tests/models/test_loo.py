@@ -136,7 +136,7 @@ def test_cell_loo_needs_one_cell_dim():
 
 # ---------------------------------------------------------------- pair index in fit_data
 def test_fit_data_records_segments_and_cells(small_corpus):
-    from lagnest.lagtable import lag_pairs
+    from lagnest.classical.lagtable import lag_pairs
 
     seqs, _ = small_corpus
     pairs, segment = lag_pairs(seqs, "code", "code", 1, return_segment=True)

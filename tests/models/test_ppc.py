@@ -8,8 +8,8 @@ import pytest
 
 import lagnest as ln
 from lagnest import Sequences
+from lagnest.checks.ppc import PredictiveCheck, check
 from lagnest.models import ConvergenceWarning, LaggedRegression, TransitionModel
-from lagnest.ppc import PredictiveCheck, check
 
 from .conftest import simulate_markov
 
@@ -143,8 +143,8 @@ def test_bad_arguments_fail_clearly(example_fits):
 
 
 def test_session_model_checks_and_loo():
+    from lagnest.checks.ppc import session_statistics
     from lagnest.models import SessionImpactModel
-    from lagnest.ppc import session_statistics
 
     seqs = ln.datasets.load_example()
     model = SessionImpactModel(seqs, ["seq_positivity", "seq_depth"], ["tms_curiosity"])

@@ -6,8 +6,8 @@ import pytest
 
 import lagnest as ln
 from lagnest import Sequences
+from lagnest.classical.lagtable import lag_table
 from lagnest.errors import LagnestDataError
-from lagnest.lagtable import lag_table
 from lagnest.models import LaggedRegression
 
 

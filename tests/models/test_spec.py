@@ -115,7 +115,8 @@ def test_model_rejecting_spec_on_corpus_names_file(tmp_path, seqs):
 def test_relative_codebook_resolves_against_spec_folder(tmp_path):
     folder = tmp_path / "study"
     folder.mkdir()
-    shutil.copy(REPO / "src" / "lagnest" / "codebooks" / "mia.toml", folder / "my_codes.toml")
+    shutil.copy(REPO / "src" / "lagnest" / "data" / "codebooks" / "mia.toml",
+                folder / "my_codes.toml")
     text = TINY + '\n[data]\ncodebook = "my_codes.toml"\nsession_columns = ["x"]\n'
     spec = ln.load_spec(write(folder, text))
     assert spec.data == {"codebook": str(folder / "my_codes.toml"), "session_columns": ["x"]}

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from lagnest import Sequences
+from lagnest.classical.lagtable import count_table
 from lagnest.errors import LagnestDataError
-from lagnest.lagtable import count_table
 from lagnest.models import TransitionModel
 from lagnest.models.basis import helmert, masked_softmax, zero_sum_basis
 

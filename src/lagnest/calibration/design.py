@@ -23,6 +23,7 @@ import pandas as pd
 import xarray as xr
 from scipy import stats
 
+from lagnest import _hooks
 from lagnest.calibration import engine
 from lagnest.calibration.sbc import _fit_quietly, fit_record
 from lagnest.models._fit import package_versions
@@ -210,36 +211,13 @@ class DesignAnalysis:
     def plot(self) -> Any:
         """Interval width and probability of excluding zero against the number of dyads.
 
-        One line per number of sessions (the first ``segments`` value); the width panel
-        shows medians with interquartile bars, the probability panel 95% Clopper-Pearson
-        intervals.
+        Drawn by :func:`lagnest.viz.plots.design_figure` from :meth:`summary`.
 
         Returns
         -------
         matplotlib.figure.Figure
         """
-        import matplotlib.pyplot as plt
-
-        table = self.summary().reset_index()
-        table = table[table["segments"] == table["segments"].iloc[0]]
-        fig, (ax_w, ax_p) = plt.subplots(1, 2, figsize=(9, 3.6), layout="constrained")
-        for i, (s, sub) in enumerate(table.groupby("sessions")):
-            x = sub["dyads"].to_numpy()
-            yerr = [sub["width_median"] - sub["width_q25"], sub["width_q75"] - sub["width_median"]]
-            ax_w.errorbar(x, sub["width_median"], yerr=yerr, marker="o", capsize=3,
-                          color=f"C{i}", label=f"{s} sessions")
-            perr = [sub["p_exclude"] - sub["p_lower"], sub["p_upper"] - sub["p_exclude"]]
-            ax_p.errorbar(x, sub["p_exclude"], yerr=perr, marker="o", capsize=3, color=f"C{i}",
-                          label=f"{s} sessions")
-        e = self.effect
-        pct = f"{self.ci_prob:.0%}"
-        ax_w.set(xlabel="dyads", ylabel=f"median {pct} interval width",
-                 title=f"{e['given']} -> {e['target']}: precision")
-        ax_p.set(xlabel="dyads", ylabel=f"P({pct} interval excludes 0)", ylim=(0, 1.02),
-                 title=f"log OR {e['log_odds']:g}: detection")
-        ax_p.axhline(0.8, color="0.5", lw=0.8, ls="--")
-        ax_w.legend(fontsize=8)
-        return fig
+        return _hooks.DESIGN_FIGURE(self)
 
 
 def design_analysis(

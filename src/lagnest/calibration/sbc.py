@@ -24,6 +24,7 @@ import numpy as np
 import xarray as xr
 from scipy import stats
 
+from lagnest import _hooks
 from lagnest.calibration import engine
 from lagnest.models._fit import _cell_labels, package_versions
 
@@ -288,87 +289,93 @@ class SBCResult(CalibrationResult):
         seed = int(self.config["seed"]) if seed is None else seed
         return uniformity_test(self.ranks, self.n_rank_draws, bins=bins, seed=seed)
 
-    def plot(self, bins: int | None = None, parameters: list[str] | None = None,
-             prob: float = 0.99, ncols: int = 4) -> Any:
-        """Rank histograms with the pointwise binomial band of uniform ranks.
+    def rank_histogram(self, bins: int | None = None, parameters: list[str] | None = None,
+                       prob: float = 0.99) -> xr.Dataset:
+        """Counts of ranks per bin and the pointwise binomial band of uniform ranks.
 
         Parameters
         ----------
         bins : int, optional
             Number of bins (default as in :func:`uniformity_test`).
         parameters : list of str, optional
-            Parameters to draw (default all).
+            Parameters (default all).
         prob : float, default 0.99
             Probability of the band: the central ``prob`` interval of the
-            Binomial(n, 1/bins) count of one bin.
-        ncols : int, default 4
-            Panels per row.
+            Binomial(n, share of the bin) count of one bin.
 
         Returns
         -------
-        matplotlib.figure.Figure
+        xarray.Dataset
+            ``counts`` (parameter, bin), ``lower`` and ``upper`` (bin); attrs ``n``,
+            ``prob``, ``expected`` (the mean count per bin).
         """
         ranks = self.ranks if parameters is None else self.ranks.sel(parameter=parameters)
         edges = bin_edges(self.n_rank_draws, self.n, bins)
-        fig, axes = _grid(ranks.sizes["parameter"], ncols)
         n_bins = len(edges) - 1
         share = np.diff(edges) / (self.n_rank_draws + 1)
-        lo = stats.binom.ppf((1 - prob) / 2, self.n, share)
-        hi = stats.binom.ppf((1 + prob) / 2, self.n, share)
-        for ax, name in zip(axes, ranks["parameter"].values, strict=False):
-            counts = np.histogram(ranks.sel(parameter=name).values, bins=edges)[0]
-            ax.fill_between(np.arange(n_bins + 1), np.append(lo, lo[-1]),
-                            np.append(hi, hi[-1]), step="post", color="0.85", lw=0)
-            ax.stairs(counts, np.arange(n_bins + 1), color="C0")
-            ax.axhline(self.n / n_bins, color="0.4", lw=0.8)
-            ax.set_title(str(name), fontsize=8)
-            ax.set_xticks([])
-        fig.suptitle(f"SBC rank histograms ({self.n} simulations, {n_bins} bins, "
-                     f"{prob:.0%} binomial band)", fontsize=10)
-        return fig
+        counts = np.stack([np.histogram(ranks.sel(parameter=name).values, bins=edges)[0]
+                           for name in ranks["parameter"].values])
+        return xr.Dataset(
+            {"counts": (("parameter", "bin"), counts),
+             "lower": (("bin",), stats.binom.ppf((1 - prob) / 2, self.n, share)),
+             "upper": (("bin",), stats.binom.ppf((1 + prob) / 2, self.n, share))},
+            coords={"parameter": ranks["parameter"].values, "bin": np.arange(n_bins)},
+            attrs={"n": self.n, "prob": float(prob), "expected": self.n / n_bins},
+        )
 
-    def plot_ecdf(self, parameters: list[str] | None = None, ci_prob: float = 0.95,
-                  ncols: int = 4, n_simulations: int = 1000) -> Any:
-        """ECDF-difference plots of the ranks with simultaneous bands (Säilynoja et al.).
+    def ecdf_difference(self, parameters: list[str] | None = None, ci_prob: float = 0.95,
+                        n_simulations: int = 1000) -> xr.Dataset:
+        """ECDF of the ranks minus the uniform CDF, with simultaneous bands (Säilynoja et al.).
 
         Ranks are mapped to ``(rank + u) / (n_rank_draws + 1)`` with ``u`` uniform (seeded
         by the run seed), which is exactly uniform on [0, 1] under calibration; the
-        simultaneous ``ci_prob`` band comes from
-        :func:`arviz_stats.ecdf_utils.ecdf_pit`.
+        simultaneous ``ci_prob`` band comes from :func:`arviz_stats.ecdf_utils.ecdf_pit`.
 
         Returns
         -------
-        matplotlib.figure.Figure
+        xarray.Dataset
+            ``difference``, ``lower``, ``upper`` (parameter, point) at ``x`` (point);
+            attrs ``n``, ``ci_prob``.
         """
         from arviz_stats.ecdf_utils import ecdf_pit
 
         ranks = self.ranks if parameters is None else self.ranks.sel(parameter=parameters)
         rng = np.random.default_rng([int(self.config["seed"]), 1])
         pit = _randomised_pit(ranks.values, self.n_rank_draws, rng)
-        fig, axes = _grid(ranks.sizes["parameter"], ncols)
-        for j, (ax, name) in enumerate(zip(axes, ranks["parameter"].values, strict=False)):
-            x, ecdf, lo, hi = ecdf_pit(pit[:, j], ci_prob, n_simulations,
-                                       rng=np.random.default_rng(214))
-            ax.fill_between(x, lo - x, hi - x, step="post", color="0.85", lw=0)
-            ax.step(x, ecdf - x, where="post", color="C0")
-            ax.axhline(0, color="0.4", lw=0.8)
-            ax.set_title(str(name), fontsize=8)
-        fig.suptitle(f"SBC ECDF difference ({self.n} simulations, {ci_prob:.0%} "
-                     "simultaneous band)", fontsize=10)
-        return fig
+        rows = [ecdf_pit(pit[:, j], ci_prob, n_simulations, rng=np.random.default_rng(214))
+                for j in range(pit.shape[1])]
+        x = rows[0][0]
+        return xr.Dataset(
+            {name: (("parameter", "point"), np.stack([r[k] - x for r in rows]))
+             for k, name in ((1, "difference"), (2, "lower"), (3, "upper"))},
+            coords={"parameter": ranks["parameter"].values, "x": ("point", x)},
+            attrs={"n": self.n, "ci_prob": float(ci_prob)},
+        )
 
+    def plot(self, bins: int | None = None, parameters: list[str] | None = None,
+             prob: float = 0.99, ncols: int = 4) -> Any:
+        """Rank histograms with the band of uniform ranks (:meth:`rank_histogram`).
 
-def _grid(n: int, ncols: int) -> tuple[Any, list[Any]]:
-    import matplotlib.pyplot as plt
+        Drawn by :func:`lagnest.viz.plots.sbc_rank_histograms`.
 
-    ncols = max(1, min(ncols, n))
-    nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 1.9 * nrows + 0.5),
-                             squeeze=False, layout="constrained")
-    flat = list(axes.ravel())
-    for ax in flat[n:]:
-        ax.set_visible(False)
-    return fig, flat[:n]
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        return _hooks.SBC_RANK_FIGURE(self.rank_histogram(bins, parameters, prob), ncols=ncols)
+
+    def plot_ecdf(self, parameters: list[str] | None = None, ci_prob: float = 0.95,
+                  ncols: int = 4, n_simulations: int = 1000) -> Any:
+        """ECDF-difference plots of the ranks (:meth:`ecdf_difference`).
+
+        Drawn by :func:`lagnest.viz.plots.sbc_ecdf`.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        return _hooks.SBC_ECDF_FIGURE(self.ecdf_difference(parameters, ci_prob, n_simulations),
+                                      ncols=ncols)
 
 
 # =========================================================================== uniformity

@@ -32,8 +32,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from lagnest.data.sequences import Sequences
 from lagnest.io.table import read_table, write_table
-from lagnest.sequences import Sequences
 from lagnest.simulate import CODEBOOK, PRESETS, Truth, simulate
 
 __all__ = [

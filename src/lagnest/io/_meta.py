@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lagnest.codebook import available_codebooks
+from lagnest.data.codebook import available_codebooks
+from lagnest.data.sequences import Sequences
 from lagnest.errors import DataProblem, LagnestDataError
-from lagnest.sequences import Sequences
 
 KEY = "lagnest"
 VERSION = 1

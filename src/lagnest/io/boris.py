@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lagnest._columns import (
+from lagnest.data._columns import (
     CONTROL_EXPECTED,
     control_character,
     factorize,
@@ -30,11 +30,12 @@ from lagnest._columns import (
     spread,
     warn_foreign_digits,
 )
-from lagnest._streams import is_missing, label_of, natural_key
-from lagnest.codebook import Codebook
+from lagnest.data._streams import is_missing, label_of, natural_key
+from lagnest.data.codebook import Codebook
+from lagnest.data.sequences import Sequences
 from lagnest.errors import DataProblem, LagnestDataError, ProblemCollector
 from lagnest.io._limits import MAX_SEGMENTS, Budget, check_limit_argument
-from lagnest.io.sdis import (
+from lagnest.io.events import (
     StreamSpec,
     TimedEvent,
     TimedSession,
@@ -49,7 +50,6 @@ from lagnest.io.sdis import (
     timed_to_values,
 )
 from lagnest.io.table import _format, _read_frame
-from lagnest.sequences import Sequences
 
 NO_FOCAL_SUBJECT = "No focal subject"
 LAYOUTS = ("aggregated", "tabular", "strings")

@@ -16,11 +16,12 @@ from typing import Any
 import pandas as pd
 
 from lagnest._files import check_readable
+from lagnest.data.sequences import Sequences
 from lagnest.errors import DataProblem, LagnestDataError
 from lagnest.io.boris import is_boris_table, read_boris
-from lagnest.io.sdis import read_sdis, write_sdis
+from lagnest.io.sdis import read_sdis
+from lagnest.io.sdis_write import write_sdis
 from lagnest.io.table import FORMATS, _format, read_table, write_table
-from lagnest.sequences import Sequences
 
 SDIS_SUFFIXES = (".sds", ".sdis")
 READ_FORMATS = ("table", "sdis", "boris")

@@ -22,17 +22,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lagnest._columns import (
+from lagnest._files import atomic_write, check_readable
+from lagnest._warnings import warn_user
+from lagnest.data._columns import (
     CONTROL_EXPECTED,
     MAX_ROWS_REPORTED,
     MAX_SEGMENT_NUMBER,
     control_character,
     factorize,
 )
-from lagnest._files import atomic_write, check_readable
-from lagnest._streams import is_missing, label_of
-from lagnest._warnings import warn_user
-from lagnest.codebook import Codebook
+from lagnest.data._streams import is_missing, label_of
+from lagnest.data.codebook import Codebook
+from lagnest.data.sequences import Sequences
 from lagnest.errors import DataProblem, LagnestDataError, LimitError, ProblemCollector, shorten
 from lagnest.io import _meta, _workbook
 from lagnest.io._limits import (
@@ -41,7 +42,6 @@ from lagnest.io._limits import (
     check_limit_argument,
     over_limit,
 )
-from lagnest.sequences import Sequences
 
 FORMATS = {
     ".csv": "csv",
@@ -179,7 +179,7 @@ def _read_arrow(path: Path, opts: TextOptions, numeric: Mapping[str, str] | None
 
     Text columns are dictionary-encoded while parsing (pandas categoricals): a key or code
     column is then a small integer array plus its distinct labels, which is what
-    :func:`lagnest._columns.factorize` needs, at a fraction of the memory of strings.
+    :func:`lagnest.data._columns.factorize` needs, at a fraction of the memory of strings.
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -955,7 +955,7 @@ def _numeric_columns(
     Segments: indicator codes and ratings; sessions: questionnaire items and subscales,
     session variables.
     """
-    from lagnest._parse import resolve_codebook
+    from lagnest.data._parse import resolve_codebook
 
     streams = dict(indicators or {})
     book = None

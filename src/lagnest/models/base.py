@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 import numpy as np
 import xarray as xr
 
+from lagnest import _hooks
 from lagnest.models import _fit
 from lagnest.models.priors import Prior, resolve_priors
 from lagnest.models.registry import model_class, register_model
@@ -37,7 +38,7 @@ from lagnest.models.structure import GroupStructure
 if TYPE_CHECKING:
     import pymc as pm
 
-    from lagnest.sequences import Sequences
+    from lagnest.data.sequences import Sequences
 
 __all__ = ["BayesianModel", "ModelData", "resolve_seed"]
 
@@ -435,7 +436,7 @@ class BayesianModel(ABC):
 
     def prior_predictive_check(self, stats: Any = None, n_draws: int = 200,
                                seed: int = 0) -> Any:
-        """What the priors imply for the checked statistics: see :mod:`lagnest.ppc`.
+        """What the priors imply for the checked statistics: see :mod:`lagnest.checks.ppc`.
 
         Parameters
         ----------
@@ -448,11 +449,10 @@ class BayesianModel(ABC):
 
         Returns
         -------
-        lagnest.ppc.PredictiveCheck
+        lagnest.checks.ppc.PredictiveCheck
         """
-        from lagnest.ppc import prior_predictive_check  # checks sit above the models
-
-        return prior_predictive_check(self, stats=stats, n_draws=n_draws, seed=seed)
+        # the checks sit above the models and fill this slot (lagnest._hooks)
+        return _hooks.PRIOR_PREDICTIVE_CHECK(self, stats=stats, n_draws=n_draws, seed=seed)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self._spec.items())

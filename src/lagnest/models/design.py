@@ -6,7 +6,7 @@ first code), one code of a categorical stream (``"withdrawal"``), a stream-quali
 (``"p_vocal:silent"``, needed when two streams share a label), or an interaction of those
 joined by ``":"`` (``"MIA4:withdrawal"``; a ``stream:code`` pair stays one part). Each
 term becomes one *feature* (a 0/1 column) per lag and level. A *source* is a categorical
-spec read once by the pattern kernel (:func:`lagnest.lagtable.pattern_counts`), named by
+spec read once by the pattern kernel (:func:`lagnest.classical.patterns.pattern_counts`), named by
 its short label (the bare code unless two streams share it); a feature is the product of
 indicators ``source code == level`` at one lag. Session and dyad covariates are further columns.
 
@@ -204,7 +204,8 @@ def design_columns(patterns: np.ndarray, features: Sequence[Feature]) -> np.ndar
     Parameters
     ----------
     patterns : ndarray of int, shape (R, n_lags, F)
-        Source codes of each row at each lag (as in :class:`lagnest.lagtable.PatternTable`).
+        Source codes of each row at each lag (as in
+        :class:`lagnest.classical.patterns.PatternTable`).
     features : sequence of Feature
         Sequence features (covariate features are ignored).
 

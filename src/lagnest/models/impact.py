@@ -193,7 +193,7 @@ def parse_term(seqs: Any, text: Any, where: str = "term") -> SessionTerm:
 
 def _session_counts(seqs: Any, spec: str) -> np.ndarray:
     """Coded segments per session and code of ``seqs.categorical(spec)``: ``(S, K)``."""
-    from lagnest.lagtable import count_table
+    from lagnest.classical.lagtable import count_table
 
     table = count_table(seqs, spec, spec, lag=0, by="session")
     return np.einsum("skk->sk", table.transpose("unit", "given", "target").values)
@@ -229,7 +229,7 @@ def session_values(seqs: Any, term: SessionTerm) -> np.ndarray:
 
     Notes
     -----
-    Both summaries are counted by the lag kernels (:func:`lagnest.lagtable.count_table`):
+    Both summaries are counted by the lag kernels (:func:`lagnest.classical.lagtable.count_table`):
     ``rate`` from the lag-0 table of X with itself, ``followed`` from the window table
     (``window=k``, t+1..t+k, never across a break or a session start) of X against the
     binary event view of Y. The denominator of ``followed`` is the X events that have at
@@ -237,7 +237,7 @@ def session_values(seqs: Any, term: SessionTerm) -> np.ndarray:
     last k segments of a block has fewer than k chances, as in the classical window
     tables.
     """
-    from lagnest.lagtable import count_table
+    from lagnest.classical.lagtable import count_table
 
     if term.kind == "column":
         name = term.args[0]

@@ -7,7 +7,7 @@ log-likelihood ``sum_r [counts_r . logits_r - n_r logsumexp(logits_r)]`` with ``
 log-softmax and the scatter of its gradient back to units and groups are several passes
 over the ``R x K`` logits. :class:`MultinomialLogitRows` computes the value and both
 gradients in one call of the numba kernel
-:func:`lagnest.softmax_kernels.multinomial_logit_value_grad` (registered with PyTensor's
+:func:`lagnest.kernels.softmax.multinomial_logit_value_grad` (registered with PyTensor's
 numba backend, so it runs inside the compiled graph PyMC's and nutpie's samplers call).
 The gradient outputs are the gradient: PyTensor's ``grad`` of the value returns them,
 and since they are outputs of the same node, the log-density and its gradient share one
@@ -32,7 +32,7 @@ from pytensor.link.numba.dispatch.basic import (
     register_funcify_default_op_cache_key,
 )
 
-from lagnest.softmax_kernels import multinomial_logit_value_grad
+from lagnest.kernels.softmax import multinomial_logit_value_grad
 
 __all__ = [
     "MultinomialLogitRows",
@@ -94,13 +94,29 @@ class MultinomialLogitRows(Op):
 @register_funcify_default_op_cache_key(MultinomialLogitRows)
 def _numba_multinomial_logit_rows(op: MultinomialLogitRows, node: Apply | None = None,
                                   **kwargs: Any) -> Any:
-    """Numba implementation: the kernel itself."""
+    """Numba implementation: the kernel itself, with :data:`KERNEL_CACHE_SALT`."""
 
     @numba_njit
     def multinomial_logit_rows_impl(eta_unit, intercept, row_unit, row_group, counts):
         return multinomial_logit_value_grad(eta_unit, intercept, row_unit, row_group, counts)
 
-    return multinomial_logit_rows_impl
+    return multinomial_logit_rows_impl, KERNEL_CACHE_SALT
+
+
+def _kernel_salt() -> int:
+    """A 63-bit hash of the kernel's module path and source (see :data:`KERNEL_CACHE_SALT`)."""
+    import hashlib
+    import inspect
+
+    from lagnest.kernels import softmax
+
+    text = f"{softmax.__name__}\n{inspect.getsource(softmax)}"
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") >> 1
+
+
+#: Added to PyTensor's cache key of the Op: a graph compiled before the kernel moved or
+#: changed is not loaded from PyTensor's on-disk cache (it would import the old module).
+KERNEL_CACHE_SALT = _kernel_salt()
 
 
 _multinomial_logit_rows = MultinomialLogitRows()

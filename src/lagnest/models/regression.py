@@ -6,7 +6,7 @@ t?": a categorical target at segment u is regressed on predictors at ``u - lag``
 lag, with random intercepts for dyads and sessions within dyads, optional random slopes
 by dyad, and shrinkage across the slopes of a whole indicator stream. The likelihood runs
 on sufficient statistics (counts per session, predictor pattern and target code from
-:func:`lagnest.lagtable.pattern_counts`), so its cost grows with the distinct patterns,
+:func:`lagnest.classical.patterns.pattern_counts`), so its cost grows with the distinct patterns,
 not with the segments. :class:`RegressionResult` reports odds ratios, average marginal
 effects on the probability scale, dyad-specific effects, predictions for new patterns,
 and a summary that sets each predictor's classical lag-table figures beside the model.
@@ -173,7 +173,7 @@ class RegressionData:
     @classmethod
     def from_dataset(cls, ds: xr.Dataset) -> RegressionData:
         """Inverse of :meth:`to_dataset`."""
-        from lagnest.lagtable import PATTERN_TABLE_KIND, PatternTable
+        from lagnest.classical.patterns import PATTERN_TABLE_KIND, PatternTable
 
         table = PatternTable.from_dataset(ds.assign_attrs(kind=PATTERN_TABLE_KIND))
         features = []
@@ -238,7 +238,7 @@ def _standardise(frame: pd.DataFrame, names: Sequence[str], what: str,
 def _classical(seqs: Any, target: str, sources: Sequence[str], lags: Sequence[int],
                features: Sequence[Feature], n_target: int) -> np.ndarray:
     """Adjusted residual and Yule's Q of each single-indicator feature's lag table."""
-    from lagnest.lagtable import lag_table
+    from lagnest.classical.lagtable import lag_table
 
     out = np.full((2, len(features), n_target), np.nan)
     tables: dict[tuple[int, int], xr.Dataset] = {}
@@ -262,7 +262,7 @@ def regression_data(seqs: Any, spec: Mapping[str, Any],
     ``covariate_scale`` (mean and SD of each covariate) standardises new data the way the
     fitted data were (held-out dyads); by default the corpus's own.
     """
-    from lagnest.lagtable import pattern_counts
+    from lagnest.classical.patterns import pattern_counts
 
     lags = tuple(spec["lags"])
     sources, features = resolve_terms(seqs, spec["predictors"], lags, spec["target"],
@@ -383,7 +383,7 @@ class LaggedRegression(BayesianModel):
 
     See Also
     --------
-    lagnest.lagtable.pattern_counts : the sufficient statistics.
+    lagnest.classical.patterns.pattern_counts : the sufficient statistics.
     lagnest.TransitionModel : one given code, one target, no covariates.
 
     Notes

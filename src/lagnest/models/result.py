@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 import numpy as np
 import xarray as xr
 
+from lagnest import _hooks
 from lagnest._files import atomic_write, check_readable
 from lagnest.errors import DataProblem, LimitError, ResultFileError
 from lagnest.models._fit import Diagnostics
@@ -158,7 +159,7 @@ class FitResult:
 
     # ------------------------------------------------------------------ checks
     def ppc(self, stats: Any = None, n_draws: int = 200, seed: int = 0) -> Any:
-        """Predictive check of these draws: see :func:`lagnest.ppc.check`.
+        """Predictive check of these draws: see :func:`lagnest.checks.ppc.check`.
 
         Parameters
         ----------
@@ -171,11 +172,10 @@ class FitResult:
 
         Returns
         -------
-        lagnest.ppc.PredictiveCheck
+        lagnest.checks.ppc.PredictiveCheck
         """
-        from lagnest.ppc import check  # the checks sit above the models; imported on use
-
-        return check(self, stats=stats, n_draws=n_draws, seed=seed)
+        # the checks sit above the models and fill this slot (lagnest._hooks)
+        return _hooks.PREDICTIVE_CHECK(self, stats=stats, n_draws=n_draws, seed=seed)
 
     # ------------------------------------------------------------------ save / load
     def save(self, path: str | os.PathLike[str], *, parents: bool = False) -> Path:

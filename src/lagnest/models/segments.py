@@ -39,7 +39,7 @@ class SegmentCodes:
     given : ndarray of int or None
         Given codes (transition models with a given other than the target).
     session_offsets, block_offsets, block_session, session_dyad : ndarray of int64
-        As in :class:`lagnest.sequences.Encoded`.
+        As in :class:`lagnest.data.sequences.Encoded`.
     """
 
     target: np.ndarray

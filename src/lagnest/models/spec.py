@@ -52,16 +52,15 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lagnest._files import check_readable
-from lagnest._toml import parse_toml
+from lagnest._files import check_readable, parse_toml
 from lagnest.errors import DataProblem, LagnestDataError, ProblemCollector, SpecError
 from lagnest.models.base import constructor_arguments
 from lagnest.models.priors import resolve_priors
 from lagnest.models.registry import model_class, model_names
 
 if TYPE_CHECKING:
+    from lagnest.data.sequences import Sequences
     from lagnest.models.base import BayesianModel
-    from lagnest.sequences import Sequences
 
 __all__ = ["SECTIONS", "ModelSpec", "from_spec", "load_spec", "standard_specs"]
 
@@ -507,7 +506,7 @@ def _explicit_method(cls: type, name: str) -> Callable[..., Any]:
 
 def _check_data(table: Mapping[str, Any], problems: ProblemCollector) -> None:
     """Check ``[data]`` against the keyword arguments of ``read_table``."""
-    from lagnest.codebook import load_codebook
+    from lagnest.data.codebook import load_codebook
     from lagnest.io.table import read_table
 
     names = [n for n in inspect.signature(read_table).parameters if n not in _DATA_EXCLUDED]

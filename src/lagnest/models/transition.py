@@ -217,8 +217,9 @@ def _zeros_argument(zeros: Any) -> Any:
 def transition_data(
     seqs: Any, given: str, target: str, lag: int, structural_zeros: Any, per_segment: bool
 ) -> TransitionData:
-    """Per-session counts from :func:`lagnest.lagtable.count_table` (and pairs if asked)."""
-    from lagnest.lagtable import count_table, lag_pairs, structural_zero_mask
+    """Per-session counts from :func:`lagnest.count_table` (and pairs if asked)."""
+    from lagnest.classical.lagtable import count_table, lag_pairs
+    from lagnest.classical.statistics import structural_zero_mask
 
     table = count_table(seqs, given, target, lag=lag, by="session")
     counts = np.ascontiguousarray(table.transpose("unit", "given", "target").values)
@@ -361,7 +362,7 @@ class _DeviationLayout:
 
 
 def _check_code_spec(seqs: Any, spec: Any, role: str) -> Any:
-    """The :class:`~lagnest._streams.CodeRef` of a given/target spec; raise naming the role."""
+    """The :class:`~lagnest.data._streams.CodeRef` of a given/target spec; raise naming the role."""
     if not isinstance(spec, str):
         raise LagnestDataError(
             f"{role} must be one stream or code name (str), got {spec!r}; the transition "
@@ -416,8 +417,8 @@ class TransitionModel(BayesianModel):
 
     See Also
     --------
-    lagnest.lagtable.lag_table : the classical statistics of the same table.
-    lagnest.lagtable.count_table : the sufficient statistics.
+    lagnest.classical.lagtable.lag_table : the classical statistics of the same table.
+    lagnest.classical.lagtable.count_table : the sufficient statistics.
 
     Notes
     -----
@@ -930,7 +931,7 @@ class TransitionResult(FitResult):
             Cells ``(session, given, target)`` of ``seqs``; ``segment`` = positions in
             ``seqs`` of the pairs' target segments.
         """
-        from lagnest.lagtable import lag_pairs
+        from lagnest.classical.lagtable import lag_pairs
 
         spec = self.spec
         if spec["pooling"] == "none":
@@ -1109,6 +1110,53 @@ class TransitionResult(FitResult):
         ds.attrs.update({"contrast": f"p({target}|{given1}) - p({target}|{given2})"})
         return ds
 
+    def classical_tables(self, level: str, seqs: Any = None,
+                         correction: bool = False) -> tuple[xr.Dataset, xr.Dataset]:
+        """The classical statistics of the fitted counts per unit and of the pooled table.
+
+        Parameters
+        ----------
+        level : {"dyad", "session"}
+            Unit of the per-unit tables (dim named ``level``).
+        seqs : Sequences, optional
+            The corpus the result was fitted to: then the tables are recomputed with
+            :func:`lagnest.lag_table` (the same numbers, with every variable of a lag
+            table); else they come from the counts stored in the result.
+        correction : bool, default False
+            Add 0.5 to the four cells of a 2x2 collapse with a zero (log odds).
+
+        Returns
+        -------
+        units, pooled : xarray.Dataset
+            Per-unit and pooled tables, the structural zeros of the fit respected.
+        """
+        from lagnest.classical.lagtable import lag_table
+        from lagnest.classical.statistics import table_statistics
+
+        if level not in ("dyad", "session"):
+            raise LagnestDataError(f"level must be 'dyad' or 'session', got {level!r}")
+        fd = self.fit_data
+        zeros = ~self._allowed()
+        if seqs is not None:
+            if seqs.fingerprint != self.config.get("data_fingerprint"):
+                raise LagnestDataError("seqs is not the corpus this result was fitted to "
+                                       "(data fingerprints differ)")
+            spec = self.spec
+            tab = lag_table(seqs, spec["given"], spec["target"], lag=spec["lag"], by=level,
+                            structural_zeros=zeros, correction=correction)
+            units = tab.drop_sel(unit="pooled").drop_vars("is_pooled").rename(unit=level)
+            return units, tab.sel(unit="pooled").drop_vars(["unit", "is_pooled"])
+        counts = fd["counts"].transpose("session", "given", "target")
+        if level == "dyad":
+            dyad_of = xr.DataArray(fd["session_dyad"].values, dims="session", name="dyad")
+            counts = counts.groupby(dyad_of).sum().reindex(dyad=fd["dyad"].values,
+                                                           fill_value=0)
+            counts = counts.transpose("dyad", "given", "target")
+        units = table_statistics(counts, structural_zeros=zeros, correction=correction)
+        pooled = table_statistics(counts.sum(level), structural_zeros=zeros,
+                                  correction=correction)
+        return units, pooled
+
     def summary(self, level: str = "population", ci_prob: float = CI_PROB) -> ResultSummary:
         """Bayesian estimates beside the classical lag-table statistics, one row per cell.
 
@@ -1130,7 +1178,7 @@ class TransitionResult(FitResult):
             ``Q_lower``, ``Q_upper``, ``P(Q>0)``, ``logOR_classical``, ``logOR_mean``,
             ``logOR_lower``, ``logOR_upper``.
         """
-        from lagnest.lagtable import table_statistics
+        from lagnest.classical.statistics import table_statistics
 
         ci_prob = validate_ci_prob(ci_prob)
         fd = self.fit_data

@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, logit
 
-from lagnest.codebook import Codebook, load_codebook
-from lagnest.sequences import Sequences, StreamData
+from lagnest.data.codebook import Codebook, load_codebook
+from lagnest.data.sequences import Sequences, StreamData
 from lagnest.simulate._engine import Draw, run
 from lagnest.simulate.params import (
     RUPTURE_TARGETS,

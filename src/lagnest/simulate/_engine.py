@@ -13,7 +13,7 @@ from functools import cached_property
 import numpy as np
 from scipy.special import expit, logit
 
-from lagnest.codebook import Codebook, Questionnaire
+from lagnest.data.codebook import Codebook, Questionnaire
 from lagnest.simulate.params import (
     RUPTURE_TARGETS,
     Design,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lagnest.codebook import load_codebook
+from lagnest.data.codebook import load_codebook
 from tests.hostile.harness import PyCall, accept, case, error, oserror, write
 
 GOOD = """

@@ -1,10 +1,10 @@
 """Sequential statistics of code arrays, for observed data and batches of replicates.
 
-The array layer beneath the predictive checks (:mod:`lagnest.ppc`): every function takes
+The array layer beneath the predictive checks (:mod:`lagnest.checks.ppc`): every function takes
 code arrays ``(D, n_segments)`` (D = 1 for observed data) and the encoded nesting arrays
-of :class:`lagnest.sequences.Encoded`, counts with the kernels of :mod:`lagnest.kernels`
-and computes the table statistics with :mod:`lagnest.lagtable`, so a statistic of a
-replicate is computed exactly as :func:`lagnest.lagtable.lag_table` computes it on data.
+of :class:`lagnest.data.sequences.Encoded`, counts with the kernels of :mod:`lagnest.kernels`
+and computes the table statistics with :mod:`lagnest.classical.lagtable`, so a statistic of a
+replicate is computed exactly as :func:`lagnest.classical.lagtable.lag_table` computes it on data.
 
 :func:`sequence_statistics` computes a named set of statistics (see :data:`STATISTICS`)
 and returns an :class:`xarray.Dataset` with a leading ``draw`` dim.
@@ -20,8 +20,8 @@ import numpy as np
 import xarray as xr
 
 from lagnest import kernels
+from lagnest.classical.statistics import _homogeneity_arrays, _safe_divide, table_arrays
 from lagnest.errors import LagnestDataError
-from lagnest.lagtable import _homogeneity_arrays, _safe_divide, table_arrays
 
 __all__ = [
     "DEFAULT_STATISTICS",
@@ -33,7 +33,7 @@ __all__ = [
 
 
 class Nesting(Protocol):
-    """The encoded nesting arrays (:class:`lagnest.sequences.Encoded` satisfies it)."""
+    """The encoded nesting arrays (:class:`lagnest.data.sequences.Encoded` satisfies it)."""
 
     session_offsets: np.ndarray
     block_offsets: np.ndarray
@@ -112,12 +112,12 @@ def paired_targets(given: np.ndarray, target: np.ndarray, block_offsets: np.ndar
     >>> paired_targets(np.array([0, 1, -1, 0]), np.array([1, 1, 0, 1]), np.array([0, 4]))
     array([-1,  1,  0, -1])
     """
-    given = kernels._as_codes("given", given)
-    target = kernels._as_codes("target", target)
+    given = kernels.as_codes("given", given)
+    target = kernels.as_codes("target", target)
     if given.shape != target.shape:
         raise LagnestDataError(f"given and target differ in length: {given.size} vs "
                                f"{target.size}")
-    offsets = kernels._check_blocks(block_offsets, given.shape[0])
+    offsets = kernels.check_blocks(block_offsets, given.shape[0])
     t = kernels.lag_pair_starts(offsets, int(lag))
     t = t[given[t] >= 0]
     out = np.full(target.shape[0], -1, dtype=np.int64)
@@ -149,8 +149,8 @@ def conditional_independence_g2(triples: np.ndarray) -> tuple[np.ndarray, np.nda
 
     i.e. the sum over the middle code j of the independence G2 of the slice table
     :math:`n_{\cdot j \cdot}` (rows :math:`x_t`, columns :math:`x_{t+2}`), computed by
-    :func:`lagnest.lagtable.table_arrays`; :math:`I_j` and :math:`K_j` count the non-empty
-    rows and columns of slice j, so df is :math:`K(K-1)^2` when no margin is empty. Under
+    :func:`~lagnest.classical.statistics.table_arrays`; :math:`I_j` and :math:`K_j` count the
+    non-empty rows and columns of slice j, so df is :math:`K(K-1)^2` when no margin is empty. Under
     a first-order chain G2 is asymptotically chi-square with df degrees of freedom.
     """
     x = np.asarray(triples)
@@ -282,19 +282,19 @@ _NEEDS_TABLES = {"pooled", "dyad", "session"}
 def _check_batch(codes, nest: Nesting, n_codes: int, given, n_given, lag: int) -> _Batch:
     """Validate the inputs of :func:`sequence_statistics`."""
     codes = np.asarray(codes) if not isinstance(codes, np.ndarray) else codes
-    rows, _ = kernels._replicate_rows(codes)
-    offsets = kernels._check_blocks(nest.block_offsets, rows.shape[1])
-    sessions = kernels._as_index("session_offsets", nest.session_offsets)
+    rows, _ = kernels.replicate_rows(codes)
+    offsets = kernels.check_blocks(nest.block_offsets, rows.shape[1])
+    sessions = kernels.as_index("session_offsets", nest.session_offsets)
     if sessions.size < 2 or sessions[0] != 0 or sessions[-1] != rows.shape[1]:
         raise LagnestDataError(
             f"session_offsets must start at 0 and end at the number of segments "
             f"({rows.shape[1]})")
-    kernels._check_units(nest.block_session, offsets.size - 1, sessions.size - 1)
-    dyad = kernels._as_index("session_dyad", nest.session_dyad)
+    kernels.check_units(nest.block_session, offsets.size - 1, sessions.size - 1)
+    dyad = kernels.as_index("session_dyad", nest.session_dyad)
     if dyad.size != sessions.size - 1 or (dyad.size and dyad.min() < 0):
         raise LagnestDataError(f"session_dyad must hold one dyad index >= 0 per session "
                                f"({sessions.size - 1})")
-    lag, _ = kernels._check_lag(lag, None)
+    lag, _ = kernels.check_lag(lag, None)
     if lag < 1:
         raise LagnestDataError(f"sequence statistics need lag >= 1, got {lag}")
     if given is None:
@@ -302,7 +302,7 @@ def _check_batch(codes, nest: Nesting, n_codes: int, given, n_given, lag: int) -
     else:
         if n_given is None:
             raise LagnestDataError("n_given is required when given codes are passed")
-        g, shared = kernels._replicate_rows(given)
+        g, shared = kernels.replicate_rows(given)
         shared = shared or g.shape[0] == 1
         n_g = int(n_given)
         if g.shape[1] != rows.shape[1] or not (shared or g.shape[0] == rows.shape[0]):
@@ -367,8 +367,8 @@ def sequence_statistics(
     -----
     * Tables count pairs with :func:`lagnest.kernels.lag_counts` per session (pairs stay
       inside blocks, uncoded segments are skipped) and their statistics come from
-      :func:`lagnest.lagtable.table_arrays`, as in :func:`lagnest.lagtable.lag_table`.
-    * ``homogeneity_dyads`` is the G2 of :func:`lagnest.lagtable.homogeneity_test` with
+      :func:`~lagnest.classical.statistics.table_arrays`, as in :func:`lagnest.lag_table`.
+    * ``homogeneity_dyads`` is the G2 of :func:`lagnest.classical.lagtable.homogeneity_test` with
       ``by="dyad"``; ``homogeneity_sessions`` sums, over dyads, the homogeneity G2 of the
       dyad's sessions (df likewise; dyads with one session add 0).
     * Runs (:func:`lagnest.kernels.run_lengths`) end at an uncoded segment or a block end.
@@ -381,7 +381,7 @@ def sequence_statistics(
     Examples
     --------
     >>> import numpy as np
-    >>> from lagnest.sequences import Encoded
+    >>> from lagnest.data.sequences import Encoded
     >>> nest = Encoded(np.array([0, 4, 8]), np.array([0, 4, 8]), np.array([0, 1]),
     ...                np.array([0, 0]))
     >>> ds = sequence_statistics(np.array([0, 1, 0, 1, 0, 0, 1, 1]), nest, 2,

@@ -9,11 +9,12 @@ import numpy as np
 import xarray as xr
 
 from lagnest import kernels
+from lagnest.classical.lagtable import _resolve, lag_table
+from lagnest.classical.statistics import structural_zero_mask, table_arrays
 from lagnest.errors import LagnestDataError
-from lagnest.lagtable import _resolve, lag_table, structural_zero_mask, table_arrays
 
 if TYPE_CHECKING:
-    from lagnest.sequences import Sequences
+    from lagnest.data.sequences import Sequences
 
 __all__ = ["permutation_pvalues", "permutation_test"]
 
@@ -106,7 +107,7 @@ def permutation_pvalues(
         raise LagnestDataError(f"alternative must be one of {_ALTERNATIVES}, got {alternative!r}")
     if isinstance(n_perm, bool) or not isinstance(n_perm, int | np.integer) or n_perm < 1:
         raise LagnestDataError(f"n_perm must be a positive integer, got {n_perm!r}")
-    lag, w = kernels._check_lag(lag, window)
+    lag, w = kernels.check_lag(lag, window)
     if lag == 0 and not w:
         raise LagnestDataError("lag 0 tables do not change under a within-session shuffle")
     observed = kernels.lag_counts(given, target, block_offsets, None, n_given, n_target, 1,
@@ -224,7 +225,7 @@ def permutation_test(
 
     Examples
     --------
-    >>> from lagnest.sequences import Sequences
+    >>> from lagnest.data.sequences import Sequences
     >>> seqs = Sequences.from_sequences({"code": [list("ababababab")] * 3})
     >>> res = permutation_test(seqs, "code", "code", n_perm=199, seed=1)
     >>> float(res.p_perm_adj_resid.sel(given="a", target="b"))

@@ -5,8 +5,8 @@ data with the model's generative machinery, and compares statistics of the data 
 replicated distribution: adjusted residuals and Yule's Q per cell (pooled and per dyad),
 G², homogeneity G² across dyads and across sessions within dyads, the spread of
 per-session rates, run lengths, sessions without a code, and the second-order table ("is
-first order enough?"). Statistics are computed by :func:`lagnest.sequence_stats.
-sequence_statistics` with the same kernels as :func:`lagnest.lagtable.lag_table`.
+first order enough?"). Statistics are computed by :func:`lagnest.checks.sequence_stats.
+sequence_statistics` with the same kernels as :func:`lagnest.classical.lagtable.lag_table`.
 
 How each model replicates:
 
@@ -39,12 +39,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from lagnest import kernels
+from lagnest import _hooks, kernels
+from lagnest.checks.sequence_stats import STATISTICS, paired_targets, sequence_statistics
 from lagnest.errors import LagnestDataError
 from lagnest.models.base import BayesianModel
 from lagnest.models.basis import masked_softmax, softmax
 from lagnest.models.result import FitResult
-from lagnest.sequence_stats import STATISTICS, paired_targets, sequence_statistics
 
 __all__ = [
     "SESSION_STATISTICS",
@@ -144,9 +144,8 @@ class PredictiveCheck:
 
     def plot(self, stats: Sequence[str] | None = None, **kwargs: Any) -> Any:
         """One panel per statistic with the observed value marked (see ``plots.ppc_panels``)."""
-        from lagnest.plots import ppc_panels
-
-        return ppc_panels(self, stats=stats, **kwargs)
+        # the figures sit above the checks and fill this slot (lagnest._hooks)
+        return _hooks.PPC_FIGURE(self, stats=stats, **kwargs)
 
     def __str__(self) -> str:
         table = self.summary()
@@ -502,3 +501,7 @@ def prior_predictive_check(
     """
     prior = model.prior_predictive(draws=n_draws, seed=seed)
     return check(prior, stats=stats, n_draws=n_draws, seed=seed, model=model)
+
+
+_hooks.PREDICTIVE_CHECK.fill(check)
+_hooks.PRIOR_PREDICTIVE_CHECK.fill(prior_predictive_check)

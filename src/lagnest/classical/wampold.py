@@ -8,11 +8,13 @@ import numpy as np
 import xarray as xr
 from scipy import special
 
+from lagnest._version import __version__
+from lagnest.classical.lagtable import count_table
+from lagnest.classical.statistics import _safe_divide
 from lagnest.errors import LagnestDataError
-from lagnest.lagtable import _safe_divide, _version, count_table
 
 if TYPE_CHECKING:
-    from lagnest.sequences import Sequences
+    from lagnest.data.sequences import Sequences
 
 __all__ = ["wampold_kappa", "wampold_kappa_table"]
 
@@ -157,7 +159,7 @@ def wampold_kappa_table(
     ds["p_bi"] = (dims, tails * special.ndtr(-np.abs(arrays["z_bi"])))
     ds["code_freqs"] = ("given", nr)
     ds.attrs.update(n=float(n_total), tails=int(tails), repeats=int(repeats),
-                    lagnest_version=_version())
+                    lagnest_version=__version__)
     return ds
 
 
@@ -204,7 +206,7 @@ def wampold_kappa(
 
     Examples
     --------
-    >>> from lagnest.sequences import Sequences
+    >>> from lagnest.data.sequences import Sequences
     >>> seqs = Sequences.from_sequences({"code": [list("ababababa")]})
     >>> wampold_kappa(seqs, "code").kappa.values.round(3)
     array([[-1.,  1.],

@@ -81,7 +81,7 @@ def format_lag_table(ds: xr.Dataset, alpha: float = 0.05, digits: int = 2) -> st
     Examples
     --------
     >>> import numpy as np
-    >>> from lagnest.lagtable import table_statistics
+    >>> from lagnest.classical.statistics import table_statistics
     >>> print(format_lag_table(table_statistics(np.array([[0, 4], [4, 0]]))))
     ... # doctest: +NORMALIZE_WHITESPACE
     Lag table

@@ -1,7 +1,7 @@
 """`Sequences`: coded segments nested in sessions nested in dyads.
 
 The one data container of lagnest. Every reader returns one and every analysis takes one.
-It is validated once at construction (see :mod:`lagnest._parse`), immutable afterwards,
+It is validated once at construction (see :mod:`lagnest.data._parse`), immutable afterwards,
 and encodes once into the contiguous integer arrays the numba kernels read (see
 ``ARCHITECTURE.md``).
 """
@@ -18,11 +18,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lagnest import _parse
-from lagnest._codes import parse_values
-from lagnest._columns import MAX_ROWS_REPORTED
-from lagnest._streams import QUALIFIER, UNCODED, CodeIndex, CodeRef, StreamData, label_of, readonly
-from lagnest.codebook import Codebook, StreamInfo
+from lagnest.data import _parse
+from lagnest.data._codes import parse_values
+from lagnest.data._columns import MAX_ROWS_REPORTED
+from lagnest.data._streams import (
+    QUALIFIER,
+    UNCODED,
+    CodeIndex,
+    CodeRef,
+    StreamData,
+    label_of,
+    readonly,
+)
+from lagnest.data.codebook import Codebook, StreamInfo
 from lagnest.errors import LagnestDataError, ProblemCollector
 
 __all__ = ["UNCODED", "CodeRef", "Encoded", "Sequences", "StreamData"]
@@ -502,7 +510,7 @@ class Sequences:
 
     @property
     def streams(self) -> dict[str, StreamInfo]:
-        """Stream name to its :class:`~lagnest.codebook.StreamInfo` (kind and codes)."""
+        """Stream name to its :class:`~lagnest.data.codebook.StreamInfo` (kind and codes)."""
         return {
             name: StreamInfo(name=name, kind=s.kind, codes=s.codes)
             for name, s in self._streams.items()

@@ -3,7 +3,7 @@
 The report is the top floor of lagnest: it lays out what other modules computed (a
 corpus summary, lag tables from :func:`lagnest.lag_table`, fitted results and their
 summaries, predictive checks from ``result.ppc()``, sampler diagnostics, the specs and
-package versions) and draws figures with :mod:`lagnest.plots`; it computes no statistic
+package versions) and draws figures with :mod:`lagnest.viz.plots`; it computes no statistic
 itself. The page is one HTML file with inline CSS and every figure embedded as a base64
 PNG: no network, no JavaScript. Each figure is also written as a PNG into a folder beside
 the HTML (``figures/`` by default). Every file is written atomically.
@@ -12,7 +12,7 @@ Build a report in one call with :func:`write_report`, or piece by piece with
 :class:`Report`::
 
     import lagnest as ln
-    from lagnest.report import write_report
+    from lagnest.viz.report import write_report
 
     seqs = ln.datasets.load_example()
     result = ln.from_spec("mia_to_rupture", seqs).fit(seed=1)
@@ -44,10 +44,10 @@ from lagnest._files import atomic_write
 if TYPE_CHECKING:
     import xarray as xr
 
+    from lagnest.checks.ppc import PredictiveCheck
+    from lagnest.data.sequences import Sequences
     from lagnest.models.result import FitResult
     from lagnest.models.spec import ModelSpec
-    from lagnest.ppc import PredictiveCheck
-    from lagnest.sequences import Sequences
 
 __all__ = ["SECTIONS", "Report", "write_report"]
 
@@ -173,7 +173,7 @@ class Report:
     Examples
     --------
     >>> import lagnest as ln
-    >>> from lagnest.report import Report
+    >>> from lagnest.viz.report import Report
     >>> seqs = ln.datasets.load_example()
     >>> report = Report("Example corpus").add_data(seqs)
     >>> report = report.add_lag_table(ln.lag_table(seqs, "rupture", "resolution"))
@@ -264,7 +264,7 @@ class Report:
             Heading (default from the table's attrs: given, target, lag).
         diagram : bool, default True
             Also draw the transition diagram of the table
-            (:func:`lagnest.plots.transition_diagram`, arrows by lift).
+            (:func:`lagnest.viz.plots.transition_diagram`, arrows by lift).
         alpha : float, default 0.05
             Significance level of the marked cells.
 
@@ -272,8 +272,8 @@ class Report:
         -------
         Report
         """
-        from lagnest.lagtable import format_lag_table
-        from lagnest.plots import lag_table_heatmap, transition_diagram
+        from lagnest.classical.text import format_lag_table
+        from lagnest.viz.plots import lag_table_heatmap, transition_diagram
 
         attrs = table.attrs
         if title is None:
@@ -313,7 +313,7 @@ class Report:
         result : FitResult, optional
             The fit; its ``summary()`` must return a
             :class:`~lagnest.models.ResultSummary` (any model family).
-        check : lagnest.ppc.PredictiveCheck, optional
+        check : lagnest.checks.ppc.PredictiveCheck, optional
             Its posterior predictive check (``result.ppc()``).
         spec : ModelSpec or str, optional
             The spec (its TOML file is shown) or the TOML text.
@@ -441,13 +441,13 @@ class Report:
 
     def to_html(self) -> str:
         """The page as one HTML string (figures embedded)."""
-        import lagnest
+        from lagnest._version import __version__
 
         generated = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
         body = [
             "<header>", f"<h1>{html.escape(self.title)}</h1>",
             _p(self.subtitle, "meta") if self.subtitle else "",
-            _p(f"Generated {generated} by lagnest {lagnest.__version__}", "meta"),
+            _p(f"Generated {generated} by lagnest {__version__}", "meta"),
             "</header>",
             "<nav><ol>" + "".join(f'<li><a href="#{key}">{html.escape(text)}</a></li>'
                                   for key, text in SECTIONS.items()) + "</ol></nav>",
@@ -524,7 +524,7 @@ def _panels(n: int, height: float) -> tuple[Any, np.ndarray]:
 def _two_dim_forest(report: Report, ds: Any, name: str, row: str, panel: str,
                     xlabel: str, caption: str) -> ReportFigure:
     """Forest plots of a 2-D summary: one panel per ``panel`` value, rows over ``row``."""
-    from lagnest.plots import forest
+    from lagnest.viz.plots import forest
 
     values = [str(v) for v in ds[panel].values]
     fig, axes = _panels(len(values), 1.4 + 0.32 * ds.sizes[row])
@@ -550,7 +550,7 @@ def _forest_figures(report: Report, result: Any, name: str) -> list[ReportFigure
             dyad = result.dyad_effects()
             for slope in dyad["slope"].values:
                 for category in dyad["category"].values:
-                    from lagnest.plots import forest
+                    from lagnest.viz.plots import forest
 
                     cell = {"category": category}
                     drawn = forest(dyad.sel(slope=slope, **cell), lor.sel(feature=slope, **cell),
@@ -561,7 +561,7 @@ def _forest_figures(report: Report, result: Any, name: str) -> list[ReportFigure
                         f"{name}: dyad-specific log odds ratios of {slope} for {category} "
                         "beside the population estimate.", "forest"))
     elif hasattr(result, "lift") and hasattr(result, "transition_probs"):  # TransitionModel
-        from lagnest.plots import transition_diagram, transition_forest
+        from lagnest.viz.plots import transition_diagram, transition_forest
 
         given, target = _clearest_cell(result)
         level = "dyad" if "dyad" in result.levels else None

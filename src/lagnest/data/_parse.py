@@ -2,7 +2,7 @@
 
 Every function here records problems in a :class:`~lagnest.errors.ProblemCollector` with the
 file, row, column, value and what was expected, so that all problems are reported together.
-Column-level parsing lives in :mod:`lagnest._columns` and :mod:`lagnest._codes`.
+Column-level parsing lives in :mod:`lagnest.data._columns` and :mod:`lagnest.data._codes`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lagnest._codes import Declared, parse_columns
-from lagnest._columns import (
+from lagnest.data._codes import Declared, parse_columns
+from lagnest.data._columns import (
     MAX_ROWS_REPORTED,
     Keys,
     break_values,
@@ -25,12 +25,12 @@ from lagnest._columns import (
     segment_numbers,
     to_numbers,
 )
-from lagnest._streams import (
+from lagnest.data._streams import (
     UNCODED,
     StreamData,
     label_of,
 )
-from lagnest.codebook import Codebook, load_codebook
+from lagnest.data.codebook import Codebook, load_codebook
 from lagnest.errors import DataProblem, LagnestDataError, ProblemCollector
 
 

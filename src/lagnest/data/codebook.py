@@ -1,6 +1,6 @@
 """Codebooks: streams, codes, labels, ratings, derived codes and questionnaires as data.
 
-A codebook is a TOML file (see ``lagnest/codebooks/*.toml`` for the shipped ones). Codebooks
+A codebook is a TOML file (see ``lagnest/data/codebooks/*.toml`` for the shipped ones). Codebooks
 combine with ``+`` (``"3rs_2015+mia"``) and derived-code mappings are overridable with
 :meth:`Codebook.with_groups`.
 """
@@ -21,10 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lagnest._columns import CONTROL_EXPECTED, control_character
-from lagnest._files import check_readable
-from lagnest._streams import label_of
-from lagnest._toml import parse_toml
+from lagnest._files import check_readable, parse_toml
+from lagnest.data._columns import CONTROL_EXPECTED, control_character
+from lagnest.data._streams import label_of
 from lagnest.errors import CodebookError, LagnestDataError, ProblemCollector
 
 STREAM_KINDS = ("categorical", "indicator")
@@ -305,7 +304,7 @@ class Codebook:
             raise CodebookError(problems.problems)
 
 
-#: Keys a codebook's tables may hold (``*``: any name); see ``lagnest/codebooks/*.toml``.
+#: Keys a codebook's tables may hold (``*``: any name); see ``lagnest/data/codebooks/*.toml``.
 SCHEMA: dict[str, tuple[str, ...]] = {
     "": ("name", "title", "reference", "description", "streams", "ratings", "derived",
          "questionnaires", "session"),
@@ -644,7 +643,7 @@ def _parse_codebook(data: Mapping, source: str) -> Codebook:
 
 def available_codebooks() -> tuple[str, ...]:
     """Names of the codebooks shipped with lagnest."""
-    folder = resources.files("lagnest") / "codebooks"
+    folder = resources.files("lagnest.data") / "codebooks"
     return tuple(
         sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
     )
@@ -657,7 +656,7 @@ def _load_one(spec: str | Path) -> Codebook:
         path = check_readable(spec)  # a path problem is the OSError naming the path
         data, source = path.read_bytes(), str(spec)
     elif text in available_codebooks():
-        shipped = resources.files("lagnest") / "codebooks" / f"{text}.toml"
+        shipped = resources.files("lagnest.data") / "codebooks" / f"{text}.toml"
         data, source = shipped.read_bytes(), text
     else:
         raise LagnestDataError(
@@ -681,7 +680,7 @@ def load_codebook(spec: str | Path | Codebook | Iterable) -> Codebook:
 
     Examples
     --------
-    >>> from lagnest.codebook import load_codebook
+    >>> from lagnest.data.codebook import load_codebook
     >>> book = load_codebook("3rs_2015+mia")
     >>> book.derived["rupture"].codes
     ('none', 'withdrawal', 'confrontation', 'both')

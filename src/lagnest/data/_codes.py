@@ -1,6 +1,6 @@
 """Code columns into streams and ratings: by codebook, by declaration or by inference.
 
-Built on :mod:`lagnest._columns`: each column is factorized once and its distinct values
+Built on :mod:`lagnest.data._columns`: each column is factorized once and its distinct values
 are classified; problems name row, column, value and what was expected.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lagnest._columns import (
+from lagnest.data._columns import (
     CONTROL_EXPECTED,
     as_int,
     as_number,
@@ -28,7 +28,7 @@ from lagnest._columns import (
     to_numbers,
     warn_foreign_digits,
 )
-from lagnest._streams import (
+from lagnest.data._streams import (
     QUALIFIER,
     UNCODED,
     StreamData,
@@ -36,7 +36,7 @@ from lagnest._streams import (
     label_of,
     natural_key,
 )
-from lagnest.codebook import Codebook
+from lagnest.data.codebook import Codebook
 from lagnest.errors import ProblemCollector
 
 _SEPARATORS = ("+", ";", "|")

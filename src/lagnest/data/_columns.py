@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lagnest._streams import (
+from lagnest.data._streams import (
     MISSING_WORDS,
     is_missing,
     label_of,

@@ -6,11 +6,11 @@ others) and for indicator streams (presence/absence per indicator, summarised by
 kappa), and time-unit kappa with a tolerance window (Bakeman, Quera & Gnisci 2009) when the
 segments are time units or when the codings are timed events. See ``docs/agreement.md``.
 
-Two layers, as in :mod:`lagnest.lagtable`:
+Two layers, as in :mod:`lagnest.classical.lagtable`:
 
 1. :func:`kappa_arrays` works on NumPy agreement matrices ``(..., K, K)`` and returns plain
    arrays; :func:`kappa_table` labels them as an :class:`xarray.Dataset`;
-2. :func:`agreement` takes two codings (two :class:`~lagnest.sequences.Sequences`, or two
+2. :func:`agreement` takes two codings (two :class:`~lagnest.data.sequences.Sequences`, or two
    frames of timed events), aligns them, tallies the agreement matrix and labels it.
 
 Rows of every agreement matrix are coder A's codes (dim ``coder_a``), columns coder B's
@@ -29,12 +29,13 @@ import pandas as pd
 import xarray as xr
 from scipy import special
 
-from lagnest._streams import natural_key
+from lagnest._version import __version__
+from lagnest.classical.statistics import _safe_divide
+from lagnest.data._streams import natural_key
 from lagnest.errors import DataProblem, LagnestDataError, ProblemCollector
-from lagnest.lagtable import _safe_divide, _version
 
 if TYPE_CHECKING:
-    from lagnest.sequences import Sequences
+    from lagnest.data.sequences import Sequences
 
 __all__ = ["STAT_VARIABLES", "UNCODED_LABEL", "agreement", "kappa_arrays", "kappa_table"]
 
@@ -174,7 +175,7 @@ def _dataset(
         for name in STAT_VARIABLES:
             ds[name] = (lead, arrays[name])
     ds.attrs.update(attrs)
-    ds.attrs.update(ci_prob=float(ci_prob), lagnest_version=_version())
+    ds.attrs.update(ci_prob=float(ci_prob), lagnest_version=__version__)
     for name, text in _DESCRIPTIONS.items():
         if name in ds.data_vars:
             ds[name].attrs["description"] = text
@@ -722,7 +723,7 @@ def agreement(
 
     Examples
     --------
-    >>> from lagnest.sequences import Sequences
+    >>> from lagnest.data.sequences import Sequences
     >>> a = Sequences.from_sequences({"code": [list("aabba")]})
     >>> b = Sequences.from_sequences({"code": [list("abbba")]})
     >>> ds = agreement(a, b, "code")
@@ -735,7 +736,7 @@ def agreement(
     1.0
     """
     tolerance = _check_options(tolerance, reference, uncoded)
-    from lagnest.sequences import Sequences
+    from lagnest.data.sequences import Sequences
 
     if isinstance(coder_a, Sequences) and isinstance(coder_b, Sequences):
         if stream is None:

@@ -1,0 +1,125 @@
+"""Panels of predictive checks.
+
+Panels of predictive checks: the replicated distribution of each statistic with the
+observed value marked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+
+from lagnest.errors import LagnestDataError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+from lagnest.viz.plots._common import _POSITIVE, _check_alpha, _panel_axes
+
+__all__ = [
+    "Panels",
+    "ppc_panels",
+]
+
+
+
+# =========================================================================== checks
+
+
+class Panels(NamedTuple):
+    """What :func:`ppc_panels` drew.
+
+    Attributes
+    ----------
+    figure : Figure
+    ax : ndarray of Axes
+        One panel per statistic (or element).
+    titles : list of str
+        Statistic (and element) of each panel.
+    flagged : list of bool
+        Whether each panel's observed value is flagged (two-sided p < alpha).
+    """
+
+    figure: Figure
+    ax: Any
+    titles: list[str]
+    flagged: list[bool]
+
+
+def _constant(values: np.ndarray) -> bool:
+    """Whether finite values are equal up to rounding (a histogram would have no range)."""
+    return bool(np.ptp(values) <= 1e-9 * max(1.0, float(np.abs(values).max())))
+
+
+def ppc_panels(
+    check: Any,
+    stats: Sequence[str] | None = None,
+    ax: Any = None,
+    *,
+    alpha: float = 0.01,
+    max_panels: int = 24,
+    bins: int = 30,
+) -> Panels:
+    """Histogram of each replicated statistic with the observed value marked.
+
+    Parameters
+    ----------
+    check : lagnest.checks.ppc.PredictiveCheck
+        A predictive check.
+    stats : sequence of str, optional
+        Statistics to draw (default: the scalar ones, then per-code ones, up to
+        ``max_panels`` panels).
+    ax : ndarray of Axes, optional
+        Axes to draw into (exactly as many as panels).
+    alpha : float, default 0.01
+        Two-sided level at which a panel is marked as flagged (red observed line).
+    max_panels : int, default 24
+        Most panels drawn.
+    bins : int, default 30
+        Histogram bins.
+
+    Returns
+    -------
+    Panels
+    """
+    _check_alpha(alpha)
+    names = list(stats) if stats is not None else sorted(
+        check.statistics, key=lambda n: (check.observed[n].ndim, n))
+    unknown = [n for n in names if n not in check.statistics]
+    if unknown:
+        raise LagnestDataError(f"unknown statistics {unknown}; checked: {check.statistics}")
+    two = check.two_sided()
+    panels: list[tuple[str, Any, Any, float]] = []
+    for name in names:
+        obs = check.observed[name]
+        for index in np.ndindex(obs.shape):
+            sel = dict(zip(obs.dims, index, strict=True))
+            label = ", ".join(f"{obs[d].values[i]}" for d, i in sel.items())
+            rep = check.replicated[name][sel].values
+            if not np.isfinite(float(obs[sel])) or not np.isfinite(rep).any():
+                continue
+            finite = rep[np.isfinite(rep)]
+            if _constant(np.append(finite, float(obs[sel]))):
+                continue  # constant by construction (a correlation's diagonal): no check
+            panels.append((f"{name}" + (f" [{label}]" if label else ""), rep,
+                           float(obs[sel]), float(two[name][sel])))
+    panels = panels[:max_panels]
+    if not panels:
+        raise LagnestDataError("nothing to draw: every selected statistic is undefined")
+    fig, axes, flat = _panel_axes(ax, len(panels), (3.0, 2.2))
+    flags = []
+    for axis, (title, rep, obs, p2) in zip(flat, panels, strict=False):
+        rep = rep[np.isfinite(rep)]
+        axis.hist(rep, bins=1 if _constant(rep) else bins, color="0.75", edgecolor="0.55",
+                  linewidth=0.5)
+        flagged = p2 < alpha
+        flags.append(flagged)
+        axis.axvline(obs, color=_POSITIVE if flagged else "k", linewidth=2)
+        axis.set_title(f"{title}\np = {p2:.3f}", fontsize=8,
+                       color=_POSITIVE if flagged else "k")
+        axis.tick_params(labelsize=7)
+        axis.set_yticks([])
+    fig.suptitle(f"{check.group} predictive check: {check.model}", fontsize=10)
+    return Panels(fig, axes, [p[0] for p in panels], flags)
