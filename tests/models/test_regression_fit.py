@@ -51,7 +51,9 @@ def test_predict_typical_is_the_softmax_of_the_population_logits(small_fit):
     for name, value in (("MIA4[t-1]", 1.0), ("rupture=withdrawal[t-1]", 1.0)):
         x[d.feature_names.index(name)] = value
     seq = [j for j, f in enumerate(d.features) if f.kind == "sequence"]
-    x[seq] -= d.centres.mean(axis=0)  # the population's average centring
+    x[seq] -= d.centres.mean(axis=0)  # the sessions' average centring
+    cov = [j for j, f in enumerate(d.features) if f.kind != "sequence"]
+    x[cov] = d.covariates.mean(axis=0)  # covariates (initial states) at their mean
     eta = (draws["intercept_population"].values.T
            + np.einsum("p,pks->sk", x, draws["beta_population"].values))
     logits = np.concatenate([np.zeros((eta.shape[0], 1)), eta], axis=1)

@@ -72,7 +72,10 @@ def test_terms_expand_as_documented(example):
         ({"lags": "1"}, "lags must be a list of int"),
         ({"pooling": "none"}, "pooling must be one of"),
         ({"shrinkage": "lasso"}, "shrinkage must be one of"),
-        ({"center": "session"}, "center must be one of"),
+        ({"center": "grand"}, "center must be one of"),
+        ({"reference": "nope"}, "reference .nope. is not a code"),
+        ({"shrinkage_groups": "mine"}, "shrinkage_groups must be one of"),
+        ({"nonzero_guess": 0}, "nonzero_guess must be a number > 0"),
         ({"predictors": ["y"]}, "same column twice"),
         ({"predictors": ["f1", "state"], "lags": [0, 1], "history": False},
          "lag 0 is the target itself"),
@@ -112,7 +115,10 @@ def test_counts_and_design_equal_an_independent_pandas_computation(seqs, lags):
     if 0 in lags:  # the target's own state at lag 0 is not a predictor
         cols = {k: v for k, v in cols.items() if not k.startswith("state=") or "[t]" not in k}
     raw = pd.DataFrame(cols)
+    # the predictors are centred within dyad; the target's own past never is
     centred = raw - raw.groupby(frame["dyad"]).transform("mean")
+    history = [c for c in raw.columns if c.startswith("state=")]
+    centred[history] = raw[history]
     # expand the model's rows back to segments through segment_row
     rows = d.segment_rows
     design = pd.DataFrame(d.design[rows], columns=d.feature_names)
@@ -241,3 +247,91 @@ def test_stream_qualified_codes_and_interactions_of_them():
     expected = ((t_codes[valid - 1] == t_labels.index("gesture"))
                 & (p_codes[valid - 1] == p_labels.index("verbal"))).astype(float)
     np.testing.assert_array_equal(m.data.design[rows, j], expected)
+
+
+@pytest.mark.parametrize(("lags", "history_lags"), [((2,), (1, 2)), ((0,), (1,)),
+                                                    ((0, 3), (1, 2, 3))])
+def test_the_targets_past_enters_at_every_lag_up_to_the_longest(seqs, lags, history_lags):
+    m = LaggedRegression(seqs, "state", ["f1"], lags=lags, center="dyad")
+    d = m.data
+    history = [f.name for f in d.features if f.history]
+    assert history == [f"state={c}[t-{lag}]" for lag in history_lags for c in ("y", "z")]
+    assert [f.name for f in d.features if f.kind == "sequence" and not f.history] == [
+        f"f1{'[t]' if lag == 0 else f'[t-{lag}]'}" for lag in lags]
+    # the history columns are 0/1 (never centred), the predictor's are centred
+    j = [f.history for f in d.features]
+    assert set(np.unique(d.design[:, j])) <= {0.0, 1.0}
+    own = [f.name.startswith("f1") for f in d.features]
+    assert not set(np.unique(d.design[:, own])) <= {0.0, 1.0}
+
+
+def test_initial_states_are_each_sessions_first_codes(seqs):
+    m = LaggedRegression(seqs, "state", ["f1"], center="dyad", reference="x")
+    d = m.data
+    state = seqs.categorical("state")[0]
+    first = state[np.asarray(seqs.encoded.session_offsets)[:-1]]
+    labels = seqs.categorical("state")[1]
+    names = [f.name for f in d.features if f.kind == "initial"]
+    assert names == ["state=y[first segment]", "state=z[first segment]"]
+    cov = {f.name: j for j, f in enumerate(f for f in d.features if f.kind != "sequence")}
+    for code in ("y", "z"):
+        expected = (first == labels.index(code)).astype(float)
+        np.testing.assert_array_equal(d.covariates[:, cov[f"state={code}[first segment]"]],
+                                      expected)
+    off = LaggedRegression(seqs, "state", ["f1"], initial_state=False)
+    assert not [f for f in off.data.features if f.kind == "initial"]
+
+
+def test_reference_reorders_the_target_and_the_history(seqs):
+    m = LaggedRegression(seqs, "state", ["f1"], reference="z")
+    d = m.data
+    assert d.target_labels == ("z", "x", "y")
+    valid = np.asarray(d.table.segment_row) >= 0
+    counts = np.bincount(seqs.categorical("state")[0][valid], minlength=3)
+    assert d.counts.sum(axis=0).tolist() == counts[[2, 0, 1]].tolist()
+    assert [f.name for f in d.features if f.history] == ["state=x[t-1]", "state=y[t-1]"]
+    # without a codebook the default reference is the most frequent code
+    frequent = ["x", "y", "z"][int(np.argmax(np.bincount(seqs.categorical("state")[0])))]
+    assert LaggedRegression(seqs, "state", ["f1"]).spec["reference"] == frequent
+
+
+def test_codebook_order_gives_the_default_reference(example):
+    assert LaggedRegression(example, "rupture", ["MIA4"]).spec["reference"] == "none"
+
+
+@pytest.mark.parametrize("center", ["session", "dyad"])
+def test_centring_makes_each_groups_weighted_mean_zero(seqs, center):
+    m = LaggedRegression(seqs, "state", ["f1"], center=center)
+    d = m.data
+    j = d.feature_names.index("f1[t-1]")
+    t = d.table
+    group = t.row_session if center == "session" else t.row_dyad
+    w = t.counts.sum(axis=1)
+    sums = np.bincount(group, weights=w * d.design[:, j])
+    np.testing.assert_allclose(sums, 0.0, atol=1e-9)
+
+
+def test_mundlak_adds_session_and_dyad_means(seqs):
+    m = LaggedRegression(seqs, "state", ["f1"], center="mundlak")
+    d = m.data
+    names = [f.name for f in d.features if f.kind == "mundlak"]
+    assert names == ["f1[t-1] session mean", "f1[t-1] dyad mean"]
+    frame = _segment_frame(seqs, (1,))
+    expected = frame.groupby("session")["f1_1"].mean().to_numpy()
+    cov = [f.name for f in d.features if f.kind != "sequence"]
+    np.testing.assert_allclose(d.covariates[:, cov.index("f1[t-1] session mean")], expected)
+
+
+@pytest.mark.parametrize("shrinkage", ["common", "horseshoe", "r2d2"])
+def test_the_prior_does_not_depend_on_how_predictors_are_written(example, shrinkage):
+    stream = LaggedRegression(example, "rupture", ["mia"], shrinkage=shrinkage)
+    codes = LaggedRegression(example, "rupture", [f"MIA{k}" for k in range(1, 9)],
+                             shrinkage=shrinkage)
+    assert stream._groups(stream.data) == codes._groups(codes.data)
+    assert set(stream._groups(stream.data)) == {"", "predictors"}
+    by_stream = LaggedRegression(example, "rupture", ["mia"], shrinkage=shrinkage,
+                                 shrinkage_groups="stream")
+    assert set(by_stream._groups(by_stream.data)) == {"", "mia[t-1]"}
+    a, b = stream.build(), codes.build()
+    point = a.initial_point()
+    assert a.compile_logp()(point) == pytest.approx(b.compile_logp()(point))

@@ -271,7 +271,7 @@ def _replicate_regression(model: Any, draws: xr.Dataset, seed: int,
         seq_index = [j for j, f in enumerate(d.features) if f.kind == "sequence"]
         base_design = d.design.copy()
         for j in history:
-            base_design[:, j] = -d.centres[t.row_dyad, seq_index.index(j)]
+            base_design[:, j] = -d.centres[t.row_session, seq_index.index(j)]
         base = np.empty((n_draws, t.n_rows, k))
         hist = np.zeros((n_draws, len(lags), k, k))
         for s in range(n_draws):

@@ -868,6 +868,64 @@ qualified='t_vocal:silent', label='t_vocal:silent', index=0)
         )
         return out
 
+    def with_first_code(self, stream: str, code: str) -> Sequences:
+        """Return a new `Sequences` whose categorical ``stream`` lists ``code`` first.
+
+        The segments' codes are unchanged; only the order of the stream's codes (and so
+        the integer values of :meth:`categorical`) moves, which makes ``code`` the
+        reference category of models and the first row and column of lag tables.
+
+        Parameters
+        ----------
+        stream : str
+            A categorical stream.
+        code : str
+            One of its codes.
+
+        Returns
+        -------
+        Sequences
+
+        Examples
+        --------
+        >>> from lagnest import Sequences
+        >>> seqs = Sequences.from_sequences({"code": [["a", "b", "b"]]})
+        >>> seqs.with_first_code("code", "b").categorical("code")
+        (array([1, 0, 0]), ('b', 'a'))
+        """
+        data = self._streams.get(stream)
+        if data is None or data.kind != "categorical":
+            known = [n for n, v in self._streams.items() if v.kind == "categorical"]
+            raise LagnestDataError(
+                f"{stream!r} is not a categorical stream; categorical streams: {known}")
+        if code not in data.codes:
+            raise LagnestDataError(
+                f"{code!r} is not a code of stream {stream!r}; its codes: {list(data.codes)}")
+        first = data.codes.index(code)
+        order = [first, *(i for i in range(len(data.codes)) if i != first)]
+        new_index = np.empty(len(order), dtype=np.int64)
+        new_index[order] = np.arange(len(order))
+        values = np.where(data.values < 0, data.values, new_index[np.maximum(data.values, 0)])
+        streams = dict(self._streams)
+        streams[stream] = StreamData(data.kind, tuple(data.codes[i] for i in order), values,
+                                     data.derived)
+        return Sequences(
+            session_labels=self._session_labels,
+            session_dyads=[self._dyad_labels[d] for d in self._session_dyad],
+            lengths=self._lengths,
+            segment_numbers=self._segment_numbers,
+            breaks=self._breaks,
+            streams=streams,
+            ratings=self._ratings,
+            session_table=self._session_table,
+            dyad_table=self._dyad_table,
+            codebook=self._codebook,
+            key_values=self._key_values,
+            column_order=self._column_order,
+            key_names=self._key_names,
+            nested_sessions=self._nested_sessions,
+        )
+
     # ------------------------------------------------------------------ summaries
     def code_frequencies(self) -> pd.DataFrame:
         """Frequency of every code per stream: count, coded segments and proportion."""

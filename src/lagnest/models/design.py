@@ -25,7 +25,8 @@ import numpy as np
 
 from lagnest.errors import LagnestDataError
 
-__all__ = ["Feature", "design_columns", "lag_suffix", "resolve_terms", "split_term"]
+__all__ = ["Feature", "design_columns", "history_lags", "lag_suffix", "pattern_lags",
+           "resolve_terms", "split_term"]
 
 
 def lag_suffix(lag: int) -> str:
@@ -51,6 +52,8 @@ class Feature:
         ``(source index, level)`` pairs whose indicators multiply (sequence features).
     group : str
         Shrinkage group (an indicator stream at one lag), "" for none.
+    history : bool
+        Whether the column is the target's own past (``history=True``).
     """
 
     name: str
@@ -59,6 +62,7 @@ class Feature:
     lag_index: int = -1
     factors: tuple[tuple[int, int], ...] = ()
     group: str = ""
+    history: bool = False
 
     @property
     def is_interaction(self) -> bool:
@@ -116,6 +120,22 @@ def split_term(seqs: Any, term: str) -> list[str]:
     return parts
 
 
+def history_lags(lags: Sequence[int]) -> tuple[int, ...]:
+    """Lags of the target's own past: every lag from 1 to ``max(lags)`` (at least 1).
+
+    The history must cover every lag up to the longest one: with ``lags=[2]`` alone the
+    state at t-1, which carries most of the target's persistence, would be left out and
+    its effect would load on whatever predictor at t-2 correlates with it.
+    """
+    return tuple(range(1, max(max(lags, default=1), 1) + 1))
+
+
+def pattern_lags(lags: Sequence[int], history: bool) -> tuple[int, ...]:
+    """Lags of the pattern table: the predictors' ``lags``, then any history lag not in them."""
+    extra = [lag for lag in history_lags(lags) if lag not in lags] if history else []
+    return (*(int(lag) for lag in lags), *extra)
+
+
 def resolve_terms(
     seqs: Any,
     terms: Sequence[str],
@@ -132,18 +152,20 @@ def resolve_terms(
     terms : sequence of str
         The predictor terms (see module docstring).
     lags : sequence of int
-        The lags; every term enters once per lag.
+        The predictors' lags; every term enters once per lag.
     target : str
         The target spec (no predictor may read it at lag 0).
     history : bool
-        Enter the target as a categorical term at every lag >= 1 (its own past).
+        Enter the target as a categorical term at every lag of :func:`history_lags`
+        (its own past, 1 to ``max(lags)``).
 
     Returns
     -------
     sources : list of str
         Distinct categorical specs, in order of first use.
     features : list of Feature
-        One per term, level and lag (history first).
+        One per term, level and lag (history first). ``lag_index`` indexes
+        :func:`pattern_lags`.
     """
     sources: list[str] = []
     resolved: list[tuple[str, list[list[tuple]], str]] = []
@@ -172,10 +194,16 @@ def resolve_terms(
     target_stream = seqs.resolve_code(target).stream
     reads_target = {i for i, src in enumerate(sources)
                     if seqs.resolve_code(src).stream == target_stream}
+    all_lags = pattern_lags(lags, history)
+    if history:
+        _, combos, _ = resolved.pop(0)
+        for lag in history_lags(lags):
+            for combo in combos:
+                (s, level, label), = combo
+                features.append(Feature(label + lag_suffix(lag), "sequence", target,
+                                        all_lags.index(lag), ((s, level),), "", True))
     for lag_index, lag in enumerate(lags):
         for term, combos, group in resolved:
-            if lag == 0 and history and term == target:
-                continue  # the target's own state at lag 0 is the outcome, not its past
             for combo in combos:
                 if lag == 0 and any(s in reads_target for s, _, _ in combo):
                     raise LagnestDataError(

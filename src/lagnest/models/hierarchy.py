@@ -7,8 +7,14 @@ population -> dyad -> session. The form of each level is chosen per fit
 * non-centred dyads: deviations with a zero sum over the dyads, ``scale * H_D z``
   (Helmert basis over dyads, fewer divergences with few dyads), plus the centre of these
   dyads around the population mean, ``scale * c / sqrt(D)``. Subtracting the centre from
-  the parent gives the population value: together this is exactly the model with
-  independent dyad deviations.
+  the parent gives the population value. The parent sampled is then the *mean of the
+  dyads*, which the data identify well (the population value is a ridge away from it).
+  :func:`dyads_around_population` gives that mean the prior the model implies, so that
+  the population value keeps its own Normal prior and both forms are exactly the model
+  with independent dyad deviations (used for intercepts, whose prior is a fixed Normal).
+  :func:`dyad_deviations` alone leaves the parent's prior on the dyads' mean: the
+  population value's prior is then wider by ``scale^2 / D`` (used where the parent's
+  prior is not a fixed Normal: random slopes, the transition model's cells).
 * centred groups: the group's own value, ``Normal(parent, scale)``, the better geometry
   when each group carries much data (a deviation parameter would then be a shear of the
   data-determined value and its parent, a ridge a diagonal mass matrix cannot follow).
@@ -26,7 +32,7 @@ import numpy as np
 
 from lagnest.models.basis import helmert
 
-__all__ = ["dyad_deviations", "session_deviations"]
+__all__ = ["dyad_deviations", "dyads_around_population", "session_deviations"]
 
 
 def dyad_deviations(
@@ -72,6 +78,70 @@ def dyad_deviations(
     deviations = scale * pt.tensordot(h, z, axes=[[1], [0]])
     centre = pm.Normal(f"z_{name}_centre", 0.0, 1.0, dims=dims)
     return deviations, scale * centre / np.sqrt(n_dyads)
+
+
+def dyads_around_population(
+    name: str,
+    deviation_name: str,
+    prior_sd: float,
+    scale: Any,
+    dims: tuple[str, ...],
+    n_dyads: int,
+    form: str,
+) -> tuple[Any, Any]:
+    r"""A population value with a Normal(0, ``prior_sd``) prior and its dyads' deviations.
+
+    Parameters
+    ----------
+    name : str
+        Name of the free variable: the population value (centred form) or the mean of the
+        dyads (non-centred form).
+    deviation_name : str
+        Stem of the deviation variables (as in :func:`dyad_deviations`).
+    prior_sd : float
+        SD of the population value's Normal prior (mean 0).
+    scale : tensor
+        SD of the dyad deviations, broadcastable against ``dims``.
+    dims : tuple of str
+        Dims of one dyad's coordinates.
+    n_dyads : int
+        Number of dyads D.
+    form : {"centered", "noncentered"}
+        Parameterisation.
+
+    Returns
+    -------
+    population : tensor, shape dims
+    deviations : tensor, shape (D, *dims)
+        Dyad values minus the population value.
+
+    Notes
+    -----
+    Non-centred: with :math:`\mu \sim N(0, s^2)` and dyad deviations
+    :math:`\sigma \varepsilon_d`, the dyads' mean is :math:`m = \mu + e` with
+    :math:`e = \sigma \bar\varepsilon \sim N(0, \sigma^2/D)`. The variable sampled is
+    :math:`m \sim N(0, v)`, :math:`v = s^2 + \sigma^2/D` (its marginal prior), then
+    :math:`e \mid m \sim N(m w, s^2 w)` with :math:`w = (\sigma^2/D)/v`, drawn as
+    :math:`m w + s \sqrt{w}\, c`, and :math:`\mu = m - e`: the joint prior of
+    :math:`(\mu, \varepsilon)` is exactly the independent model's.
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    if form == "centered":
+        population = pm.Normal(name, 0.0, prior_sd, dims=dims)
+        eta = pm.Normal(f"eta_{deviation_name}", mu=population[None], sigma=scale,
+                        dims=("dyad", *dims))
+        return population, eta - population[None]
+    between = scale**2 / n_dyads
+    total = prior_sd**2 + between
+    mean = pm.Normal(name, 0.0, pt.sqrt(total), dims=dims)
+    z = pm.Normal(f"z_{deviation_name}", 0.0, 1.0, dims=("free_dyad", *dims))
+    c = pm.Normal(f"z_{deviation_name}_centre", 0.0, 1.0, dims=dims)
+    w = between / total
+    centre = mean * w + prior_sd * pt.sqrt(w) * c
+    h = pt.as_tensor_variable(helmert(n_dyads))
+    return mean - centre, scale * pt.tensordot(h, z, axes=[[1], [0]]) + centre[None]
 
 
 def session_deviations(

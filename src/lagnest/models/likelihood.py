@@ -122,18 +122,24 @@ KERNEL_CACHE_SALT = _kernel_salt()
 _multinomial_logit_rows = MultinomialLogitRows()
 
 
-def row_logits_graph(eta_unit: Any, intercept: Any, row_unit: np.ndarray,
-                     row_group: np.ndarray) -> Any:
+def row_logits_graph(eta_unit: Any, intercept: Any, row_unit: Any, row_group: Any) -> Any:
     """Logits ``(R, K)`` of the rows, the reference category's 0 first (PyTensor)."""
     eta = eta_unit[row_unit] + intercept[row_group]
     return pt.concatenate([pt.zeros((eta.shape[0], 1)), eta], axis=1)
 
 
-def multinomial_logit_rows(eta_unit: Any, intercept: Any, row_unit: np.ndarray,
-                           row_group: np.ndarray, counts: Any) -> Any:
+def _index(values: Any) -> Any:
+    """An index array as int64: a NumPy array, or a tensor (e.g. ``pm.Data``) cast."""
+    if isinstance(values, np.ndarray | list | tuple):
+        return np.asarray(values, dtype=np.int64)
+    return pt.cast(values, "int64")
+
+
+def multinomial_logit_rows(eta_unit: Any, intercept: Any, row_unit: Any, row_group: Any,
+                           counts: Any) -> Any:
     """Log-likelihood of count rows (a scalar); see :class:`MultinomialLogitRows`."""
-    return _multinomial_logit_rows(eta_unit, intercept, np.asarray(row_unit, dtype=np.int64),
-                                   np.asarray(row_group, dtype=np.int64), counts)[0]
+    return _multinomial_logit_rows(eta_unit, intercept, _index(row_unit), _index(row_group),
+                                   counts)[0]
 
 
 def aggregated_multinomial_logit(name: str, counts: Any, eta_unit: Any, intercept: Any,
@@ -151,8 +157,11 @@ def aggregated_multinomial_logit(name: str, counts: Any, eta_unit: Any, intercep
         Linear predictor of each design unit.
     intercept : TensorVariable, shape (G, K - 1)
         Intercepts of each group.
-    row_unit, row_group : ndarray, shape (R,)
-        Unit and group of each row (fixed by the design).
+    row_unit, row_group : ndarray or TensorVariable, shape (R,)
+        Unit and group of each row (the design). Given as ``pm.Data``, they are inputs
+        of the compiled functions rather than constants: another corpus of the same
+        design dimensions then reuses the compiled code (and a frozen model updates
+        them with ``pm.set_data``).
     **kwargs
         Passed to ``pm.CustomDist`` (``observed``, ``dims``).
 
@@ -165,15 +174,18 @@ def aggregated_multinomial_logit(name: str, counts: Any, eta_unit: Any, intercep
     """
     import pymc as pm
 
-    row_unit = np.asarray(row_unit, dtype=np.int64)
-    row_group = np.asarray(row_group, dtype=np.int64)
+    row_unit = pt.as_tensor_variable(_index(row_unit))
+    row_group = pt.as_tensor_variable(_index(row_group))
 
-    def dist(n: Any, eta_unit: Any, intercept: Any, size: Any) -> Any:
+    def dist(n: Any, eta_unit: Any, intercept: Any, row_unit: Any, row_group: Any,
+             size: Any) -> Any:
         logits = row_logits_graph(eta_unit, intercept, row_unit, row_group)
         return pm.Multinomial.dist(n=n, p=pt.special.softmax(logits, axis=-1))
 
-    def logp(value: Any, n: Any, eta_unit: Any, intercept: Any) -> Any:
+    def logp(value: Any, n: Any, eta_unit: Any, intercept: Any, row_unit: Any,
+             row_group: Any) -> Any:
         return multinomial_logit_rows(eta_unit, intercept, row_unit, row_group, value)
 
-    return pm.CustomDist(name, counts.sum(axis=1), eta_unit, intercept, dist=dist, logp=logp,
-                         signature="(r),(u,k),(g,k)->(r,c)", **kwargs)
+    return pm.CustomDist(name, counts.sum(axis=1), eta_unit, intercept, row_unit, row_group,
+                         dist=dist, logp=logp, signature="(r),(u,k),(g,k),(r),(r)->(r,c)",
+                         **kwargs)

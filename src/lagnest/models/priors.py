@@ -32,10 +32,13 @@ SCALE_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
 LOCATION_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {"Normal": ("sigma",)}
 #: Distributions allowed for a correlation matrix (LKJ concentration ``eta``).
 CORRELATION_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {"LKJCorr": ("eta",)}
+#: Distributions allowed for a proportion (e.g. the R2 of the R2D2 prior).
+PROPORTION_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {"Beta": ("alpha", "beta")}
 _BY_KIND = {
     "scale": SCALE_DISTRIBUTIONS,
     "location": LOCATION_DISTRIBUTIONS,
     "correlation": CORRELATION_DISTRIBUTIONS,
+    "proportion": PROPORTION_DISTRIBUTIONS,
 }
 _POSITIVE = {"sigma", "beta", "lam", "alpha", "nu", "eta"}
 
@@ -141,7 +144,7 @@ def resolve_priors(
     user : mapping, optional
         Name to a :class:`Prior`, a dict ``{"dist": ..., **params}``, or a dict of
         parameters only (``{"sigma": 1.0}``), which keeps the default distribution.
-    kinds : mapping of str to {"scale", "location", "correlation"}
+    kinds : mapping of str to {"scale", "location", "correlation", "proportion"}
         Which distributions each name accepts.
 
     Returns

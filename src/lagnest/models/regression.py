@@ -26,7 +26,11 @@ from lagnest.errors import LagnestDataError
 from lagnest.models.base import BayesianModel
 from lagnest.models.basis import softmax
 from lagnest.models.design import Feature, design_columns, lag_suffix, resolve_terms
-from lagnest.models.hierarchy import dyad_deviations, session_deviations
+from lagnest.models.hierarchy import (
+    dyad_deviations,
+    dyads_around_population,
+    session_deviations,
+)
 from lagnest.models.priors import Prior
 from lagnest.models.result import FitResult
 from lagnest.models.segments import SegmentCodes
@@ -41,14 +45,19 @@ from lagnest.models.summaries import CI_PROB, ResultSummary, summarise, validate
 __all__ = ["LaggedRegression", "RegressionData", "RegressionResult"]
 
 POOLINGS = ("dyad/session", "dyad", "complete")
-SHRINKAGE = ("common", "horseshoe", "none")
-CENTERINGS = (None, "dyad")
+SHRINKAGE = ("none", "common", "horseshoe", "r2d2")
+SHRINKAGE_GROUPS = ("all", "stream")
+CENTERINGS = (None, "dyad", "session", "mundlak")
 PARAMETERIZATIONS = ("auto", "centered", "noncentered")
 #: New dyads and sessions drawn per posterior draw for population-average predictions.
 N_NEW_GROUPS = 200
 #: Slab scale and degrees of freedom of the regularised horseshoe (Piironen & Vehtari 2017).
 HORSESHOE_SLAB_SCALE = 2.0
 HORSESHOE_SLAB_DF = 4.0
+#: Concentration of the Dirichlet that shares the R2D2 prior's variance among the slopes.
+R2D2_CONCENTRATION = 1.0
+#: The group-level parameter of each shrinkage prior (checked and calibrated).
+_SHRINKAGE_SCALES = {"none": [], "common": ["tau"], "horseshoe": ["tau_global"], "r2d2": ["r2"]}
 
 
 # =========================================================================== data
@@ -66,8 +75,9 @@ class RegressionData:
         The design columns (sequence features, then covariates).
     design : ndarray, shape (R, P)
         Column values per row (centred, standardised as the spec says).
-    centres : ndarray, shape (D, P_sequence)
-        Dyad means subtracted from the sequence columns (zeros without centring).
+    centres : ndarray, shape (S, P_sequence)
+        Means subtracted from each session's sequence columns (its dyad's or its own;
+        zeros without centring and for the target's own past).
     covariates : ndarray, shape (S, P_covariate)
         Standardised covariate value of each session (dyad covariates by session).
     covariate_scale : ndarray, shape (2, P_covariate)
@@ -158,8 +168,9 @@ class RegressionData:
                                                       dtype=str))
         ds["feature_lag_index"] = (("feature",), np.array([f.lag_index for f in self.features],
                                                           dtype=np.int64))
+        ds["feature_history"] = (("feature",), np.array([f.history for f in self.features]))
         ds["feature_factors"] = (("feature", "factor", "factor_field"), factors)
-        ds["centres"] = (("dyad", "sequence_feature"), self.centres)
+        ds["centres"] = (("session", "sequence_feature"), self.centres)
         ds["session_covariates"] = (("session", "covariate"), self.covariates)
         ds["covariate_scale"] = (("scale_stat", "covariate"), self.covariate_scale)
         ds["classical"] = (("classical_stat", "feature", "target"), self.classical)
@@ -183,7 +194,7 @@ class RegressionData:
             features.append(Feature(
                 str(name), str(ds["feature_kind"].values[j]), str(ds["feature_term"].values[j]),
                 int(ds["feature_lag_index"].values[j]), factors,
-                str(ds["feature_group"].values[j]),
+                str(ds["feature_group"].values[j]), bool(ds["feature_history"].values[j]),
             ))
         seg = (ds["valid_segment_target"].values.astype(np.int64)
                if "valid_segment_target" in ds else None)
@@ -255,49 +266,118 @@ def _classical(seqs: Any, target: str, sources: Sequence[str], lags: Sequence[in
     return out
 
 
+def _group_means(cols: np.ndarray, weight: np.ndarray, group: np.ndarray,
+                 n_groups: int) -> np.ndarray:
+    """Weighted means ``(n_groups, P)`` of the columns over the rows of each group."""
+    total = np.bincount(group, weights=weight, minlength=n_groups)
+    out = np.zeros((n_groups, cols.shape[1]))
+    for j in range(cols.shape[1]):
+        sums = np.bincount(group, weights=weight * cols[:, j], minlength=n_groups)
+        out[:, j] = np.divide(sums, total, out=np.zeros(n_groups), where=total > 0)
+    return out
+
+
+def _initial_states(seqs: Any, spec: Mapping[str, Any], labels: Sequence[str],
+                    n_sessions: int) -> tuple[np.ndarray, list[Feature]]:
+    """0/1 columns ``(S, H (K - 1))``: the target's state in each session's first H segments.
+
+    The initial conditions of a dynamic model with group intercepts (Wooldridge 2005): a
+    session's first states are not predicted by the likelihood, and they depend on the
+    same session and dyad deviations as the later ones, so a model that treats them as
+    fixed and unrelated to those deviations credits the history slopes with what the
+    deviations do. Entering them as session covariates models that dependence.
+    """
+    from lagnest.models.design import history_lags
+
+    codes, _ = seqs.categorical(spec["target"])
+    offsets = np.asarray(seqs.encoded.session_offsets)
+    lengths = np.diff(offsets)
+    depth = len(history_lags(spec["lags"]))
+    columns, features = [], []
+    for i in range(depth):
+        state = np.where(lengths > i, np.asarray(codes)[np.minimum(offsets[:-1] + i,
+                                                                   len(codes) - 1)], -1)
+        where = "[first segment]" if depth == 1 else f"[segment {i + 1}]"
+        for level, label in enumerate(labels):
+            column = (state == level).astype(float)
+            if level == 0 or np.ptp(column) == 0:  # a state no session (or every one)
+                continue                          # starts in says nothing about any
+            columns.append(column)
+            features.append(Feature(f"{spec['target']}={label}{where}", "initial",
+                                    spec["target"]))
+    return np.column_stack(columns) if columns else np.zeros((n_sessions, 0)), features
+
+
 def regression_data(seqs: Any, spec: Mapping[str, Any],
                     covariate_scale: np.ndarray | None = None) -> RegressionData:
     """Pattern counts, design columns and classical figures of a :class:`LaggedRegression`.
 
     ``covariate_scale`` (mean and SD of each covariate) standardises new data the way the
-    fitted data were (held-out dyads); by default the corpus's own.
+    fitted data were (held-out dyads); by default the corpus's own. Columns computed from
+    each corpus itself (initial states, Mundlak means) are never standardised.
     """
     from lagnest.classical.patterns import pattern_counts
+    from lagnest.models.design import pattern_lags
 
+    reference = spec.get("reference")
+    if reference is not None and seqs.categorical(spec["target"])[1][0] != reference:
+        seqs = seqs.with_first_code(seqs.resolve_code(spec["target"]).stream, reference)
     lags = tuple(spec["lags"])
+    all_lags = pattern_lags(lags, spec["history"])
     sources, features = resolve_terms(seqs, spec["predictors"], lags, spec["target"],
                                       spec["history"])
-    table = pattern_counts(seqs, spec["target"], sources, lags)
+    table = pattern_counts(seqs, spec["target"], sources, all_lags)
     if table.n_valid == 0:
         raise LagnestDataError(
             f"no target segment of {spec['target']!r} has every predictor coded at lags "
-            f"{list(lags)} inside its session: nothing to fit"
+            f"{list(all_lags)} inside its session: nothing to fit"
         )
     seq_cols = design_columns(table.patterns, features)
-    n_dyads = len(table.dyad_labels)
-    centres = np.zeros((n_dyads, seq_cols.shape[1]))
-    if spec["center"] == "dyad" and seq_cols.shape[1]:
-        weight = table.counts.sum(axis=1).astype(float)
-        row_dyad = table.row_dyad
-        total = np.bincount(row_dyad, weights=weight, minlength=n_dyads)
-        for j in range(seq_cols.shape[1]):
-            sums = np.bincount(row_dyad, weights=weight * seq_cols[:, j], minlength=n_dyads)
-            centres[:, j] = np.divide(sums, total, out=np.zeros(n_dyads), where=total > 0)
-        seq_cols = seq_cols - centres[row_dyad]
+    n_sessions, n_dyads = len(table.session_labels), len(table.dyad_labels)
+    weight = table.counts.sum(axis=1).astype(float)
+    # the predictors' columns (not the target's own past, whose centring within a group
+    # would bias its slopes as a within transformation does for a lagged outcome)
+    own = np.array([not f.history for f in features], dtype=bool)
+    centres = np.zeros((n_sessions, seq_cols.shape[1]))
+    extra: list[np.ndarray] = []
+    extra_features: list[Feature] = []
+    center = spec["center"]
+    if own.any() and center in ("dyad", "session"):
+        group, n_groups = ((table.row_dyad, n_dyads) if center == "dyad"
+                           else (table.row_session, n_sessions))
+        means = _group_means(seq_cols[:, own], weight, group, n_groups)
+        centres[:, own] = means[table.session_dyad] if center == "dyad" else means
+        seq_cols = seq_cols - centres[table.row_session]
+    elif own.any() and center == "mundlak":
+        names = [f.name for f, o in zip(features, own, strict=True) if o]
+        session_means = _group_means(seq_cols[:, own], weight, table.row_session, n_sessions)
+        dyad_means = _group_means(seq_cols[:, own], weight, table.row_dyad, n_dyads)
+        extra += [session_means, dyad_means[table.session_dyad]]
+        extra_features += [Feature(f"{n} session mean", "mundlak", n) for n in names]
+        extra_features += [Feature(f"{n} dyad mean", "mundlak", n) for n in names]
+    if spec["history"] and spec.get("initial_state", True):
+        initial, initial_features = _initial_states(seqs, spec, table.target_labels,
+                                                    n_sessions)
+        extra.append(initial)
+        extra_features += initial_features
     sessions = list(table.session_labels)
     n_sess = len(spec["session_covariates"])
-    given = (None, None) if covariate_scale is None else (covariate_scale[:, :n_sess],
-                                                          covariate_scale[:, n_sess:])
+    n_dyad_cov = len(spec["dyad_covariates"])
+    given = (None, None) if covariate_scale is None else (
+        covariate_scale[:, :n_sess], covariate_scale[:, n_sess:n_sess + n_dyad_cov])
     sess, sess_scale = _standardise(seqs.sessions, spec["session_covariates"], "session",
                                     sessions, given[0])
     dyad_vals, dyad_scale = _standardise(seqs.dyads, spec["dyad_covariates"], "dyad",
                                          list(table.dyad_labels), given[1])
-    covariates = np.concatenate([sess, dyad_vals[table.session_dyad]], axis=1)
+    own_columns = np.concatenate(extra, axis=1) if extra else np.zeros((n_sessions, 0))
+    covariates = np.concatenate([sess, dyad_vals[table.session_dyad], own_columns], axis=1)
+    identity = np.tile(np.array([[0.0], [1.0]]), (1, own_columns.shape[1]))
     features = list(features)
     features += [Feature(name, "session", name) for name in spec["session_covariates"]]
     features += [Feature(name, "dyad", name) for name in spec["dyad_covariates"]]
+    features += extra_features
     design = np.concatenate([seq_cols, covariates[table.row_session]], axis=1)
-    classical = _classical(seqs, spec["target"], sources, lags, features,
+    classical = _classical(seqs, spec["target"], sources, all_lags, features,
                            len(table.target_labels))
     segment_target = None
     if spec["per_segment"]:
@@ -310,7 +390,7 @@ def regression_data(seqs: Any, spec: Mapping[str, Any],
         design=np.ascontiguousarray(design),
         centres=centres,
         covariates=covariates,
-        covariate_scale=np.concatenate([sess_scale, dyad_scale], axis=1),
+        covariate_scale=np.concatenate([sess_scale, dyad_scale, identity], axis=1),
         classical=classical,
         segment_target=segment_target,
         segments=SegmentCodes.from_sequences(seqs, spec["target"]),
@@ -331,6 +411,32 @@ def _as_tuple(value: Any, name: str, kind: type = str) -> tuple:
         if isinstance(v, bool) or not isinstance(v, kind | (np.integer if kind is int else str)):
             raise LagnestDataError(f"{name} must be a list of {kind.__name__}, got {value!r}")
     return tuple(int(v) if kind is int else v for v in out)
+
+
+def _reference(seqs: Any, target: str, labels: Sequence[str], wanted: str | None) -> str | None:
+    """The target's reference category (see ``LaggedRegression(reference=)``).
+
+    None for a binary view of one code (its reference is "not <code>").
+    """
+    ref = seqs.resolve_code(target)
+    if ref.code is not None or ref.kind != "categorical":
+        if wanted is not None and wanted != labels[0]:
+            raise LagnestDataError(
+                f"reference: target {target!r} is one code against the rest, whose reference "
+                f"is {labels[0]!r}; name its categorical stream as the target to choose "
+                "another reference")
+        return None
+    if wanted is not None:
+        if wanted not in labels:
+            raise LagnestDataError(
+                f"reference {wanted!r} is not a code of {target!r}; its codes: {list(labels)}")
+        return str(wanted)
+    book = seqs.codebook
+    if book is not None and ref.stream in getattr(book, "streams", {}):
+        return str(labels[0])
+    codes, _ = seqs.categorical(target)
+    counts = np.bincount(np.asarray(codes)[np.asarray(codes) >= 0], minlength=len(labels))
+    return str(labels[int(np.argmax(counts))])
 
 
 class LaggedRegression(BayesianModel):
@@ -362,17 +468,43 @@ class LaggedRegression(BayesianModel):
         Columns whose slopes vary by dyad: a column label (``"MIA4[t-1]"``), a column
         without its lag (``"MIA4"``: every lag) or a term (``"mia"``: all its columns).
     history : bool, default True
-        Enter the target's own state at each lag (dummy-coded). Ruptures persist, and
-        indicators co-occur with rupture states, so lagged effects estimated without the
-        target's past are confounded.
-    center : {None, "dyad"}
-        ``"dyad"``: centre the sequence predictors within dyad, so their slopes are
-        within-dyad effects (differences between dyads' means go to the dyad intercepts).
-    shrinkage : {"common", "horseshoe", "none"}
-        Prior of the slopes of an indicator stream (e.g. the eight MIA indicators):
-        ``"common"``: one scale per target category and stream, learned from the data
+        Enter the target's own state at every lag from 1 to ``max(lags)`` (dummy-coded,
+        never centred). Ruptures persist, and indicators co-occur with rupture states, so
+        lagged effects estimated without the target's past are confounded.
+    initial_state : bool, default True
+        With ``history``, enter each session's first states of the target (the segments
+        before its first fitted target) as session covariates: the initial conditions of
+        a dynamic model with group intercepts (Wooldridge 2005), without which the
+        history slopes are biased towards the group intercepts' share of persistence.
+    center : {None, "dyad", "session", "mundlak"}
+        ``"dyad"`` / ``"session"``: centre the predictors' columns within dyad / session,
+        so their slopes are within-dyad / within-session effects (differences between
+        groups' means go to the group intercepts); ``"mundlak"``: keep the columns and add
+        each column's session and dyad means as covariates (Mundlak 1978), which
+        separates within from between effects as well. The target's own past is never
+        centred.
+    shrinkage : {"none", "common", "horseshoe", "r2d2"}
+        Prior of the predictors' slopes (every column of the ``predictors`` terms, not
+        the history or covariates): ``"none"``: independent ``beta`` priors;
+        ``"common"``: one scale per target category and group, learned from the data
         (:math:`\beta_{pk} \sim N(0, \tau_{gk})`); ``"horseshoe"``: a regularised
-        horseshoe per category and stream; ``"none"``: independent ``beta`` priors.
+        horseshoe per category and group, global scale from ``nonzero_guess``
+        (Piironen & Vehtari 2017); ``"r2d2"``: an R2D2 prior per category and group
+        (Zhang et al. 2022), with the ``r2`` prior on the share of latent variance the
+        group explains.
+    shrinkage_groups : {"all", "stream"}
+        Which slopes share a shrinkage prior: all predictor columns of a category
+        (default: the prior does not depend on how the predictors were written,
+        ``["mia"]`` or ``["MIA1", ..., "MIA8"]``), or the columns of each indicator
+        stream at each lag.
+    nonzero_guess : float, optional
+        ``"horseshoe"``: prior guess of the number of non-zero slopes per category and
+        group (default a quarter of the group's columns, at least 1).
+    reference : str, optional
+        Reference category of the target (a code of a categorical target): every slope
+        is a log odds ratio against it. Default: the stream's first code when a
+        codebook orders the stream (``none`` for ``rupture``), else its most frequent
+        code.
     parameterization : {"auto", "centered", "noncentered"}
         Form of the group intercepts (``"auto"`` decides per level from the data).
     priors : mapping, optional
@@ -405,12 +537,14 @@ class LaggedRegression(BayesianModel):
     parameters, so the posterior equals the per-segment Categorical model's.
 
     **Default priors** (log-odds scale, for a thesis-sized corpus): ``intercept``
-    Normal(0, 1.5); ``beta`` Normal(0, 1) for slopes outside a stream group (history
-    dummies, single codes, interactions, covariates); ``tau`` HalfNormal(1) for the common
-    scale of a stream's slopes per category; ``sigma_dyad``, ``sigma_session``,
-    ``sigma_slope`` HalfNormal(0.5). Eight co-occurring indicators meet only a few dozen
-    confrontation events in a thesis-sized corpus, hence the shrinkage. Check what the
-    defaults imply with :meth:`prior_predictive`.
+    Normal(0, 1.5) on the population intercepts, in either parameterisation; ``beta``
+    Normal(0, 1) for the predictors' slopes without shrinkage and for covariates;
+    ``history`` Normal(0, 1.5) for the target's own past (persistence odds ratios up to
+    about e^3); ``tau`` HalfNormal(1) for the common scale; ``r2`` Beta(1, 2) (mean 1/3)
+    for the R2D2 prior; ``sigma_dyad``, ``sigma_session``, ``sigma_slope``
+    HalfNormal(0.5). The defaults of ``shrinkage`` and ``center`` were chosen by the
+    operating characteristics in ``docs/lagged_regression.md``. Check what the priors
+    imply with :meth:`prior_predictive`.
 
     References
     ----------
@@ -419,6 +553,14 @@ class LaggedRegression(BayesianModel):
        5018-5051.
     .. [2] Gelman, A., & Hill, J. (2007). *Data analysis using regression and
        multilevel/hierarchical models*. Cambridge University Press.
+    .. [3] Zhang, Y. D., Naughton, B. P., Bondell, H. D., & Reich, B. J. (2022). Bayesian
+       regression using a prior on the model fit: the R2-D2 shrinkage prior. *Journal of
+       the American Statistical Association, 117*\ (538), 862-874.
+    .. [4] Wooldridge, J. M. (2005). Simple solutions to the initial conditions problem in
+       dynamic, nonlinear panel data models with unobserved heterogeneity. *Journal of
+       Applied Econometrics, 20*\ (1), 39-54.
+    .. [5] Mundlak, Y. (1978). On the pooling of time series and cross section data.
+       *Econometrica, 46*\ (1), 69-85.
 
     Examples
     --------
@@ -434,7 +576,9 @@ class LaggedRegression(BayesianModel):
     default_priors: ClassVar[Mapping[str, Prior]] = {
         "intercept": Prior("Normal", {"sigma": 1.5}),
         "beta": Prior("Normal", {"sigma": 1.0}),
+        "history": Prior("Normal", {"sigma": 1.5}),
         "tau": Prior("HalfNormal", {"sigma": 1.0}),
+        "r2": Prior("Beta", {"alpha": 1.0, "beta": 2.0}),
         "sigma_dyad": Prior("HalfNormal", {"sigma": 0.5}),
         "sigma_session": Prior("HalfNormal", {"sigma": 0.5}),
         "sigma_slope": Prior("HalfNormal", {"sigma": 0.5}),
@@ -442,12 +586,18 @@ class LaggedRegression(BayesianModel):
     prior_kinds: ClassVar[Mapping[str, str]] = {
         "intercept": "location",
         "beta": "location",
+        "history": "location",
         "tau": "scale",
+        "r2": "proportion",
         "sigma_dyad": "scale",
         "sigma_session": "scale",
         "sigma_slope": "scale",
     }
-    default_sampler_config: ClassVar[Mapping[str, Any]] = {"target_accept": 0.9}
+    @property
+    def default_sampler_config(self) -> dict[str, Any]:  # type: ignore[override]
+        """Target acceptance 0.9; 0.99 under the horseshoe, whose funnels need small steps."""
+        return {"target_accept": 0.99 if self._spec["shrinkage"] == "horseshoe" else 0.9}
+
 
     def __init__(
         self,
@@ -460,8 +610,12 @@ class LaggedRegression(BayesianModel):
         pooling: str = "dyad/session",
         random_slopes: Sequence[str] = (),
         history: bool = True,
+        initial_state: bool = True,
         center: str | None = None,
         shrinkage: str = "common",
+        shrinkage_groups: str = "all",
+        nonzero_guess: float | None = None,
+        reference: str | None = None,
         parameterization: str = "auto",
         priors: Mapping[str, Any] | None = None,
         per_segment: bool = False,
@@ -483,11 +637,16 @@ class LaggedRegression(BayesianModel):
         for value, name, allowed in (
             (pooling, "pooling", POOLINGS),
             (shrinkage, "shrinkage", SHRINKAGE),
+            (shrinkage_groups, "shrinkage_groups", SHRINKAGE_GROUPS),
             (center, "center", CENTERINGS),
             (parameterization, "parameterization", PARAMETERIZATIONS),
         ):
             if value not in allowed:
                 raise LagnestDataError(f"{name} must be one of {list(allowed)}, got {value!r}")
+        if nonzero_guess is not None and not (isinstance(nonzero_guess, int | float)
+                                              and nonzero_guess > 0):
+            raise LagnestDataError(f"nonzero_guess must be a number > 0, got {nonzero_guess!r}")
+        reference = _reference(seqs, target, target_labels, reference)
         spec = {
             "target": target,
             "predictors": list(_as_tuple(predictors, "predictors")),
@@ -497,8 +656,12 @@ class LaggedRegression(BayesianModel):
             "pooling": pooling,
             "random_slopes": list(_as_tuple(random_slopes, "random_slopes")),
             "history": bool(history),
+            "initial_state": bool(initial_state),
             "center": center,
             "shrinkage": shrinkage,
+            "shrinkage_groups": shrinkage_groups,
+            "nonzero_guess": None if nonzero_guess is None else float(nonzero_guess),
+            "reference": reference,
             "parameterization": parameterization,
             "per_segment": bool(per_segment),
         }
@@ -608,44 +771,97 @@ class LaggedRegression(BayesianModel):
             "stream_group": sorted(set(groups) - {""}),
         }
 
-    @staticmethod
-    def _groups(data: RegressionData) -> list[str]:
-        """Shrinkage group of every column ("" for none)."""
-        groups = [f.group for f in data.features]
+    def _groups(self, data: RegressionData) -> list[str]:
+        """Shrinkage group of every column ("" for none; see ``shrinkage_groups``).
+
+        Only the predictors' own columns (sequence columns that are not the target's
+        past) are shrunk, and a group needs two columns at least.
+        """
+        own = [f.kind == "sequence" and not f.history for f in data.features]
+        if self._spec["shrinkage"] == "none":
+            return [""] * len(own)
+        if self._spec["shrinkage_groups"] == "all":
+            groups = ["predictors" if o else "" for o in own]
+        else:
+            groups = [f.group if o else "" for f, o in zip(data.features, own, strict=True)]
         sizes = {g: groups.count(g) for g in groups}
         return [g if g and sizes[g] > 1 else "" for g in groups]
 
+    def _pseudo_sd(self) -> np.ndarray:
+        """Pseudo-SD of each category's logit against the reference, ``(K - 1,)``.
+
+        For a binary logit of category k against the reference on the n segments of the
+        two, with share mu of k: ``1 / sqrt(mu (1 - mu))`` (Piironen & Vehtari 2017, Sec.
+        3.5), the scale on which a slope's share of the latent variance is judged.
+        """
+        totals = self.data.counts.sum(axis=0).astype(float) + 0.5
+        mu = totals[1:] / (totals[1:] + totals[0])
+        return 1.0 / np.sqrt(mu * (1.0 - mu))
+
+    def _column_sd(self) -> np.ndarray:
+        """SD of each design column over the fitted segments, ``(P,)``."""
+        d = self.data
+        w = d.counts.sum(axis=1).astype(float)
+        mean = w @ d.design / w.sum()
+        return np.sqrt(np.maximum(w @ (d.design - mean) ** 2 / w.sum(), 1e-12))
+
     # ------------------------------------------------------------------ backend
-    def _slopes(self, n_features: int, k1: int, groups: list[str]) -> Any:
-        """Slopes ``(P, K - 1)`` under the chosen shrinkage prior (PyTensor)."""
+    def _slopes(self, groups: list[str]) -> Any:
+        """Slopes ``(P, K - 1)`` under the chosen priors (PyTensor).
+
+        History columns get the ``history`` prior, ungrouped columns the ``beta`` prior,
+        grouped columns the ``shrinkage`` prior of their group and category.
+        """
         import pymc as pm
         import pytensor.tensor as pt
 
+        features = self.data.features
+        sd = np.array([self._priors["history"].params["sigma"] if f.history
+                       else self._priors["beta"].params["sigma"] for f in features])
         names = sorted(set(groups) - {""})
+        k1 = len(self.data.target_labels) - 1
+        if not names:
+            return pm.Normal("beta", 0.0, sigma=np.repeat(sd[:, None], k1, axis=1),
+                             dims=("feature", "category"))
         grouped = np.array([g != "" for g in groups])
         index = np.array([names.index(g) if g else 0 for g in groups], dtype=np.int64)
         shrink = self._spec["shrinkage"]
-        if shrink == "none" or not names:
-            return self._priors["beta"].create_variable("beta", mu=0.0,
-                                                        dims=("feature", "category"))
-        beta_sd = self._priors["beta"].params["sigma"]
         z = pm.Normal("z_beta", 0.0, 1.0, dims=("feature", "category"))
         if shrink == "common":
             tau = self._priors["tau"].create_variable("tau", dims=("stream_group", "category"))
-            scale = pt.where(grouped[:, None], tau[index], beta_sd)
+            column = tau[index]
         else:
-            n_eff = max(float(self.data.counts.sum()), 1.0)
-            sizes = np.array([groups.count(g) for g in names], dtype=float)
-            tau0 = (1.0 / np.maximum(sizes - 1.0, 1.0)) * 2.0 / np.sqrt(n_eff)
-            tau = pm.HalfCauchy("tau_global", beta=tau0[:, None],
-                                dims=("stream_group", "category"))
-            lam = pm.HalfCauchy("lambda_local", beta=1.0, dims=("feature", "category"))
-            c2 = pm.InverseGamma("slab_c2", alpha=HORSESHOE_SLAB_DF / 2,
-                                 beta=HORSESHOE_SLAB_DF * HORSESHOE_SLAB_SCALE**2 / 2,
-                                 dims="category")
-            t = tau[index]
-            lam_tilde = pt.sqrt(c2 * lam**2 / (c2 + t**2 * lam**2))
-            scale = pt.where(grouped[:, None], t * lam_tilde, beta_sd)
+            members = np.zeros((len(names), len(groups)))
+            members[index[grouped], np.flatnonzero(grouped)] = 1.0
+            size = members.sum(axis=1)
+            # slopes per unit of each column, from scales on the standardised columns
+            per_unit = 1.0 / self._column_sd()[:, None]
+            if shrink == "horseshoe":
+                guess = self._spec["nonzero_guess"]
+                p0 = np.maximum(size / 4.0, 1.0) if guess is None else np.full_like(size,
+                                                                                    guess)
+                p0 = np.minimum(p0, size - 0.5)
+                n = self.data.counts.sum(axis=0).astype(float)
+                n_pair = n[1:] + n[0]
+                tau0 = ((p0 / (size - p0))[:, None] * self._pseudo_sd()[None, :]
+                        / np.sqrt(n_pair)[None, :])
+                tau = pm.HalfCauchy("tau_global", beta=tau0, dims=("stream_group", "category"))
+                lam = pm.HalfCauchy("lambda_local", beta=1.0, dims=("feature", "category"))
+                c2 = pm.InverseGamma("slab_c2", alpha=HORSESHOE_SLAB_DF / 2,
+                                     beta=HORSESHOE_SLAB_DF * HORSESHOE_SLAB_SCALE**2 / 2,
+                                     dims="category")
+                t = tau[index]
+                lam_tilde = pt.sqrt(c2 * lam**2 / (c2 + t**2 * lam**2))
+                column = per_unit * t * lam_tilde
+            else:  # r2d2
+                r2 = self._priors["r2"].create_variable("r2", dims=("stream_group", "category"))
+                share = pm.Gamma("r2d2_weight", alpha=R2D2_CONCENTRATION, beta=1.0,
+                                 dims=("feature", "category"))
+                totals = pt.dot(pt.as_tensor_variable(members), share)  # (G, K-1)
+                phi = share / totals[index]
+                column = per_unit * self._pseudo_sd()[None, :] * pt.sqrt(
+                    phi * (r2 / (1.0 - r2))[index])
+        scale = pt.where(grouped[:, None], column, sd[:, None])
         return pm.Deterministic("beta", scale * z, dims=("feature", "category"))
 
     def build_model(self) -> Any:
@@ -658,7 +874,6 @@ class LaggedRegression(BayesianModel):
         d = self.data
         t = d.table
         structure = self.structure
-        k1 = len(d.target_labels) - 1
         n_dyads = len(t.dyad_labels)
         slopes = self._slope_index(d)
         groups = self._groups(d)
@@ -673,17 +888,17 @@ class LaggedRegression(BayesianModel):
         unit_design = units[:, :d.design.shape[1]]
         unit_dyad = units[:, -1].astype(np.int64) if slopes.size else None
         with pm.Model(coords=self.coords) as model:
-            intercept = self._priors["intercept"].create_variable(
-                "intercept", mu=0.0, dims="category")
-            beta = self._slopes(len(d.features), k1, groups)
-            intercept_population = intercept
-            intercept_dyad = pt.repeat(intercept[None], n_dyads, axis=0)
+            prior_sd = self._priors["intercept"].params["sigma"]
             if structure.dyad:
                 sigma = self._priors["sigma_dyad"].create_variable("sigma_dyad", dims="category")
-                dev, centre = dyad_deviations("dyad", sigma, ("category",), n_dyads,
-                                              structure.parameterization["dyad"], intercept)
-                intercept_dyad = intercept_dyad + dev
-                intercept_population = intercept - centre
+                intercept_population, dev = dyads_around_population(
+                    "intercept", "dyad", prior_sd, sigma, ("category",), n_dyads,
+                    structure.parameterization["dyad"])
+                intercept_dyad = intercept_population[None] + dev
+            else:
+                intercept_population = pm.Normal("intercept", 0.0, prior_sd, dims="category")
+                intercept_dyad = pt.repeat(intercept_population[None], n_dyads, axis=0)
+            beta = self._slopes(groups)
             pm.Deterministic("intercept_population", intercept_population, dims="category")
             pm.Deterministic("intercept_dyad", intercept_dyad, dims=("dyad", "category"))
             intercept_session = intercept_dyad[t.session_dyad]
@@ -694,7 +909,10 @@ class LaggedRegression(BayesianModel):
                     "session", sigma, ("category",), structure.parameterization["session"],
                     intercept_session)
             pm.Deterministic("intercept_session", intercept_session, dims=("session", "category"))
-            eta_unit = pt.dot(unit_design, beta)
+            # the design enters as data (inputs of the compiled functions, not constants),
+            # so another corpus with the same dims reuses the compiled code
+            design_data = pm.Data("unit_design", unit_design)
+            eta_unit = pt.dot(design_data, beta)
             # a distinct expression: freeze_model would merge two Deterministics of `beta`
             beta_population = beta + 0.0
             if slopes.size:
@@ -703,8 +921,8 @@ class LaggedRegression(BayesianModel):
                                               n_dyads, "noncentered", beta[slopes])
                 pm.Deterministic("beta_dyad", beta[slopes][None] + dev,
                                  dims=("dyad", "slope", "category"))
-                eta_unit = eta_unit + (unit_design[:, slopes][:, :, None]
-                                       * dev[unit_dyad]).sum(axis=1)
+                eta_unit = eta_unit + (design_data[:, slopes][:, :, None]
+                                       * dev[pm.Data("unit_dyad", unit_dyad)]).sum(axis=1)
                 beta_population = pt.set_subtensor(beta[slopes], beta[slopes] - centre)
             pm.Deterministic("beta_population", beta_population, dims=("feature", "category"))
             if d.segment_target is not None:
@@ -717,7 +935,9 @@ class LaggedRegression(BayesianModel):
             else:
                 counts = pm.Data("counts", np.asarray(t.counts), dims=("row", "target"))
                 aggregated_multinomial_logit("y", counts, eta_unit, intercept_session,
-                                             unit_of_row, t.row_session, observed=counts,
+                                             pm.Data("row_unit", unit_of_row),
+                                             pm.Data("row_session", t.row_session),
+                                             observed=counts,
                                              dims=("row", "target"))
         return model
 
@@ -767,8 +987,8 @@ class LaggedRegression(BayesianModel):
         """Population intercepts and slopes, scales, and group intercepts."""
         structure = self.structure
         names = ["intercept_population", "beta_population"]
-        if self._spec["shrinkage"] == "common" and any(self._groups(self.data)):
-            names.append("tau")
+        if any(self._groups(self.data)):
+            names += _SHRINKAGE_SCALES[self._spec["shrinkage"]]
         if structure.dyad:
             names += ["sigma_dyad", "intercept_dyad"]
         if structure.session:
@@ -783,8 +1003,7 @@ class LaggedRegression(BayesianModel):
         structure = self.structure
         names = ["intercept_population", "beta_population"]
         if any(self._groups(self.data)):
-            shrink = self._spec["shrinkage"]
-            names += {"common": ["tau"], "horseshoe": ["tau_global"], "none": []}[shrink]
+            names += _SHRINKAGE_SCALES[self._spec["shrinkage"]]
         names += [f"sigma_{level}" for level in structure.levels]
         if self._spec["random_slopes"]:
             names.append("sigma_slope")
@@ -858,11 +1077,14 @@ class RegressionResult(FitResult):
     def marginal_effects(self, ci_prob: float = CI_PROB, max_draws: int = 1000) -> xr.Dataset:
         r"""Average marginal effects of the 0/1 columns on the probability scale.
 
-        For each single-indicator column j and each target code k (reference included):
-        the mean over the fitted segments of :math:`p_k(x, x_j = 1) - p_k(x, x_j = 0)`,
-        evaluated with each segment's own session and dyad intercepts and every other
-        predictor at its observed value (interactions containing the indicator follow it;
-        dyad centring is reapplied).
+        For each single-indicator column j (a source at one level and lag) and each target
+        code k (reference included): the mean over the fitted segments of
+        :math:`p_k(x, s_j = \text{level}) - p_k(x, s_j = \text{reference})`, the source
+        set to the column's level against its reference level (absent, for an
+        indicator; the first code, for a categorical source: never against its other
+        levels), evaluated with each segment's own session and dyad intercepts and every
+        other predictor at its observed value (interactions containing the source follow
+        it; centring is reapplied).
 
         Parameters
         ----------
@@ -889,13 +1111,9 @@ class RegressionResult(FitResult):
             f = d.features[j]
             (source, level), lag = f.factors[0], f.lag_index
             pair = []
-            for value in (1, 0):
+            for value in (level, 0):  # this level against the source's reference level
                 patterns = np.array(t.patterns, dtype=np.int64)
-                current = patterns[:, lag, source]
-                if value == 1:
-                    patterns[:, lag, source] = level
-                else:  # "absent": the reference level where this row had ``level``
-                    patterns[:, lag, source] = np.where(current == level, 0, current)
+                patterns[:, lag, source] = value
                 pair.append(self._design_for(patterns, t.row_session))
             designs.append(pair)
         params = {name: draws[name].transpose("sample", ...).values
@@ -918,9 +1136,8 @@ class RegressionResult(FitResult):
         """Design columns for rows of source codes (centring and covariates applied)."""
         d = self._model.data
         seq = design_columns(patterns, d.features)
-        row_dyad = d.table.session_dyad[row_session]
         if seq.shape[1]:
-            seq = seq - d.centres[row_dyad]
+            seq = seq - d.centres[row_session]
         return np.concatenate([seq, d.covariates[row_session]], axis=1)
 
     def predict(
@@ -967,7 +1184,9 @@ class RegressionResult(FitResult):
                 for name in names:
                     known[name] = (f_idx, l_idx)
         cov_names = [f.name for f in d.features if f.kind != "sequence"]
-        covs = np.zeros((n, len(cov_names)))
+        # covariates not given: their mean over the sessions (0 for standardised ones)
+        covs = np.tile(d.covariates.mean(axis=0) if d.covariates.size else
+                       np.zeros(len(cov_names)), (n, 1))
         for column in frame.columns:
             if column in cov_names:
                 j = cov_names.index(column)
@@ -989,7 +1208,8 @@ class RegressionResult(FitResult):
         if level in ("population", "typical"):
             centre = d.centres.mean(axis=0) if d.centres.size else d.centres
         elif level in dyad_labels:
-            centre = d.centres[dyad_labels.index(level)]
+            mine = t.session_dyad == dyad_labels.index(level)
+            centre = d.centres[mine].mean(axis=0) if d.centres.size else d.centres
         else:
             raise ValueError(f"level must be 'population', 'typical' or a dyad label "
                              f"({dyad_labels}), got {level!r}")

@@ -145,23 +145,26 @@ def _ar1(innovations: np.ndarray, phi: float) -> np.ndarray:
 
 
 def draw_mia(
-    m: Mindfulness, layout: Layout, state: np.ndarray, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Latent mindful presence (AR(1) across segments) and the co-occurring indicators.
+    m: Mindfulness, layout: Layout, state: np.ndarray, confounder: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Latent mindful presence (AR(1) across segments) and the indicators' draws.
 
-    Returns the session means of the presence, the presence ``(S, T)`` and the indicators
-    ``(S, T, K)`` as int8.
+    Returns the session means of the presence, the presence ``(S, T)`` (shifted by the
+    latent session state ``confounder`` ``(S,)``), and the log odds ``(S, T, K)`` and
+    uniforms ``(S, T, K)`` of the indicators: indicator k is present at t when
+    ``u < expit(eta)``, plus any feedback from ruptures (:func:`draw_ruptures`).
     """
     n_sessions, t_max = layout.lengths.size, int(layout.lengths.max())
     phi = m.mia_autocorrelation
     innovations = rng.standard_normal((n_sessions, t_max))
     innovations[:, 1:] *= np.sqrt(1 - phi**2)
     mean = m.mia_state_effect * state
-    presence = _ar1(innovations, phi) + mean[:, None]
+    presence = _ar1(innovations, phi) + mean[:, None] + confounder[:, None]
     prevalence = np.asarray(m.mia_prevalence)
     eta = logit(prevalence)[None, None, :] + m.mia_loading * presence[:, :, None]
     u = rng.random(eta.shape)
-    return mean, presence, (u < expit(eta)).astype(np.int8)
+    return mean, presence, eta, u
 
 
 def lag_term(
@@ -179,27 +182,6 @@ def lag_term(
         dev = indicators[:, :, codes.index(e.given)] - prevalence[codes.index(e.given)]
         term[:, e.lag :] += e.log_odds * dev[:, : dev.shape[1] - e.lag]
     return term
-
-
-def bernoulli_chain(
-    eta: np.ndarray, persistence: float, rate: float, u: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Events with ``logit p_t = eta_t + persistence * (event_{t-1} - rate)``.
-
-    The first segment of a session gets no persistence term. Returns events (bool) and
-    the probabilities used.
-    """
-    if persistence == 0:
-        p = expit(eta)
-        return u < p, p
-    p = np.empty_like(eta)
-    events = np.zeros(eta.shape, dtype=bool)
-    previous = np.full(eta.shape[0], rate)
-    for t in range(eta.shape[1]):
-        p[:, t] = expit(eta[:, t] + persistence * (previous - rate))
-        events[:, t] = u[:, t] < p[:, t]
-        previous = events[:, t]
-    return events, p
 
 
 def draw_codes(
@@ -226,29 +208,68 @@ def shift_right(x: np.ndarray, fill: float = 0) -> np.ndarray:
     return out
 
 
+def lag_term_at(
+    indicators: np.ndarray,
+    t: int,
+    codes: tuple[str, ...],
+    prevalence: np.ndarray,
+    effects: tuple[LagEffect, ...],
+    target: str,
+) -> np.ndarray:
+    """:func:`lag_term` at segment position ``t`` only, ``(S,)``."""
+    term = np.zeros(indicators.shape[0])
+    for e in effects:
+        if e.target != target or e.lag > t:
+            continue
+        k = codes.index(e.given)
+        term += e.log_odds * (indicators[:, t - e.lag, k] - prevalence[k])
+    return term
+
+
 def draw_ruptures(
     r: Ruptures,
     layout: Layout,
     dyads: dict[str, np.ndarray],
     state: np.ndarray,
-    mia: np.ndarray,
+    confounder: np.ndarray,
+    mia_eta: np.ndarray,
+    mia_u: np.ndarray,
     mia_codes: tuple[str, ...],
     prevalence: np.ndarray,
     rng: np.random.Generator,
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
-    """Withdrawal and confrontation events, their probabilities and session deviations."""
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Withdrawal and confrontation chains, drawn jointly with the MIA indicators.
+
+    Segment by segment (vectorised over sessions): the MIA indicators at ``t`` (their log
+    odds ``mia_eta`` plus ``rupture_to_mia`` after a rupture at ``t - 1``), then each
+    family at ``t`` with ``logit p_t = eta_t + persistence * (event_{t-1} - rate)`` (no
+    persistence term in a session's first segment). Returns events (bool) and the
+    probabilities used per family, the session deviations and the indicators (int8).
+    """
     session_dev = r.session_sd * rng.standard_normal(layout.lengths.size)
-    base = session_dev + r.rupture_state_effect * state
-    u = rng.random((len(RUPTURE_TARGETS), *mia.shape[:2]))
-    events, probs = {}, {}
-    for f, family in enumerate(RUPTURE_TARGETS):
-        eta = (dyads[f"{family}_logit"][layout.session_dyad] + base)[:, None] + lag_term(
-            mia, mia_codes, prevalence, r.rupture_effects, family
-        )
-        events[family], probs[family] = bernoulli_chain(
-            eta, r.persistence(family), r.rate(family), u[f]
-        )
-    return events, probs, session_dev
+    base = session_dev + r.rupture_state_effect * state + confounder
+    u = rng.random((len(RUPTURE_TARGETS), *mia_eta.shape[:2]))
+    t_max = mia_eta.shape[1]
+    mia = np.zeros(mia_eta.shape, dtype=np.int8)
+    events = {f: np.zeros(mia_eta.shape[:2], dtype=bool) for f in RUPTURE_TARGETS}
+    probs = {f: np.empty(mia_eta.shape[:2]) for f in RUPTURE_TARGETS}
+    intercept = {f: dyads[f"{f}_logit"][layout.session_dyad] + base for f in RUPTURE_TARGETS}
+    for t in range(t_max):
+        eta_mia = mia_eta[:, t]
+        if t and r.rupture_to_mia:
+            after = events["withdrawal"][:, t - 1] | events["confrontation"][:, t - 1]
+            eta_mia = eta_mia + r.rupture_to_mia * after[:, None]
+        mia[:, t] = mia_u[:, t] < expit(eta_mia)
+        for f, family in enumerate(RUPTURE_TARGETS):
+            eta = intercept[family] + lag_term_at(mia, t, mia_codes, prevalence,
+                                                  r.rupture_effects, family)
+            persistence, rate = r.persistence(family), r.rate(family)
+            if persistence != 0:
+                previous = events[family][:, t - 1] if t else np.full(eta.shape, rate)
+                eta = eta + persistence * (previous - rate)
+            probs[family][:, t] = expit(eta)
+            events[family][:, t] = u[f, :, t] < probs[family][:, t]
+    return events, probs, session_dev, mia
 
 
 def draw_significance(
@@ -380,7 +401,9 @@ def draw_rrs(
 def run(params: SimulationParams, book: Codebook, seed: int | None) -> Draw:
     """Run every level of the model with independent child streams of ``seed``."""
     rng = np.random.default_rng(seed)
-    g_layout, g_dyad, g_state, g_mia, g_rupt, g_res, g_out = rng.spawn(7)
+    # (spawn(8)'s first seven children are spawn(7)'s: the eighth stream, the latent
+    # session state, leaves every draw of a corpus without it unchanged)
+    g_layout, g_dyad, g_state, g_mia, g_rupt, g_res, g_out, g_conf = rng.spawn(8)
     check_codes(params, book)
     m = params.mindfulness
     layout = draw_layout(params.design, g_layout)
@@ -389,9 +412,12 @@ def run(params: SimulationParams, book: Codebook, seed: int | None) -> Draw:
     state = sessions["state_mindfulness"]
     mia_codes = book.streams["mia"].codes
     prevalence = np.asarray(m.mia_prevalence)
-    mean, presence, mia = draw_mia(m, layout, state, g_mia)
-    events, rupture_p, session_dev = draw_ruptures(
-        params.ruptures, layout, dyads, state, mia, mia_codes, prevalence, g_rupt
+    r = params.ruptures
+    confounder = (r.session_confounder_sd * g_conf.standard_normal(layout.lengths.size)
+                  if r.session_confounder_sd else np.zeros(layout.lengths.size))
+    mean, presence, mia_eta, mia_u = draw_mia(m, layout, state, confounder, g_mia)
+    events, rupture_p, session_dev, mia = draw_ruptures(
+        r, layout, dyads, state, confounder, mia_eta, mia_u, mia_codes, prevalence, g_rupt
     )
     markers = marker_matrix(params.ruptures, book, events, g_rupt)
     significance = draw_significance(
@@ -409,7 +435,8 @@ def run(params: SimulationParams, book: Codebook, seed: int | None) -> Draw:
     seq_true = seq_true_scores(o, layout, dyads, state, counts, g_out)
     items = questionnaire_items(params, book, sessions, seq_true, g_out)
     items.update(draw_rrs(o, layout, state, counts, significance, g_out))
-    sessions.update(mia_presence_mean=mean, rupture_session_dev=session_dev, **seq_true, **counts)
+    sessions.update(mia_presence_mean=mean, rupture_session_dev=session_dev,
+                    session_confounder=confounder, **seq_true, **counts)
     segments = {
         "mindful_presence": presence,
         **{f"p_{k}": v for k, v in rupture_p.items()},

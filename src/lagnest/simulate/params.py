@@ -159,6 +159,17 @@ class Ruptures:
         Log odds added when the same family was present at ``t - 1`` (episodes span segments).
     rupture_state_effect : float, default 0.0
         Log odds per SD of state mindfulness (the thesis found none).
+    rupture_to_mia : float, default 0.0
+        Feedback from ruptures to mindfulness: log odds added to every MIA indicator at
+        ``t + 1`` when the segment ``t`` held a rupture (withdrawal or confrontation). With
+        it, MIA at ``t`` carries information about the rupture process (its past, and the
+        session's rupture level) even when no MIA effect exists: the confounding that a
+        model's history terms and group intercepts must absorb.
+    session_confounder_sd : float, default 0.0
+        SD of a latent session state (a "difficult session") that raises both the MIA
+        presence (in SD units of the latent presence) and both rupture logits by the same
+        amount. Sessions with more ruptures then also show more mindfulness indicators,
+        whatever the MIA effects: between-session confounding.
     rupture_effects : tuple of LagEffect
         MIA effects; default MIA4 (non-reactivity) at ``t - 1`` lowers confrontation
         (-0.8), MIA1 (attunement) at ``t - 1`` lowers withdrawal (-0.5) and MIA2
@@ -180,8 +191,11 @@ class Ruptures:
 
         logit(rate_f) + u_fd + v_s + state_effect * state_s
             + sum_k beta_k * (MIA_k[t - lag_k] - prevalence_k)
-            + persistence_f * (F[t - 1] - rate_f)
+            + persistence_f * (F[t - 1] - rate_f) + z_s
 
+    with ``z_s`` the latent session state (``session_confounder_sd``; it also shifts the MIA
+    presence of the session), and MIA indicators at ``t`` drawn with ``rupture_to_mia``
+    added to their log odds after a rupture at ``t - 1``.
     Effects are centred on the nominal prevalences, so ``expit(logit(rate_f) + u_fd)`` is
     close to dyad ``d``'s rate (exactly so without persistence and session spread). Terms whose lag
     reaches before the session's first segment are 0. A segment with a rupture gets one
@@ -197,6 +211,8 @@ class Ruptures:
     persistence_withdrawal: float = 0.8
     persistence_confrontation: float = 0.8
     rupture_state_effect: float = 0.0
+    rupture_to_mia: float = 0.0
+    session_confounder_sd: float = 0.0
     rupture_effects: tuple[LagEffect, ...] = (
         LagEffect("MIA4", "confrontation", 1, -0.8),
         LagEffect("MIA1", "withdrawal", 1, -0.5),
@@ -211,6 +227,9 @@ class Ruptures:
 
     def __post_init__(self) -> None:
         _check_probabilities("rupture rates", (self.withdrawal_rate, self.confrontation_rate))
+        if self.session_confounder_sd < 0:
+            raise ValueError(
+                f"session_confounder_sd must be >= 0, got {self.session_confounder_sd}")
         if not -1 <= self.dyad_correlation <= 1:
             raise ValueError(f"dyad_correlation must be in [-1, 1], got {self.dyad_correlation}")
         for e in self.rupture_effects:

@@ -1,0 +1,448 @@
+"""Operating characteristics: what a method concludes, study after simulated study.
+
+:func:`operating_characteristics` simulates whole studies with known truth
+(:func:`lagnest.simulate.thesis_like` under named *scenarios*, for several *designs*),
+fits every *method* to the same studies, and records each slope's posterior (or
+confidence) interval beside its true value. :class:`OperatingCharacteristics` turns the
+records into the rates a methods reviewer asks for, each with its Monte Carlo standard
+error: coverage (of zero and of non-zero truths apart), correct-sign power, wrong-sign
+(type S) and exaggeration (type M) rates, false positives per null slope and per study
+(family-wise), bias and interval width, and how many fits failed their diagnostics.
+
+A *method* is either a callable ``seqs -> BayesianModel`` (a lagnest model, fitted with
+the run's sampler settings; its ``beta_population`` is read) or an object with an
+``estimate(seqs, seed, ci_prob) -> dict`` method (an anchor outside lagnest, e.g. a
+maximum-likelihood fit; see ``benchmarks/operating_characteristics.py``). The fits run on
+:func:`lagnest.calibration.engine.run_tasks` (local processes or dask, resumable).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from lagnest.calibration import engine
+from lagnest.calibration.sbc import _fit_quietly
+from lagnest.models._fit import DEFAULT_THRESHOLDS, compute_diagnostics, package_versions
+
+__all__ = ["SCENARIOS", "OperatingCharacteristics", "design_label", "operating_characteristics"]
+
+#: Scenarios of the issue that chose lagnest's defaults (overrides of ``thesis_like``).
+#: ``null``: no mindfulness effect; ``one_large``: MIA4 -> confrontation of -1.2 alone;
+#: ``thesis``: the simulator's sparse mixed-sign effects (MIA1 -> withdrawal -0.5,
+#: MIA2 -> confrontation +0.4, MIA4 -> confrontation -0.8); ``dense_small``: every MIA
+#: indicator acts on both families with log odds ratios of +-0.25; ``confounded_null``: no
+#: effect, but ruptures raise the next segment's indicators (+0.8) and a latent session
+#: state raises both indicators and ruptures (SD 0.6).
+SCENARIOS: dict[str, dict[str, Any]] = {
+    "null": {"rupture_effects": ()},
+    "one_large": {"rupture_effects": (("MIA4", "confrontation", 1, -1.2),)},
+    "thesis": {},
+    "dense_small": {"rupture_effects": tuple(
+        (f"MIA{k}", family, 1, 0.25 * (1 if (k + j) % 2 else -1))
+        for k in range(1, 9) for j, family in enumerate(("withdrawal", "confrontation")))},
+    "confounded_null": {"rupture_effects": (), "rupture_to_mia": 0.8,
+                        "session_confounder_sd": 0.6},
+}
+
+
+def design_label(design: Sequence[int]) -> str:
+    """``"6x8x10"`` for (dyads, sessions, segments)."""
+    return "x".join(str(int(v)) for v in design)
+
+
+def _overrides(scenario: Mapping[str, Any]) -> dict[str, Any]:
+    """Scenario overrides with rupture effects as :class:`~lagnest.simulate.LagEffect`."""
+    from lagnest.simulate import LagEffect
+
+    out = dict(scenario)
+    if "rupture_effects" in out:
+        out["rupture_effects"] = tuple(e if isinstance(e, LagEffect) else LagEffect(*e)
+                                       for e in out["rupture_effects"])
+    return out
+
+
+def _simulate(scenario: Mapping[str, Any], design: Sequence[int], seed: int) -> tuple[Any, Any]:
+    """One study: a thesis-like corpus of ``design`` under ``scenario``."""
+    from lagnest.simulate import thesis_like
+
+    dyads, sessions, segments = (int(v) for v in design)
+    return thesis_like(seed=seed, n_dyads=dyads, sessions_per_dyad=(sessions, sessions),
+                       segments_per_session=(segments, segments), **_overrides(scenario))
+
+
+def _summaries(values: np.ndarray, ci_prob: float) -> dict[str, list[float]]:
+    """Mean, median and central interval of draws ``(S, P)``."""
+    alpha = (1 - ci_prob) / 2
+    lower, median, upper = np.quantile(values, [alpha, 0.5, 1 - alpha], axis=0)
+    return {"mean": values.mean(axis=0).tolist(), "median": median.tolist(),
+            "lower": lower.tolist(), "upper": upper.tolist()}
+
+
+def _fit_method(method: Any, seqs: Any, seed: int, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """Intervals of the slopes and diagnostics of one method on one study."""
+    ci_prob = payload["ci_prob"]
+    if hasattr(method, "estimate"):
+        return method.estimate(seqs, seed, ci_prob)
+    model = method(seqs)
+    result, caught = _fit_quietly(model, seed=seed, **payload["sampler"])
+    draws = result.posterior["beta_population"]
+    names = [str(v) for v in draws["feature"].values]
+    cats = [str(v) for v in draws["category"].values]
+    flat = draws.transpose("chain", "draw", "feature", "category").values.reshape(
+        -1, len(names) * len(cats))
+    labels = [f"{f}|{c}" for f in names for c in cats]
+    # the verdict on the slopes reported (a scale elsewhere in the model may lag behind
+    # without making these intervals wrong); divergences concern the whole fit
+    d = compute_diagnostics(result.tree, ["beta_population"])
+    ess = min(d.ess_bulk_min, d.ess_tail_min)
+    limits = d.thresholds
+    failed = (d.rhat_max > limits["rhat"] or ess < limits["ess_per_chain"] * d.n_chains
+              or d.n_divergent > limits["divergences"])
+    return {
+        "labels": labels,
+        **_summaries(flat, ci_prob),
+        "rhat_max": float(d.rhat_max),
+        "ess_min": float(ess),
+        "n_divergent": int(d.n_divergent),
+        "failed": bool(failed),
+        "warnings": caught,
+    }
+
+
+def _oc_task(payload: Mapping[str, Any], key: tuple[int, ...],
+             ss: np.random.SeedSequence) -> dict[str, Any]:
+    """Simulate study ``key`` (the same for every method) and fit one method to it."""
+    from lagnest.errors import LagnestDataError
+    from lagnest.simulate.implied import rupture_slopes
+
+    start = time.perf_counter()
+    m, s, d, r = key
+    scenario = payload["scenarios"][s]
+    design = payload["designs"][d]
+    study_seed = int(np.random.SeedSequence([payload["seed"], 7001, s, *design, r])
+                     .generate_state(1)[0])
+    fit_seed = int(ss.generate_state(1)[0])
+    seqs, truth = _simulate(scenario[1], design, study_seed)
+    try:
+        out = _fit_method(payload["methods"][m][1], seqs, fit_seed, payload)
+    except LagnestDataError as err:  # e.g. a predictor that never occurs in a small study
+        return {"ok": False, "error": str(err)[:500], "seconds": time.perf_counter() - start}
+    names = sorted({lab.split("|")[0] for lab in out["labels"]})
+    true = rupture_slopes(truth.params, names)
+    out["truth"] = [true.get(tuple(lab.split("|")), None) for lab in out["labels"]]
+    out.update(ok=True, seconds=time.perf_counter() - start)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class OperatingCharacteristics:
+    """Result of :func:`operating_characteristics`.
+
+    Attributes
+    ----------
+    data : xarray.Dataset
+        Dims ``estimator`` (the methods), ``scenario``, ``design`` (``"6x8x10"``), ``study`` and
+        ``parameter`` (``"MIA4[t-1]|confrontation"``): ``truth``, ``mean``, ``median``,
+        ``lower``, ``upper`` (NaN where a method reports no such parameter or a fit did
+        not run), and per fit ``ok`` (the fit ran), ``failed`` (it ran but failed its
+        diagnostics on the reported slopes), ``rhat_max``, ``ess_min``, ``n_divergent``,
+        ``seconds``, and ``run`` (the study exists: designs may have fewer studies than
+        the largest). ``attrs`` hold ``ci_prob`` and the provenance as JSON.
+    """
+
+    data: xr.Dataset
+
+    @property
+    def ci_prob(self) -> float:
+        """Probability of the recorded intervals."""
+        return float(self.data.attrs["ci_prob"])
+
+    def records(self, passed_only: bool = False) -> pd.DataFrame:
+        """One row per (estimator, scenario, design, study, parameter) with a known truth.
+
+        Parameters
+        ----------
+        passed_only : bool, default False
+            Keep only fits that passed their diagnostics (by default every fit that ran
+            counts, failed ones included: hiding them would flatter the method).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``truth``, ``mean``, ``median``, ``lower``, ``upper``, ``failed``,
+            ``kind`` (``"history"`` for the target's own past, else ``"predictor"``) and
+            the flags ``covered``, ``excludes_zero``, ``correct_sign``, ``wrong_sign``.
+        """
+        ds = self.data
+        frame = ds[["truth", "mean", "median", "lower", "upper"]].to_dataframe().reset_index()
+        fits = ds[["ok", "failed"]].to_dataframe().reset_index()
+        frame = frame.merge(fits, on=["estimator", "scenario", "design", "study"])
+        frame = frame[frame["ok"] & frame["truth"].notna() & frame["mean"].notna()]
+        if passed_only:
+            frame = frame[~frame["failed"]]
+        frame = frame.assign(kind=np.where(frame["parameter"].str.startswith("rupture="),
+                                           "history", "predictor"))
+        excludes = (frame["lower"] > 0) | (frame["upper"] < 0)
+        sign = np.sign(frame["truth"])
+        return frame.assign(
+            covered=(frame["lower"] <= frame["truth"]) & (frame["truth"] <= frame["upper"]),
+            excludes_zero=excludes,
+            correct_sign=excludes & (np.sign(frame["mean"]) == sign) & (sign != 0),
+            wrong_sign=excludes & (np.sign(frame["mean"]) == -sign) & (sign != 0),
+        ).drop(columns="ok")
+
+    def summary(self, by: str = "kind", passed_only: bool = False) -> pd.DataFrame:
+        r"""The operating characteristics per method, scenario, design and ``by``.
+
+        Parameters
+        ----------
+        by : {"kind", "parameter"}
+            Pool the slopes of a kind (predictors, history) or report each parameter.
+        passed_only : bool, default False
+            See :meth:`records`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns (each rate with its Monte Carlo SE ``<rate>_se``): ``studies``,
+            ``failed_fits``, ``errors`` (studies a method could not fit),
+            ``coverage_nonzero`` and ``coverage_zero``, ``power`` (share of non-zero
+            truths whose interval excludes 0 with the right sign), ``type_s`` (excludes 0
+            with the wrong sign), ``type_m`` (mean of |estimate| / |truth| over the
+            correct-sign detections), ``fpr`` (share of zero truths whose interval
+            excludes 0), ``fwer`` (share of studies where any zero-truth slope of the
+            group excludes 0), ``bias`` (mean of posterior mean minus truth, non-zero
+            truths; ``bias_zero`` for zero truths), ``width`` (median interval width).
+
+        Notes
+        -----
+        Slopes of one study are not independent, so every SE is the cluster (study)
+        SE of a ratio: :math:`\sqrt{\sum_i (h_i - r n_i)^2} / \sum_i n_i` over the
+        studies i with :math:`h_i` hits among :math:`n_i` slopes (the binomial SE when
+        every :math:`n_i = 1`).
+        """
+        if by not in ("kind", "parameter"):
+            raise ValueError(f"by must be 'kind' or 'parameter', got {by!r}")
+        rec = self.records(passed_only)
+        keys = ["estimator", "scenario", "design", by]
+        fits = self.data[["ok", "failed", "run"]].to_dataframe().reset_index()
+        fits = fits[fits["run"]]  # designs with fewer studies than the largest
+        rows = []
+        for group, part in rec.groupby(keys, sort=False):
+            row = dict(zip(keys, group, strict=True))
+            fit = fits[(fits["estimator"] == row["estimator"])
+                       & (fits["scenario"] == row["scenario"])
+                       & (fits["design"] == row["design"])]
+            row["studies"] = len(fit)
+            row["errors"] = int((~fit["ok"]).sum())
+            row["failed_fits"] = int((fit["ok"] & fit["failed"]).sum())
+            nonzero, zero = part[part["truth"] != 0], part[part["truth"] == 0]
+            for name, sub, flag in (("coverage_nonzero", nonzero, "covered"),
+                                    ("coverage_zero", zero, "covered"),
+                                    ("power", nonzero, "correct_sign"),
+                                    ("type_s", nonzero, "wrong_sign"),
+                                    ("fpr", zero, "excludes_zero")):
+                row[name], row[f"{name}_se"] = _cluster_rate(sub, flag)
+            hits = nonzero[nonzero["correct_sign"]]
+            ratio = (hits["mean"] / hits["truth"]).abs()
+            row["type_m"] = float(ratio.mean()) if len(ratio) else np.nan
+            row["type_m_se"] = (float(ratio.std(ddof=1) / np.sqrt(len(ratio)))
+                                if len(ratio) > 1 else np.nan)
+            if len(zero):
+                any_hit = zero.groupby("study")["excludes_zero"].any()
+                p = float(any_hit.mean())
+                row["fwer"], row["fwer_se"] = p, float(np.sqrt(p * (1 - p) / len(any_hit)))
+            else:
+                row["fwer"] = row["fwer_se"] = np.nan
+            for name, sub in (("bias", nonzero), ("bias_zero", zero)):
+                err = sub["mean"] - sub["truth"]
+                per_study = err.groupby(sub["study"]).mean()
+                row[name] = float(err.mean()) if len(err) else np.nan
+                row[f"{name}_se"] = (float(per_study.std(ddof=1) / np.sqrt(len(per_study)))
+                                     if len(per_study) > 1 else np.nan)
+            row["width"] = float((part["upper"] - part["lower"]).median())
+            rows.append(row)
+        return pd.DataFrame(rows).set_index(keys)
+
+    def save(self, path: Any) -> Any:
+        """Write the result as NetCDF (atomically); read it back with :meth:`load`."""
+        from lagnest._files import atomic_write
+
+        atomic_write(path, lambda tmp: self.data.to_netcdf(tmp, engine="h5netcdf"))
+        return path
+
+    @classmethod
+    def load(cls, path: Any) -> OperatingCharacteristics:
+        """Read a result written by :meth:`save`."""
+        with xr.open_dataset(path, engine="h5netcdf") as ds:
+            return cls(ds.load())
+
+
+def _cluster_rate(part: pd.DataFrame, flag: str) -> tuple[float, float]:
+    """Share of rows with ``flag`` and its cluster (study) SE."""
+    if part.empty:
+        return np.nan, np.nan
+    per = part.groupby("study")[flag].agg(["sum", "count"])
+    rate = float(per["sum"].sum() / per["count"].sum())
+    resid = per["sum"] - rate * per["count"]
+    se = float(np.sqrt((resid**2).sum()) / per["count"].sum())
+    return rate, se
+
+
+def operating_characteristics(
+    methods: Mapping[str, Any],
+    scenarios: Mapping[str, Mapping[str, Any]] | Sequence[str] = ("null", "thesis"),
+    designs: Sequence[Sequence[int]] = ((6, 8, 10),),
+    n_studies: int | Mapping[str, int] = 100,
+    seed: int = 0,
+    *,
+    ci_prob: float = 0.9,
+    draws: int = 500,
+    tune: int = 500,
+    chains: int = 2,
+    sampler: str = "pymc",
+    target_accept: float | None = None,
+    client: Any = None,
+    n_jobs: int | None = None,
+    path: Any = None,
+    progress: bool = True,
+) -> OperatingCharacteristics:
+    """Fit every method to the same simulated studies; record the slopes' intervals.
+
+    Parameters
+    ----------
+    methods : mapping of str to method
+        Name to a callable ``seqs -> BayesianModel`` (a lagnest model whose
+        ``beta_population`` slopes are reported; picklable, cloudpickle handles lambdas)
+        or to an anchor object with ``estimate(seqs, seed, ci_prob) -> dict`` returning
+        ``labels`` (``"column|category"``), ``mean``, ``median``, ``lower``, ``upper``,
+        ``rhat_max``, ``ess_min``, ``n_divergent`` and ``failed``.
+    scenarios : mapping or sequence of str
+        Name to overrides of :func:`lagnest.simulate.thesis_like_params` (rupture effects
+        as ``LagEffect`` or ``(given, target, lag, log_odds)`` tuples), or names of
+        :data:`SCENARIOS`.
+    designs : sequence of (dyads, sessions, segments)
+        Study designs; every session has the same number of segments.
+    n_studies : int or mapping of design label to int, default 100
+        Studies per scenario and design (e.g. ``{"6x8x10": 100, "20x8x10": 50}``).
+    seed : int, default 0
+        Run seed. Study r of (scenario, design) is simulated from its own seed (the same
+        for every method, so methods are compared on the same studies); each fit's seed
+        comes from the task key.
+    ci_prob : float, default 0.9
+        Probability of the central intervals.
+    draws, tune, chains, sampler, target_accept
+        Sampler settings of the lagnest fits.
+    client, n_jobs, path, progress
+        As in :func:`lagnest.calibration.sbc` (``path=`` resumes an interrupted run).
+
+    Returns
+    -------
+    OperatingCharacteristics
+
+    Notes
+    -----
+    Truths come from :func:`lagnest.simulate.implied.rupture_slopes`: the lagged MIA
+    effects and the persistence of each rupture state in the parameters of the rupture
+    regression (reference ``none``), exact for the simulator's generative model. A fit
+    that fails its diagnostics on the reported slopes (R-hat, bulk and tail ESS,
+    divergences) is kept and counted (``failed_fits``); a study a method cannot fit at
+    all (e.g. a predictor that never occurs) is counted in ``errors``.
+    """
+    if not 0 < ci_prob < 1:
+        raise ValueError(f"ci_prob must be in (0, 1), got {ci_prob}")
+    if isinstance(scenarios, Mapping):
+        named = [(str(k), dict(v)) for k, v in scenarios.items()]
+    else:
+        unknown = [s for s in scenarios if s not in SCENARIOS]
+        if unknown:
+            raise ValueError(f"unknown scenarios {unknown}; known: {sorted(SCENARIOS)}")
+        named = [(s, SCENARIOS[s]) for s in scenarios]
+    designs = [tuple(int(v) for v in d) for d in designs]
+    labels = [design_label(d) for d in designs]
+    counts = ({lab: int(n_studies) for lab in labels} if isinstance(n_studies, int)
+              else {lab: int(n_studies[lab]) for lab in labels})
+    method_items = list(methods.items())
+    keys = [(m, s, d, r) for m, s, d in itertools.product(range(len(method_items)),
+                                                          range(len(named)),
+                                                          range(len(designs)))
+            for r in range(counts[labels[d]])]
+    options = {"draws": int(draws), "tune": int(tune), "chains": int(chains),
+               "sampler": sampler, "target_accept": target_accept}
+    run_config = {"kind": "operating_characteristics", "seed": int(seed), "ci_prob": ci_prob,
+                  "sampler": options, "designs": labels,
+                  "methods": [name for name, _ in method_items],
+                  "scenarios": {name: repr(sorted(ov.items())) for name, ov in named}}
+    payload = {"methods": method_items, "scenarios": named, "designs": designs,
+               "seed": int(seed), "ci_prob": ci_prob, "sampler": options}
+    results, info = engine.run_tasks(_oc_task, payload, keys, seed=seed, config=run_config,
+                                     path=path, client=client, n_jobs=n_jobs,
+                                     progress=progress, desc="operating characteristics")
+    return _assemble(results, method_items, named, labels, counts, run_config, info)
+
+
+def _assemble(results: Mapping[tuple, dict], methods: list, scenarios: list,
+              labels: list[str], counts: Mapping[str, int], run_config: dict,
+              info: dict) -> OperatingCharacteristics:
+    params = sorted({lab for res in results.values() if res.get("ok")
+                     for lab in res["labels"]})
+    index = {p: i for i, p in enumerate(params)}
+    n_study = max(counts.values())
+    shape = (len(methods), len(scenarios), len(labels), n_study)
+    values = {f: np.full((*shape, len(params)), np.nan)
+              for f in ("truth", "mean", "median", "lower", "upper")}
+    fit_fields = {f: np.full(shape, np.nan) for f in ("rhat_max", "ess_min", "n_divergent",
+                                                      "seconds")}
+    ok = np.zeros(shape, dtype=bool)
+    failed = np.zeros(shape, dtype=bool)
+    present = np.zeros(shape, dtype=bool)
+    for (m, s, d, r), res in results.items():
+        present[m, s, d, r] = True
+        fit_fields["seconds"][m, s, d, r] = res["seconds"]
+        if not res.get("ok"):
+            continue
+        ok[m, s, d, r] = True
+        failed[m, s, d, r] = bool(res["failed"])
+        for f in ("rhat_max", "ess_min", "n_divergent"):
+            fit_fields[f][m, s, d, r] = res.get(f, np.nan)
+        cols = [index[lab] for lab in res["labels"]]
+        for f in ("mean", "median", "lower", "upper"):
+            values[f][m, s, d, r, cols] = res[f]
+        values["truth"][m, s, d, r, cols] = [np.nan if t is None else t for t in res["truth"]]
+    # "estimator", not "method": ``sel(method=...)`` is xarray's inexact-match keyword
+    dims = ("estimator", "scenario", "design", "study")
+    ds = xr.Dataset(
+        {**{f: ((*dims, "parameter"), v) for f, v in values.items()},
+         **{f: (dims, v) for f, v in fit_fields.items()},
+         "ok": (dims, ok), "failed": (dims, failed), "run": (dims, present)},
+        coords={"estimator": [name for name, _ in methods],
+                "scenario": [name for name, _ in scenarios], "design": labels,
+                "study": np.arange(n_study), "parameter": params},
+        attrs={"ci_prob": run_config["ci_prob"],
+               "thresholds": json.dumps(DEFAULT_THRESHOLDS),
+               "lagnest_calibration": json.dumps({**run_config, "run_id": info["run_id"],
+                                                  "versions": package_versions()})},
+    )
+    return OperatingCharacteristics(ds)
+
+
+def lagnest_method(**kwargs: Any) -> Callable[[Any], Any]:
+    """A method: ``LaggedRegression(seqs, **kwargs)`` (default: rupture on the MIA stream)."""
+    from functools import partial
+
+    return partial(_regression, {"target": "rupture", "predictors": ["mia"], **kwargs})
+
+
+def _regression(kwargs: Mapping[str, Any], seqs: Any) -> Any:
+    from lagnest.models import LaggedRegression
+
+    return LaggedRegression(seqs, **kwargs)

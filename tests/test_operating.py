@@ -1,0 +1,157 @@
+"""Operating characteristics: the simulator's implied truth and the rates' arithmetic."""
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lagnest as ln
+from lagnest.calibration.operating import (
+    SCENARIOS,
+    OperatingCharacteristics,
+    operating_characteristics,
+)
+from lagnest.simulate import thesis_like_params
+from lagnest.simulate.implied import rupture_slopes
+
+
+def _lag1_frame(seqs):
+    """Per-segment lag-1 design written here (not lagnest's kernels): y and columns."""
+    y, _ = seqs.categorical("rupture")
+    mia, names = seqs.indicator_matrix("mia")
+    offsets = np.asarray(seqs.encoded.session_offsets)
+    t = np.concatenate([np.arange(a + 1, b) for a, b in itertools.pairwise(offsets)])
+    prev = np.asarray(y)[t - 1]
+    cols = {f"rupture={c}[t-1]": (prev == k).astype(float)
+            for k, c in ((1, "withdrawal"), (2, "confrontation"), (3, "both"))}
+    cols.update({f"{n}[t-1]": np.asarray(mia)[t - 1, j].astype(float)
+                 for j, n in enumerate(names)})
+    return np.asarray(y)[t], pd.DataFrame(cols)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("feedback", [0.0, 1.0])
+def test_implied_slopes_match_maximum_likelihood_on_a_large_corpus(feedback):
+    """statsmodels' MNLogit, an independent oracle, recovers the stated slopes.
+
+    No group variation, so the pooled multinomial logit is the true model; with the
+    rupture -> MIA feedback the slopes are unchanged (they are conditional effects).
+    """
+    import statsmodels.api as sm
+
+    params = thesis_like_params(n_dyads=150, sessions_per_dyad=(10, 10),
+                                segments_per_session=(60, 60), dyad_sd_withdrawal=0.0,
+                                dyad_sd_confrontation=0.0, session_sd=0.0,
+                                rupture_to_mia=feedback)
+    seqs, truth = ln.simulate.simulate(params, seed=5)
+    y, x = _lag1_frame(seqs)
+    res = sm.MNLogit(y, sm.add_constant(x)).fit(disp=0, method="newton", maxiter=100)
+    stated = rupture_slopes(truth.params, list(x.columns))
+    est, se = np.asarray(res.params)[1:], np.asarray(res.bse)[1:]
+    cats = ("withdrawal", "confrontation", "both")
+    z = [(est[j, k] - stated[(name, cat)]) / se[j, k]
+         for j, name in enumerate(x.columns) for k, cat in enumerate(cats)]
+    assert np.max(np.abs(z)) < 4.0  # 33 coefficients: |z| < 4 unless the truth is wrong
+    assert stated[("MIA4[t-1]", "both")] == -0.8
+    assert stated[("rupture=both[t-1]", "both")] == pytest.approx(1.6)
+
+
+def test_implied_slopes_refuse_a_state_effect_and_skip_other_columns():
+    assert rupture_slopes(thesis_like_params(), ["MIA4[t-1] session mean", "x"]) == {}
+    assert rupture_slopes(thesis_like_params(), ["MIA1[t-2]"])[("MIA1[t-2]", "withdrawal")] == 0
+    with pytest.raises(ValueError, match="rupture_state_effect"):
+        rupture_slopes(thesis_like_params(rupture_state_effect=0.3), ["MIA4[t-1]"])
+
+
+def test_confounding_switches_leave_a_corpus_without_them_unchanged():
+    a, _ = ln.simulate.thesis_like(seed=4)
+    b, _ = ln.simulate.thesis_like(seed=4, rupture_to_mia=0.0, session_confounder_sd=0.0)
+    assert a == b
+    c, truth = ln.simulate.thesis_like(seed=4, rupture_to_mia=2.0, session_confounder_sd=1.0)
+    assert c != a
+    assert truth.sessions["session_confounder"].std() > 0.3
+
+
+def test_rupture_feedback_raises_mindfulness_after_ruptures():
+    seqs, _ = ln.simulate.thesis_like(seed=2, n_dyads=40, rupture_to_mia=2.0,
+                                      rupture_effects=())
+    _y, _x = _lag1_frame(seqs)
+    # MIA at t-1 is more common after a rupture at t-2: look one step further back
+    mia, _ = seqs.indicator_matrix("mia")
+    rup, _ = seqs.categorical("rupture")
+    offsets = np.asarray(seqs.encoded.session_offsets)
+    t = np.concatenate([np.arange(a + 1, b) for a, b in itertools.pairwise(offsets)])
+    after = np.asarray(rup)[t - 1] > 0
+    share = np.asarray(mia)[t].mean(axis=1)
+    assert share[after].mean() > share[~after].mean() + 0.1
+
+
+@dataclass(frozen=True)
+class FixedAnchor:
+    """An anchor whose intervals are the truth shifted by ``shift``, half-width ``half``."""
+
+    shift: float
+    half: float
+
+    def estimate(self, seqs, seed, ci_prob):
+        names = ["MIA1[t-1]", "MIA4[t-1]", "MIA5[t-1]"]
+        truth = rupture_slopes(SCENARIO_PARAMS, names)
+        labels = [f"{n}|{c}" for n in names for c in ("withdrawal", "confrontation", "both")]
+        values = np.array([truth[tuple(lab.split("|"))] for lab in labels]) + self.shift
+        return {"labels": labels, "mean": values.tolist(), "median": values.tolist(),
+                "lower": (values - self.half).tolist(), "upper": (values + self.half).tolist(),
+                "rhat_max": 1.0, "ess_min": 1000.0, "n_divergent": 0,
+                "failed": seed % 2 == 0}
+
+
+SCENARIO_PARAMS = thesis_like_params()
+
+
+def test_rates_follow_their_definitions_on_known_intervals():
+    oc = operating_characteristics(
+        {"exact": FixedAnchor(0.0, 0.3), "shifted": FixedAnchor(0.45, 0.3)},
+        scenarios={"thesis": {}}, designs=[(2, 2, 5)], n_studies=3, seed=1, n_jobs=1,
+        progress=False)
+    table = oc.summary()
+    exact = table.loc[("exact", "thesis", "2x2x5", "predictor")]
+    # truths: MIA1 -> withdrawal -0.5 and both -0.5, MIA4 -> confrontation/both -0.8; the
+    # other five of the nine slopes are 0
+    assert exact["coverage_nonzero"] == 1.0 and exact["coverage_zero"] == 1.0
+    assert exact["power"] == 1.0 and exact["fpr"] == 0.0 and exact["type_m"] == 1.0
+    assert exact["bias"] == 0.0 and exact["width"] == pytest.approx(0.6)
+    shifted = table.loc[("shifted", "thesis", "2x2x5", "predictor")]
+    # shifted by +0.45 with half-width 0.3, no interval covers its truth: a zero truth
+    # gives [0.15, 0.75] (a false positive), -0.5 gives [-0.35, 0.25] (holds 0: no
+    # detection), -0.8 gives [-0.65, -0.05] (a correct-sign detection, estimate -0.35)
+    assert shifted["coverage_nonzero"] == 0.0 and shifted["coverage_zero"] == 0.0
+    assert shifted["fpr"] == 1.0 and shifted["fwer"] == 1.0
+    assert shifted["power"] == pytest.approx(2 / 4)
+    assert shifted["type_m"] == pytest.approx(0.35 / 0.8)
+    assert shifted["bias"] == pytest.approx(0.45)
+    assert exact["studies"] == 3
+    failed = oc.data["failed"].sel(estimator="exact").values.ravel()
+    assert exact["failed_fits"] == int(failed.sum())
+
+
+def test_cluster_se_is_binomial_with_one_slope_per_study():
+    from lagnest.calibration.operating import _cluster_rate
+
+    part = pd.DataFrame({"study": np.arange(50), "hit": np.arange(50) < 20})
+    rate, se = _cluster_rate(part, "hit")
+    assert rate == 0.4 and se == pytest.approx(np.sqrt(0.4 * 0.6 / 50))
+
+
+def test_result_round_trips(tmp_path):
+    oc = operating_characteristics({"exact": FixedAnchor(0.0, 0.3)}, scenarios=["null"],
+                                   designs=[(2, 2, 5)], n_studies=2, n_jobs=1,
+                                   progress=False)
+    back = OperatingCharacteristics.load(oc.save(tmp_path / "oc.nc"))
+    pd.testing.assert_frame_equal(back.summary(), oc.summary())
+
+
+def test_unknown_scenario_is_refused():
+    with pytest.raises(ValueError, match="unknown scenarios"):
+        operating_characteristics({}, scenarios=["nope"])
+    assert set(SCENARIOS) >= {"null", "one_large", "thesis", "dense_small", "confounded_null"}
