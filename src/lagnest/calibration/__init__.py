@@ -3,7 +3,9 @@
 * :func:`sbc`: simulation-based calibration (ranks of prior draws among posteriors);
 * :func:`recovery`: coverage and bias from one fixed truth;
 * :func:`design_analysis`: interval width and detection probability of a lagged effect
-  for candidate numbers of dyads, sessions and segments.
+  for candidate numbers of dyads, sessions and segments;
+* :func:`operating_characteristics`: what estimators conclude on studies simulated with
+  known truth (coverage, power, false positives, type S and M errors, bias).
 
 Every loop runs its fits through :func:`lagnest.calibration.engine.run_tasks`: local
 worker processes by default, a dask.distributed cluster with ``client=``; each finished
@@ -13,6 +15,7 @@ package does not import dask.
 
 from lagnest.calibration.design import DesignAnalysis, design_analysis
 from lagnest.calibration.engine import RunMismatchError
+from lagnest.calibration.operating import OperatingCharacteristics, operating_characteristics
 from lagnest.calibration.sbc import (
     QUANTILES,
     CalibrationResult,
@@ -27,10 +30,12 @@ __all__ = [
     "QUANTILES",
     "CalibrationResult",
     "DesignAnalysis",
+    "OperatingCharacteristics",
     "RecoveryResult",
     "RunMismatchError",
     "SBCResult",
     "design_analysis",
+    "operating_characteristics",
     "recovery",
     "sbc",
     "uniformity_test",
