@@ -13,7 +13,6 @@ import lagnest
 from lagnest.models import ConvergenceWarning, TransitionModel, TransitionResult, load
 from lagnest.models.basis import masked_softmax
 from lagnest.models.loo import (
-    CellLogLik,
     SegmentMismatchError,
     cell_loo,
     compare,
@@ -342,65 +341,66 @@ def tiny():
 
 
 @pytest.mark.slow
-def test_leave_one_dyad_out_scores_every_segment(tiny):
+def test_leave_one_dyad_out_scores_each_dyad_jointly(tiny):
     model, full = tiny
-    kfold = leave_one_dyad_out(model, result=full, n_new=50, seed=3, draws=100, tune=150,
-                               chains=2, cores=1)
-    loo = _quiet(full.loo)
-    assert kfold.kind == "loo_kfold" and kfold.n_folds == 3
-    assert kfold.n_data_points == loo.n_data_points
-    np.testing.assert_array_equal(kfold.elpd_i["segment"], loo.elpd_i["segment"])
+    kfold = leave_one_dyad_out(model, result=full, n_new=50, seed=3, max_draws=100,
+                               draws=100, tune=150, chains=2, cores=1)
+    assert kfold.kind == "loo_kfold" and kfold.n_folds == kfold.n_data_points == 3
+    assert kfold.elpd_i.dims == ("dyad",)
+    assert list(kfold.elpd_i["dyad"].values) == list(model.seqs.dyad_labels)
     values = kfold.elpd_i.values
-    assert np.all(np.isfinite(values)) and np.all(values <= 0)
+    assert np.all(np.isfinite(values)) and np.all(values < 0)
     assert kfold.elpd == pytest.approx(values.sum())
-    assert kfold.se == pytest.approx(np.sqrt(values.size * values.var()))
-    # each segment is scored by the refit without its own dyad
-    dyad_of_session = dict(zip(model.seqs.session_labels,
-                               [model.seqs.dyad_labels[d] for d in
-                                model.seqs.encoded.session_dyad], strict=True))
-    expected = [dyad_of_session[s] for s in loo.elpd_i["session"].values]
-    np.testing.assert_array_equal(kfold.elpd_i["dyad"].values, expected)
-    np.testing.assert_allclose(kfold.p_kfold_i.values,
-                               _in_sample_lpd(full) - values, rtol=1e-10)
-    with pytest.warns(UserWarning, match="Comparing LOO-CV to K-fold-CV"):
-        table = compare({"loo": loo, "lodo": kfold}, round_to="none")
-    assert set(table.index) == {"loo", "lodo"}
+    # the SE comes from the dyads, the independent units of a new-dyad prediction
+    assert kfold.se == pytest.approx(np.sqrt(3 * values.var()))
+    np.testing.assert_allclose(kfold.p_kfold_i.values, _in_sample_dyad_lpd(full) - values,
+                               rtol=1e-10)
+    loo = _quiet(full.loo)
+    with pytest.raises(lagnest.LagnestDataError, match="compare like with like"):
+        compare({"loo": loo, "lodo": kfold})
+    table = compare({"a": kfold, "b": kfold}, round_to="none")
+    assert set(table.index) == {"a", "b"}
 
 
-def _in_sample_lpd(result):
-    """log mean over draws of p(target | session, given), per lag pair, by hand."""
+def _in_sample_dyad_lpd(result):
+    """log mean over draws of prod p(target | session, given) over a dyad's pairs, by hand."""
+    from scipy.special import logsumexp
+
     fd = result.fit_data
     logits = result.posterior["logit_session"].values
     p = masked_softmax(logits, fd["allowed"].values)
     n = p.shape[0] * p.shape[1]
-    pairs = np.unravel_index(fd["pair_cell"].values, fd["counts"].shape)
-    return np.log(p.reshape(n, *p.shape[2:])[:, pairs[0], pairs[1], pairs[2]].mean(axis=0))
+    logp = np.log(p.reshape(n, *p.shape[2:]))
+    counts = fd["counts"].values
+    dyad = np.asarray(fd["session_dyad"].values).astype(str)
+    out = []
+    for d in dict.fromkeys(dyad):
+        total = (logp[:, dyad == d] * counts[dyad == d][None]).sum(axis=(1, 2, 3))
+        out.append(logsumexp(total) - np.log(n))
+    return np.array(out)
 
 
 @pytest.mark.slow
-def test_new_dyad_log_lik_without_groups_is_the_population_softmax(loo_corpus):
+def test_new_dyad_joint_without_groups_is_the_population_softmax(loo_corpus):
     """With complete pooling a new dyad is predicted by softmax(logit_population)."""
     model = TransitionModel(loo_corpus, "code", "code", pooling="complete")
     res = _quiet_fit(model, draws=100, tune=100)
     held = loo_corpus.subset(dyads=[loo_corpus.dyad_labels[0]])
-    cells = res.new_dyad_log_lik(held, 5, np.random.default_rng(0))
-    assert isinstance(cells, CellLogLik)
-    eta = res.posterior["logit_population"]
-    logp = eta - np.log(np.exp(eta).sum("target"))
-    for c in range(cells.counts.size):
-        cell = cells.log_lik.isel(cell=c)
-        expected = logp.sel(given=str(cell["given"].values), target=str(cell["target"].values))
-        np.testing.assert_allclose(cell.values, expected.values, rtol=1e-10)
-    assert cells.n_segments == TransitionModel(held, "code", "code").data.counts.sum()
-    assert np.all(np.diff(cells.segment) > 0)
-    assert cells.segment.max() < held.encoded.session_offsets[-1]
+    joint = res.new_dyad_joint_log_lik(held, 5, np.random.default_rng(0), max_draws=10_000)
+    assert joint.shape == (200, 5)
+    np.testing.assert_allclose(joint, np.repeat(joint[:, :1], 5, axis=1))  # all alike
+    eta = res.posterior["logit_population"].stack(sample=("chain", "draw"))
+    logp = (eta - np.log(np.exp(eta).sum("target"))).transpose("sample", "given", "target")
+    counts = TransitionModel(held, "code", "code").data.counts.sum(axis=0)
+    np.testing.assert_allclose(joint[:, 0], (logp.values * counts).sum(axis=(1, 2)),
+                               rtol=1e-10)
 
 
 def test_no_pooling_has_no_new_dyad_prediction(loo_corpus):
     res = _prior_as_posterior(TransitionModel(loo_corpus, "code", "code", pooling="none"))
     held = loo_corpus.subset(dyads=["d1"])
     with pytest.raises(lagnest.LagnestDataError, match="no prediction for a new dyad"):
-        res.new_dyad_log_lik(held, 5, np.random.default_rng(0))
+        res.new_dyad_joint_log_lik(held, 5, np.random.default_rng(0))
 
 
 def test_leave_one_dyad_out_refuses_bad_calls(loo_corpus):

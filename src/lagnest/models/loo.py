@@ -19,13 +19,15 @@ and the segment-level LOO follows by expansion, without an N x draws matrix:
 (:func:`cell_loo`). The relative efficiency ``reff`` is ArviZ's: the mean ESS of all
 posterior variables over the number of draws (:func:`relative_efficiency`).
 
-**What it measures.** Segment-level LOO scores how well a model predicts *one more
-segment* of the dyads and sessions it was fitted to (one-step-ahead prediction within
-the observed dyads: the held-out segment's own dyad and session deviations stay
-informed by the rest of that session). It does not say how well a model predicts a
-*new dyad*: for that, :func:`leave_one_dyad_out` refits the model without each dyad in
-turn and scores that dyad's segments under a new dyad and new sessions drawn from the
-fitted hierarchy (exact, one refit per dyad).
+**What it measures.** Segment-level LOO scores how well a model predicts *one left-out
+segment* of the dyads and sessions it was fitted to, given everything else, including
+the *later* segments of its session (they inform its session and dyad deviations): it
+is interpolation within the observed sessions, not a forecast of the next segment from
+the past (a leave-future-out comparison would refit on each session's early segments;
+lagnest does not offer it). It does not say how well a model predicts a *new dyad*: for
+that, :func:`leave_one_dyad_out` refits the model without each dyad in turn and scores
+that dyad's whole record under a new dyad and new sessions drawn from the fitted
+hierarchy (exact, one refit per dyad; one observation per dyad).
 
 **Pareto k.** A segment whose cell is small (a rare given code in one session, a rare
 target) can move the posterior of its session's deviations when left out; PSIS then
@@ -46,19 +48,20 @@ same two to get ``loo()``, :func:`compare` and :func:`leave_one_dyad_out`):
     and the segments' positions in the corpus (``segment``). With it,
     ``result.loo()`` is ``loo_from_cells(result)``.
 
-``result.new_dyad_log_lik(seqs, n_new, rng) -> CellLogLik``
+``result.new_dyad_joint_log_lik(seqs, n_new, rng, max_draws) -> ndarray (S, G)``
     For the corpus ``seqs`` of one held-out dyad (``full.subset(dyads=[d])``), built
-    with the result's own spec: per posterior draw, the log of the probability of one
-    segment of each cell averaged over ``n_new`` new dyads and new sessions drawn from
-    the fitted group scales (Monte Carlo with ``rng``). ``segment`` holds positions in
-    ``seqs``; :func:`leave_one_dyad_out` maps them to the full corpus. A held-out corpus
-    without a scored segment returns a :class:`CellLogLik` with no segment.
+    with the result's own spec: for each of S posterior draws and each of ``n_new``
+    new dyads (with new sessions) drawn from the fitted group scales, the log-likelihood
+    of all the held-out segments together. :func:`leave_one_dyad_out` averages the
+    likelihoods into the dyad's joint elpd. All zeros when the dyad has no scored
+    segment.
 
-Results of :func:`cell_loo` and :func:`leave_one_dyad_out` are ArviZ ``ELPDData`` objects
-(``ELPDDataLOO``, ``ELPDDataLOOKFold``) with per-segment ``elpd_i`` (dim ``segment``,
-coordinate = position of the target segment in the corpus, plus the cell's labels as
-coordinates), so :func:`arviz_stats.compare` works on them unchanged;
-:func:`compare` adds the check that the models score the same segments of one target.
+Results of :func:`cell_loo` are ArviZ ``ELPDDataLOO`` objects with per-segment ``elpd_i``
+(dim ``segment``, coordinate = position of the target segment in the corpus, plus the
+cell's labels as coordinates); :func:`leave_one_dyad_out` gives an ``ELPDDataLOOKFold``
+with one ``elpd_i`` per dyad (dim ``dyad``). :func:`arviz_stats.compare` works on both
+unchanged; :func:`compare` adds the check that the models score the same units
+(segments, or dyads) of one target.
 """
 
 from __future__ import annotations
@@ -420,13 +423,17 @@ def pointwise_loo(result: FitResult, segment: np.ndarray, coords: Mapping[str, n
 
 
 def _segments(name: str, elpd: Any) -> np.ndarray:
-    """Segment identities of one model's pointwise elpd (raise when it has none)."""
+    """Identities of one model's pointwise units, segments or dyads (raise when none)."""
     values = elpd.elpd_i
-    if values is None or values.dims != ("segment",) or "target" not in values.attrs:
+    if values is None or values.dims not in (("segment",), ("dyad",)) or (
+            "target" not in values.attrs):
         raise SegmentMismatchError(
             f"model {name!r}: expected a lagnest LOO (result.loo() or leave_one_dyad_out) "
-            "with pointwise elpd per segment; got an ELPDData without segment identities"
+            "with pointwise elpd per segment or dyad; got an ELPDData without their "
+            "identities"
         )
+    if values.dims == ("dyad",):
+        return np.asarray(values["dyad"].values).astype(str)
     if not values.attrs.get("segment_ids", 0):
         raise SegmentMismatchError(
             f"model {name!r} does not record which corpus segments it scored (fitted to "
@@ -437,7 +444,7 @@ def _segments(name: str, elpd: Any) -> np.ndarray:
 
 def _restrict(elpd: Any, keep: np.ndarray) -> Any:
     """``elpd`` on the segments ``keep`` (in that order), totals recomputed."""
-    sel = {"segment": keep}
+    sel = {elpd.elpd_i.dims[0]: keep}
     elpd_i = elpd.elpd_i.sel(sel)
     n = int(keep.size)
     changes: dict[str, Any] = {"elpd_i": elpd_i, "n_data_points": n}
@@ -483,6 +490,12 @@ def align_segments(loos: Mapping[str, Any], on: str = "same") -> dict[str, Any]:
         raise ValueError(f"on must be 'same' or 'common', got {on!r}")
     if not loos:
         raise ValueError("nothing to compare: pass at least one model")
+    units = {name: elpd.elpd_i.dims for name, elpd in loos.items()}
+    if len(set(units.values())) > 1:
+        listed = ", ".join(f"{n!r} per {d[0]}" for n, d in units.items())
+        raise SegmentMismatchError(
+            f"models {listed}: segment-level LOO and leave-one-dyad-out score different "
+            "units (one segment vs one whole dyad); compare like with like")
     ids = {name: _segments(name, elpd) for name, elpd in loos.items()}
     for key, what in (("target", "predict different targets"),
                       ("data_fingerprint", "were fitted to different corpora")):
@@ -549,8 +562,9 @@ def compare(
 
     Notes
     -----
-    Segment-level LOO measures one-step-ahead prediction within the fitted dyads; to
-    compare prediction to new dyads, pass :func:`leave_one_dyad_out` results.
+    Segment-level LOO measures prediction of a left-out segment within the fitted
+    sessions (its later segments included, so not a forecast); to compare prediction to
+    new dyads, pass :func:`leave_one_dyad_out` results (one observation per dyad).
     """
     import arviz_stats
 
@@ -570,75 +584,80 @@ def compare(
 # =========================================================================== leave one dyad out
 
 
-def _corpus_positions(full: Any, part: Any) -> np.ndarray:
-    """Position in ``full`` of every segment of ``part`` (a subset of sessions)."""
-    index = {label: i for i, label in enumerate(full.session_labels)}
-    full_off = full.encoded.session_offsets
-    part_off = part.encoded.session_offsets
-    out = np.empty(int(part_off[-1]), dtype=np.int64)
-    for j, label in enumerate(part.session_labels):
-        start = full_off[index[label]]
-        out[part_off[j]:part_off[j + 1]] = np.arange(start, start + part_off[j + 1] - part_off[j])
-    return out
-
-
-def _cell_elpd(cells: CellLogLik) -> tuple[np.ndarray, np.ndarray]:
-    """Pointwise log predictive density per segment and the segments' corpus positions."""
+def _in_sample_dyad_lpd(result: FitResult, seqs: Any) -> dict[str, float]:
+    """In-sample joint lpd of each dyad: log mean over draws of prod p(its segments)."""
     from scipy.special import logsumexp
 
-    ll = cells.log_lik.transpose(*SAMPLE_DIMS, ...).values
-    n_samples = ll.shape[0] * ll.shape[1]
-    lpd_c = logsumexp(ll.reshape(n_samples, -1), axis=0) - np.log(n_samples)
-    counts = np.asarray(cells.counts)
-    seg_cell = (np.repeat(np.arange(counts.size), counts) if cells.segment_cell is None
-                else np.asarray(cells.segment_cell))
-    if cells.segment is None:
-        raise SegmentMismatchError("the result does not record which segments it scored")
-    return lpd_c[seg_cell], np.asarray(cells.segment)
+    cells = result.cell_log_lik()
+    ll = cells.log_lik.transpose(*SAMPLE_DIMS, "cell").values
+    ll = ll.reshape(-1, ll.shape[-1]) * np.asarray(cells.counts)[None, :]
+    dyad_of = {label: seqs.dyad_labels[d]
+               for label, d in zip(seqs.session_labels, seqs.encoded.session_dyad, strict=True)}
+    cell_dyad = np.array([dyad_of[str(v)] for v in cells.log_lik["session"].values])
+    out = {}
+    for dyad in np.unique(cell_dyad):
+        total = ll[:, cell_dyad == dyad].sum(axis=1)
+        out[str(dyad)] = float(logsumexp(total) - np.log(total.size))
+    return out
 
 
 def leave_one_dyad_out(
     model: BayesianModel,
     result: FitResult | None = None,
-    n_new: int = 400,
+    n_new: int = 1000,
     seed: int | None = None,
+    max_draws: int = 400,
     **fit_kwargs: Any,
 ) -> Any:
-    """Exact leave-one-dyad-out cross-validation: refit without each dyad, score it as new.
+    r"""Exact leave-one-dyad-out cross-validation: refit without each dyad, score it as new.
 
     Parameters
     ----------
     model : BayesianModel
         A model on its corpus (``model.seqs``); its result class must implement the
-        ``new_dyad_log_lik`` hook (see the module docstring).
+        ``new_dyad_joint_log_lik`` hook (see the module docstring).
     result : FitResult, optional
-        The fit of ``model`` on the whole corpus: gives ``p`` (in-sample lpd minus the
-        cross-validated elpd, as ArviZ's ``loo_kfold``); without it ``p`` is NaN.
-    n_new : int, default 400
-        New dyads (and sessions) drawn per posterior draw to integrate over them.
+        The fit of ``model`` on the whole corpus: gives ``p`` (in-sample joint lpd of the
+        dyads minus the cross-validated elpd, as ArviZ's ``loo_kfold``); without it ``p``
+        is NaN.
+    n_new : int, default 1000
+        New dyads (with new sessions) drawn per posterior draw to integrate over them.
     seed : int, optional
         Seeds every refit and the Monte Carlo draws (same seed, same numbers with
         PyMC's sampler).
+    max_draws : int, default 400
+        Posterior draws of each refit used (evenly thinned).
     **fit_kwargs
         Passed to every ``fit`` (``draws``, ``tune``, ``chains``, ``cores``, ...).
 
     Returns
     -------
     arviz_stats.ELPDDataLOOKFold
-        ``kind="loo_kfold"``, ``n_folds`` = dyads with scored segments, ``elpd_i`` per
-        segment (dim ``segment`` = position in the corpus, coordinate ``dyad``), ``se``
-        = sqrt(N Var(elpd_i)) as ArviZ's k-fold; comparable by :func:`compare` with
-        other results of the same target.
+        ``kind="loo_kfold"``, one observation per dyad: ``elpd_i`` (dim ``dyad``) is the
+        held-out dyad's *joint* elpd, ``elpd`` their sum and ``se`` =
+        :math:`\sqrt{D\,\mathrm{Var}_d(\mathrm{elpd}_d)}` over the D dyads (the dyads,
+        not the segments, are the independent units of a new-dyad prediction);
+        ``n_data_points`` = D. :func:`compare` compares it with other dyad-level results
+        of the same target (differences and their SE per dyad).
 
     Notes
     -----
-    ``elpd_i`` of a held-out segment is the log of its predictive probability
-    averaged over the refit's posterior draws and over new dyads and sessions drawn from
-    the fitted scales: the pointwise (marginal) predictive density, as in ArviZ's and
-    brms' k-fold. It measures prediction to a new dyad (one refit per dyad); segment-level
-    :meth:`loo` measures prediction within the fitted dyads.
+    The elpd of held-out dyad d is
+
+    .. math::
+
+        \mathrm{elpd}_d = \log \frac{1}{S G} \sum_{s=1}^{S} \sum_{g=1}^{G}
+        \prod_{i \in d} p(y_i \mid \theta_s, u_g)
+
+    with :math:`\theta_s` the refit's posterior draws (without dyad d) and :math:`u_g`
+    new dyad and session deviations drawn from the refit's scales: the predictive density
+    of the dyad's whole record as one new dyad (the segments of a dyad share its
+    deviations, so their densities are not multiplied after averaging). Nothing about
+    the held-out dyad's outcomes enters its predictors (its covariates are standardised
+    with the fitted corpus's scale; history terms are never centred).
     """
     from arviz_stats import ELPDDataLOOKFold
+    from scipy.special import logsumexp
 
     from lagnest.models.base import resolve_seed
 
@@ -652,30 +671,24 @@ def leave_one_dyad_out(
     if "observed" in fit_kwargs:
         raise TypeError("leave_one_dyad_out refits on the corpus; it takes no observed=")
     seed = resolve_seed(seed)
-    elpd_parts, seg_parts, dyad_parts = [], [], []
-    n_samples = 0
+    elpd_d, dyads, n_samples = [], [], 0
     for i, dyad in enumerate(seqs.dyad_labels):
         held = seqs.subset(dyads=[dyad])
         rest = seqs.subset(dyads=[d for d in seqs.dyad_labels if d != dyad])
         fold = type(model)(rest, **model.spec, priors=model.priors)
         fold_seed = int(np.random.SeedSequence([seed, i]).generate_state(1)[0] % 2**31)
         fit = fold.fit(seed=fold_seed, **fit_kwargs)
-        cells = fit.new_dyad_log_lik(held, n_new, np.random.default_rng([seed, i, 1]))
-        if cells.n_segments == 0:
+        joint = fit.new_dyad_joint_log_lik(held, n_new, np.random.default_rng([seed, i, 1]),
+                                           max_draws=max_draws)
+        if not np.any(joint):  # the dyad has no segment to score
             continue
-        lpd, local = _cell_elpd(cells)
-        elpd_parts.append(lpd)
-        seg_parts.append(_corpus_positions(seqs, held)[local])
-        dyad_parts.append(np.full(lpd.size, dyad, dtype=object))
-        n_samples = cells.log_lik.sizes["chain"] * cells.log_lik.sizes["draw"]
-    if not elpd_parts:
+        elpd_d.append(float(logsumexp(joint) - np.log(joint.size)))
+        dyads.append(str(dyad))
+        n_samples = joint.shape[0]
+    if not elpd_d:
         raise LagnestDataError("no dyad has a segment to score")
-    segment = np.concatenate(seg_parts)
-    order = np.argsort(segment, kind="stable")
     elpd_i = xr.DataArray(
-        np.concatenate(elpd_parts)[order], dims="segment",
-        coords={"segment": segment[order], "dyad": ("segment", np.concatenate(dyad_parts)[order])},
-        name="elpd_i",
+        np.asarray(elpd_d), dims="dyad", coords={"dyad": dyads}, name="elpd_i",
         attrs={"target": str(model.spec.get("target")),
                "data_fingerprint": str(model.config.get("data_fingerprint") or ""),
                "model": model.model_name, "segment_ids": 1},
@@ -683,12 +696,9 @@ def leave_one_dyad_out(
     n = elpd_i.size
     p_i = None
     if result is not None:
-        lpd_full, seg_full = _cell_elpd(result.cell_log_lik())
-        where = np.searchsorted(seg_full, elpd_i["segment"].values)
-        if np.any(where >= seg_full.size) or np.any(seg_full[np.minimum(where, seg_full.size - 1)]
-                                                   != elpd_i["segment"].values):
-            raise SegmentMismatchError("the full fit scores other segments than the refits")
-        p_i = (xr.zeros_like(elpd_i) + lpd_full[where] - elpd_i.values).rename("p_kfold_i")
+        lpd = _in_sample_dyad_lpd(result, seqs)
+        p_i = (xr.DataArray([lpd[d] for d in dyads], dims="dyad", coords={"dyad": dyads})
+               - elpd_i).rename("p_kfold_i")
     return ELPDDataLOOKFold(
         elpd=float(elpd_i.sum()),
         se=float(np.sqrt(n * np.var(elpd_i.values))),
@@ -699,6 +709,6 @@ def leave_one_dyad_out(
         warning=False,
         good_k=None,
         elpd_i=elpd_i,
-        n_folds=len(elpd_parts),
+        n_folds=n,
         p_kfold_i=p_i,
     )

@@ -1310,58 +1310,60 @@ class RegressionResult(FitResult):
             segment = None
         return CellLogLik(da, counts.ravel()[cells], seg_cell, segment)
 
-    def new_dyad_log_lik(self, seqs: Any, n_new: int = N_NEW_GROUPS,
-                         rng: np.random.Generator | None = None) -> Any:
-        """Log predictive probability of a held-out dyad's segments under a new dyad.
+    def new_dyad_joint_log_lik(self, seqs: Any, n_new: int = N_NEW_GROUPS,
+                               rng: np.random.Generator | None = None,
+                               max_draws: int = 400) -> np.ndarray:
+        """Log-likelihood of ALL of a held-out dyad's segments under each simulated new dyad.
 
-        The hook of :func:`lagnest.models.loo.leave_one_dyad_out`: per posterior draw,
-        p(target | predictors) averaged over ``n_new`` new dyads and sessions drawn from
-        the fitted scales, for every (row, target) cell of ``seqs``. The held-out data
-        are centred within their own dyad and their covariates standardised as the
-        fitted data were.
-
-        Parameters
-        ----------
-        seqs : Sequences
-            The held-out corpus (usually one dyad).
-        n_new : int, default N_NEW_GROUPS
-        rng : numpy.random.Generator, optional
+        The joint hook of :func:`lagnest.models.loo.leave_one_dyad_out`: for each of at
+        most ``max_draws`` posterior draws and each of ``n_new`` new dyads drawn from the
+        fitted scales (a new session deviation for each of its sessions, new dyad slopes
+        for the ``random_slopes`` columns), the sum over the held-out target segments of
+        ``log p(target | predictors)``. The held-out data are standardised as the fitted
+        data were; nothing is centred with their outcomes.
 
         Returns
         -------
-        CellLogLik
+        ndarray, shape (draws, n_new)
         """
-        from lagnest.models.loo import CellLogLik
-
         fitted = self._model.data
         held = regression_data(seqs, {**self.spec, "per_segment": False},
                                covariate_scale=fitted.covariate_scale)
         if held.feature_names != fitted.feature_names:
             raise LagnestDataError("the held-out corpus gives other predictor columns than "
                                    "the fitted one (codes differ)")
+        if rng is None:
+            rng = np.random.default_rng([int(self.config.get("seed") or 0), 20261205])
         t = held.table
-        counts = np.asarray(t.counts)
-        k = counts.shape[1]
-        cells = np.flatnonzero(counts.ravel())
-        rows, targets = np.divmod(cells, k)
-        draws = self.draws.stack(sample=("chain", "draw"))
+        counts = np.asarray(t.counts, dtype=float)
+        sessions, row_session = np.unique(t.row_session, return_inverse=True)
+        draws = self._draw_subset(max_draws)
         beta = draws["beta_population"].transpose("sample", ...).values
         intercept = draws["intercept_population"].transpose("sample", ...).values
-        eta = intercept[:, None, :] + np.einsum("rp,spk->srk", held.design, beta)
-        p = self._new_group_probs(eta, draws, held.design, n_new, rng)
-        post = self.posterior
-        log_lik = np.log(p[:, rows, targets]).reshape(post.sizes["chain"], post.sizes["draw"],
-                                                       -1)
-        da = xr.DataArray(
-            log_lik, dims=("chain", "draw", "cell"),
-            coords={"chain": post["chain"].values, "draw": post["draw"].values, "cell": cells,
-                    "session": ("cell", np.asarray(t.session_labels)[t.row_session[rows]]),
-                    "target": ("cell", np.asarray(held.target_labels)[targets])},
-            name="log_lik")
-        segment = np.flatnonzero(np.asarray(t.segment_row) >= 0)
-        y = np.asarray(held.segments.target)[segment].astype(np.int64)
-        seg_cell = np.searchsorted(cells, np.asarray(t.segment_row)[segment] * k + y)
-        return CellLogLik(da, counts.ravel()[cells], seg_cell, segment)
+        sd = {n: draws[n].transpose("sample", ...).values
+              for n in ("sigma_dyad", "sigma_session", "sigma_slope") if n in draws}
+        slope_x = None
+        if "sigma_slope" in sd:
+            names = held.feature_names
+            slope_x = held.design[:, [names.index(str(v)) for v in draws["slope"].values]]
+        k1 = beta.shape[-1]
+        out = np.zeros((beta.shape[0], n_new))
+        for s in range(beta.shape[0]):
+            eta = np.repeat((intercept[s] + held.design @ beta[s])[None], n_new, axis=0)
+            if "sigma_dyad" in sd:
+                eta = eta + sd["sigma_dyad"][s] * rng.standard_normal((n_new, 1, k1))
+            if "sigma_session" in sd:
+                dev = sd["sigma_session"][s] * rng.standard_normal((n_new, sessions.size, k1))
+                eta = eta + dev[:, row_session]
+            if slope_x is not None:
+                b = sd["sigma_slope"][s][None, :, None] * rng.standard_normal(
+                    (n_new, slope_x.shape[1], k1))
+                eta = eta + np.einsum("rj,gjk->grk", slope_x, b)
+            logits = np.concatenate([np.zeros((*eta.shape[:2], 1)), eta], axis=-1)
+            top = logits.max(axis=-1, keepdims=True)
+            logp = logits - top - np.log(np.exp(logits - top).sum(axis=-1, keepdims=True))
+            out[s] = np.einsum("rk,grk->g", counts, logp)
+        return out
 
     def loo(self, reff: float | None = None) -> Any:
         """Segment-level PSIS-LOO (one target segment = one observation), with Pareto k.
@@ -1380,8 +1382,9 @@ class RegressionResult(FitResult):
         -------
         arviz_stats.ELPDDataLOO
             Per-segment ``elpd_i`` and ``pareto_k``; compare with :func:`lagnest.compare`.
-            Segment-level LOO measures prediction of further segments of the fitted
-            dyads; for new dyads see :func:`lagnest.models.loo.leave_one_dyad_out`.
+            Segment-level LOO measures prediction of one left-out segment of the fitted
+            sessions given all their other segments, later ones included (not a
+            forecast); for new dyads see :func:`lagnest.models.loo.leave_one_dyad_out`.
         """
         from lagnest.models.loo import loo_from_cells, pointwise_loo
 

@@ -907,53 +907,62 @@ class TransitionResult(FitResult):
         return _cell_log_lik(lambda s, g, t: p[:, :, s, g, t], counts, fd, pair_cell,
                              segment, logits)
 
-    def new_dyad_log_lik(
-        self, seqs: Any, n_new: int = N_NEW_GROUPS, rng: np.random.Generator | None = None
-    ) -> CellLogLik:
-        """Log predictive probability of a held-out dyad's lag pairs under a new dyad.
+    def new_dyad_joint_log_lik(
+        self, seqs: Any, n_new: int = N_NEW_GROUPS, rng: np.random.Generator | None = None,
+        max_draws: int = 400,
+    ) -> np.ndarray:
+        """Log-likelihood of ALL of a held-out dyad's lag pairs under each simulated new dyad.
 
-        The hook of :func:`lagnest.models.loo.leave_one_dyad_out`: per posterior draw,
-        p(target | given) averaged over ``n_new`` new dyads and new sessions drawn from
-        the fitted scales (as the ``"population"`` level), for every cell of ``seqs``.
-
-        Parameters
-        ----------
-        seqs : Sequences
-            The held-out corpus (usually one dyad); same codes as the fitted corpus.
-        n_new : int, default N_NEW_GROUPS
-            New groups drawn per posterior draw.
-        rng : numpy.random.Generator, optional
-            Source of the new groups (default: seeded by the fit's seed).
+        The joint hook of :func:`lagnest.models.loo.leave_one_dyad_out`: for each of at
+        most ``max_draws`` posterior draws and each of ``n_new`` new dyads drawn from the
+        fitted scales (with a new session deviation for each of the held-out dyad's
+        sessions), the sum over the held-out lag pairs of ``log p(target | given)``.
 
         Returns
         -------
-        CellLogLik
-            Cells ``(session, given, target)`` of ``seqs``; ``segment`` = positions in
-            ``seqs`` of the pairs' target segments.
+        ndarray, shape (draws, n_new)
         """
         from lagnest.classical.lagtable import lag_pairs
 
-        spec = self.spec
-        if spec["pooling"] == "none":
+        if self.spec["pooling"] == "none":
             raise LagnestDataError(
                 "pooling='none' estimates every session alone: it has no prediction for "
-                "a new dyad; use pooling 'dyad/session', 'dyad' or 'complete'"
-            )
-        pbar = self._population_average(n_new, rng)
-        logp = pbar.transpose("chain", "draw", "given", "target").values
+                "a new dyad; use pooling 'dyad/session', 'dyad' or 'complete'")
         fd = self.fit_data
+        allowed = self._allowed()
         shape = (len(seqs.session_labels), fd.sizes["given"], fd.sizes["target"])
-        pairs, segment = lag_pairs(seqs, spec["given"], spec["target"], spec["lag"],
-                                   return_segment=True)
-        held = xr.Dataset(coords={"session": list(seqs.session_labels),
-                                  "given": fd["given"].values, "target": fd["target"].values})
+        pairs = lag_pairs(seqs, self.spec["given"], self.spec["target"], self.spec["lag"])
         if pairs.shape[0] and (pairs[:, 1:].max(axis=0) >= shape[1:]).any():
             raise LagnestDataError("the held-out corpus has codes the fitted model lacks")
-        counts = _pair_counts(pairs, shape)
-        if np.any(counts[:, ~self._allowed()]):
+        counts = _pair_counts(pairs, shape).astype(float)
+        if np.any(counts[:, ~allowed]):
             raise LagnestDataError("the held-out corpus has transitions in structural zeros")
-        return _cell_log_lik(lambda s, g, t: logp[:, :, g, t], counts, held,
-                             np.ravel_multi_index(tuple(pairs.T), shape), segment, pbar)
+        if rng is None:
+            rng = np.random.default_rng([int(self.config.get("seed") or 0), 20261205])
+        stacked = self.draws.stack(sample=("chain", "draw"))
+        take = np.unique(np.linspace(0, stacked.sizes["sample"] - 1,
+                                     min(max_draws, stacked.sizes["sample"])).astype(int))
+        draws = stacked.isel(sample=take)
+        layout = _DeviationLayout(allowed, self.spec.get("deviations", "row"))
+        base = draws["logit_population"].transpose("sample", "given", "target").values
+        scales = {}
+        for level in ("dyad", "session"):
+            names = [f"sigma_{n}" for n in layout.scale_names(level)]
+            if all(n in draws for n in names):
+                scales[level] = layout.scale_array([draws[n].values for n in names])
+        used = counts.sum(axis=(1, 2)) > 0
+        counts = counts[used]
+        out = np.zeros((base.shape[0], n_new))
+        for s in range(base.shape[0]):
+            logits = np.repeat(base[s][None, None], n_new, axis=0)  # (G, 1, K, M)
+            for level, n_groups in (("dyad", 1), ("session", counts.shape[0])):
+                if level in scales:
+                    z = rng.standard_normal((n_new, n_groups, *layout.free_shape()))
+                    logits = logits + layout.to_cells_numpy(scales[level][s] * z)
+            logp = np.log(np.maximum(masked_softmax(logits, allowed), 1e-300))
+            out[s] = np.einsum("skm,gskm->g", counts, np.broadcast_to(
+                logp, (n_new, counts.shape[0], *logp.shape[2:])))
+        return out
 
     def loo(self, reff: float | None = None) -> Any:
         """Segment-level PSIS-LOO (one lag pair = one observation), with Pareto k.
@@ -975,8 +984,9 @@ class TransitionResult(FitResult):
             ``elpd``, ``se``, ``p``, ``pareto_k`` and ``elpd_i`` per lag pair (dim
             ``segment`` = position of the target segment in the corpus, with ``session``,
             ``given``, ``target`` labels); pass it or the result to
-            :func:`lagnest.compare`. Segment-level LOO measures prediction of further
-            segments of the fitted dyads, not of new dyads (see
+            :func:`lagnest.compare`. Segment-level LOO measures prediction of one
+            left-out segment of the fitted sessions given all their other segments, later
+            ones included (not a forecast, nor new dyads: see
             :func:`lagnest.models.loo.leave_one_dyad_out`).
         """
         from lagnest.models.loo import loo_from_cells
