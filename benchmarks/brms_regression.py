@@ -28,7 +28,11 @@ Steps (each writes into ``--workdir``, outside the repository)::
     Rscript benchmarks/brms_regression.R /tmp/lagnest_brms       # brms draws
     .venv/bin/python benchmarks/brms_regression.py --compare     # lagnest fit + table
 
-``--compare`` writes ``benchmarks/results/brms_regression.{md,json}``. Besides the
+or all three in one call (the form for ``benchmarks/run_all.py``)::
+
+    .venv/bin/python benchmarks/brms_regression.py --all
+
+``--compare`` writes ``benchmarks/results/brms_regression.{md,json}`` (``--out``). Besides the
 posterior moments it checks the likelihood exactly: for a subset of brms's draws (all
 parameters, including every dyad and session intercept), lagnest's own logits
 (``LaggedRegression.row_logits``) give the per-segment log-likelihood, compared with
@@ -141,6 +145,20 @@ def mcse_mean(x: np.ndarray) -> tuple[float, float]:
 
     ess = float(az.ess(x, method="mean"))
     return ess, float(np.std(x, ddof=1) / math.sqrt(ess))
+
+
+def quantile_diffs(x: np.ndarray, y: np.ndarray, sd: float) -> dict[str, float]:
+    """Differences of the 5% and 95% quantiles in units of ``sd``, and their z (MCSE)."""
+    import arviz as az
+
+    out = {}
+    for q in (0.05, 0.95):
+        diff = float(np.quantile(x, q) - np.quantile(y, q))
+        se = math.hypot(float(az.mcse(x, method="quantile", prob=q)),
+                        float(az.mcse(y, method="quantile", prob=q)))
+        out[f"q{round(q * 100):02d}_diff_in_sd"] = diff / sd
+        out[f"q{round(q * 100):02d}_z_mcse"] = diff / se
+    return out
 
 
 def lagnest_draws(result: Any, model: LaggedRegression) -> dict[str, np.ndarray]:
@@ -278,6 +296,12 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
     info = json.loads((args.workdir / INFO_JSON).read_text())
     draws = pd.read_csv(args.workdir / DRAWS_CSV)
     loglik = pd.read_csv(args.workdir / LOGLIK_CSV)
+    fitted_with = {k: info["settings"][k] for k in ("seed", "chains", "draws", "warmup")}
+    wanted = {"seed": args.seed, "chains": args.chains, "draws": args.draws,
+              "warmup": args.tune}
+    if fitted_with != wanted:
+        raise SystemExit(f"brms ran with {fitted_with}, this comparison asks {wanted}: rerun "
+                         "the R script with these settings (or --all)")
     model = build_model()
     # the data brms fitted must be this model's
     frame = segment_frame(model)
@@ -311,6 +335,7 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
             "lagnest_rhat": float(az.rhat(x)),
             "brms_rhat": float(az.rhat(y)),
             "mcse_diff_in_sd": math.hypot(mcse_l, mcse_b) / sd_l,
+            **quantile_diffs(x, y, sd_l),
             "lagnest_ess_mean": ess_l,
             "brms_ess_mean": ess_b,
         })
@@ -324,6 +349,10 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
             "worst": str(worst["parameter"]),
             "max_abs_z_mcse": float(sub["z_mcse"].abs().max()),
             "sd_ratio_range": [float(sub["sd_ratio"].min()), float(sub["sd_ratio"].max())],
+            "max_abs_quantile_diff_in_sd": float(
+                sub[["q05_diff_in_sd", "q95_diff_in_sd"]].abs().to_numpy().max()),
+            "max_abs_quantile_z_mcse": float(
+                sub[["q05_z_mcse", "q95_z_mcse"]].abs().to_numpy().max()),
         }
     worst = table.loc[table["diff_in_sd"].abs().idxmax()]
     ll = loglik_check(model, draws, loglik)
@@ -344,6 +373,7 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
         "max_abs_diff_in_sd": float(abs(worst["diff_in_sd"])),
         "worst_parameter": str(worst["parameter"]),
         "max_abs_z_mcse": float(table["z_mcse"].abs().max()),
+        "rms_z_mcse": float(np.sqrt((table["z_mcse"] ** 2).mean())),
         "passed": bool(table["diff_in_sd"].abs().max() <= TOLERANCE),
         "groups": groups,
         "loglik_check": ll,
@@ -353,13 +383,29 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
         "machine": platform.platform(),
         "load_average": {"start": list(load_start), "end": list(os.getloadavg())},
         "commands": COMMANDS,
+        "this_command": args.command,
         "parameters": params,
     }
     return doc
 
 
+def run_brms(args: argparse.Namespace) -> None:
+    """Run ``brms_regression.R`` on the work folder with the same sampler settings."""
+    import shutil
+    import subprocess
+
+    rscript = shutil.which("Rscript")
+    if rscript is None:
+        raise SystemExit("Rscript not found: apt-get install -y r-cran-brms libboost-dev")
+    cores = args.cores if args.cores is not None else min(args.chains, os.cpu_count() or 1)
+    cmd = [rscript, str(Path(__file__).with_suffix(".R")), str(args.workdir), str(args.seed),
+           str(args.chains), str(args.draws), str(args.tune), str(cores)]
+    print("running", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True)
+
+
 COMMANDS = [
-    "apt-get install -y r-cran-brms libboost-dev",
+    "apt-get update && apt-get install -y r-cran-brms libboost-dev  # R 4.2, brms, rstan",
     ".venv/bin/python benchmarks/brms_regression.py --export",
     "Rscript benchmarks/brms_regression.R /tmp/lagnest_brms",
     ".venv/bin/python benchmarks/brms_regression.py --compare",
@@ -408,7 +454,13 @@ def report(doc: dict[str, Any]) -> str:
         "",
         "## Commands",
         "",
+        "From the repository root (the work folder `/tmp/lagnest_brms` holds the CSV, brms's "
+        "draws and log-likelihood, its Stan code and a JSON of its diagnostics):",
+        "",
         *[f"    {c}" for c in doc["commands"]],
+        "",
+        "or the three steps in one call: `.venv/bin/python benchmarks/brms_regression.py "
+        f"--all`. This run: `{doc['this_command']}`.",
         "",
         "## Result",
         "",
@@ -416,17 +468,26 @@ def report(doc: dict[str, Any]) -> str:
         f"{doc['max_abs_diff_in_sd']:.3f}** ({doc['worst_parameter']}); target <= "
         f"{doc['tolerance_sd']} for every one of the {len(doc['parameters'])} parameters: "
         f"**{'met' if doc['passed'] else 'NOT met'}**. Largest |z| of a difference against "
-        f"the two fits' Monte Carlo SE of the mean: {doc['max_abs_z_mcse']:.2f}.",
+        f"the two fits' Monte Carlo SE of the mean: {doc['max_abs_z_mcse']:.2f} (root mean "
+        f"square over the {len(doc['parameters'])}: {doc['rms_z_mcse']:.2f}; pure Monte Carlo "
+        "error gives about 1, and a max near 2.5 over 42 values).",
         "",
-        "| group | n | max abs diff / sd | at | max abs z (MCSE) | brms sd / lagnest sd |",
-        "|---|---:|---:|---|---:|---|",
+        "| group | n | max abs diff of means / sd | at | max abs z (MCSE) | brms sd / "
+        "lagnest sd | max abs diff of 5% or 95% quantile / sd | max abs z of these (MCSE) |",
+        "|---|---:|---:|---|---:|---|---:|---:|",
     ]
     for g, v in doc["groups"].items():
         lines.append(f"| {g} | {v['n']} | {v['max_abs_diff_in_sd']:.3f} | {v['worst']} | "
                      f"{v['max_abs_z_mcse']:.2f} | {v['sd_ratio_range'][0]:.3f}-"
-                     f"{v['sd_ratio_range'][1]:.3f} |")
+                     f"{v['sd_ratio_range'][1]:.3f} | "
+                     f"{v['max_abs_quantile_diff_in_sd']:.3f} | "
+                     f"{v['max_abs_quantile_z_mcse']:.2f} |")
     ll = doc["loglik_check"]
     lines += [
+        "",
+        "The tolerance applies to the means. The tail quantiles are shown for the shape "
+        "(the scales' posteriors are skewed); their Monte Carlo error is 2-3 times the "
+        "mean's (tail ESS), so their differences are judged by their z.",
         "",
         f"Likelihood check: at {ll['draws_checked']} of brms's draws (every parameter, "
         "dyad and session intercepts included), lagnest's logits (`row_logits`) give "
@@ -438,7 +499,7 @@ def report(doc: dict[str, Any]) -> str:
         "## Diagnostics and run times",
         "",
         "| engine | R-hat max | bulk ESS min | tail ESS min | divergences | max tree depth "
-        "hits | compile s | sampling s (warm-up + draws) | wall s |",
+        "hits | compile s | sampling wall s (warm-up + draws) | total wall s |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         f"| lagnest (PyMC NUTS, target_accept {ld['target_accept']}) | {ld['rhat_max']:.3f} | "
         f"{ld['ess_bulk_min']:.0f} | {ld['ess_tail_min']:.0f} | {ld['divergences']} | "
@@ -447,14 +508,18 @@ def report(doc: dict[str, Any]) -> str:
         f"| brms (rstan NUTS, adapt_delta {b['settings']['adapt_delta']}) | "
         f"{bd['rhat_max']:.3f} | {bd['ess_bulk_min']:.0f} | {bd['ess_tail_min']:.0f} | "
         f"{bd['divergences']} | {bd['treedepth_hits']} | {b['timing']['compile_seconds']:.1f} | "
-        f"{b['timing']['sampling_seconds']:.1f} | {b['timing']['wall_seconds']:.1f} |",
+        f"{b['timing']['sampling_wall_seconds']:.1f} | {b['timing']['wall_seconds']:.1f} |",
         "",
         f"lagnest's diagnostics cover its diagnostic variables (population effects, scales, "
         f"dyad and session intercepts; parameterisation {ld['parameterization']}); brms's "
-        "cover every `b_`, `sd_` and `r_` variable. brms's sampling time is the sum over "
-        "its chains (rstan `get_elapsed_time`, chains run "
-        f"{'in parallel' if b['settings']['cores'] > 1 else 'one after the other'}, "
-        f"cores = {b['settings']['cores']}); lagnest's is PyMC's wall `sampling_time`.",
+        "cover every `b_`, `sd_` and `r_` variable. Both ran their chains on "
+        f"{b['settings']['cores']} cores. lagnest: compile = the `pm.sample` call minus "
+        "PyMC's `sampling_time` (PyTensor/numba caches as found on the machine), total = the "
+        "`fit` call. brms: compile = `brm(chains = 0)` (Stan to C++ to a shared object), "
+        "sampling = the `update(recompile = FALSE)` call; rstan's per-chain times (warm-up + "
+        f"draws) sum to {b['timing']['sampling_seconds']:.1f} s. The machine was shared with "
+        "another benchmark (load average above 2 on 2 cores), so the times are indicative "
+        "only; they are not a speed comparison of the engines.",
         "",
         "## Versions",
         "",
@@ -470,14 +535,15 @@ def report(doc: dict[str, Any]) -> str:
         "over its Monte Carlo SE (both fits' MCSE of the mean); ESS = bulk ESS.",
         "",
         "| parameter | lagnest mean | lagnest sd | brms mean | brms sd | diff / sd | z | "
-        "sd ratio | ESS lagnest | ESS brms |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "sd ratio | q05 diff / sd | q95 diff / sd | ESS lagnest | ESS brms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for p in doc["parameters"]:
         lines.append(
             f"| {p['parameter']} | {_f(p['lagnest_mean'])} | {_f(p['lagnest_sd'])} | "
             f"{_f(p['brms_mean'])} | {_f(p['brms_sd'])} | {p['diff_in_sd']:+.3f} | "
-            f"{p['z_mcse']:+.2f} | {p['sd_ratio']:.3f} | {p['lagnest_ess_bulk']:.0f} | "
+            f"{p['z_mcse']:+.2f} | {p['sd_ratio']:.3f} | {p['q05_diff_in_sd']:+.3f} | "
+            f"{p['q95_diff_in_sd']:+.3f} | {p['lagnest_ess_bulk']:.0f} | "
             f"{p['brms_ess_bulk']:.0f} |")
     lines += ["", "brms priors as fitted (`prior_summary`, non-flat rows):", ""]
     lines += [f"    {row}" for row in b.get("prior_summary", [])]
@@ -490,6 +556,8 @@ def main(argv: list[str] | None = None) -> int:
     what.add_argument("--export", action="store_true", help="write the per-segment CSV")
     what.add_argument("--compare", action="store_true",
                       help="fit lagnest, compare with brms's draws, write the results")
+    what.add_argument("--all", action="store_true",
+                      help="--export, then the R script (Rscript), then --compare")
     p.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
     p.add_argument("--draws", type=int, default=1000)
     p.add_argument("--tune", type=int, default=1000)
@@ -499,9 +567,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=RESULTS,
                    help="folder of brms_regression.{md,json}")
     args = p.parse_args(argv)
-    if args.export:
+    args.command = " ".join([".venv/bin/python benchmarks/brms_regression.py",
+                             *(sys.argv[1:] if argv is None else argv)])
+    if args.export or args.all:
         export(args)
-        return 0
+        if args.export:
+            return 0
+    if args.all:
+        run_brms(args)
     doc = compare(args)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "brms_regression.json").write_text(json.dumps(doc, indent=1) + "\n")

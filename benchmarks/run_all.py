@@ -47,7 +47,7 @@ NOTES_DIR = BENCH_DIR / "notes"
 OUTPUT = BENCH_DIR / "RESULTS.md"
 MANIFEST = "run_all.json"
 # Python files in benchmarks/ that are not benchmarks.
-HELPERS = ("run_all.py", "sbc_common.py", "relabel_run.py")
+HELPERS = ("run_all.py", "sbc_common.py", "relabel_run.py", "oc_anchors.py")
 VERSIONS = ("numpy", "pandas", "numba", "pymc", "pytensor", "arviz", "nutpie", "lagnest")
 PEERS = ("behatrix", "bambi")
 Args = tuple[str, ...]
@@ -180,6 +180,19 @@ REGISTRY: tuple[Benchmark, ...] = (
         full=(("--n-sim", "20", "--dyads", "6,10,20,40", "--sessions", "8",
                "--n-sim-example", "40"),), long=True,
         env=ONE_THREAD),
+    Benchmark(
+        "operating_characteristics", "operating_characteristics.py",
+        "Operating characteristics: LaggedRegression's candidate defaults and two anchors",
+        ("operating_characteristics",),
+        "statsmodels MNLogit (dyad fixed effects; dyad-clustered SEs) and Bambi's default "
+        "priors on the per-segment model, fitted to the same simulated studies",
+        full=(("--report",),), long=True, peers=("bambi",)),
+    Benchmark(
+        "brms_regression", "brms_regression.py", "LaggedRegression against brms (Stan)",
+        ("brms_regression",),
+        "brms/rstan fit of the same model and priors (Debian's r-cran-brms, not in CI): "
+        "posterior means within 0.1 posterior SD",
+        full=(("--all",),), long=True),
     Benchmark(
         "bench_mp_ctx", "bench_mp_ctx.py",
         "Start method of parallel chains: forkserver against fork", ("mp_ctx",),

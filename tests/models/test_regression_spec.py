@@ -335,3 +335,61 @@ def test_the_prior_does_not_depend_on_how_predictors_are_written(example, shrink
     a, b = stream.build(), codes.build()
     point = a.initial_point()
     assert a.compile_logp()(point) == pytest.approx(b.compile_logp()(point))
+
+
+def _nonverbal_shaped(seed=0):
+    """10 dyads x 1 session x 900 one-second segments; streams that share labels.
+
+    The shape of the public nonverbal corpus of mHMMbayes (patient and therapist
+    vocalising, 3 codes with a rare one, and looking, 2 codes), simulated here: the
+    corpus itself is GPL-3 and not shipped with lagnest.
+    """
+    rng = np.random.default_rng(seed)
+    voc, look = ["silent", "speaking", "backchannel"], ["away", "looking"]
+    streams = {name: [] for name in ("p_vocalizing", "t_vocalizing", "p_looking", "t_looking")}
+    for _ in range(10):
+        base = np.log([0.39, 0.54, 0.075]) + rng.normal(0, 0.4, 3)
+        p = np.exp(base) / np.exp(base).sum()
+        for name in streams:
+            codes = voc if "vocal" in name else look
+            probs = p if name == "p_vocalizing" else np.full(len(codes), 1 / len(codes))
+            streams[name].append(list(rng.choice(codes, size=900, p=probs)))
+    return Sequences.from_sequences(
+        streams, dyads=[f"N{i + 1}" for i in range(10)],
+        codes={"p_vocalizing": voc, "t_vocalizing": voc, "p_looking": look,
+               "t_looking": look})
+
+
+def test_auto_samples_a_corpus_of_the_nonverbal_shape_non_centred(monkeypatch):
+    """10 dyads of 900 segments with a 7.5% category: the dyad level is non-centred.
+
+    On the public corpus of this shape (rule score 1.37) the centred form, chosen by the
+    rule when its threshold was 1, gave 10-13 divergent transitions of 4000 draws; the
+    non-centred form none.
+    """
+    import lagnest.models.structure as structure
+
+    seqs = _nonverbal_shaped()
+    m = LaggedRegression(seqs, "p_vocalizing", ["t_vocalizing", "t_looking"], lags=[1])
+    assert m.structure.levels == ("dyad",)  # one session per dyad: merged
+    assert m.structure.parameterization == {"dyad": "noncentered"}
+    monkeypatch.setattr(structure, "CENTRED_ABOVE", 1.0)  # the former threshold
+    m = LaggedRegression(seqs, "p_vocalizing", ["t_vocalizing", "t_looking"], lags=[1])
+    assert m.structure.parameterization == {"dyad": "centered"}
+
+
+def test_divergence_advice_names_the_parameterization_to_try(example):
+    from lagnest.models._fit import Diagnostics
+
+    diag = Diagnostics(table=pd.DataFrame(), rhat_max=1.0, ess_bulk_min=1e3, ess_tail_min=1e3,
+                       n_divergent=5, n_max_treedepth=0, bfmi_min=1.0, n_chains=4,
+                       n_draws=4000, failures=("5 divergent transitions",))
+    m = LaggedRegression(example, "rupture", ["MIA4"], parameterization="centered")
+    assert "parameterization='noncentered'" in m.fit_advice(diag)
+    assert "as asked" in m.fit_advice(diag)
+    m = LaggedRegression(example, "rupture", ["MIA4"], parameterization="noncentered")
+    assert "parameterization='centered'" in m.fit_advice(diag)
+    clean = Diagnostics(table=pd.DataFrame(), rhat_max=1.0, ess_bulk_min=1e3,
+                        ess_tail_min=1e3, n_divergent=0, n_max_treedepth=0, bfmi_min=1.0,
+                        n_chains=4, n_draws=4000)
+    assert m.fit_advice(clean) == ""

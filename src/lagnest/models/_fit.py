@@ -536,8 +536,7 @@ def compute_diagnostics(
             failures.append(f"{label} < {ess_min:g}: {_worst(table, column, bad)}")
     if n_div > limits["divergences"]:
         failures.append(
-            f"{n_div} divergent transitions (of {n_draws} draws): raise target_accept or "
-            "check the priors of the group scales"
+            f"{n_div} divergent transitions (of {n_draws} draws)"
         )
     if n_depth > limits["max_treedepth"]:
         failures.append(f"{n_depth} draws hit the maximum tree depth")
@@ -564,13 +563,18 @@ def compute_diagnostics(
     )
 
 
-def warn_diagnostics(diagnostics: Diagnostics, what: str = "fit") -> None:
-    """Issue one :class:`ConvergenceWarning` listing every failed check."""
+def warn_diagnostics(diagnostics: Diagnostics, what: str = "fit", advice: str = "") -> None:
+    """Issue one :class:`ConvergenceWarning` listing every failed check.
+
+    ``advice`` (the model's own, e.g. which parameterisation to try) replaces the generic
+    remedies when given.
+    """
     if diagnostics.ok:
         return
     text = "; ".join(diagnostics.failures)
+    remedy = advice or "more draws/tune, higher target_accept, or stronger priors"
     warn_user(
         f"{what} failed sampler diagnostics: {text}. Do not trust these estimates until "
-        "fixed (more draws/tune, higher target_accept, or stronger priors).",
+        f"fixed ({remedy}).",
         ConvergenceWarning,
     )

@@ -405,8 +405,34 @@ class BayesianModel(ABC):
             diagnostics=diagnostics,
         )
         if warn:
-            _fit.warn_diagnostics(diagnostics, what=f"{self.model_name} fit")
+            _fit.warn_diagnostics(diagnostics, what=f"{self.model_name} fit",
+                                  advice=self.fit_advice(diagnostics))
         return result
+
+    def fit_advice(self, diagnostics: _fit.Diagnostics) -> str:
+        """What to try when a fit fails its diagnostics (the model's own remedies).
+
+        Divergences of a model with group levels: the other parameterisation of the levels
+        sampled one way (``parameterization="auto"`` decides per level from the data and
+        can be wrong near its threshold), then a higher ``target_accept``. Otherwise ""
+        (the generic remedies).
+        """
+        if diagnostics.n_divergent == 0 or "parameterization" not in self._spec:
+            return ""
+        forms = getattr(self.structure, "parameterization", {})
+        centred = [level for level, form in forms.items() if form == "centered"]
+        if centred:
+            other = "noncentered"
+            which = ", ".join(centred)
+        else:
+            other, which = "centered", ", ".join(forms)
+        if not which:
+            return "raise target_accept (e.g. 0.99)"
+        chosen = ("chosen by parameterization='auto'"
+                  if self._spec["parameterization"] == "auto" else "as asked")
+        return (f"the {which} level(s) were sampled {'centred' if centred else 'non-centred'} "
+                f"({chosen}): refit with parameterization={other!r}, then raise "
+                "target_accept (e.g. 0.99) if divergences remain")
 
     def prior_predictive(self, draws: int = 500, seed: int | None = None) -> FitResult:
         """Draw from the prior (and prior predictive); summarise like a posterior.

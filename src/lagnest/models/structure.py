@@ -23,8 +23,12 @@ __all__ = [
     "deviation_sd_estimate",
 ]
 
-#: Prior-variance x information above which a level is sampled centred.
-CENTRED_ABOVE = 1.0
+#: Information x plausible-small variance above which a level is sampled centred: the
+#: data must outweigh the hierarchy four times over (posterior SD of a group's deviation at
+#: most half the lowered scale). At 1.0 a public corpus of 10 dyads x 900 one-second
+#: segments (a rare category, p = 0.075) was sampled centred and diverged (10-13 of 4000
+#: draws) where the non-centred form had none.
+CENTRED_ABOVE = 4.0
 
 
 @dataclass(frozen=True)
@@ -225,7 +229,9 @@ def choose_parameterization(
     groups barely differ stays non-centred however much data each group has), and lowered
     to a plausible small value given G groups, :math:`\hat\sigma (1 - 2/\sqrt{2(G-1)})`
     (two standard errors of an SD estimated from G values). The level is centred when the
-    median group has :math:`n v \sigma_{low}^2 > 1`.
+    median group has :math:`n v \sigma_{low}^2 > 4` (:data:`CENTRED_ABOVE`): the data
+    must dominate clearly, since a centred level whose scale's posterior reaches small
+    values diverges.
     """
     obs = np.asarray(observations, dtype=float)
     obs = obs[obs > 0]
