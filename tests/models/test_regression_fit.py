@@ -188,3 +188,25 @@ def test_numpyro_is_refused_for_the_numba_likelihood_with_a_way_out(example):
     seqs = example.subset(dyads=example.dyad_labels[:2])
     with pytest.raises(ValueError, match=r"numba kernel.*'pymc' or 'nutpie'.*per_segment=True"):
         LaggedRegression(seqs, "rupture", ["MIA4"]).fit(sampler="numpyro")
+
+
+@pytest.mark.slow
+def test_population_odds_ratio_equals_the_typical_one_without_groups_or_other_columns(example):
+    """No group level and one 0/1 column: averaging over new dyads and over the other
+    predictors changes nothing, so the marginal odds ratio is exp(slope) draw by draw."""
+    seqs = example.subset(dyads=example.dyad_labels[:3])
+    model = LaggedRegression(seqs, "rupture", ["MIA4"], history=False, pooling="complete",
+                             shrinkage="none")
+    res = model.fit(draws=150, tune=150, chains=2, cores=1, seed=4, warn=False)
+    typical = res.odds_ratios(level="typical")
+    population = res.odds_ratios(level="population", max_draws=300, n_new=3)
+    np.testing.assert_allclose(population["median"], typical["median"], rtol=1e-10)
+    np.testing.assert_allclose(population["mean"], typical["mean"], rtol=1e-10)
+    fitted = res.marginal_effects(level="fitted", max_draws=300)
+    new = res.marginal_effects(level="population", max_draws=300, n_new=3)
+    np.testing.assert_allclose(fitted["mean"], new["mean"], atol=1e-12)
+    assert "median" in typical and "p_positive" in typical
+    pred = res.predict({"MIA4": 1}, level="typical", max_draws=100)
+    assert "p_positive" not in pred and "median" in pred
+    with pytest.raises(ValueError, match="level must be"):
+        res.odds_ratios(level="dyad")

@@ -1046,12 +1046,51 @@ class RegressionResult(FitResult):
         return self._model.data
 
     def log_odds_ratios(self, ci_prob: float = CI_PROB) -> xr.Dataset:
-        """Population slopes: log odds ratio per column and category (null 0)."""
+        """Slopes for a typical dyad and session: log odds ratio per column and category.
+
+        The model's slopes, conditional on the dyad and session deviations (all zero for
+        the typical dyad and session); null 0.
+        """
         return summarise(self.draws["beta_population"], ci_prob, 0.0, "0")
 
-    def odds_ratios(self, ci_prob: float = CI_PROB) -> xr.Dataset:
-        """Population odds ratios exp(slope) per column and category (null 1)."""
-        return summarise(np.exp(self.draws["beta_population"]), ci_prob, 1.0, "1")
+    def odds_ratios(self, ci_prob: float = CI_PROB, level: str = "typical",
+                    max_draws: int = 400, n_new: int = 100) -> xr.Dataset:
+        """Odds ratios per column and category (null 1), for a typical or an average dyad.
+
+        Parameters
+        ----------
+        ci_prob : float, default 0.9
+        level : {"typical", "population"}
+            ``"typical"``: exp(slope), the odds ratio within a dyad and session whose
+            deviations are zero (conditional). ``"population"``: the odds ratio of the
+            probabilities averaged over new dyads and sessions drawn from the fitted
+            hierarchy and over the fitted segments' other predictors (marginal; closer
+            to 1 than the typical one when groups differ), for the 0/1 columns only.
+        max_draws, n_new : int
+            ``"population"`` only: posterior draws used and new groups per draw.
+
+        Returns
+        -------
+        xarray.Dataset
+            :func:`~lagnest.models.summaries.summarise` of the odds ratios: report the
+            ``median`` (exp of the median log odds ratio) beside the ``mean``, which
+            the right tail of a skewed posterior pulls up.
+        """
+        if level == "typical":
+            out = summarise(np.exp(self.draws["beta_population"]), ci_prob, 1.0, "1")
+            out.attrs["what"] = "odds ratio for a typical dyad and session (conditional)"
+            return out
+        if level != "population":
+            raise ValueError(f"level must be 'typical' or 'population', got {level!r}")
+        labels, p_on, p_off = self._switched_probs("population", max_draws, n_new)
+        odds = (p_on[..., 1:] / p_on[..., :1]) / (p_off[..., 1:] / p_off[..., :1])
+        da = xr.DataArray(odds[None], dims=("chain", "draw", "feature", "category"),
+                          coords={"feature": labels,
+                                  "category": list(self.data.target_labels[1:])})
+        out = summarise(da, ci_prob, 1.0, "1")
+        out.attrs["what"] = ("odds ratio of the probabilities averaged over new dyads and "
+                             "sessions (marginal)")
+        return out
 
     def dyad_effects(self, ci_prob: float = CI_PROB) -> xr.Dataset:
         """Dyad-specific slopes (log odds ratios) of the ``random_slopes`` columns."""
@@ -1074,7 +1113,8 @@ class RegressionResult(FitResult):
         take = np.unique(np.linspace(0, n - 1, min(max_draws, n)).round().astype(int))
         return stacked.isel(sample=take)
 
-    def marginal_effects(self, ci_prob: float = CI_PROB, max_draws: int = 1000) -> xr.Dataset:
+    def marginal_effects(self, ci_prob: float = CI_PROB, max_draws: int = 1000,
+                         level: str = "fitted", n_new: int = 100) -> xr.Dataset:
         r"""Average marginal effects of the 0/1 columns on the probability scale.
 
         For each single-indicator column j (a source at one level and lag) and each target
@@ -1082,20 +1122,44 @@ class RegressionResult(FitResult):
         :math:`p_k(x, s_j = \text{level}) - p_k(x, s_j = \text{reference})`, the source
         set to the column's level against its reference level (absent, for an
         indicator; the first code, for a categorical source: never against its other
-        levels), evaluated with each segment's own session and dyad intercepts and every
-        other predictor at its observed value (interactions containing the source follow
-        it; centring is reapplied).
+        levels), every other predictor at its observed value (interactions containing
+        the source follow it; centring is reapplied).
 
         Parameters
         ----------
         ci_prob : float, default 0.9
         max_draws : int, default 1000
             Posterior draws used (evenly thinned).
+        level : {"fitted", "population"}
+            ``"fitted"``: each segment with its own session and dyad intercepts (the
+            effect in the dyads observed); ``"population"``: probabilities averaged over
+            new dyads and sessions drawn from the fitted hierarchy (the effect expected
+            in new dyads).
+        n_new : int, default 100
+            ``"population"`` only: new groups drawn per posterior draw.
 
         Returns
         -------
         xarray.Dataset
             Summaries on ``(feature, target)``.
+        """
+        if level not in ("fitted", "population"):
+            raise ValueError(f"level must be 'fitted' or 'population', got {level!r}")
+        labels, p_on, p_off = self._switched_probs(level, max_draws, n_new)
+        da = xr.DataArray((p_on - p_off)[None], dims=("chain", "draw", "feature", "target"),
+                          coords={"feature": labels, "target": list(self.data.target_labels)})
+        ds = summarise(da, ci_prob, 0.0, "0")
+        ds.attrs["what"] = ("average marginal effect on p(target), "
+                            + ("fitted segments in their own dyads and sessions"
+                               if level == "fitted" else "fitted segments in new dyads"))
+        return ds
+
+    def _switched_probs(self, level: str, max_draws: int,
+                        n_new: int) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """p(target) averaged over the fitted segments with each single column on and off.
+
+        Returns the column labels and two arrays ``(draws, columns, K)``; ``level``
+        "fitted" uses each segment's own intercepts, "population" new dyads and sessions.
         """
         m = self._model
         d = m.data
@@ -1105,32 +1169,29 @@ class RegressionResult(FitResult):
         weights /= weights.sum()
         singles = [j for j, f in enumerate(d.features)
                    if f.kind == "sequence" and not f.is_interaction]
-        out = np.zeros((draws.sizes["sample"], len(singles), len(d.target_labels)))
-        designs = []
-        for j in singles:
+        n = draws.sizes["sample"]
+        out = np.zeros((2, n, len(singles), len(d.target_labels)))
+        params = {name: draws[name].transpose("sample", ...).values
+                  for name in ("beta", "intercept_session", "beta_dyad", "beta_population",
+                               "intercept_population") if name in draws}
+        rng = np.random.default_rng([int(self.config.get("seed") or 0), 20261206])
+        for i, j in enumerate(singles):
             f = d.features[j]
-            (source, level), lag = f.factors[0], f.lag_index
-            pair = []
-            for value in (level, 0):  # this level against the source's reference level
+            (source, code), lag = f.factors[0], f.lag_index
+            for side, value in enumerate((code, 0)):  # the level, then the reference
                 patterns = np.array(t.patterns, dtype=np.int64)
                 patterns[:, lag, source] = value
-                pair.append(self._design_for(patterns, t.row_session))
-            designs.append(pair)
-        params = {name: draws[name].transpose("sample", ...).values
-                  for name in ("beta", "intercept_session", "beta_dyad") if name in draws}
-        for s in range(draws.sizes["sample"]):
-            one = {k: v[s] for k, v in params.items()}
-            for i, (on, off) in enumerate(designs):
-                diff = softmax(m.row_logits(one, on)) - softmax(m.row_logits(one, off))
-                out[s, i] = weights @ diff
-        da = xr.DataArray(
-            out.reshape(1, *out.shape), dims=("chain", "draw", "feature", "target"),
-            coords={"feature": [d.feature_names[j] for j in singles],
-                    "target": list(d.target_labels)},
-        )
-        ds = summarise(da, ci_prob, 0.0, "0")
-        ds.attrs["what"] = "average marginal effect on p(target), fitted segments"
-        return ds
+                design = self._design_for(patterns, t.row_session)
+                if level == "population":
+                    eta = (params["intercept_population"][:, None, :]
+                           + np.einsum("rp,spk->srk", design, params["beta_population"]))
+                    p = self._new_group_probs(eta, draws, design, n_new, rng)
+                    out[side, :, i] = np.einsum("r,srk->sk", weights, p)
+                    continue
+                for s in range(n):
+                    one = {k: v[s] for k, v in params.items()}
+                    out[side, s, i] = weights @ softmax(m.row_logits(one, design))
+        return [d.feature_names[j] for j in singles], out[0], out[1]
 
     def _design_for(self, patterns: np.ndarray, row_session: np.ndarray) -> np.ndarray:
         """Design columns for rows of source codes (centring and covariates applied)."""
@@ -1232,7 +1293,7 @@ class RegressionResult(FitResult):
             p = softmax(np.concatenate([np.zeros((*eta.shape[:2], 1)), eta], axis=-1))
         da = xr.DataArray(p[None], dims=("chain", "draw", "pattern", "target"),
                           coords={"pattern": np.arange(n), "target": list(d.target_labels)})
-        return summarise(da, ci_prob, 1.0 / len(d.target_labels), "1/K")
+        return summarise(da, ci_prob, None)
 
     def _new_group_probs(self, eta: np.ndarray, draws: xr.Dataset, design: np.ndarray,
                          n_new: int = N_NEW_GROUPS,
@@ -1410,16 +1471,20 @@ class RegressionResult(FitResult):
         Returns
         -------
         ResultSummary
-            Table indexed by ``(feature, category)``: ``OR`` (posterior mean of the odds
-            ratio), ``OR_lower``, ``OR_upper``, ``P(OR>1)``, ``AME`` (average marginal effect
-            on p(category)), ``z_classical`` (adjusted residual of the feature's lag table,
-            cell present -> category) and ``Q_classical`` (Yule's Q of that cell).
+            Table indexed by ``(feature, category)``: ``OR`` (posterior median of the odds
+            ratio for a typical dyad and session), ``OR_mean``, ``OR_lower``, ``OR_upper``,
+            ``P(OR>1)``, ``AME`` (average marginal effect on p(category) in the fitted
+            dyads), ``z_classical`` (adjusted residual of the feature's lag table, cell
+            present -> category) and ``Q_classical`` (Yule's Q of that cell). The notes
+            say how many intervals the table reports and how many of them would exclude 1
+            by chance if every effect were null.
         """
         ci_prob = validate_ci_prob(ci_prob)
         d = self.data
         odds = self.odds_ratios(ci_prob)
         frame = pd.DataFrame({
-            "OR": odds["mean"].to_series(),
+            "OR": odds["median"].to_series(),
+            "OR_mean": odds["mean"].to_series(),
             "OR_lower": odds["lower"].to_series(),
             "OR_upper": odds["upper"].to_series(),
             "P(OR>1)": odds["p_positive"].to_series(),
@@ -1441,10 +1506,19 @@ class RegressionResult(FitResult):
             f"{d.table.n_rows} session x pattern rows",
             *self._header()[1:],
         ]
+        own = [f.name for f in d.features if f.kind == "sequence" and not f.history]
+        n_intervals = len(own) * len(categories)
+        chance = (1 - ci_prob) * n_intervals
         notes = (
             f"OR: odds of the category against {d.target_labels[0]!r} with the column present "
-            f"vs absent (per SD for covariates), population level; {ci_prob:.0%} interval.",
-            "AME: average change in p(category) over the fitted segments.",
+            f"vs absent (per SD for covariates) for a typical dyad and session (all its "
+            f"deviations 0): posterior median (OR) and mean (OR_mean), {ci_prob:.0%} "
+            "interval. For new dyads on average see result.odds_ratios(level='population').",
+            f"{n_intervals} intervals of the predictors' odds ratios: if every effect were "
+            f"null, about {chance:.1f} of them would exclude 1 by chance at {ci_prob:.0%} "
+            "(nominal rate; the default prior's measured rate is lower, see "
+            "docs/lagged_regression.md).",
+            "AME: average change in p(category) over the fitted segments, in their dyads.",
             "z_classical, Q_classical: adjusted residual and Yule's Q of the classical lag "
             "table of that predictor alone (no adjustment for the others).",
         )

@@ -1,10 +1,10 @@
 """Posterior summaries shared by every result: one credible-interval default, one format.
 
 Every answer of a lagnest result is an :class:`xarray.Dataset` made by :func:`summarise`:
-``mean``, ``sd``, ``lower``, ``upper`` (equal-tailed interval of probability ``ci_prob``,
-default :data:`CI_PROB`), ``p_positive`` (posterior probability that the quantity exceeds
-its null value) and ``p_direction``. :class:`ResultSummary` is the printable summary of a
-fit: a header, one table and the sampler diagnostics.
+``mean``, ``median``, ``sd``, ``lower``, ``upper`` (equal-tailed interval of probability
+``ci_prob``, default :data:`CI_PROB`), ``p_positive`` (posterior probability that the
+quantity exceeds its null value) and ``p_direction``. :class:`ResultSummary` is the
+printable summary of a fit: a header, one table and the sampler diagnostics.
 """
 
 from __future__ import annotations
@@ -37,10 +37,10 @@ def validate_ci_prob(ci_prob: Any) -> float:
 def summarise(
     x: xr.DataArray,
     ci_prob: float = CI_PROB,
-    null: xr.DataArray | float = 0.0,
+    null: xr.DataArray | float | None = 0.0,
     null_label: str = "0",
 ) -> xr.Dataset:
-    """Mean, sd, equal-tailed interval and P(x > null) over the sample dims.
+    """Mean, median, sd, equal-tailed interval and P(x > null) over the sample dims.
 
     Parameters
     ----------
@@ -48,39 +48,43 @@ def summarise(
         Draws with dims ``chain`` and ``draw`` (and any others, kept).
     ci_prob : float, default :data:`CI_PROB`
         Probability mass of the equal-tailed credible interval.
-    null : DataArray or float, default 0
-        Value compared against, draw by draw (e.g. p(j) for a transition probability).
+    null : DataArray or float or None, default 0
+        Value compared against, draw by draw (e.g. p(j) for a transition probability);
+        None when no value is a meaningful reference (no ``p_positive``, ``p_direction``).
     null_label : str
         How ``null`` is named in ``attrs``.
 
     Returns
     -------
     xarray.Dataset
-        ``mean``, ``sd``, ``lower``, ``upper``, ``p_positive``, ``p_direction``; attrs
-        ``ci_prob``, ``ci_kind``, ``null``. NaN draws propagate (a NaN cell stays NaN).
+        ``mean``, ``median``, ``sd``, ``lower``, ``upper``, ``p_positive``,
+        ``p_direction``; attrs ``ci_prob``, ``ci_kind``, ``null``. NaN draws propagate (a
+        NaN cell stays NaN). For a skewed quantity (an odds ratio) the median and the mean
+        differ: the median is the exponentiated median log odds ratio, the mean is pulled
+        up by the right tail (a mean odds ratio of 1.08 may sit beside P(OR > 1) = 0.46).
     """
     ci_prob = validate_ci_prob(ci_prob)
     lo, hi = (1 - ci_prob) / 2, (1 + ci_prob) / 2
-    q = x.quantile([lo, hi], dim=_SAMPLE_DIMS, skipna=False)
-    above = (x > null).where(x.notnull())
-    p_pos = above.mean(_SAMPLE_DIMS, skipna=False)
-    ds = xr.Dataset(
-        {
-            "mean": x.mean(_SAMPLE_DIMS, skipna=False),
-            "sd": x.std(_SAMPLE_DIMS, skipna=False),
-            "lower": q.sel(quantile=lo, drop=True),
-            "upper": q.sel(quantile=hi, drop=True),
-            "p_positive": p_pos,
-            "p_direction": np.maximum(p_pos, 1 - p_pos),
-        }
-    )
-    ds.attrs = {
-        "ci_prob": ci_prob,
-        "ci_kind": "equal-tailed",
-        "null": null_label,
-        "p_positive": f"posterior probability that the quantity exceeds {null_label}",
-        "p_direction": "max(p_positive, 1 - p_positive)",
+    q = x.quantile([lo, 0.5, hi], dim=_SAMPLE_DIMS, skipna=False)
+    data = {
+        "mean": x.mean(_SAMPLE_DIMS, skipna=False),
+        "median": q.sel(quantile=0.5, drop=True),
+        "sd": x.std(_SAMPLE_DIMS, skipna=False),
+        "lower": q.sel(quantile=lo, drop=True),
+        "upper": q.sel(quantile=hi, drop=True),
     }
+    attrs: dict[str, Any] = {"ci_prob": ci_prob, "ci_kind": "equal-tailed"}
+    if null is not None:
+        above = (x > null).where(x.notnull())
+        p_pos = above.mean(_SAMPLE_DIMS, skipna=False)
+        data.update(p_positive=p_pos, p_direction=np.maximum(p_pos, 1 - p_pos))
+        attrs.update({
+            "null": null_label,
+            "p_positive": f"posterior probability that the quantity exceeds {null_label}",
+            "p_direction": "max(p_positive, 1 - p_positive)",
+        })
+    ds = xr.Dataset(data)
+    ds.attrs = attrs
     return ds
 
 
