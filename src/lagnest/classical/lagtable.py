@@ -73,7 +73,7 @@ def _resolve(seqs: Sequences, spec: Any) -> _Stream:
     if seqs.is_indicator_set(spec):
         matrix, names = seqs.indicator_matrix(spec)
         return _Stream(spec, matrix, INDICATOR_LEVELS, tuple(names))
-    codes, labels = seqs.categorical(spec)
+    codes, labels = seqs.compact_codes(spec)
     return _Stream(spec, codes, tuple(labels))
 
 

@@ -663,6 +663,33 @@ qualified='t_vocal:silent', label='t_vocal:silent', index=0)
         values.flags.writeable = False
         return values, (f"not {ref.label}", ref.label)
 
+    def compact_codes(self, spec: str) -> tuple[np.ndarray, tuple[str, ...]]:
+        """:meth:`categorical` codes in the smallest signed dtype (int8 up to 127 codes).
+
+        The kernels read 1-byte codes eight times faster than ``int64`` ones (and count
+        them with a branch-free kernel), so the classical statistics use this view. The
+        array is computed once per spec and kept (the container never changes).
+
+        Parameters
+        ----------
+        spec : str
+            As in :meth:`categorical`.
+
+        Returns
+        -------
+        codes : ndarray of int8 (or int16 / int64 for many codes), read-only
+        labels : tuple of str
+        """
+        ref = self.resolve_code(spec)
+        key = ref.qualified
+        cache = self.__dict__.setdefault("_compact_cache", {})
+        if key not in cache:
+            values, labels = self.categorical(spec)
+            dtype = (np.int8 if len(labels) < 127 else np.int16 if len(labels) < 32767
+                     else np.int64)
+            cache[key] = (readonly(values, dtype), tuple(labels))
+        return cache[key]
+
     def is_indicator_set(self, spec: Any) -> bool:
         """Whether ``spec`` names several indicators (a stream of >1 codes, or a list)."""
         if isinstance(spec, list | tuple):
