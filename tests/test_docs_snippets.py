@@ -22,6 +22,11 @@ Markers, written as an HTML comment on the line(s) right before the opening fenc
 * ``<!-- slow -->``: the block fits models or does other slow work; its page runs only in
   the slow set (``pytest -m slow``; ``make test`` runs both sets).
 
+Every page runs with ``LAGNEST_QUICK=1`` (the quick mode of
+:mod:`lagnest.models._fit`): the fits written at full size run with short chains and
+without convergence warnings, so the pages stay readable as the analyses to run while the
+suite checks that their code works.
+
 A block whose fence has no language but that holds Python (``import``, ``>>>``) or a
 ``lagnest`` command fails the scan: tag it ``python`` or ``bash`` so that it runs (or
 ``text``/``console`` for output and error messages).
@@ -235,6 +240,10 @@ def test_every_page_is_in_the_navigation():
 def test_page_snippets_run(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    # The pages show full-size fits; here they run as code checks at reduced sizes (the
+    # quick mode, lagnest.models._fit.QUICK_ENV). What the fits conclude is tested by the
+    # model tests and the benchmarks, not by the pages.
+    monkeypatch.setenv("LAGNEST_QUICK", "1")
     namespace: dict = {"__name__": "__main__"}
     try:
         for block in _runnable(page):

@@ -234,6 +234,22 @@ def test_failed_diagnostics_warn_naming_parameters(small_corpus):
     assert rec[0].filename == __file__  # points at the user's line, not lagnest's
 
 
+def test_quick_mode_caps_the_sampler_and_says_so(small_corpus, monkeypatch):
+    seqs, _ = small_corpus
+    model = TransitionModel(seqs, "code", "code", pooling="complete")
+    monkeypatch.setenv(_fit.QUICK_ENV, "1")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # none is issued in quick mode
+        res = model.fit(draws=5000, tune=5000, chains=4, cores=1, seed=1,
+                        thresholds={"ess_per_chain": 10**6})
+    assert res.posterior.sizes["draw"] == _fit.QUICK_LIMITS["draws"]
+    assert res.posterior.sizes["chain"] == _fit.QUICK_LIMITS["chains"]
+    assert res.config["quick"] is True and not res.diagnostics.ok
+    assert "QUICK MODE" in str(res)
+    monkeypatch.setenv(_fit.QUICK_ENV, "0")
+    assert not _fit.quick_mode()
+
+
 def test_diagnostics_on_a_synthetic_tree():
     rng = np.random.default_rng(0)
     post = xr.Dataset(

@@ -393,3 +393,20 @@ def test_divergence_advice_names_the_parameterization_to_try(example):
                         ess_tail_min=1e3, n_divergent=0, n_max_treedepth=0, bfmi_min=1.0,
                         n_chains=4, n_draws=4000)
     assert m.fit_advice(clean) == ""
+
+
+def test_combined_category_adds_its_components(example):
+    m = LaggedRegression(example, "rupture", ["MIA4"],
+                         combine={"both": ["withdrawal", "confrontation"]}, shrinkage="none")
+    prior = m.prior_predictive(draws=20, seed=3).draws
+    own, beta = prior["beta_own"], prior["beta"]
+    np.testing.assert_allclose(
+        beta.sel(category="both"),
+        own.sel(category="withdrawal") + own.sel(category="confrontation")
+        + own.sel(category="both"), atol=1e-12)
+    np.testing.assert_allclose(beta.sel(category="withdrawal"),
+                               own.sel(category="withdrawal"), atol=1e-12)
+    for bad in ({"both": ["withdrawal"]}, {"none": ["withdrawal", "confrontation"]},
+                {"both": ["withdrawal", "none"]}):
+        with pytest.raises(LagnestDataError, match="combine"):
+            LaggedRegression(example, "rupture", ["MIA4"], combine=bad)

@@ -57,6 +57,25 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
 _VERSIONED = ("lagnest", "pymc", "pytensor", "arviz", "numpy", "xarray", "numba", "nutpie")
 
 
+#: Environment variable of the quick (smoke) mode: set to 1, every fit runs with at most
+#: :data:`QUICK_LIMITS` draws, tuning steps and chains and issues no ConvergenceWarning,
+#: and its result says so. For running documentation pages and notebooks as code checks
+#: (``tests/test_docs_snippets.py`` sets it); never for results to read.
+QUICK_ENV = "LAGNEST_QUICK"
+QUICK_LIMITS: dict[str, int] = {"draws": 100, "tune": 100, "chains": 2}
+
+
+def quick_mode() -> bool:
+    """Whether the quick (smoke) mode is on (``LAGNEST_QUICK`` set and not "0")."""
+    return os.environ.get(QUICK_ENV, "").strip() not in ("", "0")
+
+
+def quick_settings(draws: int, tune: int, chains: int) -> tuple[int, int, int]:
+    """Sampler settings capped at :data:`QUICK_LIMITS`."""
+    return (min(int(draws), QUICK_LIMITS["draws"]), min(int(tune), QUICK_LIMITS["tune"]),
+            min(int(chains), QUICK_LIMITS["chains"]))
+
+
 class ConvergenceWarning(UserWarning):
     """A fit failed one of the sampler diagnostics (R-hat, ESS, divergences, ...)."""
 

@@ -384,6 +384,10 @@ class BayesianModel(ABC):
         self.check_sampler(sampler)
         if target_accept is None:
             target_accept = float(self.default_sampler_config["target_accept"])
+        quick = _fit.quick_mode()
+        if quick:  # a smoke run of the code (LAGNEST_QUICK): small chains, no warning
+            draws, tune, chains = _fit.quick_settings(draws, tune, chains)
+            warn = False
         model = self.build()
         with self._observed(observed) as data:
             tree, info = _fit.sample(
@@ -399,11 +403,10 @@ class BayesianModel(ABC):
             )
         tree = self._tree_with_data(tree, data)
         diagnostics = _fit.compute_diagnostics(tree, self.diagnostic_vars, thresholds)
-        result = self.result_class(
-            tree=tree,
-            config=self._result_config(seed, info.to_dict(), data),
-            diagnostics=diagnostics,
-        )
+        config = self._result_config(seed, info.to_dict(), data)
+        if quick:
+            config["quick"] = True
+        result = self.result_class(tree=tree, config=config, diagnostics=diagnostics)
         if warn:
             _fit.warn_diagnostics(diagnostics, what=f"{self.model_name} fit",
                                   advice=self.fit_advice(diagnostics))

@@ -439,6 +439,28 @@ def _reference(seqs: Any, target: str, labels: Sequence[str], wanted: str | None
     return str(labels[int(np.argmax(counts))])
 
 
+def _combinations(labels: Sequence[str], reference: str | None,
+                  combine: Mapping[str, Sequence[str]] | None) -> dict[str, list[str]] | None:
+    """Validated ``combine`` (see ``LaggedRegression``), JSON-ready, or None."""
+    if not combine:
+        return None
+    if not isinstance(combine, Mapping):
+        raise LagnestDataError(f"combine must map a category to two others, got {combine!r}")
+    first = reference if reference is not None else labels[0]
+    out: dict[str, list[str]] = {}
+    for name, parts in combine.items():
+        parts = list(parts) if not isinstance(parts, str) else [parts]
+        allowed = [c for c in labels if c != first]
+        if name not in allowed or len(parts) != 2 or len(set(parts)) != 2 or any(
+                p not in allowed or p == name or p in combine for p in parts):
+            raise LagnestDataError(
+                f"combine: {name!r} -> {parts!r}: expected a non-reference category made of "
+                f"two other non-reference, non-combined categories of {list(labels)} "
+                f"(reference {first!r})")
+        out[str(name)] = [str(p) for p in parts]
+    return out
+
+
 class LaggedRegression(BayesianModel):
     r"""Hierarchical multinomial-logit regression of a code on lagged predictors.
 
@@ -505,6 +527,13 @@ class LaggedRegression(BayesianModel):
         is a log odds ratio against it. Default: the stream's first code when a
         codebook orders the stream (``none`` for ``rupture``), else its most frequent
         code.
+    combine : mapping of str to two str, optional
+        Categories that are the co-occurrence of two others, e.g. ``{"both":
+        ["withdrawal", "confrontation"]}``: the combined category's log odds against the
+        reference are the sum of its components' (intercepts, group deviations and
+        slopes) plus an interaction of its own with the tighter ``interaction`` prior,
+        so that the segments with both ruptures inform the withdrawal and the
+        confrontation effects (independent processes have interaction 0).
     parameterization : {"auto", "centered", "noncentered"}
         Form of the group intercepts (``"auto"`` decides per level from the data).
     priors : mapping, optional
@@ -577,6 +606,7 @@ class LaggedRegression(BayesianModel):
         "intercept": Prior("Normal", {"sigma": 1.5}),
         "beta": Prior("Normal", {"sigma": 1.0}),
         "history": Prior("Normal", {"sigma": 1.5}),
+        "interaction": Prior("Normal", {"sigma": 0.5}),
         "tau": Prior("HalfNormal", {"sigma": 1.0}),
         "r2": Prior("Beta", {"alpha": 1.0, "beta": 2.0}),
         "sigma_dyad": Prior("HalfNormal", {"sigma": 0.5}),
@@ -587,6 +617,7 @@ class LaggedRegression(BayesianModel):
         "intercept": "location",
         "beta": "location",
         "history": "location",
+        "interaction": "location",
         "tau": "scale",
         "r2": "proportion",
         "sigma_dyad": "scale",
@@ -616,6 +647,7 @@ class LaggedRegression(BayesianModel):
         shrinkage_groups: str = "all",
         nonzero_guess: float | None = None,
         reference: str | None = None,
+        combine: Mapping[str, Sequence[str]] | None = None,
         parameterization: str = "auto",
         priors: Mapping[str, Any] | None = None,
         per_segment: bool = False,
@@ -647,6 +679,7 @@ class LaggedRegression(BayesianModel):
                                               and nonzero_guess > 0):
             raise LagnestDataError(f"nonzero_guess must be a number > 0, got {nonzero_guess!r}")
         reference = _reference(seqs, target, target_labels, reference)
+        combine = _combinations(target_labels, reference, combine)
         spec = {
             "target": target,
             "predictors": list(_as_tuple(predictors, "predictors")),
@@ -662,6 +695,7 @@ class LaggedRegression(BayesianModel):
             "shrinkage_groups": shrinkage_groups,
             "nonzero_guess": None if nonzero_guess is None else float(nonzero_guess),
             "reference": reference,
+            "combine": combine,
             "parameterization": parameterization,
             "per_segment": bool(per_segment),
         }
@@ -816,14 +850,20 @@ class LaggedRegression(BayesianModel):
         import pytensor.tensor as pt
 
         features = self.data.features
+        k1 = len(self.data.target_labels) - 1
+        own = self._combined()  # categories whose own slopes are interactions
         sd = np.array([self._priors["history"].params["sigma"] if f.history
                        else self._priors["beta"].params["sigma"] for f in features])
+        sd = np.where(own[None, :], self._priors["interaction"].params["sigma"],
+                      np.repeat(sd[:, None], k1, axis=1))
+        mix = self._mixing()
+        raw = "beta" if mix is None else "beta_own"
         names = sorted(set(groups) - {""})
-        k1 = len(self.data.target_labels) - 1
         if not names:
-            return pm.Normal("beta", 0.0, sigma=np.repeat(sd[:, None], k1, axis=1),
-                             dims=("feature", "category"))
-        grouped = np.array([g != "" for g in groups])
+            beta = pm.Normal(raw, 0.0, sigma=sd, dims=("feature", "category"))
+            return beta if mix is None else pm.Deterministic(
+                "beta", pt.dot(beta, mix), dims=("feature", "category"))
+        grouped = np.array([g != "" for g in groups])[:, None] & ~own[None, :]
         index = np.array([names.index(g) if g else 0 for g in groups], dtype=np.int64)
         shrink = self._spec["shrinkage"]
         z = pm.Normal("z_beta", 0.0, 1.0, dims=("feature", "category"))
@@ -861,8 +901,32 @@ class LaggedRegression(BayesianModel):
                 phi = share / totals[index]
                 column = per_unit * self._pseudo_sd()[None, :] * pt.sqrt(
                     phi * (r2 / (1.0 - r2))[index])
-        scale = pt.where(grouped[:, None], column, sd[:, None])
-        return pm.Deterministic("beta", scale * z, dims=("feature", "category"))
+        scale = pt.where(grouped, column, sd)
+        if mix is None:
+            return pm.Deterministic("beta", scale * z, dims=("feature", "category"))
+        own_beta = pm.Deterministic(raw, scale * z, dims=("feature", "category"))
+        return pm.Deterministic("beta", pt.dot(own_beta, mix), dims=("feature", "category"))
+
+    def _combined(self) -> np.ndarray:
+        """Whether each non-reference category is a combination (``combine``), ``(K - 1,)``."""
+        cats = list(self.data.target_labels[1:])
+        combine = self._spec.get("combine") or {}
+        return np.array([c in combine for c in cats], dtype=bool)
+
+    def _mixing(self) -> np.ndarray | None:
+        """Map ``(K - 1, K - 1)`` from own parameters to category logits (None: identity).
+
+        Column c of a combined category adds its components' columns to its own.
+        """
+        combine = self._spec.get("combine")
+        if not combine:
+            return None
+        cats = list(self.data.target_labels[1:])
+        out = np.eye(len(cats))
+        for name, parts in combine.items():
+            for part in parts:
+                out[cats.index(part), cats.index(name)] = 1.0
+        return out
 
     def build_model(self) -> Any:
         """Build the PyMC model (Multinomial per row, or Categorical per segment)."""
@@ -887,8 +951,15 @@ class LaggedRegression(BayesianModel):
         unit_of_row = unit_of_row.ravel()
         unit_design = units[:, :d.design.shape[1]]
         unit_dyad = units[:, -1].astype(np.int64) if slopes.size else None
+        mix = self._mixing()
+
+        def mixed(x: Any) -> Any:
+            """Own parameters (last axis: categories) -> category logits."""
+            return x if mix is None else pt.dot(x, mix)
+
         with pm.Model(coords=self.coords) as model:
-            prior_sd = self._priors["intercept"].params["sigma"]
+            prior_sd = np.where(self._combined(), self._priors["interaction"].params["sigma"],
+                                self._priors["intercept"].params["sigma"])
             if structure.dyad:
                 sigma = self._priors["sigma_dyad"].create_variable("sigma_dyad", dims="category")
                 intercept_population, dev = dyads_around_population(
@@ -899,8 +970,6 @@ class LaggedRegression(BayesianModel):
                 intercept_population = pm.Normal("intercept", 0.0, prior_sd, dims="category")
                 intercept_dyad = pt.repeat(intercept_population[None], n_dyads, axis=0)
             beta = self._slopes(groups)
-            pm.Deterministic("intercept_population", intercept_population, dims="category")
-            pm.Deterministic("intercept_dyad", intercept_dyad, dims=("dyad", "category"))
             intercept_session = intercept_dyad[t.session_dyad]
             if structure.session:
                 sigma = self._priors["sigma_session"].create_variable("sigma_session",
@@ -908,6 +977,10 @@ class LaggedRegression(BayesianModel):
                 intercept_session = intercept_session + session_deviations(
                     "session", sigma, ("category",), structure.parameterization["session"],
                     intercept_session)
+            pm.Deterministic("intercept_population", mixed(intercept_population),
+                             dims="category")
+            pm.Deterministic("intercept_dyad", mixed(intercept_dyad), dims=("dyad", "category"))
+            intercept_session = mixed(intercept_session)
             pm.Deterministic("intercept_session", intercept_session, dims=("session", "category"))
             # the design enters as data (inputs of the compiled functions, not constants),
             # so another corpus with the same dims reuses the compiled code
@@ -919,6 +992,7 @@ class LaggedRegression(BayesianModel):
                 sigma = self._priors["sigma_slope"].create_variable("sigma_slope", dims="slope")
                 dev, centre = dyad_deviations("slope", sigma[:, None], ("slope", "category"),
                                               n_dyads, "noncentered", beta[slopes])
+                dev, centre = mixed(dev), mixed(centre)
                 pm.Deterministic("beta_dyad", beta[slopes][None] + dev,
                                  dims=("dyad", "slope", "category"))
                 eta_unit = eta_unit + (design_data[:, slopes][:, :, None]

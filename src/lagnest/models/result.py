@@ -146,6 +146,9 @@ class FitResult:
             )
         if self.structure is not None:
             lines.append("  " + self.structure.describe())
+        if cfg.get("quick"):
+            lines.append("  QUICK MODE (LAGNEST_QUICK): shortened chains and no convergence "
+                         "warning, a check that the code runs: do not read these estimates")
         return lines
 
     def __str__(self) -> str:
