@@ -871,8 +871,9 @@ class LaggedRegression(BayesianModel):
             tau = self._priors["tau"].create_variable("tau", dims=("stream_group", "category"))
             column = tau[index]
         else:
+            in_group = np.array([g != "" for g in groups])
             members = np.zeros((len(names), len(groups)))
-            members[index[grouped], np.flatnonzero(grouped)] = 1.0
+            members[index[in_group], np.flatnonzero(in_group)] = 1.0
             size = members.sum(axis=1)
             # slopes per unit of each column, from scales on the standardised columns
             per_unit = 1.0 / self._column_sd()[:, None]
