@@ -19,6 +19,8 @@ Stages (each resumable: its fits stream to ``benchmarks/.runs/oc-<stage>-<design
   null, thesis and confounded_null.
 * ``history``: persistence slopes at 10, 30 and 100 segments per session, with and without
   the initial-state terms.
+* ``combine``: the chosen prior with ``both`` as withdrawal + confrontation + a shrunk
+  interaction, against ``both`` as a free category (precision of MIA4 -> confrontation).
 
 The selection criterion (stated before the runs, in docs/lagged_regression.md): at 6x8x10,
 among the lagnest candidates whose false-positive rate per null MIA slope is <= 0.05 in
@@ -77,16 +79,24 @@ ANCHORS: dict[str, Any] = {
     "mnlogit_cluster": MNLogitAnchor("cluster"),
     "bambi": BambiAnchor(),
 }
+#: The prior chosen by the ``priors`` stage (its arguments), used by the later stages.
+CHOSEN: dict[str, Any] = {"shrinkage": "none"}
 STAGES: dict[str, dict[str, Any]] = {
     "priors": {"methods": {**PRIORS, **ANCHORS},
                "scenarios": ["null", "one_large", "thesis", "dense_small"]},
+    "center": {"methods": {f"center_{c}": lagnest_method(**CHOSEN, center=c)
+                           for c in (None, "dyad", "session", "mundlak")},
+               "scenarios": ["null", "thesis", "confounded_null"]},
+    "history": {"methods": {"initial_state": lagnest_method(**CHOSEN, center="dyad"),
+                            "no_initial_state": lagnest_method(**CHOSEN, center="dyad",
+                                                               initial_state=False)},
+                "scenarios": ["thesis"]},
+    "combine": {"methods": {"separate": lagnest_method(**CHOSEN, center="dyad"),
+                            "combined": lagnest_method(
+                                **CHOSEN, center="dyad",
+                                combine={"both": ["withdrawal", "confrontation"]})},
+                "scenarios": ["thesis", "one_large"]},
 }
-
-
-def center_methods(prior: dict[str, Any]) -> dict[str, Any]:
-    """The chosen prior under every centring."""
-    return {f"center_{c}": lagnest_method(**prior, center=c)
-            for c in (None, "dyad", "session", "mundlak")}
 
 
 def run(stage: str, design: str, n: int, n_jobs: int, methods: list[str] | None) -> None:

@@ -284,7 +284,10 @@ class OperatingCharacteristics:
     def load(cls, path: Any) -> OperatingCharacteristics:
         """Read a result written by :meth:`save`."""
         with xr.open_dataset(path, engine="h5netcdf") as ds:
-            return cls(ds.load())
+            ds = ds.load()
+        if "method" in ds.dims:  # written before the dim was renamed (xarray's sel keyword)
+            ds = ds.rename({"method": "estimator"})
+        return cls(ds)
 
 
 def _cluster_rate(part: pd.DataFrame, flag: str) -> tuple[float, float]:
@@ -381,6 +384,7 @@ def operating_characteristics(
     run_config = {"kind": "operating_characteristics", "seed": int(seed), "ci_prob": ci_prob,
                   "sampler": options, "designs": labels,
                   "methods": [name for name, _ in method_items],
+                  "method_settings": [_describe(method) for _, method in method_items],
                   "scenarios": {name: repr(sorted(ov.items())) for name, ov in named}}
     payload = {"methods": method_items, "scenarios": named, "designs": designs,
                "seed": int(seed), "ci_prob": ci_prob, "sampler": options}
@@ -388,6 +392,14 @@ def operating_characteristics(
                                      path=path, client=client, n_jobs=n_jobs,
                                      progress=progress, desc="operating characteristics")
     return _assemble(results, method_items, named, labels, counts, run_config, info)
+
+
+def _describe(method: Any) -> str:
+    """What a method is (part of the run id: other settings under one name are another run)."""
+    args = getattr(method, "args", None)
+    if args:  # a functools.partial of lagnest_method: its model arguments
+        return json.dumps(args[0], sort_keys=True, default=str)
+    return repr(method)
 
 
 def _assemble(results: Mapping[tuple, dict], methods: list, scenarios: list,
