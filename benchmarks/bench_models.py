@@ -183,7 +183,7 @@ def run_lagnest(seqs, per_segment, sampler, settings):
         warnings.simplefilter("ignore")
         res = model.fit(sampler=sampler, warn=False, **settings)
     info = res.config["sampler"]
-    ess = ess_min(res.tree, ["logit_population"])
+    ess = ess_min(res.tree, ["logit_typical"])
     return {
         "build_seconds": build,
         "compile_seconds": info["compile_seconds"],
@@ -378,7 +378,7 @@ def markdown(rows: list[dict], meta: dict, runs: dict) -> str:
         f"{meta['machine']} ({meta['cpus']} CPUs); load average (1/5/15 min) at start "
         f"{meta.get('loadavg_start', '?')}, at end {meta.get('loadavg_end', '?')}.",
         "ESS = smallest bulk ESS of the population-level logits (TransitionModel: "
-        "`logit_population`; Bambi: `Intercept`, `x`). ESS/s uses sampling time "
+        "`logit_typical`; Bambi: `Intercept`, `x`). ESS/s uses sampling time "
         "(tuning + draws, as reported by the sampler); compile s is the rest of the "
         "`pm.sample` call (compile/JIT, initialisation, trace conversion). Each fit of this "
         "run ran in a fresh process (cold in-process caches, warm on-disk caches).",

@@ -10,8 +10,8 @@ data per group grow.
 Each fit runs in its own child process with a time budget (``--timeout``) and records
 compile and sampling seconds separately (``result.config["sampler"]``), gradient
 evaluations (sum of ``n_steps`` over chains, tuning and draws), microseconds per
-gradient, the smallest bulk ESS of the population parameters (``intercept_population``,
-``beta_population``), ESS/s, R-hat, divergences, the parameterisation the model chose
+gradient, the smallest bulk ESS of the population parameters (``intercept_typical``,
+``beta_typical``), ESS/s, R-hat, divergences, the parameterisation the model chose
 and the number of pattern rows R (the likelihood's size).
 
 Compile caches: every (model, size) gets fresh, empty PyTensor and numba cache
@@ -68,7 +68,7 @@ RESULTS = Path(__file__).parent / "results"
 MODELS = ("aggregated", "per_segment", "bambi")
 KEY = ("model", "sampler", "segments", "repeat")
 N_DYADS, SESSIONS_PER_DYAD = 6, 10
-POPULATION = ["intercept_population", "beta_population"]
+POPULATION = ["intercept_typical", "beta_typical"]
 FLAT = 1.5
 BAMBI_TARGET = 20.0
 
@@ -429,8 +429,8 @@ def markdown(rows: list[dict], meta: dict, runs: dict, costs: list[dict]) -> str
         "per-segment models). Compile s = the `pm.sample` call minus the sampler's "
         "`sampling_time` (compile/JIT, initialisation, trace conversion); build s = the "
         "PyMC graph. Cache: cold = fresh empty PyTensor/numba cache dirs, warm = the dirs "
-        "the cold repeat filled. ESS = smallest bulk ESS of `intercept_population` and "
-        "`beta_population` (Bambi: `Intercept` and the 11 slopes); ESS/s on sampling time. "
+        "the cold repeat filled. ESS = smallest bulk ESS of `intercept_typical` and "
+        "`beta_typical` (Bambi: `Intercept` and the 11 slopes); ESS/s on sampling time. "
         "Chain CPU s = CPU time of a chain's process inside its NUTS steps (`process_time_diff`, "
         "tuning + draws, mean over chains): less sensitive to other jobs than wall time. "
         "Grad evals = sum of `n_steps` over chains, tuning and draws; us/grad wall / CPU = "

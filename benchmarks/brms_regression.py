@@ -167,11 +167,11 @@ def lagnest_draws(result: Any, model: LaggedRegression) -> dict[str, np.ndarray]
     cats = list(model.data.target_labels[1:])
     out: dict[str, np.ndarray] = {}
     for k in cats:
-        out[f"intercept_population[{k}]"] = post["intercept_population"].sel(category=k).values
+        out[f"intercept_typical[{k}]"] = post["intercept_typical"].sel(category=k).values
     for f in model.data.feature_names:
         for k in cats:
-            out[f"beta_population[{f}, {k}]"] = (
-                post["beta_population"].sel(feature=f, category=k).values)
+            out[f"beta_typical[{f}, {k}]"] = (
+                post["beta_typical"].sel(feature=f, category=k).values)
     for level in ("dyad", "session"):
         for k in cats:
             out[f"sigma_{level}[{k}]"] = post[f"sigma_{level}"].sel(category=k).values
@@ -183,12 +183,12 @@ def brms_names(model: LaggedRegression) -> dict[str, str]:
     cats = list(model.data.target_labels[1:])
     names = {}
     for k in cats:
-        names[f"intercept_population[{k}]"] = f"b_mu{k}_Intercept"
+        names[f"intercept_typical[{k}]"] = f"b_mu{k}_Intercept"
         names[f"sigma_dyad[{k}]"] = f"sd_dyad__mu{k}_Intercept"
         names[f"sigma_session[{k}]"] = f"sd_dyad:session__mu{k}_Intercept"
     for f in model.data.feature_names:
         for k in cats:
-            names[f"beta_population[{f}, {k}]"] = f"b_mu{k}_{column_name(f)}"
+            names[f"beta_typical[{f}, {k}]"] = f"b_mu{k}_{column_name(f)}"
     return names
 
 

@@ -114,7 +114,7 @@ class BambiAnchor:
 
     draws: int = 500
     tune: int = 500
-    chains: int = 2
+    chains: int = 4
 
     def estimate(self, seqs: Any, seed: int, ci_prob: float) -> dict[str, Any]:
         import arviz_stats as azs

@@ -120,7 +120,7 @@ STUDIES = {"own": 1, "simulator": 2, "null": 3}
 MODEL_ARGS: dict[str, Any] = {"target": "rupture", "predictors": ["mia"], "center": "dyad"}
 CATEGORIES = ("withdrawal", "confrontation", "both")
 FAMILIES = ("withdrawal", "confrontation")  # the simulator's two binary processes
-CHECKED = ("intercept_population", "beta_population", "sigma_dyad", "sigma_session", "tau")
+CHECKED = ("intercept_typical", "beta_typical", "sigma_dyad", "sigma_session", "tau")
 
 
 # =========================================================================== seeds, fits
@@ -263,9 +263,9 @@ def degenerate_data(fits: list[dict[str, Any]], n_valid: int) -> dict[str, Any]:
 
 def classify_own(label: str, truth: float) -> str:
     """Parameter class of a label in the own-hook study."""
-    if label.startswith("beta_population[rupture="):
+    if label.startswith("beta_typical[rupture="):
         return "slopes: history"
-    if label.startswith("beta_population["):
+    if label.startswith("beta_typical["):
         return "slopes: MIA"
     return label.split("[", 1)[0]
 
@@ -343,9 +343,9 @@ def implied_truth(params: SimulationParams, feature_names: list[str], n_dyads: i
     out = {}
     for j, name in enumerate(feature_names):
         for k, cat in enumerate(CATEGORIES):
-            out[f"beta_population[{name}, {cat}]"] = float(slopes[j, k])
+            out[f"beta_typical[{name}, {cat}]"] = float(slopes[j, k])
     for k, cat in enumerate(CATEGORIES):
-        out[f"intercept_population[{cat}]"] = float(dyad_intercepts[:, k].mean())
+        out[f"intercept_typical[{cat}]"] = float(dyad_intercepts[:, k].mean())
         out[f"sigma_dyad[{cat}]"] = float(dyad_intercepts[:, k].std())
         out[f"sigma_session[{cat}]"] = float(r.session_sd * (2.0 if cat == "both" else 1.0))
     return out
@@ -470,9 +470,9 @@ def check_derivation(args: argparse.Namespace) -> dict[str, Any]:
 
 def classify_simulator(label: str, truth: float) -> str:
     """Parameter class of a label in the simulator study."""
-    if label.startswith("beta_population[rupture="):
+    if label.startswith("beta_typical[rupture="):
         return "slopes: history (exact)"
-    if label.startswith("beta_population["):
+    if label.startswith("beta_typical["):
         return "slopes: MIA, truth 0" if truth == 0 else "slopes: MIA, truth != 0"
     if label.startswith("sigma_session"):
         return "sigma_session (exact)"
@@ -485,14 +485,14 @@ def classify_simulator(label: str, truth: float) -> str:
 def study_null(args: argparse.Namespace) -> dict[str, Any]:
     """null corpora, seeds 0, 1, ...: every slope is 0."""
     def truth_of(feature_names: list[str]) -> dict[str, float]:
-        return {f"beta_population[{n}, {c}]": 0.0 for n in feature_names for c in CATEGORIES}
+        return {f"beta_typical[{n}, {c}]": 0.0 for n in feature_names for c in CATEGORIES}
 
     return corpus_study(args, "null", lambda s: ln.simulate.null(seed=s), truth_of)
 
 
 def classify_null(label: str, truth: float) -> str:
     """Parameter class of a label in the null study."""
-    return "slopes: history" if label.startswith("beta_population[rupture=") else "slopes: MIA"
+    return "slopes: history" if label.startswith("beta_typical[rupture=") else "slopes: MIA"
 
 
 # =========================================================================== summaries

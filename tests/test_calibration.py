@@ -258,16 +258,16 @@ def local_sbc(model):
 @pytest.mark.slow
 def test_sbc_result_layout(model, local_sbc):
     res = local_sbc
-    assert model.calibration_vars == ("logit_population", "sigma_dyad", "sigma_dyad_row",
+    assert model.calibration_vars == ("logit_typical", "sigma_dyad", "sigma_dyad_row",
                                       "sigma_session", "sigma_session_row")
     labels = list(res.ranks["parameter"].values)
-    assert labels[:4] == ["logit_population[a, a]", "logit_population[a, b]",
-                          "logit_population[b, a]", "logit_population[b, b]"]
+    assert labels[:4] == ["logit_typical[a, a]", "logit_typical[a, b]",
+                          "logit_typical[b, a]", "logit_typical[b, b]"]
     assert res.ranks.dims == ("simulation", "parameter") and res.n == 4
     assert res.ranks.min() >= 0 and res.ranks.max() <= 19
     # two targets per row, zero-sum: the row's two logits are mirror images
-    np.testing.assert_allclose(res.truth.sel(parameter="logit_population[a, a]"),
-                               -res.truth.sel(parameter="logit_population[a, b]"))
+    np.testing.assert_allclose(res.truth.sel(parameter="logit_typical[a, a]"),
+                               -res.truth.sel(parameter="logit_typical[a, b]"))
     assert res.config["model_id"] == model.id and res.run_info["backend"] == "in-process"
     assert set(res.uniformity().data_vars) >= {"chi2", "chi2_p", "ks", "ks_p"}
     assert np.all(res.data["rhat_max"] > 0.9)

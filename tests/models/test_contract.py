@@ -136,9 +136,9 @@ def test_built_graph_is_frozen_with_every_variable(fitted):
 
 
 def test_stream_slopes_freeze_with_their_population_copy(seqs):
-    """``beta`` (shrunk stream slopes) and ``beta_population`` both survive freezing."""
+    """``beta`` (shrunk stream slopes) and ``beta_typical`` both survive freezing."""
     from pymc.model.core import FrozenModel
 
     graph = ln.LaggedRegression(seqs, target="rupture", predictors=["mia"]).build()
     assert isinstance(graph, FrozenModel)
-    assert {"beta", "beta_population"} <= {v.name for v in graph.deterministics}
+    assert {"beta", "beta_typical"} <= {v.name for v in graph.deterministics}

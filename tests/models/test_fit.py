@@ -73,7 +73,10 @@ def test_answers_are_consistent_draw_by_draw(small_fit):
         if dim is not None:
             assert dim in p.dims
     ds = res.transition_probs()
-    assert set(ds.data_vars) == {"mean", "sd", "lower", "upper", "p_positive", "p_direction"}
+    assert set(ds.data_vars) == {"mean", "median", "sd", "lower", "upper", "p_positive",
+                                 "p_direction"}
+    xr.testing.assert_allclose(ds["median"], res.draws_of("transition_probs").median(
+        ("chain", "draw")).rename("median"))
     assert ds["mean"].dims == ("given", "target")
     assert ds.attrs["ci_prob"] == 0.9
     assert np.all((ds["lower"] <= ds["mean"]) & (ds["mean"] <= ds["upper"]))
@@ -128,7 +131,7 @@ def test_population_average_differs_from_the_typical_dyad_as_theory_says(small_f
     k = 3
     got, want = [], []
     for i in range(10):
-        alpha = post["logit_population"].values[i]
+        alpha = post["logit_typical"].values[i]
         sd_d, sd_dr, sd_s, sd_sr = (
             float(post[f"sigma_{name}"][i])
             for name in ("dyad", "dyad_row", "session", "session_row")
@@ -228,7 +231,7 @@ def test_counts_in_structural_zeros_raise(small_corpus):
 def test_failed_diagnostics_warn_naming_parameters(small_corpus):
     seqs, _ = small_corpus
     model = TransitionModel(seqs, "code", "code", pooling="complete")
-    with pytest.warns(ConvergenceWarning, match=r"bulk ESS < \d+: logit_population\[") as rec:
+    with pytest.warns(ConvergenceWarning, match=r"bulk ESS < \d+: logit_typical\[") as rec:
         model.fit(draws=30, tune=30, chains=2, cores=1, seed=1,
                   thresholds={"ess_per_chain": 1000})
     assert rec[0].filename == __file__  # points at the user's line, not lagnest's

@@ -382,14 +382,14 @@ def _in_sample_dyad_lpd(result):
 
 @pytest.mark.slow
 def test_new_dyad_joint_without_groups_is_the_population_softmax(loo_corpus):
-    """With complete pooling a new dyad is predicted by softmax(logit_population)."""
+    """With complete pooling a new dyad is predicted by softmax(logit_typical)."""
     model = TransitionModel(loo_corpus, "code", "code", pooling="complete")
     res = _quiet_fit(model, draws=100, tune=100)
     held = loo_corpus.subset(dyads=[loo_corpus.dyad_labels[0]])
     joint = res.new_dyad_joint_log_lik(held, 5, np.random.default_rng(0), max_draws=10_000)
     assert joint.shape == (200, 5)
     np.testing.assert_allclose(joint, np.repeat(joint[:, :1], 5, axis=1))  # all alike
-    eta = res.posterior["logit_population"].stack(sample=("chain", "draw"))
+    eta = res.posterior["logit_typical"].stack(sample=("chain", "draw"))
     logp = (eta - np.log(np.exp(eta).sum("target"))).transpose("sample", "given", "target")
     counts = TransitionModel(held, "code", "code").data.counts.sum(axis=0)
     np.testing.assert_allclose(joint[:, 0], (logp.values * counts).sum(axis=(1, 2)),

@@ -35,7 +35,7 @@ def test_odds_ratios_are_exp_of_the_population_slopes(small_fit):
     _, res = small_fit
     lor = res.log_odds_ratios()
     odds = res.odds_ratios()
-    beta = res.posterior["beta_population"]
+    beta = res.posterior["beta_typical"]
     np.testing.assert_allclose(odds["mean"], np.exp(beta).mean(("chain", "draw")))
     np.testing.assert_allclose(lor["mean"], beta.mean(("chain", "draw")))
     np.testing.assert_allclose(odds["p_positive"], (beta > 0).mean(("chain", "draw")))
@@ -54,8 +54,8 @@ def test_predict_typical_is_the_softmax_of_the_population_logits(small_fit):
     x[seq] -= d.centres.mean(axis=0)  # the sessions' average centring
     cov = [j for j, f in enumerate(d.features) if f.kind != "sequence"]
     x[cov] = d.covariates.mean(axis=0)  # covariates (initial states) at their mean
-    eta = (draws["intercept_population"].values.T
-           + np.einsum("p,pks->sk", x, draws["beta_population"].values))
+    eta = (draws["intercept_typical"].values.T
+           + np.einsum("p,pks->sk", x, draws["beta_typical"].values))
     logits = np.concatenate([np.zeros((eta.shape[0], 1)), eta], axis=1)
     p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
     np.testing.assert_allclose(pred["mean"].values[0], p.mean(0), atol=1e-12)
@@ -93,7 +93,7 @@ def test_aggregated_and_per_segment_posteriors_agree(example):
     args = {"target": "rupture", "predictors": ["MIA4", "MIA1"], "center": "dyad"}
     agg = LaggedRegression(seqs, **args).fit(seed=1, **settings)
     seg = LaggedRegression(seqs, per_segment=True, **args).fit(seed=2, **settings)
-    for name in ("beta_population", "intercept_population"):
+    for name in ("beta_typical", "intercept_typical"):
         a, b = agg.posterior[name], seg.posterior[name]
         err = np.sqrt(_mcse(a) ** 2 + _mcse(b) ** 2)
         z = np.abs(a.mean(("chain", "draw")) - b.mean(("chain", "draw"))) / err

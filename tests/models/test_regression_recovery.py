@@ -22,7 +22,7 @@ from lagnest.models.summaries import summarise
 
 pytestmark = pytest.mark.slow
 
-CHECKED = ("intercept_population", "beta_population", "sigma_dyad", "sigma_session", "tau")
+CHECKED = ("intercept_typical", "beta_typical", "sigma_dyad", "sigma_session", "tau")
 
 
 def _cells(da):

@@ -123,7 +123,7 @@ def test_graph_builds(seqs, pooling, per_segment, deviations, parameterization):
     model = m.build()
     assert m.built and m.build() is model
     assert "logit_session" in model.named_vars
-    assert ("logit_population" in model.named_vars) == (pooling != "none")
+    assert ("logit_typical" in model.named_vars) == (pooling != "none")
     assert ("sigma_dyad" in model.named_vars) == (
         deviations == "shared+row" and pooling in ("dyad/session", "dyad"))
     point = model.initial_point()

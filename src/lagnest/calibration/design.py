@@ -263,7 +263,7 @@ def design_analysis(
         ``model(seqs) -> BayesianModel`` (default :func:`default_model`); it must be
         picklable for worker processes (cloudpickle handles lambdas).
     target : (str, str), optional
-        The ``(feature, category)`` of ``beta_population`` recording the effect, e.g.
+        The ``(feature, category)`` of ``beta_typical`` recording the effect, e.g.
         ``("MIA4[t-1]", "confrontation")`` (default: from ``effect``).
     simulator : dict, optional
         Other overrides of :func:`lagnest.simulate.thesis_like_params`.
@@ -302,7 +302,7 @@ def design_analysis(
                   "simulator": {k: str(v) for k, v in sorted(overrides.items())},
                   "model": getattr(factory, "__qualname__", repr(factory))}
     payload = {"model": factory, "overrides": overrides, "target": tuple(target),
-               "variable": "beta_population", "ci_prob": ci_prob, "sampler": options}
+               "variable": "beta_typical", "ci_prob": ci_prob, "sampler": options}
     results, info = engine.run_tasks(_design_task, payload, keys, seed=seed, config=run_config,
                                      path=path, client=client, n_jobs=n_jobs,
                                      progress=progress, desc="design")

@@ -10,7 +10,7 @@ error: coverage (of zero and of non-zero truths apart), correct-sign power, wron
 (family-wise), bias and interval width, and how many fits failed their diagnostics.
 
 A *method* is either a callable ``seqs -> BayesianModel`` (a lagnest model, fitted with
-the run's sampler settings; its ``beta_population`` is read) or an object with an
+the run's sampler settings; its ``beta_typical`` is read) or an object with an
 ``estimate(seqs, seed, ci_prob) -> dict`` method (an anchor outside lagnest, e.g. a
 maximum-likelihood fit; see ``benchmarks/operating_characteristics.py``). The fits run on
 :func:`lagnest.calibration.engine.run_tasks` (local processes or dask, resumable).
@@ -94,7 +94,7 @@ def _fit_method(method: Any, seqs: Any, seed: int, payload: Mapping[str, Any]) -
         return method.estimate(seqs, seed, ci_prob)
     model = method(seqs)
     result, caught = _fit_quietly(model, seed=seed, **payload["sampler"])
-    draws = result.posterior["beta_population"]
+    draws = result.posterior["beta_typical"]
     names = [str(v) for v in draws["feature"].values]
     cats = [str(v) for v in draws["category"].values]
     flat = draws.transpose("chain", "draw", "feature", "category").values.reshape(
@@ -102,7 +102,7 @@ def _fit_method(method: Any, seqs: Any, seed: int, payload: Mapping[str, Any]) -
     labels = [f"{f}|{c}" for f in names for c in cats]
     # the verdict on the slopes reported (a scale elsewhere in the model may lag behind
     # without making these intervals wrong); divergences concern the whole fit
-    d = compute_diagnostics(result.tree, ["beta_population"])
+    d = compute_diagnostics(result.tree, ["beta_typical"])
     ess = min(d.ess_bulk_min, d.ess_tail_min)
     limits = d.thresholds
     failed = (d.rhat_max > limits["rhat"] or ess < limits["ess_per_chain"] * d.n_chains
@@ -325,7 +325,7 @@ def operating_characteristics(
     ----------
     methods : mapping of str to method
         Name to a callable ``seqs -> BayesianModel`` (a lagnest model whose
-        ``beta_population`` slopes are reported; picklable, cloudpickle handles lambdas)
+        ``beta_typical`` slopes are reported; picklable, cloudpickle handles lambdas)
         or to an anchor object with ``estimate(seqs, seed, ci_prob) -> dict`` returning
         ``labels`` (``"column|category"``), ``mean``, ``median``, ``lower``, ``upper``,
         ``rhat_max``, ``ess_min``, ``n_divergent`` and ``failed``.

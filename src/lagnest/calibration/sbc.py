@@ -190,7 +190,7 @@ class CalibrationResult:
     ----------
     data : xarray.Dataset
         Dims ``simulation`` and ``parameter`` (cell labels such as
-        ``"logit_population[a, b]"``; constant cells left out) and ``quantile``:
+        ``"logit_typical[a, b]"``; constant cells left out) and ``quantile``:
         ``truth``, ``mean``, ``sd``, ``quantiles`` (at :data:`QUANTILES`) and, per
         simulation, ``rhat_max``, ``ess_bulk_min``, ``ess_tail_min``, ``n_divergent``,
         ``seconds``, ``compile_seconds``, ``sampling_seconds``. ``attrs`` hold the

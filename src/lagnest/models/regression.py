@@ -566,7 +566,8 @@ class LaggedRegression(BayesianModel):
     parameters, so the posterior equals the per-segment Categorical model's.
 
     **Default priors** (log-odds scale, for a thesis-sized corpus): ``intercept``
-    Normal(0, 1.5) on the population intercepts, in either parameterisation; ``beta``
+    Normal(0, 1.5) on the typical intercepts (the mean of the dyads' distribution), in
+    either parameterisation; ``beta``
     Normal(0, 1) for the predictors' slopes without shrinkage and for covariates;
     ``history`` Normal(0, 1.5) for the target's own past (persistence odds ratios up to
     about e^3); ``tau`` HalfNormal(1) for the common scale; ``r2`` Beta(1, 2) (mean 1/3)
@@ -963,13 +964,13 @@ class LaggedRegression(BayesianModel):
                                 self._priors["intercept"].params["sigma"])
             if structure.dyad:
                 sigma = self._priors["sigma_dyad"].create_variable("sigma_dyad", dims="category")
-                intercept_population, dev = dyads_around_population(
+                intercept_typical, dev = dyads_around_population(
                     "intercept", "dyad", prior_sd, sigma, ("category",), n_dyads,
                     structure.parameterization["dyad"])
-                intercept_dyad = intercept_population[None] + dev
+                intercept_dyad = intercept_typical[None] + dev
             else:
-                intercept_population = pm.Normal("intercept", 0.0, prior_sd, dims="category")
-                intercept_dyad = pt.repeat(intercept_population[None], n_dyads, axis=0)
+                intercept_typical = pm.Normal("intercept", 0.0, prior_sd, dims="category")
+                intercept_dyad = pt.repeat(intercept_typical[None], n_dyads, axis=0)
             beta = self._slopes(groups)
             intercept_session = intercept_dyad[t.session_dyad]
             if structure.session:
@@ -978,7 +979,7 @@ class LaggedRegression(BayesianModel):
                 intercept_session = intercept_session + session_deviations(
                     "session", sigma, ("category",), structure.parameterization["session"],
                     intercept_session)
-            pm.Deterministic("intercept_population", mixed(intercept_population),
+            pm.Deterministic("intercept_typical", mixed(intercept_typical),
                              dims="category")
             pm.Deterministic("intercept_dyad", mixed(intercept_dyad), dims=("dyad", "category"))
             intercept_session = mixed(intercept_session)
@@ -988,7 +989,7 @@ class LaggedRegression(BayesianModel):
             design_data = pm.Data("unit_design", unit_design)
             eta_unit = pt.dot(design_data, beta)
             # a distinct expression: freeze_model would merge two Deterministics of `beta`
-            beta_population = beta + 0.0
+            beta_typical = beta + 0.0
             if slopes.size:
                 sigma = self._priors["sigma_slope"].create_variable("sigma_slope", dims="slope")
                 dev, centre = dyad_deviations("slope", sigma[:, None], ("slope", "category"),
@@ -998,8 +999,8 @@ class LaggedRegression(BayesianModel):
                                  dims=("dyad", "slope", "category"))
                 eta_unit = eta_unit + (design_data[:, slopes][:, :, None]
                                        * dev[pm.Data("unit_dyad", unit_dyad)]).sum(axis=1)
-                beta_population = pt.set_subtensor(beta[slopes], beta[slopes] - centre)
-            pm.Deterministic("beta_population", beta_population, dims=("feature", "category"))
+                beta_typical = pt.set_subtensor(beta[slopes], beta[slopes] - centre)
+            pm.Deterministic("beta_typical", beta_typical, dims=("feature", "category"))
             if d.segment_target is not None:
                 logits = row_logits_graph(eta_unit, intercept_session, unit_of_row,
                                           t.row_session)
@@ -1061,7 +1062,7 @@ class LaggedRegression(BayesianModel):
     def diagnostic_vars(self) -> tuple[str, ...]:
         """Population intercepts and slopes, scales, and group intercepts."""
         structure = self.structure
-        names = ["intercept_population", "beta_population"]
+        names = ["intercept_typical", "beta_typical"]
         if any(self._groups(self.data)):
             names += _SHRINKAGE_SCALES[self._spec["shrinkage"]]
         if structure.dyad:
@@ -1074,9 +1075,9 @@ class LaggedRegression(BayesianModel):
 
     @property
     def calibration_vars(self) -> tuple[str, ...]:
-        """Variables simulation-based calibration ranks: population effects, group scales."""
+        """Variables simulation-based calibration ranks: typical effects, group scales."""
         structure = self.structure
-        names = ["intercept_population", "beta_population"]
+        names = ["intercept_typical", "beta_typical"]
         if any(self._groups(self.data)):
             names += _SHRINKAGE_SCALES[self._spec["shrinkage"]]
         names += [f"sigma_{level}" for level in structure.levels]
@@ -1126,7 +1127,7 @@ class RegressionResult(FitResult):
         The model's slopes, conditional on the dyad and session deviations (all zero for
         the typical dyad and session); null 0.
         """
-        return summarise(self.draws["beta_population"], ci_prob, 0.0, "0")
+        return summarise(self.draws["beta_typical"], ci_prob, 0.0, "0")
 
     def odds_ratios(self, ci_prob: float = CI_PROB, level: str = "typical",
                     max_draws: int = 400, n_new: int = 100) -> xr.Dataset:
@@ -1152,7 +1153,7 @@ class RegressionResult(FitResult):
             the right tail of a skewed posterior pulls up.
         """
         if level == "typical":
-            out = summarise(np.exp(self.draws["beta_population"]), ci_prob, 1.0, "1")
+            out = summarise(np.exp(self.draws["beta_typical"]), ci_prob, 1.0, "1")
             out.attrs["what"] = "odds ratio for a typical dyad and session (conditional)"
             return out
         if level != "population":
@@ -1173,9 +1174,13 @@ class RegressionResult(FitResult):
             raise ValueError("this fit has no random slopes (random_slopes=())")
         return summarise(self.draws["beta_dyad"], ci_prob, 0.0, "0")
 
-    def intercepts(self, level: str = "population", ci_prob: float = CI_PROB) -> xr.Dataset:
-        """Intercepts (log odds against the reference at all columns 0) at a level."""
-        names = {"population": "intercept_population", "dyad": "intercept_dyad",
+    def intercepts(self, level: str = "typical", ci_prob: float = CI_PROB) -> xr.Dataset:
+        """Intercepts (log odds against the reference at all columns 0) at a level.
+
+        ``level``: ``"typical"`` (a dyad and session with zero deviations), ``"dyad"``
+        (each dyad's typical session) or ``"session"``.
+        """
+        names = {"typical": "intercept_typical", "dyad": "intercept_dyad",
                  "session": "intercept_session"}
         if level not in names:
             raise ValueError(f"level must be one of {list(names)}, got {level!r}")
@@ -1247,8 +1252,8 @@ class RegressionResult(FitResult):
         n = draws.sizes["sample"]
         out = np.zeros((2, n, len(singles), len(d.target_labels)))
         params = {name: draws[name].transpose("sample", ...).values
-                  for name in ("beta", "intercept_session", "beta_dyad", "beta_population",
-                               "intercept_population") if name in draws}
+                  for name in ("beta", "intercept_session", "beta_dyad", "beta_typical",
+                               "intercept_typical") if name in draws}
         rng = np.random.default_rng([int(self.config.get("seed") or 0), 20261206])
         for i, j in enumerate(singles):
             f = d.features[j]
@@ -1258,8 +1263,8 @@ class RegressionResult(FitResult):
                 patterns[:, lag, source] = value
                 design = self._design_for(patterns, t.row_session)
                 if level == "population":
-                    eta = (params["intercept_population"][:, None, :]
-                           + np.einsum("rp,spk->srk", design, params["beta_population"]))
+                    eta = (params["intercept_typical"][:, None, :]
+                           + np.einsum("rp,spk->srk", design, params["beta_typical"]))
                     p = self._new_group_probs(eta, draws, design, n_new, rng)
                     out[side, :, i] = np.einsum("r,srk->sk", weights, p)
                     continue
@@ -1351,11 +1356,11 @@ class RegressionResult(FitResult):
                              f"({dyad_labels}), got {level!r}")
         design = np.concatenate([seq - centre if seq.shape[1] else seq, covs], axis=1)
         draws = self._draw_subset(max_draws)
-        beta = draws["beta_population"].transpose("sample", ...).values
+        beta = draws["beta_typical"].transpose("sample", ...).values
         if level in dyad_labels:
             intercept = draws["intercept_dyad"].sel(dyad=level).transpose("sample", ...).values
         else:
-            intercept = draws["intercept_population"].transpose("sample", ...).values
+            intercept = draws["intercept_typical"].transpose("sample", ...).values
         if level in dyad_labels and "beta_dyad" in draws:
             slope_names = list(draws["slope"].values)
             idx = [d.feature_names.index(s) for s in slope_names]
@@ -1375,7 +1380,7 @@ class RegressionResult(FitResult):
                          rng: np.random.Generator | None = None) -> np.ndarray:
         """Mean softmax over new dyads and sessions, per draw: ``(S, n, K)``.
 
-        ``eta`` ``(S, n, K - 1)`` holds the population logits of n rows; new dyad and
+        ``eta`` ``(S, n, K - 1)`` holds the typical logits of n rows; new dyad and
         session intercepts (and new dyad slopes of the ``random_slopes`` columns) are
         drawn from the fitted scales, ``n_new`` per draw.
         """
@@ -1474,8 +1479,8 @@ class RegressionResult(FitResult):
         counts = np.asarray(t.counts, dtype=float)
         sessions, row_session = np.unique(t.row_session, return_inverse=True)
         draws = self._draw_subset(max_draws)
-        beta = draws["beta_population"].transpose("sample", ...).values
-        intercept = draws["intercept_population"].transpose("sample", ...).values
+        beta = draws["beta_typical"].transpose("sample", ...).values
+        intercept = draws["intercept_typical"].transpose("sample", ...).values
         sd = {n: draws[n].transpose("sample", ...).values
               for n in ("sigma_dyad", "sigma_session", "sigma_slope") if n in draws}
         slope_x = None

@@ -439,7 +439,7 @@ class TransitionModel(BayesianModel):
     ``deviations="row"`` the shared parts are absent. Sharing lets a dyad's general
     tendency inform every row, so contrasts between rows keep the within-dyad comparison.
 
-    **Levels of the answers.** ``"typical"``: softmax of the population logits, the
+    **Levels of the answers.** ``"typical"``: softmax of the typical logits, the
     typical session of the typical dyad (all deviations 0), a median-like summary.
     ``"population"``: the average of the transition probabilities over new dyads and
     new sessions drawn from the fitted hierarchy (Monte Carlo, :data:`N_NEW_GROUPS` per
@@ -448,7 +448,7 @@ class TransitionModel(BayesianModel):
     groups vary. ``"dyad"``: typical session of each dyad; ``"session"``: each session.
 
     Dyad deviations are sampled with a zero sum over dyads (this cuts divergences with few
-    dyads); the population logits add back the uncertainty of the centre of *these* dyads
+    dyads); the typical logits add back the uncertainty of the centre of *these* dyads
     around the population mean, :math:`\alpha^{pop} = \alpha - \sigma \bar z/\sqrt D`,
     which makes the model exactly the hierarchical model with independent dyad
     deviations.
@@ -670,7 +670,7 @@ class TransitionModel(BayesianModel):
                 alpha = layout.cells(
                     self._priors["alpha"].create_variable("alpha_free", mu=0.0, dims="free_cell")
                 )
-                logit_population = alpha
+                logit_typical = alpha
                 logit_dyad = pt.repeat(alpha[None], n_dyads, axis=0)
                 form = structure.parameterization
                 if structure.dyad:
@@ -683,10 +683,10 @@ class TransitionModel(BayesianModel):
                         devs.append(dev)
                         centres.append(centre)
                     logit_dyad = logit_dyad + layout.to_cells(pt.concatenate(devs, axis=-2))
-                    logit_population = logit_population - layout.to_cells(
+                    logit_typical = logit_typical - layout.to_cells(
                         pt.concatenate(centres, axis=-2))
-                logit_population = pt.where(mask, logit_population, 0.0)
-                pm.Deterministic("logit_population", logit_population,
+                logit_typical = pt.where(mask, logit_typical, 0.0)
+                pm.Deterministic("logit_typical", logit_typical,
                                  dims=("given", "target"))
                 pm.Deterministic("logit_dyad", pt.where(mask, logit_dyad, 0.0),
                                  dims=("dyad", "given", "target"))
@@ -749,7 +749,7 @@ class TransitionModel(BayesianModel):
         structure = self.structure
         names = []
         if self._spec["pooling"] != "none":
-            names += ["logit_population", "logit_dyad"]
+            names += ["logit_typical", "logit_dyad"]
         layout = _DeviationLayout(self.data.allowed, self._spec["deviations"])
         for level in structure.levels:
             names += [f"sigma_{n}" for n in layout.scale_names(level)]
@@ -758,7 +758,7 @@ class TransitionModel(BayesianModel):
 
     @property
     def calibration_vars(self) -> tuple[str, ...]:
-        """Variables simulation-based calibration ranks: population logits, group scales.
+        """Variables simulation-based calibration ranks: typical logits, group scales.
 
         With ``pooling="none"`` there is no population: the session logits are ranked.
         Constant cells (structural zeros) are skipped by :mod:`lagnest.calibration`.
@@ -766,7 +766,7 @@ class TransitionModel(BayesianModel):
         if self._spec["pooling"] == "none":
             return ("logit_session",)
         layout = _DeviationLayout(self.data.allowed, self._spec["deviations"])
-        names = ["logit_population"]
+        names = ["logit_typical"]
         for level in self.structure.levels:
             names += [f"sigma_{n}" for n in layout.scale_names(level)]
         return tuple(names)
@@ -860,7 +860,7 @@ class TransitionResult(FitResult):
         draws = self.draws
         allowed = self._allowed()
         layout = _DeviationLayout(allowed, self.spec.get("deviations", "row"))
-        base = draws["logit_population"].transpose("chain", "draw", "given", "target").values
+        base = draws["logit_typical"].transpose("chain", "draw", "given", "target").values
         if rng is None:
             rng = np.random.default_rng([int(self.config.get("seed") or 0), 20261130])
         scales = []
@@ -876,7 +876,7 @@ class TransitionResult(FitResult):
                 z = rng.standard_normal((*logits.shape[:2], *layout.free_shape()))
                 logits += layout.to_cells_numpy(scale[c][:, None] * z)
             out[c] = masked_softmax(logits, allowed).mean(axis=1)
-        ref = draws["logit_population"]
+        ref = draws["logit_typical"]
         return xr.DataArray(out, dims=ref.dims, coords=ref.coords, name="transition_probs")
 
     # ------------------------------------------------------------------ model comparison
@@ -944,7 +944,7 @@ class TransitionResult(FitResult):
                                      min(max_draws, stacked.sizes["sample"])).astype(int))
         draws = stacked.isel(sample=take)
         layout = _DeviationLayout(allowed, self.spec.get("deviations", "row"))
-        base = draws["logit_population"].transpose("sample", "given", "target").values
+        base = draws["logit_typical"].transpose("sample", "given", "target").values
         scales = {}
         for level in ("dyad", "session"):
             names = [f"sigma_{n}" for n in layout.scale_names(level)]
@@ -1019,7 +1019,7 @@ class TransitionResult(FitResult):
         if level == "population" and any(name in self.draws for name in scales):
             p = self._population_average()
         else:
-            name = "logit_population" if level in ("population", "typical") else f"logit_{level}"
+            name = "logit_typical" if level in ("population", "typical") else f"logit_{level}"
             p = xr.apply_ufunc(
                 masked_softmax, self.draws[name], kwargs={"allowed": allowed},
                 dask="forbidden",
