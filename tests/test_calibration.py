@@ -171,6 +171,8 @@ def test_design_summary_and_sentence_on_synthetic_results():
     )
     ds["width"] = ds["upper"] - ds["lower"]
     ds["excludes_zero"] = (ds["lower"] > 0) | (ds["upper"] < 0)
+    ds["null_slopes"] = (dims, np.full(shape, 20.0))
+    ds["null_excluding"] = (dims, np.ones(shape))
     ds.attrs.update({"effect": json.dumps({"given": "MIA4", "target": "confrontation",
                                            "lag": 1, "log_odds": -0.8}),
                      "ci_prob": 0.9, "unit": "5-minute segment"})
@@ -181,6 +183,7 @@ def test_design_summary_and_sentence_on_synthetic_results():
     ci = stats.binomtest(9, 10).proportion_ci(0.95, method="exact")
     assert table.loc[(10, 8, 10), "p_lower"] == pytest.approx(ci.low)
     assert da.smallest_design(0.8) == (10, 8, 10)
+    assert table.loc[(6, 8, 10), "fpr_null"] == pytest.approx(0.05)
     text = da.sentence(0.8)
     assert text.startswith("With 10 dyads of 8 sessions of ten 5-minute segments, a MIA4 -> "
                            "confrontation effect (lag 1) of log odds ratio -0.8 is credibly")
@@ -354,8 +357,12 @@ def test_design_analysis_runs_on_small_designs(tmp_path):
     assert ds["width"].dims == ("dyads", "sessions", "segments", "replicate")
     assert ds["ok"].all()
     assert bool((ds["width"] > 0).all())
-    assert len(list((tmp_path / "design").glob("task-00003-00003-00008-*.json"))) == 2
+    assert len(list((tmp_path / "design").glob("task-*.json"))) == 2
     assert "dyads of 3 sessions of eight 5-minute segments" in res.sentence(0.0)
+    # 24 MIA slopes; MIA1, MIA2 and MIA4 act on one family each (and so on "both"): 18 null
+    assert (ds["null_slopes"] == 18).all() and (ds["null_excluding"] <= 18).all()
+    table = res.summary()
+    assert 0 <= table["fpr_null"].iloc[0] <= 1 and table["failed_fits"].iloc[0] <= 2
 
 
 def _synthetic_sbc(ranks, n_rank_draws):

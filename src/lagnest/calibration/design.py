@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,9 +23,6 @@ import xarray as xr
 from scipy import stats
 
 from lagnest import _hooks
-from lagnest.calibration import engine
-from lagnest.calibration.sbc import _fit_quietly, fit_record
-from lagnest.models._fit import package_versions
 
 __all__ = ["DEFAULT_EFFECT", "DesignAnalysis", "default_model", "design_analysis"]
 
@@ -60,38 +56,6 @@ def _effects(effect: Any) -> tuple[Any, float]:
     return (*same, new), new
 
 
-def _design_task(payload: dict[str, Any], key: tuple[int, ...],
-                 ss: np.random.SeedSequence) -> dict[str, Any]:
-    """Simulate one corpus of design ``key[:3]``, fit, record the effect's interval."""
-    from lagnest.errors import LagnestDataError
-    from lagnest.simulate import thesis_like
-
-    start = time.perf_counter()
-    dyads, sessions, segments, _ = key
-    sim_seed, fit_seed = (int(s) for s in ss.generate_state(2))
-    seqs, _ = thesis_like(seed=sim_seed, n_dyads=dyads, sessions_per_dyad=(sessions, sessions),
-                          segments_per_session=(segments, segments), **payload["overrides"])
-    column, category = payload["target"]
-    try:
-        model = payload["model"](seqs)
-        result, caught = _fit_quietly(model, seed=fit_seed, **payload["sampler"])
-    except LagnestDataError as err:  # e.g. the predictor never occurs in a small corpus
-        return {"ok": False, "error": str(err)[:500], "seconds": time.perf_counter() - start}
-    draws = result.posterior[payload["variable"]].sel(feature=column, category=category)
-    values = np.asarray(draws.values, dtype=float).ravel()
-    alpha = (1 - payload["ci_prob"]) / 2
-    lower, upper = np.quantile(values, [alpha, 1 - alpha])
-    return {
-        "ok": True,
-        "mean": float(values.mean()),
-        "sd": float(values.std(ddof=1)),
-        "lower": float(lower),
-        "upper": float(upper),
-        "p_negative": float((values < 0).mean()),
-        "fit": fit_record(result, caught, time.perf_counter() - start),
-    }
-
-
 @dataclass(frozen=True, eq=False)
 class DesignAnalysis:
     """Result of :func:`design_analysis`.
@@ -100,11 +64,15 @@ class DesignAnalysis:
     ----------
     data : xarray.Dataset
         Dims ``dyads``, ``sessions``, ``segments``, ``replicate``: ``ok`` (the fit ran; a
-        corpus where the predictor never varies cannot be fitted), ``mean``, ``sd``,
-        ``lower``, ``upper`` (central ``ci_prob`` interval of the effect), ``width``,
-        ``excludes_zero``, ``rhat_max``, ``n_divergent``, ``seconds``. ``attrs``: the
-        effect (``given``, ``target``, ``lag``, ``log_odds``), the model column and
-        category, ``ci_prob`` and the provenance as JSON.
+        corpus where the predictor never varies cannot be fitted), ``mean``, ``lower``,
+        ``upper`` (central ``ci_prob`` interval of the effect), ``width``,
+        ``excludes_zero`` (the interval excludes 0 *on the side of the simulated effect*:
+        a wrong-sign exclusion is no detection), ``null_slopes`` and ``null_excluding``
+        (the predictor slopes whose true value is 0, and how many of their intervals
+        exclude 0), ``failed`` (the fit failed its diagnostics on the slopes),
+        ``rhat_max``, ``n_divergent``, ``seconds``. ``attrs``: the effect (``given``,
+        ``target``, ``lag``, ``log_odds``), the model column and category, ``ci_prob``
+        and the provenance as JSON.
     """
 
     data: xr.Dataset
@@ -127,11 +95,13 @@ class DesignAnalysis:
         pandas.DataFrame
             Index ``(dyads, sessions, segments)``; columns ``n`` (simulations),
             ``n_failed`` (corpora that could not be fitted, counted as not excluding
-            zero), ``p_exclude`` (share of simulations whose interval excludes zero) with
-            its 95% Clopper-Pearson interval ``p_lower``, ``p_upper``, ``width_median``,
-            ``width_q25``, ``width_q75``, ``mean_estimate``, ``bias`` (mean estimate
-            minus the simulated log odds ratio; the fitted model need not estimate the
-            simulator's parameter exactly), ``divergent_fits``.
+            zero), ``p_exclude`` (share of simulations whose interval excludes zero on
+            the side of the simulated effect) with its 95% Clopper-Pearson interval
+            ``p_lower``, ``p_upper``, ``width_median``, ``width_q25``, ``width_q75``,
+            ``mean_estimate``, ``bias`` (mean estimate minus the simulated log odds
+            ratio), ``fpr_null`` (share of the null slopes' intervals that exclude 0:
+            the false positives the same studies give), ``failed_fits`` (fits failing
+            their diagnostics, counted, not dropped), ``divergent_fits``.
         """
         ds = self.data
         rows = []
@@ -151,6 +121,9 @@ class DesignAnalysis:
                 "width_median": q[1], "width_q25": q[0], "width_q75": q[2],
                 "mean_estimate": float(est.mean()) if est.size else np.nan,
                 "bias": float(est.mean()) - self.effect["log_odds"] if est.size else np.nan,
+                "fpr_null": (float(one["null_excluding"].sum() / one["null_slopes"].sum())
+                             if one["null_slopes"].sum() else np.nan),
+                "failed_fits": int(one["failed"].sum()) if "failed" in one else 0,
                 "divergent_fits": int((one["n_divergent"] > 0).sum()),
             })
         return pd.DataFrame(rows).set_index(["dyads", "sessions", "segments"])
@@ -257,8 +230,10 @@ def design_analysis(
     n_sim : int, default 100
         Simulated studies per design.
     seed : int, default 0
-        Run seed; study r of design (D, S, T) uses ``SeedSequence([seed, D, S, T, r])``
-        for its corpus and its fit, so adding designs or studies keeps the others.
+        Run seed; study r of design (D, S, T) simulates its corpus from a seed of
+        ``(seed, D, S, T, r)``, so adding designs or studies keeps every corpus; the fit's
+        seed comes from the study's position in the run (as in
+        :func:`~lagnest.calibration.operating_characteristics`, which runs the fits).
     model : callable, optional
         ``model(seqs) -> BayesianModel`` (default :func:`default_model`); it must be
         picklable for worker processes (cloudpickle handles lambdas).
@@ -279,11 +254,15 @@ def design_analysis(
 
     Notes
     -----
-    Every study simulates a new corpus, so each fit builds and compiles its own graph
-    (designs differ in their pattern tables); compiled code is reused through the
-    on-disk caches. A corpus the model refuses (e.g. the predictor never occurs) counts
-    as a study whose interval does not exclude zero, and ``summary()`` reports how many.
+    Every study simulates a new corpus; the design enters the graph as data, so studies
+    of one design reuse its compiled code. A corpus the model refuses (e.g. the predictor
+    never occurs) counts as a study whose interval does not exclude zero, and
+    ``summary()`` reports how many. Only an exclusion on the side of the simulated effect
+    counts as a detection; the same studies' null slopes (the other predictors' slopes
+    whose true value is 0) give the false-positive rate beside it (``fpr_null``).
     """
+    from lagnest.calibration.operating import operating_characteristics
+
     if not 0 < ci_prob < 1:
         raise ValueError(f"ci_prob must be in (0, 1), got {ci_prob}")
     rupture_effects, new = _effects(effect)
@@ -292,56 +271,57 @@ def design_analysis(
     overrides = {**(simulator or {}), "rupture_effects": rupture_effects}
     segs = [int(segments)] if np.isscalar(segments) else [int(t) for t in segments]
     grid = [(int(d), int(s), t) for d in dyads for s in sessions for t in segs]
-    keys = [(*g, r) for g in grid for r in range(int(n_sim))]
-    options = {"draws": int(draws), "tune": int(tune), "chains": int(chains),
-               "sampler": sampler, "target_accept": target_accept}
     factory = model if model is not None else default_model
-    effect_dict = dataclasses.asdict(new)
-    run_config = {"kind": "design", "seed": int(seed), "sampler": options,
-                  "target": list(target), "ci_prob": ci_prob, "effect": effect_dict,
-                  "simulator": {k: str(v) for k, v in sorted(overrides.items())},
-                  "model": getattr(factory, "__qualname__", repr(factory))}
-    payload = {"model": factory, "overrides": overrides, "target": tuple(target),
-               "variable": "beta_typical", "ci_prob": ci_prob, "sampler": options}
-    results, info = engine.run_tasks(_design_task, payload, keys, seed=seed, config=run_config,
-                                     path=path, client=client, n_jobs=n_jobs,
-                                     progress=progress, desc="design")
-    return _assemble(results, dyads, sessions, segs, int(n_sim), run_config, info)
+    oc = operating_characteristics(
+        {"model": factory}, {"design": overrides}, grid, int(n_sim), seed, ci_prob=ci_prob,
+        draws=draws, tune=tune, chains=chains, sampler=sampler, target_accept=target_accept,
+        client=client, n_jobs=n_jobs, path=path, progress=progress)
+    return _from_operating(oc, dyads, sessions, segs, dataclasses.asdict(new), tuple(target))
 
 
-def _assemble(results: dict[tuple, dict], dyads: Sequence[int], sessions: Sequence[int],
-              segs: list[int], n_sim: int, run_config: dict[str, Any],
-              info: dict[str, Any]) -> DesignAnalysis:
+def _from_operating(oc: Any, dyads: Sequence[int], sessions: Sequence[int], segs: list[int],
+                    effect: dict[str, Any], target: tuple[str, str]) -> DesignAnalysis:
+    """The effect's intervals and the null slopes' exclusions, by design."""
     from lagnest.simulate import thesis_like_params
 
+    data = oc.data.isel(estimator=0, scenario=0)
+    label = f"{target[0]}|{target[1]}"
+    if label not in data["parameter"].values:
+        raise ValueError(f"the model reports no slope {target[0]!r} for {target[1]!r}")
+    truth, lower, upper = data["truth"], data["lower"], data["upper"]
+    null = (truth == 0) & (data["kind"] == "predictor")
+    excludes = (lower > 0) | (upper < 0)
+    sign = np.sign(effect["log_odds"])
+    eff = data.sel(parameter=label)
+    hit = (eff["upper"] < 0) if sign < 0 else (eff["lower"] > 0) if sign > 0 else (
+        (eff["lower"] > 0) | (eff["upper"] < 0))
+    n_sim = data.sizes["study"]
     shape = (len(dyads), len(sessions), len(segs), n_sim)
-    fields = ("mean", "sd", "lower", "upper")
-    fits = ("rhat_max", "n_divergent", "seconds")
-    arrays = {f: np.full(shape, np.nan) for f in (*fields, *fits)}
-    ok = np.zeros(shape, dtype=bool)
-    for i, j, k, r in np.ndindex(shape):
-        res = results[(int(dyads[i]), int(sessions[j]), segs[k], r)]
-        ok[i, j, k, r] = res["ok"]
-        if res["ok"]:
-            for f in fields:
-                arrays[f][i, j, k, r] = res[f]
-            for f in fits:
-                arrays[f][i, j, k, r] = res["fit"][f]
-        else:
-            arrays["seconds"][i, j, k, r] = res["seconds"]
+    names = ("mean", "lower", "upper", "rhat_max", "n_divergent", "seconds",
+             "null_slopes", "null_excluding")
+    arrays = {f: np.full(shape, np.nan) for f in names}
+    flags = {f: np.zeros(shape, dtype=bool) for f in ("ok", "failed", "excludes_zero")}
+    for i, j, k in np.ndindex(shape[:3]):
+        one = {"design": f"{int(dyads[i])}x{int(sessions[j])}x{segs[k]}"}
+        for f in ("mean", "lower", "upper"):
+            arrays[f][i, j, k] = eff[f].sel(one).values
+        for f in ("rhat_max", "n_divergent", "seconds"):
+            arrays[f][i, j, k] = data[f].sel(one).values
+        arrays["null_slopes"][i, j, k] = null.sel(one).sum("parameter").values
+        arrays["null_excluding"][i, j, k] = (excludes & null).sel(one).sum("parameter").values
+        flags["ok"][i, j, k] = data["ok"].sel(one).values
+        flags["failed"][i, j, k] = data["failed"].sel(one).values
+        flags["excludes_zero"][i, j, k] = (hit & data["ok"]).sel(one).values
     dims = ("dyads", "sessions", "segments", "replicate")
-    ds = xr.Dataset({f: (dims, v) for f, v in arrays.items()},
+    ds = xr.Dataset({f: (dims, v) for f, v in {**arrays, **flags}.items()},
                     coords={"dyads": list(dyads), "sessions": list(sessions), "segments": segs,
                             "replicate": np.arange(n_sim)})
-    ds["ok"] = (dims, ok)
     ds["width"] = ds["upper"] - ds["lower"]
-    ds["excludes_zero"] = ok & ((ds["lower"] > 0) | (ds["upper"] < 0))
     ds.attrs.update({
-        "effect": json.dumps(run_config["effect"]),
-        "ci_prob": run_config["ci_prob"],
-        "target": json.dumps(run_config["target"]),
+        "effect": json.dumps(effect),
+        "ci_prob": oc.ci_prob,
+        "target": json.dumps(list(target)),
         "unit": thesis_like_params().design.unit,
-        "lagnest_calibration": json.dumps({**run_config, "run_id": info["run_id"],
-                                           "versions": package_versions()}),
+        "lagnest_calibration": oc.data.attrs["lagnest_calibration"],
     })
     return DesignAnalysis(ds)

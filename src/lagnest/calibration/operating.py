@@ -128,6 +128,8 @@ def _oc_task(payload: Mapping[str, Any], key: tuple[int, ...],
     m, s, d, r = key
     scenario = payload["scenarios"][s]
     design = payload["designs"][d]
+    # the study from the design itself (not its position in the run): adding designs or
+    # studies keeps every study's corpus; the fit's seed comes from the task key
     study_seed = int(np.random.SeedSequence([payload["seed"], 7001, s, *design, r])
                      .generate_state(1)[0])
     fit_seed = int(ss.generate_state(1)[0])
@@ -189,8 +191,7 @@ class OperatingCharacteristics:
         frame = frame[frame["ok"] & frame["truth"].notna() & frame["mean"].notna()]
         if passed_only:
             frame = frame[~frame["failed"]]
-        frame = frame.assign(kind=np.where(frame["parameter"].str.startswith("rupture="),
-                                           "history", "predictor"))
+        frame = frame.assign(kind=frame["parameter"].map(_kind))
         excludes = (frame["lower"] > 0) | (frame["upper"] < 0)
         sign = np.sign(frame["truth"])
         return frame.assign(
@@ -394,6 +395,11 @@ def operating_characteristics(
     return _assemble(results, method_items, named, labels, counts, run_config, info)
 
 
+def _kind(label: str) -> str:
+    """``"history"`` for the rupture's own past (``"rupture=...|..."``), else "predictor"."""
+    return "history" if label.startswith("rupture=") else "predictor"
+
+
 def _describe(method: Any) -> str:
     """What a method is (part of the run id: other settings under one name are another run)."""
     args = getattr(method, "args", None)
@@ -438,7 +444,8 @@ def _assemble(results: Mapping[tuple, dict], methods: list, scenarios: list,
          "ok": (dims, ok), "failed": (dims, failed), "run": (dims, present)},
         coords={"estimator": [name for name, _ in methods],
                 "scenario": [name for name, _ in scenarios], "design": labels,
-                "study": np.arange(n_study), "parameter": params},
+                "study": np.arange(n_study), "parameter": params,
+                "kind": ("parameter", [_kind(p) for p in params])},
         attrs={"ci_prob": run_config["ci_prob"],
                "thresholds": json.dumps(DEFAULT_THRESHOLDS),
                "lagnest_calibration": json.dumps({**run_config, "run_id": info["run_id"],
