@@ -45,6 +45,19 @@ def dask_speedup(model, n, seed, sampler):
     return out
 
 
+def _converged_part(res):
+    """Uniformity and coverage over the fits that passed on the ranked variables."""
+    ok = res.converged().values
+    if ok.sum() < 20 or ok.all():
+        return {"converged_fits": int(ok.sum())}
+    sub = res.select(ok)
+    uni = sub.uniformity()
+    return {"converged_fits": int(ok.sum()),
+            "converged_overall_p_bonferroni_chi2": uni.attrs["overall_p"],
+            "converged_overall_p_bonferroni_ks": uni.attrs["overall_ks_p"],
+            "converged_coverage90_overall": sub.coverage(0.9).attrs["overall"]}
+
+
 def summarise(res, wall, extra):
     """Numbers of an SBC result, JSON-ready."""
     uni = res.uniformity()
@@ -73,6 +86,9 @@ def summarise(res, wall, extra):
         "fits_with_divergences": int((data["n_divergent"] > 0).sum()),
         "rhat_max_median": float(np.median(data["rhat_max"])),
         "fits_rhat_over_1.01": int((data["rhat_max"] > 1.01).sum()),
+        "fits_failing_on_ranked_variables": int((~res.converged()).sum()),
+        "ranked_rhat_max_median": float(np.median(data["rhat_max_ranked"])),
+        **_converged_part(res),
         "fit_seconds_median": float(np.median(secs)),
         "compile_seconds_median": float(np.median(data["compile_seconds"])),
         "sampling_seconds_median": float(np.median(data["sampling_seconds"])),
@@ -108,7 +124,17 @@ def write(name, summary, res, title, command):
               f"R-hat > 1.01: {summary['fits_rhat_over_1.01']}; median seconds per fit "
               f"(in its worker, incl. prior draw): {summary['fit_seconds_median']:.1f} "
               f"(compile {summary['compile_seconds_median']:.1f}, sampling "
-              f"{summary['sampling_seconds_median']:.1f})."]
+              f"{summary['sampling_seconds_median']:.1f}).",
+              "", f"Fits failing the diagnostics on the ranked variables (R-hat > 1.01, bulk "
+              f"or tail ESS < 100 per chain, or a divergence): "
+              f"{summary['fits_failing_on_ranked_variables']} of {summary['n']} (median "
+              f"R-hat over the ranked variables {summary['ranked_rhat_max_median']:.4f}); "
+              "every rate above counts them."]
+    if "converged_overall_p_bonferroni_chi2" in summary:
+        lines += ["", f"Over the {summary['converged_fits']} fits that passed: uniformity "
+                  f"p (Bonferroni) chi-square {summary['converged_overall_p_bonferroni_chi2']:.3f},"
+                  f" KS {summary['converged_overall_p_bonferroni_ks']:.3f}; 90% coverage "
+                  f"{summary['converged_coverage90_overall']:.3f}."]
     for key in ("throughput", "dask"):
         if key in summary:
             lines += ["", f"{key}: `{json.dumps(summary[key], default=float)}`"]

@@ -395,3 +395,18 @@ def test_rank_histograms_and_ecdf_plots_draw_the_ranks():
     x, y = line.get_data()
     assert x[0] == 0 and x[-1] == 1 and y[-1] == 0  # ECDF minus uniform CDF ends at 0
     plt.close(fig)
+
+
+def test_converged_fits_are_judged_on_the_ranked_variables():
+    ranks = np.arange(12).reshape(4, 3) % 5
+    res = _synthetic_sbc(ranks, 4)
+    data = res.data.assign(
+        rhat_max_ranked=("simulation", [1.005, 1.02, 1.0, 1.009]),
+        ess_min_ranked=("simulation", [900.0, 900.0, 150.0, 500.0]),
+        n_divergent=("simulation", [0, 0, 0, 1]),
+        rhat_max=("simulation", [1.2, 1.0, 1.0, 1.0]))  # other variables do not count
+    data.attrs["lagnest_calibration"] = json.dumps({"seed": 1, "sampler": {"chains": 4}})
+    res = calibration.SBCResult(data)
+    # 4 chains: ESS at least 400; no divergence; R-hat at most 1.01
+    assert res.converged().values.tolist() == [True, False, False, False]
+    assert res.select(res.converged()).n == 1

@@ -128,14 +128,17 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     from lagnest.models.spec import load_spec
 
     spec = load_spec(args.spec).with_fit(
-        draws=args.draws, tune=args.tune, chains=args.chains, seed=args.seed
+        draws=args.draws, tune=args.tune, chains=args.chains, seed=args.seed,
+        sampler=args.sampler,
     )
     out = _check_out(args.out, (".nc",), "the result")  # before the fit, not after
     if not out.parent.is_dir():
         raise LagnestDataError(DataProblem("the result's folder does not exist", file=str(out)))
     seqs = _corpus(args, spec.data)
+    model = spec.build(seqs)
+    _check_sampler(model, spec.fit.get("sampler", "pymc"))
     # the spec's [fit] settings are its defaults
-    result = spec.build(seqs).fit(progressbar=_progress())
+    result = model.fit(progressbar=_progress())
     try:
         path = result.save(out)
     except OSError as err:
@@ -146,6 +149,20 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     print(summary() if callable(summary) else result)
     print(f"wrote {path}")
     return 0
+
+
+def _check_sampler(model: Any, sampler: str) -> None:
+    """Refuse, before sampling, a sampler that is not installed or that the model cannot run."""
+    from lagnest.models._fit import SAMPLERS, available_samplers
+
+    if sampler not in available_samplers():
+        raise LagnestDataError(
+            f"sampler {sampler!r} needs the package {SAMPLERS.get(sampler)!r}, which is not "
+            f"installed: install it or use --sampler with one of {list(available_samplers())}")
+    try:
+        model.check_sampler(sampler)
+    except ValueError as err:
+        raise LagnestDataError(str(err)) from None
 
 
 def _add_reading_arguments(parser: argparse.ArgumentParser) -> None:
@@ -231,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
         "result as NetCDF (read it back with lagnest.load) and print its summary. Sampler "
         "options given here override the spec's [fit] section.",
     )
+    from lagnest.models._fit import SAMPLERS
     from lagnest.models.spec import standard_specs
 
     fit.add_argument(
@@ -258,6 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--chains", type=int, default=None, help="number of chains")
     fit.add_argument("--seed", type=_count, default=None,
                      help="random seed (default: the spec's, else drawn and recorded)")
+    fit.add_argument("--sampler", choices=list(SAMPLERS), default=None,
+                     help="NUTS implementation (default: the spec's [fit] sampler, else pymc; "
+                     "nutpie and numpyro only when installed)")
     fit.set_defaults(func=_cmd_fit)
 
     sim = sub.add_parser("simulate", help="simulate a corpus from a preset")

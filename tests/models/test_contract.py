@@ -9,6 +9,7 @@ hook returns arrays of the observed shapes, and a refit on simulated data reuses
 
 from __future__ import annotations
 
+import inspect
 import warnings
 
 import numpy as np
@@ -41,6 +42,18 @@ def test_every_registered_model_has_an_example():
     assert set(model_names()) <= set(EXAMPLES), (
         f"add an example construction for {sorted(set(model_names()) - set(EXAMPLES))}"
     )
+
+
+@pytest.mark.parametrize("name", sorted(model_names()))
+def test_fit_shows_the_options_of_bayesian_model_fit(name):
+    """A model's ``fit`` spells out BayesianModel.fit's keywords (tab completion, help())."""
+    cls = model_class(name)
+    expected = inspect.signature(BayesianModel.fit).parameters
+    shown = inspect.signature(cls.fit).parameters
+    assert [(p.name, p.kind, p.default) for p in shown.values()] == [
+        (p.name, p.kind, p.default) for p in expected.values()]
+    assert not any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in shown.values())
+    assert cls.fit.__doc__ == BayesianModel.fit.__doc__
 
 
 @pytest.fixture(scope="module", params=sorted(model_names()))

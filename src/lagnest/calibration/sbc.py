@@ -26,7 +26,12 @@ from scipy import stats
 
 from lagnest import _hooks
 from lagnest.calibration import engine
-from lagnest.models._fit import _cell_labels, package_versions
+from lagnest.models._fit import (
+    DEFAULT_THRESHOLDS,
+    _cell_labels,
+    compute_diagnostics,
+    package_versions,
+)
 
 __all__ = [
     "QUANTILES",
@@ -157,12 +162,17 @@ def _calibration_task(payload: Mapping[str, Any], key: tuple[int, ...],
     draws, _ = _flatten(result.posterior, names)
     true, _ = _flatten(truth, names)
     draws, true = draws[:, keep], true[0, keep]
+    # the verdict on the ranked variables themselves (the fit's own diagnostics also cover
+    # every group's deviations, which SBC does not rank)
+    ranked = compute_diagnostics(result.tree, names)
     out = {
         "truth": true.tolist(),
         "mean": draws.mean(axis=0).tolist(),
         "sd": draws.std(axis=0, ddof=1).tolist(),
         "quantiles": np.quantile(draws, QUANTILES, axis=0).T.tolist(),
-        "fit": fit_record(result, caught, time.perf_counter() - start),
+        "fit": {**fit_record(result, caught, time.perf_counter() - start),
+                "rhat_max_ranked": float(ranked.rhat_max),
+                "ess_min_ranked": float(min(ranked.ess_bulk_min, ranked.ess_tail_min))},
     }
     if payload["truth"] is None:
         out["ranks"] = thinned_ranks(draws, true, payload["n_rank_draws"], tie_rng).tolist()
@@ -192,7 +202,9 @@ class CalibrationResult:
         Dims ``simulation`` and ``parameter`` (cell labels such as
         ``"logit_typical[a, b]"``; constant cells left out) and ``quantile``:
         ``truth``, ``mean``, ``sd``, ``quantiles`` (at :data:`QUANTILES`) and, per
-        simulation, ``rhat_max``, ``ess_bulk_min``, ``ess_tail_min``, ``n_divergent``,
+        simulation, ``rhat_max``, ``ess_bulk_min``, ``ess_tail_min``, ``n_divergent``
+        (over the model's diagnostic variables), ``rhat_max_ranked``, ``ess_min_ranked``
+        (over the calibration variables only),
         ``seconds``, ``compile_seconds``, ``sampling_seconds``. ``attrs`` hold the
         provenance (model config, sampler settings, seed, run id, package versions) as
         JSON strings.
@@ -219,6 +231,24 @@ class CalibrationResult:
     def run_info(self) -> dict[str, Any]:
         """How the run went: ``backend``, ``n_workers``, keys ``computed`` and ``resumed``."""
         return json.loads(self.data.attrs.get("lagnest_run", "{}"))
+
+    def converged(self) -> xr.DataArray:
+        """Fits that passed the diagnostics on the calibrated variables, ``(simulation,)``.
+
+        R-hat at most 1.01 and bulk and tail ESS at least 100 per chain over the ranked
+        variables, and no divergent transition (the thresholds of
+        :data:`lagnest.models._fit.DEFAULT_THRESHOLDS`).
+        """
+        chains = int(self.config.get("sampler", {}).get("chains", 4))
+        limits = DEFAULT_THRESHOLDS
+        return ((self.data["rhat_max_ranked"] <= limits["rhat"])
+                & (self.data["ess_min_ranked"] >= limits["ess_per_chain"] * chains)
+                & (self.data["n_divergent"] <= limits["divergences"])).rename("converged")
+
+    def select(self, keep: Any) -> CalibrationResult:
+        """The same result restricted to some simulations (e.g. :meth:`converged`)."""
+        keep = np.asarray(keep, dtype=bool)
+        return type(self)(self.data.isel(simulation=np.flatnonzero(keep)))
 
     def coverage(self, ci_prob: float = 0.9) -> xr.Dataset:
         """Share of simulations whose central ``ci_prob`` interval contains the truth.
@@ -506,8 +536,9 @@ def _assemble(cls: type[CalibrationResult], results: dict[tuple, dict], n: int,
         data["ranks"] = (dims, np.array([r["ranks"] for r in rows], dtype=np.int64)
                          .reshape(n, len(labels)))
     for field in ("rhat_max", "ess_bulk_min", "ess_tail_min", "n_divergent", "seconds",
-                  "compile_seconds", "sampling_seconds"):
-        data[field] = ("simulation", np.array([r["fit"][field] for r in rows], dtype=float))
+                  "compile_seconds", "sampling_seconds", "rhat_max_ranked", "ess_min_ranked"):
+        data[field] = ("simulation", np.array([r["fit"].get(field, np.nan) for r in rows],
+                                              dtype=float))
     data["n_warnings"] = ("simulation", np.array([len(r["fit"]["warnings"]) for r in rows]))
     ds = xr.Dataset(data, coords={"simulation": np.arange(n), "parameter": labels,
                                   "quantile": list(QUANTILES)})

@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING, Any
 
 from lagnest._files import check_readable, parse_toml
 from lagnest.errors import DataProblem, LagnestDataError, ProblemCollector, SpecError
+from lagnest.models._fit import SAMPLERS
 from lagnest.models.base import constructor_arguments
 from lagnest.models.priors import resolve_priors
 from lagnest.models.registry import model_class, model_names
@@ -486,6 +487,10 @@ def _check_fit(cls: type, table: Mapping[str, Any], problems: ProblemCollector) 
         if _matches(value, int) and value < low:
             _key_problem(problems, f"fit.{key}", "out of range", value=value,
                          expected=f"an integer >= {low}")
+    sampler = table.get("sampler")
+    if isinstance(sampler, str) and sampler not in SAMPLERS:
+        _key_problem(problems, "fit.sampler", "unknown sampler", value=sampler,
+                     expected=f"one of {list(SAMPLERS)}")
 
 
 def _explicit_method(cls: type, name: str) -> Callable[..., Any]:

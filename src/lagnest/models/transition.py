@@ -771,8 +771,25 @@ class TransitionModel(BayesianModel):
             names += [f"sigma_{n}" for n in layout.scale_names(level)]
         return tuple(names)
 
-    def fit(self, *args: Any, **kwargs: Any) -> TransitionResult:  # noqa: D102
-        return super().fit(*args, **kwargs)  # type: ignore[return-value]
+    def fit(  # noqa: D102
+        self,
+        draws: int = 1000,
+        tune: int = 1000,
+        chains: int = 4,
+        seed: int | None = None,
+        sampler: str = "pymc",
+        target_accept: float | None = None,
+        cores: int | None = None,
+        progressbar: bool = False,
+        thresholds: Mapping[str, float] | None = None,
+        warn: bool = True,
+        observed: Mapping[str, np.ndarray] | None = None,
+    ) -> TransitionResult:
+        return super().fit(  # type: ignore[return-value]
+            draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler,
+            target_accept=target_accept, cores=cores, progressbar=progressbar,
+            thresholds=thresholds, warn=warn, observed=observed,
+        )
 
     fit.__doc__ = BayesianModel.fit.__doc__
 
