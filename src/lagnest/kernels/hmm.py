@@ -111,8 +111,36 @@ def _log_likelihood(log_init, init_row, log_trans, trans_row, log_emit,
 
 
 @njit(**JIT_OPTIONS)
+def _check_ranges(log_init, init_row, log_trans, trans_row, log_emit,
+                  block_offsets):  # pragma: no cover - numba
+    """The kernels' loops run without bounds checks: refuse indices outside the arrays.
+
+    The same checks as :func:`check_hmm_inputs`, inside numba, for callers that reach the
+    kernel without the wrapper (the PyTensor Op of :mod:`lagnest.models.hmm`).
+    """
+    n, k = log_emit.shape
+    if log_init.shape[1] != k or log_trans.shape[1] != k or log_trans.shape[2] != k:
+        raise ValueError("HMM kernel: the state dimension of log_init/log_trans/log_emit differ")
+    if block_offsets.shape[0] != init_row.shape[0] + 1 or trans_row.shape[0] != n:
+        raise ValueError("HMM kernel: init_row / trans_row do not match the blocks / segments")
+    if block_offsets[0] != 0 or block_offsets[block_offsets.shape[0] - 1] != n:
+        raise ValueError("HMM kernel: block_offsets must run from 0 to the number of segments")
+    for b in range(init_row.shape[0]):
+        start = block_offsets[b]
+        end = block_offsets[b + 1]
+        if end < start:
+            raise ValueError("HMM kernel: block_offsets must not decrease")
+        if end > start and (init_row[b] < 0 or init_row[b] >= log_init.shape[0]):
+            raise ValueError("HMM kernel: init_row out of range")
+        for t in range(start + 1, end):
+            if trans_row[t] < 0 or trans_row[t] >= log_trans.shape[0]:
+                raise ValueError("HMM kernel: trans_row out of range")
+
+
+@njit(**JIT_OPTIONS)
 def _value_grad(log_init, init_row, log_trans, trans_row, log_emit,
                 block_offsets):  # pragma: no cover - numba
+    _check_ranges(log_init, init_row, log_trans, trans_row, log_emit, block_offsets)
     n, k = log_emit.shape
     trans = _exp_table(log_trans)
     alpha = np.empty((n, k))
