@@ -194,6 +194,11 @@ REGISTRY: tuple[Benchmark, ...] = (
         "posterior means within 0.1 posterior SD",
         full=(("--all",),), long=True),
     Benchmark(
+        "bench_hmm", "bench_hmm.py",
+        "HMM likelihood kernel: value + gradient against the forward pass and PyTensor scan",
+        ("hmm",), "the forward pass alone; the same likelihood as a pytensor.scan graph and "
+        "its automatic gradient", full=((),), quick=(("--quick", "--out", "{out}"),)),
+    Benchmark(
         "bench_mp_ctx", "bench_mp_ctx.py",
         "Start method of parallel chains: forkserver against fork", ("mp_ctx",),
         "the same fits with the workers started by fork",
