@@ -28,6 +28,9 @@ EXAMPLES = {
                          "center": "dyad"},
     "SessionImpactModel": {"outcomes": ["seq_positivity", "seq_depth"],
                            "predictors": ["tms_curiosity", "session_number"]},
+    "HiddenMarkovModel": {"emissions": ["rupture", "MIA4"], "n_states": 2,
+                          "transition_predictors": ["MIA2"],
+                          "session_covariates": ["tms_decentering"]},
 }
 FIT = {"draws": 20, "tune": 20, "chains": 2, "cores": 1, "seed": 3, "warn": False}
 

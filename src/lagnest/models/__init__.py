@@ -7,6 +7,7 @@ the one path of :mod:`lagnest.models._fit`, returning a :class:`FitResult` that
 
 from lagnest.models._fit import ConvergenceWarning, Diagnostics
 from lagnest.models.base import BayesianModel
+from lagnest.models.hmm import HiddenMarkovModel, HMMResult
 from lagnest.models.impact import SessionImpactModel, SessionImpactResult
 from lagnest.models.priors import Prior
 from lagnest.models.regression import LaggedRegression, RegressionResult
@@ -22,6 +23,8 @@ __all__ = [
     "Diagnostics",
     "DifferentModelError",
     "FitResult",
+    "HMMResult",
+    "HiddenMarkovModel",
     "LaggedRegression",
     "ModelSpec",
     "Prior",

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -457,7 +458,11 @@ class BayesianModel(ABC):
 
         seed = resolve_seed(seed)
         model = self.build()
-        with _quiet("pymc"):  # PyMC logs the variables it samples at INFO level
+        with _quiet("pymc"), warnings.catch_warnings():  # PyMC logs at INFO level
+            # a likelihood written as a Potential (HiddenMarkovModel) adds nothing to the
+            # prior draws of the parameters, which is what PyMC's warning is about
+            warnings.filterwarnings("ignore", "The effect of Potentials on other parameters",
+                                    UserWarning)
             tree = pm.sample_prior_predictive(draws=int(draws), model=model, random_seed=seed)
         tree = self._tree_with_data(tree, self.data)
         config = self._result_config(seed, None, self.data)

@@ -22,11 +22,12 @@ from itertools import chain, product
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from lagnest.errors import LagnestDataError
 
 __all__ = ["Feature", "design_columns", "history_lags", "lag_suffix", "pattern_lags",
-           "resolve_terms", "split_term"]
+           "resolve_terms", "split_term", "standardise_covariates"]
 
 
 def lag_suffix(lag: int) -> str:
@@ -247,3 +248,38 @@ def design_columns(patterns: np.ndarray, features: Sequence[Feature]) -> np.ndar
         for source, level in feature.factors:
             out[:, j] *= patterns[:, feature.lag_index, source] == level
     return out
+
+
+def standardise_covariates(frame: pd.DataFrame, names: Sequence[str], what: str,
+                           index_labels: Sequence[str], scale: np.ndarray | None = None,
+                           ) -> tuple[np.ndarray, np.ndarray]:
+    """Numeric columns z-scored over the rows (or with a given mean/SD ``scale``).
+
+    Raise naming missing or non-numeric values.
+    """
+    out = np.zeros((len(index_labels), len(names)))
+    result = np.zeros((2, len(names)))
+    for j, name in enumerate(names):
+        if name not in frame.columns:
+            available = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+            raise LagnestDataError(
+                f"unknown {what} covariate {name!r}; numeric {what} columns: {available}"
+            )
+        values = pd.to_numeric(frame[name].reindex(index_labels), errors="coerce")
+        bad = values[values.isna()]
+        if len(bad):
+            raise LagnestDataError(
+                f"{what} covariate {name!r} is missing or not numeric for {what}s "
+                f"{list(bad.index)[:5]}{' ...' if len(bad) > 5 else ''}; the model needs a "
+                "value for every one"
+            )
+        v = values.to_numpy(dtype=float)
+        if scale is not None:
+            out[:, j] = (v - scale[0, j]) / scale[1, j]
+            continue
+        sd = v.std()
+        if not sd > 0:
+            raise LagnestDataError(f"{what} covariate {name!r} is constant: it cannot be used")
+        out[:, j] = (v - v.mean()) / sd
+        result[:, j] = (v.mean(), sd)
+    return out, (scale if scale is not None else result)

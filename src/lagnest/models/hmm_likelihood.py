@@ -89,19 +89,27 @@ def _numba_hmm_log_likelihood(op: HMMLogLikelihood, node: Apply | None = None,
     @numba_njit
     def hmm_log_likelihood_impl(log_init, init_row, log_trans, trans_row, log_emit,
                                 block_offsets):
-        return _value_grad(log_init, init_row, log_trans, trans_row, log_emit, block_offsets)
+        total, g_init, g_trans, g_emit = _value_grad(log_init, init_row, log_trans,
+                                                     trans_row, log_emit, block_offsets)
+        value = np.empty(())  # a 0-d array, as PyTensor's scalar output expects
+        value[()] = total
+        return value, g_init, g_trans, g_emit
 
     return hmm_log_likelihood_impl, _kernel_salt()
 
 
 def _kernel_salt() -> int:
-    """A 63-bit hash of the kernel's source: a changed kernel is not loaded from the cache."""
+    """A 63-bit hash of the kernel's and this wrapper's sources (PyTensor's cache key).
+
+    A graph compiled before either changed is not loaded from PyTensor's on-disk cache.
+    """
     import hashlib
     import inspect
+    import sys
 
     from lagnest.kernels import hmm
 
-    text = f"{hmm.__name__}\n{inspect.getsource(hmm)}"
+    text = "\n".join(inspect.getsource(module) for module in (hmm, sys.modules[__name__]))
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") >> 1
 
 

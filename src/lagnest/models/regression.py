@@ -25,7 +25,13 @@ import xarray as xr
 from lagnest.errors import LagnestDataError
 from lagnest.models.base import BayesianModel
 from lagnest.models.basis import softmax
-from lagnest.models.design import Feature, design_columns, lag_suffix, resolve_terms
+from lagnest.models.design import (
+    Feature,
+    design_columns,
+    lag_suffix,
+    resolve_terms,
+    standardise_covariates,
+)
 from lagnest.models.hierarchy import (
     dyad_deviations,
     dyads_around_population,
@@ -211,41 +217,6 @@ class RegressionData:
         )
 
 
-def _standardise(frame: pd.DataFrame, names: Sequence[str], what: str,
-                 index_labels: Sequence[str], scale: np.ndarray | None = None,
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Numeric columns z-scored over the rows (or with a given mean/SD ``scale``).
-
-    Raise naming missing or non-numeric values.
-    """
-    out = np.zeros((len(index_labels), len(names)))
-    result = np.zeros((2, len(names)))
-    for j, name in enumerate(names):
-        if name not in frame.columns:
-            available = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
-            raise LagnestDataError(
-                f"unknown {what} covariate {name!r}; numeric {what} columns: {available}"
-            )
-        values = pd.to_numeric(frame[name].reindex(index_labels), errors="coerce")
-        bad = values[values.isna()]
-        if len(bad):
-            raise LagnestDataError(
-                f"{what} covariate {name!r} is missing or not numeric for {what}s "
-                f"{list(bad.index)[:5]}{' ...' if len(bad) > 5 else ''}; the model needs a "
-                "value for every one"
-            )
-        v = values.to_numpy(dtype=float)
-        if scale is not None:
-            out[:, j] = (v - scale[0, j]) / scale[1, j]
-            continue
-        sd = v.std()
-        if not sd > 0:
-            raise LagnestDataError(f"{what} covariate {name!r} is constant: it cannot be used")
-        out[:, j] = (v - v.mean()) / sd
-        result[:, j] = (v.mean(), sd)
-    return out, (scale if scale is not None else result)
-
-
 def _classical(seqs: Any, target: str, sources: Sequence[str], lags: Sequence[int],
                features: Sequence[Feature], n_target: int) -> np.ndarray:
     """Adjusted residual and Yule's Q of each single-indicator feature's lag table."""
@@ -365,9 +336,9 @@ def regression_data(seqs: Any, spec: Mapping[str, Any],
     n_dyad_cov = len(spec["dyad_covariates"])
     given = (None, None) if covariate_scale is None else (
         covariate_scale[:, :n_sess], covariate_scale[:, n_sess:n_sess + n_dyad_cov])
-    sess, sess_scale = _standardise(seqs.sessions, spec["session_covariates"], "session",
+    sess, sess_scale = standardise_covariates(seqs.sessions, spec["session_covariates"], "session",
                                     sessions, given[0])
-    dyad_vals, dyad_scale = _standardise(seqs.dyads, spec["dyad_covariates"], "dyad",
+    dyad_vals, dyad_scale = standardise_covariates(seqs.dyads, spec["dyad_covariates"], "dyad",
                                          list(table.dyad_labels), given[1])
     own_columns = np.concatenate(extra, axis=1) if extra else np.zeros((n_sessions, 0))
     covariates = np.concatenate([sess, dyad_vals[table.session_dyad], own_columns], axis=1)

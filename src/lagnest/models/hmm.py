@@ -1,0 +1,767 @@
+r"""Latent states: a multilevel hidden Markov model with covariates on its transitions.
+
+:class:`HiddenMarkovModel` treats a session as a chain of latent states (e.g. an alliance
+"in rupture" and "collaborative") that emit the coded streams of each segment: one or more
+categorical streams (a categorical distribution per state) and indicator streams (a
+Bernoulli per code per state, e.g. the 3RS markers), conditionally independent given the
+state; an uncoded stream adds nothing. States move by a multinomial logit per origin
+state, whose logits may depend on segment-level predictors at t - lag (the therapist's
+MIA indicators: does MIA4 make leaving a rupture state more likely?) and on session and
+dyad covariates. Transition and emission logits vary by dyad. Every session (and every
+block after a break) starts a new chain from the initial state distribution.
+
+The likelihood is the forward algorithm over all chains in one numba kernel with its
+gradient from the backward pass (:mod:`lagnest.kernels.hmm`, in the graph through
+:mod:`lagnest.models.hmm_likelihood`): cost O(N K^2) per evaluation, no Python per
+segment. Transition matrices are computed per distinct (dyad, predictor pattern) and
+gathered by the kernel; emission log-likelihoods per segment are one gather per stream.
+
+**Identification.** The states are ordered by one emission probability (``order_by``,
+default the first emitted stream's last code): its log odds against the stream's
+reference code increase with the state index, so state 1 shows it least. Chains then
+agree on labels; :meth:`HMMResult.label_check` says when they do not (a different mode).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from lagnest.errors import LagnestDataError
+from lagnest.models.base import BayesianModel
+from lagnest.models.design import design_columns, resolve_terms, standardise_covariates
+from lagnest.models.priors import Prior
+from lagnest.models.result import FitResult
+from lagnest.models.structure import GroupStructure, check_grouping
+from lagnest.models.summaries import CI_PROB, ResultSummary, summarise
+
+__all__ = ["HMMData", "HMMResult", "HiddenMarkovModel"]
+
+POOLINGS = ("dyad", "complete")
+
+
+# =========================================================================== data
+
+
+@dataclass(frozen=True)
+class HMMData:
+    """Emitted codes, chains and the transition design of a :class:`HiddenMarkovModel`.
+
+    Attributes
+    ----------
+    codes : ndarray of int8, shape (N, C)
+        Code of each emission channel per segment (-1 uncoded). A categorical stream is
+        one channel; an indicator stream gives one 0/1 channel per code.
+    channels : tuple of str
+        Channel names (stream, or ``stream:code`` for an indicator).
+    channel_labels : tuple of tuple of str
+        The codes of each channel (the first is its reference).
+    block_offsets : ndarray of int64, shape (B + 1,)
+        Chains: sessions, split at breaks.
+    segment_dyad : ndarray of int64, shape (N,)
+        Dyad of each segment.
+    dyad_labels, session_labels : tuple of str
+    session_dyad : ndarray of int64, shape (S,)
+    block_session : ndarray of int64, shape (B,)
+    trans_unit : ndarray of int64, shape (N,)
+        Transition unit of each segment (the move into it; 0 at a chain's start).
+    unit_design : ndarray, shape (U, P)
+        Predictor columns of each unit.
+    unit_dyad : ndarray of int64, shape (U,)
+    feature_names : tuple of str
+    """
+
+    codes: np.ndarray
+    channels: tuple[str, ...]
+    channel_labels: tuple[tuple[str, ...], ...]
+    block_offsets: np.ndarray
+    segment_dyad: np.ndarray
+    dyad_labels: tuple[str, ...]
+    session_labels: tuple[str, ...]
+    session_dyad: np.ndarray
+    block_session: np.ndarray
+    trans_unit: np.ndarray
+    unit_design: np.ndarray
+    unit_dyad: np.ndarray
+    feature_names: tuple[str, ...]
+
+    @property
+    def observed(self) -> dict[str, np.ndarray]:
+        """The emitted codes (replaced by a simulated dataset)."""
+        return {"codes": self.codes}
+
+    def with_observed(self, arrays: Mapping[str, np.ndarray]) -> HMMData:
+        """A copy with other emitted codes of the same shape."""
+        codes = np.asarray(arrays["codes"])
+        if codes.shape != self.codes.shape:
+            raise ValueError(f"codes must have shape {self.codes.shape}, got {codes.shape}")
+        return replace(self, codes=np.ascontiguousarray(codes, dtype=np.int8))
+
+    def to_dataset(self) -> xr.Dataset:
+        """The design and codes (the result's ``fit_data``)."""
+        width = max(len(lab) for lab in self.channel_labels)
+        labels = np.full((len(self.channels), width), "", dtype=object)
+        for c, lab in enumerate(self.channel_labels):
+            labels[c, :len(lab)] = lab
+        return xr.Dataset(
+            {"codes": (("segment", "channel"), self.codes),
+             "channel_code_labels": (("channel", "channel_code"), labels.astype(str)),
+             "channel_n_codes": (("channel",), np.array([len(c) for c in self.channel_labels])),
+             "block_offsets": (("block_edge",), self.block_offsets),
+             "segment_dyad": (("segment",), self.segment_dyad),
+             "session_dyad": (("session",), self.session_dyad),
+             "block_session": (("block",), self.block_session),
+             "trans_unit": (("segment",), self.trans_unit),
+             "unit_design": (("unit", "feature"), self.unit_design),
+             "unit_dyad": (("unit",), self.unit_dyad)},
+            coords={"channel": list(self.channels), "dyad": list(self.dyad_labels),
+                    "session": list(self.session_labels), "feature": list(self.feature_names)},
+            attrs={"kind": "lagnest-hmm-data"},
+        )
+
+    @classmethod
+    def from_dataset(cls, ds: xr.Dataset) -> HMMData:
+        """Inverse of :meth:`to_dataset`."""
+        n_codes = ds["channel_n_codes"].values
+        labels = tuple(tuple(str(v) for v in row[:n])
+                       for row, n in zip(ds["channel_code_labels"].values, n_codes, strict=True))
+        return cls(
+            codes=np.ascontiguousarray(ds["codes"].values, dtype=np.int8),
+            channels=tuple(str(v) for v in ds["channel"].values),
+            channel_labels=labels,
+            block_offsets=np.asarray(ds["block_offsets"].values, dtype=np.int64),
+            segment_dyad=np.asarray(ds["segment_dyad"].values, dtype=np.int64),
+            dyad_labels=tuple(str(v) for v in ds["dyad"].values),
+            session_labels=tuple(str(v) for v in ds["session"].values),
+            session_dyad=np.asarray(ds["session_dyad"].values, dtype=np.int64),
+            block_session=np.asarray(ds["block_session"].values, dtype=np.int64),
+            trans_unit=np.asarray(ds["trans_unit"].values, dtype=np.int64),
+            unit_design=np.asarray(ds["unit_design"].values, dtype=float).reshape(
+                ds.sizes["unit"], ds.sizes["feature"]),
+            unit_dyad=np.asarray(ds["unit_dyad"].values, dtype=np.int64),
+            feature_names=tuple(str(v) for v in ds["feature"].values),
+        )
+
+
+def _channels(seqs: Any, emissions: Sequence[str]) -> tuple[np.ndarray, list[str],
+                                                            list[tuple[str, ...]]]:
+    """Emission channels of the named streams: codes ``(N, C)``, names and code labels."""
+    columns, names, labels = [], [], []
+    for spec in emissions:
+        try:
+            ref = seqs.resolve_code(spec)
+        except LagnestDataError as err:
+            raise LagnestDataError(f"emissions: {err}") from None
+        if ref.is_set:
+            matrix, codes = seqs.indicator_matrix(ref.stream)
+            for j, code in enumerate(codes):
+                columns.append(np.asarray(matrix[:, j], dtype=np.int8))
+                names.append(f"{ref.stream}:{code}")
+                labels.append(("absent", "present"))
+            continue
+        values, codes = seqs.categorical(spec)
+        columns.append(np.asarray(values, dtype=np.int8))
+        names.append(ref.label)
+        labels.append(tuple(codes))
+    if len(set(names)) < len(names):
+        raise LagnestDataError(f"emissions name a stream twice: {names}")
+    return np.ascontiguousarray(np.column_stack(columns)), names, labels
+
+
+def hmm_data(seqs: Any, spec: Mapping[str, Any]) -> HMMData:
+    """The emitted codes, chains and transition design of a :class:`HiddenMarkovModel`."""
+    codes, names, labels = _channels(seqs, spec["emissions"])
+    enc = seqs.encoded
+    n = codes.shape[0]
+    offsets = np.asarray(enc.block_offsets, dtype=np.int64)
+    segment_session = np.asarray(enc.segment_session, dtype=np.int64)
+    segment_dyad = np.asarray(enc.session_dyad, dtype=np.int64)[segment_session]
+    lags = tuple(spec["lags"])
+    columns = np.zeros((n, 0))
+    feature_names: list[str] = []
+    if spec["transition_predictors"]:
+        sources, features = resolve_terms(seqs, spec["transition_predictors"], lags,
+                                          spec["emissions"][0], False)
+        block_start = np.repeat(offsets[:-1], np.diff(offsets))
+        patterns = np.zeros((n, len(lags), len(sources)), dtype=np.int64)
+        for f, source in enumerate(sources):
+            values = np.asarray(seqs.categorical(source)[0], dtype=np.int64)
+            for j, lag in enumerate(lags):
+                t = np.arange(n)
+                ok = (t - lag >= block_start) & (values[np.maximum(t - lag, 0)] >= 0)
+                patterns[:, j, f] = np.where(ok, values[np.maximum(t - lag, 0)], 0)
+        columns = design_columns(patterns, features)
+        feature_names = [f.name for f in features]
+    sessions = list(seqs.session_labels)
+    covariates = []
+    if spec["session_covariates"]:
+        sess, _ = standardise_covariates(seqs.sessions, spec["session_covariates"], "session",
+                                         sessions)
+        covariates.append(sess[segment_session])
+        feature_names += list(spec["session_covariates"])
+    if spec["dyad_covariates"]:
+        dyad_vals, _ = standardise_covariates(seqs.dyads, spec["dyad_covariates"], "dyad",
+                                              list(seqs.dyad_labels))
+        covariates.append(dyad_vals[segment_dyad])
+        feature_names += list(spec["dyad_covariates"])
+    design = np.concatenate([columns, *covariates], axis=1) if covariates else columns
+    keys = np.column_stack([segment_dyad, design]) if design.shape[1] else segment_dyad[:, None]
+    units, trans_unit = np.unique(keys, axis=0, return_inverse=True)
+    return HMMData(
+        codes=codes, channels=tuple(names), channel_labels=tuple(labels),
+        block_offsets=offsets, segment_dyad=segment_dyad,
+        dyad_labels=tuple(seqs.dyad_labels), session_labels=tuple(sessions),
+        session_dyad=np.asarray(enc.session_dyad, dtype=np.int64),
+        block_session=np.asarray(enc.block_session, dtype=np.int64),
+        trans_unit=np.asarray(trans_unit, dtype=np.int64).ravel(),
+        unit_design=np.ascontiguousarray(units[:, 1:], dtype=float),
+        unit_dyad=units[:, 0].astype(np.int64), feature_names=tuple(feature_names),
+    )
+
+
+def _off_diagonal(k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices of the off-diagonal cells, row by row."""
+    rows, cols = np.nonzero(~np.eye(k, dtype=bool))
+    return rows, cols
+
+
+def _log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    top = np.max(x, axis=axis, keepdims=True)
+    return x - top - np.log(np.exp(x - top).sum(axis=axis, keepdims=True))
+
+
+# =========================================================================== model
+
+
+class HiddenMarkovModel(BayesianModel):
+    r"""Multilevel hidden Markov model of coded streams, with covariates on transitions.
+
+    Parameters
+    ----------
+    seqs : Sequences
+        The data.
+    emissions : sequence of str
+        Streams emitted by the latent state, conditionally independent given it:
+        categorical streams (``"rupture"``, ``"p_vocalizing"``; a categorical
+        distribution per state) and indicator streams or codes (``"mia"``: a Bernoulli
+        per code per state).
+    n_states : int
+        Number of latent states K (>= 2).
+    transition_predictors : sequence of str
+        Terms at ``t - lag`` on the transition into segment t (as ``LaggedRegression``'s
+        predictors: codes, indicator streams, categorical streams, interactions). An
+        uncoded predictor, or one before its chain's start, counts as absent.
+    lags : sequence of int, default (1,)
+        Lags (>= 1) of the transition predictors.
+    session_covariates, dyad_covariates : sequence of str
+        Numeric columns of ``seqs.sessions`` / ``seqs.dyads``, standardised, on every
+        transition.
+    pooling : {"dyad", "complete"}
+        Transition and emission logits per dyad (non-centred deviations around the
+        typical dyad's), or one set for all.
+    order_by : str, optional
+        ``"channel:code"`` (e.g. ``"rupture:withdrawal"``, ``"mia:MIA4:present"`` is
+        written ``"MIA4:present"``) whose emission log odds (against the channel's first
+        code) increase with the state: the identifying constraint. Default: the last
+        code of the first channel.
+    priors : mapping, optional
+        Overrides of the default priors: ``emission`` Normal(0, 1.5) (emission logits
+        of the typical dyad), ``transition`` Normal(0, 1.5) (logits of moving to each
+        other state against staying), ``beta`` Normal(0, 1) (predictors' effects on
+        those logits), ``initial`` Normal(0, 1.5), ``sigma_emission`` and
+        ``sigma_transition`` HalfNormal(0.5) (dyad scales).
+
+    Notes
+    -----
+    With state :math:`z_t`, the emission of channel c is
+    :math:`y_{tc} \mid z_t = k \sim \mathrm{Categorical}(\mathrm{softmax}(0, e_{ck} +
+    u_{d,ck}))`, and the transition
+    :math:`p(z_t = j \mid z_{t-1} = i) = \mathrm{softmax}_j(\eta_{ij})` with
+    :math:`\eta_{ii} = 0` and, for :math:`j \ne i`,
+    :math:`\eta_{ij} = a_{ij} + v_{d,ij} + x_t^\top \beta_{\cdot ij}`: the log odds of
+    moving to j rather than staying in i. :math:`u` and :math:`v` are dyad deviations
+    (scales :math:`\sigma_{emission,c}`, :math:`\sigma_{transition}`).
+
+    References
+    ----------
+    .. [1] Aarts, E. (2019). mHMMbayes: Multilevel hidden Markov models using Bayesian
+       estimation. R package.
+    .. [2] Zucchini, W., MacDonald, I. L., & Langrock, R. (2016). *Hidden Markov models for
+       time series* (2nd ed.). CRC Press.
+    """
+
+    model_name: ClassVar[str] = "HiddenMarkovModel"
+    data_class: ClassVar[Any] = HMMData
+    default_priors: ClassVar[Mapping[str, Prior]] = {
+        "emission": Prior("Normal", {"sigma": 1.5}),
+        "transition": Prior("Normal", {"sigma": 1.5}),
+        "beta": Prior("Normal", {"sigma": 1.0}),
+        "initial": Prior("Normal", {"sigma": 1.5}),
+        "sigma_emission": Prior("HalfNormal", {"sigma": 0.5}),
+        "sigma_transition": Prior("HalfNormal", {"sigma": 0.5}),
+    }
+    prior_kinds: ClassVar[Mapping[str, str]] = {
+        "emission": "location", "transition": "location", "beta": "location",
+        "initial": "location", "sigma_emission": "scale", "sigma_transition": "scale",
+    }
+    default_sampler_config: ClassVar[Mapping[str, Any]] = {"target_accept": 0.9}
+
+    def __init__(
+        self,
+        seqs: Any,
+        emissions: Sequence[str],
+        n_states: int,
+        transition_predictors: Sequence[str] = (),
+        lags: Sequence[int] = (1,),
+        session_covariates: Sequence[str] = (),
+        dyad_covariates: Sequence[str] = (),
+        pooling: str = "dyad",
+        order_by: str | None = None,
+        priors: Mapping[str, Any] | None = None,
+    ) -> None:
+        emissions = [emissions] if isinstance(emissions, str) else list(emissions)
+        if not emissions or not all(isinstance(e, str) and e for e in emissions):
+            raise LagnestDataError(f"emissions must name at least one stream, got {emissions!r}")
+        if isinstance(n_states, bool) or not isinstance(n_states, int | np.integer) or \
+                n_states < 2:
+            raise LagnestDataError(f"n_states must be an integer >= 2, got {n_states!r}")
+        lags = [lags] if isinstance(lags, int) else list(lags)
+        if not lags or any(not isinstance(v, int | np.integer) or v < 1 for v in lags) or \
+                len(set(lags)) < len(lags):
+            raise LagnestDataError(f"lags must be distinct integers >= 1, got {lags!r}")
+        if pooling not in POOLINGS:
+            raise LagnestDataError(f"pooling must be one of {list(POOLINGS)}, got {pooling!r}")
+        _, names, labels = _channels(seqs, emissions)
+        order = _order_target(names, labels, order_by)
+        spec = {
+            "emissions": emissions,
+            "n_states": int(n_states),
+            "transition_predictors": list(transition_predictors),
+            "lags": [int(v) for v in lags],
+            "session_covariates": list(session_covariates),
+            "dyad_covariates": list(dyad_covariates),
+            "pooling": pooling,
+            "order_by": f"{names[order[0]]}:{labels[order[0]][order[1]]}",
+        }
+        super().__init__(seqs, spec, priors)
+
+    # ------------------------------------------------------------------ data
+    def _make_data(self, seqs: Any) -> HMMData:
+        return hmm_data(seqs, self._spec)
+
+    @property
+    def structure(self) -> GroupStructure:
+        """The dyad level, when two dyads have data and ``pooling="dyad"``."""
+        d = self.data
+        has = np.zeros(len(d.session_labels), dtype=bool)
+        has[d.block_session[np.diff(d.block_offsets) > 0]] = True
+        base = check_grouping(d.session_dyad, d.dyad_labels, has,
+                              want_dyad=self._spec["pooling"] == "dyad", want_session=False)
+        return replace(base, parameterization={lvl: "noncentered" for lvl in base.levels})
+
+    @property
+    def _order(self) -> tuple[int, int]:
+        """(channel, code) of the ordering constraint."""
+        d = self.data
+        channel, code = self._spec["order_by"].rsplit(":", 1)
+        c = d.channels.index(channel)
+        return c, d.channel_labels[c].index(code)
+
+    @property
+    def coords(self) -> dict[str, list[Any]]:
+        """Model coordinates."""
+        d = self.data
+        k = self._spec["n_states"]
+        out: dict[str, list[Any]] = {
+            "state": list(range(1, k + 1)), "origin": list(range(1, k + 1)),
+            "destination": list(range(1, k + 1)), "move": list(range(k * (k - 1))),
+            "free_state": list(range(k - 1)), "dyad": list(d.dyad_labels),
+            "feature": list(d.feature_names), "channel": list(d.channels),
+        }
+        for c, labels in enumerate(d.channel_labels):
+            out[f"code_{c}"] = list(labels)
+            out[f"free_code_{c}"] = list(labels[1:])
+        return out
+
+    def check_sampler(self, sampler: str) -> None:
+        """The likelihood is a numba kernel: no JAX sampler (numpyro)."""
+        if sampler == "numpyro":
+            raise ValueError("HiddenMarkovModel's likelihood is a numba kernel, which numpyro "
+                             "(JAX) cannot run: use sampler='pymc' or 'nutpie'")
+
+    # ------------------------------------------------------------------ backend
+    def build_model(self) -> Any:
+        """Build the PyMC model: emissions, transitions and the forward-algorithm Op."""
+        import pymc as pm
+        import pytensor.tensor as pt
+
+        from lagnest.models.hmm_likelihood import hmm_log_likelihood
+
+        d = self.data
+        k = self._spec["n_states"]
+        n_dyads = len(d.dyad_labels)
+        dyad = self.structure.dyad
+        rows, cols = _off_diagonal(k)
+        oc, ocode = self._order
+        with pm.Model(coords=self.coords) as model:
+            codes = pm.Data("codes", d.codes)
+            log_emit = pt.zeros((d.codes.shape[0], k))
+            for c, labels in enumerate(d.channel_labels):
+                dims = ("state", f"free_code_{c}")
+                sd = self._priors["emission"].params["sigma"]
+                if c == oc:
+                    ordered = pm.Normal(
+                        f"emission_order_{c}", 0.0, sd, dims="state",
+                        transform=pm.distributions.transforms.ordered,
+                        initval=np.linspace(-1.0, 1.0, k))
+                    others = [j for j in range(len(labels) - 1) if j != ocode - 1]
+                    free = pt.zeros((k, len(labels) - 1))
+                    free = pt.set_subtensor(free[:, ocode - 1], ordered)
+                    if others:
+                        rest = pm.Normal(f"emission_rest_{c}", 0.0, sd,
+                                         shape=(k, len(others)))
+                        free = pt.set_subtensor(free[:, others], rest)
+                else:
+                    free = pm.Normal(f"emission_logit_{c}", 0.0, sd, dims=dims)
+                typical = pt.concatenate([pt.zeros((k, 1)), free], axis=1)
+                pm.Deterministic(f"emission_typical_{c}", pt.special.softmax(typical, axis=-1),
+                                 dims=("state", f"code_{c}"))
+                logits = pt.repeat(typical[None], n_dyads, axis=0)
+                if dyad:
+                    sigma = self._priors["sigma_emission"].create_variable(
+                        f"sigma_emission_{c}")
+                    z = pm.Normal(f"z_emission_{c}", 0.0, 1.0, dims=("dyad", *dims))
+                    logits = logits + pt.concatenate(
+                        [pt.zeros((n_dyads, k, 1)), sigma * z], axis=2)
+                log_p = pt.special.log_softmax(logits, axis=-1)  # (D, K, M)
+                code = codes[:, c]
+                picked = log_p.dimshuffle(0, 2, 1)[d.segment_dyad, pt.maximum(code, 0)]
+                log_emit = log_emit + pt.where(pt.ge(code, 0)[:, None], picked, 0.0)
+            a = self._priors["transition"].create_variable("transition_logit", mu=0.0,
+                                                           dims="move")
+            eta = pt.repeat(a[None], len(d.unit_dyad), axis=0)  # (U, moves)
+            if d.unit_design.shape[1]:
+                beta = self._priors["beta"].create_variable("beta", mu=0.0,
+                                                            dims=("feature", "move"))
+                eta = eta + pt.dot(pm.Data("unit_design", d.unit_design), beta)
+            if dyad:
+                sigma = self._priors["sigma_transition"].create_variable("sigma_transition")
+                z = pm.Normal("z_transition", 0.0, 1.0, dims=("dyad", "move"))
+                eta = eta + (sigma * z)[d.unit_dyad]
+            full = pt.zeros((len(d.unit_dyad), k, k))
+            full = pt.set_subtensor(full[:, rows, cols], eta)
+            log_trans = pt.special.log_softmax(full, axis=-1)
+            typical = pt.set_subtensor(pt.zeros((k, k))[rows, cols], a)
+            pm.Deterministic("transition_typical", pt.special.softmax(typical, axis=-1),
+                             dims=("origin", "destination"))
+            init = self._priors["initial"].create_variable("initial_logit", mu=0.0,
+                                                           dims="free_state")
+            log_init = pt.special.log_softmax(pt.concatenate([pt.zeros(1), init]))[None]
+            pm.Deterministic("initial_probs", pt.exp(log_init[0]), dims="state")
+            pm.Potential("loglik", hmm_log_likelihood(
+                log_init, np.zeros(len(d.block_session), dtype=np.int64), log_trans,
+                pm.Data("trans_unit", d.trans_unit), log_emit, d.block_offsets))
+        return model
+
+    # ------------------------------------------------------------------ NumPy side
+    def log_probs(self, params: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray,
+                                                             list[np.ndarray]]:
+        """Initial ``(K,)``, transition ``(U, K, K)`` and emission ``[(D, K, M_c)]`` logs."""
+        d = self.data
+        k = self._spec["n_states"]
+        rows, cols = _off_diagonal(k)
+        n_dyads = len(d.dyad_labels)
+        emission = []
+        for c, labels in enumerate(d.channel_labels):
+            free = self._emission_free(params, c, len(labels))
+            logits = np.repeat(np.concatenate([np.zeros((k, 1)), free], axis=1)[None],
+                               n_dyads, axis=0)
+            if f"z_emission_{c}" in params:
+                dev = float(params[f"sigma_emission_{c}"]) * np.asarray(
+                    params[f"z_emission_{c}"], dtype=float)
+                logits[:, :, 1:] += dev
+            emission.append(_log_softmax(logits))
+        eta = np.repeat(np.asarray(params["transition_logit"], dtype=float)[None],
+                        len(d.unit_dyad), axis=0)
+        if d.unit_design.shape[1]:
+            eta = eta + d.unit_design @ np.asarray(params["beta"], dtype=float)
+        if "z_transition" in params:
+            eta = eta + (float(params["sigma_transition"])
+                         * np.asarray(params["z_transition"], dtype=float))[d.unit_dyad]
+        full = np.zeros((len(d.unit_dyad), k, k))
+        full[:, rows, cols] = eta
+        init = _log_softmax(np.concatenate([[0.0], np.asarray(params["initial_logit"],
+                                                              dtype=float)]))
+        return init, _log_softmax(full), emission
+
+    def _emission_free(self, params: Mapping[str, Any], c: int, m: int) -> np.ndarray:
+        """Free emission logits ``(K, M - 1)`` of channel c of the typical dyad."""
+        oc, ocode = self._order
+        if c != oc:
+            return np.asarray(params[f"emission_logit_{c}"], dtype=float)
+        k = self._spec["n_states"]
+        free = np.zeros((k, m - 1))
+        free[:, ocode - 1] = np.asarray(params[f"emission_order_{c}"], dtype=float)
+        others = [j for j in range(m - 1) if j != ocode - 1]
+        if others:
+            free[:, others] = np.asarray(params[f"emission_rest_{c}"], dtype=float)
+        return free
+
+    def log_emit(self, emission: list[np.ndarray], codes: np.ndarray | None = None
+                 ) -> np.ndarray:
+        """Log-likelihood ``(N, K)`` of each segment's codes under each state."""
+        d = self.data
+        codes = d.codes if codes is None else codes
+        out = np.zeros((codes.shape[0], self._spec["n_states"]))
+        for c, lp in enumerate(emission):
+            code = codes[:, c].astype(np.int64)
+            picked = lp.transpose(0, 2, 1)[d.segment_dyad, np.maximum(code, 0)]
+            out += np.where(code[:, None] >= 0, picked, 0.0)
+        return out
+
+    def simulate(self, params: Mapping[str, Any], rng: np.random.Generator) -> dict[str, Any]:
+        """Draw states along every chain, then codes; uncoded stays uncoded.
+
+        Parameters
+        ----------
+        params : mapping
+            One draw of the model's variables.
+        rng : numpy.random.Generator
+
+        Returns
+        -------
+        dict
+            ``{"codes": (N, C) int8}``.
+        """
+        d = self.data
+        log_init, log_trans, emission = self.log_probs(params)
+        n = d.codes.shape[0]
+        states = np.empty(n, dtype=np.int64)
+        u = rng.random(n)
+        init_cdf = np.cumsum(np.exp(log_init))
+        trans_cdf = np.cumsum(np.exp(log_trans), axis=-1)
+        starts = np.zeros(n, dtype=bool)
+        starts[d.block_offsets[:-1][np.diff(d.block_offsets) > 0]] = True
+        for t in range(n):
+            cdf = init_cdf if starts[t] else trans_cdf[d.trans_unit[t], states[t - 1]]
+            states[t] = min(int(np.searchsorted(cdf, u[t] * cdf[-1], side="right")),
+                            len(cdf) - 1)
+        codes = np.full(d.codes.shape, -1, dtype=np.int8)
+        for c, lp in enumerate(emission):
+            p = np.exp(lp[d.segment_dyad, states])  # (N, M)
+            draw = (p.cumsum(axis=1) < rng.random(n)[:, None] * p.sum(axis=1)[:, None]).sum(1)
+            codes[:, c] = np.where(d.codes[:, c] >= 0, np.minimum(draw, p.shape[1] - 1), -1)
+        return {"codes": codes}
+
+    @property
+    def diagnostic_vars(self) -> tuple[str, ...]:
+        """Typical emission and transition probabilities, initial state, scales."""
+        d = self.data
+        names = [f"emission_typical_{c}" for c in range(len(d.channels))]
+        names += ["transition_typical", "initial_probs"]
+        if d.unit_design.shape[1]:
+            names.append("beta")
+        if self.structure.dyad:
+            names += [f"sigma_emission_{c}" for c in range(len(d.channels))]
+            names.append("sigma_transition")
+        return tuple(names)
+
+    @property
+    def calibration_vars(self) -> tuple[str, ...]:
+        """Typical emission logits and transition logits, effects and dyad scales."""
+        return tuple(n for n in self.diagnostic_vars if n != "initial_probs")
+
+    def fit(  # noqa: D102
+        self,
+        draws: int = 1000,
+        tune: int = 1000,
+        chains: int = 4,
+        seed: int | None = None,
+        sampler: str = "pymc",
+        target_accept: float | None = None,
+        cores: int | None = None,
+        progressbar: bool = False,
+        thresholds: Mapping[str, float] | None = None,
+        warn: bool = True,
+        observed: Mapping[str, np.ndarray] | None = None,
+    ) -> HMMResult:
+        return super().fit(  # type: ignore[return-value]
+            draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler,
+            target_accept=target_accept, cores=cores, progressbar=progressbar,
+            thresholds=thresholds, warn=warn, observed=observed)
+
+    fit.__doc__ = BayesianModel.fit.__doc__
+
+
+def _order_target(names: Sequence[str], labels: Sequence[Sequence[str]],
+                  order_by: str | None) -> tuple[int, int]:
+    """(channel, code index >= 1) of ``order_by`` (default: first channel's last code)."""
+    if order_by is None:
+        return 0, len(labels[0]) - 1
+    if not isinstance(order_by, str) or ":" not in order_by:
+        raise LagnestDataError(f"order_by must be 'channel:code' (channels: {list(names)}), "
+                               f"got {order_by!r}")
+    channel, code = order_by.rsplit(":", 1)
+    if channel not in names:
+        raise LagnestDataError(f"order_by: {channel!r} is not an emitted channel; channels: "
+                               f"{list(names)}")
+    c = list(names).index(channel)
+    if code not in labels[c][1:]:
+        raise LagnestDataError(f"order_by: {code!r} must be a code of {channel!r} other than "
+                               f"its first (reference) code: {list(labels[c][1:])}")
+    return c, list(labels[c]).index(code)
+
+
+# =========================================================================== results
+
+
+class HMMResult(FitResult):
+    """Posterior of a :class:`HiddenMarkovModel` and the answers it gives."""
+
+    kind: ClassVar[str] = "hmm"
+
+    @property
+    def _model(self) -> HiddenMarkovModel:
+        model = getattr(self, "_cached_model", None)
+        if model is None:
+            model = BayesianModel.from_result(self)
+            object.__setattr__(self, "_cached_model", model)
+        return model  # type: ignore[return-value]
+
+    def transition_probs(self, ci_prob: float = CI_PROB) -> xr.Dataset:
+        """Transition matrix of the typical dyad with every predictor absent (at 0)."""
+        return summarise(self.draws["transition_typical"], ci_prob, None)
+
+    def emission_probs(self, channel: str | int = 0, ci_prob: float = CI_PROB) -> xr.Dataset:
+        """Emission probabilities of one channel per state (typical dyad)."""
+        d = self._model.data
+        c = channel if isinstance(channel, int) else d.channels.index(channel)
+        return summarise(self.draws[f"emission_typical_{c}"], ci_prob, None)
+
+    def stationary(self, ci_prob: float = CI_PROB) -> xr.Dataset:
+        """Stationary state distribution of the typical transition matrix."""
+        p = self.draws["transition_typical"].transpose("chain", "draw", "origin", "destination")
+        values = p.values
+        k = values.shape[-1]
+        out = np.empty(values.shape[:-1])
+        for idx in np.ndindex(values.shape[:2]):
+            a = values[idx].T - np.eye(k)
+            a[-1] = 1.0
+            b = np.zeros(k)
+            b[-1] = 1.0
+            out[idx] = np.linalg.solve(a, b)
+        da = xr.DataArray(out, dims=("chain", "draw", "state"),
+                          coords={"state": p["origin"].values})
+        return summarise(da, ci_prob, None)
+
+    def dwell_times(self, ci_prob: float = CI_PROB) -> xr.Dataset:
+        """Expected segments spent in a state once entered, ``1 / (1 - p_kk)``."""
+        p = self.draws["transition_typical"]
+        stay = xr.concat([p.sel(origin=s, destination=s) for s in p["origin"].values],
+                         dim="state").assign_coords(state=p["origin"].values)
+        return summarise(1.0 / (1.0 - stay.drop_vars(["origin", "destination"])), ci_prob,
+                         None)
+
+    def effects(self, ci_prob: float = CI_PROB) -> xr.Dataset:
+        """Odds ratios of the predictors on moving i -> j against staying in i (null 1)."""
+        if "beta" not in self.draws:
+            raise ValueError("this model has no transition predictors")
+        k = self._model._spec["n_states"]
+        rows, cols = _off_diagonal(k)
+        beta = self.draws["beta"]
+        move = [f"{r + 1}->{c + 1}" for r, c in zip(rows, cols, strict=True)]
+        return summarise(np.exp(beta.assign_coords(move=move)), ci_prob, 1.0, "1")
+
+    def state_probabilities(self, max_draws: int = 200) -> xr.DataArray:
+        """Posterior probability of each state in each segment (forward-backward).
+
+        Averaged over ``max_draws`` evenly thinned posterior draws: for each, the
+        kernel's posterior state probabilities given that draw's parameters.
+
+        Returns
+        -------
+        xarray.DataArray
+            ``(segment, state)``.
+        """
+        from lagnest.kernels.hmm import hmm_value_grad
+
+        m = self._model
+        d = m.data
+        stacked = self.posterior.stack(sample=("chain", "draw"))
+        take = np.unique(np.linspace(0, stacked.sizes["sample"] - 1,
+                                     min(max_draws, stacked.sizes["sample"])).astype(int))
+        total = np.zeros((d.codes.shape[0], m._spec["n_states"]))
+        for s in take:
+            params = {v: stacked[v].isel(sample=s).values for v in stacked.data_vars}
+            log_init, log_trans, emission = m.log_probs(params)
+            _, _, _, gamma = hmm_value_grad(log_init[None], np.zeros(
+                len(d.block_session), dtype=np.int64), log_trans, d.trans_unit,
+                m.log_emit(emission), d.block_offsets)
+            total += gamma
+        return xr.DataArray(total / take.size, dims=("segment", "state"),
+                            coords={"state": list(range(1, total.shape[1] + 1))},
+                            name="state_probability")
+
+    def viterbi(self) -> xr.DataArray:
+        """Most probable state path (states 1..K) at the posterior medians of the parameters."""
+        from lagnest.kernels.hmm import hmm_viterbi
+
+        m = self._model
+        d = m.data
+        params = {v: self.posterior[v].median(("chain", "draw")).values
+                  for v in self.posterior.data_vars}
+        log_init, log_trans, emission = m.log_probs(params)
+        path = hmm_viterbi(log_init[None], np.zeros(len(d.block_session), dtype=np.int64),
+                           log_trans, d.trans_unit, m.log_emit(emission), d.block_offsets)
+        return xr.DataArray(path + 1, dims="segment", name="state")
+
+    def label_check(self, tolerance: float = 4.0) -> pd.DataFrame:
+        """Do the chains agree on what each state is? One row per state and chain pair.
+
+        Compares each chain's posterior mean of the ordering emission probability per
+        state; a difference above ``tolerance`` pooled posterior SDs means the chains
+        found different labelings or modes.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``state``, ``chains``, ``difference_in_sd``, ``agree``.
+        """
+        oc, ocode = self._model._order
+        p = self.posterior[f"emission_typical_{oc}"].isel({f"code_{oc}": ocode})
+        means = p.mean("draw")
+        sd = float(p.std(("chain", "draw")).max()) or 1.0
+        rows = []
+        for state in p["state"].values:
+            m = means.sel(state=state).values
+            for i in range(m.size):
+                for j in range(i + 1, m.size):
+                    diff = abs(m[i] - m[j]) / sd
+                    rows.append({"state": int(state), "chains": f"{i}-{j}",
+                                 "difference_in_sd": diff, "agree": diff <= tolerance})
+        return pd.DataFrame(rows)
+
+    def summary(self, ci_prob: float = CI_PROB) -> ResultSummary:
+        """Transition matrix, stationary distribution and dwell times of the typical dyad."""
+        tp = self.transition_probs(ci_prob)
+        frame = tp["median"].to_pandas().add_prefix("to ")
+        frame.index = [f"from {v}" for v in frame.index]
+        frame["stationary"] = self.stationary(ci_prob)["median"].values
+        frame["dwell"] = self.dwell_times(ci_prob)["median"].values
+        notes = (f"Transition probabilities (posterior medians; {ci_prob:.0%} intervals via "
+                 "result.transition_probs()) of a typical dyad with every predictor absent; "
+                 "stationary: long-run share of each state; dwell: expected segments per "
+                 "visit.",
+                 f"States are ordered by {self._model._spec['order_by']} (its emission "
+                 "probability grows with the state).")
+        return ResultSummary(title=self._header()[0], lines=tuple(self._header()[1:]),
+                             table=frame, notes=notes,
+                             diagnostics=str(self.diagnostics) if self.diagnostics else "")
+
+
+HiddenMarkovModel.result_class = HMMResult
