@@ -52,7 +52,7 @@ RUNNABLE = ("python", "bash")
 MARKERS = ("no-test", "slow")
 _FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
 _MARKER = re.compile(r"^<!--\s*(?P<names>[a-z\- ,]+?)\s*-->$")
-_PYTHON_WARNING = re.compile(r"\b\w*Warning: ")
+_PYTHON_WARNING = re.compile(r"\b\w*Warning: |^warning: ", re.MULTILINE)  # the CLI's form too
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import argparse
 import os
 import re
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -299,9 +300,10 @@ def build_parser() -> argparse.ArgumentParser:
 _DEMO_DESCRIPTION = (
     "Run the main job on the embedded example corpus (a simulated, thesis-like corpus): "
     "print its summary and the classical lag tables with a permutation test, fit the three "
-    "standard analyses (the specs in models/: mia_to_rupture, rupture_to_resolution, "
-    "state_mindfulness_to_impact), check each fit against its posterior predictive "
-    "distribution, write one self-contained HTML report and print its path. The fits use "
+    "standard analyses (the specs shipped with lagnest: mia_to_rupture, "
+    "rupture_to_resolution, state_mindfulness_to_impact; each also runs as lagnest fit "
+    "NAME), check each fit against its posterior predictive distribution, write one "
+    "self-contained HTML report and print its path. The fits use "
     "the specs' 4 chains x 1000 draws (tune 1000); the demo takes about a minute and a "
     "half on two cores. Give --draws 500 --tune 500 for a quicker look (the output then "
     "says the fits are shortened)."
@@ -836,8 +838,25 @@ def _one_line(err: BaseException) -> str:
     return "; ".join(line.strip() for line in str(err).splitlines() if line.strip())
 
 
+def _show_warning(message: Warning | str, category: type[Warning], filename: str,
+                  lineno: int, file: Any = None, line: str | None = None) -> None:
+    """``warnings.showwarning`` of the command: ``warning: <message>`` on one line.
+
+    No file name, line number or source line: those name the entry point's
+    ``sys.exit(main())``, not anything the user wrote.
+    """
+    text = " ".join(str(message).split())
+    try:
+        print(f"warning: {text}", file=sys.stderr if file is None else file)
+    except OSError:  # stderr closed: nowhere to warn (as Python's own showwarning)
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``lagnest`` command; return its exit code.
+
+    Warnings print on stderr as one line each, ``warning: <message>`` (with ``--debug``,
+    in Python's form); ``warnings.showwarning`` is restored on return.
 
     Parameters
     ----------
@@ -854,6 +873,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     debug = args.debug or bool(os.environ.get("LAGNEST_DEBUG"))
+    shown = warnings.showwarning
+    if not debug:  # --debug keeps Python's form (file, line, source)
+        warnings.showwarning = _show_warning
     try:
         return args.func(args)
     except KeyboardInterrupt:
@@ -870,6 +892,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{err.filename}: " if err.filename else ""
         print(f"lagnest: {where}{err.strerror or err}", file=sys.stderr)
         return 2
+    finally:
+        warnings.showwarning = shown
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,8 +1,8 @@
 """The main job on the embedded example corpus (``lagnest demo`` and ``make demo``).
 
 :func:`run_demo` prints the corpus summary and the classical lag tables, fits the three
-standard analyses (the specs in the repository's ``models/`` folder), checks each fit
-against its posterior predictive distribution and writes one HTML report.
+standard analyses (the specs shipped with lagnest, :func:`lagnest.models.spec.standard_specs`),
+checks each fit against its posterior predictive distribution and writes one HTML report.
 :func:`run_analyses` is the part that fits specs and checks them; ``lagnest report`` uses
 it on any corpus.
 """
@@ -214,7 +214,7 @@ def run_demo(
     Parameters
     ----------
     fit : bool, default True
-        Fit the three standard specs (``models/``); without it the report holds the
+        Fit the three standard specs (``standard_specs()``); without it the report holds the
         classical part only.
     seed : int, default 1
         Seed of the permutation test, the fits and the checks.
@@ -272,7 +272,10 @@ def run_demo(
                     "below; for results to report, run `lagnest fit SPEC` or `lagnest demo` "
                     "with its defaults."
                     if shortened else "."))
-        echo(_heading("The three analyses of the study (specs in models/)"))
+        echo(_heading("The three analyses of the study (the standard specs)"))
+        echo(f"Specs shipped with lagnest: {', '.join(standard_specs())}. Read one with "
+             'lagnest.load_spec("<name>"); fit one with `lagnest fit <name> --out '
+             "RESULT.nc`.")
         echo(note)
         notes.append(note)
         for name, reason in skipped.items():

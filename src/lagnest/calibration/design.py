@@ -263,6 +263,10 @@ def design_analysis(
     """
     from lagnest.calibration.operating import operating_characteristics
 
+    if isinstance(model, type):  # a class needs its constructor's arguments, not only seqs
+        raise TypeError(
+            f"model must be a callable seqs -> model, e.g. model=lambda seqs: "
+            f"{model.__name__}(seqs, ...), not the class")
     if not 0 < ci_prob < 1:
         raise ValueError(f"ci_prob must be in (0, 1), got {ci_prob}")
     rupture_effects, new = _effects(effect)

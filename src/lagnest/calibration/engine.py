@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 
 from lagnest._files import atomic_write
+from lagnest._warnings import warn_user
 
 __all__ = ["RunMismatchError", "TaskFn", "run_id", "run_tasks", "task_seed", "worker_model"]
 
@@ -226,6 +227,27 @@ def _dask(task: TaskFn, payload: Any, keys: list[tuple], seed: int, client: Any,
         client.cancel(futures)
 
 
+def _unguarded_fallback(n_workers: int, n_tasks: int) -> tuple[int, str]:
+    """Workers and backend: in this process, with a warning, under an unguarded script.
+
+    Worker processes import the main module again; a script without an ``if __name__ ==
+    "__main__":`` guard would rerun its top level (this very call included) in each of
+    them and the pool would break.
+    """
+    from lagnest.models._fit import unguarded_main_script
+
+    script = unguarded_main_script()
+    if script is None:
+        return n_workers, "processes"
+    warn_user(
+        f"running the {n_tasks} fits in this process, one after the other (n_jobs=1): "
+        f"the script {Path(script).name} has no 'if __name__ == \"__main__\":' guard, so "
+        f"each of the {n_workers} worker processes would run it again; put the script's "
+        "code under that guard for parallel workers"
+    )
+    return 1, "in-process"
+
+
 def run_tasks(
     task: TaskFn,
     payload: Any,
@@ -261,7 +283,9 @@ def run_tasks(
         Run on this dask cluster instead of local processes.
     n_jobs : int, optional
         Local worker processes (default: CPUs, at most the number of tasks); 1 runs in
-        this process. Ignored with ``client``.
+        this process. Ignored with ``client``. Under a main script without an ``if
+        __name__ == "__main__":`` guard (which every worker would run again) the tasks run
+        in this process, with a warning saying so.
     progress : bool, default True
         Show a tqdm progress bar (when tqdm is installed).
     desc : str
@@ -294,6 +318,8 @@ def run_tasks(
         cpus = os.cpu_count() or 1
         n_workers = max(1, min(int(n_jobs) if n_jobs is not None else cpus, len(todo) or 1))
         backend = "in-process" if n_workers == 1 else "processes"
+        if backend == "processes" and todo:
+            n_workers, backend = _unguarded_fallback(n_workers, len(todo))
     info = {"run_id": rid, "computed": todo, "resumed": sorted(done), "backend": backend,
             "n_workers": n_workers}
     if not todo:

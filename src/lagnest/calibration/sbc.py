@@ -578,6 +578,14 @@ def _run(kind: str, model: Any, n: int, seed: int, truth: Any, options: dict[str
     return _assemble(cls, results, int(n), labels, attrs)
 
 
+def _check_instance(model: Any, call: str) -> None:
+    """Refuse a model class where a model on its corpus is needed (TypeError)."""
+    if isinstance(model, type):
+        raise TypeError(
+            f"pass a model instance, e.g. calibration.{call}({model.__name__}(seqs, ...)"
+            f"{', truth' if call == 'recovery' else ''}), not the class")
+
+
 def _fixed_truth(truth: Any, prior: xr.Dataset, names: tuple[str, ...]) -> xr.Dataset:
     """The fixed truth as a one-draw Dataset shaped like the model's variables."""
     template = prior.isel(chain=0, draw=0, drop=True)
@@ -669,6 +677,7 @@ def sbc(
        discrete uniformity and its applications in goodness-of-fit evaluation and
        multiple sample comparison. *Statistics and Computing, 32*, 32.
     """
+    _check_instance(model, "sbc")
     if n_rank_draws < 1 or n_rank_draws > draws * chains:
         raise ValueError(f"n_rank_draws must be in 1..draws x chains = {draws * chains}, "
                          f"got {n_rank_draws}")
@@ -716,6 +725,7 @@ def recovery(
     RecoveryResult
         ``coverage(ci_prob)`` and ``bias()`` per parameter, per-fit diagnostics.
     """
+    _check_instance(model, "recovery")
     options = _sampler_options(draws, tune, chains, sampler, target_accept)
     return _run("recovery", model, n, seed, truth, options, 0, client, n_jobs, path,
                 progress)  # type: ignore[return-value]

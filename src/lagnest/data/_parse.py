@@ -7,6 +7,7 @@ Column-level parsing lives in :mod:`lagnest.data._columns` and :mod:`lagnest.dat
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +47,49 @@ def frames_equal(a: pd.DataFrame, b: pd.DataFrame) -> bool:
 def problem(file: str | None, message: str, **kw: Any) -> DataProblem:
     """A located problem (for errors raised before a collector exists)."""
     return DataProblem(message, file=file, **kw)
+
+
+#: The options naming the key columns of a long table.
+_KEY_OPTIONS = ("dyad", "session", "segment")
+
+
+def missing_columns(
+    columns: Sequence[Any], named: Mapping[str, Sequence[str]], source: str | None,
+    what: str = "the table",
+) -> list[DataProblem]:
+    """A problem per column an option names that ``columns`` lacks.
+
+    Parameters
+    ----------
+    columns : sequence
+        The columns the table has.
+    named : mapping of str to list of str
+        Option name (``session_columns``, ``session``, ...) to the columns it names.
+    source : str, optional
+        The file, named in each problem.
+    what : str, default "the table"
+        How the problems name the table.
+
+    Returns
+    -------
+    list of DataProblem
+        Naming the file, the option, the missing column and the columns there are.
+    """
+    have = [str(c) for c in columns]
+    present = set(columns)
+    out = []
+    for option, names in named.items():
+        for name in names:
+            if name in present:
+                continue
+            close = difflib.get_close_matches(str(name), have, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            text = (f"missing key column {name!r} (the option {option} names it)"
+                    if option in _KEY_OPTIONS
+                    else f"the option {option} names a column {what} does not have")
+            out.append(problem(source, text + hint, column=str(name),
+                               expected=f"one of its columns {have}"))
+    return out
 
 
 def resolve_codebook(codebook: Any, derive: Mapping | None) -> Codebook | None:
@@ -504,8 +548,11 @@ def _side_labels(
     """Key labels of the rows of a session/dyad table (None, with a problem, without key)."""
     absent = [c for c in columns if c not in table.columns]
     if absent:
+        # the key columns are named by the options dyad and session, as in the segments
+        options = dict(zip(columns, ("dyad", "session")[-len(columns):] if what == "session"
+                           else ("dyad",), strict=False))
         problems.add(
-            f"{what} table has no key column",
+            f"{what} table has no key column (the option {options[absent[0]]} names it)",
             column=absent[0],
             value=list(table.columns)[:8],
             expected=f"a column {absent[0]!r}",
@@ -541,21 +588,18 @@ def parse_frame(
     nested_sessions: bool = False,
     indicators: Mapping[str, Sequence[str]] | None = None,
     ratings: Sequence[str] = (),
+    dyads_source: str | None = None,
 ) -> ParsedFrame:
     """Parse and validate a long table (one row per segment); see `Sequences.from_frame`."""
     problems = ProblemCollector(file=source)
-    missing = [c for c in (dyad, session, segment) if c not in frame.columns]
+    missing = missing_columns(
+        frame.columns,
+        {"dyad": [dyad], "session": [session], "segment": [segment],
+         "session_columns": session_columns, "ignore": ignore},
+        source,
+    )
     if missing:
-        raise LagnestDataError(
-            [
-                problem(
-                    source,
-                    f"missing key column {c!r}",
-                    expected=f"columns include {list(frame.columns)}",
-                )
-                for c in missing
-            ]
-        )
+        raise LagnestDataError(missing)
     if len(frame) == 0:
         raise LagnestDataError(
             problem(source, "the table has no rows", expected="one row per segment")
@@ -627,7 +671,7 @@ def parse_frame(
     )
     attrs = None
     if dyads is not None:
-        dyad_side = _side_labels(dyads, (dyad,), None, "dyad", problems, False)
+        dyad_side = _side_labels(dyads, (dyad,), dyads_source, "dyad", problems, False)
         if dyad_side is not None:
             attrs = dyad_side.frame.drop(columns=[dyad])
             attrs.index = pd.Index(dyad_side.labels, name="dyad")

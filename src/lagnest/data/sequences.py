@@ -381,6 +381,7 @@ class Sequences:
         nested_sessions: bool = False,
         indicators: Mapping[str, Sequence[str]] | None = None,
         ratings: Sequence[str] = (),
+        dyads_source: str | None = None,
     ) -> Sequences:
         """Build from a long table with one row per segment.
 
@@ -418,7 +419,7 @@ class Sequences:
             column ``stream:code`` (or ``code``), e.g. ``{"mia": ["MIA1", "MIA2"]}``.
         ratings : list of str
             Columns that are ratings (numbers), whatever their values.
-        source, sessions_source : str, optional
+        source, sessions_source, dyads_source : str, optional
             File names used in error messages.
         decimal : str, default "."
             Decimal separator of numbers held as text (``","`` for Spanish-locale files).
@@ -456,6 +457,7 @@ class Sequences:
             nested_sessions=nested_sessions,
             indicators=indicators,
             ratings=ratings,
+            dyads_source=dyads_source,
         )
         skip = set(ignore) | set(session_columns)
         return cls._build(

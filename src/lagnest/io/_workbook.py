@@ -1,9 +1,11 @@
 """A look inside an ``.xlsx`` file before a spreadsheet library parses it.
 
 An ``.xlsx`` file is a zip archive of XML parts. :func:`inspect_workbook` reads only the
-zip directory and the two small parts that name the sheets, so that a reader can refuse,
-before anything is decompressed, a file that is not a workbook or whose parts would
-expand beyond a limit (a zip bomb). :func:`cell_problems` scans the XML of the sheets
+zip directory and the small parts that name the sheets (their declared sizes bounded
+first), so that a reader can refuse, before anything large is decompressed, a file that is
+not a workbook or whose parts would expand beyond a limit (a zip bomb). Every reader of an
+``.xlsx`` file (tables, BORIS exports, the format sniffing of ``convert``) inspects it
+first. :func:`cell_problems` scans the XML of the sheets
 that will be read for what openpyxl would silently turn into empty cells: formulas whose
 result was never saved, and merged cells.
 """
@@ -24,6 +26,9 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_CT_NS = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+_CONTENT_TYPES = "[Content_Types].xml"
+_WORKSHEET_TYPE = ".worksheet+xml"
 #: Largest part read to find the sheets (workbook.xml and its relationships).
 _SMALL_PART = 16 << 20
 _CHUNK = 4 << 20
@@ -80,11 +85,46 @@ def _small_xml(archive: zipfile.ZipFile, name: str, path: Path) -> ElementTree.E
         raise _fail(path, f"the part {name!r} cannot be read: {err}") from None
 
 
-def _relationships(archive: zipfile.ZipFile, name: str, path: Path) -> dict[str, str]:
+def _relationships(archive: zipfile.ZipFile, name: str, path: Path) -> dict[str, tuple[str, str]]:
+    """Relationship id -> (type, target) of a ``.rels`` part."""
     root = _small_xml(archive, name, path)
     return {
-        rel.get("Id", ""): rel.get("Target", "") for rel in root.iter(f"{_PKG_NS}Relationship")
+        rel.get("Id", ""): (rel.get("Type", ""), rel.get("Target", ""))
+        for rel in root.iter(f"{_PKG_NS}Relationship")
     }
+
+
+def _other_content(archive: zipfile.ZipFile, path: Path) -> set[str]:
+    """Parts ``[Content_Types].xml`` declares as something other than a worksheet.
+
+    openpyxl finds shared strings, styles, ... by these declarations, whatever the
+    workbook's relationships say.
+    """
+    if _CONTENT_TYPES not in archive.NameToInfo:
+        return set()
+    root = _small_xml(archive, _CONTENT_TYPES, path)
+    return {
+        node.get("PartName", "").lstrip("/")
+        for node in root.iter(f"{_CT_NS}Override")
+        if not node.get("ContentType", "").endswith(_WORKSHEET_TYPE)
+    }
+
+
+def _check_total(total: int, max_bytes: int, path: Path) -> None:
+    """The declared uncompressed bytes of the parts to parse against ``max_workbook_bytes``."""
+    if total <= max_bytes:
+        return
+    try:
+        packed = f" (from a file of {path.stat().st_size:,} bytes)"
+    except OSError:
+        packed = ""
+    over_limit(
+        total,
+        max_bytes,
+        "max_workbook_bytes",
+        "the workbook's parts to parse hold {count} bytes of XML once decompressed" + packed,
+        file=str(path),
+    )
 
 
 def _resolve(base: str, target: str) -> str:
@@ -126,6 +166,11 @@ def inspect_workbook(path: Path, max_bytes: int, read: list[str] | None = None) 
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
         raise _fail(path, f"not an Excel workbook (.xlsx is a zip archive): {err}") from None
     with archive:
+        # From the zip directory alone, before any part is decompressed: the parts'
+        # declared sizes (zipfile never inflates a part beyond its declared size).
+        sizes = {i.filename: i.file_size for i in archive.infolist()}
+        if read is None:  # every part is parsed
+            _check_total(sum(sizes.values()), max_bytes, path)
         root = _small_xml(archive, "_rels/.rels", path)
         book_part = next(
             (
@@ -146,18 +191,22 @@ def inspect_workbook(path: Path, max_bytes: int, read: list[str] | None = None) 
         for node in book.iter(f"{_MAIN_NS}sheet"):
             name = node.get("name", "")
             sheets.append(name)
-            parts[name] = _resolve(book_part, targets.get(node.get(f"{_REL_NS}id", ""), ""))
+            parts[name] = _resolve(
+                book_part, targets.get(node.get(f"{_REL_NS}id", ""), ("", ""))[1]
+            )
         if not sheets:
             raise _fail(path, "the workbook has no sheet")
-        skipped = {parts[s] for s in sheets if read is not None and s not in read}
-        total = sum(i.file_size for i in archive.infolist() if i.filename not in skipped)
-        over_limit(
-            total,
-            max_bytes,
-            "max_workbook_bytes",
-            "the workbook's parts to parse hold {count} bytes of XML once decompressed",
-            file=str(path),
-        )
+        skipped: set[str] = set()
+        if read is not None:
+            # a part is left out only if nothing that is parsed may read it: no sheet that
+            # is read, no other relationship of the workbook, no content-type declaration
+            skipped = {parts[s] for s in sheets if s not in read}
+            skipped -= {parts[s] for s in sheets if s in read}
+            skipped -= {_resolve(book_part, target) for kind, target in targets.values()
+                        if not kind.endswith("/worksheet")}
+            if skipped:
+                skipped -= _other_content(archive, path)
+        _check_total(sum(v for k, v in sizes.items() if k not in skipped), max_bytes, path)
     return Workbook(tuple(sheets), parts)
 
 

@@ -18,6 +18,8 @@ import pandas as pd
 from lagnest._files import check_readable
 from lagnest.data.sequences import Sequences
 from lagnest.errors import DataProblem, LagnestDataError
+from lagnest.io._limits import MAX_WORKBOOK_BYTES
+from lagnest.io._workbook import inspect_workbook
 from lagnest.io.boris import is_boris_table, read_boris
 from lagnest.io.sdis import read_sdis
 from lagnest.io.sdis_write import write_sdis
@@ -34,7 +36,11 @@ def _peek_header(path: Path) -> list[str]:
     fmt = _format(path, None)
     try:
         if fmt == "excel":
-            return [str(c) for c in pd.read_excel(path, nrows=0).columns]
+            # sized from the zip directory before pandas parses anything (a zip bomb is
+            # refused by the reader at once, with the reader's own max_workbook_bytes)
+            first = inspect_workbook(path, MAX_WORKBOOK_BYTES, read=[]).sheets[0]
+            inspect_workbook(path, MAX_WORKBOOK_BYTES, read=[first])
+            return [str(c) for c in pd.read_excel(path, sheet_name=first, nrows=0).columns]
         if fmt == "parquet":
             return []
         sep = "," if fmt == "csv" else "\t"

@@ -31,7 +31,8 @@ from lagnest.data._columns import (
     control_character,
     factorize,
 )
-from lagnest.data._streams import is_missing, label_of
+from lagnest.data._parse import missing_columns
+from lagnest.data._streams import QUALIFIER, is_missing, label_of
 from lagnest.data.codebook import Codebook
 from lagnest.data.sequences import Sequences
 from lagnest.errors import DataProblem, LagnestDataError, LimitError, ProblemCollector, shorten
@@ -338,6 +339,7 @@ class _Loaded:
     sessions_source: str | None = None
     dyads: pd.DataFrame | None = None
     meta: dict[str, Any] | None = None
+    dyads_source: str | None = None
 
 
 def _find_sheet(names: Sequence[str], wanted: Sequence[str]) -> str | None:
@@ -397,7 +399,7 @@ def _read_excel(path: Path, sheet: str | int | None, max_bytes: int) -> _Loaded:
     if "sessions" in roles:
         loaded.sessions, loaded.sessions_source = frames["sessions"], f"{path}[{roles['sessions']}]"
     if "dyads" in roles:
-        loaded.dyads = frames["dyads"]
+        loaded.dyads, loaded.dyads_source = frames["dyads"], f"{path}[{roles['dyads']}]"
     if "meta" in roles:
         chunks = frames["meta"].iloc[:, 0].dropna().astype(str) if frames["meta"].shape[1] else []
         loaded.meta = _meta.loads("".join(chunks), f"{path}[{_meta.KEY}]")
@@ -505,6 +507,7 @@ def _read_parquet(path: Path, max_columns: int | None = None) -> _Loaded:
         loaded.sessions = _meta.record_frame(loaded.meta.get("sessions"))
         loaded.sessions_source = f"{path} (metadata)"
         loaded.dyads = _meta.record_frame(loaded.meta.get("dyads"))
+        loaded.dyads_source = f"{path} (metadata)"
     return loaded
 
 
@@ -895,10 +898,11 @@ def read_table(
             session_frame, session_src = _side_table(
                 sessions, sep, decimal, encoding, session_numeric if typed else None, limits
             )
-        dyad_frame = loaded.dyads
+        dyad_frame, dyad_src = loaded.dyads, loaded.dyads_source
         if dyads is not None:
-            dyad_frame, _ = _side_table(dyads, sep, decimal, encoding, None, limits)
+            dyad_frame, dyad_src = _side_table(dyads, sep, decimal, encoding, None, limits)
         frame = loaded.frame
+        _check_named_columns(frame, options, given, layout, session_columns, ignore, str(path))
         rows = columns = None
         if layout == "wide":
             frame, rows, columns = wide_to_long(
@@ -920,6 +924,7 @@ def read_table(
                 derive=derive,
                 source=str(path),
                 sessions_source=session_src,
+                dyads_source=dyad_src,
                 decimal=loaded.decimal,
                 **options,
             )
@@ -943,6 +948,38 @@ def read_table(
     for w in caught:  # the typed attempt's warnings, now that it stands
         warn_user(str(w.message), w.category)
     return seqs
+
+
+def _check_named_columns(frame: pd.DataFrame, options: Mapping[str, Any],
+                         given: Mapping[str, Any], layout: str, session_columns: Sequence[str],
+                         ignore: Sequence[str], source: str) -> None:
+    """Raise, before parsing, for every column an option names that the file lacks.
+
+    The file's own columns (a wide table's before it is made long). ``break_column``,
+    ``codes``, ``ratings`` and ``indicators`` are checked when given (a file's metadata
+    may declare more than it holds); indicator codes are columns ``stream:code`` or
+    ``code``.
+    """
+    named: dict[str, list[str]] = {
+        "dyad": [options["dyad"]], "session": [options["session"]],
+        "session_columns": list(session_columns), "ignore": list(ignore),
+    }
+    if layout == "long":
+        named["segment"] = [options["segment"]]
+        named["break_column"] = [given["break_column"]] if given["break_column"] else []
+        named["codes"] = list(given["codes"] or {})
+        named["ratings"] = list(given["ratings"] or ())
+    found = missing_columns(frame.columns, named, source)
+    have = set(frame.columns)
+    for stream, codes in (given["indicators"] or {}).items() if layout == "long" else ():
+        if codes and not any(c in have or f"{stream}{QUALIFIER}{c}" in have for c in codes):
+            found.append(DataProblem(
+                f"the option indicators names stream {stream!r}, whose code columns the "
+                "table does not have", file=source, column=f"{stream}{QUALIFIER}{codes[0]}",
+                expected=f"columns {stream}{QUALIFIER}code or code among "
+                f"{[str(c) for c in frame.columns]}"))
+    if found:
+        raise LagnestDataError(found)
 
 
 def _numeric_columns(

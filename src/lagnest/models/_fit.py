@@ -38,6 +38,7 @@ __all__ = [
     "mp_context",
     "package_versions",
     "sample",
+    "unguarded_main_script",
     "warn_diagnostics",
 ]
 
@@ -168,16 +169,31 @@ def mp_context() -> str | None:
         return chosen
     if not sys.platform.startswith("linux"):
         return None
+    return "fork" if unguarded_main_script() else "forkserver"
+
+
+def unguarded_main_script() -> str | None:
+    """The main script, if a process that imports it again would run it all again.
+
+    A ``"forkserver"`` or ``"spawn"`` worker imports the main module; a script without
+    ``if __name__ == "__main__":`` then reruns its top level in every worker. None for an
+    interactive session, a notebook, ``python -c``, or a guarded script; the script's
+    path when it has no guard (or cannot be read to tell).
+
+    Returns
+    -------
+    str or None
+    """
     main = sys.modules.get("__main__")
     path = getattr(main, "__file__", None)
     if path is None:
-        return "forkserver"
+        return None
     try:
         with open(path, encoding="utf-8", errors="replace") as fh:
             text = fh.read(1 << 20)
     except OSError:
-        return "fork"
-    return "forkserver" if _MAIN_GUARD.search(text) else "fork"
+        return str(path)
+    return None if _MAIN_GUARD.search(text) else str(path)
 
 
 def _check_sampler(sampler: str) -> None:
