@@ -19,6 +19,7 @@ __all__ = [
     "PRIOR_PREDICTIVE_CHECK",
     "SBC_ECDF_FIGURE",
     "SBC_RANK_FIGURE",
+    "TO_ARVIZ",
     "Slot",
 ]
 
@@ -67,3 +68,6 @@ SBC_RANK_FIGURE = Slot("the SBC rank histograms", "lagnest.viz.plots")
 SBC_ECDF_FIGURE = Slot("the SBC ECDF plots", "lagnest.viz.plots")
 #: The design-analysis figure.
 DESIGN_FIGURE = Slot("the design-analysis figure", "lagnest.viz.plots")
+#: ``to_arviz(result, ...)`` of :mod:`lagnest.models.arviz` (the result classes sit below
+#: the model classes whose generative hook it uses).
+TO_ARVIZ = Slot("the ArviZ conversion", "lagnest.models.arviz")

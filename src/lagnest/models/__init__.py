@@ -5,6 +5,7 @@ the one path of :mod:`lagnest.models._fit`, returning a :class:`FitResult` that
 :meth:`FitResult.save` writes and :func:`load` reads back.
 """
 
+from lagnest.models import arviz  # noqa: F401  (fills the to_arviz slot of results)
 from lagnest.models._fit import ConvergenceWarning, Diagnostics
 from lagnest.models.base import BayesianModel
 from lagnest.models.hmm import HiddenMarkovModel, HMMResult

@@ -315,8 +315,10 @@ class BayesianModel(ABC):
 
     def _result_config(self, seed: int, sampler: Any, data: Any) -> dict[str, Any]:
         """Config stored with a result (observed data other than the corpus are marked)."""
+        reported = self.diagnostic_vars
         config = {**self.config, "seed": seed, "sampler": sampler,
-                  "versions": _fit.package_versions(), "structure": self.structure.to_dict()}
+                  "versions": _fit.package_versions(), "structure": self.structure.to_dict(),
+                  "reported_vars": list(reported) if reported is not None else None}
         if data is not self.data:
             config["data_fingerprint"] = None
             config["simulated"] = True

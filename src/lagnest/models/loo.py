@@ -351,7 +351,8 @@ def loo_from_cells(result: FitResult, reff: float | None = None) -> Any:
     result : FitResult
         A posterior result whose class implements ``cell_log_lik()``.
     reff : float, optional
-        Relative efficiency; default computed from ``result.posterior`` as ArviZ does.
+        Relative efficiency; default computed as ArviZ does, on the reported posterior
+        (``result.reported_posterior()``, the posterior of ``result.to_arviz()``).
 
     Returns
     -------
@@ -362,7 +363,8 @@ def loo_from_cells(result: FitResult, reff: float | None = None) -> Any:
         raise ValueError("LOO needs posterior draws; this result holds prior draws")
     cells = result.cell_log_lik()
     elpd = cell_loo(cells.log_lik, cells.counts, cells.segment_cell,
-                    result.posterior if reff is None else reff, segment=cells.segment)
+                    result.reported_posterior() if reff is None else reff,
+                    segment=cells.segment)
     return tag_elpd(result, elpd, cells.segment is not None)
 
 
@@ -401,7 +403,9 @@ def pointwise_loo(result: FitResult, segment: np.ndarray, coords: Mapping[str, n
     posterior = xr.DataTree.from_dict({"posterior": result.posterior})
     ll = pm.compute_log_likelihood(posterior, model=model, extend_inferencedata=False,
                                    progressbar=False)
-    tree = xr.DataTree.from_dict({"posterior": result.posterior, "log_likelihood": ll})
+    # the relative efficiency from the reported posterior, as the cell path computes it
+    tree = xr.DataTree.from_dict({"posterior": result.reported_posterior(),
+                                  "log_likelihood": ll})
     elpd = arviz_stats.loo(tree, pointwise=True, reff=reff)
     labelled = {"segment": segment, **{k: ("segment", v) for k, v in coords.items()}}
 

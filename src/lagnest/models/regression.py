@@ -249,7 +249,8 @@ def _group_means(cols: np.ndarray, weight: np.ndarray, group: np.ndarray,
 
 
 def _initial_states(seqs: Any, spec: Mapping[str, Any], labels: Sequence[str],
-                    n_sessions: int) -> tuple[np.ndarray, list[Feature]]:
+                    n_sessions: int, keep: Sequence[str] | None = None,
+                    ) -> tuple[np.ndarray, list[Feature]]:
     """0/1 columns ``(S, H (K - 1))``: the target's state in each session's first H segments.
 
     The initial conditions of a dynamic model with group intercepts (Wooldridge 2005): a
@@ -271,21 +272,27 @@ def _initial_states(seqs: Any, spec: Mapping[str, Any], labels: Sequence[str],
         where = "[first segment]" if depth == 1 else f"[segment {i + 1}]"
         for level, label in enumerate(labels):
             column = (state == level).astype(float)
-            if level == 0 or np.ptp(column) == 0:  # a state no session (or every one)
-                continue                          # starts in says nothing about any
+            name = f"{spec['target']}={label}{where}"
+            if keep is not None:  # the columns of a fitted model (held-out data)
+                if name not in keep:
+                    continue
+            elif level == 0 or np.ptp(column) == 0:  # a state no session (or every one)
+                continue                            # starts in says nothing about any
             columns.append(column)
-            features.append(Feature(f"{spec['target']}={label}{where}", "initial",
-                                    spec["target"]))
+            features.append(Feature(name, "initial", spec["target"]))
     return np.column_stack(columns) if columns else np.zeros((n_sessions, 0)), features
 
 
 def regression_data(seqs: Any, spec: Mapping[str, Any],
-                    covariate_scale: np.ndarray | None = None) -> RegressionData:
+                    covariate_scale: np.ndarray | None = None,
+                    initial_columns: Sequence[str] | None = None) -> RegressionData:
     """Pattern counts, design columns and classical figures of a :class:`LaggedRegression`.
 
     ``covariate_scale`` (mean and SD of each covariate) standardises new data the way the
     fitted data were (held-out dyads); by default the corpus's own. Columns computed from
-    each corpus itself (initial states, Mundlak means) are never standardised.
+    each corpus itself (initial states, Mundlak means) are never standardised;
+    ``initial_columns`` names the initial-state columns of a fitted model, which new data
+    keep even where they are constant.
     """
     from lagnest.classical.patterns import pattern_counts
     from lagnest.models.design import pattern_lags
@@ -328,7 +335,7 @@ def regression_data(seqs: Any, spec: Mapping[str, Any],
         extra_features += [Feature(f"{n} dyad mean", "mundlak", n) for n in names]
     if spec["history"] and spec.get("initial_state", True):
         initial, initial_features = _initial_states(seqs, spec, table.target_labels,
-                                                    n_sessions)
+                                                    n_sessions, initial_columns)
         extra.append(initial)
         extra_features += initial_features
     sessions = list(table.session_labels)
@@ -1109,6 +1116,10 @@ class RegressionResult(FitResult):
         """The design and counts the model was fitted to."""
         return self._model.data
 
+    def derived_draws(self) -> dict[str, xr.DataArray]:
+        """``odds_ratio``: exp of the typical-dyad slopes (added by :meth:`to_arviz`)."""
+        return {"odds_ratio": np.exp(self.posterior["beta_typical"]).rename("odds_ratio")}
+
     def log_odds_ratios(self, ci_prob: float = CI_PROB) -> xr.Dataset:
         """Slopes for a typical dyad and session: log odds ratio per column and category.
 
@@ -1457,7 +1468,9 @@ class RegressionResult(FitResult):
         """
         fitted = self._model.data
         held = regression_data(seqs, {**self.spec, "per_segment": False},
-                               covariate_scale=fitted.covariate_scale)
+                               covariate_scale=fitted.covariate_scale,
+                               initial_columns=[f.name for f in fitted.features
+                                                if f.kind == "initial"])
         if held.feature_names != fitted.feature_names:
             raise LagnestDataError("the held-out corpus gives other predictor columns than "
                                    "the fitted one (codes differ)")

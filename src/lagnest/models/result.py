@@ -130,6 +130,62 @@ class FitResult:
         """The data the model was fitted to (sufficient statistics)."""
         return self.tree["fit_data"].to_dataset()
 
+    def reported_vars(self) -> list[str] | None:
+        """Posterior variables :meth:`to_arviz` shows (None: all).
+
+        By default the model's ``diagnostic_vars`` (labelled parameters, group scales),
+        without the sampler's internal offsets.
+        """
+        names = self.config.get("reported_vars")
+        return list(names) if names is not None else None
+
+    def derived_draws(self) -> dict[str, xr.DataArray]:
+        """Derived quantities :meth:`to_arviz` adds to the posterior (none by default)."""
+        return {}
+
+    def reported_posterior(self) -> xr.Dataset:
+        """The posterior of :meth:`to_arviz`: reported variables and derived quantities.
+
+        ``loo()``'s default relative efficiency is computed on it, as ArviZ computes it
+        on ``to_arviz()``'s tree, so the two give the same elpd.
+        """
+        post = self.posterior
+        names = self.reported_vars()
+        if names is not None:
+            post = post[[v for v in names if v in post]]
+        extras = self.derived_draws()
+        return post.assign({k: v for k, v in extras.items() if k not in post})
+
+    def to_arviz(self, log_likelihood: bool = True, predictive: bool = False,
+                 internals: bool = False, seed: int = 0, **kwargs: Any) -> xr.DataTree:
+        """The fit as the DataTree ArviZ expects (see :mod:`lagnest.models.arviz`).
+
+        ``arviz_stats.loo(result.to_arviz())`` equals ``result.loo()``;
+        ``arviz_stats.summary(result.to_arviz(), ci_prob=0.9)`` lists the reported
+        quantities (lagnest's intervals are 90%: ArviZ's default is 89%);
+        ``to_arviz(predictive=True)`` adds ``posterior_predictive`` for ArviZ's predictive
+        plots.
+
+        Parameters
+        ----------
+        log_likelihood : bool, default True
+            Add the per-segment ``log_likelihood`` group.
+        predictive : bool, default False
+            Add ``posterior_predictive`` (observed arrays simulated from every draw).
+        internals : bool, default False
+            Keep every sampled variable in ``posterior``.
+        seed : int, default 0
+            Seed of the simulated predictions.
+        **kwargs
+            ``max_pointwise`` (see :func:`lagnest.models.arviz.to_arviz`).
+
+        Returns
+        -------
+        xarray.DataTree
+        """
+        return _hooks.TO_ARVIZ(self, log_likelihood=log_likelihood, predictive=predictive,
+                               internals=internals, seed=seed, **kwargs)
+
     def _header(self) -> list[str]:
         """First lines of :meth:`__str__`."""
         cfg = self.config

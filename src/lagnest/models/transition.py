@@ -1064,6 +1064,10 @@ class TransitionResult(FitResult):
         )
 
     # ------------------------------------------------------------------ answers
+    def derived_draws(self) -> dict[str, xr.DataArray]:
+        """``transition_probs``: the typical dyad's (added by :meth:`to_arviz`)."""
+        return {"transition_probs": self.draws_of("transition_probs", "typical")}
+
     def transition_probs(self, level: str = "population", ci_prob: float = CI_PROB) -> xr.Dataset:
         """Transition probabilities p(target j | given i) with uncertainty.
 
