@@ -20,7 +20,7 @@ Rows of every agreement matrix are coder A's codes (dim ``coder_a``), columns co
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -379,17 +379,20 @@ def _segment_numbers(seqs: Sequences) -> np.ndarray:
     return np.asarray(seqs._segment_numbers, dtype=np.int64)
 
 
-def _align_order(a: Sequences, b: Sequences) -> np.ndarray:
+def _align_order(a: Sequences, b: Sequences,
+                 names: tuple[str, str] = ("coder_a", "coder_b")) -> np.ndarray:
     """Index into coder B's segments that lines them up with coder A's (session, segment).
 
     Raises a :class:`LagnestDataError` naming every session that only one coding has and,
-    per session, the segments that only one coding has.
+    per session, the segments that only one coding has; ``names`` are the two codings'
+    names in those messages (:func:`_from_codings` aligns each coding to the first).
     """
+    name_a, name_b = names
     problems = ProblemCollector()
     only_a = [s for s in a.session_labels if s not in set(b.session_labels)]
     only_b = [s for s in b.session_labels if s not in set(a.session_labels)]
-    for label, who, other in [(s, "coder_a", "coder_b") for s in only_a] + [
-        (s, "coder_b", "coder_a") for s in only_b
+    for label, who, other in [(s, name_a, name_b) for s in only_a] + [
+        (s, name_b, name_a) for s in only_b
     ]:
         problems.add(
             f"session {label!r} is coded by {who} but not by {other}",
@@ -406,7 +409,7 @@ def _align_order(a: Sequences, b: Sequences) -> np.ndarray:
         if seg_a.size == seg_b.size and np.array_equal(seg_a, seg_b):
             pieces.append(np.arange(off_b[j], off_b[j + 1]))
             continue
-        for who, mine, theirs in (("coder_a", seg_a, seg_b), ("coder_b", seg_b, seg_a)):
+        for who, mine, theirs in ((name_a, seg_a, seg_b), (name_b, seg_b, seg_a)):
             extra = np.setdiff1d(mine, theirs)
             for t in extra[:10]:
                 problems.add(
@@ -431,30 +434,68 @@ def _recode(values: np.ndarray, own: Sequence[str], labels: Sequence[str]) -> np
     return lookup[values]
 
 
+@dataclass(frozen=True)
+class _Codings:
+    """Any number of aligned codings: ``values[i]`` is coding i's code array.
+
+    As :class:`_Coding` (``(n,)`` or ``(n, P)`` arrays, ``-1`` = uncoded), with one array
+    per coding in the order of ``names``; units are the first coding's segments.
+    """
+
+    kind: str
+    names: tuple[str, ...]
+    values: tuple[np.ndarray, ...]
+    labels: tuple[str, ...]
+    session: np.ndarray
+    position: np.ndarray
+
+
+def _from_codings(codings: Mapping[str, Sequences], stream: Any) -> _Codings:
+    """Align `Sequences` on (session, segment) to the first one and resolve ``stream`` in each.
+
+    Every coding must hold the first one's sessions and, in each, its segments
+    (:func:`_align_order`, checked pair by pair with the first coding); a stream must be of
+    one kind in all codings, an indicator stream must have the same codes in all. The codes
+    of a categorical stream are the union: the first coding's, then codes only later
+    codings used, in order. With two codings named ``coder_a`` and ``coder_b`` the checks
+    and messages are those of :func:`agreement`.
+    """
+    names, seqs = tuple(codings), tuple(codings.values())
+    first = seqs[0]
+    kind = _stream_kind(first, stream)
+    every = "both codings" if len(seqs) == 2 else "every coding"
+    for name, other in zip(names[1:], seqs[1:], strict=True):
+        other_kind = _stream_kind(other, stream)
+        if other_kind != kind:
+            raise LagnestDataError(
+                f"stream {stream!r} is {kind} in {names[0]} but {other_kind} in {name}; "
+                f"expected the same kind in {every}"
+            )
+    orders = [_align_order(first, other, (names[0], name))
+              for name, other in zip(names[1:], seqs[1:], strict=True)]
+    raw = [_values(s, stream, kind) for s in seqs]
+    values = [raw[0][0]] + [v[order] for (v, _), order in zip(raw[1:], orders, strict=True)]
+    if kind == "indicator":
+        for name, (_, own) in zip(names[1:], raw[1:], strict=True):
+            if own != raw[0][1]:
+                raise LagnestDataError(
+                    f"indicator stream {stream!r} has codes {list(raw[0][1])} in {names[0]} "
+                    f"but {list(own)} in {name}; expected the same indicator codes in {every}"
+                )
+        labels = raw[0][1]
+    else:
+        labels = raw[0][1]
+        for _, own in raw[1:]:
+            labels = _merge_labels(labels, own)
+        values = [_recode(v, own, labels) for v, (_, own) in zip(values, raw, strict=True)]
+    return _Codings(kind, names, tuple(values), tuple(labels),
+                    np.asarray(first.encoded.segment_session), _segment_numbers(first))
+
+
 def _from_sequences(a: Sequences, b: Sequences, stream: Any) -> _Coding:
     """Align two `Sequences` on (session, segment) and resolve ``stream`` in both."""
-    kind_a, kind_b = _stream_kind(a, stream), _stream_kind(b, stream)
-    if kind_a != kind_b:
-        raise LagnestDataError(
-            f"stream {stream!r} is {kind_a} in coder_a but {kind_b} in coder_b; expected the "
-            "same kind in both codings"
-        )
-    order = _align_order(a, b)
-    va, la = _values(a, stream, kind_a)
-    vb, lb = _values(b, stream, kind_a)
-    vb = vb[order]
-    if kind_a == "indicator":
-        if la != lb:
-            raise LagnestDataError(
-                f"indicator stream {stream!r} has codes {list(la)} in coder_a but {list(lb)} in "
-                "coder_b; expected the same indicator codes in both codings"
-            )
-        labels = la
-    else:
-        labels = _merge_labels(la, lb)
-        va, vb = _recode(va, la, labels), _recode(vb, lb, labels)
-    return _Coding(kind_a, va, vb, labels, np.asarray(a.encoded.segment_session),
-                   _segment_numbers(a))
+    c = _from_codings({"coder_a": a, "coder_b": b}, stream)
+    return _Coding(c.kind, c.values[0], c.values[1], c.labels, c.session, c.position)
 
 
 # =========================================================================== timed events

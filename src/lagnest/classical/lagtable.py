@@ -430,8 +430,22 @@ def homogeneity_test(
     if by not in ("session", "dyad"):
         raise LagnestDataError(f"by must be 'session' or 'dyad', got {by!r}")
     counts = count_table(seqs, given, target, lag=lag, by=by)
-    g2_row, df_row = _homogeneity_arrays(counts.values.astype(float))
-    lead = tuple(d for d in counts.dims if d not in ("unit", "given", "target"))
+    ds = _homogeneity_dataset(counts, "unit")
+    ds.attrs.update({k: v for k, v in counts.attrs.items() if k != "by"})
+    ds.attrs.update(by=by, n_units=int(counts.sizes["unit"]), lagnest_version=__version__)
+    return ds
+
+
+def _homogeneity_dataset(counts: xr.DataArray, dim: str) -> xr.Dataset:
+    """G2 and df of equal transitional probabilities across the tables along ``dim``.
+
+    The labelled form of :func:`~lagnest.classical.statistics._homogeneity_arrays`, shared
+    by :func:`homogeneity_test` (``dim="unit"``) and the stationarity test (``"part"``):
+    ``G2_given`` and ``df_given`` on ``([indicator,] given)``; ``G2``, ``df``, ``p`` as
+    attrs, or as variables over the other leading dims (``indicator``).
+    """
+    g2_row, df_row = _homogeneity_arrays(counts.transpose(dim, ...).values.astype(float))
+    lead = tuple(d for d in counts.dims if d not in (dim, "given", "target"))
     coords = {d: counts[d].values for d in (*lead, "given")}
     ds = xr.Dataset({"G2_given": ((*lead, "given"), g2_row),
                      "df_given": ((*lead, "given"), df_row)}, coords=coords)
@@ -441,6 +455,4 @@ def homogeneity_test(
         ds["G2"], ds["df"], ds["p"] = (lead, g2), (lead, df), (lead, p)
     else:
         ds.attrs.update(G2=float(g2), df=int(df), p=float(p))
-    ds.attrs.update({k: v for k, v in counts.attrs.items() if k != "by"})
-    ds.attrs.update(by=by, n_units=int(counts.sizes["unit"]), lagnest_version=__version__)
     return ds
