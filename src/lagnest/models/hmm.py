@@ -721,30 +721,39 @@ class HMMResult(FitResult):
         return xr.DataArray(path + 1, dims="segment", name="state")
 
     def label_check(self, tolerance: float = 4.0) -> pd.DataFrame:
-        """Do the chains agree on what each state is? One row per state and chain pair.
+        """Do the chains agree on what each state is? One row per quantity and chain pair.
 
-        Compares each chain's posterior mean of the ordering emission probability per
-        state; a difference above ``tolerance`` pooled posterior SDs means the chains
-        found different labelings or modes.
+        Compares the chains' posterior means of every typical emission probability and
+        transition probability: a difference above ``tolerance`` times the larger of the
+        two chains' posterior SDs means the chains found different labelings or modes
+        (the ordering constraint fixes the order of one quantity, not the rest).
 
         Returns
         -------
         pandas.DataFrame
-            ``state``, ``chains``, ``difference_in_sd``, ``agree``.
+            ``quantity``, ``chains``, ``difference_in_sd``, ``agree``, sorted with the
+            largest differences first.
         """
-        oc, ocode = self._model._order
-        p = self.posterior[f"emission_typical_{oc}"].isel({f"code_{oc}": ocode})
-        means = p.mean("draw")
-        sd = float(p.std(("chain", "draw")).max()) or 1.0
+        post = self.posterior
+        names = [v for v in post.data_vars
+                 if v.startswith("emission_typical_") or v == "transition_typical"]
         rows = []
-        for state in p["state"].values:
-            m = means.sel(state=state).values
-            for i in range(m.size):
-                for j in range(i + 1, m.size):
-                    diff = abs(m[i] - m[j]) / sd
-                    rows.append({"state": int(state), "chains": f"{i}-{j}",
-                                 "difference_in_sd": diff, "agree": diff <= tolerance})
-        return pd.DataFrame(rows)
+        for name in names:
+            da = post[name]
+            cells = da.stack(cell=[d for d in da.dims if d not in ("chain", "draw")])
+            means = cells.mean("draw").values  # (chain, cell)
+            sds = cells.std("draw").values
+            labels = [f"{name}[{', '.join(str(x) for x in c)}]" for c in cells["cell"].values]
+            for i in range(means.shape[0]):
+                for j in range(i + 1, means.shape[0]):
+                    scale = np.maximum(np.maximum(sds[i], sds[j]), 1e-12)
+                    diff = np.abs(means[i] - means[j]) / scale
+                    for cell, value in zip(labels, diff, strict=True):
+                        rows.append({"quantity": cell, "chains": f"{i}-{j}",
+                                     "difference_in_sd": float(value),
+                                     "agree": bool(value <= tolerance)})
+        out = pd.DataFrame(rows)
+        return out.sort_values("difference_in_sd", ascending=False, ignore_index=True)
 
     def summary(self, ci_prob: float = CI_PROB) -> ResultSummary:
         """Transition matrix, stationary distribution and dwell times of the typical dyad."""
