@@ -199,6 +199,11 @@ REGISTRY: tuple[Benchmark, ...] = (
         ("hmm",), "the forward pass alone; the same likelihood as a pytensor.scan graph and "
         "its automatic gradient", full=((),), quick=(("--quick", "--out", "{out}"),)),
     Benchmark(
+        "fit_margins", "fit_margins.py",
+        "Margins of the fits the test suite asserts clean (five seeds each)", ("fit_margins",),
+        "the diagnostics' thresholds (R-hat 1.01, ESS 400): margin R-hat <= 1.005, ESS >= 600",
+        full=((),), long=True),
+    Benchmark(
         "bench_mp_ctx", "bench_mp_ctx.py",
         "Start method of parallel chains: forkserver against fork", ("mp_ctx",),
         "the same fits with the workers started by fork",

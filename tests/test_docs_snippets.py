@@ -39,6 +39,7 @@ import re
 import shutil
 import subprocess
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -244,6 +245,8 @@ def test_page_snippets_run(page, tmp_path, monkeypatch):
     # quick mode, lagnest.models._fit.QUICK_ENV). What the fits conclude is tested by the
     # model tests and the benchmarks, not by the pages.
     monkeypatch.setenv("LAGNEST_QUICK", "1")
+    # ArviZ's own Pareto-k warning on such short chains (lagnest's is off in quick mode)
+    warnings.filterwarnings("ignore", "Estimated shape parameter of Pareto", UserWarning)
     namespace: dict = {"__name__": "__main__"}
     try:
         for block in _runnable(page):
