@@ -60,6 +60,9 @@ def _effects(effect: Any) -> tuple[Any, float]:
 class DesignAnalysis:
     """Result of :func:`design_analysis`.
 
+    Printing it shows :meth:`summary`'s main columns (no line wider than 100 columns),
+    what each is, and :meth:`sentence`.
+
     Attributes
     ----------
     data : xarray.Dataset
@@ -181,6 +184,34 @@ class DesignAnalysis:
         count = _WORDS[t] if t < len(_WORDS) else str(t)
         return f"{d} dyads of {s} sessions of {count} {unit}s"
 
+    def __str__(self) -> str:
+        from lagnest.models.summaries import column_lines, format_table, wrap
+
+        table = self.summary()
+        e = self.effect
+        pct = f"{self.ci_prob:.0%}"
+        shown = ["n", "n_failed", "p_exclude", "p_lower", "p_upper", "width_median", "bias",
+                 "fpr_null"]
+        lines = [wrap(f"Design analysis of {e['given']} -> {e['target']} (lag {e['lag']}, log "
+                      f"odds ratio {e['log_odds']:g}): {len(table)} designs, {pct} "
+                      "intervals"),
+                 "", format_table(table[shown], float_format="{:.2f}"), "", "Columns:"]
+        lines += column_lines({
+            "n, n_failed": "simulated studies; corpora that could not be fitted (counted as "
+                           "not excluding 0)",
+            "p_exclude": f"share of studies whose {pct} interval excludes 0 on the side of "
+                         "the effect (detection)",
+            "p_lower, p_upper": "its 95% Clopper-Pearson interval",
+            "width_median": f"median width of the {pct} interval",
+            "bias": "mean estimate minus the simulated log odds ratio",
+            "fpr_null": "share of the null slopes' intervals excluding 0 (false positives)",
+        })
+        lines += ["", wrap(self.sentence(), indent="")]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return str(self)
+
     def plot(self) -> Any:
         """Interval width and probability of excluding zero against the number of dyads.
 
@@ -207,7 +238,7 @@ def design_analysis(
     ci_prob: float = 0.9,
     draws: int = 500,
     tune: int = 500,
-    chains: int = 2,
+    chains: int = 4,
     sampler: str = "pymc",
     target_accept: float | None = None,
     client: Any = None,

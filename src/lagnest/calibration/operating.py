@@ -312,7 +312,7 @@ def operating_characteristics(
     ci_prob: float = 0.9,
     draws: int = 500,
     tune: int = 500,
-    chains: int = 2,
+    chains: int = 4,
     sampler: str = "pymc",
     target_accept: float | None = None,
     client: Any = None,
