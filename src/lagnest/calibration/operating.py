@@ -218,8 +218,9 @@ class OperatingCharacteristics:
             ``failed_fits``, ``errors`` (studies a method could not fit),
             ``coverage_nonzero`` and ``coverage_zero``, ``power`` (share of non-zero
             truths whose interval excludes 0 with the right sign), ``type_s`` (excludes 0
-            with the wrong sign), ``type_m`` (mean of |estimate| / |truth| over the
-            correct-sign detections), ``fpr`` (share of zero truths whose interval
+            with the wrong sign), ``type_m`` (mean of the ratio of the absolute estimate to
+            the absolute truth over the correct-sign detections), ``fpr`` (share of zero
+            truths whose interval
             excludes 0), ``fwer`` (share of studies where any zero-truth slope of the
             group excludes 0), ``bias`` (mean of posterior mean minus truth, non-zero
             truths; ``bias_zero`` for zero truths), ``width`` (median interval width).
