@@ -189,6 +189,44 @@ def test_design_summary_and_sentence_on_synthetic_results():
                            "confrontation effect (lag 1) of log odds ratio -0.8 is credibly")
     assert "in 90% of simulated studies (n = 10" in text
     assert "None of the simulated designs" in da.sentence(0.95)
+    # printed: the main columns, a line per column, the sentence; no line over 100
+    printed = str(da)
+    assert repr(da) == printed
+    assert all(len(line) <= 100 for line in printed.splitlines()), printed
+    assert "p_exclude" in printed and "Columns:" in printed
+    assert " ".join(da.sentence().split()) in " ".join(printed.split())
+
+
+def test_design_figure_has_whole_number_dyad_ticks():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import lagnest  # noqa: F401  (fills the figure slot)
+
+    dims = ("dyads", "sessions", "segments", "replicate")
+    shape = (3, 1, 1, 4)
+    lower = np.linspace(-2.0, 0.5, 12).reshape(shape)
+    ds = xr.Dataset(
+        {"lower": (dims, lower), "upper": (dims, lower + 1.0), "mean": (dims, lower + 0.5),
+         "n_divergent": (dims, np.zeros(shape)), "ok": (dims, np.ones(shape, dtype=bool)),
+         "null_slopes": (dims, np.full(shape, 5.0)), "null_excluding": (dims, np.zeros(shape))},
+        coords={"dyads": [3, 4, 5], "sessions": [6], "segments": [10], "replicate": range(4)},
+    )
+    ds["width"] = ds["upper"] - ds["lower"]
+    ds["excludes_zero"] = (ds["lower"] > 0) | (ds["upper"] < 0)
+    ds.attrs.update({"effect": json.dumps({"given": "MIA4", "target": "confrontation",
+                                           "lag": 1, "log_odds": -0.8}), "ci_prob": 0.9})
+    fig = DesignAnalysis(ds).plot()
+    fig.canvas.draw()
+    for ax in fig.axes:
+        lo, hi = ax.get_xlim()
+        ticks = [t for t in ax.get_xticks() if lo <= t <= hi]
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks
+        labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+        assert all("." not in label for label in labels), labels
+    plt.close(fig)
 
 
 def test_a_model_without_calibration_vars_is_refused():

@@ -40,7 +40,7 @@ def test_ppc_prints_the_check_and_its_flags(fitted, capsys):
     expected = str(result.ppc(n_draws=30, seed=5))  # the library's own rendering
     assert out.strip() == expected.strip()
     assert "Posterior predictive check of TransitionModel (30 replicates" in out
-    assert "checked values flagged at two-sided p < 0.01" in out
+    assert "checked values flagged at two-sided posterior predictive p (ppp) < 0.01" in out
 
 
 @pytest.mark.slow
@@ -55,7 +55,7 @@ def test_ppc_selected_stats_as_json_with_a_plot(fitted, tmp_path, capsys):
                                                                 "adj_resid"}
     summary = result.ppc(stats=["G2", "homogeneity_dyads", "adj_resid"], n_draws=20,
                          seed=2).summary()
-    assert [row["p"] for row in data["statistics"]] == pytest.approx(summary["p"].tolist())
+    assert [row["ppp"] for row in data["statistics"]] == pytest.approx(summary["ppp"].tolist())
     assert data["flagged"] == [r for r in data["statistics"] if r["flag"]]
     with Image.open(plot) as image:
         assert image.format == "PNG" and image.width > 200

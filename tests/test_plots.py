@@ -119,10 +119,12 @@ def test_heatmap_annotations_show_counts_and_probabilities(tiny):
              for t in h.ax.texts}
     assert len(texts) == 9
     for (i, j), text in texts.items():
-        z, n, p = text.split("\n")
+        z, n, prob = text.split("\n")
         assert float(z.rstrip("*")) == pytest.approx(tab["adj_resid"].values[i, j], abs=0.005)
         assert n == f"n={tab['counts'].values[i, j]}"
-        assert float(p[2:]) == pytest.approx(tab["trans_prob"].values[i, j], abs=0.005)
+        # a transitional probability is "prob", never "p" (kept for p-values)
+        assert prob.startswith("prob=")
+        assert float(prob[5:]) == pytest.approx(tab["trans_prob"].values[i, j], abs=0.005)
     only = plots.lag_table_heatmap(tab, annotate=["counts"])
     assert sorted(t.get_text() for t in only.ax.texts) == sorted(
         f"n={v}" for v in tab["counts"].values.ravel())

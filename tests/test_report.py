@@ -173,8 +173,17 @@ def test_report_with_fits_shows_each_analysis(full_report):
     for package, version in regression.config["versions"].items():
         cells = re.search(rf"<th>{re.escape(package)}</th>((?:\s*<td>[^<]*</td>)+)", text)
         assert cells and re.findall(r"<td>([^<]*)</td>", cells.group(1)) == [version] * 3
-    # the checks: how many values were flagged, per analysis
-    assert text.count("checked values flagged at two-sided p &lt; 0.01") == 2
+    # the checks: how many values were flagged, per analysis (posterior predictive p-values
+    # are "ppp"; a bare "p" is a classical p-value, tests/test_vocabulary.py)
+    assert text.count("checked values flagged at two-sided posterior predictive p (ppp) "
+                      "&lt; 0.01") == 2
+    assert "ppp_two_sided" in text and "p_two_sided" not in text.replace("ppp_two_sided", "")
+    # the worst parameters of each fit: R-hat with decimals, effective sample sizes whole
+    worst = re.findall(r"largest R-hat.*?</table>", text, re.S)
+    assert len(worst) == 2
+    for table in worst:
+        rows = re.findall(r"<td>([^<]*)</td>\s*<td>([^<]*)</td>\s*<td>([^<]*)</td>", table)
+        assert rows and all(re.fullmatch(r"\d+", e) for _, *ess in rows for e in ess), rows
 
 
 @pytest.mark.slow

@@ -751,7 +751,8 @@ def _add_analysis_commands(sub: Any) -> None:
         description="Replicate the data from a saved fit's posterior draws and compare the "
         "sequential statistics of the data (adjusted residuals, Yule's Q, G2, homogeneity "
         "across dyads and sessions, run lengths, ...) with their replicated distribution. "
-        "Prints the whole-corpus statistics and every flagged value (two-sided p < 0.01).")
+        "Prints the whole-corpus statistics and every flagged value (two-sided posterior "
+        "predictive p-value, ppp, below 0.01).")
     ppc.add_argument("result", metavar="RESULT", help="a result file (.nc) from lagnest fit")
     ppc.add_argument("--stats", action="append", metavar="NAME[,NAME...]",
                      help="statistics to check (repeat or comma-separate; default all)")

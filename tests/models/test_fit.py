@@ -108,16 +108,21 @@ def test_summary_sits_beside_the_classical_table(small_fit):
     assert frame.shape[0] == 9
     pooled = model.data.counts.sum(0)
     np.testing.assert_allclose(
-        frame["p_pooled"].to_numpy().reshape(3, 3), pooled / pooled.sum(1, keepdims=True)
+        frame["prob_pooled"].to_numpy().reshape(3, 3), pooled / pooled.sum(1, keepdims=True)
     )
-    assert {"p_mean", "p_lower", "p_upper", "p_typical", "Q_classical", "Q_mean",
+    assert {"prob_mean", "prob_lower", "prob_upper", "prob_typical", "Q_classical", "Q_mean",
             "logOR_mean"} <= set(frame.columns)
     # 120 pairs per dyad: classical and population estimates agree roughly
-    assert np.max(np.abs(frame["p_mean"] - frame["p_pooled"])) < 0.15
+    assert np.max(np.abs(frame["prob_mean"] - frame["prob_pooled"])) < 0.15
     text = str(summary)
-    # every column printed (no pandas truncation) and the diagnostics with them
-    assert "..." not in text and "logOR_upper" in text and "Diagnostics: R-hat" in text
-    assert "average over new dyads and sessions" in text
+    # the printed columns, a line saying what each is, the others named, the diagnostics;
+    # no pandas truncation and no line wider than 100
+    assert "..." not in text and "Diagnostics: R-hat" in text
+    assert all(len(line) <= 100 for line in text.splitlines())
+    assert "prob_mean               posterior mean of P(target | given), averaged over new " \
+           "dyads and sessions" in text
+    hidden = text.split("Not printed (in .table and to_dataframe()): ")[1]
+    assert "logOR_upper" in hidden and "prob_typical" in hidden
 
 
 def test_population_average_differs_from_the_typical_dyad_as_theory_says(small_fit):

@@ -477,7 +477,9 @@ def test_summary_sets_the_effects_beside_ols(short_fit, example):
             assert row["ols_lower"] == pytest.approx(ci[p, 0])
             assert row["ols_upper"] == pytest.approx(ci[p, 1])
     text = str(summary)
-    assert "dyad fixed effects" in text and "grouping levels: dyad" in text
+    assert all(len(line) <= 100 for line in text.splitlines())
+    words = " ".join(text.split())  # printed lines wrap at 100 columns
+    assert "dyad fixed effects" in words and "grouping levels: dyad" in words
     assert summary.extra["residual_correlation"].shape == (2, 2)
     assert table.index.names == ["outcome", "predictor"]
 

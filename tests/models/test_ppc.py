@@ -4,6 +4,7 @@ import warnings
 
 import matplotlib
 import numpy as np
+import pandas as pd
 import pytest
 
 import lagnest as ln
@@ -46,7 +47,7 @@ def test_well_specified_fits_give_unremarkable_p_values(seed):
     ppc = res.ppc(n_draws=200, seed=seed)
     table = ppc.summary()
     scalar = table[table["element"] == ""]
-    assert (scalar["p_two_sided"] > 0.01).all(), scalar
+    assert (scalar["ppp_two_sided"] > 0.01).all(), scalar
     assert table["flag"].mean() <= 0.05, table[table["flag"]]
 
 
@@ -132,6 +133,27 @@ def test_prior_predictive_check_and_plot(example_fits):
     import matplotlib.pyplot as plt
 
     plt.close(drawn.figure)
+
+
+def test_a_check_prints_readably_and_flagged_says_none(example_fits):
+    ppc = example_fits["markov"].ppc(n_draws=20, seed=4)
+    text = str(ppc)
+    assert repr(ppc) == text and "Columns:" in text and "ppp_two_sided" in text
+    assert all(len(line) <= 100 for line in text.splitlines()), text
+    assert list(ppc.summary().columns) == [
+        "statistic", "element", "observed", "replicated_mean", "replicated_lower",
+        "replicated_upper", "ppp", "ppp_two_sided", "flag"]
+    # nothing flagged: still a DataFrame for code, "none flagged" for a reader
+    none = ppc.flagged(alpha=1e-9)
+    assert isinstance(none, pd.DataFrame) and none.empty and len(none) == 0
+    assert list(none.columns) == list(ppc.summary().columns)
+    assert repr(none) == str(none) == ("none flagged at two-sided posterior predictive p "
+                                       "(ppp) < 1e-09")
+    assert "none flagged" in none._repr_html_()
+    some = ppc.flagged(alpha=0.999)
+    assert len(some) and repr(some).startswith(f"{len(some)} flagged at two-sided")
+    assert all(len(line) <= 100 for line in repr(some).splitlines())
+    assert set(some["statistic"]) <= set(ppc.statistics) and some["flag"].all()
 
 
 def test_bad_arguments_fail_clearly(example_fits):

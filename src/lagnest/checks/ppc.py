@@ -22,9 +22,11 @@ How each model replicates:
 * :class:`~lagnest.models.SessionImpactModel`: the model's ``simulate`` hook draws every
   session's outcomes; the statistics are those of :data:`SESSION_STATISTICS`.
 
-p-values are mid-p upper tails, :math:`P(T^{rep} > T) + P(T^{rep} = T)/2`, and the
-two-sided :math:`2\min(p, 1 - p)`; a statistic is *flagged* when the two-sided value is
-below ``alpha``. Checks work on results loaded from disk (the replication arrays are in
+Posterior predictive p-values (``ppp``; prior predictive for a prior check) are mid-p
+upper tails, :math:`\mathrm{ppp} = P(T^{rep} > T) + P(T^{rep} = T)/2`, and the two-sided
+:math:`2\min(\mathrm{ppp}, 1 - \mathrm{ppp})` (``ppp_two_sided``); a statistic is *flagged*
+when the two-sided value is below ``alpha``. They are never called "p", which is kept for
+classical p-values. Checks work on results loaded from disk (the replication arrays are in
 the result's ``fit_data``).
 """
 
@@ -45,10 +47,12 @@ from lagnest.errors import LagnestDataError
 from lagnest.models.base import BayesianModel
 from lagnest.models.basis import masked_softmax, softmax
 from lagnest.models.result import FitResult
+from lagnest.models.summaries import column_lines, format_table, wrap
 
 __all__ = [
     "SESSION_STATISTICS",
     "STATISTICS",
+    "FlaggedTable",
     "PredictiveCheck",
     "check",
     "prior_predictive_check",
@@ -56,9 +60,65 @@ __all__ = [
 ]
 
 
+#: What each column of :meth:`PredictiveCheck.summary` is (printed below its tables).
+COLUMNS = {
+    "observed": "the statistic of the data",
+    "replicated_mean": "mean of the statistic over the replicates",
+    "replicated_lower, replicated_upper": "central 90% interval of the replicates",
+    "ppp": "predictive p-value, upper tail: P(T_rep > T) + P(T_rep = T) / 2",
+    "ppp_two_sided": "two-sided predictive p-value, 2 min(ppp, 1 - ppp); flagged below alpha",
+}
+
+
+def _check_table(rows: pd.DataFrame, columns: Sequence[str]) -> str:
+    """Rows of a check's summary as text, indexed by statistic (and element)."""
+    keys = ["statistic"] + (["element"] if "element" in columns else [])
+    frame = rows.set_index(keys)[[c for c in columns if c not in keys]]
+    return format_table(frame)
+
+
+class FlaggedTable(pd.DataFrame):
+    """The flagged rows of a check (:meth:`PredictiveCheck.flagged`).
+
+    A :class:`pandas.DataFrame` in every respect (``.empty``, ``len``, indexing,
+    ``to_dict``), which prints as "none flagged" when it is empty and otherwise as a
+    table no wider than 100 columns (every column but ``ppp`` and ``flag``).
+    ``attrs["alpha"]`` is the level it was flagged at.
+    """
+
+    @property
+    def _constructor(self) -> type[FlaggedTable]:
+        return FlaggedTable
+
+    def _heading(self) -> str:
+        alpha = self.attrs.get("alpha", 0.01)
+        group = self.attrs.get("group", "posterior")
+        what = f"at two-sided {group} predictive p (ppp) < {alpha:g}"
+        return f"none flagged {what}" if self.empty else f"{len(self)} flagged {what}:"
+
+    def __repr__(self) -> str:
+        if self.empty or "statistic" not in self.columns:
+            return self._heading() if self.empty else super().__repr__()
+        shown = [c for c in self.columns if c not in ("flag", "ppp")]  # fits 100 columns
+        return self._heading() + "\n" + _check_table(pd.DataFrame(self), shown)
+
+    def __str__(self) -> str:
+        return self.__repr__()
+
+    def _repr_html_(self) -> str | None:
+        if self.empty:
+            from html import escape
+
+            return f"<p>{escape(self._heading())}</p>"
+        return super()._repr_html_()
+
+
 @dataclass(frozen=True)
 class PredictiveCheck:
-    """Observed statistics, their replicated distributions and predictive p-values.
+    """Observed statistics, their replicated distributions and predictive p-values (ppp).
+
+    Printing it shows the whole-corpus statistics, how many values are flagged and
+    which, no line wider than 100 columns.
 
     Attributes
     ----------
@@ -67,7 +127,7 @@ class PredictiveCheck:
     replicated : xarray.Dataset
         The same statistics of every replicate (leading ``draw`` dim).
     p_values : xarray.Dataset
-        Mid-p upper-tail predictive p-values, one per observed value.
+        Mid-p upper-tail predictive p-values (ppp), one per observed value.
     group : {"posterior", "prior"}
         Where the parameter draws came from.
     replication : str
@@ -90,11 +150,11 @@ class PredictiveCheck:
         return list(self.p_values.data_vars)
 
     def two_sided(self) -> xr.Dataset:
-        """Two-sided p-values, ``2 min(p, 1 - p)``."""
+        """Two-sided predictive p-values, ``2 min(ppp, 1 - ppp)``."""
         return self.p_values.map(lambda p: 2 * np.minimum(p, 1 - p))
 
     def summary(self, alpha: float = 0.01, ci_prob: float = 0.9) -> pd.DataFrame:
-        """One row per statistic and element: observed, replicated interval, p-values.
+        """One row per statistic and element: observed, replicated interval, ppp.
 
         Parameters
         ----------
@@ -107,7 +167,8 @@ class PredictiveCheck:
         -------
         pandas.DataFrame
             Columns ``statistic``, ``element``, ``observed``, ``replicated_mean``,
-            ``replicated_lower``, ``replicated_upper``, ``p``, ``p_two_sided``, ``flag``.
+            ``replicated_lower``, ``replicated_upper``, ``ppp`` (the upper-tail predictive
+            p-value), ``ppp_two_sided`` (``2 min(ppp, 1 - ppp)``), ``flag``.
         """
         lo, hi = (1 - ci_prob) / 2, (1 + ci_prob) / 2
         rows = []
@@ -132,15 +193,24 @@ class PredictiveCheck:
                     "replicated_mean": float(mean[sel]),
                     "replicated_lower": float(q.isel(quantile=0)[sel]),
                     "replicated_upper": float(q.isel(quantile=1)[sel]),
-                    "p": float(self.p_values[name][sel]), "p_two_sided": p2,
+                    "ppp": float(self.p_values[name][sel]), "ppp_two_sided": p2,
                     "flag": bool(p2 < alpha),
                 })
         return pd.DataFrame(rows)
 
-    def flagged(self, alpha: float = 0.01) -> pd.DataFrame:
-        """The rows of :meth:`summary` whose two-sided p-value is below ``alpha``."""
+    def flagged(self, alpha: float = 0.01) -> FlaggedTable:
+        """The rows of :meth:`summary` whose two-sided ppp is below ``alpha``.
+
+        Returns
+        -------
+        FlaggedTable
+            A DataFrame (``.empty`` when nothing is flagged) that prints "none flagged"
+            when empty.
+        """
         table = self.summary(alpha)
-        return table[table["flag"]].reset_index(drop=True)
+        out = FlaggedTable(table[table["flag"]].reset_index(drop=True))
+        out.attrs = {"alpha": alpha, "group": self.group}
+        return out
 
     def plot(self, stats: Sequence[str] | None = None, **kwargs: Any) -> Any:
         """One panel per statistic with the observed value marked (see ``plots.ppc_panels``)."""
@@ -151,20 +221,25 @@ class PredictiveCheck:
         table = self.summary()
         scalar = table[table["element"] == ""]
         flagged = table[table["flag"]]
-        lines = [f"{self.group.capitalize()} predictive check of {self.model} "
-                 f"({self.replicated.sizes['draw']} replicates; {self.replication})"]
+        lines = [wrap(f"{self.group.capitalize()} predictive check of {self.model} "
+                      f"({self.replicated.sizes['draw']} replicates; {self.replication})")]
         if len(scalar):
-            lines.append(scalar[["statistic", "observed", "replicated_mean", "replicated_lower",
-                                 "replicated_upper", "p_two_sided"]]
-                         .to_string(index=False, float_format="{:.3f}".format))
-        lines.append(f"{len(flagged)} of {len(table)} checked values flagged at two-sided "
-                     "p < 0.01" + (":" if len(flagged) else ""))
+            lines += ["", _check_table(scalar, ["statistic", "observed", "replicated_mean",
+                                                "replicated_lower", "replicated_upper",
+                                                "ppp_two_sided"])]
+        lines += ["", f"{len(flagged)} of {len(table)} checked values flagged at two-sided "
+                      f"{self.group} predictive p (ppp) < 0.01" + (":" if len(flagged)
+                                                                    else "")]
         if len(flagged):
-            lines.append(flagged[["statistic", "element", "observed", "replicated_mean",
-                                  "p_two_sided"]].to_string(index=False,
-                                                           float_format="{:.3f}".format))
-        lines += list(self.notes)
+            lines.append(_check_table(flagged, ["statistic", "element", "observed",
+                                                "replicated_mean", "ppp_two_sided"]))
+        lines += ["", "Columns:"]
+        lines += column_lines({k: v for k, v in COLUMNS.items() if k != "ppp"})
+        lines += [wrap(n, indent="  ") for n in self.notes]
         return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return str(self)
 
 
 # =========================================================================== replication

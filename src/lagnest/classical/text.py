@@ -1,4 +1,9 @@
-"""Compact text rendering of lag tables, and the ``ds.lagnest`` accessor."""
+"""Compact text rendering of lag tables, and the ``ds.lagnest`` accessor.
+
+The p-values printed here are classical (the chi-square tests of the table, the adjusted
+residuals' two-sided normal p-values) and keep the letter "p"; a transitional
+probability is never written "p" (docs/classical.md, "Words and symbols").
+"""
 
 from __future__ import annotations
 
@@ -44,13 +49,20 @@ def _grid(ds: xr.Dataset, alpha: float, digits: int) -> list[str]:
     return lines
 
 
+def _p_value(p: float) -> str:
+    """A classical p-value: ``p = 0.0360``; ``p < 0.0001`` below that; NaN as ``p = -``."""
+    if np.isfinite(p) and p < 0.0001:
+        return "p < 0.0001"
+    return f"p = {_number(p, 4)}"
+
+
 def _summary(values: dict, digits: int) -> str:
     """One line with N, G2, X2, df and p-values."""
     parts = [f"N = {values['N']:g}"]
     for stat, p in (("G2", "p_G2"), ("X2", "p_X2")):
         if stat in values:
             parts.append(f"{stat} = {_number(values[stat], digits)} "
-                         f"(df {values['df']:g}, p = {_number(values[p], 4)})")
+                         f"(df {values['df']:g}, {_p_value(values[p])})")
     return ", ".join(parts)
 
 

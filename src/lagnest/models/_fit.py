@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import re
 import sys
+import textwrap
 import time
 import warnings
 from collections.abc import Iterable, Mapping
@@ -377,8 +378,10 @@ class Diagnostics:
             f"max tree depth hits {self.n_max_treedepth}, E-BFMI min {self.bfmi_min:.2f} "
             f"({self.n_chains} chains, {self.n_draws} draws)"
         ]
-        lines += [f"  FAILED: {f}" for f in self.failures] or ["  all checks passed"]
-        return "\n".join(lines)
+        lines += [f"  FAILED: {_whole_ess(f)}" for f in self.failures] or ["  all checks passed"]
+        # no line wider than a terminal's 100 columns (continuations indented)
+        return "\n".join(textwrap.fill(line, 100, subsequent_indent="    ",
+                                        break_on_hyphens=False) for line in lines)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (inverse: :meth:`from_dict`)."""
@@ -476,12 +479,27 @@ def _per_parameter(posterior: xr.Dataset, var_names: Iterable[str]) -> pd.DataFr
     )
 
 
+def _whole_ess(failure: str) -> str:
+    """An ESS failure message with its sample sizes as whole numbers.
+
+    Results saved by older versions kept decimals: ``x (40.9)`` becomes ``x (41)``.
+    """
+    if "ESS <" not in failure:
+        return failure
+    return re.sub(r"\((\d+\.\d+)\)", lambda m: f"({float(m.group(1)):.0f})", failure)
+
+
 def _worst(table: pd.DataFrame, column: str, bad: np.ndarray, limit: int = 5) -> str:
-    """Names (and values) of up to ``limit`` offending parameters, worst first."""
+    """Names (and values) of up to ``limit`` offending parameters, worst first.
+
+    R-hat with three significant digits, effective sample sizes as whole numbers.
+    """
     sub = table.loc[bad]
     ascending = column != "rhat"
     sub = sub.sort_values(column, ascending=ascending).head(limit)
-    names = ", ".join(f"{p} ({v:.3g})" for p, v in zip(sub.parameter, sub[column], strict=True))
+    spec = "{:.3g}" if column == "rhat" else "{:.0f}"
+    names = ", ".join(f"{p} ({spec.format(v)})"
+                      for p, v in zip(sub.parameter, sub[column], strict=True))
     more = int(bad.sum()) - len(sub)
     return names + (f" and {more} more" if more > 0 else "")
 

@@ -762,15 +762,21 @@ class HMMResult(FitResult):
         frame.index = [f"from {v}" for v in frame.index]
         frame["stationary"] = self.stationary(ci_prob)["median"].values
         frame["dwell"] = self.dwell_times(ci_prob)["median"].values
-        notes = (f"Transition probabilities (posterior medians; {ci_prob:.0%} intervals via "
-                 "result.transition_probs()) of a typical dyad with every predictor absent; "
-                 "stationary: long-run share of each state; dwell: expected segments per "
-                 "visit.",
-                 f"States are ordered by {self._model._spec['order_by']} (its emission "
-                 "probability grows with the state).")
+        frame.index.name = "state"
+        meanings = {
+            ", ".join(frame.columns[:-2]): (
+                f"P(state at t | state at t - 1, the row): posterior median ({ci_prob:.0%} "
+                "intervals via result.transition_probs()), typical dyad with every predictor "
+                "absent"),
+            "stationary": "long-run share of each state (posterior median)",
+            "dwell": "expected segments per visit to the state (posterior median)",
+        }
+        notes = (f"States are ordered by {self._model._spec['order_by']} (its emission "
+                 "probability grows with the state).",)
         return ResultSummary(title=self._header()[0], lines=tuple(self._header()[1:]),
                              table=frame, notes=notes,
-                             diagnostics=str(self.diagnostics) if self.diagnostics else "")
+                             diagnostics=str(self.diagnostics) if self.diagnostics else "",
+                             columns=meanings)
 
 
 HiddenMarkovModel.result_class = HMMResult

@@ -1078,7 +1078,8 @@ class SessionImpactResult(FitResult):
             ``lower``, ``upper``, ``P(>0)`` (standardised effect), ``raw_mean`` (per raw
             unit of the predictor, in raw outcome units), ``ols``, ``ols_lower``,
             ``ols_upper``; ``extra["residual_correlation"]`` holds the posterior mean
-            residual correlations.
+            residual correlations. Printing it leaves out ``sd`` (in ``.table``) and says
+            what each column is.
         """
         ci_prob = validate_ci_prob(ci_prob)
         eff = self.effects("standardised", ci_prob)
@@ -1090,23 +1091,29 @@ class SessionImpactResult(FitResult):
             "ols": ols["estimate"], "ols_lower": ols["lower"], "ols_upper": ols["upper"],
         }).transpose("outcome", "predictor").to_dataframe()
         pct = f"{ci_prob:.0%}"
-        notes = (
-            f"mean [lower, upper]: posterior mean and {pct} interval of the standardised "
-            "effect (outcome SDs per predictor SD); P(>0): posterior probability of a "
-            "positive effect; raw_mean: the same in raw units (outcome units per predictor "
-            "unit).",
-            f"ols [ols_lower, ols_upper]: least squares per outcome with {pct} t intervals "
-            + ("and dyad fixed effects" if (self.structure and self.structure.dyad)
-               else "and an intercept") + " (normal residuals, outcomes separately).",
-        )
+        ols_how = ("with dyad fixed effects" if (self.structure and self.structure.dyad)
+                   else "with an intercept")
+        meanings = {
+            "mean": "posterior mean of the standardised effect (outcome SDs per predictor SD)",
+            "sd": "its posterior SD",
+            "lower, upper": f"its {pct} credible interval",
+            "P(>0)": "posterior probability of a positive effect",
+            "raw_mean": "the posterior mean in raw units (outcome units per predictor unit)",
+            "ols": f"classical least squares per outcome on the same standardised data, "
+                   f"{ols_how}",
+            "ols_lower, ols_upper": f"its {pct} t interval (normal residuals, outcomes "
+                                    "separately)",
+        }
         corr = self.residual_correlation(ci_prob)["mean"].to_pandas()
         return ResultSummary(
             title=self._header()[0],
             lines=tuple(self._header()[1:]),
             table=frame,
-            notes=notes,
             diagnostics=str(self.diagnostics) if self.diagnostics is not None else "",
             extra={"residual_correlation": corr},
+            columns=meanings,
+            shown=("mean", "lower", "upper", "P(>0)", "raw_mean", "ols", "ols_lower",
+                   "ols_upper"),
         )
 
     def _header(self) -> list[str]:

@@ -1554,11 +1554,13 @@ class RegressionResult(FitResult):
         ResultSummary
             Table indexed by ``(feature, category)``: ``OR`` (posterior median of the odds
             ratio for a typical dyad and session), ``OR_mean``, ``OR_lower``, ``OR_upper``,
-            ``P(OR>1)``, ``AME`` (average marginal effect on p(category) in the fitted
+            ``P(OR>1)``, ``AME`` (average marginal effect on P(category) in the fitted
             dyads), ``z_classical`` (adjusted residual of the feature's lag table, cell
-            present -> category) and ``Q_classical`` (Yule's Q of that cell). The notes
-            say how many intervals the table reports and how many of them would exclude 1
-            by chance if every effect were null.
+            present -> category) and ``Q_classical`` (Yule's Q of that cell); ``AME`` and
+            the classical columns are NaN (printed blank, with the reason) for interaction
+            columns, covariates and first-segment states. Printing it leaves out
+            ``OR_mean``; the notes say how many intervals the table reports and how many
+            of them would exclude 1 by chance if every effect were null.
         """
         ci_prob = validate_ci_prob(ci_prob)
         d = self.data
@@ -1590,22 +1592,46 @@ class RegressionResult(FitResult):
         own = [f.name for f in d.features if f.kind == "sequence" and not f.history]
         n_intervals = len(own) * len(categories)
         chance = (1 - ci_prob) * n_intervals
+        pct = f"{ci_prob:.0%}"
+        reference = d.target_labels[0]
+        meanings = {
+            "OR": f"odds ratio of the category against {reference!r}, column present vs "
+                  "absent (per SD for covariates), typical dyad and session: posterior median",
+            "OR_mean": "its posterior mean",
+            "OR_lower, OR_upper": f"its {pct} credible interval",
+            "P(OR>1)": "posterior probability that the odds ratio exceeds 1",
+            "AME": "average marginal effect: mean change in P(category) over the fitted "
+                   "segments, in their dyads",
+            "z_classical": "adjusted residual of the classical lag table of that predictor "
+                           "alone (cell present -> category)",
+            "Q_classical": "Yule's Q of that cell (classical, no adjustment for the others)",
+        }
+        # why AME and the classical figures are blank: they exist for single 0/1 columns
+        kinds = {"interaction columns": any(f.kind == "sequence" and f.is_interaction
+                                            for f in d.features),
+                 "covariates": any(f.kind in ("session", "dyad") for f in d.features),
+                 "first-segment states": any(f.kind == "initial" for f in d.features)}
+        named = [k for k, present in kinds.items() if present] or ["these columns"]
+        which = (", ".join(named[:-1]) + " and " + named[-1]) if len(named) > 1 else named[0]
+        blanks = {
+            "AME": f"not defined for {which} (no single code switched on and off)",
+            "z_classical": f"no single lag table for {which}",
+            "Q_classical": f"no single lag table for {which}",
+        }
         notes = (
-            f"OR: odds of the category against {d.target_labels[0]!r} with the column present "
-            f"vs absent (per SD for covariates) for a typical dyad and session (all its "
-            f"deviations 0): posterior median (OR) and mean (OR_mean), {ci_prob:.0%} "
-            "interval. For new dyads on average see result.odds_ratios(level='population').",
+            "For new dyads on average see result.odds_ratios(level='population').",
             f"{n_intervals} intervals of the predictors' odds ratios: if every effect were "
-            f"null, about {chance:.1f} of them would exclude 1 by chance at {ci_prob:.0%} "
+            f"null, about {chance:.1f} of them would exclude 1 by chance at {pct} "
             "(nominal rate; the default prior's measured rate is lower, see "
             "docs/lagged_regression.md).",
-            "AME: average change in p(category) over the fitted segments, in their dyads.",
-            "z_classical, Q_classical: adjusted residual and Yule's Q of the classical lag "
-            "table of that predictor alone (no adjustment for the others).",
         )
         return ResultSummary(
             title=self._header()[0], lines=tuple(lines), table=frame, notes=notes,
             diagnostics=str(self.diagnostics) if self.diagnostics is not None else "",
+            columns=meanings,
+            shown=("OR", "OR_lower", "OR_upper", "P(OR>1)", "AME", "z_classical",
+                   "Q_classical"),
+            blanks=blanks,
         )
 
 

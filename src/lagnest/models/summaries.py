@@ -4,12 +4,15 @@ Every answer of a lagnest result is an :class:`xarray.Dataset` made by :func:`su
 ``mean``, ``median``, ``sd``, ``lower``, ``upper`` (equal-tailed interval of probability
 ``ci_prob``, default :data:`CI_PROB`), ``p_positive`` (posterior probability that the
 quantity exceeds its null value) and ``p_direction``. :class:`ResultSummary` is the
-printable summary of a fit: a header, one table and the sampler diagnostics.
+printable summary of a fit: a header, one table with a line per column saying what it is,
+and the sampler diagnostics, no line wider than :data:`WIDTH` (:func:`format_table` and
+:func:`wrap` print the other tables of lagnest the same way).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +20,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["CI_PROB", "ResultSummary", "summarise", "validate_ci_prob"]
+__all__ = ["CI_PROB", "WIDTH", "ResultSummary", "column_lines", "format_table", "summarise",
+           "validate_ci_prob", "wrap"]
 
 #: Default probability mass of every credible interval.
 CI_PROB: float = 0.9
@@ -88,22 +92,206 @@ def summarise(
     return ds
 
 
+#: Widest line of every printed summary, check and table (a terminal's 100 columns).
+WIDTH: int = 100
+
+
+def _cell_text(value: Any, spec: str) -> str:
+    """One cell as text: NaN and None blank, integers without decimals, floats by ``spec``."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        return "" if not np.isfinite(value) else spec.format(value)
+    return str(value)
+
+
+def _clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters (an ellipsis marks the cut)."""
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+
+
+def format_table(
+    frame: pd.DataFrame,
+    width: int = WIDTH,
+    float_format: str = "{:.3f}",
+    formats: Mapping[str, str] | None = None,
+    index: bool = True,
+) -> str:
+    """A DataFrame as plain text no wider than ``width``: blank NaN cells, split if wide.
+
+    Index levels come first (left-aligned; a repeated outer label is printed once, as
+    pandas does), then the columns (numbers right-aligned). Integer columns print without
+    decimals, float columns with ``formats[column]`` or ``float_format``, NaN and None as
+    blank cells. When the table is too wide for one block and its index has several
+    levels, the outer label moves to a line of its own above its rows; when it is still
+    too wide, the columns are split into blocks that each repeat the index. A single cell
+    wider than the page is cut with an ellipsis.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    width : int, default :data:`WIDTH`
+    float_format : str, default "{:.3f}"
+    formats : mapping of str to str, optional
+        Format of particular columns, e.g. ``{"ess_bulk": "{:.0f}"}``.
+    index : bool, default True
+        Print the index.
+
+    Returns
+    -------
+    str
+    """
+    formats = dict(formats or {})
+    columns = []
+    for name in frame.columns:
+        series = frame[name]
+        spec = formats.get(str(name), float_format)
+        right = pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(
+            series.dtype)
+        columns.append((str(name), [_cell_text(v, spec) for v in series.tolist()], right))
+    natural = [max([len(h), *(len(c) for c in cells)]) for h, cells, _ in columns]
+    names = [str(n) if n is not None else "" for n in frame.index.names] if index else []
+    rows = [k if isinstance(k, tuple) else (k,) for k in frame.index] if index else []
+    flat = _index_cells(rows, len(names))
+    layouts = [(names, flat, None)]
+    if len(names) > 1:  # outer labels on lines of their own
+        inner = _index_cells([r[1:] for r in rows], len(names) - 1)
+        inner = [["  " + cells[0], *cells[1:]] for cells in inner]
+        head = [f"{names[0]} / {names[1]}" if names[0] else names[1], *names[2:]]
+        layouts.append((head, inner, [str(r[0]) for r in rows]))
+    for heads, cells, groups in layouts:
+        index_width = [max([len(h), *(len(c[i]) for c in cells)]) for i, h in enumerate(heads)]
+        if _fits(index_width, natural, width) or groups is not None:
+            break
+    # the index may take what the widest column leaves; the columns what the index leaves
+    budget = max(width - max(natural, default=0) - 2, 10)
+    while (sum(index_width) + 2 * len(index_width) > budget
+           and max(index_width, default=0) > 8):
+        index_width[int(np.argmax(index_width))] -= 1
+    lead = sum(index_width) + 2 * len(index_width)
+    widths = [min(w, max(width - lead, 8)) for w in natural]
+    blocks: list[list[int]] = [[]]
+    used = lead
+    for j, w in enumerate(widths):
+        if blocks[-1] and used + w > width:
+            blocks.append([])
+            used = lead
+        blocks[-1].append(j)
+        used += w + 2
+    out = []
+    for block in blocks:
+        lines = []
+        for r in range(-1, len(frame)):
+            if r >= 0 and groups is not None and (r == 0 or groups[r] != groups[r - 1]):
+                lines.append(_clip(groups[r], width))
+            parts = [_clip(heads[i] if r < 0 else cells[r][i], w).ljust(w)
+                     for i, w in enumerate(index_width)]
+            for j in block:
+                head, values, right = columns[j]
+                text = _clip(head if r < 0 else values[r], widths[j])
+                parts.append(text.rjust(widths[j]) if right else text.ljust(widths[j]))
+            lines.append("  ".join(parts).rstrip())
+        out.append("\n".join(lines))
+    return "\n\n".join(out)
+
+
+def _index_cells(rows: Sequence[tuple], n_levels: int) -> list[list[str]]:
+    """Index labels per row, an outer label left blank where it repeats the row above."""
+    out = []
+    previous: tuple = ()
+    for row in rows:
+        out.append(["" if (level < n_levels - 1 and previous[: level + 1] == row[: level + 1])
+                    else str(value) for level, value in enumerate(row)])
+        previous = row
+    return out
+
+
+def _fits(index_width: Sequence[int], natural: Sequence[int], width: int) -> bool:
+    """Whether the index and every column fit one block of ``width``."""
+    return sum(index_width) + 2 * len(index_width) + sum(natural) + 2 * len(natural) - 2 <= width
+
+
+def wrap(text: str, width: int = WIDTH, indent: str | None = None) -> str:
+    """``text`` wrapped at ``width``; continuation lines keep its indent plus two spaces."""
+    lines = []
+    for line in str(text).splitlines() or [""]:
+        lead = line[: len(line) - len(line.lstrip())]
+        more = lead + "  " if indent is None else indent
+        lines.append(textwrap.fill(line, width=width, subsequent_indent=more,
+                                   break_on_hyphens=False) if len(line) > width else line)
+    return "\n".join(lines)
+
+
+def _unwrap(text: str) -> str:
+    """Lines wrapped with a four-space continuation (``Diagnostics``' form) joined again."""
+    lines: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("    ") and lines:
+            lines[-1] += " " + line.strip()
+        else:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def column_lines(columns: Mapping[str, str], width: int = WIDTH) -> list[str]:
+    """One wrapped line per column meaning: ``  name  what it is`` (names aligned)."""
+    if not columns:
+        return []
+    pad = min(max(len(k) for k in columns), 24)
+    out = []
+    for key, text in columns.items():
+        head = key.ljust(pad)
+        indent = " " * (pad + 4) if len(key) <= pad else "    "
+        out.append(textwrap.fill(f"  {head}  {text}", width=width, subsequent_indent=indent,
+                                 break_on_hyphens=False))
+    return out
+
+
+def _split_keys(key: str) -> list[str]:
+    """Column names of a meaning's key (``"prob_lower, prob_upper"`` names two)."""
+    return [k.strip() for k in key.split(", ")]
+
+
 @dataclass(frozen=True)
 class ResultSummary:
-    """Printable summary of a fit: header lines, one table, notes and diagnostics.
+    """Printable summary of a fit: header lines, one table, its legend, notes, diagnostics.
+
+    Printing (``str``, a notebook's HTML) shows the header, the ``shown`` columns of the
+    table (no line wider than ``width``: a wide table is split into blocks), one line per
+    column saying what it is, why blank cells are blank, the columns left out of the
+    print, the notes and the sampler diagnostics. The whole table stays in ``.table`` and
+    :meth:`to_dataframe`.
 
     Attributes
     ----------
     title : str
         First line (model and what was fitted).
     table : pandas.DataFrame
-        The estimates (``.table`` for analysis; printing shows every column).
+        Every estimate (for analysis: ``.table`` or :meth:`to_dataframe`).
     lines : tuple of str
         Further header lines (data, structure, sampler).
     notes : tuple of str
-        How to read the table (what each column means).
+        How to read the table beyond its columns (comparisons, multiplicity).
     diagnostics : str
         Sampler diagnostics text ("" for prior draws).
+    float_format : str
+        Format of float cells.
+    extra : dict
+        Further tables (e.g. residual correlations).
+    columns : dict of str to str
+        What each column is, one entry per column or group of columns (a key may name
+        several, ``"prob_lower, prob_upper"``); printed one line each below the table.
+    shown : tuple of str, optional
+        The columns printed (default every column).
+    blanks : dict of str to str
+        Why a column's cells may be empty (NaN), e.g. ``{"AME": "not defined for
+        interaction columns"}``; printed below the table when the column shows blanks.
+    width : int
+        Widest printed line (default :data:`WIDTH`).
     """
 
     title: str
@@ -113,26 +301,79 @@ class ResultSummary:
     diagnostics: str = ""
     float_format: str = "{:.3f}"
     extra: dict[str, Any] = field(default_factory=dict)
+    columns: Mapping[str, str] = field(default_factory=dict)
+    shown: Sequence[str] | None = None
+    blanks: Mapping[str, str] = field(default_factory=dict)
+    width: int = WIDTH
 
     def to_dataframe(self) -> pd.DataFrame:
-        """The table (a copy)."""
+        """The whole table (a copy), every column included."""
         return self.table.copy()
 
+    # ------------------------------------------------------------------ parts
+    def _shown(self) -> list[str]:
+        if self.shown is None:
+            return [str(c) for c in self.table.columns]
+        return [c for c in self.shown if c in self.table.columns]
+
+    def _legend(self) -> tuple[dict[str, str], list[str], list[str]]:
+        """Meanings of the printed columns, blank-cell notes and the columns left out."""
+        shown = self._shown()
+        meanings = {k: v for k, v in self.columns.items()
+                    if any(c in shown for c in _split_keys(k))}
+        frame = self.table[shown]
+        empty = [c for c in shown if frame[c].isna().any()]
+        reasons: dict[str, list[str]] = {}
+        for column in empty:
+            reasons.setdefault(self.blanks.get(column, "not defined for that row"),
+                               []).append(column)
+        blank = [f"{', '.join(cols)}: {why}" for why, cols in reasons.items()]
+        hidden = [str(c) for c in self.table.columns if str(c) not in shown]
+        return meanings, blank, hidden
+
+    def _text_table(self) -> str:
+        frame = self.table[self._shown()]
+        frame = frame.rename_axis(columns=None)
+        return format_table(frame, self.width, self.float_format)
+
     def __str__(self) -> str:
-        body = self.table.to_string(float_format=self.float_format.format, max_cols=None)
-        parts = [self.title, *self.lines, "", body]
+        w = self.width
+        meanings, blank, hidden = self._legend()
+        parts = [wrap(self.title, w), *(wrap(line, w) for line in self.lines), "",
+                 self._text_table()]
+        if meanings:
+            parts += ["", "Columns:", *column_lines(meanings, w)]
+        if blank:
+            parts.append(wrap("Blank cells: " + "; ".join(blank) + ".", w, "  "))
+        if hidden:
+            parts.append(wrap("Not printed (in .table and to_dataframe()): "
+                              + ", ".join(hidden) + ".", w, "  "))
         if self.notes:
-            parts += ["", *self.notes]
+            parts += ["", *(wrap(n, w, "  ") for n in self.notes)]
         if self.diagnostics:
-            parts += ["", "Diagnostics: " + self.diagnostics]
+            parts += ["", wrap("Diagnostics: " + _unwrap(self.diagnostics), w, "    ")]
         return "\n".join(parts)
 
     def __repr__(self) -> str:
         return str(self)
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<p>{line}</p>" for line in (self.title, *self.lines))
-        notes = "".join(f"<p><small>{n}</small></p>" for n in self.notes)
-        diag = f"<pre>Diagnostics: {self.diagnostics}</pre>" if self.diagnostics else ""
-        table = self.table.to_html(float_format=self.float_format.format)
-        return head + table + notes + diag
+        from html import escape
+
+        meanings, blank, hidden = self._legend()
+        head = "".join(f"<p>{escape(line)}</p>" for line in (self.title, *self.lines))
+        frame = self.table[self._shown()].rename_axis(columns=None)
+        table = frame.to_html(float_format=self.float_format.format, na_rep="")
+        legend = ""
+        if meanings:
+            legend = "<p><small>" + "<br>".join(
+                f"<b>{escape(k)}</b>: {escape(v)}" for k, v in meanings.items()) + "</small></p>"
+        if blank:
+            legend += f"<p><small>Blank cells: {escape('; '.join(blank))}.</small></p>"
+        if hidden:
+            legend += ("<p><small>Not printed (in .table and to_dataframe()): "
+                       f"{escape(', '.join(hidden))}.</small></p>")
+        notes = "".join(f"<p><small>{escape(n)}</small></p>" for n in self.notes)
+        diag = (f"<pre>{escape('Diagnostics: ' + self.diagnostics)}</pre>"
+                if self.diagnostics else "")
+        return head + table + legend + notes + diag

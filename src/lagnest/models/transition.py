@@ -1201,13 +1201,16 @@ class TransitionResult(FitResult):
         Returns
         -------
         ResultSummary
-            Printing it shows the header, the whole table and the diagnostics; its
-            ``table`` (a DataFrame) has index ``([dyad | session,] given, target)`` and
-            columns ``count``, ``p_pooled`` (observed pooled proportion), ``p_mean``,
-            ``p_lower``, ``p_upper`` (at ``level``), ``p_typical`` (population level
-            only: the typical dyad and session), ``lift``, ``Q_classical``, ``Q_mean``,
+            Its ``table`` (a DataFrame) has index ``([dyad | session,] given, target)`` and
+            columns ``count``, ``prob_pooled`` (observed pooled proportion),
+            ``prob_mean``, ``prob_lower``, ``prob_upper`` (the transitional probability
+            P(target | given) at ``level``), ``prob_typical`` (population level only: the
+            typical dyad and session), ``lift``, ``Q_classical``, ``Q_mean``,
             ``Q_lower``, ``Q_upper``, ``P(Q>0)``, ``logOR_classical``, ``logOR_mean``,
-            ``logOR_lower``, ``logOR_upper``.
+            ``logOR_lower``, ``logOR_upper``. Printing it shows the header, the columns
+            ``count``, ``prob_pooled``, ``prob_mean``, ``prob_lower``, ``prob_upper``,
+            ``Q_mean`` and ``P(Q>0)`` with a line saying what each is (the others are
+            named below the table), and the diagnostics.
         """
         from lagnest.classical.statistics import table_statistics
 
@@ -1217,12 +1220,12 @@ class TransitionResult(FitResult):
         classical = table_statistics(pooled, structural_zeros=~self._allowed())
         p = self.transition_probs(level, ci_prob)
         columns = {
-            "p_mean": p["mean"],
-            "p_lower": p["lower"],
-            "p_upper": p["upper"],
+            "prob_mean": p["mean"],
+            "prob_lower": p["lower"],
+            "prob_upper": p["upper"],
         }
         if level == "population" and "typical" in self.levels:
-            columns["p_typical"] = self.transition_probs("typical", ci_prob)["mean"]
+            columns["prob_typical"] = self.transition_probs("typical", ci_prob)["mean"]
         q = self.yules_q(level, ci_prob)
         lor = self.log_odds(level, ci_prob)
         columns.update(
@@ -1241,32 +1244,49 @@ class TransitionResult(FitResult):
         classical_frame = pd.DataFrame(
             {
                 "count": pooled.to_series(),
-                "p_pooled": classical["trans_prob"].to_series(),
+                "prob_pooled": classical["trans_prob"].to_series(),
                 "Q_classical": classical["yules_q"].to_series(),
                 "logOR_classical": classical["log_odds"].to_series(),
             }
         )
         out = frame.join(classical_frame, on=["given", "target"])
-        order = ["count", "p_pooled", "p_mean", "p_lower", "p_upper", "p_typical", "lift",
-                 "Q_classical", "Q_mean", "Q_lower", "Q_upper", "P(Q>0)",
-                 "logOR_classical", "logOR_mean", "logOR_lower", "logOR_upper"]
+        order = ["count", "prob_pooled", "prob_mean", "prob_lower", "prob_upper",
+                 "prob_typical", "lift", "Q_classical", "Q_mean", "Q_lower", "Q_upper",
+                 "P(Q>0)", "logOR_classical", "logOR_mean", "logOR_lower", "logOR_upper"]
         out = out[[c for c in order if c in out.columns]]
         out.attrs = {"ci_prob": ci_prob, "level": level}
         pct = f"{ci_prob:.0%}"
-        notes = [
-            f"p_pooled, Q_classical, logOR_classical: the classical pooled lag table. p_mean "
-            f"[p_lower, p_upper]: posterior mean and {pct} interval at level {level!r}"
-            + (" (average over new dyads and sessions)" if level == "population" else "")
-            + ".",
-        ]
-        if "p_typical" in out.columns:
-            notes.append("p_typical: the typical dyad and session (all deviations 0).")
+        where = {"population": "averaged over new dyads and sessions",
+                 "typical": "in the typical session of the typical dyad",
+                 "dyad": "in each dyad's typical session",
+                 "session": "in each session"}.get(level, f"at level {level!r}")
+        meanings = {
+            "count": "pairs in the cell of the pooled lag table (classical)",
+            "prob_pooled": "observed transitional probability P(target | given) of the pooled "
+                           "table (classical)",
+            "prob_mean": f"posterior mean of P(target | given), {where}",
+            "prob_lower, prob_upper": f"its {pct} credible interval",
+            "prob_typical": "P(target | given) in the typical session of the typical dyad",
+            "lift": "P(target | given) / P(target), posterior mean (above 1: the target is "
+                    "more likely after this given code)",
+            "Q_classical": "Yule's Q of the cell's collapsed 2 x 2 table (classical)",
+            "Q_mean": f"posterior mean of Yule's Q, {where}",
+            "Q_lower, Q_upper": f"its {pct} credible interval",
+            "P(Q>0)": "posterior probability that the association is positive",
+            "logOR_classical": "log odds ratio of the collapsed 2 x 2 table (classical)",
+            "logOR_mean, logOR_lower, logOR_upper": f"its posterior mean and {pct} interval",
+        }
+        blanks = {name: "not defined for a structural zero or an empty row"
+                  for name in out.columns}
         return ResultSummary(
             title=self._header()[0],
             lines=tuple(self._header()[1:]),
             table=out,
-            notes=tuple(notes),
             diagnostics=str(self.diagnostics) if self.diagnostics is not None else "",
+            columns=meanings,
+            shown=("count", "prob_pooled", "prob_mean", "prob_lower", "prob_upper", "Q_mean",
+                   "P(Q>0)"),
+            blanks=blanks,
         )
 
     def _header(self) -> list[str]:
@@ -1297,7 +1317,7 @@ class TransitionResult(FitResult):
             )
             what = ("average over new dyads and sessions" if level == "population"
                     else "typical dyad and session")
-            lines.append(f"p(target | given), {what}, mean [90% interval]:")
+            lines.append(f"P(target | given), {what}, mean [90% interval]:")
             lines.append(table.to_string())
         if self.diagnostics is not None:
             lines.append("Diagnostics: " + str(self.diagnostics))

@@ -101,6 +101,7 @@ pre.wrap { white-space: pre-wrap; }
 .ok { color: #1a7f37; font-weight: 600; }
 .failed { color: #cf222e; font-weight: 600; }
 .summary p { margin: 0.2rem 0; }
+.pvalue { white-space: nowrap; }
 """
 
 
@@ -118,12 +119,16 @@ class ReportFigure:
         The PNG file's bytes.
     kind : str
         ``"heatmap"``, ``"diagram"``, ``"forest"``, ``"ppc"`` or ``"other"``.
+    caption_html : str
+        The caption as HTML, when it holds markup (a classical p-value marked with
+        :func:`_pvalue`); default the escaped ``caption``.
     """
 
     name: str
     caption: str
     png: bytes
     kind: str = "other"
+    caption_html: str = ""
 
     def html(self, anchor: bool = True) -> str:
         """The ``<figure>`` element with the PNG embedded as a data URI."""
@@ -134,7 +139,8 @@ class ReportFigure:
                  f'data-figure="{self.name}">')
         if not anchor:
             image = f'<a href="#fig-{self.name}">{image}</a>'
-        return f"<figure{ident}>{image}<figcaption>{caption}</figcaption></figure>"
+        shown = self.caption_html or caption
+        return f"<figure{ident}>{image}<figcaption>{shown}</figcaption></figure>"
 
 
 def _slug(text: str) -> str:
@@ -150,6 +156,27 @@ def _pre(text: str) -> str:
 def _p(text: str, cls: str | None = None) -> str:
     attr = f' class="{cls}"' if cls else ""
     return f"<p{attr}>{html.escape(str(text))}</p>"
+
+
+#: A classical p-value statement in text: "p = 0.036", "p < 0.05" (escaped or not).
+_P_STATEMENT = re.compile(r"(?<![\w(])p (?:=|<|&lt;|>|&gt;) \d*\.?\d+")
+
+
+def _pvalue(text: str) -> str:
+    """``text`` (a classical p-value statement) escaped and marked ``class="pvalue"``.
+
+    The page's vocabulary: a bare "p" is a classical p-value and appears only inside this
+    mark; a transitional probability is "prob" or P(target | given), a posterior
+    predictive p-value "ppp" (tests/test_vocabulary.py checks the rendered page).
+    """
+    return f'<span class="pvalue">{html.escape(text)}</span>'
+
+
+def _classical_pre(text: str) -> str:
+    """Text of a classical statistic (a lag table) in ``<pre>``, its p-values marked."""
+    escaped = html.escape(str(text))
+    return "<pre>" + _P_STATEMENT.sub(
+        lambda m: f'<span class="pvalue">{m.group(0)}</span>', escaped) + "</pre>"
 
 
 def _frame_html(frame: pd.DataFrame, float_format: str = "{:.3f}", index: bool = True) -> str:
@@ -190,8 +217,8 @@ class Report:
         self._versions: dict[str, Mapping[str, Any]] = {}
 
     # ------------------------------------------------------------------ figures
-    def add_figure(self, figure: Any, name: str, caption: str, kind: str = "other"
-                   ) -> ReportFigure:
+    def add_figure(self, figure: Any, name: str, caption: str, kind: str = "other",
+                   caption_html: str = "") -> ReportFigure:
         """Render a matplotlib figure to PNG, close it and keep it (not placed on the page).
 
         Parameters
@@ -205,6 +232,9 @@ class Report:
         kind : str, default "other"
             ``"heatmap"``, ``"diagram"`` or ``"forest"`` also put the first figure of that
             kind among the key figures at the top of the page.
+        caption_html : str, optional
+            The caption as HTML (when it marks a classical p-value); default ``caption``
+            escaped.
 
         Returns
         -------
@@ -223,7 +253,7 @@ class Report:
         unique, k = stem, 2
         while unique in taken:
             unique, k = f"{stem}_{k}", k + 1
-        item = ReportFigure(unique, caption, buffer.getvalue(), kind)
+        item = ReportFigure(unique, caption, buffer.getvalue(), kind, caption_html)
         self.figures.append(item)
         return item
 
@@ -279,19 +309,23 @@ class Report:
         if title is None:
             title = (f"{attrs.get('given', 'given')} → {attrs.get('target', 'target')}, "
                      f"lag {attrs.get('lag', '?')}")
+        lead = (f"Lag table {title}: adjusted residuals (cells also show the count n and "
+                "the transitional probability prob = P(target | given)); boxed cells are "
+                "significant at ")
+        level = f"p < {alpha:g}"
         figs = [self.add_figure(
             lag_table_heatmap(table, alpha=alpha).figure, f"heatmap {title}",
-            f"Lag table {title}: adjusted residuals; boxed cells are significant at "
-            f"p < {alpha:g} (two-sided).", "heatmap")]
+            f"{lead}{level} (two-sided).", "heatmap",
+            caption_html=f"{html.escape(lead)}{_pvalue(level)} (two-sided).")]
         if diagram:
             figs.append(self.add_figure(
                 transition_diagram(table, alpha=alpha).figure, f"diagram {title}",
-                f"Transition diagram {title}: arrow width is the lift p(target | given) / "
-                f"p(target); coloured arrows have a significant adjusted residual.",
+                f"Transition diagram {title}: arrow width is the lift P(target | given) / "
+                f"P(target); coloured arrows have a significant adjusted residual.",
                 "diagram"))
         self._place("lag-tables", f"<h3>{html.escape(title)}</h3>",
                     '<div class="row">' + "".join(f.html() for f in figs) + "</div>",
-                    _pre(format_lag_table(table, alpha=alpha)))
+                    _classical_pre(format_lag_table(table, alpha=alpha)))
         return self
 
     def add_analysis(
@@ -389,6 +423,9 @@ class Report:
         if len(table):
             worst = table.sort_values("rhat", ascending=False, na_position="last")
             worst = worst.head(WORST_PARAMETERS).set_index("parameter")
+            for column in ("ess_bulk", "ess_tail"):  # effective sample sizes: whole numbers
+                if column in worst:
+                    worst[column] = worst[column].round().astype("Int64")
             self._place("diagnostics", _p(f"Parameters with the largest R-hat (of {len(table)})",
                                           "meta"), _frame_html(worst))
 
@@ -401,14 +438,19 @@ class Report:
                     f"{check.replicated.sizes.get('draw', 0)} replicates; "
                     f"{check.replication}."),
                  _p(f"{len(flagged)} of {len(summary)} checked values flagged at two-sided "
-                    "p < 0.01.", "failed" if len(flagged) else "ok")]
+                    f"{check.group} predictive p (ppp) < 0.01.",
+                    "failed" if len(flagged) else "ok")]
         columns = ["statistic", "element", "observed", "replicated_mean", "replicated_lower",
-                   "replicated_upper", "p_two_sided"]
+                   "replicated_upper", "ppp_two_sided"]
         if len(flagged):
             parts += [_p("Flagged values", "meta"), _frame_html(flagged[columns], index=False)]
         if len(scalar):
             parts += [_p("Whole-corpus statistics", "meta"),
                       _frame_html(scalar[columns], index=False)]
+        parts.append(_p("ppp_two_sided: two-sided predictive p-value, 2 min(ppp, 1 - ppp), "
+                        "with ppp = P(T_rep > T) + P(T_rep = T) / 2 over the replicates; "
+                        "replicated_lower, replicated_upper: central 90% interval of the "
+                        "replicates.", "meta"))
         parts += [_p(n, "meta") for n in check.notes]
         try:
             panels = check.plot(max_panels=PPC_PANELS)
@@ -418,7 +460,7 @@ class Report:
             parts.append(self.add_figure(
                 panels.figure, f"ppc {name}",
                 f"{name}: replicated statistics (histograms) and the observed value (line; "
-                "red when flagged).", "ppc").html())
+                "red when flagged); ppp: two-sided predictive p-value.", "ppc").html())
         self._place("checks", *parts)
 
     # ------------------------------------------------------------------ output

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DIVERGING",
+    "PVALUE_GID",
 ]
 
 
@@ -29,16 +30,20 @@ _NAMES = {
     "counts": "count",
     "expected": "expected count",
     "trans_prob": "transitional probability",
-    "transition_probs": "transition probability",
+    "transition_probs": "transitional probability",
     "yules_q": "Yule's Q",
     "log_odds": "log odds ratio",
     "odds_ratio": "odds ratio",
     "phi": "phi",
     "lift": "lift",
 }
-#: Prefix of each variable in a cell annotation (the heatmap's own value has none).
-_PREFIX = {"counts": "n=", "trans_prob": "p=", "expected": "e=", "yules_q": "Q=",
+#: Prefix of each variable in a cell annotation (the heatmap's own value has none). A
+#: transitional probability is "prob", never "p" (kept for classical p-values).
+_PREFIX = {"counts": "n=", "trans_prob": "prob=", "expected": "e=", "yules_q": "Q=",
            "log_odds": "lor=", "adj_resid": "z=", "phi": "phi="}
+#: ``gid`` of a figure's text that states a classical p-value ("p < 0.05"): the only text
+#: of a figure where "p" is followed by a comparison and a number (tests/test_vocabulary.py).
+PVALUE_GID = "pvalue"
 _POSITIVE, _NEGATIVE, _FAINT = "#b2182b", "#2166ac", "0.55"
 
 

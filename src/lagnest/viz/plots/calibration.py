@@ -95,7 +95,7 @@ def design_figure(analysis: Any) -> Any:
 
     One line per number of sessions (the first ``segments`` value); the width panel
     shows medians with interquartile bars, the probability panel 95% Clopper-Pearson
-    intervals.
+    intervals. The dyads axis has whole-number ticks.
 
     Parameters
     ----------
@@ -105,6 +105,8 @@ def design_figure(analysis: Any) -> Any:
     -------
     matplotlib.figure.Figure
     """
+    from matplotlib.ticker import MaxNLocator
+
     plt = _pyplot()
     table = analysis.summary().reset_index()
     table = table[table["segments"] == table["segments"].iloc[0]]
@@ -124,5 +126,7 @@ def design_figure(analysis: Any) -> Any:
     ax_p.set(xlabel="dyads", ylabel=f"P({pct} interval excludes 0)", ylim=(0, 1.02),
              title=f"log OR {e['log_odds']:g}: detection")
     ax_p.axhline(0.8, color="0.5", lw=0.8, ls="--")
+    for ax in (ax_w, ax_p):  # numbers of dyads: whole numbers only
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_w.legend(fontsize=8)
     return fig

@@ -1,7 +1,8 @@
 """Panels of predictive checks.
 
 Panels of predictive checks: the replicated distribution of each statistic with the
-observed value marked.
+observed value marked and its two-sided predictive p-value, labelled "ppp" (posterior, or
+prior, predictive p; a bare "p" is kept for classical p-values).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class Panels(NamedTuple):
     titles : list of str
         Statistic (and element) of each panel.
     flagged : list of bool
-        Whether each panel's observed value is flagged (two-sided p < alpha).
+        Whether each panel's observed value is flagged (two-sided ppp < alpha).
     """
 
     figure: Figure
@@ -63,6 +64,10 @@ def ppc_panels(
     bins: int = 30,
 ) -> Panels:
     """Histogram of each replicated statistic with the observed value marked.
+
+    Each panel's title gives the statistic and its two-sided predictive p-value as
+    "ppp" (the ``ppp_two_sided`` column of
+    :meth:`lagnest.checks.ppc.PredictiveCheck.summary`).
 
     Parameters
     ----------
@@ -117,9 +122,11 @@ def ppc_panels(
         flagged = p2 < alpha
         flags.append(flagged)
         axis.axvline(obs, color=_POSITIVE if flagged else "k", linewidth=2)
-        axis.set_title(f"{title}\np = {p2:.3f}", fontsize=8,
+        axis.set_title(f"{title}\nppp = {p2:.3f}", fontsize=8,
                        color=_POSITIVE if flagged else "k")
         axis.tick_params(labelsize=7)
         axis.set_yticks([])
-    fig.suptitle(f"{check.group} predictive check: {check.model}", fontsize=10)
+    fig.suptitle(f"{check.group.capitalize()} predictive check: {check.model}\n(ppp: "
+                 f"two-sided {check.group} predictive p-value; red: ppp < {alpha:g})",
+                 fontsize=10)
     return Panels(fig, axes, [p[0] for p in panels], flags)

@@ -26,6 +26,7 @@ from lagnest.viz.plots._common import (
     _NAMES,
     _NEGATIVE,
     _POSITIVE,
+    PVALUE_GID,
     _check_alpha,
     _check_table,
     _critical,
@@ -182,7 +183,7 @@ def transition_diagram(
     ax : Axes, optional
         Where to draw; default a new figure.
     weight : {"lift", "trans_prob"}, default "lift"
-        Arrow width: the lift p(j|i) / p(j) or the transitional probability p(j|i)
+        Arrow width: the lift P(j | i) / P(j) or the transitional probability P(j | i)
         (posterior means for a result; ``"transition_probs"`` is accepted too).
     threshold : float, optional
         Arrows whose weight is below ``threshold`` are not drawn. Zero-weight cells and
@@ -198,7 +199,9 @@ def transition_diagram(
         Unit of a lag table with a ``unit`` dim (default ``"pooled"``), or dyad/session of
         a result at those levels.
     annotate : bool, default True
-        Write the weight on emphasised arrows.
+        Write the weight on emphasised arrows. Each label sits on its arrow, moved along
+        it where it would overlap another label, a code or a node (positions measured
+        after the figure's layout).
     legend : bool, default True
         Explain colours and line styles below the diagram.
 
@@ -286,6 +289,7 @@ def _draw_diagram(ax, fig, edges: _Edges, drawn: np.ndarray, annotate: bool,
     top = np.nanmax(w) if drawn.any() else 1.0
     arrows: dict[tuple[str, str], Any] = {}
     emphasised = []
+    labels: list[tuple[float, Any, list[tuple[float, float]]]] = []
     order = sorted(zip(*np.nonzero(drawn), strict=True),
                    key=lambda ij: (edges.emphasised[ij], edges.weight[ij]))
     for i, j in order:
@@ -297,22 +301,25 @@ def _draw_diagram(ax, fig, edges: _Edges, drawn: np.ndarray, annotate: bool,
                  "alpha": 0.9 if strong else 0.45, "zorder": 2 if strong else 1,
                  "gid": "emphasised" if strong else "faint"}
         if circular and g == t:
-            arrow, label_at = _self_loop(ax, pos[("given", g)], r, loop, style)
+            arrow, spots = _self_loop(ax, pos[("given", g)], r, loop, style)
         else:
             # straight arrows cross in the middle: labels move along with the given row
             along = 0.5 if circular else 0.22 + 0.56 * i / max(len(edges.given) - 1, 1)
-            arrow, label_at = _arrow(ax, pos[("given", g)], pos[("target", t)],
-                                     nodes[("given", g)], nodes[("target", t)],
-                                     0.18 if circular else 0.0, style, along)
+            arrow, spots = _arrow(ax, pos[("given", g)], pos[("target", t)],
+                                  nodes[("given", g)], nodes[("target", t)],
+                                  0.18 if circular else 0.0, style, along)
         arrows[(g, t)] = arrow
         if strong:
             emphasised.append((g, t))
             if annotate:
-                ax.text(*label_at, f"{edges.weight[i, j]:.2f}", fontsize=7.5, color=colour,
-                        ha="center", va="center", zorder=4,
-                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
-                              "alpha": 0.85})
-    boxes = _node_labels(ax, edges, pos, r, loop, circular)
+                text = ax.text(*spots[0], f"{edges.weight[i, j]:.2f}", fontsize=7.5,
+                               color=colour, ha="center", va="center", zorder=4,
+                               gid="arrow_label",
+                               bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
+                                     "alpha": 0.85})
+                text.set_in_layout(False)
+                labels.append((float(edges.weight[i, j]), text, spots))
+    boxes, names = _node_labels(ax, edges, pos, r, loop, circular)
     reach = r + (loop + 0.05 if circular else 0.05)
     xs = [x for x, _ in pos.values()]
     ys = [y for _, y in pos.values()]
@@ -328,15 +335,59 @@ def _draw_diagram(ax, fig, edges: _Edges, drawn: np.ndarray, annotate: bool,
         ax.set_title(edges.title + f"\narrow width: {edges.weight_label}", fontsize=10)
     if legend:
         _diagram_legend(ax, edges)
+    if labels:
+        unique = {id(n): n for n in nodes.values()}
+        _place_labels(fig, labels, [*names, *unique.values()])
     return Diagram(fig, ax, arrows, tuple(emphasised), nodes)
 
 
-def _arrow(ax, a, b, patch_a, patch_b, rad: float, style: dict,
-           along: float = 0.5) -> tuple[Any, tuple]:
-    """Arrow between two nodes; returns it and the point where its label goes.
+def _place_labels(fig, labels: list[tuple[float, Any, list[tuple[float, float]]]],
+                  fixed: list[Any], pad: float = 2.0) -> None:
+    """Move arrow labels along their arrows until no two overlap (display space).
 
-    The label sits at the middle of a curved arrow (the midpoint of matplotlib's arc3
-    quadratic Bezier) or at fraction ``along`` of a straight one.
+    The layout is settled first (``draw_without_rendering``), so the extents are those of
+    the figure as drawn. The heaviest arrows choose first; each label takes the first of
+    its spots (points along its own arrow, the middle first) where its box, grown by
+    ``pad`` pixels, overlaps neither a code label, a node nor a label already placed; when
+    every spot overlaps something, the one with the least overlap.
+    """
+    from matplotlib.transforms import Bbox
+
+    fig.draw_without_rendering()
+    taken = [a.get_window_extent() for a in fixed]
+
+    def overlap(box: Bbox) -> float:
+        total = 0.0
+        for other in taken:
+            w = min(box.x1, other.x1) - max(box.x0, other.x0)
+            h = min(box.y1, other.y1) - max(box.y0, other.y0)
+            if w > 0 and h > 0:
+                total += w * h
+        return total
+
+    for _, text, spots in sorted(labels, key=lambda item: -item[0]):
+        best = None
+        for spot in spots:
+            text.set_position(spot)
+            box = text.get_window_extent().padded(pad)
+            cost = overlap(box)
+            if best is None or cost < best[0]:
+                best = (cost, spot, box)
+            if cost == 0:
+                break
+        assert best is not None
+        text.set_position(best[1])
+        taken.append(best[2])
+
+
+def _arrow(ax, a, b, patch_a, patch_b, rad: float, style: dict,
+           along: float = 0.5) -> tuple[Any, list[tuple[float, float]]]:
+    """Arrow between two nodes; returns it and the spots where its label may go.
+
+    The first spot is the middle of a curved arrow (matplotlib's arc3 quadratic Bezier at
+    t = 0.5) or fraction ``along`` of a straight one; the next ones step away from it along
+    the arrow, alternately towards either end (never onto the nodes), the last ones lie
+    just beside the arrow.
     """
     from matplotlib.patches import FancyArrowPatch
 
@@ -345,13 +396,28 @@ def _arrow(ax, a, b, patch_a, patch_b, rad: float, style: dict,
                             mutation_scale=9 + 1.6 * style["linewidth"], **style)
     ax.add_patch(arrow)
     (x1, y1), (x2, y2) = a, b
-    t = 0.5 if rad else along
-    mid = (x1 + t * (x2 - x1) + 0.5 * rad * (y2 - y1), y1 + t * (y2 - y1) - 0.5 * rad * (x2 - x1))
-    return arrow, mid
+    # arc3's control point: the chord's middle moved by rad x the chord, turned right
+    cx, cy = (x1 + x2) / 2 + rad * (y2 - y1), (y1 + y2) / 2 - rad * (x2 - x1)
+    start = 0.5 if rad else along
+    steps = [start + sign * k * 0.07 for k in range(1, 9) for sign in (1, -1)]
+    ts = [start, *(t for t in steps if 0.15 <= t <= 0.85)]
+    spots = [((1 - t) ** 2 * x1 + 2 * t * (1 - t) * cx + t**2 * x2,
+              (1 - t) ** 2 * y1 + 2 * t * (1 - t) * cy + t**2 * y2) for t in ts]
+    # then beside the arrow, off either side of those spots
+    length = math.hypot(x2 - x1, y2 - y1) or 1.0
+    nx, ny = (y1 - y2) / length, (x2 - x1) / length
+    spots += [(x + side * nx, y + side * ny) for side in (0.07, -0.07, 0.13, -0.13)
+              for x, y in spots[:7]]
+    return arrow, spots
 
 
-def _self_loop(ax, centre, r: float, size: float, style: dict) -> tuple[Any, tuple]:
-    """A loop outside the node at ``centre`` (pointing away from the circle's middle)."""
+def _self_loop(ax, centre, r: float, size: float,
+               style: dict) -> tuple[Any, list[tuple[float, float]]]:
+    """A loop outside the node at ``centre`` (pointing away from the circle's middle).
+
+    Returns the loop and the spots for its label: its far end first, then farther out
+    and to either side.
+    """
     from matplotlib.patches import FancyArrowPatch
     from matplotlib.path import Path
 
@@ -366,7 +432,9 @@ def _self_loop(ax, centre, r: float, size: float, style: dict) -> tuple[Any, tup
     arrow = FancyArrowPatch(path=path, arrowstyle="-|>",
                             mutation_scale=7 + 1.4 * style["linewidth"], **style)
     ax.add_patch(arrow)
-    return arrow, at(r + 0.78 * size, 0.0)
+    spots = [at(r + 0.78 * size, 0.0), at(r + 0.78 * size, 0.35), at(r + 0.78 * size, -0.35),
+             at(r + 0.6 * size, 0.6), at(r + 0.6 * size, -0.6)]
+    return arrow, spots
 
 
 def _text_box(x: float, y: float, text: str, ha: str, va: str,
@@ -378,13 +446,18 @@ def _text_box(x: float, y: float, text: str, ha: str, va: str,
     return left, left + w, bottom, bottom + h
 
 
-def _node_labels(ax, edges: _Edges, pos, r: float, loop: float,
-                 circular: bool) -> list[tuple[float, float, float, float]]:
-    """Code labels outside the nodes (beyond the self-loops on a circle); their extents."""
+def _node_labels(ax, edges: _Edges, pos, r: float, loop: float, circular: bool
+                 ) -> tuple[list[tuple[float, float, float, float]], list[Any]]:
+    """Code labels outside the nodes (beyond the self-loops on a circle).
+
+    Returns their rough data extents (for the axis limits) and the Text artists.
+    """
     boxes = []
+    texts = []
 
     def put(x: float, y: float, text: str, ha: str, va: str, **kw: Any) -> None:
-        ax.text(x, y, text, ha=ha, va=va, fontsize=kw.pop("fontsize", 9.5), **kw)
+        texts.append(ax.text(x, y, text, ha=ha, va=va, fontsize=kw.pop("fontsize", 9.5),
+                             gid="code_label", **kw))
         boxes.append(_text_box(x, y, text, ha, va))
 
     if circular:
@@ -396,7 +469,7 @@ def _node_labels(ax, edges: _Edges, pos, r: float, loop: float,
             ha = "left" if c > 0.3 else "right" if c < -0.3 else "center"
             va = "bottom" if s > 0.3 else "top" if s < -0.3 else "center"
             put(dist * c, dist * s, code, ha, va)
-        return boxes
+        return boxes, texts
     for side, codes, ha, dx in (("given", edges.given, "right", -r - 0.06),
                                 ("target", edges.target, "left", r + 0.06)):
         for code in codes:
@@ -405,7 +478,7 @@ def _node_labels(ax, edges: _Edges, pos, r: float, loop: float,
     top = max(y for _, y in pos.values()) + r + 0.1
     put(-1.0, top, "given (t)", "center", "bottom", style="italic")
     put(1.0, top, "target (t + lag)", "center", "bottom", style="italic")
-    return boxes
+    return boxes, texts
 
 
 def _diagram_legend(ax, edges: _Edges) -> None:
@@ -419,5 +492,8 @@ def _diagram_legend(ax, edges: _Edges) -> None:
         Line2D([], [], color=_NEGATIVE, lw=2.5, label=f"{below}, {edges.emphasis_label}"),
         Line2D([], [], color=_FAINT, lw=1.2, alpha=0.6, label="other transitions"),
     ]
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=1,
-              frameon=False, fontsize=8.5)
+    drawn = ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                      ncol=1, frameon=False, fontsize=8.5)
+    if classical:  # "p < alpha" of the adjusted residuals: a classical p-value
+        for text in drawn.get_texts()[:2]:
+            text.set_gid(PVALUE_GID)

@@ -24,6 +24,7 @@ from lagnest.viz.plots._common import (
     _NAMES,
     _PREFIX,
     DIVERGING,
+    PVALUE_GID,
     _check_alpha,
     _check_table,
     _critical,
@@ -102,8 +103,9 @@ def lag_table_heatmap(
         ``p_adj_resid`` when present, otherwise :math:`|z|` above the normal critical value) get a
         bold border and an asterisk.
     annotate : bool or sequence of str, default True
-        Text in each cell: True shows ``value``, the count and the transitional
-        probability; a sequence names the variables to show; False shows none.
+        Text in each cell: True shows ``value``, the count (``n=``) and the transitional
+        probability P(target | given) (``prob=``; "p" is kept for p-values); a sequence
+        names the variables to show; False shows none.
     cmap : str or Colormap, optional
         Default ``"RdBu_r"`` (diverging) or ``"Blues"`` (sequential).
     unit : str or sequence of str, optional
@@ -204,11 +206,15 @@ def lag_table_heatmap(
     if colorbar:
         cbar = fig.colorbar(images[0], ax=axes, shrink=0.85 if len(axes) == 1 else 0.6)
         label = _NAMES.get(value, value)
-        if "adj_resid" in table or "p_adj_resid" in table:
+        classical_p = "adj_resid" in table or "p_adj_resid" in table
+        if classical_p:
             label += f"\n(boxed, *: p < {alpha:g}, two-sided)"
         if not np.isfinite(values).all():
             label += "\ngrey: undefined" + (", hatched: structural zero" if zeros.any() else "")
         cbar.set_label(label)
+        if classical_p:  # the adjusted residuals' p-value: classical, marked as such
+            axis = cbar.ax.yaxis if cbar.orientation == "vertical" else cbar.ax.xaxis
+            axis.label.set_gid(PVALUE_GID)
     return Heatmap(fig, ax_out, images, marks, hatches, cbar)
 
 
