@@ -377,10 +377,11 @@ def operating_characteristics(
     counts = ({lab: int(n_studies) for lab in labels} if isinstance(n_studies, int)
               else {lab: int(n_studies[lab]) for lab in labels})
     method_items = list(methods.items())
-    keys = [(m, s, d, r) for m, s, d in itertools.product(range(len(method_items)),
-                                                          range(len(named)),
-                                                          range(len(designs)))
-            for r in range(counts[labels[d]])]
+    # study-major order: an interrupted run has every method on the same first studies
+    keys = [(m, s, d, r) for r in range(max(counts.values()))
+            for m, s, d in itertools.product(range(len(method_items)), range(len(named)),
+                                             range(len(designs)))
+            if r < counts[labels[d]]]
     options = {"draws": int(draws), "tune": int(tune), "chains": int(chains),
                "sampler": sampler, "target_accept": target_accept}
     run_config = {"kind": "operating_characteristics", "seed": int(seed), "ci_prob": ci_prob,
