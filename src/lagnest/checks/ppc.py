@@ -28,6 +28,12 @@ upper tails, :math:`\mathrm{ppp} = P(T^{rep} > T) + P(T^{rep} = T)/2`, and the t
 when the two-sided value is below ``alpha``. They are never called "p", which is kept for
 classical p-values. Checks work on results loaded from disk (the replication arrays are in
 the result's ``fit_data``).
+
+A statistic the corpus cannot give is left out of the check, with a note saying which and
+why (:func:`lagnest.checks.sequence_stats.not_computable`, :func:`session_not_computable`):
+session homogeneity when every dyad has one session, dyad homogeneity with a single dyad,
+the second-order table when sessions are too short, ... Such a statistic would equal its
+every replicate (ppp 0.5, two-sided 1) and pass a check that checked nothing.
 """
 
 from __future__ import annotations
@@ -42,7 +48,13 @@ import pandas as pd
 import xarray as xr
 
 from lagnest import _hooks, kernels
-from lagnest.checks.sequence_stats import STATISTICS, paired_targets, sequence_statistics
+from lagnest.checks.sequence_stats import (
+    DEFAULT_STATISTICS,
+    STATISTICS,
+    not_computable,
+    paired_targets,
+    sequence_statistics,
+)
 from lagnest.errors import LagnestDataError
 from lagnest.models.base import BayesianModel
 from lagnest.models.basis import masked_softmax, softmax
@@ -56,6 +68,7 @@ __all__ = [
     "PredictiveCheck",
     "check",
     "prior_predictive_check",
+    "session_not_computable",
     "session_statistics",
 ]
 
@@ -68,6 +81,11 @@ COLUMNS = {
     "ppp": "predictive p-value, upper tail: P(T_rep > T) + P(T_rep = T) / 2",
     "ppp_two_sided": "two-sided predictive p-value, 2 min(ppp, 1 - ppp); flagged below alpha",
 }
+
+
+#: Columns of :meth:`PredictiveCheck.summary`.
+_SUMMARY_COLUMNS = ["statistic", "element", "observed", "replicated_mean", "replicated_lower",
+                    "replicated_upper", "ppp", "ppp_two_sided", "flag"]
 
 
 def _check_table(rows: pd.DataFrame, columns: Sequence[str]) -> str:
@@ -134,6 +152,11 @@ class PredictiveCheck:
         How the data were replicated (see the module docstring).
     model : str
         The model name.
+    notes : tuple of str
+        What to know when reading the check, among them one sentence per statistic left
+        out because the corpus cannot give it.
+    omitted : dict of str to str
+        The statistics left out (name to why): they are in none of the datasets.
     """
 
     observed: xr.Dataset
@@ -143,6 +166,7 @@ class PredictiveCheck:
     replication: str
     model: str
     notes: tuple[str, ...] = field(default_factory=tuple)
+    omitted: dict[str, str] = field(default_factory=dict)
 
     @property
     def statistics(self) -> list[str]:
@@ -196,7 +220,9 @@ class PredictiveCheck:
                     "ppp": float(self.p_values[name][sel]), "ppp_two_sided": p2,
                     "flag": bool(p2 < alpha),
                 })
-        return pd.DataFrame(rows)
+        out = pd.DataFrame(rows, columns=_SUMMARY_COLUMNS)
+        out.attrs["omitted"] = dict(self.omitted)
+        return out
 
     def flagged(self, alpha: float = 0.01) -> FlaggedTable:
         """The rows of :meth:`summary` whose two-sided ppp is below ``alpha``.
@@ -217,25 +243,43 @@ class PredictiveCheck:
         # the figures sit above the checks and fill this slot (lagnest._hooks)
         return _hooks.PPC_FIGURE(self, stats=stats, **kwargs)
 
+    def counts(self, alpha: float = 0.01) -> tuple[int, int, int]:
+        """Values flagged, values checked (a defined ppp) and values undefined (NaN ppp)."""
+        table = self.summary(alpha)
+        checked = table["ppp_two_sided"].notna()
+        return int(table["flag"].sum()), int(checked.sum()), int((~checked).sum())
+
+    def headline(self, alpha: float = 0.01) -> str:
+        """One sentence: how many values were checked and flagged, and what was not."""
+        flagged, checked, undefined = self.counts(alpha)
+        text = (f"{flagged} of {checked} checked values flagged at two-sided {self.group} "
+                f"predictive p (ppp) < {alpha:g}")
+        if undefined:
+            text += (f" ({undefined} undefined on this corpus, e.g. Yule's Q of an empty "
+                     "row, not counted)")
+        if self.omitted:
+            text += f"; not checked: {', '.join(self.omitted)} (see the notes)"
+        return text
+
     def __str__(self) -> str:
         table = self.summary()
         scalar = table[table["element"] == ""]
         flagged = table[table["flag"]]
         lines = [wrap(f"{self.group.capitalize()} predictive check of {self.model} "
-                      f"({self.replicated.sizes['draw']} replicates; {self.replication})")]
+                      f"({self.replicated.sizes.get('draw', 0)} replicates; "
+                      f"{self.replication})")]
         if len(scalar):
             lines += ["", _check_table(scalar, ["statistic", "observed", "replicated_mean",
                                                 "replicated_lower", "replicated_upper",
                                                 "ppp_two_sided"])]
-        lines += ["", f"{len(flagged)} of {len(table)} checked values flagged at two-sided "
-                      f"{self.group} predictive p (ppp) < 0.01" + (":" if len(flagged)
-                                                                    else "")]
+        lines += ["", wrap(self.headline() + (":" if len(flagged) else ""))]
         if len(flagged):
             lines.append(_check_table(flagged, ["statistic", "element", "observed",
                                                 "replicated_mean", "ppp_two_sided"]))
+        if self.notes:
+            lines += ["", "Notes:", *(wrap("  " + n, indent="    ") for n in self.notes)]
         lines += ["", "Columns:"]
         lines += column_lines({k: v for k, v in COLUMNS.items() if k != "ppp"})
-        lines += [wrap(n, indent="  ") for n in self.notes]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -253,6 +297,7 @@ class _Replicates:
     replicated: xr.Dataset
     replication: str
     notes: tuple[str, ...] = ()
+    omitted: dict[str, str] = field(default_factory=dict)
 
 
 def _params(draws: xr.Dataset, index: int) -> dict[str, np.ndarray]:
@@ -272,14 +317,24 @@ def _need_segments(model: BayesianModel) -> Any:
 
 
 def _sequence_checks(codes: np.ndarray, observed: np.ndarray, segments: Any, n_codes: int,
-                     stats: Sequence[str] | None, **kwargs: Any) -> tuple[xr.Dataset, xr.Dataset]:
-    """Statistics of the replicates and of the data (draw dim dropped)."""
-    rep = sequence_statistics(codes, segments, n_codes, stats, **kwargs)
+                     stats: Sequence[str] | None, **kwargs: Any,
+                     ) -> tuple[xr.Dataset, xr.Dataset, dict[str, str]]:
+    """Statistics of the replicates and of the data (draw dim dropped), and those left out.
+
+    Statistics the data cannot give (:func:`~lagnest.checks.sequence_stats.not_computable`)
+    are computed for neither and returned with the reason.
+    """
     obs_kwargs = dict(kwargs)
     if obs_kwargs.get("given") is not None and np.ndim(obs_kwargs["given"]) == 2:
         obs_kwargs["given"] = obs_kwargs["given"][0]
-    obs = sequence_statistics(observed[None], segments, n_codes, stats, **obs_kwargs)
-    return rep, obs.isel(draw=0, drop=True)
+    names = list(DEFAULT_STATISTICS if stats is None else stats)
+    omitted = not_computable(observed[None], segments, n_codes, names,
+                             given=obs_kwargs.get("given"), n_given=obs_kwargs.get("n_given"),
+                             lag=obs_kwargs.get("lag", 1))
+    names = [n for n in names if n not in omitted]
+    rep = sequence_statistics(codes, segments, n_codes, names, **kwargs)
+    obs = sequence_statistics(observed[None], segments, n_codes, names, **obs_kwargs)
+    return rep, obs.isel(draw=0, drop=True), omitted
 
 
 def _replicate_transition(model: Any, draws: xr.Dataset, seed: int,
@@ -297,18 +352,18 @@ def _replicate_transition(model: Any, draws: xr.Dataset, seed: int,
     if seg.given is None:
         codes = kernels.simulate_chains(seg.target, probs, seg.block_offsets, seg.block_session,
                                         seeds, lag=lag)
-        rep, obs = _sequence_checks(codes, np.asarray(seg.target), seg, len(d.target_labels),
-                                    stats, **labels)
+        rep, obs, omitted = _sequence_checks(codes, np.asarray(seg.target), seg,
+                                             len(d.target_labels), stats, **labels)
         how = f"fully generative: Markov chain of order {lag} from each block's first codes"
     else:
         codes = kernels.simulate_given(seg.given, probs, seg.block_offsets, seg.block_session,
                                        seeds, lag=lag, target=seg.target)
         observed = paired_targets(seg.given, seg.target, seg.block_offsets, lag)
-        rep, obs = _sequence_checks(codes, observed, seg, len(d.target_labels), stats,
-                                    given=np.asarray(seg.given), n_given=len(d.given_labels),
-                                    **labels)
+        rep, obs, omitted = _sequence_checks(codes, observed, seg, len(d.target_labels),
+                                             stats, given=np.asarray(seg.given),
+                                             n_given=len(d.given_labels), **labels)
         how = "one step ahead: each target drawn given the observed given code"
-    return _Replicates(obs, rep, how)
+    return _Replicates(obs, rep, how, omitted=omitted)
 
 
 def _history_columns(model: Any) -> tuple[int, list[int], bool]:
@@ -359,11 +414,11 @@ def _replicate_regression(model: Any, draws: xr.Dataset, seed: int,
         codes = kernels.simulate_history(seg.target, valid_rows, base, hist, np.array(lags),
                                          seg.block_offsets, kernels.replicate_seeds(seed,
                                                                                     n_draws))
-        rep, obs = _sequence_checks(codes, np.asarray(seg.target), seg, k, stats,
-                                    lag=min(lags), **labels)
+        rep, obs, omitted = _sequence_checks(codes, np.asarray(seg.target), seg, k, stats,
+                                             lag=min(lags), **labels)
         how = ("fully generative in the target's own past (lags "
                f"{lags}), other predictors at their observed values")
-        return _Replicates(obs, rep, how)
+        return _Replicates(obs, rep, how, omitted=omitted)
     rng = np.random.default_rng([seed, 7])
     rows = valid_rows[valid_rows >= 0]
     where = np.flatnonzero(valid_rows >= 0)
@@ -374,13 +429,14 @@ def _replicate_regression(model: Any, draws: xr.Dataset, seed: int,
         codes[s, where] = np.minimum((p.cumsum(axis=1) < u).sum(axis=1), k - 1)
     observed = np.where(valid_rows >= 0, seg.target, -1)
     lag = min([lag for lag in t.lags if lag >= 1], default=1)
-    rep, obs = _sequence_checks(codes, observed, seg, k, stats, given=np.asarray(seg.target),
-                                n_given=k, lag=lag, **labels)
+    rep, obs, omitted = _sequence_checks(codes, observed, seg, k, stats,
+                                         given=np.asarray(seg.target), n_given=k, lag=lag,
+                                         **labels)
     if source >= 0:
         notes = ("the target's past enters through an interaction or a random slope: "
                  "replicated one step ahead",)
     how = "one step ahead: each target drawn given its observed predictors"
-    return _Replicates(obs, rep, how, notes)
+    return _Replicates(obs, rep, how, notes, omitted)
 
 
 #: Statistics of session outcomes (name -> description), for session-level models.
@@ -455,18 +511,61 @@ def session_statistics(outcomes: np.ndarray, session_dyad: np.ndarray, n_dyads: 
     return ds
 
 
+def session_not_computable(session_dyad: np.ndarray, n_outcomes: int,
+                           stats: Sequence[str] | None = None) -> dict[str, str]:
+    """The session statistics a corpus cannot give (name to why).
+
+    ``sd`` needs two sessions, ``dyad_sd`` two dyads with sessions, ``within_dyad_sd`` a
+    dyad with two sessions (with one session per dyad it is 0 in the data and in every
+    replicate), ``correlation`` two outcomes (an outcome's correlation with itself is 1).
+
+    Parameters
+    ----------
+    session_dyad : ndarray of int, shape (N,)
+        Dyad of each session in the likelihood.
+    n_outcomes : int
+        Number of outcomes J.
+    stats : sequence of str, optional
+        Names from :data:`SESSION_STATISTICS` (default all).
+
+    Returns
+    -------
+    dict of str to str
+    """
+    chosen = list(SESSION_STATISTICS if stats is None else stats)
+    dyad = np.asarray(session_dyad, dtype=np.int64)
+    per_dyad = np.bincount(dyad) if dyad.size else np.zeros(0, dtype=np.int64)
+    reasons = {
+        "sd": "fewer than two sessions" if dyad.size < 2 else "",
+        "dyad_sd": ("fewer than two dyads have sessions: there is no spread between dyads"
+                    if (per_dyad > 0).sum() < 2 else ""),
+        "within_dyad_sd": ("every dyad has one session: there is no spread within a dyad"
+                           if per_dyad.max(initial=0) < 2 else ""),
+        "correlation": ("a single outcome: its correlation with itself is 1"
+                        if n_outcomes < 2 else ""),
+    }
+    return {name: reasons[name] for name in chosen if reasons.get(name)}
+
+
 def _replicate_sessions(model: Any, draws: xr.Dataset, seed: int,
                         stats: Sequence[str] | None) -> _Replicates:
     """Session-level models: outcomes of every session from the ``simulate`` hook."""
     d = model.data
+    names = list(SESSION_STATISTICS if stats is None else stats)
+    unknown = [n for n in names if n not in SESSION_STATISTICS]
+    if unknown:
+        raise LagnestDataError(f"unknown statistic(s) {unknown}; known: "
+                               f"{list(SESSION_STATISTICS)}")
+    omitted = session_not_computable(d.session_dyad, len(d.outcome_names), names)
+    names = [n for n in names if n not in omitted]
     rng = np.random.default_rng([seed, 11])
     reps = np.stack([model.simulate(_params(draws, s), rng)["outcomes"]
                      for s in range(draws.sizes["sample"])])
-    args = (d.session_dyad, len(d.dyad_labels), list(d.outcome_names), stats)
+    args = (d.session_dyad, len(d.dyad_labels), list(d.outcome_names), names)
     rep = session_statistics(reps, *args)
     obs = session_statistics(np.asarray(d.outcomes)[None], *args).isel(draw=0, drop=True)
     return _Replicates(obs, rep, "every session's outcomes drawn from the model "
-                                 "(standardised scale)")
+                                 "(standardised scale)", omitted=omitted)
 
 
 #: How each model kind replicates its data (model name -> function).
@@ -545,6 +644,10 @@ def check(
         raise LagnestDataError(f"no predictive check for {name}; known: {sorted(REPLICATORS)}")
     draws = _select_draws(result, n_draws)
     reps = REPLICATORS[name](model, draws, int(seed), stats)
+    descriptions = {**STATISTICS, **SESSION_STATISTICS}
+    left_out = tuple(
+        f"{stat} ({descriptions.get(stat, stat)}) is not checked: it cannot be computed on "
+        f"this corpus, {why}" for stat, why in reps.omitted.items())
     return PredictiveCheck(
         observed=reps.observed,
         replicated=reps.replicated,
@@ -552,7 +655,8 @@ def check(
         group=result.group,
         replication=reps.replication,
         model=name,
-        notes=reps.notes,
+        notes=left_out + tuple(reps.notes),
+        omitted=dict(reps.omitted),
     )
 
 

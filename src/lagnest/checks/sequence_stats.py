@@ -7,7 +7,9 @@ and computes the table statistics with :mod:`lagnest.classical.lagtable`, so a s
 replicate is computed exactly as :func:`lagnest.classical.lagtable.lag_table` computes it on data.
 
 :func:`sequence_statistics` computes a named set of statistics (see :data:`STATISTICS`)
-and returns an :class:`xarray.Dataset` with a leading ``draw`` dim.
+and returns an :class:`xarray.Dataset` with a leading ``draw`` dim;
+:func:`not_computable` says which of them a corpus cannot give (its layout fixes them, or
+leaves them undefined), and why.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ __all__ = [
     "DEFAULT_STATISTICS",
     "STATISTICS",
     "conditional_independence_g2",
+    "not_computable",
     "paired_targets",
     "sequence_statistics",
 ]
@@ -427,7 +430,123 @@ def _assemble(names: list[str], values: dict[str, Any], coords: dict, lag: int) 
         data[name] = xr.Variable(dims, np.asarray(value),
                                  {"description": spec.description, "statistic": name,
                                   "kind": "statistic"})
-    used = {d for v in data.values() for d in v.dims}
+    used = {d for v in data.values() for d in v.dims} | {"draw"}
     ds = xr.Dataset(data, coords={d: c for d, c in coords.items() if d in used})
     ds.attrs["lag"] = int(lag)
     return ds
+
+
+# =========================================================================== computability
+
+#: Why a test statistic has no degrees of freedom in the data (its value is then fixed).
+_NO_DF = {
+    "G2": "the pooled lag table has a single given or target code with pairs, so "
+          "independence has no degrees of freedom",
+    "homogeneity_dyads": "no given code reaches two target codes in two dyads, so the test "
+                         "has no degrees of freedom",
+    "homogeneity_sessions": "no given code reaches two target codes in two sessions of one "
+                            "dyad, so the test has no degrees of freedom",
+    "second_order_G2": "the second-order table has no degrees of freedom (every middle code "
+                       "has a single code before or after it)",
+}
+
+
+def not_computable(
+    codes: np.ndarray,
+    nesting: Nesting,
+    n_codes: int,
+    stats: Sequence[str] | None = None,
+    *,
+    given: np.ndarray | None = None,
+    n_given: int | None = None,
+    lag: int = 1,
+) -> dict[str, str]:
+    """The statistics a corpus cannot give, each with the reason.
+
+    A statistic cannot be computed on a corpus when the corpus's layout fixes its value
+    whatever the codes (every replicate then equals the data, and a predictive p-value
+    of 1 would pass a check that checked nothing) or leaves it undefined. The conditions:
+
+    * every table statistic (``counts``, ``adj_resid``, ``yules_q``, the per-dyad cells,
+      ``G2``, both homogeneity tests): the data have lag pairs;
+    * ``homogeneity_dyads``: two dyads have lag pairs;
+    * ``homogeneity_sessions``: a dyad has two sessions with lag pairs (not so when every
+      dyad has one session);
+    * ``G2``, ``homogeneity_*``, ``second_order_G2``: degrees of freedom in the data;
+      ``second_order_G2`` needs triples ``(t, t + lag, t + 2 lag)`` of coded segments in
+      one block (sessions long enough);
+    * ``rate_sd``: two sessions with coded segments;
+    * any statistic: a defined value for at least one element.
+
+    Parameters
+    ----------
+    codes : ndarray of int, shape (n_segments,) or (1, n_segments)
+        The observed codes, as :func:`sequence_statistics` takes them.
+    nesting, n_codes, stats, given, n_given, lag
+        As in :func:`sequence_statistics`.
+
+    Returns
+    -------
+    dict of str to str
+        Statistic name to why it cannot be computed (empty when every one can).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lagnest.data.sequences import Encoded
+    >>> nest = Encoded(np.array([0, 4, 8]), np.array([0, 4, 8]), np.array([0, 1]),
+    ...                np.array([0, 1]))
+    >>> sorted(not_computable(np.array([0, 1, 0, 1, 0, 0, 1, 1]), nest, 2, ["G2",
+    ...        "homogeneity_sessions"]))
+    ['homogeneity_sessions']
+    """
+    names = list(DEFAULT_STATISTICS if stats is None else stats)
+    unknown = [n for n in names if n not in _SPECS]
+    if unknown:
+        raise LagnestDataError(f"unknown statistic(s) {unknown}; known: {list(_SPECS)}")
+    batch = _check_batch(codes, nesting, n_codes, given, n_given, lag)
+    if batch.n_draws != 1:
+        raise LagnestDataError(f"not_computable takes the observed codes (one array), got "
+                               f"{batch.n_draws}")
+    nest = batch.nest
+    reasons: dict[str, str] = {}
+    if any(_SPECS[n].group in _NEEDS_TABLES for n in names):
+        pairs = _session_tables(batch)[0].sum(axis=(1, 2))  # lag pairs per session
+        dyad = np.asarray(nest.session_dyad, dtype=np.int64)
+        per_dyad = np.bincount(dyad[pairs > 0], minlength=batch.n_dyads)
+        for name in names:
+            if _SPECS[name].group not in _NEEDS_TABLES:
+                continue
+            if pairs.sum() == 0:
+                reasons[name] = (f"the data have no lag pair (no two coded segments {lag} "
+                                 "apart in one block)")
+            elif name == "homogeneity_dyads" and (per_dyad > 0).sum() < 2:
+                reasons[name] = ("a single dyad has lag pairs: there is no other dyad to "
+                                 "compare it with")
+            elif name == "homogeneity_sessions" and per_dyad.max(initial=0) < 2:
+                reasons[name] = ("every dyad has one session with lag pairs: there are no "
+                                 "sessions within a dyad to compare")
+    if "rate_sd" in names:
+        offsets = np.asarray(nest.session_offsets, dtype=np.int64)
+        session_of = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
+        coded = np.bincount(session_of[batch.codes[0] >= 0], minlength=offsets.size - 1)
+        if (coded > 0).sum() < 2:
+            reasons["rate_sd"] = ("fewer than two sessions have coded segments: a spread "
+                                  "across sessions needs two")
+    if "second_order_G2" in names and "second_order_G2" not in reasons:
+        triples = kernels.triple_counts(batch.codes, nest.block_offsets, batch.n_codes,
+                                        lag=batch.lag)
+        if triples.sum() == 0:
+            reasons["second_order_G2"] = (
+                f"no block has three coded segments t, t+{batch.lag}, t+{2 * batch.lag} "
+                "(sessions too short for a second-order table)")
+    rest = [n for n in names if n not in reasons]
+    if rest:
+        ds = sequence_statistics(codes, nesting, n_codes, rest, given=given,
+                                 n_given=n_given, lag=lag)
+        for name in rest:
+            if _SPECS[name].has_df and int(np.asarray(ds[f"{name}_df"].values).ravel()[0]) == 0:
+                reasons[name] = _NO_DF[name]
+            elif np.isnan(np.asarray(ds[name].values, dtype=float)).all():
+                reasons[name] = "it is undefined for every element on this corpus"
+    return {n: reasons[n] for n in names if n in reasons}

@@ -763,10 +763,13 @@ class HMMResult(FitResult):
         frame["stationary"] = self.stationary(ci_prob)["median"].values
         frame["dwell"] = self.dwell_times(ci_prob)["median"].values
         frame.index.name = "state"
+        structure = self.structure
+        who = ("typical dyad" if structure is None or structure.dyad
+               else "every dyad alike (no dyad level fitted)")
         meanings = {
             ", ".join(frame.columns[:-2]): (
                 f"P(state at t | state at t - 1, the row): posterior median ({ci_prob:.0%} "
-                "intervals via result.transition_probs()), typical dyad with every predictor "
+                f"intervals via result.transition_probs()), {who} with every predictor "
                 "absent"),
             "stationary": "long-run share of each state (posterior median)",
             "dwell": "expected segments per visit to the state (posterior median)",

@@ -666,10 +666,12 @@ class SessionImpactModel(BayesianModel):
                                                                     dtype=bool),
                               want_dyad=self._spec["groups"] == "dyad", want_session=False)
         notes = list(base.notes)
+        removed = dict(base.removed)
         dyad = base.dyad
         per_dyad = d.dyad_sessions
         if dyad and per_dyad.max() < 2:
             dyad = False
+            removed["dyad"] = "dropped: every dyad has one session"
             notes.append(
                 "every dyad has a single session: a dyad intercept cannot be told apart "
                 "from its session's residual, so the dyad level was dropped (sessions are "
@@ -701,7 +703,7 @@ class SessionImpactModel(BayesianModel):
                                                       n_dyads))
                 choice = "centered" if forms == {"centered"} else "noncentered"
             parameterization["dyad"] = choice
-        return GroupStructure(dyad, False, tuple(notes), parameterization)
+        return GroupStructure(dyad, False, tuple(notes), parameterization, removed)
 
     @property
     def coords(self) -> dict[str, list[Any]]:
@@ -1131,6 +1133,7 @@ class SessionImpactResult(FitResult):
 
     def __str__(self) -> str:
         lines = self._header()
+        body = []
         eff = self.effects()
         if eff.sizes.get("predictor", 0):
             table = (eff["mean"].to_pandas().round(2).astype(str) + " ["
@@ -1138,10 +1141,8 @@ class SessionImpactResult(FitResult):
                      + eff["upper"].to_pandas().round(2).astype(str) + "]")
             lines.append(f"standardised effects (predictor x outcome), mean [{CI_PROB:.0%} "
                          "interval]:")
-            lines.append(table.to_string())
-        if self.diagnostics is not None:
-            lines.append("Diagnostics: " + str(self.diagnostics))
-        return "\n".join(lines)
+            body.append(table.to_string())
+        return self._text(lines, body)
 
 
 SessionImpactModel.result_class = SessionImpactResult

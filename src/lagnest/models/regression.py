@@ -1116,6 +1116,33 @@ class RegressionResult(FitResult):
         """The design and counts the model was fitted to."""
         return self._model.data
 
+    @property
+    def levels(self) -> tuple[str, ...]:
+        """Levels of the answers: ``predict`` (population, typical, a dyad), ``intercepts``.
+
+        They follow the structure fitted (:attr:`structure`): a level merged or dropped
+        by the model's checks (the session level when every dyad has one session, the
+        dyad level with a single dyad) is not offered.
+        """
+        removed = self.structure.removed if self.structure is not None else {}
+        return tuple(level for level in ("population", "typical", "dyad", "session")
+                     if level not in removed)
+
+    def _refuse(self, level: str) -> None:
+        """ValueError when the fit merged or dropped ``level`` (saying why)."""
+        structure = self.structure
+        if structure is not None and level in structure.removed:
+            raise ValueError(f"level {level!r} is not available in this fit: "
+                             f"{structure.why(level)} (available: {list(self.levels)})")
+
+    def _new_groups(self) -> str:
+        """What a population answer averages over (after the fitted structure)."""
+        structure = self.structure
+        if structure is None:
+            pooling = self.spec.get("pooling", "dyad/session")
+            structure = GroupStructure(pooling != "complete", pooling == "dyad/session")
+        return structure.new_groups()
+
     def derived_draws(self) -> dict[str, xr.DataArray]:
         """``odds_ratio``: exp of the typical-dyad slopes (added by :meth:`to_arviz`)."""
         return {"odds_ratio": np.exp(self.posterior["beta_typical"]).rename("odds_ratio")}
@@ -1163,8 +1190,10 @@ class RegressionResult(FitResult):
                           coords={"feature": labels,
                                   "category": list(self.data.target_labels[1:])})
         out = summarise(da, ci_prob, 1.0, "1")
-        out.attrs["what"] = ("odds ratio of the probabilities averaged over new dyads and "
-                             "sessions (marginal)")
+        groups = self._new_groups()
+        out.attrs["what"] = ("odds ratio of the probabilities averaged over "
+                             + (f"{groups} and the fitted segments" if groups
+                                else "the fitted segments") + " (marginal)")
         return out
 
     def dyad_effects(self, ci_prob: float = CI_PROB) -> xr.Dataset:
@@ -1183,6 +1212,7 @@ class RegressionResult(FitResult):
                  "session": "intercept_session"}
         if level not in names:
             raise ValueError(f"level must be one of {list(names)}, got {level!r}")
+        self._refuse(level)
         return summarise(self.draws[names[level]], ci_prob, 0.0, "0")
 
     def _draw_subset(self, max_draws: int) -> xr.Dataset:
@@ -1228,9 +1258,11 @@ class RegressionResult(FitResult):
         da = xr.DataArray((p_on - p_off)[None], dims=("chain", "draw", "feature", "target"),
                           coords={"feature": labels, "target": list(self.data.target_labels)})
         ds = summarise(da, ci_prob, 0.0, "0")
+        groups = self._new_groups()
         ds.attrs["what"] = ("average marginal effect on p(target), "
-                            + ("fitted segments in their own dyads and sessions"
-                               if level == "fitted" else "fitted segments in new dyads"))
+                            + ("fitted segments in their own groups" if level == "fitted"
+                               else f"fitted segments in {groups}" if groups
+                               else "fitted segments"))
         return ds
 
     def _switched_probs(self, level: str, max_draws: int,
@@ -1299,9 +1331,11 @@ class RegressionResult(FitResult):
             covariates take their mean (0 on the standardised scale) unless given in raw
             units.
         level : {"population", "typical"} or a dyad label
-            ``"population"``: averaged over new dyads and sessions from the fitted
-            hierarchy; ``"typical"``: a typical dyad and session (intercept deviations 0);
-            a dyad label: that dyad's typical session (centring of that dyad).
+            ``"population"``: averaged over new groups from the fitted hierarchy (the
+            levels fitted: new dyads and sessions, or only new dyads when the session
+            level was merged); ``"typical"``: a typical dyad and session (intercept
+            deviations 0); a dyad label: that dyad's typical session (centring of that
+            dyad), unless the fit dropped the dyad level (a single dyad: ValueError).
         ci_prob : float, default 0.9
         max_draws : int, default 1000
 
@@ -1345,6 +1379,8 @@ class RegressionResult(FitResult):
                 patterns[r, l_idx, f_idx] = code
         seq = design_columns(patterns, d.features)
         dyad_labels = list(t.dyad_labels)
+        if level in dyad_labels or level == "dyad":
+            self._refuse("dyad")
         if level in ("population", "typical"):
             centre = d.centres.mean(axis=0) if d.centres.size else d.centres
         elif level in dyad_labels:
@@ -1618,8 +1654,10 @@ class RegressionResult(FitResult):
             "z_classical": f"no single lag table for {which}",
             "Q_classical": f"no single lag table for {which}",
         }
+        groups = self._new_groups()
         notes = (
-            "For new dyads on average see result.odds_ratios(level='population').",
+            *([f"For {groups} on average see result.odds_ratios(level='population')."]
+              if groups else []),
             f"{n_intervals} intervals of the predictors' odds ratios: if every effect were "
             f"null, about {chance:.1f} of them would exclude 1 by chance at {pct} "
             "(nominal rate; the default prior's measured rate is lower, see "

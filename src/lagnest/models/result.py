@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -29,6 +29,7 @@ from lagnest.errors import DataProblem, LimitError, ResultFileError
 from lagnest.models._fit import Diagnostics
 from lagnest.models.registry import model_class
 from lagnest.models.structure import GroupStructure
+from lagnest.models.summaries import WIDTH, _unwrap, wrap
 
 __all__ = [
     "RESULT_FORMAT",
@@ -201,17 +202,22 @@ class FitResult:
                 f"{sampler.get('sampling_seconds', float('nan')):.1f} s"
             )
         if self.structure is not None:
-            lines.append("  " + self.structure.describe())
+            lines += ["  " + line for line in self.structure.lines()]
         if cfg.get("quick"):
             lines.append("  QUICK MODE (LAGNEST_QUICK): shortened chains and no convergence "
                          "warning, a check that the code runs: do not read these estimates")
         return lines
 
-    def __str__(self) -> str:
-        lines = self._header()
+    def _text(self, lines: Sequence[str], body: Sequence[str] = ()) -> str:
+        """Header ``lines`` (wrapped at ``WIDTH``), ``body`` as is, then the diagnostics."""
+        out = [wrap(line, WIDTH) for line in lines]
+        out += list(body)
         if self.diagnostics is not None:
-            lines.append("Diagnostics: " + str(self.diagnostics))
-        return "\n".join(lines)
+            out.append(wrap("Diagnostics: " + _unwrap(str(self.diagnostics)), WIDTH, "    "))
+        return "\n".join(out)
+
+    def __str__(self) -> str:
+        return self._text(self._header())
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.config['model']} id={self.id} group={self.group}>"

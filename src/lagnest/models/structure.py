@@ -35,6 +35,10 @@ CENTRED_ABOVE = 4.0
 class GroupStructure:
     """Grouping levels used by a fit, why, and their parameterisation.
 
+    Everything a user reads about a fit (headers, ``levels``, reports, predictive checks)
+    follows this structure, not the ``pooling`` asked for: a level merged or dropped here
+    is not offered by the result's answers.
+
     Attributes
     ----------
     dyad, session : bool
@@ -43,28 +47,64 @@ class GroupStructure:
         Sentences saying what was dropped or merged and why (empty when nothing was).
     parameterization : dict
         Level name to ``"centered"`` or ``"noncentered"``.
+    removed : dict
+        Levels asked for but not fitted, to a short reason (``{"session": "merged: every
+        dyad has one session"}``); empty when every requested level was fitted.
     """
 
     dyad: bool
     session: bool
     notes: tuple[str, ...] = ()
     parameterization: dict[str, str] = field(default_factory=dict)
+    removed: dict[str, str] = field(default_factory=dict)
 
     @property
     def levels(self) -> tuple[str, ...]:
         """Modelled grouping levels, outermost first."""
         return tuple(name for name, on in (("dyad", self.dyad), ("session", self.session)) if on)
 
+    def levels_text(self) -> str:
+        """The levels fitted, in words, with what was merged or dropped and why.
+
+        E.g. ``"dyad and session"``, ``"dyad (the session level merged: every dyad has one
+        session)"``, ``"none"``.
+        """
+        text = " and ".join(self.levels) or "none"
+        why = [f"the {level} level {reason}" for level, reason in self.removed.items()]
+        if why:
+            return f"{text} ({'; '.join(why)})"
+        if not self.levels and not self.notes:
+            return "none (complete pooling)"
+        return text
+
+    def new_groups(self) -> str:
+        """What a population answer averages over: ``"new dyads and sessions"``, ... or ""."""
+        return {("dyad", "session"): "new dyads and sessions", ("dyad",): "new dyads",
+                ("session",): "new sessions"}.get(self.levels, "")
+
+    def why(self, level: str) -> str:
+        """Why ``level`` is not fitted: the notes about it (or its short reason)."""
+        notes = [n for n in self.notes if f"{level} level" in n]
+        if notes:
+            return "; ".join(notes)
+        if level in self.removed:
+            return f"the {level} level {self.removed[level]}"
+        return f"the {level} level is not part of this fit"
+
     def describe(self) -> str:
-        """One line for summaries: levels, parameterisation and notes."""
-        if self.levels:
-            parts = [
-                f"{lvl} ({self.parameterization.get(lvl, 'noncentered')})" for lvl in self.levels
-            ]
-            text = "grouping levels: " + ", ".join(parts)
-        else:
-            text = "grouping levels: none (complete pooling)"
-        return text + "".join(f"; {n}" for n in self.notes)
+        """One line: the levels fitted and their parameterisation."""
+        return "; ".join(self._level_lines())
+
+    def lines(self) -> list[str]:
+        """Header lines of a summary: the levels fitted, their parameterisation, the notes."""
+        return self._level_lines() + [f"note: {n}" for n in self.notes]
+
+    def _level_lines(self) -> list[str]:
+        out = ["grouping levels: " + self.levels_text()]
+        forms = [f"{name} {form}" for name, form in self.parameterization.items()]
+        if forms:
+            out.append("parameterization: " + ", ".join(forms))
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -73,16 +113,18 @@ class GroupStructure:
             "session": self.session,
             "notes": list(self.notes),
             "parameterization": dict(self.parameterization),
+            "removed": dict(self.removed),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GroupStructure:
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of :meth:`to_dict` (results saved before ``removed`` have none)."""
         return cls(
             bool(data["dyad"]),
             bool(data["session"]),
             tuple(data.get("notes", ())),
             dict(data.get("parameterization", {})),
+            dict(data.get("removed", {})),
         )
 
 
@@ -111,7 +153,8 @@ def check_grouping(
     GroupStructure
         ``dyad`` is dropped when fewer than two dyads have data; ``session`` is merged
         into ``dyad`` when no dyad has two sessions with data (with a single dyad, the
-        sessions stay as the only grouping level). Each change adds a note.
+        sessions stay as the only grouping level). Each change adds a note and an entry
+        of ``removed``.
     """
     session_dyad = np.asarray(session_dyad, dtype=np.int64)
     has = np.asarray(session_has_data, dtype=bool)
@@ -119,8 +162,11 @@ def check_grouping(
     dyads_with_data = np.flatnonzero(per_dyad > 0)
     dyad, session = want_dyad, want_session
     notes: list[str] = []
+    removed: dict[str, str] = {}
     if want_dyad and dyads_with_data.size < 2:
         dyad = False
+        removed["dyad"] = ("dropped: only one dyad has data" if dyads_with_data.size
+                           else "dropped: no dyad has data")
         which = ", ".join(dyad_labels[i] for i in dyads_with_data) or "none"
         notes.append(
             f"only one dyad has data ({which}): the dyad level is not estimable and was "
@@ -128,13 +174,16 @@ def check_grouping(
         )
     if want_session and dyad and per_dyad.max(initial=0) < 2:
         session = False
+        removed["session"] = "merged: every dyad has one session"
         notes.append(
             "every dyad has a single session with data: session and dyad deviations cannot "
             "be told apart, so the session level was merged into the dyad level"
         )
     if want_session and session and not dyad and has.sum() < 2:
         session = False
-        notes.append("a single session has data: no grouping level is estimable")
+        removed["session"] = "dropped: a single session has data"
+        notes.append("a single session has data: the session level is not estimable and "
+                     "was dropped, so no grouping level is left")
     if dyad and session:
         single = [dyad_labels[i] for i in dyads_with_data if per_dyad[i] == 1]
         if single:
@@ -144,7 +193,7 @@ def check_grouping(
                 f"dyads with a single session ({shown}) separate their session and dyad "
                 "deviations only through the other dyads"
             )
-    return GroupStructure(dyad, session, tuple(notes))
+    return GroupStructure(dyad, session, tuple(notes), removed=removed)
 
 
 def deviation_sd_estimate(

@@ -589,7 +589,8 @@ class TransitionModel(BayesianModel):
             want_session=pooling == "dyad/session",
         )
         if pooling == "none":
-            base = GroupStructure(False, False, ("every session estimated alone",))
+            base = GroupStructure(False, False, ("no pooling: every session estimated "
+                                                 "alone",))
         return replace(base, parameterization=self._parameterization(base))
 
     def _parameterization(self, structure: GroupStructure) -> dict[str, str]:
@@ -830,24 +831,62 @@ class TransitionResult(FitResult):
     # ------------------------------------------------------------------ helpers
     @property
     def levels(self) -> tuple[str, ...]:
-        """Levels with answers for this fit."""
+        """Levels with answers for this fit.
+
+        They follow the structure fitted (:attr:`structure`), not the ``pooling`` asked
+        for: a level merged or dropped by the model's checks (the session level when every
+        dyad has one session, the dyad level with a single dyad) is not offered, and
+        ``"population"`` needs a grouping level to average over.
+        """
         if self.spec["pooling"] == "none":
             return ("session",)
         structure = self.structure
+        removed = structure.removed if structure is not None else {}
         grouped = structure is None or bool(structure.levels)
-        return (("population",) if grouped else ()) + ("typical", "dyad", "session")
+        return (("population",) if grouped else ()) + tuple(
+            level for level in ("typical", "dyad", "session") if level not in removed)
 
     def _check_level(self, level: str) -> None:
-        """Raise unless ``level`` is available."""
+        """Raise unless ``level`` is available (saying why when the fit merged or dropped it)."""
         if level not in _LEVEL_DIMS:
             raise ValueError(f"level must be one of {list(_LEVEL_DIMS)}, got {level!r}")
         if level == "population" and self.spec["pooling"] == "complete":
             return
-        if level not in self.levels:
-            raise ValueError(
-                f"level {level!r} is not defined with pooling={self.spec['pooling']!r} "
-                f"(available: {list(self.levels)})"
-            )
+        if level in self.levels:
+            return
+        structure = self.structure
+        available = f"(available: {list(self.levels)})"
+        if self.spec["pooling"] != "none" and structure is not None:
+            if level in structure.removed:
+                raise ValueError(f"level {level!r} is not available in this fit: "
+                                 f"{structure.why(level)} {available}")
+            if level == "population" and structure.removed:
+                raise ValueError(
+                    "level 'population' averages over new groups, and this fit has no "
+                    f"grouping level (grouping levels: {structure.levels_text()}) {available}")
+        raise ValueError(
+            f"level {level!r} is not defined with pooling={self.spec['pooling']!r} {available}"
+        )
+
+    def _where(self, level: str) -> str:
+        """Where the answers at ``level`` hold, in words (after the fitted structure)."""
+        structure = self.structure
+        pooling = self.spec["pooling"]
+        if structure is None:  # a result saved before the structure was recorded
+            structure = GroupStructure(pooling in ("dyad/session", "dyad"),
+                                       pooling == "dyad/session")
+        fitted = ("session",) if pooling == "none" else structure.levels
+        if level == "population":
+            groups = structure.new_groups()
+            return (f"averaged over {groups}" if groups
+                    else "one table for every session (complete pooling)")
+        if level == "typical":
+            return {("dyad", "session"): "in the typical session of the typical dyad",
+                    ("dyad",): "in the typical dyad", ("session",): "in the typical session",
+                    }.get(fitted, "one table for every session (complete pooling)")
+        if level == "dyad":
+            return "in each dyad's typical session" if "session" in fitted else "in each dyad"
+        return "in each session"
 
     def _allowed(self) -> np.ndarray:
         """Allowed cells (given, target)."""
@@ -1256,17 +1295,14 @@ class TransitionResult(FitResult):
         out = out[[c for c in order if c in out.columns]]
         out.attrs = {"ci_prob": ci_prob, "level": level}
         pct = f"{ci_prob:.0%}"
-        where = {"population": "averaged over new dyads and sessions",
-                 "typical": "in the typical session of the typical dyad",
-                 "dyad": "in each dyad's typical session",
-                 "session": "in each session"}.get(level, f"at level {level!r}")
+        where = self._where(level)
         meanings = {
             "count": "pairs in the cell of the pooled lag table (classical)",
             "prob_pooled": "observed transitional probability P(target | given) of the pooled "
                            "table (classical)",
             "prob_mean": f"posterior mean of P(target | given), {where}",
             "prob_lower, prob_upper": f"its {pct} credible interval",
-            "prob_typical": "P(target | given) in the typical session of the typical dyad",
+            "prob_typical": f"P(target | given), {self._where('typical')}",
             "lift": "P(target | given) / P(target), posterior mean (above 1: the target is "
                     "more likely after this given code)",
             "Q_classical": "Yule's Q of the cell's collapsed 2 x 2 table (classical)",
@@ -1295,15 +1331,15 @@ class TransitionResult(FitResult):
         lines = super()._header()
         lines.insert(
             1,
-            f"  {spec['given']} -> {spec['target']} at lag {spec['lag']}, pooling "
-            f"{spec['pooling']!r}, deviations {spec.get('deviations', 'row')!r}: "
-            f"{int(counts.sum())} pairs in {counts.sizes['session']} sessions of "
-            f"{self.fit_data.sizes['dyad']} dyads",
+            f"  {spec['given']} -> {spec['target']} at lag {spec['lag']}, deviations "
+            f"{spec.get('deviations', 'row')!r}: {int(counts.sum())} pairs in "
+            f"{counts.sizes['session']} sessions of {self.fit_data.sizes['dyad']} dyads",
         )
         return lines
 
     def __str__(self) -> str:
         lines = self._header()
+        body = []
         level = "population" if "population" in self.levels else self.levels[0]
         if level != "session":
             p = self.transition_probs(level)
@@ -1315,13 +1351,9 @@ class TransitionResult(FitResult):
                 + p["upper"].to_pandas().round(3).astype(str)
                 + "]"
             )
-            what = ("average over new dyads and sessions" if level == "population"
-                    else "typical dyad and session")
-            lines.append(f"P(target | given), {what}, mean [90% interval]:")
-            lines.append(table.to_string())
-        if self.diagnostics is not None:
-            lines.append("Diagnostics: " + str(self.diagnostics))
-        return "\n".join(lines)
+            lines.append(f"P(target | given), {self._where(level)}, mean [90% interval]:")
+            body.append(table.to_string())
+        return self._text(lines, body)
 
 
 TransitionModel.result_class = TransitionResult

@@ -373,6 +373,7 @@ class Report:
         if skipped or result is None:
             self._place("analyses", _p(f"Not run: {skipped or 'no result given'}", "note"))
         else:
+            self._place("analyses", *_structure_html(result))
             summary = result.summary()
             self._place("analyses", f'<div class="summary">{summary._repr_html_()}</div>')
             forests = _forest_figures(self, result, name)
@@ -433,13 +434,15 @@ class Report:
         summary = check.summary()
         flagged = summary[summary["flag"]]
         scalar = summary[summary["element"] == ""]
+        omitted = dict(getattr(check, "omitted", {}) or {})
         parts = [f"<h3>{html.escape(name)}</h3>",
                  _p(f"{check.group.capitalize()} predictive check of {check.model}: "
                     f"{check.replicated.sizes.get('draw', 0)} replicates; "
                     f"{check.replication}."),
-                 _p(f"{len(flagged)} of {len(summary)} checked values flagged at two-sided "
-                    f"{check.group} predictive p (ppp) < 0.01.",
-                    "failed" if len(flagged) else "ok")]
+                 _p(check.headline() + ".", "failed" if len(flagged) else "ok")]
+        if omitted:  # statistics the corpus cannot give: said, never shown as passing
+            parts.append(_p("Not checked on this corpus: " + "; ".join(
+                f"{stat}: {why}" for stat, why in omitted.items()) + ".", "note"))
         columns = ["statistic", "element", "observed", "replicated_mean", "replicated_lower",
                    "replicated_upper", "ppp_two_sided"]
         if len(flagged):
@@ -451,7 +454,8 @@ class Report:
                         "with ppp = P(T_rep > T) + P(T_rep = T) / 2 over the replicates; "
                         "replicated_lower, replicated_upper: central 90% interval of the "
                         "replicates.", "meta"))
-        parts += [_p(n, "meta") for n in check.notes]
+        parts += [_p(n, "meta") for n in check.notes
+                  if not any(n.startswith(f"{stat} (") for stat in omitted)]
         try:
             panels = check.plot(max_panels=PPC_PANELS)
         except (ValueError, KeyError) as err:  # nothing drawable: say so, keep the tables
@@ -612,10 +616,12 @@ def _forest_figures(report: Report, result: Any, name: str) -> list[ReportFigure
                 transition_forest(result, given, target).figure,
                 f"forest {name}", f"{name}: log odds of {given} → {target} per dyad "
                 "(partially pooled) beside each dyad alone (classical) and pooled.", "forest"))
-        figures.append(report.add_figure(
-            transition_diagram(result).figure, f"diagram {name}",
-            f"{name}: posterior transition diagram (arrows by lift; coloured where the "
-            "interval excludes 1).", "diagram"))
+        pooled = next((lv for lv in ("population", "typical") if lv in result.levels), None)
+        if pooled is not None:
+            figures.append(report.add_figure(
+                transition_diagram(result, level=pooled).figure, f"diagram {name}",
+                f"{name}: posterior transition diagram (arrows by lift; coloured where the "
+                "interval excludes 1).", "diagram"))
     elif hasattr(result, "effects"):  # session-level models (SessionImpactModel)
         eff = result.effects()
         dims = list(eff["mean"].dims)
@@ -625,6 +631,18 @@ def _forest_figures(report: Report, result: Any, name: str) -> list[ReportFigure
                 f"{name}: effects of each {dims[0]} on each {dims[1]} (posterior mean and "
                 "interval; 0 = no effect)."))
     return figures
+
+
+def _structure_html(result: Any) -> list[str]:
+    """A highlighted line when the fit merged or dropped a level it was asked for.
+
+    The summary's header below it gives the levels fitted and every note of the structure.
+    """
+    structure = getattr(result, "structure", None)
+    if structure is None or not structure.removed:
+        return []
+    return [_p(f"Structure fitted: grouping levels {structure.levels_text()}. The answers, "
+               "figures and predictive check of this analysis follow it.", "note")]
 
 
 def _reference(result: Any) -> str:

@@ -92,6 +92,11 @@ def ppc_panels(
     _check_alpha(alpha)
     names = list(stats) if stats is not None else sorted(
         check.statistics, key=lambda n: (check.observed[n].ndim, n))
+    omitted = dict(getattr(check, "omitted", {}) or {})
+    left_out = [n for n in names if n in omitted]
+    if left_out:
+        raise LagnestDataError("not checked, the corpus cannot give them: " + "; ".join(
+            f"{n} ({omitted[n]})" for n in left_out) + f"; checked: {check.statistics}")
     unknown = [n for n in names if n not in check.statistics]
     if unknown:
         raise LagnestDataError(f"unknown statistics {unknown}; checked: {check.statistics}")
