@@ -41,6 +41,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -568,11 +569,37 @@ def _replicate_sessions(model: Any, draws: xr.Dataset, seed: int,
                                  "(standardised scale)", omitted=omitted)
 
 
+def _replicate_hmm(model: Any, draws: xr.Dataset, seed: int,
+                   stats: Sequence[str] | None) -> _Replicates:
+    """Hidden Markov models: states drawn along every chain, then each state's codes.
+
+    The sequence statistics are those of the first emission channel (the first stream, or
+    its first code for an indicator stream); uncoded segments stay uncoded.
+    """
+    d = model.data
+    rng = np.random.default_rng([seed, 13])
+    reps = np.stack([model.simulate(_params(draws, s), rng)["codes"][:, 0]
+                     for s in range(draws.sizes["sample"])])
+    lengths = np.bincount(d.block_session, weights=np.diff(d.block_offsets),
+                          minlength=len(d.session_labels)).astype(np.int64)
+    nesting = SimpleNamespace(session_offsets=np.concatenate([[0], np.cumsum(lengths)]),
+                              block_offsets=d.block_offsets, block_session=d.block_session,
+                              session_dyad=d.session_dyad)
+    codes = list(d.channel_labels[0])
+    labels = {"labels": codes, "given_labels": codes, "dyad_labels": list(d.dyad_labels)}
+    rep, obs, omitted = _sequence_checks(reps, np.asarray(d.codes[:, 0], dtype=np.int64),
+                                         nesting, len(codes), stats, **labels)
+    how = (f"fully generative: hidden states drawn along every chain, then the codes of "
+           f"channel {d.channels[0]!r} from each state's emission probabilities")
+    return _Replicates(obs, rep, how, omitted=omitted)
+
+
 #: How each model kind replicates its data (model name -> function).
 REPLICATORS: dict[str, Callable[..., _Replicates]] = {
     "TransitionModel": _replicate_transition,
     "LaggedRegression": _replicate_regression,
     "SessionImpactModel": _replicate_sessions,
+    "HiddenMarkovModel": _replicate_hmm,
 }
 
 
