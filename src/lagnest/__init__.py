@@ -76,6 +76,7 @@ from lagnest.models import (
     load,
     load_spec,
 )
+from lagnest.models.hmm_states import compare_states
 from lagnest.models.loo import compare
 from lagnest.viz import plots
 
@@ -113,6 +114,7 @@ __all__ = [
     "classical",
     "coder_agreement",
     "compare",
+    "compare_states",
     "convert",
     "count_table",
     "data",

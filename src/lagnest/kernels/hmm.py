@@ -36,7 +36,8 @@ from numba import njit
 
 from lagnest.kernels._common import JIT_OPTIONS, as_index, check_blocks
 
-__all__ = ["check_hmm_inputs", "hmm_log_likelihood", "hmm_value_grad", "hmm_viterbi"]
+__all__ = ["check_hmm_inputs", "hmm_block_log_likelihood", "hmm_log_likelihood", "hmm_value_grad",
+           "hmm_viterbi"]
 
 
 @njit(**JIT_OPTIONS)
@@ -108,6 +109,26 @@ def _log_likelihood(log_init, init_row, log_trans, trans_row, log_emit,
     shift = np.empty(n)
     return _forward(log_init, init_row, _exp_table(log_trans), trans_row, log_emit,
                     block_offsets, alpha, scale, shift)
+
+
+@njit(**JIT_OPTIONS)
+def _block_log_likelihood(log_init, init_row, log_trans, trans_row, log_emit,
+                          block_offsets):  # pragma: no cover - numba
+    n, k = log_emit.shape
+    alpha = np.empty((n, k))
+    scale = np.empty(n)
+    shift = np.empty(n)
+    total = _forward(log_init, init_row, _exp_table(log_trans), trans_row, log_emit,
+                     block_offsets, alpha, scale, shift)
+    n_blocks = block_offsets.shape[0] - 1
+    out = np.zeros(n_blocks)
+    if not math.isfinite(total):
+        out[:] = total
+        return out
+    for b in range(n_blocks):
+        for t in range(block_offsets[b], block_offsets[b + 1]):
+            out[b] += math.log(scale[t]) + shift[t]
+    return out
 
 
 @njit(**JIT_OPTIONS)
@@ -304,6 +325,37 @@ def hmm_log_likelihood(log_init: np.ndarray, init_row: np.ndarray, log_trans: np
     args = check_hmm_inputs(log_init, init_row, log_trans, trans_row, log_emit,
                             block_offsets)
     return np.float64(_log_likelihood(*args))
+
+
+def hmm_block_log_likelihood(log_init: np.ndarray, init_row: np.ndarray,
+                             log_trans: np.ndarray, trans_row: np.ndarray,
+                             log_emit: np.ndarray, block_offsets: np.ndarray) -> np.ndarray:
+    r"""Log-likelihood of each chain, :math:`\log p(y_b)` (they sum to :func:`hmm_log_likelihood`).
+
+    Parameters
+    ----------
+    log_init, init_row, log_trans, trans_row, log_emit, block_offsets
+        See the module docstring.
+
+    Returns
+    -------
+    ndarray, shape (B,)
+        One value per block (0 for an empty block). When the data are impossible or an
+        input is NaN, every block holds the total (``-inf`` or NaN).
+
+    Examples
+    --------
+    Two chains of one segment each, emitting with p = 0.5 * 0.8 + 0.5 * 0.2 = 0.5:
+
+    >>> import numpy as np
+    >>> log = np.log
+    >>> hmm_block_log_likelihood(log([[0.5, 0.5]]), [0, 0], log([[[0.9, 0.1], [0.1, 0.9]]]),
+    ...                          [0, 0], log([[0.8, 0.2], [0.8, 0.2]]), [0, 1, 2]).round(6)
+    array([-0.693147, -0.693147])
+    """
+    args = check_hmm_inputs(log_init, init_row, log_trans, trans_row, log_emit,
+                            block_offsets)
+    return _block_log_likelihood(*args)
 
 
 def hmm_value_grad(log_init: np.ndarray, init_row: np.ndarray, log_trans: np.ndarray,

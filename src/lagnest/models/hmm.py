@@ -24,6 +24,7 @@ agree on labels; :meth:`HMMResult.label_check` says when they do not (a differen
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
@@ -719,6 +720,97 @@ class HMMResult(FitResult):
         path = hmm_viterbi(log_init[None], np.zeros(len(d.block_session), dtype=np.int64),
                            log_trans, d.trans_unit, m.log_emit(emission), d.block_offsets)
         return xr.DataArray(path + 1, dims="segment", name="state")
+
+    def _session_log_lik(self, params: Mapping[str, Any]) -> np.ndarray:
+        """Log-likelihood of each session's codes (its chains) at one set of parameters."""
+        from lagnest.kernels.hmm import hmm_block_log_likelihood
+
+        m = self._model
+        d = m.data
+        log_init, log_trans, emission = m.log_probs(params)
+        blocks = hmm_block_log_likelihood(
+            log_init[None], np.zeros(len(d.block_session), dtype=np.int64), log_trans,
+            d.trans_unit, m.log_emit(emission), d.block_offsets)
+        return np.bincount(d.block_session, weights=blocks, minlength=len(d.session_labels))
+
+    def session_log_lik(self) -> xr.DataArray:
+        r"""Log-likelihood of each session's codes under every posterior draw.
+
+        A session's value is :math:`\log p(y_s \mid \theta)`, the forward algorithm over
+        its chains (its dyad's deviations included): the observation of :meth:`loo`.
+
+        Returns
+        -------
+        xarray.DataArray
+            ``(chain, draw, session)``.
+        """
+        post = self.posterior
+        out = np.empty((post.sizes["chain"], post.sizes["draw"],
+                        len(self._model.data.session_labels)))
+        for c in range(post.sizes["chain"]):
+            for i in range(post.sizes["draw"]):
+                params = {v: post[v].values[c, i] for v in post.data_vars}
+                out[c, i] = self._session_log_lik(params)
+        return xr.DataArray(out, dims=("chain", "draw", "session"), name="codes",
+                            coords={"chain": post["chain"].values, "draw": post["draw"].values,
+                                    "session": list(self._model.data.session_labels)})
+
+    def loo(self, reff: float | None = None) -> Any:
+        """Leave-one-session-out predictive density by PSIS (one session = one observation).
+
+        A segment is not an exchangeable observation of a hidden Markov model (its state
+        depends on its neighbours), so the unit is the session: the elpd estimates how
+        well the model predicts a whole new session of a fitted dyad. Pareto k above
+        ``good_k`` marks sessions whose PSIS estimate is unreliable; refit without them
+        to check (see :func:`compare_states`).
+
+        Parameters
+        ----------
+        reff : float, optional
+            Relative efficiency (default: ArviZ's, from the reported posterior).
+
+        Returns
+        -------
+        arviz_stats.ELPDDataLOO
+            ``elpd_i`` and ``pareto_k`` per session.
+        """
+        import arviz_stats
+
+        if self.group != "posterior":
+            raise ValueError("LOO needs posterior draws; this result holds prior draws")
+        tree = xr.DataTree.from_dict({
+            "posterior": self.reported_posterior(),
+            "log_likelihood": self.session_log_lik().to_dataset()})
+        with warnings.catch_warnings():
+            if self.config.get("quick"):  # a quick-mode fit checks that code runs
+                warnings.filterwarnings("ignore", "Estimated shape parameter of Pareto")
+            return arviz_stats.loo(tree, pointwise=True, reff=reff)
+
+    def information_criteria(self) -> dict[str, float]:
+        """AIC and BIC at the posterior medians, as a user of mHMMbayes would compute.
+
+        ``log_lik`` is the log-likelihood of every session at the posterior medians of
+        all parameters (dyad deviations included); ``n_parameters`` counts the free
+        parameters of the typical dyad (initial, transition and emission logits and the
+        predictors' effects), as mHMMbayes counts a subject's. AIC = 2 p - 2 log_lik,
+        BIC = p log(N) - 2 log_lik with N the coded segments. These ignore the
+        uncertainty and the dyad level; :meth:`loo` does not.
+
+        Returns
+        -------
+        dict
+            ``log_lik``, ``n_parameters``, ``n_segments``, ``aic``, ``bic``.
+        """
+        post = self.posterior
+        params = {v: post[v].median(("chain", "draw")).values for v in post.data_vars}
+        log_lik = float(self._session_log_lik(params).sum())
+        d = self._model.data
+        k = self._model._spec["n_states"]
+        p = (k - 1) + k * (k - 1) * (1 + d.unit_design.shape[1]) + k * sum(
+            len(lab) - 1 for lab in d.channel_labels)
+        n = int((d.codes >= 0).any(axis=1).sum())
+        return {"log_lik": log_lik, "n_parameters": int(p), "n_segments": n,
+                "aic": 2 * p - 2 * log_lik, "bic": p * float(np.log(n)) - 2 * log_lik}
 
     def label_check(self, tolerance: float = 4.0) -> pd.DataFrame:
         """Do the chains agree on what each state is? One row per quantity and chain pair.

@@ -1,0 +1,94 @@
+"""Number of hidden states: session-level LOO, information criteria, and the comparison."""
+
+import numpy as np
+import pytest
+from scipy.special import logsumexp
+
+import lagnest as ln
+from lagnest.kernels.hmm import hmm_block_log_likelihood, hmm_log_likelihood
+
+
+def test_block_log_likelihoods_sum_to_the_total_and_match_a_block_alone():
+    rng = np.random.default_rng(0)
+    k, n = 3, 40
+    log_init = np.log(rng.dirichlet(np.ones(k), size=2))
+    log_trans = np.log(rng.dirichlet(np.ones(k), size=(2, k)))
+    log_emit = np.log(rng.uniform(0.05, 1.0, size=(n, k)))
+    offsets = np.array([0, 10, 10, 25, 40])
+    init_row = np.array([0, 1, 1, 0])
+    trans_row = rng.integers(0, 2, size=n)
+    blocks = hmm_block_log_likelihood(log_init, init_row, log_trans, trans_row, log_emit,
+                                      offsets)
+    total = hmm_log_likelihood(log_init, init_row, log_trans, trans_row, log_emit, offsets)
+    np.testing.assert_allclose(blocks.sum(), total, rtol=1e-12)
+    assert blocks[1] == 0.0
+    alone = hmm_log_likelihood(log_init, init_row[2:3], log_trans, trans_row[10:25],
+                               log_emit[10:25], np.array([0, 15]))
+    np.testing.assert_allclose(blocks[2], alone, rtol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    mp = pytest.MonkeyPatch()
+    mp.setenv("LAGNEST_QUICK", "1")
+    seqs = ln.datasets.load_example().subset(dyads=["D1", "D2", "D3"])
+    res = ln.HiddenMarkovModel(seqs, ["rupture"], 2).fit(seed=5)
+    mp.undo()
+    return seqs, res
+
+
+def _numpy_forward(log_init, log_trans, trans_row, log_emit):
+    """Log-space forward recursion of one chain (an oracle independent of the kernel)."""
+    alpha = log_init + log_emit[0]
+    for t in range(1, log_emit.shape[0]):
+        alpha = logsumexp(alpha[:, None] + log_trans[trans_row[t]], axis=0) + log_emit[t]
+    return logsumexp(alpha)
+
+
+@pytest.mark.slow
+def test_session_log_lik_equals_a_numpy_forward_pass_per_session(fitted):
+    seqs, res = fitted
+    ll = res.session_log_lik()
+    assert ll.sizes["session"] == len(seqs.session_labels)
+    model = res._model
+    d = model.data
+    params = {v: res.posterior[v].values[1, 7] for v in res.posterior.data_vars}
+    log_init, log_trans, emission = model.log_probs(params)
+    log_emit = model.log_emit(emission)
+    expected = np.zeros(len(d.session_labels))
+    for b, session in enumerate(d.block_session):
+        lo, hi = d.block_offsets[b], d.block_offsets[b + 1]
+        if hi > lo:
+            expected[session] += _numpy_forward(log_init, log_trans, d.trans_unit[lo:hi],
+                                                log_emit[lo:hi])
+    np.testing.assert_allclose(ll.values[1, 7], expected, rtol=1e-10)
+
+
+@pytest.mark.slow
+def test_loo_is_per_session_and_criteria_are_consistent(fitted):
+    seqs, res = fitted
+    loo = res.loo()
+    assert loo.elpd_i.sizes["session"] == len(seqs.session_labels)
+    ll = res.session_log_lik().stack(s=("chain", "draw")).transpose("s", "session").values
+    lppd = (logsumexp(ll, axis=0) - np.log(ll.shape[0])).sum()
+    assert loo.elpd <= lppd + 1e-9  # leaving a session out never predicts it better
+    ic = res.information_criteria()
+    assert ic["n_parameters"] == 1 + 2 + 2 * 3  # initial, transition, 2 states x 3 logits
+    np.testing.assert_allclose(ic["aic"], 2 * ic["n_parameters"] - 2 * ic["log_lik"])
+    np.testing.assert_allclose(
+        ic["bic"], ic["n_parameters"] * np.log(ic["n_segments"]) - 2 * ic["log_lik"])
+
+
+@pytest.mark.slow
+def test_compare_states_table(monkeypatch):
+    monkeypatch.setenv("LAGNEST_QUICK", "1")
+    seqs = ln.datasets.load_example().subset(dyads=["D1", "D2"])
+    comp = ln.compare_states(seqs, ["rupture"], n_states=(2, 3), fit_kwargs={"seed": 1})
+    assert list(comp.table.index) == [2, 3]
+    assert comp.table["elpd_diff"].min() == 0.0
+    assert comp.best in (2, 3)
+    assert set(comp.results) == {2, 3}
+    text = str(comp)
+    assert "elpd" in text and "Columns:" in text
+    with pytest.raises(ValueError, match="distinct integers >= 2"):
+        ln.compare_states(seqs, ["rupture"], n_states=(1, 2))
