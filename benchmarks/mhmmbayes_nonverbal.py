@@ -84,7 +84,7 @@ def lagnest_summaries(result, model) -> dict:
     post = result.posterior
     medians = {v: post[v].median(("chain", "draw")).values for v in post.data_vars
                if not v.startswith("z_")}
-    log_init, log_trans, emission = model.log_probs(medians)  # no z_*: the typical dyad
+    _log_init, log_trans, emission = model.log_probs(medians)  # no z_*: the typical dyad
     gamma = np.exp(log_trans[0])
     emit = {s: np.exp(emission[c][0]) for c, s in enumerate(STREAMS)}
     sd_gamma = post["transition_typical"].std(("chain", "draw")).values
@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     aic_ours = float(np.mean(2 * n_par - 2 * ours["subject_LL"]))
     labels = result.label_check()
     summary = {
-        "states": args.states, "segments": int(len(frame)), "dyads": int(frame["id"].nunique()),
+        "states": args.states, "segments": len(frame), "dyads": int(frame["id"].nunique()),
         "sampler": {"draws": args.draws, "tune": args.tune, "chains": args.chains,
                     "cores": args.cores, "seed": args.seed},
         "fit_seconds": seconds, "sampling_seconds": result.config.get("sampler", {}).get(
@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         "ess_bulk_min_per_second": float(diag.ess_bulk_min / seconds),
         "labels_agree": bool(labels["agree"].all()),
         "max_z": float(table["z"].max()), "n_within_2sd": int((table["z"] < 2).sum()),
-        "n_quantities": int(len(table)),
+        "n_quantities": len(table),
         "mean_AIC_mHMMbayes": float(ref["mean_AIC"]), "mean_AIC_lagnest": aic_ours,
         "comparison": table.to_dict(orient="records"),
         "versions": {"lagnest": ln.__version__, "python": sys.version.split()[0]},
