@@ -224,6 +224,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "head.levels": ("grouping levels: ", "niveles de agrupación: "),
     "head.param": ("parameterization: ", "parametrización: "),
     "head.note": ("note: ", "nota: "),
+    "levels.pooled": ("none (complete pooling)", "ninguno (agrupación completa)"),
     "none": ("none", "ninguno"),
     "and": (" and ", " y "),
     "head.transition": (
@@ -350,6 +351,10 @@ WORDS: dict[str, tuple[str, str]] = {
                         "su intervalo t del {pct} (residuos normales, cada resultado por "
                         "separado)"),
     "not_code": ("not", "sin"),
+    "first_segment": ("first segment", "primer segmento"),
+    "segment_n": ("segment {n}", "segmento {n}"),
+    "form.centered": ("centered", "centrada"),
+    "form.noncentered": ("noncentered", "no centrada"),
 }
 
 #: Column and index names of printed tables: English name -> Spanish name.
