@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 __all__ = ["LANGUAGES", "check_lang", "code_label", "code_labels", "column_name",
-           "translate", "words"]
+           "group_word", "label_map", "translate", "words"]
 
 #: The languages lagnest speaks (``lang=`` of summaries, figures and the report).
 LANGUAGES: tuple[str, ...] = ("en", "es")
@@ -193,6 +193,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "forest.wald": ("{pct} Wald interval", "intervalo de Wald del {pct}"),
     "forest.point": ("point", "puntual"),
     "forest.pooled": ("pooled", "agrupado"),
+    "tforest.xlabel": ("{what}: {given} → {target} (lag {lag})",
+                       "{what}: {given} → {target} (retardo {lag})"),
+    "tforest.title": ("{given} → {target}: {what} per {level}",
+                      "{given} → {target}: {what} por {level}"),
     "n/a": ("n/a", "n/d"),
     "ppc.suptitle": (
         "{Group} predictive check: {model}\n(ppp: two-sided {group} predictive p-value; "
@@ -435,6 +439,12 @@ def column_name(name: Any, lang: str) -> Any:
     if check_lang(lang) == "en" or not isinstance(name, str):
         return name
     return COLUMNS.get(name, name)
+
+
+def group_word(group: str, lang: str) -> str:
+    """``"posterior"`` or ``"prior"`` (a predictive check's group) as an adjective in ``lang``."""
+    key = f"group.{group}"
+    return translate(key, lang) if key in WORDS else group
 
 
 def code_label(code: Any, lang: str, codebook: Any = None) -> str:
