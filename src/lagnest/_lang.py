@@ -27,6 +27,31 @@ LANGUAGES: tuple[str, ...] = ("en", "es")
 
 #: Key -> (English, Spanish). ``{name}`` fields are filled by :func:`translate`.
 WORDS: dict[str, tuple[str, str]] = {
+    # ------------------------------------------------------------------ Sequences.summary
+    "seqs.head": ("Sequences: {dyads} dyads, {sessions} sessions, {segments} segments",
+                  "Secuencias: {dyads} díadas, {sessions} sesiones, {segments} segmentos"),
+    "seqs.lengths": ("  segments per session: min {min}, median {median}, max {max}; "
+                     "breaks: {breaks}",
+                     "  segmentos por sesión: mín. {min}, mediana {median}, máx. {max}; "
+                     "cortes: {breaks}"),
+    "seqs.derived": (" (derived)", " (derivado)"),
+    "seqs.categorical": ("categorical", "categórico"),
+    "seqs.indicator": ("indicator", "indicador"),
+    "seqs.ratings": ("  ratings: ", "  puntuaciones: "),
+    "seqs.questionnaire": ("  questionnaire {name}: {n} items scored into ",
+                           "  cuestionario {name}: {n} ítems puntuados en "),
+    "seqs.covariates": ("  session covariates: ", "  covariables de sesión: "),
+    # ------------------------------------------------------------------ lag tables as text
+    "text.title": ("Lag table", "Tabla de retardo"),
+    "text.title_of": ("Lag table: given {given} -> target {target}, {kind}",
+                      "Tabla de retardo: antecedente {given} -> consecuente {target}, {kind}"),
+    "text.window": ("window {n}", "ventana {n}"),
+    "text.lag": ("lag {n}", "retardo {n}"),
+    "text.corner": ("given \\ target", "antecedente \\ consecuente"),
+    "text.total": ("total", "total"),
+    "text.df": ("df", "gl"),
+    "text.cells": ("cells: count (adjusted residual); * p < {alpha} (two-sided)",
+                   "celdas: frecuencia (residuo ajustado); * p < {alpha} (bilateral)"),
     # ------------------------------------------------------------------ report: page
     "report.title": ("lagnest report", "Informe de lagnest"),
     "section.overview": ("Key figures", "Figuras principales"),
