@@ -23,8 +23,8 @@ import xarray as xr
 
 from lagnest._lang import check_lang, code_label, column_name, translate
 
-__all__ = ["CI_PROB", "WIDTH", "ResultSummary", "column_lines", "format_table", "summarise",
-           "validate_ci_prob", "wrap"]
+__all__ = ["CI_PROB", "WIDTH", "ResultSummary", "column_lines", "feature_label", "format_table",
+           "summarise", "validate_ci_prob", "wrap"]
 
 #: Default probability mass of every credible interval.
 CI_PROB: float = 0.9
@@ -262,7 +262,7 @@ _STATE = re.compile(r"([A-Za-z_][\w.-]*)=([\w.-]+)")
 _SEGMENT = re.compile(r"\[(first segment|segment (\d+))\]")
 
 
-def _feature_label(name: Any, lang: str, codebook: Any) -> Any:
+def feature_label(name: Any, lang: str, codebook: Any) -> Any:
     """A regression column's name in ``lang``: ``rupture=withdrawal[t-1]`` with labels."""
     if not isinstance(name, str):
         return name
@@ -350,7 +350,7 @@ class ResultSummary:
                 table = table.rename(index=lambda v: code_label(v, lang, self.codebook),
                                      level=level)
         if "feature" in names:
-            table = table.rename(index=lambda v: _feature_label(v, lang, self.codebook),
+            table = table.rename(index=lambda v: feature_label(v, lang, self.codebook),
                                  level="feature")
         table.index = table.index.set_names(
             [column_name(n, lang) for n in table.index.names])

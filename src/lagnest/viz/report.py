@@ -647,6 +647,11 @@ def _two_dim_forest(report: Report, ds: Any, name: str, row: str, panel: str,
     from lagnest.viz.plots import forest
 
     lang = report.lang
+    if lang != "en" and row == "feature":  # regression columns: codes by their labels
+        from lagnest.models.summaries import feature_label
+
+        ds = ds.assign_coords(feature=[feature_label(str(v), lang, report.codebook)
+                                       for v in ds["feature"].values])
     values = [str(v) for v in ds[panel].values]
     fig, axes = _panels(len(values), 1.4 + 0.32 * ds.sizes[row])
     for ax, value in zip(axes, values, strict=True):
