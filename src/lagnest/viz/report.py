@@ -193,8 +193,8 @@ class Report:
 
     Parameters
     ----------
-    title : str, default "lagnest report"
-        Page title.
+    title : str, optional
+        Page title (default "lagnest report"; "Informe de lagnest" in Spanish).
     subtitle : str, optional
         A line under the title (e.g. the corpus or the command run).
     dpi : int, default 110
