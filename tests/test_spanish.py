@@ -41,7 +41,7 @@ from lagnest.viz.report import SECTIONS, Report, write_report
 from tests.chromium import Browser, find_chromium
 from tests.cli_helpers import run
 from tests.test_report import _check_self_contained
-from tests.test_vocabulary import P_STATEMENT
+from tests.test_vocabulary import P_STATEMENT, _page_text
 
 #: Spanish headings of the page's sections, in order.
 HEADINGS_ES = ["Figuras principales", "Datos", "Tablas de retardo", "Análisis",
@@ -284,6 +284,9 @@ def test_spanish_report_has_spanish_headings_labels_and_questions(spanish_report
     assert "intervalo de credibilidad del 90%" in visible
     left = [text for text in ENGLISH_ON_PAGE if text in visible]
     assert not left, f"English left on the Spanish page: {left}"
+    # one word per meaning in Spanish too: a bare "p" only in marked classical p-values
+    unmarked, marked = _page_text(page)
+    assert not P_STATEMENT.search(unmarked) and "p < 0.05" in marked
 
 
 def test_english_report_is_unchanged_by_the_option(tmp_path, seqs):
