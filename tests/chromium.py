@@ -80,6 +80,12 @@ class PageReport:
     title : str
     screenshot : bytes
         PNG of the viewport (empty unless asked for).
+    sections : list of str
+        Ids of the ``<h2>`` headings that have one, in order.
+    headings : list of str
+        Their text as rendered.
+    text : str
+        The page's rendered text (``document.body.innerText``).
     """
 
     images: list[dict[str, Any]]
@@ -88,6 +94,8 @@ class PageReport:
     title: str
     screenshot: bytes = b""
     sections: list[str] = field(default_factory=list)
+    headings: list[str] = field(default_factory=list)
+    text: str = ""
 
 
 class DevToolsError(RuntimeError):
@@ -213,13 +221,17 @@ class Browser:
         sections = json.loads(self._evaluate(
             "JSON.stringify(Array.from(document.querySelectorAll('h2[id]')).map(h => h.id))",
             session))
+        headings = json.loads(self._evaluate(
+            "JSON.stringify(Array.from(document.querySelectorAll('h2[id]'))"
+            ".map(h => h.innerText))", session))
+        text = self._evaluate("document.body.innerText", session)
         shot = b""
         if screenshot:
             data = self.send("Page.captureScreenshot", {"format": "png"}, session=session)
             shot = base64.b64decode(data["data"])
         self.send("Target.closeTarget", {"targetId": target})
         return PageReport(images, self._errors(session), self._requests(session), title, shot,
-                          sections)
+                          sections, headings, text)
 
     def _evaluate(self, expression: str, session: str) -> Any:
         result = self.send("Runtime.evaluate", {"expression": expression,

@@ -37,7 +37,7 @@ LAYERS: dict[str, set[str]] = {
 TOP_LEVEL = {
     "__init__": "app", "cli": "app", "demo": "app",
     "errors": "shared", "_files": "shared", "_warnings": "shared", "_hooks": "shared",
-    "_version": "shared",
+    "_version": "shared", "_lang": "shared",
 }
 
 

@@ -7,6 +7,7 @@ result. ``main(argv)`` returns an exit code, so tests call it in-process.
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import re
 import sys
@@ -708,18 +709,31 @@ def _cmd_report(args: argparse.Namespace) -> int:
     fit = {"draws": args.draws, "tune": args.tune, "chains": args.chains}
     analyses = run_analyses(seqs, specs, fit=fit, seed=args.seed, ppc_draws=args.ppc_draws,
                             progress=_progress())
+    lang = args.lang
     for name, result in results.items():
-        print(result.summary() if hasattr(result, "summary") else result)
+        if not hasattr(result, "summary"):
+            print(result)
+        elif lang != "en" and "lang" in inspect.signature(result.summary).parameters:
+            print(result.summary(lang=lang, codebook=seqs.codebook))
+        else:
+            print(result.summary())
         if args.ppc_draws > 0:
             analyses.checks[name] = result.ppc(n_draws=args.ppc_draws, seed=args.seed or 0)
         analyses.results[name] = result
     analyses.skipped.update(skipped)
     path = write_report(out, seqs, results=analyses.results, checks=analyses.checks,
                         tables=tables, specs=analyses.specs, skipped=analyses.skipped,
-                        title=args.title,
-                        subtitle=f"Corpus: {args.data or 'the embedded example corpus'}")
+                        title=args.title, lang=lang,
+                        subtitle=_report_subtitle(args.data, lang))
     print(f"report: {path.resolve()}")
     return 0
+
+
+def _report_subtitle(data: str | None, lang: str) -> str:
+    """The report's line under the title: which corpus."""
+    if lang == "es":
+        return f"Corpus: {data or 'el corpus de ejemplo incluido'}"
+    return f"Corpus: {data or 'the embedded example corpus'}"
 
 
 # =========================================================================== parsers
@@ -824,7 +838,13 @@ def _add_analysis_commands(sub: Any) -> None:
     report.add_argument("--ppc-draws", type=_count, default=200,
                         help="replicates of each predictive check (0: none; default "
                         "%(default)s)")
-    report.add_argument("--title", default="lagnest report", help="the report's title")
+    report.add_argument("--title", default=None,
+                        help="the report's title (default 'lagnest report', in Spanish "
+                        "'Informe de lagnest')")
+    report.add_argument("--lang", choices=("en", "es"), default="en",
+                        help="language of the report: headings, captions, column names, "
+                        "summaries, figures and the analyses' questions; 'es' shows codes "
+                        "by the codebook's Spanish labels (default %(default)s)")
     report.set_defaults(func=_cmd_report)
 
 

@@ -49,6 +49,7 @@ import pandas as pd
 import xarray as xr
 
 from lagnest import _hooks, kernels
+from lagnest._lang import group_word, translate
 from lagnest.checks.sequence_stats import (
     DEFAULT_STATISTICS,
     STATISTICS,
@@ -250,16 +251,19 @@ class PredictiveCheck:
         checked = table["ppp_two_sided"].notna()
         return int(table["flag"].sum()), int(checked.sum()), int((~checked).sum())
 
-    def headline(self, alpha: float = 0.01) -> str:
-        """One sentence: how many values were checked and flagged, and what was not."""
+    def headline(self, alpha: float = 0.01, lang: str = "en") -> str:
+        """One sentence: how many values were checked and flagged, and what was not.
+
+        ``lang="es"`` says it in Spanish.
+        """
         flagged, checked, undefined = self.counts(alpha)
-        text = (f"{flagged} of {checked} checked values flagged at two-sided {self.group} "
-                f"predictive p (ppp) < {alpha:g}")
+        text = translate("check.headline", lang, flagged=flagged, checked=checked,
+                         group=self.group, group_es=group_word(self.group, lang),
+                         alpha=f"{alpha:g}")
         if undefined:
-            text += (f" ({undefined} undefined on this corpus, e.g. Yule's Q of an empty "
-                     "row, not counted)")
+            text += translate("check.undefined", lang, n=undefined)
         if self.omitted:
-            text += f"; not checked: {', '.join(self.omitted)} (see the notes)"
+            text += translate("check.not_checked", lang, names=", ".join(self.omitted))
         return text
 
     def __str__(self) -> str:

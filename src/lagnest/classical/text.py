@@ -8,9 +8,12 @@ probability is never written "p" (docs/classical.md, "Words and symbols").
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 import xarray as xr
+
+from lagnest._lang import check_lang, code_label, code_labels, translate
 
 __all__ = ["LagnestAccessor", "format_lag_table"]
 
@@ -29,19 +32,21 @@ def _cell(count: float, z: float, p: float, alpha: float, digits: int) -> str:
     return f"{count_text} ({_number(z, digits)}){mark}"
 
 
-def _grid(ds: xr.Dataset, alpha: float, digits: int) -> list[str]:
+def _grid(ds: xr.Dataset, alpha: float, digits: int, lang: str = "en",
+          codebook: Any = None) -> list[str]:
     """Lines of one given x target grid."""
-    given = [str(v) for v in ds["given"].values]
-    target = [str(v) for v in ds["target"].values]
+    given = code_labels(ds["given"].values, lang, codebook)
+    target = code_labels(ds["target"].values, lang, codebook)
     counts = ds["counts"].values
     z = ds["adj_resid"].values
     p = ds["p_adj_resid"].values
     cells = [[_cell(counts[i, j], z[i, j], p[i, j], alpha, digits) for j in range(len(target))]
              for i in range(len(given))]
     row_totals = [f"{v:g}" for v in counts.sum(1)]
-    head = ["given \\ target", *target, "total"]
+    total = translate("text.total", lang)
+    head = [translate("text.corner", lang), *target, total]
     body = [[given[i], *cells[i], row_totals[i]] for i in range(len(given))]
-    body.append(["total", *[f"{v:g}" for v in counts.sum(0)], f"{counts.sum():g}"])
+    body.append([total, *[f"{v:g}" for v in counts.sum(0)], f"{counts.sum():g}"])
     widths = [max(len(row[k]) for row in [head, *body]) for k in range(len(head))]
     lines = ["  ".join(cell.rjust(w) if k else cell.ljust(w)
                        for k, (cell, w) in enumerate(zip(row, widths, strict=True)))
@@ -56,13 +61,14 @@ def _p_value(p: float) -> str:
     return f"p = {_number(p, 4)}"
 
 
-def _summary(values: dict, digits: int) -> str:
+def _summary(values: dict, digits: int, lang: str = "en") -> str:
     """One line with N, G2, X2, df and p-values."""
     parts = [f"N = {values['N']:g}"]
+    df = translate("text.df", lang)
     for stat, p in (("G2", "p_G2"), ("X2", "p_X2")):
         if stat in values:
             parts.append(f"{stat} = {_number(values[stat], digits)} "
-                         f"(df {values['df']:g}, {_p_value(values[p])})")
+                         f"({df} {values['df']:g}, {_p_value(values[p])})")
     return ", ".join(parts)
 
 
@@ -73,7 +79,8 @@ def _table_values(ds: xr.Dataset) -> dict:
             for n in names}
 
 
-def format_lag_table(ds: xr.Dataset, alpha: float = 0.05, digits: int = 2) -> str:
+def format_lag_table(ds: xr.Dataset, alpha: float = 0.05, digits: int = 2, *,
+                     lang: str = "en", codebook: Any = None) -> str:
     r"""Render a lag table as text: counts with adjusted residuals, significant cells starred.
 
     Parameters
@@ -84,6 +91,10 @@ def format_lag_table(ds: xr.Dataset, alpha: float = 0.05, digits: int = 2) -> st
         Cells whose adjusted residual has a two-sided p below ``alpha`` get a ``*``.
     digits : int, default 2
         Decimals of residuals and chi-square statistics.
+    lang : {"en", "es"}, default "en"
+        Language of the words; in Spanish codes show their ``codebook`` labels.
+    codebook : Codebook, optional
+        Where Spanish code labels come from (e.g. ``seqs.codebook``).
 
     Returns
     -------
@@ -105,21 +116,25 @@ def format_lag_table(ds: xr.Dataset, alpha: float = 0.05, digits: int = 2) -> st
     <BLANKLINE>
     cells: count (adjusted residual); * p < 0.05 (two-sided)
     """
-    title = "Lag table"
+    lang = check_lang(lang)
+    title = translate("text.title", lang)
     if "lag" in ds.attrs:
         attrs = ds.attrs
-        kind = f"window {attrs['window']}" if attrs.get("window") else f"lag {attrs['lag']}"
-        title = f"Lag table: given {attrs.get('given')} -> target {attrs.get('target')}, {kind}"
+        kind = (translate("text.window", lang, n=attrs["window"]) if attrs.get("window")
+                else translate("text.lag", lang, n=attrs["lag"]))
+        title = translate("text.title_of", lang,
+                          given=code_label(attrs.get("given"), lang, codebook),
+                          target=code_label(attrs.get("target"), lang, codebook), kind=kind)
     extra = [d for d in ds["counts"].dims if d not in _CELL_DIMS]
     blocks = [title]
     for combo in itertools.product(*(list(ds[d].values) for d in extra)):
         sub = ds.sel(dict(zip(extra, combo, strict=True))) if extra else ds
         header = ", ".join(f"{d} = {v}" for d, v in zip(extra, combo, strict=True))
         lines = [header] if header else []
-        lines.append(_summary(_table_values(sub), digits))
-        lines.extend(_grid(sub, alpha, digits))
+        lines.append(_summary(_table_values(sub), digits, lang))
+        lines.extend(_grid(sub, alpha, digits, lang, codebook))
         blocks.append("\n".join(lines))
-    blocks.append(f"cells: count (adjusted residual); * p < {alpha} (two-sided)")
+    blocks.append(translate("text.cells", lang, alpha=alpha))
     return "\n\n".join(blocks[:1]) + "\n" + "\n\n".join(blocks[1:])
 
 

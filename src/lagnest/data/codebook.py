@@ -217,6 +217,25 @@ class Codebook:
             return self.ratings[code].labels.get(lang, code)
         return code
 
+    def display_label(self, code: str, lang: str = "en") -> str | None:
+        """How tables and figures show ``code`` in ``lang`` (None: show the code itself).
+
+        A stream, a derived stream, a rating and a code of a categorical or derived stream
+        (a named category such as ``withdrawal``) show their label in ``lang``; a code of
+        an indicator stream is an identifier of its manual (``MIA4``, ``W1``) and is shown
+        as such (its label is in :meth:`label` and the report's list of codes). English
+        shows every code as it is.
+        """
+        if lang == "en":
+            return None
+        named = set(self.streams) | set(self.derived) | set(self.ratings)
+        named |= {c for s in self.streams.values() if s.kind == "categorical" for c in s.codes}
+        named |= {c for d in self.derived.values() for c in d.codes}
+        if code not in named:
+            return None
+        label = self.label(code, lang)
+        return label if label != code else None
+
     def with_groups(self, derived: str, groups: Mapping[str, Iterable[str]]) -> Codebook:
         """Return a copy whose derived stream ``derived`` lumps codes into ``groups``.
 

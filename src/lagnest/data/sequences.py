@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lagnest._lang import check_lang, code_label, translate
 from lagnest.data import _parse
 from lagnest.data._codes import parse_values
 from lagnest.data._columns import MAX_ROWS_REPORTED
@@ -973,39 +974,54 @@ qualified='t_vocal:silent', label='t_vocal:silent', index=0)
         frame["proportion"] = frame["count"] / frame["coded"].where(frame["coded"] > 0)
         return frame
 
-    def summary(self) -> str:
-        """A plain-text summary: dyads, sessions, segments, code frequencies per stream."""
+    def summary(self, lang: str = "en") -> str:
+        """A plain-text summary: dyads, sessions, segments, code frequencies per stream.
+
+        Parameters
+        ----------
+        lang : {"en", "es"}, default "en"
+            In Spanish the words are Spanish and streams and named categories show their
+            codebook labels (a manual's identifiers, e.g. ``MIA4``, stay codes).
+
+        Returns
+        -------
+        str
+        """
+        lang = check_lang(lang)
+        book = self._codebook
         lines = [
-            f"Sequences: {self.n_dyads} dyads, {self.n_sessions} sessions, "
-            f"{self.n_segments} segments",
-            f"  segments per session: min {self._lengths.min()}, median "
-            f"{float(np.median(self._lengths)):g}, max {self._lengths.max()}; "
-            f"breaks: {int(self._breaks.sum())}",
+            translate("seqs.head", lang, dyads=self.n_dyads, sessions=self.n_sessions,
+                      segments=self.n_segments),
+            translate("seqs.lengths", lang, min=self._lengths.min(),
+                      median=f"{float(np.median(self._lengths)):g}",
+                      max=self._lengths.max(), breaks=int(self._breaks.sum())),
         ]
         freq = self.code_frequencies()
         for name, grp in freq.groupby("stream", sort=False):
             kind = grp["kind"].iloc[0]
-            derived = " (derived)" if self._streams[name].derived else ""
+            derived = translate("seqs.derived", lang) if self._streams[name].derived else ""
+            shown = name if lang == "en" else (
+                f"{code_label(name, lang, book)} ({name})"
+                if code_label(name, lang, book) != name else name)
             lines.append(
-                f"  {name} [{kind}]{derived}: "
+                f"  {shown} [{translate(f'seqs.{kind}', lang)}]{derived}: "
                 + ", ".join(
-                    f"{r.code} {r.count} ({r.proportion:.0%})" if r.coded else f"{r.code} 0"
+                    f"{code_label(r.code, lang, book)} {r.count} ({r.proportion:.0%})"
+                    if r.coded else f"{code_label(r.code, lang, book)} 0"
                     for r in grp.itertuples()
                 )
             )
         if self._ratings:
-            lines.append("  ratings: " + ", ".join(self._ratings))
+            lines.append(translate("seqs.ratings", lang) + ", ".join(self._ratings))
         covs = [c for c in self._session_table.columns if c not in ("dyad", "n_segments")]
         questionnaires = self._codebook.questionnaires.values() if self._codebook else ()
         for q in questionnaires:
             if set(q.item_columns) <= set(covs):
                 covs = [c for c in covs if c not in q.item_columns and c not in q.subscale_columns]
-                lines.append(
-                    f"  questionnaire {q.name}: {q.n_items} items scored into "
-                    + ", ".join(q.subscale_columns)
-                )
+                lines.append(translate("seqs.questionnaire", lang, name=q.name, n=q.n_items)
+                             + ", ".join(q.subscale_columns))
         if covs:
-            lines.append("  session covariates: " + ", ".join(covs))
+            lines.append(translate("seqs.covariates", lang) + ", ".join(covs))
         return "\n".join(lines)
 
     def __repr__(self) -> str:

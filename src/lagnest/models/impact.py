@@ -16,12 +16,13 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from lagnest._lang import check_lang, translate
 from lagnest._warnings import warn_user
 from lagnest.errors import LagnestDataError
 from lagnest.models.base import BayesianModel
@@ -30,6 +31,9 @@ from lagnest.models.priors import Prior
 from lagnest.models.result import FitResult
 from lagnest.models.structure import GroupStructure, check_grouping, choose_parameterization
 from lagnest.models.summaries import CI_PROB, ResultSummary, summarise, validate_ci_prob
+
+if TYPE_CHECKING:
+    from lagnest.data.codebook import Codebook
 
 __all__ = [
     "CENTERS",
@@ -1065,13 +1069,20 @@ class SessionImpactResult(FitResult):
                                       "log_likelihood": log_lik.to_dataset()})
         return arviz_stats.loo(tree, pointwise=True, reff=reff)
 
-    def summary(self, ci_prob: float = CI_PROB) -> ResultSummary:
+    def summary(self, ci_prob: float = CI_PROB, *, lang: str = "en",
+                codebook: Codebook | None = None) -> ResultSummary:
         """Standardised effects beside the classical OLS estimates, one row per effect.
 
         Parameters
         ----------
         ci_prob : float, default 0.9
             Credible (and confidence) interval probability.
+        lang : {"en", "es"}, default "en"
+            Language of the printed summary (header, column names such as ``media``,
+            ``inf``, ``mco``, and what each column is).
+        codebook : Codebook, optional
+            Accepted for symmetry with the other results (outcomes and predictors are
+            session variables, shown by name).
 
         Returns
         -------
@@ -1084,6 +1095,11 @@ class SessionImpactResult(FitResult):
             what each column is.
         """
         ci_prob = validate_ci_prob(ci_prob)
+        lang = check_lang(lang)
+
+        def say(key: str, **fields: Any) -> str:
+            return translate(key, lang, **fields)
+
         eff = self.effects("standardised", ci_prob)
         raw = self.effects("raw", ci_prob)
         ols = self.classical(ci_prob)
@@ -1093,42 +1109,42 @@ class SessionImpactResult(FitResult):
             "ols": ols["estimate"], "ols_lower": ols["lower"], "ols_upper": ols["upper"],
         }).transpose("outcome", "predictor").to_dataframe()
         pct = f"{ci_prob:.0%}"
-        ols_how = ("with dyad fixed effects" if (self.structure and self.structure.dyad)
-                   else "with an intercept")
+        ols_how = say("im.ols_fixed" if (self.structure and self.structure.dyad)
+                      else "im.ols_intercept")
         meanings = {
-            "mean": "posterior mean of the standardised effect (outcome SDs per predictor SD)",
-            "sd": "its posterior SD",
-            "lower, upper": f"its {pct} credible interval",
-            "P(>0)": "posterior probability of a positive effect",
-            "raw_mean": "the posterior mean in raw units (outcome units per predictor unit)",
-            "ols": f"classical least squares per outcome on the same standardised data, "
-                   f"{ols_how}",
-            "ols_lower, ols_upper": f"its {pct} t interval (normal residuals, outcomes "
-                                    "separately)",
+            "mean": say("im.mean"),
+            "sd": say("im.sd"),
+            "lower, upper": say("tr.interval", pct=pct),
+            "P(>0)": say("im.P(>0)"),
+            "raw_mean": say("im.raw_mean"),
+            "ols": say("im.ols", how=ols_how),
+            "ols_lower, ols_upper": say("im.ols_interval", pct=pct),
         }
         corr = self.residual_correlation(ci_prob)["mean"].to_pandas()
+        header = self._header(lang)
         return ResultSummary(
-            title=self._header()[0],
-            lines=tuple(self._header()[1:]),
+            title=header[0],
+            lines=tuple(header[1:]),
             table=frame,
             diagnostics=str(self.diagnostics) if self.diagnostics is not None else "",
             extra={"residual_correlation": corr},
             columns=meanings,
             shown=("mean", "lower", "upper", "P(>0)", "raw_mean", "ols", "ols_lower",
                    "ols_upper"),
+            lang=lang,
+            codebook=codebook,
         )
 
-    def _header(self) -> list[str]:
+    def _header(self, lang: str = "en") -> list[str]:
         spec = self.spec
         fd = self.fit_data
-        lines = super()._header()
-        lines.insert(
-            1,
-            f"  {', '.join(spec['outcomes'])} on {', '.join(spec['predictors']) or '(none)'}: "
-            f"{fd.sizes['session']} sessions of {fd.sizes['dyad']} dyads; predictors centred "
-            f"{'within dyad' if spec['center'] == 'dyad' else 'on the grand mean'}, "
-            f"{spec['residuals']} residuals",
-        )
+        lines = super()._header(lang)
+        lines.insert(1, translate(
+            "im.head", lang, outcomes=", ".join(spec["outcomes"]),
+            predictors=", ".join(spec["predictors"]) or translate("im.none", lang),
+            sessions=fd.sizes["session"], dyads=fd.sizes["dyad"],
+            centred=translate("im.within" if spec["center"] == "dyad" else "im.grand", lang),
+            residuals=spec["residuals"]))
         return lines
 
     def __str__(self) -> str:

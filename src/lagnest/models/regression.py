@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from lagnest._lang import check_lang, code_label, translate
 from lagnest.errors import LagnestDataError
 from lagnest.models.base import BayesianModel
 from lagnest.models.basis import softmax
@@ -47,6 +48,9 @@ from lagnest.models.structure import (
     deviation_sd_estimate,
 )
 from lagnest.models.summaries import CI_PROB, ResultSummary, summarise, validate_ci_prob
+
+if TYPE_CHECKING:
+    from lagnest.data.codebook import Codebook
 
 __all__ = ["LaggedRegression", "RegressionData", "RegressionResult"]
 
@@ -1135,13 +1139,13 @@ class RegressionResult(FitResult):
             raise ValueError(f"level {level!r} is not available in this fit: "
                              f"{structure.why(level)} (available: {list(self.levels)})")
 
-    def _new_groups(self) -> str:
+    def _new_groups(self, lang: str = "en") -> str:
         """What a population answer averages over (after the fitted structure)."""
         structure = self.structure
         if structure is None:
             pooling = self.spec.get("pooling", "dyad/session")
             structure = GroupStructure(pooling != "complete", pooling == "dyad/session")
-        return structure.new_groups()
+        return structure.new_groups(lang)
 
     def derived_draws(self) -> dict[str, xr.DataArray]:
         """``odds_ratio``: exp of the typical-dyad slopes (added by :meth:`to_arviz`)."""
@@ -1576,7 +1580,8 @@ class RegressionResult(FitResult):
                       self.data.segment_target]}
         return pointwise_loo(self, segment, coords, reff, not self.config.get("simulated"))
 
-    def summary(self, ci_prob: float = CI_PROB, marginal: bool = True) -> ResultSummary:
+    def summary(self, ci_prob: float = CI_PROB, marginal: bool = True, *,
+                lang: str = "en", codebook: Codebook | None = None) -> ResultSummary:
         """Odds ratios beside each predictor's classical lag-table figures.
 
         Parameters
@@ -1584,6 +1589,12 @@ class RegressionResult(FitResult):
         ci_prob : float, default 0.9
         marginal : bool, default True
             Include average marginal effects (a few seconds on large designs).
+        lang : {"en", "es"}, default "en"
+            Language of the printed summary: in Spanish the header, the column names
+            (``OR_inf``, ``EMP``, ``z_clásico``, ...), what each column is and the notes
+            are Spanish, and the categories show their codebook labels.
+        codebook : Codebook, optional
+            Where Spanish code labels come from (e.g. ``seqs.codebook``).
 
         Returns
         -------
@@ -1599,6 +1610,11 @@ class RegressionResult(FitResult):
             of them would exclude 1 by chance if every effect were null.
         """
         ci_prob = validate_ci_prob(ci_prob)
+        lang = check_lang(lang)
+
+        def say(key: str, **fields: Any) -> str:
+            return translate(key, lang, **fields)
+
         d = self.data
         odds = self.odds_ratios(ci_prob)
         frame = pd.DataFrame({
@@ -1618,58 +1634,57 @@ class RegressionResult(FitResult):
         frame["z_classical"] = classical.sel(stat="z", drop=True).to_series()
         frame["Q_classical"] = classical.sel(stat="Q", drop=True).to_series()
         spec = self.spec
+        header = self._header(lang)
         lines = [
-            f"  {spec['target']} at t on {', '.join(spec['predictors']) or '(no terms)'} at "
-            f"lags {spec['lags']} (history {spec['history']}, centring {spec['center']}, "
-            f"shrinkage {spec['shrinkage']}): {d.table.n_valid} segments in "
-            f"{d.table.n_rows} session x pattern rows",
-            *self._header()[1:],
+            say("rg.head", target=spec["target"],
+                predictors=", ".join(spec["predictors"]) or say("rg.no_terms"),
+                lags=spec["lags"], history=spec["history"], center=spec["center"],
+                shrinkage=spec["shrinkage"], segments=d.table.n_valid, rows=d.table.n_rows),
+            *header[1:],
         ]
         own = [f.name for f in d.features if f.kind == "sequence" and not f.history]
         n_intervals = len(own) * len(categories)
         chance = (1 - ci_prob) * n_intervals
         pct = f"{ci_prob:.0%}"
         reference = d.target_labels[0]
+        if lang != "en":
+            reference = code_label(reference, lang, codebook)
         meanings = {
-            "OR": f"odds ratio of the category against {reference!r}, column present vs "
-                  "absent (per SD for covariates), typical dyad and session: posterior median",
-            "OR_mean": "its posterior mean",
-            "OR_lower, OR_upper": f"its {pct} credible interval",
-            "P(OR>1)": "posterior probability that the odds ratio exceeds 1",
-            "AME": "average marginal effect: mean change in P(category) over the fitted "
-                   "segments, in their dyads",
-            "z_classical": "adjusted residual of the classical lag table of that predictor "
-                           "alone (cell present -> category)",
-            "Q_classical": "Yule's Q of that cell (classical, no adjustment for the others)",
+            "OR": say("rg.OR", ref=repr(reference)),
+            "OR_mean": say("rg.OR_mean"),
+            "OR_lower, OR_upper": say("tr.interval", pct=pct),
+            "P(OR>1)": say("rg.P(OR>1)"),
+            "AME": say("rg.AME"),
+            "z_classical": say("rg.z_classical"),
+            "Q_classical": say("rg.Q_classical"),
         }
         # why AME and the classical figures are blank: they exist for single 0/1 columns
-        kinds = {"interaction columns": any(f.kind == "sequence" and f.is_interaction
+        kinds = {"rg.kind.interaction": any(f.kind == "sequence" and f.is_interaction
                                             for f in d.features),
-                 "covariates": any(f.kind in ("session", "dyad") for f in d.features),
-                 "first-segment states": any(f.kind == "initial" for f in d.features)}
-        named = [k for k, present in kinds.items() if present] or ["these columns"]
-        which = (", ".join(named[:-1]) + " and " + named[-1]) if len(named) > 1 else named[0]
+                 "rg.kind.covariates": any(f.kind in ("session", "dyad") for f in d.features),
+                 "rg.kind.initial": any(f.kind == "initial" for f in d.features)}
+        named = [say(k) for k, present in kinds.items() if present] or [say("rg.kind.these")]
+        which = ((", ".join(named[:-1]) + say("and") + named[-1]) if len(named) > 1
+                 else named[0])
         blanks = {
-            "AME": f"not defined for {which} (no single code switched on and off)",
-            "z_classical": f"no single lag table for {which}",
-            "Q_classical": f"no single lag table for {which}",
+            "AME": say("rg.blank.AME", which=which),
+            "z_classical": say("rg.blank.classical", which=which),
+            "Q_classical": say("rg.blank.classical", which=which),
         }
-        groups = self._new_groups()
+        groups = self._new_groups(lang)
         notes = (
-            *([f"For {groups} on average see result.odds_ratios(level='population')."]
-              if groups else []),
-            f"{n_intervals} intervals of the predictors' odds ratios: if every effect were "
-            f"null, about {chance:.1f} of them would exclude 1 by chance at {pct} "
-            "(nominal rate; the default prior's measured rate is lower, see "
-            "docs/lagged_regression.md).",
+            *([say("rg.population", groups=groups)] if groups else []),
+            say("rg.chance", n=n_intervals, chance=chance, pct=pct),
         )
         return ResultSummary(
-            title=self._header()[0], lines=tuple(lines), table=frame, notes=notes,
+            title=header[0], lines=tuple(lines), table=frame, notes=notes,
             diagnostics=str(self.diagnostics) if self.diagnostics is not None else "",
             columns=meanings,
             shown=("OR", "OR_lower", "OR_upper", "P(OR>1)", "AME", "z_classical",
                    "Q_classical"),
             blanks=blanks,
+            lang=lang,
+            codebook=codebook,
         )
 
 

@@ -25,6 +25,7 @@ import xarray as xr
 
 from lagnest import _hooks
 from lagnest._files import atomic_write, check_readable
+from lagnest._lang import translate
 from lagnest.errors import DataProblem, LimitError, ResultFileError
 from lagnest.models._fit import Diagnostics
 from lagnest.models.registry import model_class
@@ -187,25 +188,22 @@ class FitResult:
         return _hooks.TO_ARVIZ(self, log_likelihood=log_likelihood, predictive=predictive,
                                internals=internals, seed=seed, **kwargs)
 
-    def _header(self) -> list[str]:
-        """First lines of :meth:`__str__`."""
+    def _header(self, lang: str = "en") -> list[str]:
+        """First lines of :meth:`__str__` (in ``lang``: "en" or "es")."""
         cfg = self.config
         sampler = cfg.get("sampler") or {}
-        what = "prior draws" if self.group == "prior" else "posterior"
-        line = f"{cfg['model']} {what} (id {self.id}, seed {cfg.get('seed')})"
-        lines = [line]
+        what = "head.prior" if self.group == "prior" else "head.posterior"
+        lines = [translate(what, lang, model=cfg["model"], id=self.id, seed=cfg.get("seed"))]
         if sampler and self.group == "posterior":
-            lines.append(
-                f"  sampler {sampler.get('sampler')}: {sampler.get('chains')} chains x "
-                f"{sampler.get('draws')} draws (tune {sampler.get('tune')}), compile "
-                f"{sampler.get('compile_seconds', float('nan')):.1f} s, sampling "
-                f"{sampler.get('sampling_seconds', float('nan')):.1f} s"
-            )
+            lines.append(translate(
+                "head.sampler", lang, sampler=sampler.get("sampler"),
+                chains=sampler.get("chains"), draws=sampler.get("draws"),
+                tune=sampler.get("tune"), compile=sampler.get("compile_seconds", float("nan")),
+                sampling=sampler.get("sampling_seconds", float("nan"))))
         if self.structure is not None:
-            lines += ["  " + line for line in self.structure.lines()]
+            lines += ["  " + line for line in self.structure.lines(lang)]
         if cfg.get("quick"):
-            lines.append("  QUICK MODE (LAGNEST_QUICK): shortened chains and no convergence "
-                         "warning, a check that the code runs: do not read these estimates")
+            lines.append(translate("head.quick", lang))
         return lines
 
     def _text(self, lines: Sequence[str], body: Sequence[str] = ()) -> str:

@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lagnest._files import check_readable, parse_toml
+from lagnest._lang import LANGUAGES, check_lang
 from lagnest.errors import DataProblem, LagnestDataError, ProblemCollector, SpecError
 from lagnest.models._fit import SAMPLERS
 from lagnest.models.base import constructor_arguments
@@ -103,7 +104,7 @@ class ModelSpec:
         Keyword arguments of :func:`lagnest.read_table` (``[data]``); a relative codebook
         path is resolved against the spec's folder.
     description : str
-        What the analysis asks, in words.
+        What the analysis asks, in words (English).
     path : pathlib.Path or None
         The file read (None for a spec built from a mapping).
     """
@@ -115,6 +116,16 @@ class ModelSpec:
     data: dict[str, Any] = field(default_factory=dict)
     description: str = ""
     path: Path | None = None
+    descriptions: dict[str, str] = field(default_factory=dict)
+
+    def describe(self, lang: str = "en") -> str:
+        """What the analysis asks, in ``lang`` (English where the spec has no translation).
+
+        A spec gives translations as a table: ``[description]`` with ``en = "..."`` and
+        ``es = "..."`` (a plain ``description = "..."`` string is English).
+        """
+        check_lang(lang)
+        return self.descriptions.get(lang) or self.description
 
     @property
     def name(self) -> str:
@@ -212,7 +223,9 @@ class ModelSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """The spec as TOML-shaped data (``model`` table with its ``type``), JSON-ready."""
-        out: dict[str, Any] = {"description": self.description,
+        description: Any = (self.description if not self.descriptions
+                            else {"en": self.description, **self.descriptions})
+        out: dict[str, Any] = {"description": description,
                                "model": {"type": self.model, **copy.deepcopy(self.arguments)}}
         for key in ("priors", "fit", "data"):
             if getattr(self, key):
@@ -364,9 +377,21 @@ def _parse(data: Mapping[str, Any], path: Path | None) -> ModelSpec:
         if key not in SECTIONS:
             _unknown_key(problems, None, key, SECTIONS, "a model spec")
     description = data.get("description", "")
+    descriptions: dict[str, str] = {}
+    if isinstance(description, dict):
+        texts = description
+        description = texts.get("en", "")
+        for key, text in texts.items():
+            if key not in LANGUAGES:
+                _unknown_key(problems, "description", key, LANGUAGES, "a description")
+            elif not isinstance(text, str):
+                _key_problem(problems, f"description.{key}", "wrong type", value=text,
+                             expected="a string")
+            elif key != "en":
+                descriptions[key] = text.strip()
     if not isinstance(description, str):
         _key_problem(problems, "description", "wrong type", value=description,
-                     expected="a string")
+                     expected="a string, or a table of strings by language (en, es)")
     sections = {}
     for key in ("model", "priors", "fit", "data"):
         value = data.get(key, {})
@@ -392,8 +417,9 @@ def _parse(data: Mapping[str, Any], path: Path | None) -> ModelSpec:
         priors=sections["priors"],
         fit=sections["fit"],
         data=data_settings,
-        description=description.strip(),
+        description=description.strip() if isinstance(description, str) else "",
         path=path,
+        descriptions=descriptions,
     )
 
 

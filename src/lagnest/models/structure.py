@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from lagnest._lang import translate
+
 __all__ = [
     "GroupStructure",
     "check_grouping",
@@ -63,24 +65,31 @@ class GroupStructure:
         """Modelled grouping levels, outermost first."""
         return tuple(name for name, on in (("dyad", self.dyad), ("session", self.session)) if on)
 
-    def levels_text(self) -> str:
+    def levels_text(self, lang: str = "en") -> str:
         """The levels fitted, in words, with what was merged or dropped and why.
 
         E.g. ``"dyad and session"``, ``"dyad (the session level merged: every dyad has one
-        session)"``, ``"none"``.
+        session)"``, ``"none"``. ``lang="es"`` names the levels in Spanish (the reasons
+        stay as recorded).
         """
-        text = " and ".join(self.levels) or "none"
-        why = [f"the {level} level {reason}" for level, reason in self.removed.items()]
+        names = [translate(f"level.{level}", lang) for level in self.levels]
+        text = translate("and", lang).join(names) or translate("none", lang)
+        if lang == "en":
+            why = [f"the {level} level {reason}" for level, reason in self.removed.items()]
+        else:
+            why = [f"{translate(f'level.{level}', lang)}: {reason}"
+                   for level, reason in self.removed.items()]
         if why:
             return f"{text} ({'; '.join(why)})"
         if not self.levels and not self.notes:
-            return "none (complete pooling)"
+            return translate("levels.pooled", lang)
         return text
 
-    def new_groups(self) -> str:
+    def new_groups(self, lang: str = "en") -> str:
         """What a population answer averages over: ``"new dyads and sessions"``, ... or ""."""
-        return {("dyad", "session"): "new dyads and sessions", ("dyad",): "new dyads",
-                ("session",): "new sessions"}.get(self.levels, "")
+        key = {("dyad", "session"): "groups.both", ("dyad",): "groups.dyad",
+               ("session",): "groups.session"}.get(self.levels)
+        return translate(key, lang) if key else ""
 
     def why(self, level: str) -> str:
         """Why ``level`` is not fitted: the notes about it (or its short reason)."""
@@ -95,15 +104,18 @@ class GroupStructure:
         """One line: the levels fitted and their parameterisation."""
         return "; ".join(self._level_lines())
 
-    def lines(self) -> list[str]:
+    def lines(self, lang: str = "en") -> list[str]:
         """Header lines of a summary: the levels fitted, their parameterisation, the notes."""
-        return self._level_lines() + [f"note: {n}" for n in self.notes]
+        note = translate("head.note", lang)
+        return self._level_lines(lang) + [f"{note}{n}" for n in self.notes]
 
-    def _level_lines(self) -> list[str]:
-        out = ["grouping levels: " + self.levels_text()]
-        forms = [f"{name} {form}" for name, form in self.parameterization.items()]
+    def _level_lines(self, lang: str = "en") -> list[str]:
+        out = [translate("head.levels", lang) + self.levels_text(lang)]
+        forms = [f"{name} {form}" if lang == "en" else
+                 f"{_level_name(name, lang)} {_form_name(form, lang)}"
+                 for name, form in self.parameterization.items()]
         if forms:
-            out.append("parameterization: " + ", ".join(forms))
+            out.append(translate("head.param", lang) + ", ".join(forms))
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -289,3 +301,13 @@ def choose_parameterization(
     low = float(deviation_sd) * max(0.0, 1.0 - 2.0 / np.sqrt(2.0 * (n_groups - 1)))
     score = float(np.median(obs)) * float(outcome_variance) * low**2
     return "centered" if score > CENTRED_ABOVE else "noncentered"
+
+
+def _level_name(name: str, lang: str) -> str:
+    """A grouping level's name in ``lang`` (other names, e.g. ``dyad_rows``, unchanged)."""
+    return translate(f"level.{name}", lang) if name in ("dyad", "session") else name
+
+
+def _form_name(form: str, lang: str) -> str:
+    """``centered`` / ``noncentered`` in ``lang``."""
+    return translate(f"form.{form}", lang) if form in ("centered", "noncentered") else form

@@ -11,6 +11,7 @@ and the sampler diagnostics, no line wider than :data:`WIDTH` (:func:`format_tab
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,8 +21,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["CI_PROB", "WIDTH", "ResultSummary", "column_lines", "format_table", "summarise",
-           "validate_ci_prob", "wrap"]
+from lagnest._lang import check_lang, code_label, column_name, translate
+
+__all__ = ["CI_PROB", "WIDTH", "ResultSummary", "column_lines", "feature_label", "format_table",
+           "summarise", "validate_ci_prob", "wrap"]
 
 #: Default probability mass of every credible interval.
 CI_PROB: float = 0.9
@@ -251,6 +254,25 @@ def column_lines(columns: Mapping[str, str], width: int = WIDTH) -> list[str]:
     return out
 
 
+#: Index levels of a summary whose values are codes (shown with their labels in Spanish).
+_CODE_LEVELS = ("given", "target", "category")
+
+
+_STATE = re.compile(r"([A-Za-z_][\w.-]*)=([\w.-]+)")
+_SEGMENT = re.compile(r"\[(first segment|segment (\d+))\]")
+
+
+def feature_label(name: Any, lang: str, codebook: Any) -> Any:
+    """A regression column's name in ``lang``: ``rupture=withdrawal[t-1]`` with labels."""
+    if not isinstance(name, str):
+        return name
+    text = _STATE.sub(lambda m: f"{code_label(m.group(1), lang, codebook)}="
+                                f"{code_label(m.group(2), lang, codebook)}", name)
+    return _SEGMENT.sub(lambda m: "[" + (translate("first_segment", lang) if m.group(2) is None
+                                         else translate("segment_n", lang, n=m.group(2)))
+                        + "]", text)
+
+
 def _split_keys(key: str) -> list[str]:
     """Column names of a meaning's key (``"prob_lower, prob_upper"`` names two)."""
     return [k.strip() for k in key.split(", ")]
@@ -292,6 +314,15 @@ class ResultSummary:
         interaction columns"}``; printed below the table when the column shows blanks.
     width : int
         Widest printed line (default :data:`WIDTH`).
+    lang : {"en", "es"}
+        Language of the print. Give ``table``, ``shown``, ``columns`` and ``blanks`` with
+        lagnest's (English) column names: in Spanish the table's columns and index names
+        are renamed (``lagnest._lang.COLUMNS``), codes in the index levels ``given``,
+        ``target`` and ``category`` show their codebook labels, and the words of the
+        print ("Columns:", "Blank cells:", ...) are Spanish. The meanings themselves are
+        written in ``lang`` by the caller.
+    codebook : Codebook, optional
+        Where Spanish code labels come from (default: codes stay codes).
     """
 
     title: str
@@ -305,6 +336,33 @@ class ResultSummary:
     shown: Sequence[str] | None = None
     blanks: Mapping[str, str] = field(default_factory=dict)
     width: int = WIDTH
+    lang: str = "en"
+    codebook: Any = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        lang = check_lang(self.lang)
+        if lang == "en":
+            return
+        table = self.table.copy()
+        names = table.index.names or ()
+        for level in _CODE_LEVELS:
+            if level in names:
+                table = table.rename(index=lambda v: code_label(v, lang, self.codebook),
+                                     level=level)
+        if "feature" in names:
+            table = table.rename(index=lambda v: feature_label(v, lang, self.codebook),
+                                 level="feature")
+        table.index = table.index.set_names(
+            [column_name(n, lang) for n in table.index.names])
+        table.columns = [column_name(c, lang) for c in table.columns]
+        table.attrs = dict(self.table.attrs)
+        set_ = object.__setattr__
+        set_(self, "table", table)
+        if self.shown is not None:
+            set_(self, "shown", tuple(column_name(c, lang) for c in self.shown))
+        set_(self, "columns", {", ".join(column_name(c, lang) for c in _split_keys(k)): v
+                               for k, v in self.columns.items()})
+        set_(self, "blanks", {column_name(k, lang): v for k, v in self.blanks.items()})
 
     def to_dataframe(self) -> pd.DataFrame:
         """The whole table (a copy), every column included."""
@@ -325,7 +383,7 @@ class ResultSummary:
         empty = [c for c in shown if frame[c].isna().any()]
         reasons: dict[str, list[str]] = {}
         for column in empty:
-            reasons.setdefault(self.blanks.get(column, "not defined for that row"),
+            reasons.setdefault(self.blanks.get(column, translate("sum.undefined", self.lang)),
                                []).append(column)
         blank = [f"{', '.join(cols)}: {why}" for why, cols in reasons.items()]
         hidden = [str(c) for c in self.table.columns if str(c) not in shown]
@@ -341,17 +399,19 @@ class ResultSummary:
         meanings, blank, hidden = self._legend()
         parts = [wrap(self.title, w), *(wrap(line, w) for line in self.lines), "",
                  self._text_table()]
+        lang = self.lang
         if meanings:
-            parts += ["", "Columns:", *column_lines(meanings, w)]
+            parts += ["", translate("sum.columns", lang), *column_lines(meanings, w)]
         if blank:
-            parts.append(wrap("Blank cells: " + "; ".join(blank) + ".", w, "  "))
+            parts.append(wrap(translate("sum.blank", lang) + "; ".join(blank) + ".", w, "  "))
         if hidden:
-            parts.append(wrap("Not printed (in .table and to_dataframe()): "
-                              + ", ".join(hidden) + ".", w, "  "))
+            parts.append(wrap(translate("sum.hidden", lang) + ", ".join(hidden) + ".", w,
+                              "  "))
         if self.notes:
             parts += ["", *(wrap(n, w, "  ") for n in self.notes)]
         if self.diagnostics:
-            parts += ["", wrap("Diagnostics: " + _unwrap(self.diagnostics), w, "    ")]
+            parts += ["", wrap(translate("sum.diagnostics", lang) + _unwrap(self.diagnostics),
+                               w, "    ")]
         return "\n".join(parts)
 
     def __repr__(self) -> str:
@@ -368,12 +428,14 @@ class ResultSummary:
         if meanings:
             legend = "<p><small>" + "<br>".join(
                 f"<b>{escape(k)}</b>: {escape(v)}" for k, v in meanings.items()) + "</small></p>"
+        lang = self.lang
         if blank:
-            legend += f"<p><small>Blank cells: {escape('; '.join(blank))}.</small></p>"
+            legend += (f"<p><small>{escape(translate('sum.blank', lang))}"
+                       f"{escape('; '.join(blank))}.</small></p>")
         if hidden:
-            legend += ("<p><small>Not printed (in .table and to_dataframe()): "
+            legend += (f"<p><small>{escape(translate('sum.hidden', lang))}"
                        f"{escape(', '.join(hidden))}.</small></p>")
         notes = "".join(f"<p><small>{escape(n)}</small></p>" for n in self.notes)
-        diag = (f"<pre>{escape('Diagnostics: ' + self.diagnostics)}</pre>"
+        diag = (f"<pre>{escape(translate('sum.diagnostics', lang) + self.diagnostics)}</pre>"
                 if self.diagnostics else "")
         return head + table + legend + notes + diag

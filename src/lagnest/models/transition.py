@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from lagnest._lang import check_lang, translate
 from lagnest._warnings import warn_user
 from lagnest.errors import LagnestDataError
 from lagnest.models.base import BayesianModel
@@ -34,6 +35,7 @@ from lagnest.models.structure import (
 from lagnest.models.summaries import CI_PROB, ResultSummary, summarise, validate_ci_prob
 
 if TYPE_CHECKING:
+    from lagnest.data.codebook import Codebook
     from lagnest.models.loo import CellLogLik
 
 __all__ = ["DEVIATIONS", "POOLINGS", "TransitionData", "TransitionModel", "TransitionResult"]
@@ -868,7 +870,7 @@ class TransitionResult(FitResult):
             f"level {level!r} is not defined with pooling={self.spec['pooling']!r} {available}"
         )
 
-    def _where(self, level: str) -> str:
+    def _where(self, level: str, lang: str = "en") -> str:
         """Where the answers at ``level`` hold, in words (after the fitted structure)."""
         structure = self.structure
         pooling = self.spec["pooling"]
@@ -877,16 +879,18 @@ class TransitionResult(FitResult):
                                        pooling == "dyad/session")
         fitted = ("session",) if pooling == "none" else structure.levels
         if level == "population":
-            groups = structure.new_groups()
-            return (f"averaged over {groups}" if groups
-                    else "one table for every session (complete pooling)")
+            groups = structure.new_groups(lang)
+            return (translate("where.population", lang, groups=groups) if groups
+                    else translate("where.pooled", lang))
         if level == "typical":
-            return {("dyad", "session"): "in the typical session of the typical dyad",
-                    ("dyad",): "in the typical dyad", ("session",): "in the typical session",
-                    }.get(fitted, "one table for every session (complete pooling)")
+            return translate({("dyad", "session"): "where.typical_both",
+                              ("dyad",): "where.typical_dyad",
+                              ("session",): "where.typical_session",
+                              }.get(fitted, "where.pooled"), lang)
         if level == "dyad":
-            return "in each dyad's typical session" if "session" in fitted else "in each dyad"
-        return "in each session"
+            return translate("where.dyad_session" if "session" in fitted else "where.dyad",
+                             lang)
+        return translate("where.session", lang)
 
     def _allowed(self) -> np.ndarray:
         """Allowed cells (given, target)."""
@@ -1227,7 +1231,8 @@ class TransitionResult(FitResult):
                                   correction=correction)
         return units, pooled
 
-    def summary(self, level: str = "population", ci_prob: float = CI_PROB) -> ResultSummary:
+    def summary(self, level: str = "population", ci_prob: float = CI_PROB, *,
+                lang: str = "en", codebook: Codebook | None = None) -> ResultSummary:
         """Bayesian estimates beside the classical lag-table statistics, one row per cell.
 
         Parameters
@@ -1236,6 +1241,13 @@ class TransitionResult(FitResult):
             Level of the Bayesian estimates (classical values are always the pooled table).
         ci_prob : float, default 0.9
             Credible interval probability.
+        lang : {"en", "es"}, default "en"
+            Language of the printed summary: in Spanish the header, the column names
+            (``lagnest._lang.COLUMNS``: ``prob_media``, ``prob_inf``, ...) and what each
+            column is are Spanish, and codes show their codebook labels.
+        codebook : Codebook, optional
+            Where Spanish code labels come from (e.g. ``seqs.codebook``); without it the
+            codes are shown.
 
         Returns
         -------
@@ -1254,6 +1266,7 @@ class TransitionResult(FitResult):
         from lagnest.classical.statistics import table_statistics
 
         ci_prob = validate_ci_prob(ci_prob)
+        lang = check_lang(lang)
         fd = self.fit_data
         pooled = fd["counts"].sum("session")
         classical = table_statistics(pooled, structural_zeros=~self._allowed())
@@ -1295,46 +1308,49 @@ class TransitionResult(FitResult):
         out = out[[c for c in order if c in out.columns]]
         out.attrs = {"ci_prob": ci_prob, "level": level}
         pct = f"{ci_prob:.0%}"
-        where = self._where(level)
+        where = self._where(level, lang)
+
+        def say(key: str, **fields: Any) -> str:
+            return translate(key, lang, **fields)
+
         meanings = {
-            "count": "pairs in the cell of the pooled lag table (classical)",
-            "prob_pooled": "observed transitional probability P(target | given) of the pooled "
-                           "table (classical)",
-            "prob_mean": f"posterior mean of P(target | given), {where}",
-            "prob_lower, prob_upper": f"its {pct} credible interval",
-            "prob_typical": f"P(target | given), {self._where('typical')}",
-            "lift": "P(target | given) / P(target), posterior mean (above 1: the target is "
-                    "more likely after this given code)",
-            "Q_classical": "Yule's Q of the cell's collapsed 2 x 2 table (classical)",
-            "Q_mean": f"posterior mean of Yule's Q, {where}",
-            "Q_lower, Q_upper": f"its {pct} credible interval",
-            "P(Q>0)": "posterior probability that the association is positive",
-            "logOR_classical": "log odds ratio of the collapsed 2 x 2 table (classical)",
-            "logOR_mean, logOR_lower, logOR_upper": f"its posterior mean and {pct} interval",
+            "count": say("tr.count"),
+            "prob_pooled": say("tr.prob_pooled"),
+            "prob_mean": say("tr.prob_mean", where=where),
+            "prob_lower, prob_upper": say("tr.interval", pct=pct),
+            "prob_typical": say("tr.prob_typical", where=self._where("typical", lang)),
+            "lift": say("tr.lift"),
+            "Q_classical": say("tr.Q_classical"),
+            "Q_mean": say("tr.Q_mean", where=where),
+            "Q_lower, Q_upper": say("tr.interval", pct=pct),
+            "P(Q>0)": say("tr.P(Q>0)"),
+            "logOR_classical": say("tr.logOR_classical"),
+            "logOR_mean, logOR_lower, logOR_upper": say("tr.logOR", pct=pct),
         }
-        blanks = {name: "not defined for a structural zero or an empty row"
-                  for name in out.columns}
+        blanks = {name: say("tr.blank") for name in out.columns}
+        header = self._header(lang)
         return ResultSummary(
-            title=self._header()[0],
-            lines=tuple(self._header()[1:]),
+            title=header[0],
+            lines=tuple(header[1:]),
             table=out,
             diagnostics=str(self.diagnostics) if self.diagnostics is not None else "",
             columns=meanings,
             shown=("count", "prob_pooled", "prob_mean", "prob_lower", "prob_upper", "Q_mean",
                    "P(Q>0)"),
             blanks=blanks,
+            lang=lang,
+            codebook=codebook,
         )
 
-    def _header(self) -> list[str]:
+    def _header(self, lang: str = "en") -> list[str]:
         spec = self.spec
         counts = self.fit_data["counts"]
-        lines = super()._header()
-        lines.insert(
-            1,
-            f"  {spec['given']} -> {spec['target']} at lag {spec['lag']}, deviations "
-            f"{spec.get('deviations', 'row')!r}: {int(counts.sum())} pairs in "
-            f"{counts.sizes['session']} sessions of {self.fit_data.sizes['dyad']} dyads",
-        )
+        lines = super()._header(lang)
+        lines.insert(1, translate(
+            "head.transition", lang, given=spec["given"], target=spec["target"],
+            lag=spec["lag"], deviations=repr(spec.get("deviations", "row")),
+            pairs=int(counts.sum()), sessions=counts.sizes["session"],
+            dyads=self.fit_data.sizes["dyad"]))
         return lines
 
     def __str__(self) -> str:

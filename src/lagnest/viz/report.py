@@ -40,18 +40,21 @@ import numpy as np
 import pandas as pd
 
 from lagnest._files import atomic_write
+from lagnest._lang import check_lang, code_label, column_name, group_word, translate
 
 if TYPE_CHECKING:
     import xarray as xr
 
     from lagnest.checks.ppc import PredictiveCheck
+    from lagnest.data.codebook import Codebook
     from lagnest.data.sequences import Sequences
     from lagnest.models.result import FitResult
     from lagnest.models.spec import ModelSpec
 
 __all__ = ["SECTIONS", "Report", "write_report"]
 
-#: Section ids of the page, in order, with their headings.
+#: Section ids of the page, in order, with their (English) headings; the Spanish ones are
+#: in ``lagnest._lang`` (``section.<id>``).
 SECTIONS = {
     "overview": "Key figures",
     "data": "Data",
@@ -190,12 +193,19 @@ class Report:
 
     Parameters
     ----------
-    title : str, default "lagnest report"
-        Page title.
+    title : str, optional
+        Page title (default "lagnest report"; "Informe de lagnest" in Spanish).
     subtitle : str, optional
         A line under the title (e.g. the corpus or the command run).
     dpi : int, default 110
         Resolution of the PNG figures.
+    lang : {"en", "es"}, default "en"
+        Language of the page: headings, captions, notes, table column names, the
+        summaries (``result.summary(lang=...)``) and the figures. In Spanish, codes show
+        their codebook labels and the data section lists the codes with their labels.
+    codebook : Codebook, optional
+        Where Spanish code labels come from; default the codebook of the corpus given to
+        :meth:`add_data`.
 
     Examples
     --------
@@ -208,10 +218,14 @@ class Report:
     True
     """
 
-    def __init__(self, title: str = "lagnest report", subtitle: str = "", dpi: int = 110):
-        self.title = title
+    def __init__(self, title: str | None = None, subtitle: str = "", dpi: int = 110, *,
+                 lang: str = "en", codebook: Codebook | None = None):
+        self.lang = check_lang(lang)
+        self.codebook = codebook
+        self.title = translate("report.title", self.lang) if title is None else title
         self.subtitle = subtitle
         self.dpi = int(dpi)
+        self._codes: dict[str, None] = {}
         self.figures: list[ReportFigure] = []
         self._sections: dict[str, list[str]] = {key: [] for key in SECTIONS}
         self._versions: dict[str, Mapping[str, Any]] = {}
@@ -260,6 +274,19 @@ class Report:
     def _place(self, section: str, *parts: str) -> None:
         self._sections[section].extend(parts)
 
+    def _say(self, key: str, **fields: Any) -> str:
+        """The catalogue's text of ``key`` in the page's language."""
+        return translate(key, self.lang, **fields)
+
+    def _label(self, code: Any) -> str:
+        """How the page shows a code (its codebook label in Spanish); noted for the list."""
+        self._codes.setdefault(str(code))
+        return code_label(code, self.lang, self.codebook)
+
+    def _note_codes(self, codes: Iterable[Any]) -> None:
+        for code in codes:
+            self._codes.setdefault(str(code))
+
     # ------------------------------------------------------------------ sections
     def add_data(self, seqs: Sequences, description: str = "") -> Report:
         """Data section: the corpus summary (``seqs.summary()``).
@@ -276,10 +303,13 @@ class Report:
         Report
             ``self``, for chaining.
         """
+        if self.codebook is None:
+            self.codebook = seqs.codebook
         if description:
             self._place("data", _p(description))
-        self._place("data", _pre(seqs.summary()).replace("<pre>", '<pre class="wrap">', 1),
-                    _p(f"Data fingerprint: {seqs.fingerprint}", "meta"))
+        text = seqs.summary() if self.lang == "en" else seqs.summary(lang=self.lang)
+        self._place("data", _pre(text).replace("<pre>", '<pre class="wrap">', 1),
+                    _p(self._say("fingerprint", fingerprint=seqs.fingerprint), "meta"))
         return self
 
     def add_lag_table(self, table: xr.Dataset, title: str | None = None, *,
@@ -306,26 +336,28 @@ class Report:
         from lagnest.viz.plots import lag_table_heatmap, transition_diagram
 
         attrs = table.attrs
+        lang, book = self.lang, self.codebook
+        self._note_codes([*table["given"].values, *table["target"].values])
         if title is None:
-            title = (f"{attrs.get('given', 'given')} → {attrs.get('target', 'target')}, "
-                     f"lag {attrs.get('lag', '?')}")
-        lead = (f"Lag table {title}: adjusted residuals (cells also show the count n and "
-                "the transitional probability prob = P(target | given)); boxed cells are "
-                "significant at ")
+            given, target = attrs.get("given", "given"), attrs.get("target", "target")
+            title = self._say("table.title", given=self._label(given),
+                              target=self._label(target), lag=attrs.get("lag", "?"))
+        lead = self._say("table.caption", title=title)
         level = f"p < {alpha:g}"
+        two_sided = self._say("two_sided")
         figs = [self.add_figure(
-            lag_table_heatmap(table, alpha=alpha).figure, f"heatmap {title}",
-            f"{lead}{level} (two-sided).", "heatmap",
-            caption_html=f"{html.escape(lead)}{_pvalue(level)} (two-sided).")]
+            lag_table_heatmap(table, alpha=alpha, lang=lang, codebook=book).figure,
+            f"heatmap {title}", f"{lead}{level}{two_sided}", "heatmap",
+            caption_html=f"{html.escape(lead)}{_pvalue(level)}{html.escape(two_sided)}")]
         if diagram:
             figs.append(self.add_figure(
-                transition_diagram(table, alpha=alpha).figure, f"diagram {title}",
-                f"Transition diagram {title}: arrow width is the lift P(target | given) / "
-                f"P(target); coloured arrows have a significant adjusted residual.",
-                "diagram"))
+                transition_diagram(table, alpha=alpha, lang=lang, codebook=book).figure,
+                f"diagram {title}", self._say("diagram.caption", title=title), "diagram"))
         self._place("lag-tables", f"<h3>{html.escape(title)}</h3>",
                     '<div class="row">' + "".join(f.html() for f in figs) + "</div>",
-                    _classical_pre(format_lag_table(table, alpha=alpha)))
+                    _classical_pre(format_lag_table(table, alpha=alpha) if lang == "en" else
+                                   format_lag_table(table, alpha=alpha, lang=lang,
+                                                    codebook=book)))
         return self
 
     def add_analysis(
@@ -362,19 +394,21 @@ class Report:
         """
         toml_text, spec_path = _spec_text(spec)
         if not description and spec is not None and not isinstance(spec, str):
-            description = spec.description
+            description = (spec.description if self.lang == "en"
+                           else spec.describe(self.lang))
         anchor = _slug(name)
         head = [f'<h3 id="analysis-{anchor}">{html.escape(name)}</h3>']
         if description:
             head.append(_p(description))
         if spec_path:
-            head.append(_p(f"Spec: {spec_path}", "meta"))
+            head.append(_p(self._say("spec.path", path=spec_path), "meta"))
         self._place("analyses", *head)
         if skipped or result is None:
-            self._place("analyses", _p(f"Not run: {skipped or 'no result given'}", "note"))
+            self._place("analyses", _p(self._say("not_run", why=skipped or self._say(
+                "no_result")), "note"))
         else:
-            self._place("analyses", *_structure_html(result))
-            summary = result.summary()
+            self._place("analyses", *_structure_html(result, self.lang))
+            summary = self._summary(result)
             self._place("analyses", f'<div class="summary">{summary._repr_html_()}</div>')
             forests = _forest_figures(self, result, name)
             if forests:
@@ -385,13 +419,25 @@ class Report:
             self._add_check(name, check)
         if toml_text:
             self._place("specs", f"<h3>{html.escape(name)}</h3>",
-                        _p(f"File: {spec_path}", "meta") if spec_path else "", _pre(toml_text))
+                        _p(self._say("spec.file", path=spec_path), "meta") if spec_path else "",
+                        _pre(toml_text))
         if result is not None and result.config.get("sampler"):
             sampler = {k: v for k, v in result.config["sampler"].items()
                        if not isinstance(v, dict | list)}
-            self._place("specs", _p(f"{name}: sampler settings used", "meta"),
+            self._place("specs", _p(self._say("sampler.used", name=name), "meta"),
                         _frame_html(pd.DataFrame([sampler]), "{:.2f}", index=False))
         return self
+
+    def _summary(self, result: FitResult) -> Any:
+        """The result's summary in the page's language (English where it has no other)."""
+        import inspect
+
+        if self.lang == "en":
+            return result.summary()
+        if "lang" in inspect.signature(result.summary).parameters:
+            self._note_codes(_result_codes(result))
+            return result.summary(lang=self.lang, codebook=self.codebook)
+        return result.summary()
 
     def add_note(self, text: str, section: str = "analyses") -> Report:
         """A highlighted note in a section (e.g. a shortened demo fit).
@@ -415,10 +461,10 @@ class Report:
         diag = result.diagnostics
         self._place("diagnostics", f"<h3>{html.escape(name)}</h3>")
         if diag is None:
-            self._place("diagnostics", _p("No sampler diagnostics (prior draws)."))
+            self._place("diagnostics", _p(self._say("diag.none")))
             return
-        status = ('<span class="ok">all checks passed</span>' if diag.ok
-                  else '<span class="failed">some checks failed</span>')
+        status = (f'<span class="ok">{html.escape(self._say("diag.ok"))}</span>' if diag.ok
+                  else f'<span class="failed">{html.escape(self._say("diag.failed"))}</span>')
         self._place("diagnostics", f"<p>{status}</p>", _pre(str(diag)))
         table = diag.table
         if len(table):
@@ -427,44 +473,52 @@ class Report:
             for column in ("ess_bulk", "ess_tail"):  # effective sample sizes: whole numbers
                 if column in worst:
                     worst[column] = worst[column].round().astype("Int64")
-            self._place("diagnostics", _p(f"Parameters with the largest R-hat (of {len(table)})",
-                                          "meta"), _frame_html(worst))
+            worst.index.name = column_name(worst.index.name, self.lang)
+            self._place("diagnostics", _p(self._say("diag.worst", n=len(table)), "meta"),
+                        _frame_html(worst))
 
     def _add_check(self, name: str, check: PredictiveCheck) -> None:
         summary = check.summary()
         flagged = summary[summary["flag"]]
         scalar = summary[summary["element"] == ""]
         omitted = dict(getattr(check, "omitted", {}) or {})
+        lang = self.lang
+        headline = check.headline() if lang == "en" else check.headline(lang=lang)
         parts = [f"<h3>{html.escape(name)}</h3>",
-                 _p(f"{check.group.capitalize()} predictive check of {check.model}: "
-                    f"{check.replicated.sizes.get('draw', 0)} replicates; "
-                    f"{check.replication}."),
-                 _p(check.headline() + ".", "failed" if len(flagged) else "ok")]
+                 _p(self._say("check.lead", Group=check.group.capitalize(),
+                              group_es=group_word(check.group, lang), model=check.model,
+                              n=check.replicated.sizes.get("draw", 0),
+                              replication=check.replication)),
+                 _p(headline + ".", "failed" if len(flagged) else "ok")]
         if omitted:  # statistics the corpus cannot give: said, never shown as passing
-            parts.append(_p("Not checked on this corpus: " + "; ".join(
+            parts.append(_p(self._say("check.omitted") + "; ".join(
                 f"{stat}: {why}" for stat, why in omitted.items()) + ".", "note"))
         columns = ["statistic", "element", "observed", "replicated_mean", "replicated_lower",
                    "replicated_upper", "ppp_two_sided"]
+
+        def shown(frame: pd.DataFrame) -> pd.DataFrame:
+            frame = frame[columns]
+            return frame if lang == "en" else frame.set_axis(
+                [column_name(c, lang) for c in columns], axis=1)
+
         if len(flagged):
-            parts += [_p("Flagged values", "meta"), _frame_html(flagged[columns], index=False)]
+            parts += [_p(self._say("check.flagged"), "meta"),
+                      _frame_html(shown(flagged), index=False)]
         if len(scalar):
-            parts += [_p("Whole-corpus statistics", "meta"),
-                      _frame_html(scalar[columns], index=False)]
-        parts.append(_p("ppp_two_sided: two-sided predictive p-value, 2 min(ppp, 1 - ppp), "
-                        "with ppp = P(T_rep > T) + P(T_rep = T) / 2 over the replicates; "
-                        "replicated_lower, replicated_upper: central 90% interval of the "
-                        "replicates.", "meta"))
+            parts += [_p(self._say("check.scalar"), "meta"),
+                      _frame_html(shown(scalar), index=False)]
+        parts.append(_p(self._say("check.columns"), "meta"))
         parts += [_p(n, "meta") for n in check.notes
                   if not any(n.startswith(f"{stat} (") for stat in omitted)]
         try:
-            panels = check.plot(max_panels=PPC_PANELS)
+            panels = (check.plot(max_panels=PPC_PANELS) if lang == "en"
+                      else check.plot(max_panels=PPC_PANELS, lang=lang))
         except (ValueError, KeyError) as err:  # nothing drawable: say so, keep the tables
-            parts.append(_p(f"No panels drawn: {err}", "meta"))
+            parts.append(_p(self._say("check.no_panels", error=err), "meta"))
         else:
             parts.append(self.add_figure(
-                panels.figure, f"ppc {name}",
-                f"{name}: replicated statistics (histograms) and the observed value (line; "
-                "red when flagged); ppp: two-sided predictive p-value.", "ppc").html())
+                panels.figure, f"ppc {name}", self._say("check.caption", name=name),
+                "ppc").html())
         self._place("checks", *parts)
 
     # ------------------------------------------------------------------ output
@@ -479,11 +533,32 @@ class Report:
     def _versions_html(self) -> str:
         from lagnest.models._fit import package_versions
 
-        columns = {"installed now": {**package_versions(), "python": platform.python_version()}}
+        now = self._say("versions.now")
+        columns = {now: {**package_versions(), "python": platform.python_version()}}
         columns.update(self._versions)
         frame = pd.DataFrame(columns).fillna("-")
-        frame.index.name = "package"
+        frame.index.name = self._say("versions.package")
         return _frame_html(frame)
+
+    def _codes_html(self) -> str:
+        """The codes shown on the page with their codebook labels (Spanish pages)."""
+        book = self.codebook
+        if book is None or not hasattr(book, "code_to_stream"):
+            return ""
+        where = book.code_to_stream
+        rows = []
+        for code in self._codes:
+            bare = code.removeprefix("not ")
+            if bare in where and bare not in [r[0] for r in rows]:
+                stream = where[bare]
+                rows.append((bare, book.label(stream, self.lang), book.label(bare, self.lang)))
+        if not rows:
+            return ""
+        frame = pd.DataFrame(rows, columns=[self._say(f"col.{c}")
+                                            for c in ("code", "stream", "label")])
+        return (f"<h3>{html.escape(self._say('glossary'))}</h3>"
+                + _p(self._say("glossary.lead", name=book.name), "meta")
+                + _frame_html(frame, index=False))
 
     def to_html(self) -> str:
         """The page as one HTML string (figures embedded)."""
@@ -493,25 +568,24 @@ class Report:
         body = [
             "<header>", f"<h1>{html.escape(self.title)}</h1>",
             _p(self.subtitle, "meta") if self.subtitle else "",
-            _p(f"Generated {generated} by lagnest {__version__}", "meta"),
+            _p(self._say("generated", when=generated, version=__version__), "meta"),
             "</header>",
-            "<nav><ol>" + "".join(f'<li><a href="#{key}">{html.escape(text)}</a></li>'
-                                  for key, text in SECTIONS.items()) + "</ol></nav>",
         ]
+        headings = {key: self._say(f"section.{key}") for key in SECTIONS}
+        body.append("<nav><ol>" + "".join(f'<li><a href="#{key}">{html.escape(text)}</a></li>'
+                                          for key, text in headings.items()) + "</ol></nav>")
         content = dict(self._sections)
         content["overview"] = [self._key_figures()] if self.figures else []
         content["versions"] = [self._versions_html()]
-        empty = {"overview": "No figures.", "data": "No data summary given.",
-                 "lag-tables": "No lag tables requested.", "analyses": "No analyses run.",
-                 "checks": "No predictive checks given.",
-                 "diagnostics": "No fits, so no sampler diagnostics.",
-                 "specs": "No specs given."}
-        for key, heading in SECTIONS.items():
-            parts = [p for p in content[key] if p] or [_p(empty.get(key, ""), "meta")]
+        if self.lang != "en":
+            content["data"] = [*content["data"], self._codes_html()]
+        for key, heading in headings.items():
+            empty = self._say(f"empty.{key}") if key != "versions" else ""
+            parts = [p for p in content[key] if p] or [_p(empty, "meta")]
             body.append(f'<section><h2 id="{key}">{html.escape(heading)}</h2>'
                         + "\n".join(parts) + "</section>")
         return (
-            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            f"<!DOCTYPE html>\n<html lang=\"{self.lang}\">\n<head>\n<meta charset=\"utf-8\">\n"
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{html.escape(self.title)}</title>\n<style>{_CSS}</style>\n</head>\n"
             "<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"
@@ -572,11 +646,20 @@ def _two_dim_forest(report: Report, ds: Any, name: str, row: str, panel: str,
     """Forest plots of a 2-D summary: one panel per ``panel`` value, rows over ``row``."""
     from lagnest.viz.plots import forest
 
+    lang = report.lang
+    if lang != "en" and row == "feature":  # regression columns: codes by their labels
+        from lagnest.models.summaries import feature_label
+
+        ds = ds.assign_coords(feature=[feature_label(str(v), lang, report.codebook)
+                                       for v in ds["feature"].values])
     values = [str(v) for v in ds[panel].values]
     fig, axes = _panels(len(values), 1.4 + 0.32 * ds.sizes[row])
     for ax, value in zip(axes, values, strict=True):
-        forest(ds.sel({panel: value}), ax=ax, label=row, title=f"{panel} = {value}",
-               xlabel=xlabel, legend=False)
+        title = (f"{panel} = {value}" if lang == "en" else
+                 translate("panel", lang, dim=column_name(panel, lang),
+                           value=report._label(value)))
+        forest(ds.sel({panel: value}), ax=ax, label=row, title=title,
+               xlabel=xlabel, legend=False, lang=lang)
     return report.add_figure(fig, f"forest {name}", caption, "forest")
 
 
@@ -584,14 +667,14 @@ def _forest_figures(report: Report, result: Any, name: str) -> list[ReportFigure
     """Forest plots of a result's lagged (or session-level) effects, by model family."""
     figures = []
     ci = "{:.0%}"
+    lang, book, say = report.lang, report.codebook, report._say
     if hasattr(result, "log_odds_ratios"):  # LaggedRegression
         lor = result.log_odds_ratios()
         level = ci.format(float(lor.attrs.get("ci_prob", 0.9)))
-        ref = _reference(result)
+        ref = _reference(result, report)
         figures.append(_two_dim_forest(
-            report, lor, name, "feature", "category", "log odds ratio",
-            f"{name}: population log odds ratios of each predictor column for each "
-            f"category against {ref} (posterior mean, {level} interval; 0 = no effect)."))
+            report, lor, name, "feature", "category", say("log_odds_ratio"),
+            say("forest.regression", name=name, ref=ref, level=level)))
         if "beta_dyad" in result.draws:
             dyad = result.dyad_effects()
             for slope in dyad["slope"].values:
@@ -599,13 +682,14 @@ def _forest_figures(report: Report, result: Any, name: str) -> list[ReportFigure
                     from lagnest.viz.plots import forest
 
                     cell = {"category": category}
+                    shown = report._label(category)
                     drawn = forest(dyad.sel(slope=slope, **cell), lor.sel(feature=slope, **cell),
-                                   label="dyad", xlabel="log odds ratio",
-                                   title=f"{slope} → {category}: per dyad and pooled")
+                                   label="dyad", xlabel=say("log_odds_ratio"), lang=lang,
+                                   title=say("forest.dyad_title", slope=slope, category=shown))
                     figures.append(report.add_figure(
                         drawn.figure, f"forest {name} {slope} {category}",
-                        f"{name}: dyad-specific log odds ratios of {slope} for {category} "
-                        "beside the population estimate.", "forest"))
+                        say("forest.regression_dyad", name=name, slope=slope, category=shown),
+                        "forest"))
     elif hasattr(result, "lift") and hasattr(result, "transition_probs"):  # TransitionModel
         from lagnest.viz.plots import transition_diagram, transition_forest
 
@@ -613,27 +697,43 @@ def _forest_figures(report: Report, result: Any, name: str) -> list[ReportFigure
         level = "dyad" if "dyad" in result.levels else None
         if level is not None:
             figures.append(report.add_figure(
-                transition_forest(result, given, target).figure,
-                f"forest {name}", f"{name}: log odds of {given} → {target} per dyad "
-                "(partially pooled) beside each dyad alone (classical) and pooled.", "forest"))
+                transition_forest(result, given, target, lang=lang, codebook=book).figure,
+                f"forest {name}", say("forest.transition", name=name,
+                                      given=report._label(given),
+                                      target=report._label(target)), "forest"))
         pooled = next((lv for lv in ("population", "typical") if lv in result.levels), None)
         if pooled is not None:
             figures.append(report.add_figure(
-                transition_diagram(result, level=pooled).figure, f"diagram {name}",
-                f"{name}: posterior transition diagram (arrows by lift; coloured where the "
-                "interval excludes 1).", "diagram"))
+                transition_diagram(result, level=pooled, lang=lang, codebook=book).figure,
+                f"diagram {name}", say("forest.diagram", name=name), "diagram"))
     elif hasattr(result, "effects"):  # session-level models (SessionImpactModel)
         eff = result.effects()
         dims = list(eff["mean"].dims)
         if len(dims) == 2:
             figures.append(_two_dim_forest(
-                report, eff, name, dims[0], dims[1], "standardised effect",
-                f"{name}: effects of each {dims[0]} on each {dims[1]} (posterior mean and "
-                "interval; 0 = no effect)."))
+                report, eff, name, dims[0], dims[1], say("standardised_effect"),
+                say("forest.impact", name=name, row=column_name(dims[0], lang),
+                    panel=column_name(dims[1], lang))))
     return figures
 
 
-def _structure_html(result: Any) -> list[str]:
+def _result_codes(result: Any) -> list[str]:
+    """Codes a result's summary shows (for the Spanish page's list of codes)."""
+    import re
+
+    fit_data = getattr(result, "fit_data", None)
+    codes: list[str] = []
+    for dim in ("given", "target"):
+        if fit_data is not None and dim in getattr(fit_data, "coords", {}):
+            codes += [str(v) for v in fit_data[dim].values]
+    data = getattr(result, "data", None)
+    codes += [str(v) for v in getattr(data, "target_labels", None) or ()]
+    for feature in getattr(data, "feature_names", None) or ():
+        codes += re.findall(r"[A-Za-z_][\w.-]*", str(feature))
+    return codes
+
+
+def _structure_html(result: Any, lang: str = "en") -> list[str]:
     """A highlighted line when the fit merged or dropped a level it was asked for.
 
     The summary's header below it gives the levels fitted and every note of the structure.
@@ -641,14 +741,15 @@ def _structure_html(result: Any) -> list[str]:
     structure = getattr(result, "structure", None)
     if structure is None or not structure.removed:
         return []
-    return [_p(f"Structure fitted: grouping levels {structure.levels_text()}. The answers, "
-               "figures and predictive check of this analysis follow it.", "note")]
+    return [_p(translate("structure.note", lang, levels=structure.levels_text(lang)), "note")]
 
 
-def _reference(result: Any) -> str:
+def _reference(result: Any, report: Report | None = None) -> str:
     """The reference category of a regression result, for captions."""
     labels = getattr(getattr(result, "data", None), "target_labels", None)
-    return repr(labels[0]) if labels else "the reference"
+    if report is None or report.lang == "en":
+        return repr(labels[0]) if labels else "the reference"
+    return repr(report._label(labels[0])) if labels else report._say("the_reference")
 
 
 def _clearest_cell(result: Any) -> tuple[str, str]:
@@ -671,9 +772,11 @@ def write_report(
     *,
     skipped: Mapping[str, str] | None = None,
     notes: Iterable[str] = (),
-    title: str = "lagnest report",
+    title: str | None = None,
     subtitle: str = "",
     figures: str | os.PathLike[str] | None = "figures",
+    lang: str = "en",
+    codebook: Codebook | None = None,
 ) -> Path:
     """Write one self-contained HTML report (and its figures as PNG) in one call.
 
@@ -697,16 +800,25 @@ def write_report(
     notes : iterable of str
         Notes shown at the top of the analyses (e.g. shortened sampler settings).
     title, subtitle : str
-        Page heading and the line under it.
+        Page heading (default "lagnest report", "Informe de lagnest" in Spanish) and the
+        line under it.
     figures : path-like or None, default "figures"
         Folder for the PNG copies of the figures, relative to the HTML file.
+    lang : {"en", "es"}, default "en"
+        Language of the page (see :class:`Report`): ``"es"`` writes headings, captions,
+        notes, column names, summaries, figures and the analyses' questions (a spec's
+        ``description.es``) in Spanish, with codes shown by their codebook labels.
+    codebook : Codebook, optional
+        Where Spanish code labels come from; default ``seqs.codebook``.
 
     Returns
     -------
     pathlib.Path
         The HTML file written.
     """
-    report = Report(title, subtitle)
+    report = Report(title, subtitle, lang=lang,
+                    codebook=codebook if codebook is not None or seqs is None
+                    else seqs.codebook)
     if seqs is not None:
         report.add_data(seqs)
     if tables is not None:

@@ -10,6 +10,7 @@ import numpy as np
 import xarray as xr
 from scipy import special
 
+from lagnest._lang import WORDS, translate
 from lagnest.errors import LagnestDataError
 
 if TYPE_CHECKING:
@@ -37,6 +38,15 @@ _NAMES = {
     "phi": "phi",
     "lift": "lift",
 }
+
+
+def _name(variable: str, lang: str = "en") -> str:
+    """How ``variable`` is named on axes and colour bars in ``lang`` (:data:`_NAMES`)."""
+    if lang == "en" or f"name.{variable}" not in WORDS:
+        return _NAMES.get(variable, variable)
+    return translate(f"name.{variable}", lang)
+
+
 #: Prefix of each variable in a cell annotation (the heatmap's own value has none). A
 #: transitional probability is "prob", never "p" (kept for classical p-values).
 _PREFIX = {"counts": "n=", "trans_prob": "prob=", "expected": "e=", "yules_q": "Q=",

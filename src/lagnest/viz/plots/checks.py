@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from lagnest._lang import check_lang, group_word, translate
 from lagnest.errors import LagnestDataError
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ def ppc_panels(
     alpha: float = 0.01,
     max_panels: int = 24,
     bins: int = 30,
+    lang: str = "en",
 ) -> Panels:
     """Histogram of each replicated statistic with the observed value marked.
 
@@ -84,12 +86,15 @@ def ppc_panels(
         Most panels drawn.
     bins : int, default 30
         Histogram bins.
+    lang : {"en", "es"}, default "en"
+        Language of the figure's title.
 
     Returns
     -------
     Panels
     """
     _check_alpha(alpha)
+    lang = check_lang(lang)
     names = list(stats) if stats is not None else sorted(
         check.statistics, key=lambda n: (check.observed[n].ndim, n))
     omitted = dict(getattr(check, "omitted", {}) or {})
@@ -131,7 +136,7 @@ def ppc_panels(
                        color=_POSITIVE if flagged else "k")
         axis.tick_params(labelsize=7)
         axis.set_yticks([])
-    fig.suptitle(f"{check.group.capitalize()} predictive check: {check.model}\n(ppp: "
-                 f"two-sided {check.group} predictive p-value; red: ppp < {alpha:g})",
-                 fontsize=10)
+    fig.suptitle(translate("ppc.suptitle", lang, Group=check.group.capitalize(),
+                           group=check.group, model=check.model, alpha=f"{alpha:g}",
+                           group_es=group_word(check.group, lang)), fontsize=10)
     return Panels(fig, axes, [p[0] for p in panels], flags)

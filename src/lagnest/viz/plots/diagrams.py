@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 import xarray as xr
 
+from lagnest._lang import check_lang, code_label, label_map, translate
 from lagnest.errors import LagnestDataError
 
 if TYPE_CHECKING:
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 from lagnest.classical.statistics import lift
 from lagnest.viz.plots._common import (
     _FAINT,
-    _NAMES,
     _NEGATIVE,
     _POSITIVE,
     PVALUE_GID,
@@ -32,6 +32,7 @@ from lagnest.viz.plots._common import (
     _critical,
     _figure_of,
     _lead_dims,
+    _name,
     _pyplot,
     _select_units,
     _significant,
@@ -83,9 +84,16 @@ class _Edges:
     weight_label: str
     emphasis_label: str
     title: str
+    lang: str = "en"
+    shown: dict[str, str] | None = None  # code -> label drawn (default the code)
+
+    def label(self, code: str) -> str:
+        """The text drawn for ``code``."""
+        return (self.shown or {}).get(code, code)
 
 
-def _edges_from_table(table: Any, weight: str, alpha: float, unit: Any) -> _Edges:
+def _edges_from_table(table: Any, weight: str, alpha: float, unit: Any, lang: str = "en",
+                      codebook: Any = None) -> _Edges:
     """Edges of a classical lag table (emphasis: significant adjusted residuals)."""
     table = _check_table(table, ["counts", "trans_prob", "adj_resid"])
     if "unit" in table.dims:
@@ -103,25 +111,39 @@ def _edges_from_table(table: Any, weight: str, alpha: float, unit: Any) -> _Edge
         w = table["trans_prob"].values
     z = np.asarray(table["adj_resid"].values, dtype=float)
     attrs = table.attrs
-    title = (f"{attrs['given']} → {attrs['target']}, lag {attrs.get('lag', '?')}"
+    title = (translate("fig.title", lang, given=code_label(attrs["given"], lang, codebook),
+                       target=code_label(attrs["target"], lang, codebook),
+                       lag=attrs.get("lag", "?"))
              if "given" in attrs and "target" in attrs else "")
     if unit is not None:
         title += f" ({unit})"
+    given = tuple(str(v) for v in table["given"].values)
+    target = tuple(str(v) for v in table["target"].values)
     return _Edges(
-        given=tuple(str(v) for v in table["given"].values),
-        target=tuple(str(v) for v in table["target"].values),
+        given=given,
+        target=target,
         weight=np.asarray(w, dtype=float),
         emphasised=_significant(table, alpha),
         sign=np.sign(np.nan_to_num(z)),
         drawn=np.isfinite(w) & (np.nan_to_num(w) > 0),
-        weight_label=_NAMES["lift" if weight == "lift" else "trans_prob"],
+        weight_label=_name("lift" if weight == "lift" else "trans_prob", lang),
         emphasis_label=f"|z| > {_critical(alpha):.2f} (p < {alpha:g})",
         title=title,
+        lang=lang,
+        shown=_shown(given, target, lang, codebook),
     )
 
 
+def _shown(given: tuple[str, ...], target: tuple[str, ...], lang: str,
+           codebook: Any) -> dict[str, str] | None:
+    """Code -> label drawn, None in English (codes drawn as they are)."""
+    if lang == "en":
+        return None
+    return label_map(dict.fromkeys([*given, *target]), lang, codebook)
+
+
 def _edges_from_result(result: Any, weight: str, level: str, ci_prob: float,
-                       unit: Any) -> _Edges:
+                       unit: Any, lang: str = "en", codebook: Any = None) -> _Edges:
     """Edges of a transition-model result (emphasis: lift interval excludes 1)."""
     lift = result.lift(level=level, ci_prob=ci_prob)
     values = result.transition_probs(level=level, ci_prob=ci_prob) if weight != "lift" else lift
@@ -142,19 +164,26 @@ def _edges_from_result(result: Any, weight: str, level: str, ci_prob: float,
     w = np.asarray(values["mean"].transpose("given", "target").values, dtype=float)
     spec = result.spec
     pct = f"{ci_prob:.0%}"
-    title = f"{spec.get('given')} → {spec.get('target')}, lag {spec.get('lag')}, {level}"
+    title = translate("fig.title", lang, given=code_label(spec.get("given"), lang, codebook),
+                      target=code_label(spec.get("target"), lang, codebook),
+                      lag=spec.get("lag"))
+    title += f", {level if lang == 'en' else translate(f'level.{level}', lang)}"
     if unit is not None and unit_dims:
         title += f" {unit}"
+    given = tuple(str(v) for v in lift["given"].values)
+    target = tuple(str(v) for v in lift["target"].values)
     return _Edges(
-        given=tuple(str(v) for v in lift["given"].values),
-        target=tuple(str(v) for v in lift["target"].values),
+        given=given,
+        target=target,
         weight=w,
         emphasised=allowed & ((lo > 1) | (hi < 1)),
         sign=np.sign(np.nan_to_num(lift["mean"].values - 1.0)),
         drawn=allowed & np.isfinite(w) & (np.nan_to_num(w) > 0),
-        weight_label=_NAMES["lift" if weight == "lift" else "transition_probs"],
-        emphasis_label=f"{pct} interval of lift excludes 1",
+        weight_label=_name("lift" if weight == "lift" else "transition_probs", lang),
+        emphasis_label=translate("diagram.credible", lang, pct=pct),
         title=title,
+        lang=lang,
+        shown=_shown(given, target, lang, codebook),
     )
 
 
@@ -170,6 +199,8 @@ def transition_diagram(
     unit: str | None = None,
     annotate: bool = True,
     legend: bool = True,
+    lang: str = "en",
+    codebook: Any = None,
 ) -> Diagram:
     """Transition diagram: codes as nodes, arrows from given to target codes.
 
@@ -204,6 +235,11 @@ def transition_diagram(
         after the figure's layout).
     legend : bool, default True
         Explain colours and line styles below the diagram.
+    lang : {"en", "es"}, default "en"
+        Language of the title, legend and column headings; in Spanish the codes show
+        their ``codebook`` labels (the keys of ``arrows`` and ``nodes`` stay codes).
+    codebook : Codebook, optional
+        Where Spanish code labels come from (e.g. ``seqs.codebook``).
 
     Returns
     -------
@@ -224,13 +260,14 @@ def transition_diagram(
     >>> tab = ln.lag_table(ln.datasets.load_example(), "rupture", "rupture")
     >>> fig, ax, arrows, emphasised, nodes = transition_diagram(tab, weight="trans_prob")
     """
+    lang = check_lang(lang)
     weight = {"transition_probs": "trans_prob"}.get(weight, weight)
     if weight not in ("lift", "trans_prob"):
         raise LagnestDataError(f"weight must be 'lift' or 'trans_prob', got {weight!r}")
     if isinstance(source, xr.Dataset):
-        edges = _edges_from_table(source, weight, _check_alpha(alpha), unit)
+        edges = _edges_from_table(source, weight, _check_alpha(alpha), unit, lang, codebook)
     elif hasattr(source, "lift") and hasattr(source, "transition_probs"):
-        edges = _edges_from_result(source, weight, level, ci_prob, unit)
+        edges = _edges_from_result(source, weight, level, ci_prob, unit, lang, codebook)
     else:
         raise LagnestDataError(
             "source must be a lag table (xarray.Dataset) or a TransitionResult, got "
@@ -332,7 +369,8 @@ def _draw_diagram(ax, fig, edges: _Edges, drawn: np.ndarray, annotate: bool,
     ax.set_aspect("equal")
     ax.set_axis_off()
     if edges.title:
-        ax.set_title(edges.title + f"\narrow width: {edges.weight_label}", fontsize=10)
+        ax.set_title(edges.title + translate("diagram.width", edges.lang,
+                                             what=edges.weight_label), fontsize=10)
     if legend:
         _diagram_legend(ax, edges)
     if labels:
@@ -468,16 +506,17 @@ def _node_labels(ax, edges: _Edges, pos, r: float, loop: float, circular: bool
             c, s = math.cos(phi), math.sin(phi)
             ha = "left" if c > 0.3 else "right" if c < -0.3 else "center"
             va = "bottom" if s > 0.3 else "top" if s < -0.3 else "center"
-            put(dist * c, dist * s, code, ha, va)
+            put(dist * c, dist * s, edges.label(code), ha, va)
         return boxes, texts
     for side, codes, ha, dx in (("given", edges.given, "right", -r - 0.06),
                                 ("target", edges.target, "left", r + 0.06)):
         for code in codes:
             x, y = pos[(side, code)]
-            put(x + dx, y, code, ha, "center")
+            put(x + dx, y, edges.label(code), ha, "center")
     top = max(y for _, y in pos.values()) + r + 0.1
-    put(-1.0, top, "given (t)", "center", "bottom", style="italic")
-    put(1.0, top, "target (t + lag)", "center", "bottom", style="italic")
+    put(-1.0, top, translate("diagram.given", edges.lang), "center", "bottom", style="italic")
+    put(1.0, top, translate("diagram.target", edges.lang), "center", "bottom",
+        style="italic")
     return boxes, texts
 
 
@@ -490,7 +529,8 @@ def _diagram_legend(ax, edges: _Edges) -> None:
     handles = [
         Line2D([], [], color=_POSITIVE, lw=2.5, label=f"{above}, {edges.emphasis_label}"),
         Line2D([], [], color=_NEGATIVE, lw=2.5, label=f"{below}, {edges.emphasis_label}"),
-        Line2D([], [], color=_FAINT, lw=1.2, alpha=0.6, label="other transitions"),
+        Line2D([], [], color=_FAINT, lw=1.2, alpha=0.6,
+               label=translate("diagram.other", edges.lang)),
     ]
     drawn = ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0),
                       ncol=1, frameon=False, fontsize=8.5)

@@ -22,8 +22,9 @@ if TYPE_CHECKING:
     from matplotlib.lines import Line2D
 
     from lagnest.data.sequences import Sequences
+from lagnest._lang import check_lang, code_label, column_name, translate
 from lagnest.classical.statistics import lift
-from lagnest.viz.plots._common import _NAMES, _figure_of, _pyplot
+from lagnest.viz.plots._common import _figure_of, _name, _pyplot
 
 __all__ = [
     "Forest",
@@ -148,10 +149,11 @@ def forest(
     label: str = "dyad",
     null: float | None = None,
     ci_prob: float | None = None,
-    pooled_label: str = "pooled",
+    pooled_label: str | None = None,
     xlabel: str | None = None,
     title: str | None = None,
     legend: bool = True,
+    lang: str = "en",
 ) -> Forest:
     """Forest plot of per-unit estimates beside the pooled one, with classical values.
 
@@ -181,10 +183,12 @@ def forest(
     ci_prob : float, optional
         Interval probability of the Wald intervals; default
         ``estimates.attrs["ci_prob"]`` (0.9).
-    pooled_label : str, default "pooled"
-        Label of the pooled row.
+    pooled_label : str, optional
+        Label of the pooled row (default "pooled"; "agrupado" in Spanish).
     xlabel, title : str, optional
     legend : bool, default True
+    lang : {"en", "es"}, default "en"
+        Language of the legend, the pooled row's label and "n/a".
 
     Returns
     -------
@@ -201,6 +205,9 @@ def forest(
     """
     from matplotlib.lines import Line2D
 
+    lang = check_lang(lang)
+    if pooled_label is None:
+        pooled_label = translate("forest.pooled", lang)
     est = _intervals(estimates, label, "estimates")
     pool = _scalar_interval(pooled, "pooled") if pooled is not None else None
     ci = float(ci_prob if ci_prob is not None else estimates.attrs.get("ci_prob", 0.9))
@@ -236,7 +243,7 @@ def forest(
                 zorder=4)
     cls_line = cls_ints = None
     handles = [Line2D([], [], color="C0", marker="o", lw=2.2,
-                      label=f"partially pooled (mean, {ci:.0%} interval)")]
+                      label=translate("forest.partial", lang, pct=f"{ci:.0%}"))]
     if cls is not None:
         crows = cls.to_numpy()
         if pool is not None:
@@ -250,11 +257,15 @@ def forest(
             if np.isfinite(c):
                 ax.plot([c, b], [y - 0.2, y + up], color="0.6", linewidth=0.7, zorder=1)
             else:
-                ax.annotate("n/a", (1.0, y - 0.2), xycoords=("axes fraction", "data"),
+                ax.annotate(translate("n/a", lang), (1.0, y - 0.2),
+                            xycoords=("axes fraction", "data"),
                             ha="right", va="center", fontsize=7.5, color="0.4")
-        what = f"{ci:.0%} Wald interval" if classical_se is not None else "point"
+        what = (translate("forest.wald", lang, pct=f"{ci:.0%}") if classical_se is not None
+                else translate("forest.point", lang))
         handles.append(Line2D([], [], color="0.45", marker="s", markerfacecolor="white",
-                              lw=1.1, label=f"classical, each {label} alone ({what})"))
+                              lw=1.1, label=translate("forest.classical", lang,
+                                                      label=column_name(label, lang),
+                                                      what=what)))
     finite = np.concatenate([rows.ravel(), [] if cls is None else crows[:, 0],
                              [] if null_value is None else [null_value]])
     finite = finite[np.isfinite(finite)]
@@ -298,6 +309,8 @@ def transition_forest(
     level: str = "dyad",
     ci_prob: float = 0.9,
     correction: bool = True,
+    lang: str = "en",
+    codebook: Any = None,
 ) -> Forest:
     """Forest plot of one transition of a :class:`TransitionResult`, per dyad and pooled.
 
@@ -322,6 +335,11 @@ def transition_forest(
     correction : bool, default True
         Classical log odds with +0.5 in every cell of a collapsed 2 x 2 table that has a
         zero cell (Haldane-Anscombe), so sparse units still get a value.
+    lang : {"en", "es"}, default "en"
+        Language of the title, axis label and legend; in Spanish codes show their
+        ``codebook`` labels.
+    codebook : Codebook, optional
+        Where Spanish code labels come from (e.g. ``seqs.codebook``).
 
     Returns
     -------
@@ -357,10 +375,19 @@ def transition_forest(
                         pooled_table["log_odds_se"].sel(cell).expand_dims({level: ["pooled"]})],
                        dim=level)
     spec = result.spec
-    pretty = _NAMES.get(quantity, quantity)
+    lang = check_lang(lang)
+    pretty = _name(quantity, lang)
+
+    def shown(code: Any) -> str:
+        return code_label(code, lang, codebook)
+
     return forest(
         estimates, pooled, ax=ax, classical=values, classical_se=se, label=level,
-        ci_prob=ci_prob, pooled_label=pooled_level or "pooled",
-        xlabel=f"{pretty}: {given} → {target} (lag {spec.get('lag')})",
-        title=f"{spec.get('given')} → {spec.get('target')}: {pretty} per {level}",
+        ci_prob=ci_prob, lang=lang,
+        pooled_label=translate(f"level.{pooled_level}", lang) if pooled_level else None,
+        xlabel=translate("tforest.xlabel", lang, what=pretty, given=shown(given),
+                         target=shown(target), lag=spec.get("lag")),
+        title=translate("tforest.title", lang, given=shown(spec.get("given")),
+                        target=shown(spec.get("target")), what=pretty,
+                        level=translate(f"level.{level}", lang)),
     )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 import xarray as xr
 
+from lagnest._lang import check_lang, code_label, code_labels, column_name, translate
 from lagnest.errors import LagnestDataError
 
 if TYPE_CHECKING:
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
     from matplotlib.patches import Rectangle
 
 from lagnest.viz.plots._common import (
-    _NAMES,
     _PREFIX,
     DIVERGING,
     PVALUE_GID,
@@ -30,6 +30,7 @@ from lagnest.viz.plots._common import (
     _critical,
     _grid,
     _lead_dims,
+    _name,
     _panel_axes,
     _select_units,
     _significant,
@@ -84,6 +85,8 @@ def lag_table_heatmap(
     structural_zeros: Any = "auto",
     vmax: float | None = None,
     colorbar: bool = True,
+    lang: str = "en",
+    codebook: Any = None,
 ) -> Heatmap:
     """Heatmap of a lag table: given codes on rows, target codes on columns.
 
@@ -120,6 +123,11 @@ def lag_table_heatmap(
         critical value for ``adj_resid`` so that non-significant cells stay pale).
     colorbar : bool, default True
         Draw a colour bar.
+    lang : {"en", "es"}, default "en"
+        Language of the title, axis and colour-bar labels; in Spanish the codes show
+        their ``codebook`` labels (``withdrawal`` -> "Retirada").
+    codebook : Codebook, optional
+        Where Spanish code labels come from (e.g. ``seqs.codebook``).
 
     Returns
     -------
@@ -144,6 +152,7 @@ def lag_table_heatmap(
     from matplotlib.patches import Rectangle
 
     alpha = _check_alpha(alpha)
+    lang = check_lang(lang)
     _check_table(table, [value])
     table = _select_units(table, unit)
     lead = _lead_dims(table[value])
@@ -201,16 +210,17 @@ def lag_table_heatmap(
             _annotate_cells(axis, ds, value, shown, sig, zeros, image, fontsize)
         outer = (ax is not None or idx + _grid(len(panels))[1] >= len(panels),
                  ax is not None or idx % _grid(len(panels))[1] == 0)
-        _label_heatmap(axis, table, title, lead[0] if lead else None, outer)
+        _label_heatmap(axis, table, title, lead[0] if lead else None, outer, lang, codebook)
     cbar = None
     if colorbar:
         cbar = fig.colorbar(images[0], ax=axes, shrink=0.85 if len(axes) == 1 else 0.6)
-        label = _NAMES.get(value, value)
+        label = _name(value, lang)
         classical_p = "adj_resid" in table or "p_adj_resid" in table
         if classical_p:
-            label += f"\n(boxed, *: p < {alpha:g}, two-sided)"
+            label += translate("heat.boxed", lang, alpha=f"{alpha:g}")
         if not np.isfinite(values).all():
-            label += "\ngrey: undefined" + (", hatched: structural zero" if zeros.any() else "")
+            label += translate("heat.grey", lang) + (translate("heat.hatched", lang)
+                                                     if zeros.any() else "")
         cbar.set_label(label)
         if classical_p:  # the adjusted residuals' p-value: classical, marked as such
             axis = cbar.ax.yaxis if cbar.orientation == "vertical" else cbar.ax.xaxis
@@ -269,10 +279,11 @@ def _annotate_cells(axis, ds, value, shown, sig, zeros, image, fontsize) -> None
 
 
 def _label_heatmap(axis, table: xr.Dataset, title: str | None, dim: str | None,
-                   outer: tuple[bool, bool] = (True, True)) -> None:
+                   outer: tuple[bool, bool] = (True, True), lang: str = "en",
+                   codebook: Any = None) -> None:
     """Tick labels, axis labels (``outer``: bottom row, first column) and title of a panel."""
-    given = [str(v) for v in table["given"].values]
-    target = [str(v) for v in table["target"].values]
+    given = code_labels(table["given"].values, lang, codebook)
+    target = code_labels(table["target"].values, lang, codebook)
     axis.set_xticks(range(len(target)), target)
     axis.set_yticks(range(len(given)), given)
     if max(len(t) for t in target) * len(target) > 36:
@@ -282,14 +293,20 @@ def _label_heatmap(axis, table: xr.Dataset, title: str | None, dim: str | None,
             label.set_rotation_mode("anchor")
     lag = table.attrs.get("lag")
     at = f" (t + {lag})" if lag is not None else ""
+    streams = {side: code_label(table.attrs.get(side, ""), lang, codebook)
+               for side in ("given", "target")}
     if outer[0]:
-        axis.set_xlabel(f"target {table.attrs.get('target', '')}{at}".replace("  ", " "))
+        axis.set_xlabel(translate("heat.target", lang, stream=streams["target"], at=at)
+                        .replace("  ", " "))
     if outer[1]:
-        axis.set_ylabel(f"given {table.attrs.get('given', '')} (t)".replace("  ", " "))
+        axis.set_ylabel(translate("heat.given", lang, stream=streams["given"])
+                        .replace("  ", " "))
     axis.tick_params(length=0)
     for spine in axis.spines.values():
         spine.set_visible(False)
     if title is not None:
-        axis.set_title(title if dim in ("unit", "indicator") else f"{dim} {title}")
+        axis.set_title(title if dim in ("unit", "indicator")
+                       else f"{column_name(dim, lang)} {title}")
     elif table.attrs.get("given") and table.attrs.get("target"):
-        axis.set_title(f"{table.attrs['given']} → {table.attrs['target']}, lag {lag}")
+        axis.set_title(translate("fig.title", lang, given=streams["given"],
+                                 target=streams["target"], lag=lag))
