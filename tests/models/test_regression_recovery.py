@@ -51,5 +51,7 @@ def test_own_hook_recovery_covers_most_truths():
             for key, value in truth.items():
                 covered += lower[key] <= value <= upper[key]
                 total += 1
-    assert total == 5 * (3 + 11 * 3 + 3 + 3 + 3)
+    # MIA1-8, the rupture's own code at t-1 (3 columns) and its first-segment code (3)
+    n_features = 8 + 3 + 3
+    assert total == 5 * (3 + n_features * 3 + 3 + 3 + 3)
     assert covered / total >= 0.70, f"coverage {covered}/{total}"
