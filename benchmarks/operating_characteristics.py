@@ -180,13 +180,93 @@ def per_slope_markdown(oc: OperatingCharacteristics, scenarios: list[str]) -> li
     return lines
 
 
+def _rate(part: pd.DataFrame, flag: str) -> tuple[float, float]:
+    """Share of rows with ``flag`` and its cluster SE (a study of a scenario is a cluster)."""
+    if part.empty:
+        return np.nan, np.nan
+    per = part.groupby(["scenario", "study"])[flag].agg(["sum", "count"])
+    rate = float(per["sum"].sum() / per["count"].sum())
+    return rate, float(np.sqrt(((per["sum"] - rate * per["count"]) ** 2).sum())
+                       / per["count"].sum())
+
+
+def decision(oc: OperatingCharacteristics, design: str = "6x8x10") -> pd.DataFrame:
+    """The stated criterion applied to the ``priors`` stage (docs/lagged_regression.md).
+
+    Per lagnest candidate: the largest false-positive rate per null MIA slope over the
+    ``null`` and ``thesis`` scenarios, the lowest coverage of a non-zero MIA slope over
+    ``thesis`` and ``one_large``, the correct-sign power pooled over ``one_large``,
+    ``thesis`` and ``dense_small``; whether it qualifies (FPR <= 0.05, coverage >= 0.85)
+    and, for the fallback, its larger shortfall.
+    """
+    rec = oc.records()
+    rec = rec[(rec["design"] == design) & (rec["kind"] == "predictor")]
+    rows = []
+    for name in PRIORS:
+        part = rec[rec["estimator"] == name]
+        if part.empty:
+            continue
+        fpr = {sc: _rate(part[(part["scenario"] == sc) & (part["truth"] == 0)],
+                         "excludes_zero") for sc in ("null", "thesis")}
+        worst_fpr = max(fpr.values(), key=lambda v: v[0])
+        nonzero = part[(part["truth"] != 0) & part["scenario"].isin(["thesis", "one_large"])]
+        coverage = {key: _rate(sub, "covered")
+                    for key, sub in nonzero.groupby(["scenario", "parameter"])}
+        worst_cov_key = min(coverage, key=lambda k: coverage[k][0])
+        worst_cov = coverage[worst_cov_key]
+        pooled = part[(part["truth"] != 0)
+                      & part["scenario"].isin(["one_large", "thesis", "dense_small"])]
+        power = _rate(pooled, "correct_sign")
+        shortfall = max(worst_fpr[0] - 0.05, 0.85 - worst_cov[0], 0.0)
+        rows.append({
+            "candidate": name, "studies": int(part.groupby("scenario")["study"].nunique()
+                                              .min()),
+            "max_fpr": worst_fpr[0], "max_fpr_se": worst_fpr[1],
+            "min_coverage": worst_cov[0], "min_coverage_se": worst_cov[1],
+            "min_coverage_slope": f"{worst_cov_key[1]} ({worst_cov_key[0]})",
+            "power": power[0], "power_se": power[1],
+            "qualifies": worst_fpr[0] <= 0.05 and worst_cov[0] >= 0.85,
+            "shortfall": shortfall})
+    return pd.DataFrame(rows)
+
+
+def decision_markdown(table: pd.DataFrame) -> list[str]:
+    """The criterion's table and its verdict."""
+    lines = ["", "| candidate | studies per scenario | max FPR per null slope | "
+             "min coverage of a non-zero slope | pooled correct-sign power | qualifies | "
+             "larger shortfall |", "|---|---:|---:|---|---:|---|---:|"]
+    for _, r in table.iterrows():
+        lines.append(f"| {r['candidate']} | {r['studies']} | "
+                     f"{_cell(r['max_fpr'], r['max_fpr_se'])} | "
+                     f"{_cell(r['min_coverage'], r['min_coverage_se'])} "
+                     f"`{r['min_coverage_slope']}` | {_cell(r['power'], r['power_se'])} | "
+                     f"{'yes' if r['qualifies'] else 'no'} | {r['shortfall']:.3f} |")
+    ok = table[table["qualifies"]]
+    if len(ok):
+        best = ok.loc[ok["power"].idxmax()]
+        verdict = (f"Qualifying: {', '.join(ok['candidate'])}; the default is "
+                   f"**{best['candidate']}** (highest pooled correct-sign power).")
+    elif len(table):
+        best = table.loc[table["shortfall"].idxmin()]
+        verdict = (f"No candidate qualifies; by the fallback rule the default is "
+                   f"**{best['candidate']}** (smallest larger shortfall, "
+                   f"{best['shortfall']:.3f}).")
+    else:
+        verdict = "No candidate was run."
+    return [*lines, "", verdict]
+
+
 def report() -> None:
     """Assemble every finished run into results/operating_characteristics.{json,md}."""
     tables, slopes = [], []
+    verdict: list[str] = []
     for nc in sorted(RUNS.glob("oc-*.nc")):
         oc = OperatingCharacteristics.load(nc)
         stage = nc.stem.split("-")[1]
         tables.append(oc.summary().assign(stage=stage))
+        if stage == "priors" and nc.stem.endswith("6x8x10"):
+            verdict = ["", "## The slope prior: the stated criterion at 6x8x10",
+                       *decision_markdown(decision(oc))]
         if stage in ("priors", "combine"):
             slopes += ["", f"### Every non-zero MIA slope: {nc.stem}"]
             slopes += per_slope_markdown(oc, ["thesis", "one_large"])
@@ -203,7 +283,8 @@ def report() -> None:
              "slopes, or any divergence) are counted in every rate, not dropped. Sampler: "
              f"{SAMPLER['chains']} chains x {SAMPLER['draws']} draws (tune "
              f"{SAMPLER['tune']}). Commands: see the docstring of "
-             "`benchmarks/operating_characteristics.py`.", "", "## MIA (predictor) slopes"]
+             "`benchmarks/operating_characteristics.py`.", *verdict, "",
+             "## MIA (predictor) slopes"]
     lines += table_markdown(table, "predictor")
     lines += ["", "## History (persistence) slopes", *table_markdown(table, "history")]
     lines += slopes
