@@ -155,6 +155,7 @@ def test_stream_slopes_freeze_with_their_population_copy(seqs):
     """``beta`` (shrunk stream slopes) and ``beta_typical`` both survive freezing."""
     from pymc.model.core import FrozenModel
 
-    graph = ln.LaggedRegression(seqs, target="rupture", predictors=["mia"]).build()
+    graph = ln.LaggedRegression(seqs, target="rupture", predictors=["mia"],
+                                 shrinkage="common").build()
     assert isinstance(graph, FrozenModel)
     assert {"beta", "beta_typical"} <= {v.name for v in graph.deterministics}

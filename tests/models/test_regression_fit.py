@@ -196,7 +196,7 @@ def test_population_odds_ratio_equals_the_typical_one_without_groups_or_other_co
     predictors changes nothing, so the marginal odds ratio is exp(slope) draw by draw."""
     seqs = example.subset(dyads=example.dyad_labels[:3])
     model = LaggedRegression(seqs, "rupture", ["MIA4"], history=False, pooling="complete",
-                             shrinkage="none")
+                             shrinkage="none", center=None)
     res = model.fit(draws=150, tune=150, chains=2, cores=1, seed=4, warn=False)
     typical = res.odds_ratios(level="typical")
     population = res.odds_ratios(level="population", max_draws=300, n_new=3)

@@ -235,7 +235,8 @@ def test_stream_qualified_codes_and_interactions_of_them():
     with pytest.raises(LagnestDataError, match=r"p_vocal:silent.*t_vocal:silent|"
                                                 r"t_vocal:silent.*p_vocal:silent"):
         LaggedRegression(seqs, "p_vocal", ["silent"])
-    m = LaggedRegression(seqs, "p_vocal", ["t_vocal:silent", "t_vocal:gesture:p_vocal:verbal"])
+    m = LaggedRegression(seqs, "p_vocal", ["t_vocal:silent", "t_vocal:gesture:p_vocal:verbal"],
+                          center=None)
     names = m.data.feature_names
     assert "t_vocal=silent[t-1]" in names
     assert "t_vocal=gesture:p_vocal=verbal[t-1]" in names
