@@ -199,6 +199,13 @@ REGISTRY: tuple[Benchmark, ...] = (
         ("hmm",), "the forward pass alone; the same likelihood as a pytensor.scan graph and "
         "its automatic gradient", full=((),), quick=(("--quick", "--out", "{out}"),)),
     Benchmark(
+        "mhmmbayes_nonverbal", "mhmmbayes_nonverbal.py",
+        "HiddenMarkovModel on mHMMbayes's nonverbal corpus against mHMMbayes's own fits",
+        ("mhmmbayes_nonverbal_k2", "mhmmbayes_nonverbal_k3"),
+        "the group-level summaries mHMMbayes prints for the fits its tutorial ships "
+        "(extracted with R from a snapshot of its repository, not in CI)",
+        full=(("--states", "2"), ("--states", "3")), long=True),
+    Benchmark(
         "fit_margins", "fit_margins.py",
         "Margins of the fits the test suite asserts clean (five seeds each)", ("fit_margins",),
         "the diagnostics' thresholds (R-hat 1.01, ESS 400): margin R-hat <= 1.005, ESS >= 600",
