@@ -95,6 +95,14 @@ class CodeIndex:
             return None
         return holders[0][0]
 
+    def holders(self, code: str) -> list[str]:
+        """The streams holding ``code`` (empty when none does)."""
+        return [stream for stream, _ in self._codes.get(code, [])]
+
+    def names_anything(self, text: str) -> bool:
+        """Whether ``text`` is a stream name or a code of some stream."""
+        return text in self._streams or text in self._codes
+
     def _describe(self) -> str:
         return ", ".join(f"{n} ({kind})" for n, (kind, _) in self._streams.items())
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from lagnest._lang import check_lang, code_label, translate
-from lagnest.data import _parse
+from lagnest.data import _parse, algebra
 from lagnest.data._codes import parse_values
 from lagnest.data._columns import MAX_ROWS_REPORTED
 from lagnest.data._streams import (
@@ -955,6 +955,139 @@ qualified='t_vocal:silent', label='t_vocal:silent', index=0)
             key_names=self._key_names,
             nested_sessions=self._nested_sessions,
         )
+
+    def with_codes(
+        self, definitions: Mapping[str, str], stream: str = "derived"
+    ) -> Sequences:
+        """Return a new `Sequences` with codes made from codes (GSEQ's and/or/not/lump/chain).
+
+        Each new code is an indicator code of the indicator stream ``stream``, so it is
+        named like any other code afterwards: in ``lag_table``, ``permutation_test``, model
+        predictors and targets. The expressions are parsed by hand (never ``eval``) and
+        evaluated on the segment arrays; the grammar is in :mod:`lagnest.data.algebra`
+        and docs/classical.md, "Codes made from codes".
+
+        Parameters
+        ----------
+        definitions : mapping of str to str
+            New code name to its expression, e.g. ``{"marker": "W1 or W2 or C1",
+            "w_then_c": "chain(withdrawal, confrontation, within=2)"}``. Names in an
+            expression are codes (``MIA4``, ``withdrawal``), ``stream:code`` or
+            ``stream=code``, or a new code defined earlier in the same mapping. A new name
+            is one word (letters, digits, ``_ . -``) that names no stream or code yet.
+        stream : str, default "derived"
+            The indicator stream holding the new codes; when it exists (an earlier
+            ``with_codes``), the new codes are added after its codes.
+
+        Returns
+        -------
+        Sequences
+
+        Raises
+        ------
+        LagnestDataError
+            For a bad expression (the message names the expression, the 1-based position
+            and what was expected there), an unknown or ambiguous code (with the known
+            ones), a whole stream where a code is needed, or a bad new name.
+
+        Notes
+        -----
+        A derived value is uncoded (-1) wherever any value it reads is uncoded: ``a and
+        b`` is uncoded where ``a`` or ``b`` is, even where the other is 0. ``chain(a, b,
+        within=k)`` is present at ``t`` when ``b`` is present at ``t`` and ``a`` at one of
+        ``t-k .. t-1`` in the same block (never across a session or a break).
+
+        Examples
+        --------
+        >>> from lagnest import Sequences
+        >>> seqs = Sequences.from_sequences({"code": [["a", "b", "a", "c", "b"]]})
+        >>> new = seqs.with_codes({"ab": "a or b", "a_b": "chain(a, b, within=2)"})
+        >>> new.categorical("ab")[0].tolist(), new.categorical("a_b")[0].tolist()
+        ([1, 1, 1, 0, 1], [0, 1, 0, 0, 1])
+        """
+        if not isinstance(definitions, Mapping) or not definitions:
+            raise LagnestDataError(
+                "definitions must be a non-empty mapping of new code name to expression, "
+                f"e.g. {{'marker': 'W1 or W2'}}; got {definitions!r}")
+        if not isinstance(stream, str) or not algebra.is_plain_name(stream):
+            raise LagnestDataError(f"stream must be one word naming an indicator stream, "
+                                   f"got {stream!r}")
+        old = self._streams.get(stream)
+        if old is not None and old.kind != "indicator":
+            raise LagnestDataError(
+                f"{stream!r} is a {old.kind} stream; new codes go to an indicator stream "
+                "(pass another stream=)")
+        if old is None and self._code_index.names_anything(stream):
+            raise LagnestDataError(f"{stream!r} is a code already; pass another stream=")
+        new: dict[str, np.ndarray] = {}
+        for name, text in definitions.items():
+            if not algebra.is_plain_name(name):
+                raise LagnestDataError(
+                    f"new code name {name!r}: expected one word (letters, digits, _ . -) "
+                    f"that is not a keyword ({', '.join(sorted(algebra.KEYWORDS))})")
+            if self._code_index.names_anything(name) or name in new or name == stream:
+                raise LagnestDataError(
+                    f"new code name {name!r} names a stream or code already; choose another")
+            if not isinstance(text, str):
+                raise LagnestDataError(
+                    f"the expression of new code {name!r} must be a string, got {text!r}")
+            try:
+                tree = algebra.parse(text)
+            except LagnestDataError as err:
+                raise LagnestDataError(f"new code {name!r}: {err}") from None
+            new[name] = algebra.evaluate(
+                tree, lambda ref, t=text, c=name: self._algebra_values(ref, t, c, new, stream),
+                self.encoded.block_offsets)
+        codes = tuple(old.codes if old is not None else ()) + tuple(new)
+        columns = [old.values] if old is not None else []
+        matrix = np.column_stack(columns + [new[c] for c in new]).astype(np.int8)
+        streams = dict(self._streams)
+        streams[stream] = StreamData("indicator", codes, matrix)
+        return Sequences(
+            session_labels=self._session_labels,
+            session_dyads=[self._dyad_labels[d] for d in self._session_dyad],
+            lengths=self._lengths,
+            segment_numbers=self._segment_numbers,
+            breaks=self._breaks,
+            streams=streams,
+            ratings=self._ratings,
+            session_table=self._session_table,
+            dyad_table=self._dyad_table,
+            codebook=self._codebook,
+            key_values=self._key_values,
+            column_order=self._column_order,
+            key_names=self._key_names,
+            nested_sessions=self._nested_sessions,
+        )
+
+    def _algebra_values(self, ref: algebra.Name, text: str, new_code: str,
+                        earlier: Mapping[str, np.ndarray], stream: str) -> np.ndarray:
+        """0/1/-1 values of a name in the expression of ``new_code`` (see :meth:`with_codes`)."""
+        bare = ref.name[len(stream) + 1:] if ref.name.startswith(f"{stream}:") else ref.name
+        if bare in earlier:
+            return earlier[bare]
+        where = f"new code {new_code!r}: {ref.name!r} at position {ref.pos} of {text!r}"
+        try:
+            code = self.resolve_code(ref.name)
+        except LagnestDataError as err:
+            if len(self._code_index.holders(ref.name)) > 1:
+                raise LagnestDataError(f"{where}: {err}") from None
+            known = self._known_codes() + list(earlier)
+            shown = ", ".join(known[:60]) + (f", ... ({len(known)} codes)"
+                                             if len(known) > 60 else "")
+            raise LagnestDataError(f"{where} is not a known code; known codes: {shown}"
+                                   ) from None
+        if code.code is None:
+            codes = self._streams[code.stream].codes
+            raise LagnestDataError(
+                f"{where} is a whole {code.kind} stream; name one of its codes "
+                f"({', '.join(codes)}), or lump several: lump({', '.join(codes[:2])}, ...)")
+        return self.categorical(ref.name)[0]
+
+    def _known_codes(self) -> list[str]:
+        """Every code, by its short label (qualified where a bare code is ambiguous)."""
+        return [self.resolve_code(f"{name}{QUALIFIER}{code}").label
+                for name, s in self._streams.items() for code in s.codes]
 
     # ------------------------------------------------------------------ summaries
     def code_frequencies(self) -> pd.DataFrame:
