@@ -377,3 +377,29 @@ def test_with_codes_stream_argument():
         seqs.with_codes({"q": "MIA2"}, stream="withdrawal")
     with pytest.raises(LagnestDataError, match="one word"):
         seqs.with_codes({"q": "MIA2"}, stream="a b")
+
+
+def test_cli_table_with_a_code_made_from_codes(capsys):
+    from lagnest.cli import main
+
+    argv = ["table", "--given", "w_then_c", "--target", "mia2_not4",
+            "--code", "w_then_c=chain(withdrawal, confrontation, within=2)",
+            "--code", "mia2_not4=MIA2 and not MIA4", "--json"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    seqs = ln.datasets.load_example().with_codes(
+        {"w_then_c": "chain(withdrawal, confrontation, within=2)",
+         "mia2_not4": "MIA2 and not MIA4"})
+    counts = lag_table(seqs, "w_then_c", "mia2_not4")["counts"].values
+    assert str(int(counts[1, 1])) in out and "w_then_c" in out
+
+
+@pytest.mark.parametrize(("argv", "fragment"), [
+    (["--code", "x=MIA2 and (MIA4"], "expected ')' at position 15 of 'MIA2 and (MIA4'"),
+    (["--code", "MIA2 or MIA4"], "--code 'MIA2 or MIA4' is malformed"),
+    (["--code", "x=MIA2", "--code", "x=MIA4"], "--code 'x' is given twice"),
+])
+def test_cli_bad_code_is_one_line(capsys, argv, fragment):
+    from .cli_helpers import fails
+
+    fails(capsys, ["table", "--given", "MIA4", "--target", "rupture", *argv], fragment)

@@ -42,12 +42,31 @@ def _read(args: argparse.Namespace):
     from lagnest.io import read_table
 
     if getattr(args, "path", None):
-        return read_table(
+        seqs = read_table(
             args.path, codebook=args.codebook, sessions=args.sessions, **_read_options(args)
         )
-    from lagnest.datasets import load_example
+    else:
+        from lagnest.datasets import load_example
 
-    return load_example(getattr(args, "example", "thesis") or "thesis")
+        seqs = load_example(getattr(args, "example", "thesis") or "thesis")
+    return _with_codes(seqs, getattr(args, "code", None))
+
+
+def _with_codes(seqs: Any, definitions: Sequence[str] | None) -> Any:
+    """Add the ``--code NAME=EXPRESSION`` codes (docs/classical.md, "Codes made from codes")."""
+    if not definitions:
+        return seqs
+    parsed: dict[str, str] = {}
+    for text in definitions:
+        name, sep, expression = text.partition("=")
+        if not sep or not name.strip() or not expression.strip():
+            raise LagnestDataError(DataProblem(f"--code {text!r} is malformed",
+                                               expected="NAME=EXPRESSION, e.g. "
+                                               "'marker=W1 or W2'"))
+        if name.strip() in parsed:
+            raise LagnestDataError(f"--code {name.strip()!r} is given twice")
+        parsed[name.strip()] = expression
+    return seqs.with_codes(parsed)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -198,6 +217,10 @@ def _add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--example", default="thesis", help="embedded example when no path is given"
     )
+    parser.add_argument(
+        "--code", action="append", default=None, metavar="NAME=EXPRESSION",
+        help="a code made from codes, e.g. --code 'w_then_c=chain(withdrawal, confrontation, "
+        "within=2)' (repeatable; and, or, not, lump, chain: docs/classical.md)")
     _add_reading_arguments(parser)
 
 
