@@ -358,6 +358,18 @@ def test_wheel_ships_the_specs_and_an_installed_wheel_finds_them(tmp_path):
                              timeout=900)
         assert fit.returncode == 0, (name, fit.stderr[-2000:])
         assert fit.stdout.rstrip().endswith(f"wrote {name}.nc"), name
+    # the README's Python blocks, each alone, against the installed wheel
+    from tests.test_docs_snippets import blocks
+
+    readme = [b for b in blocks(REPO / "README.md")
+              if b.language == "python" and "no-test" not in b.markers]
+    assert readme
+    for block in readme:
+        script = work / f"readme_{block.line}.py"
+        script.write_text(block.source, encoding="utf-8")
+        done = subprocess.run([str(python), str(script)], env=run_env, cwd=work,
+                              capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, (block.where, done.stderr[-2000:])
 
 
 # ---------------------------------------------------------------- docs/specs.md
