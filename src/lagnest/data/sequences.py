@@ -939,6 +939,10 @@ qualified='t_vocal:silent', label='t_vocal:silent', index=0)
         streams = dict(self._streams)
         streams[stream] = StreamData(data.kind, tuple(data.codes[i] for i in order), values,
                                      data.derived)
+        return self._with_streams(streams)
+
+    def _with_streams(self, streams: dict[str, StreamData]) -> Sequences:
+        """A copy of these sequences with other streams (same sessions and tables)."""
         return Sequences(
             session_labels=self._session_labels,
             session_dyads=[self._dyad_labels[d] for d in self._session_dyad],
@@ -1043,22 +1047,7 @@ qualified='t_vocal:silent', label='t_vocal:silent', index=0)
         matrix = np.column_stack(columns + [new[c] for c in new]).astype(np.int8)
         streams = dict(self._streams)
         streams[stream] = StreamData("indicator", codes, matrix)
-        return Sequences(
-            session_labels=self._session_labels,
-            session_dyads=[self._dyad_labels[d] for d in self._session_dyad],
-            lengths=self._lengths,
-            segment_numbers=self._segment_numbers,
-            breaks=self._breaks,
-            streams=streams,
-            ratings=self._ratings,
-            session_table=self._session_table,
-            dyad_table=self._dyad_table,
-            codebook=self._codebook,
-            key_values=self._key_values,
-            column_order=self._column_order,
-            key_names=self._key_names,
-            nested_sessions=self._nested_sessions,
-        )
+        return self._with_streams(streams)
 
     def _algebra_values(self, ref: algebra.Name, text: str, new_code: str,
                         earlier: Mapping[str, np.ndarray], stream: str) -> np.ndarray:
