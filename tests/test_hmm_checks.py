@@ -54,3 +54,17 @@ def test_prior_predictive_check_of_an_hmm(fitted):
     assert chk.group == "prior"
     assert chk.replicated.sizes["draw"] == 20
     assert np.isfinite(chk.p_values["counts"].values).all()
+
+
+@pytest.mark.slow
+def test_summary_in_spanish(fitted):
+    """The HMM summary speaks Spanish like the other results (issue 22)."""
+    _, res = fitted
+    en, es = str(res.summary()), str(res.summary(lang="es"))
+    assert "from 1" in en and "stationary" in en and "Diagnostics:" in en
+    for word in ("desde 1", "a 2", "estacionaria", "permanencia", "díada típica",
+                 "Los estados están ordenados", "Diagnósticos: R-hat máx."):
+        assert word in es, word
+    for word in ("from 1", "stationary", "typical dyad", "States are ordered", "bulk ESS"):
+        assert word not in es, word
+    assert (res.summary(lang="es").table.to_numpy() == res.summary().table.to_numpy()).all()

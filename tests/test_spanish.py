@@ -20,6 +20,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import matplotlib.text
+import pandas as pd
 import pytest
 from PIL import Image
 
@@ -57,7 +58,7 @@ ENGLISH_ON_PAGE = [
     "some checks failed", "all checks passed", "Parameters with the largest",
     "sampler settings used", "installed now", ", seed ", "grouping levels",
     "credible interval", "population log odds", "posterior transition diagram",
-    "given \\ target", "cells: count", "Sequences:", "averaged over",
+    "given \\ target", "cells: count", "Sequences:", "averaged over", "bulk ESS", "FAILED",
 ]
 
 
@@ -343,3 +344,46 @@ def test_lagnest_report_lang_es(tmp_path, fits, capsys):
     assert "Corpus: el corpus de ejemplo incluido" in page
     assert all(html.escape(label) in page for label in RUPTURE_ES)
     assert run(["report", "--result", str(saved), "--lang", "fr", "--out", str(out)]) == 2
+
+
+def test_sampler_diagnostics_in_spanish():
+    """Every fixed phrase of the diagnostics text, including each kind of failed check."""
+    from lagnest.models._fit import Diagnostics
+
+    failures = ("R-hat > 1.01: sigma[a] (1.02) and 3 more", "bulk ESS < 400: beta[x] (120)",
+                "tail ESS < 400: beta[x] (90)", "7 divergent transitions (of 4000 draws)",
+                "2 draws hit the maximum tree depth",
+                "E-BFMI 0.20 < 0.3 in at least one chain")
+    diag = Diagnostics(table=pd.DataFrame({"parameter": ["beta[x]"], "rhat": [1.02],
+                                           "ess_bulk": [120.0], "ess_tail": [90.0]}),
+                       rhat_max=1.02, ess_bulk_min=120.0, ess_tail_min=90.0, n_divergent=7,
+                       n_max_treedepth=2, bfmi_min=0.2, n_chains=4, n_draws=4000,
+                       failures=failures)
+    assert str(diag) == diag.text("en") and diag.text("en").count("FAILED:") == 6
+    es = diag.text("es")
+    for word in ("R-hat máx. 1.020", "ESS central mín. 120", "ESS de colas mín. 90",
+                 "4 cadenas, 4000 extracciones", "FALLÓ: R-hat > 1.01: sigma[a] (1.02) y 3 más",
+                 "ESS central < 400: beta[x]", "ESS de colas < 400",
+                 "7 transiciones divergentes (de 4000 extracciones)",
+                 "2 extracciones alcanzaron la profundidad máxima del árbol",
+                 "E-BFMI 0.20 < 0.3 en al menos una cadena"):
+        assert word in es.replace("\n    ", " "), word
+    for word in ("FAILED", "bulk ESS", "tail ESS", "divergent transitions", "draws", "chain"):
+        assert word not in es, word
+    clean = Diagnostics(table=diag.table, rhat_max=1.0, ess_bulk_min=900.0,
+                        ess_tail_min=900.0, n_divergent=0, n_max_treedepth=0, bfmi_min=0.9,
+                        n_chains=4, n_draws=4000)
+    assert clean.text("es").endswith("todas las comprobaciones pasaron")
+
+
+def test_why_a_check_omits_a_statistic_in_spanish():
+    """Each stored English reason is shown in Spanish with its numbers kept."""
+    from lagnest._lang import WORDS, reword, translate
+
+    keys = [key for key in WORDS if key.startswith("omit.")]
+    assert len(keys) >= 12
+    for key in keys:
+        english = translate(key, "en", lag=2, lag2=4)
+        assert reword(english, "es") == translate(key, "es", lag=2, lag2=4), key
+        assert reword(english, "en") == english
+    assert reword("something else", "es") == "something else"

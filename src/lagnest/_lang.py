@@ -16,11 +16,12 @@ as any object with ``display_label(code, lang)``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["LANGUAGES", "check_lang", "code_label", "code_labels", "column_name",
-           "group_word", "label_map", "translate", "words"]
+__all__ = ["LANGUAGES", "check_lang", "code_label", "code_labels", "column_name", "failure_text",
+           "group_word", "label_map", "reword", "translate", "words"]
 
 #: The languages lagnest speaks (``lang=`` of summaries, figures and the report).
 LANGUAGES: tuple[str, ...] = ("en", "es")
@@ -112,8 +113,8 @@ WORDS: dict[str, tuple[str, str]] = {
         "el chequeo predictivo de este análisis la siguen."),
     "diag.none": ("No sampler diagnostics (prior draws).",
                   "Sin diagnósticos del muestreador (extracciones a priori)."),
-    "diag.ok": ("all checks passed", "todos los chequeos aprobados"),
-    "diag.failed": ("some checks failed", "algunos chequeos fallaron"),
+    "diag.ok": ("all checks passed", "todas las comprobaciones pasaron"),
+    "diag.failed": ("some checks failed", "algunas comprobaciones fallaron"),
     "diag.worst": ("Parameters with the largest R-hat (of {n})",
                    "Parámetros con el mayor R-hat (de {n})"),
     "versions.now": ("installed now", "instalado ahora"),
@@ -234,6 +235,85 @@ WORDS: dict[str, tuple[str, str]] = {
     "sum.hidden": ("Not printed (in .table and to_dataframe()): ",
                    "No impresas (están en .table y to_dataframe()): "),
     "sum.diagnostics": ("Diagnostics: ", "Diagnósticos: "),
+    # ------------------------------------------------------------------ statistics a check omits
+    # (lagnest.checks: why a statistic cannot be computed on a corpus; :func:`reword`)
+    "omit.no_pairs": ("the data have no lag pair (no two coded segments {lag} apart in one "
+                      "block)",
+                      "los datos no tienen pares de retardo (ningún par de segmentos "
+                      "codificados a {lag} de distancia en un mismo bloque)"),
+    "omit.one_dyad": ("a single dyad has lag pairs: there is no other dyad to compare it with",
+                      "una sola díada tiene pares de retardo: no hay otra díada con la cual "
+                      "compararla"),
+    "omit.one_session": ("every dyad has one session with lag pairs: there are no sessions "
+                         "within a dyad to compare",
+                         "cada díada tiene una sola sesión con pares de retardo: no hay "
+                         "sesiones dentro de una díada que comparar"),
+    "omit.rate_sd": ("fewer than two sessions have coded segments: a spread across sessions "
+                     "needs two",
+                     "menos de dos sesiones tienen segmentos codificados: una dispersión "
+                     "entre sesiones necesita dos"),
+    "omit.no_triples": ("no block has three coded segments t, t+{lag}, t+{lag2} (sessions too "
+                        "short for a second-order table)",
+                        "ningún bloque tiene tres segmentos codificados t, t+{lag}, t+{lag2} "
+                        "(sesiones demasiado cortas para una tabla de segundo orden)"),
+    "omit.undefined": ("it is undefined for every element on this corpus",
+                       "no está definido para ningún elemento en este corpus"),
+    "omit.df_G2": ("the pooled lag table has a single given or target code with pairs, so "
+                   "independence has no degrees of freedom",
+                   "la tabla de retardo agrupada tiene un solo código antecedente o "
+                   "consecuente con pares, así que la independencia no tiene grados de "
+                   "libertad"),
+    "omit.df_homogeneity_dyads": (
+        "no given code reaches two target codes in two dyads, so the test has no degrees "
+        "of freedom",
+        "ningún código antecedente alcanza dos códigos consecuentes en dos díadas, así que "
+        "la prueba no tiene grados de libertad"),
+    "omit.df_homogeneity_sessions": (
+        "no given code reaches two target codes in two sessions of one dyad, so the test "
+        "has no degrees of freedom",
+        "ningún código antecedente alcanza dos códigos consecuentes en dos sesiones de una "
+        "díada, así que la prueba no tiene grados de libertad"),
+    "omit.df_second_order_G2": (
+        "the second-order table has no degrees of freedom (every middle code has a single "
+        "code before or after it)",
+        "la tabla de segundo orden no tiene grados de libertad (cada código central tiene "
+        "un solo código antes o después)"),
+    "omit.sd": ("fewer than two sessions", "menos de dos sesiones"),
+    "omit.dyad_sd": ("fewer than two dyads have sessions: there is no spread between dyads",
+                     "menos de dos díadas tienen sesiones: no hay dispersión entre díadas"),
+    "omit.within_dyad_sd": ("every dyad has one session: there is no spread within a dyad",
+                            "cada díada tiene una sola sesión: no hay dispersión dentro de "
+                            "una díada"),
+    "omit.correlation": ("a single outcome: its correlation with itself is 1",
+                         "un solo resultado: su correlación consigo mismo es 1"),
+    # ------------------------------------------------------------------ HMMResult.summary
+    "hmm.to": ("to {state}", "a {state}"),
+    "hmm.from": ("from {state}", "desde {state}"),
+    "hmm.typical": ("typical dyad", "díada típica"),
+    "hmm.alike": ("every dyad alike (no dyad level fitted)",
+                  "todas las díadas iguales (sin nivel de díada ajustado)"),
+    "hmm.transition": ("P(state at t | state at t - 1, the row): posterior median ({pct} "
+                       "intervals via result.transition_probs()), {who} with every predictor "
+                       "absent",
+                       "P(estado en t | estado en t - 1, la fila): mediana a posteriori "
+                       "(intervalos del {pct} con result.transition_probs()), {who} con "
+                       "todos los predictores ausentes"),
+    "hmm.stationary": ("long-run share of each state (posterior median)",
+                       "proporción de cada estado a largo plazo (mediana a posteriori)"),
+    "hmm.dwell": ("expected segments per visit to the state (posterior median)",
+                  "segmentos esperados por visita al estado (mediana a posteriori)"),
+    "hmm.ordered": ("States are ordered by {order} (its emission probability grows with "
+                    "the state).",
+                    "Los estados están ordenados por {order} (su probabilidad de emisión "
+                    "crece con el estado)."),
+    # ------------------------------------------------------------------ sampler diagnostics
+    "diag.head": ("R-hat max {rhat}, bulk ESS min {bulk}, tail ESS min {tail}, divergences "
+                  "{div}, max tree depth hits {depth}, E-BFMI min {bfmi} ({chains} chains, "
+                  "{draws} draws)",
+                  "R-hat máx. {rhat}, ESS central mín. {bulk}, ESS de colas mín. {tail}, "
+                  "divergencias {div}, profundidad máxima alcanzada {depth}, E-BFMI mín. "
+                  "{bfmi} ({chains} cadenas, {draws} extracciones)"),
+    "diag.failed_check": ("FAILED:", "FALLÓ:"),
     "sum.undefined": ("not defined for that row", "no definido para esa fila"),
     "head.posterior": ("{model} posterior (id {id}, seed {seed})",
                        "{model}, posterior (id {id}, semilla {seed})"),
@@ -390,6 +470,8 @@ WORDS: dict[str, tuple[str, str]] = {
 
 #: Column and index names of printed tables: English name -> Spanish name.
 COLUMNS: dict[str, str] = {
+    # HMMResult.summary
+    "stationary": "estacionaria", "dwell": "permanencia", "state": "estado",
     # TransitionResult.summary
     "count": "n", "prob_pooled": "prob_agrupada", "prob_mean": "prob_media",
     "prob_lower": "prob_inf", "prob_upper": "prob_sup", "prob_typical": "prob_típica",
@@ -412,6 +494,60 @@ COLUMNS: dict[str, str] = {
     "replicated_upper": "replicado_sup", "ppp_two_sided": "ppp_bilateral",
     "parameter": "parámetro",
 }
+
+
+#: The sampler diagnostics' failure messages (``lagnest.models._fit``), phrase by phrase:
+#: English pattern -> Spanish replacement (parameter names and numbers kept).
+FAILURE_PHRASES: tuple[tuple[str, str], ...] = (
+    (r"^bulk ESS <", "ESS central <"),
+    (r"^tail ESS <", "ESS de colas <"),
+    (r" and (\d+) more$", r" y \1 más"),
+    (r"^(\d+) divergent transitions \(of (\d+) draws\)$",
+     r"\1 transiciones divergentes (de \2 extracciones)"),
+    (r"^(\d+) draws hit the maximum tree depth$",
+     r"\1 extracciones alcanzaron la profundidad máxima del árbol"),
+    (r" in at least one chain$", " en al menos una cadena"),
+)
+
+
+def failure_text(message: str, lang: str) -> str:
+    """A failed diagnostic check's message in ``lang`` (parameter names unchanged)."""
+    if check_lang(lang) == "en":
+        return message
+    for pattern, replacement in FAILURE_PHRASES:
+        message = re.sub(pattern, replacement, message)
+    return message
+
+
+def reword(text: str, lang: str, prefix: str = "omit.") -> str:
+    """``text``, an English entry of the catalogue with its fields filled, in ``lang``.
+
+    For texts that are stored in English (e.g. why a predictive check left a statistic
+    out, kept in the check's ``omitted``) and shown later in another language: the entry
+    (among the keys starting with ``prefix``) whose English template matches ``text`` is
+    filled with the same field values in ``lang``. A text that matches no entry is
+    returned unchanged.
+
+    Parameters
+    ----------
+    text : str
+    lang : {"en", "es"}
+    prefix : str, default "omit."
+
+    Returns
+    -------
+    str
+    """
+    if check_lang(lang) == "en":
+        return text
+    for key, (english, _) in WORDS.items():
+        if not key.startswith(prefix):
+            continue
+        pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+?)", re.escape(english))
+        match = re.fullmatch(pattern, text)
+        if match:
+            return translate(key, lang, **match.groupdict())
+    return text
 
 
 def check_lang(lang: Any) -> str:

@@ -540,16 +540,9 @@ def session_not_computable(session_dyad: np.ndarray, n_outcomes: int,
     chosen = list(SESSION_STATISTICS if stats is None else stats)
     dyad = np.asarray(session_dyad, dtype=np.int64)
     per_dyad = np.bincount(dyad) if dyad.size else np.zeros(0, dtype=np.int64)
-    reasons = {
-        "sd": "fewer than two sessions" if dyad.size < 2 else "",
-        "dyad_sd": ("fewer than two dyads have sessions: there is no spread between dyads"
-                    if (per_dyad > 0).sum() < 2 else ""),
-        "within_dyad_sd": ("every dyad has one session: there is no spread within a dyad"
-                           if per_dyad.max(initial=0) < 2 else ""),
-        "correlation": ("a single outcome: its correlation with itself is 1"
-                        if n_outcomes < 2 else ""),
-    }
-    return {name: reasons[name] for name in chosen if reasons.get(name)}
+    cannot = {"sd": dyad.size < 2, "dyad_sd": (per_dyad > 0).sum() < 2,
+              "within_dyad_sd": per_dyad.max(initial=0) < 2, "correlation": n_outcomes < 2}
+    return {name: translate(f"omit.{name}", "en") for name in chosen if cannot.get(name)}
 
 
 def _replicate_sessions(model: Any, draws: xr.Dataset, seed: int,

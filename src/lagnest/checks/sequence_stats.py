@@ -22,6 +22,7 @@ import numpy as np
 import xarray as xr
 
 from lagnest import kernels
+from lagnest._lang import translate
 from lagnest.classical.statistics import _homogeneity_arrays, _safe_divide, table_arrays
 from lagnest.errors import LagnestDataError
 
@@ -439,16 +440,8 @@ def _assemble(names: list[str], values: dict[str, Any], coords: dict, lag: int) 
 # =========================================================================== computability
 
 #: Why a test statistic has no degrees of freedom in the data (its value is then fixed).
-_NO_DF = {
-    "G2": "the pooled lag table has a single given or target code with pairs, so "
-          "independence has no degrees of freedom",
-    "homogeneity_dyads": "no given code reaches two target codes in two dyads, so the test "
-                         "has no degrees of freedom",
-    "homogeneity_sessions": "no given code reaches two target codes in two sessions of one "
-                            "dyad, so the test has no degrees of freedom",
-    "second_order_G2": "the second-order table has no degrees of freedom (every middle code "
-                       "has a single code before or after it)",
-}
+_NO_DF = {name: translate(f"omit.df_{name}", "en")
+          for name in ("G2", "homogeneity_dyads", "homogeneity_sessions", "second_order_G2")}
 
 
 def not_computable(
@@ -518,28 +511,23 @@ def not_computable(
             if _SPECS[name].group not in _NEEDS_TABLES:
                 continue
             if pairs.sum() == 0:
-                reasons[name] = (f"the data have no lag pair (no two coded segments {lag} "
-                                 "apart in one block)")
+                reasons[name] = translate("omit.no_pairs", "en", lag=lag)
             elif name == "homogeneity_dyads" and (per_dyad > 0).sum() < 2:
-                reasons[name] = ("a single dyad has lag pairs: there is no other dyad to "
-                                 "compare it with")
+                reasons[name] = translate("omit.one_dyad", "en")
             elif name == "homogeneity_sessions" and per_dyad.max(initial=0) < 2:
-                reasons[name] = ("every dyad has one session with lag pairs: there are no "
-                                 "sessions within a dyad to compare")
+                reasons[name] = translate("omit.one_session", "en")
     if "rate_sd" in names:
         offsets = np.asarray(nest.session_offsets, dtype=np.int64)
         session_of = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
         coded = np.bincount(session_of[batch.codes[0] >= 0], minlength=offsets.size - 1)
         if (coded > 0).sum() < 2:
-            reasons["rate_sd"] = ("fewer than two sessions have coded segments: a spread "
-                                  "across sessions needs two")
+            reasons["rate_sd"] = translate("omit.rate_sd", "en")
     if "second_order_G2" in names and "second_order_G2" not in reasons:
         triples = kernels.triple_counts(batch.codes, nest.block_offsets, batch.n_codes,
                                         lag=batch.lag)
         if triples.sum() == 0:
-            reasons["second_order_G2"] = (
-                f"no block has three coded segments t, t+{batch.lag}, t+{2 * batch.lag} "
-                "(sessions too short for a second-order table)")
+            reasons["second_order_G2"] = translate("omit.no_triples", "en", lag=batch.lag,
+                                                   lag2=2 * batch.lag)
     rest = [n for n in names if n not in reasons]
     if rest:
         ds = sequence_statistics(codes, nesting, n_codes, rest, given=given,
@@ -548,5 +536,5 @@ def not_computable(
             if _SPECS[name].has_df and int(np.asarray(ds[f"{name}_df"].values).ravel()[0]) == 0:
                 reasons[name] = _NO_DF[name]
             elif np.isnan(np.asarray(ds[name].values, dtype=float)).all():
-                reasons[name] = "it is undefined for every element on this corpus"
+                reasons[name] = translate("omit.undefined", "en")
     return {n: reasons[n] for n in names if n in reasons}

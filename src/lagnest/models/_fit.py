@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from lagnest._lang import failure_text, translate
 from lagnest._warnings import warn_user
 
 __all__ = [
@@ -372,13 +373,29 @@ class Diagnostics:
         return not self.failures
 
     def __str__(self) -> str:
-        lines = [
-            f"R-hat max {self.rhat_max:.3f}, bulk ESS min {self.ess_bulk_min:.0f}, "
-            f"tail ESS min {self.ess_tail_min:.0f}, divergences {self.n_divergent}, "
-            f"max tree depth hits {self.n_max_treedepth}, E-BFMI min {self.bfmi_min:.2f} "
-            f"({self.n_chains} chains, {self.n_draws} draws)"
-        ]
-        lines += [f"  FAILED: {_whole_ess(f)}" for f in self.failures] or ["  all checks passed"]
+        return self.text()
+
+    def text(self, lang: str = "en") -> str:
+        """The diagnostics as printed, in ``lang`` ("en" or "es"; parameter names as fitted).
+
+        Parameters
+        ----------
+        lang : {"en", "es"}, default "en"
+
+        Returns
+        -------
+        str
+            The worst values on one line, then one line per failed check (or "all checks
+            passed"), no line wider than 100 columns.
+        """
+        lines = [translate("diag.head", lang, rhat=f"{self.rhat_max:.3f}",
+                           bulk=f"{self.ess_bulk_min:.0f}", tail=f"{self.ess_tail_min:.0f}",
+                           div=self.n_divergent, depth=self.n_max_treedepth,
+                           bfmi=f"{self.bfmi_min:.2f}", chains=self.n_chains,
+                           draws=self.n_draws)]
+        failed = translate("diag.failed_check", lang)
+        lines += ([f"  {failed} {failure_text(_whole_ess(f), lang)}" for f in self.failures]
+                  or ["  " + translate("diag.ok", lang)])
         # no line wider than a terminal's 100 columns (continuations indented)
         return "\n".join(textwrap.fill(line, 100, subsequent_indent="    ",
                                         break_on_hyphens=False) for line in lines)

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from lagnest._lang import check_lang, translate
 from lagnest.errors import LagnestDataError
 from lagnest.models.base import BayesianModel
 from lagnest.models.design import design_columns, resolve_terms, standardise_covariates
@@ -266,10 +267,11 @@ class HiddenMarkovModel(BayesianModel):
         Transition and emission logits per dyad (non-centred deviations around the
         typical dyad's), or one set for all.
     order_by : str, optional
-        ``"channel:code"`` (e.g. ``"rupture:withdrawal"``, ``"mia:MIA4:present"`` is
-        written ``"MIA4:present"``) whose emission log odds (against the channel's first
-        code) increase with the state: the identifying constraint. Default: the last
-        code of the first channel.
+        ``"channel:code"`` (e.g. ``"rupture:withdrawal"``) whose emission log odds
+        (against the channel's first code) increase with the state: the identifying
+        constraint. An indicator of an indicator set is named by itself
+        (``"rupture_markers:W1"``: its presence). Default: the last code of the first
+        channel.
     priors : mapping, optional
         Overrides of the default priors: ``emission`` Normal(0, 1.5) (emission logits
         of the typical dyad), ``transition`` Normal(0, 1.5) (logits of moving to each
@@ -607,6 +609,9 @@ def _order_target(names: Sequence[str], labels: Sequence[Sequence[str]],
     if not isinstance(order_by, str) or ":" not in order_by:
         raise LagnestDataError(f"order_by must be 'channel:code' (channels: {list(names)}), "
                                f"got {order_by!r}")
+    if order_by in names and tuple(labels[list(names).index(order_by)]) == ("absent",
+                                                                            "present"):
+        return list(names).index(order_by), 1  # an indicator: ordered by its presence
     channel, code = order_by.rsplit(":", 1)
     if channel not in names:
         raise LagnestDataError(f"order_by: {channel!r} is not an emitted channel; channels: "
@@ -847,31 +852,52 @@ class HMMResult(FitResult):
         out = pd.DataFrame(rows)
         return out.sort_values("difference_in_sd", ascending=False, ignore_index=True)
 
-    def summary(self, ci_prob: float = CI_PROB) -> ResultSummary:
-        """Transition matrix, stationary distribution and dwell times of the typical dyad."""
+    def summary(self, ci_prob: float = CI_PROB, *, lang: str = "en",
+                codebook: Any = None) -> ResultSummary:
+        """Transition matrix, stationary distribution and dwell times of the typical dyad.
+
+        Parameters
+        ----------
+        ci_prob : float, default 0.9
+            Interval probability named in the legend (the intervals themselves are in
+            :meth:`transition_probs`).
+        lang : {"en", "es"}, default "en"
+            Language of the print (header, columns, legend, notes, diagnostics).
+        codebook : Codebook, optional
+            Accepted for symmetry with the other results (states are numbered).
+
+        Returns
+        -------
+        ResultSummary
+            ``table`` indexed by origin state with one column per destination state
+            (posterior median transition probabilities), ``stationary`` and ``dwell``.
+        """
+        lang = check_lang(lang)
+
+        def say(key: str, **fields: Any) -> str:
+            return translate(key, lang, **fields)
+
         tp = self.transition_probs(ci_prob)
-        frame = tp["median"].to_pandas().add_prefix("to ")
-        frame.index = [f"from {v}" for v in frame.index]
+        frame = tp["median"].to_pandas()
+        frame.columns = [say("hmm.to", state=v) for v in frame.columns]
+        frame.index = [say("hmm.from", state=v) for v in frame.index]
         frame["stationary"] = self.stationary(ci_prob)["median"].values
         frame["dwell"] = self.dwell_times(ci_prob)["median"].values
         frame.index.name = "state"
         structure = self.structure
-        who = ("typical dyad" if structure is None or structure.dyad
-               else "every dyad alike (no dyad level fitted)")
+        who = say("hmm.typical" if structure is None or structure.dyad else "hmm.alike")
         meanings = {
-            ", ".join(frame.columns[:-2]): (
-                f"P(state at t | state at t - 1, the row): posterior median ({ci_prob:.0%} "
-                f"intervals via result.transition_probs()), {who} with every predictor "
-                "absent"),
-            "stationary": "long-run share of each state (posterior median)",
-            "dwell": "expected segments per visit to the state (posterior median)",
+            ", ".join(frame.columns[:-2]): say("hmm.transition", pct=f"{ci_prob:.0%}",
+                                               who=who),
+            "stationary": say("hmm.stationary"),
+            "dwell": say("hmm.dwell"),
         }
-        notes = (f"States are ordered by {self._model._spec['order_by']} (its emission "
-                 "probability grows with the state).",)
-        return ResultSummary(title=self._header()[0], lines=tuple(self._header()[1:]),
-                             table=frame, notes=notes,
-                             diagnostics=str(self.diagnostics) if self.diagnostics else "",
-                             columns=meanings)
+        notes = (say("hmm.ordered", order=self._model._spec["order_by"]),)
+        header = self._header(lang)
+        return ResultSummary(title=header[0], lines=tuple(header[1:]), table=frame,
+                             notes=notes, columns=meanings, lang=lang, codebook=codebook,
+                             diagnostics=(self.diagnostics.text(lang) if self.diagnostics
+                                          else ""))
 
 
 HiddenMarkovModel.result_class = HMMResult

@@ -1126,7 +1126,7 @@ class SessionImpactResult(FitResult):
             title=header[0],
             lines=tuple(header[1:]),
             table=frame,
-            diagnostics=str(self.diagnostics) if self.diagnostics is not None else "",
+            diagnostics=self.diagnostics.text(lang) if self.diagnostics is not None else "",
             extra={"residual_correlation": corr},
             columns=meanings,
             shown=("mean", "lower", "upper", "P(>0)", "raw_mean", "ols", "ols_lower",

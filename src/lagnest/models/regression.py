@@ -1683,7 +1683,7 @@ class RegressionResult(FitResult):
         )
         return ResultSummary(
             title=header[0], lines=tuple(lines), table=frame, notes=notes,
-            diagnostics=str(self.diagnostics) if self.diagnostics is not None else "",
+            diagnostics=self.diagnostics.text(lang) if self.diagnostics is not None else "",
             columns=meanings,
             shown=("OR", "OR_lower", "OR_upper", "P(OR>1)", "AME", "z_classical",
                    "Q_classical"),

@@ -1333,7 +1333,7 @@ class TransitionResult(FitResult):
             title=header[0],
             lines=tuple(header[1:]),
             table=out,
-            diagnostics=str(self.diagnostics) if self.diagnostics is not None else "",
+            diagnostics=self.diagnostics.text(lang) if self.diagnostics is not None else "",
             columns=meanings,
             shown=("count", "prob_pooled", "prob_mean", "prob_lower", "prob_upper", "Q_mean",
                    "P(Q>0)"),

@@ -40,7 +40,14 @@ import numpy as np
 import pandas as pd
 
 from lagnest._files import atomic_write
-from lagnest._lang import check_lang, code_label, column_name, group_word, translate
+from lagnest._lang import (
+    check_lang,
+    code_label,
+    column_name,
+    group_word,
+    reword,
+    translate,
+)
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -429,15 +436,11 @@ class Report:
         return self
 
     def _summary(self, result: FitResult) -> Any:
-        """The result's summary in the page's language (English where it has no other)."""
-        import inspect
-
+        """The result's summary in the page's language."""
         if self.lang == "en":
             return result.summary()
-        if "lang" in inspect.signature(result.summary).parameters:
-            self._note_codes(_result_codes(result))
-            return result.summary(lang=self.lang, codebook=self.codebook)
-        return result.summary()
+        self._note_codes(_result_codes(result))
+        return result.summary(lang=self.lang, codebook=self.codebook)
 
     def add_note(self, text: str, section: str = "analyses") -> Report:
         """A highlighted note in a section (e.g. a shortened demo fit).
@@ -465,7 +468,7 @@ class Report:
             return
         status = (f'<span class="ok">{html.escape(self._say("diag.ok"))}</span>' if diag.ok
                   else f'<span class="failed">{html.escape(self._say("diag.failed"))}</span>')
-        self._place("diagnostics", f"<p>{status}</p>", _pre(str(diag)))
+        self._place("diagnostics", f"<p>{status}</p>", _pre(diag.text(self.lang)))
         table = diag.table
         if len(table):
             worst = table.sort_values("rhat", ascending=False, na_position="last")
@@ -492,7 +495,7 @@ class Report:
                  _p(headline + ".", "failed" if len(flagged) else "ok")]
         if omitted:  # statistics the corpus cannot give: said, never shown as passing
             parts.append(_p(self._say("check.omitted") + "; ".join(
-                f"{stat}: {why}" for stat, why in omitted.items()) + ".", "note"))
+                f"{stat}: {reword(why, lang)}" for stat, why in omitted.items()) + ".", "note"))
         columns = ["statistic", "element", "observed", "replicated_mean", "replicated_lower",
                    "replicated_upper", "ppp_two_sided"]
 
