@@ -31,6 +31,9 @@ slopes, pooled over the one_large, thesis and dense_small scenarios.
 Run (2 worker processes; hours)::
 
     .venv/bin/python benchmarks/operating_characteristics.py --stage priors --design 6x8x10 --n 100
+    # more studies for some methods only (the same studies 0..N-1 for every method):
+    .venv/bin/python benchmarks/operating_characteristics.py --stage priors --design 6x8x10 \
+        --n 16 --n-method normal_1=100 normal_0.5=100 mnlogit_fe=100 mnlogit_cluster=100
     .venv/bin/python benchmarks/operating_characteristics.py --stage priors --design 20x8x10 --n 50
     .venv/bin/python benchmarks/operating_characteristics.py --report
 
@@ -103,15 +106,19 @@ STAGES: dict[str, dict[str, Any]] = {
 }
 
 
-def run(stage: str, design: str, n: int, n_jobs: int, methods: list[str] | None) -> None:
-    """Run (or resume) one stage at one design."""
+def run(stage: str, design: str, n: int, n_jobs: int, methods: list[str] | None,
+        n_method: list[str] | None = None) -> None:
+    """Run (or resume) one stage at one design (``n_method``: ``NAME=N`` overrides of n)."""
     spec = STAGES[stage]
     chosen = {k: v for k, v in spec["methods"].items() if methods is None or k in methods}
+    by_method = {name: int(count) for name, count in
+                 (item.split("=", 1) for item in (n_method or []))}
     dims = tuple(int(v) for v in design.split("x"))
     path = RUNS / f"oc-{stage}-{design}"
     t0 = time.perf_counter()
     oc = operating_characteristics(chosen, spec["scenarios"], [dims], n, seed=SEED,
-                                   n_jobs=n_jobs, path=path, progress=True, **SAMPLER)
+                                   studies_by_method=by_method, n_jobs=n_jobs, path=path,
+                                   progress=True, **SAMPLER)
     oc.save(path.with_suffix(".nc"))
     print(f"{stage} {design}: {time.perf_counter() - t0:.0f} s", flush=True)
 
@@ -123,11 +130,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=100)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--methods", nargs="*")
+    parser.add_argument("--n-method", nargs="*", metavar="NAME=N",
+                        help="studies for the named methods instead of --n")
     parser.add_argument("--report", action="store_true")
     args = parser.parse_args(argv)
     logging.getLogger("pymc").setLevel(logging.ERROR)
     if args.stage:
-        run(args.stage, args.design, args.n, args.n_jobs, args.methods)
+        run(args.stage, args.design, args.n, args.n_jobs, args.methods, args.n_method)
     if args.report:
         report()
     return 0

@@ -155,3 +155,24 @@ def test_unknown_scenario_is_refused():
     with pytest.raises(ValueError, match="unknown scenarios"):
         operating_characteristics({}, scenarios=["nope"])
     assert set(SCENARIOS) >= {"null", "one_large", "thesis", "dense_small", "confounded_null"}
+
+
+def test_studies_by_method_runs_more_studies_of_one_method_on_the_same_studies(tmp_path):
+    methods = {"exact": FixedAnchor(0.0, 0.3), "shifted": FixedAnchor(0.45, 0.3)}
+    first = operating_characteristics(methods, scenarios=["null"], designs=[(2, 2, 5)],
+                                      n_studies=2, seed=3, n_jobs=1, progress=False,
+                                      path=tmp_path / "run")
+    more = operating_characteristics(methods, scenarios=["null"], designs=[(2, 2, 5)],
+                                     n_studies=2, seed=3, n_jobs=1, progress=False,
+                                     path=tmp_path / "run", studies_by_method={"exact": 5})
+    table = more.summary()
+    assert table.loc[("exact", "null", "2x2x5", "predictor"), "studies"] == 5
+    assert table.loc[("shifted", "null", "2x2x5", "predictor"), "studies"] == 2
+    assert sorted(more.data.attrs) == sorted(first.data.attrs)  # resumed: same run
+    assert len(list((tmp_path / "run").glob("task-*.json"))) == 5 + 2
+    np.testing.assert_array_equal(  # study r is the same study for both runs
+        more.data["truth"].sel(estimator="shifted", study=[0, 1]).values,
+        first.data["truth"].sel(estimator="shifted").values)
+    with pytest.raises(ValueError, match="unknown methods"):
+        operating_characteristics(methods, scenarios=["null"], designs=[(2, 2, 5)],
+                                  n_studies=1, studies_by_method={"nope": 3})

@@ -310,6 +310,7 @@ def operating_characteristics(
     n_studies: int | Mapping[str, int] = 100,
     seed: int = 0,
     *,
+    studies_by_method: Mapping[str, int] | None = None,
     ci_prob: float = 0.9,
     draws: int = 500,
     tune: int = 500,
@@ -339,6 +340,11 @@ def operating_characteristics(
         Study designs; every session has the same number of segments.
     n_studies : int or mapping of design label to int, default 100
         Studies per scenario and design (e.g. ``{"6x8x10": 100, "20x8x10": 50}``).
+    studies_by_method : mapping of method name to int, optional
+        Studies per scenario and design for the named methods instead of ``n_studies``
+        (e.g. more studies for the candidate that became the default, fewer for a slow
+        anchor). Study r is the same simulated study for every method that runs it, and
+        each method's rates count the studies it ran.
     seed : int, default 0
         Run seed. Study r of (scenario, design) is simulated from its own seed (the same
         for every method, so methods are compared on the same studies); each fit's seed
@@ -377,11 +383,21 @@ def operating_characteristics(
     counts = ({lab: int(n_studies) for lab in labels} if isinstance(n_studies, int)
               else {lab: int(n_studies[lab]) for lab in labels})
     method_items = list(methods.items())
+    by_method = dict(studies_by_method or {})
+    unknown = [name for name in by_method if name not in methods]
+    if unknown:
+        raise ValueError(f"studies_by_method names unknown methods {unknown}; methods: "
+                         f"{list(methods)}")
+
+    def n_of(m: int, d: int) -> int:
+        return int(by_method.get(method_items[m][0], counts[labels[d]]))
+
+    n_max = max(n_of(m, d) for m in range(len(method_items)) for d in range(len(labels)))
     # study-major order: an interrupted run has every method on the same first studies
-    keys = [(m, s, d, r) for r in range(max(counts.values()))
+    keys = [(m, s, d, r) for r in range(n_max)
             for m, s, d in itertools.product(range(len(method_items)), range(len(named)),
                                              range(len(designs)))
-            if r < counts[labels[d]]]
+            if r < n_of(m, d)]
     options = {"draws": int(draws), "tune": int(tune), "chains": int(chains),
                "sampler": sampler, "target_accept": target_accept}
     run_config = {"kind": "operating_characteristics", "seed": int(seed), "ci_prob": ci_prob,
@@ -394,7 +410,7 @@ def operating_characteristics(
     results, info = engine.run_tasks(_oc_task, payload, keys, seed=seed, config=run_config,
                                      path=path, client=client, n_jobs=n_jobs,
                                      progress=progress, desc="operating characteristics")
-    return _assemble(results, method_items, named, labels, counts, run_config, info)
+    return _assemble(results, method_items, named, labels, n_max, run_config, info)
 
 
 def _kind(label: str) -> str:
@@ -411,12 +427,11 @@ def _describe(method: Any) -> str:
 
 
 def _assemble(results: Mapping[tuple, dict], methods: list, scenarios: list,
-              labels: list[str], counts: Mapping[str, int], run_config: dict,
+              labels: list[str], n_study: int, run_config: dict,
               info: dict) -> OperatingCharacteristics:
     params = sorted({lab for res in results.values() if res.get("ok")
                      for lab in res["labels"]})
     index = {p: i for i, p in enumerate(params)}
-    n_study = max(counts.values())
     shape = (len(methods), len(scenarios), len(labels), n_study)
     values = {f: np.full((*shape, len(params)), np.nan)
               for f in ("truth", "mean", "median", "lower", "upper")}
