@@ -1049,6 +1049,80 @@ qualified='t_vocal:silent', label='t_vocal:silent', index=0)
         streams[stream] = StreamData("indicator", codes, matrix)
         return self._with_streams(streams)
 
+    def recode(self, stream: str, groups: Mapping[str, Sequence[str]],
+               name: str | None = None) -> Sequences:
+        """Return a new `Sequences` with a stream whose codes are merged (GSEQ's recode).
+
+        Codes of ``stream`` listed in a group become that group's new code; the other
+        codes stay as they are; uncoded segments stay uncoded. The new stream is a
+        categorical stream like any other (a lag table of it has one row per new code),
+        unlike :meth:`with_codes`, whose codes are indicators.
+
+        Parameters
+        ----------
+        stream : str
+            A categorical stream, e.g. ``"rupture"``.
+        groups : mapping of str to sequence of str
+            New code to the old codes it replaces, e.g. ``{"ruptured": ["withdrawal",
+            "confrontation", "both"]}``. Every old code may appear in one group only.
+        name : str, optional
+            Name of the new stream (default ``"<stream>_recoded"``); one word naming no
+            stream or code yet.
+
+        Returns
+        -------
+        Sequences
+
+        Raises
+        ------
+        LagnestDataError
+            For a stream that is not categorical, an old code that is not a code of it
+            (the known codes are listed), an old code in two groups, or a bad name.
+
+        Examples
+        --------
+        >>> from lagnest import Sequences
+        >>> seqs = Sequences.from_sequences({"code": [["a", "b", "c", "a"]]})
+        >>> new = seqs.recode("code", {"bc": ["b", "c"]})
+        >>> values, codes = new.categorical("code_recoded")
+        >>> [codes[v] for v in values]
+        ['a', 'bc', 'bc', 'a']
+        """
+        old = self._streams.get(stream)
+        if old is None or old.kind != "categorical":
+            categorical = [k for k, v in self._streams.items() if v.kind == "categorical"]
+            raise LagnestDataError(f"recode: {stream!r} is not a categorical stream; "
+                                   f"categorical streams: {categorical}")
+        name = f"{stream}_recoded" if name is None else name
+        if not isinstance(name, str) or not algebra.is_plain_name(name) or \
+                self._code_index.names_anything(name):
+            raise LagnestDataError(f"recode: the new stream name {name!r} must be one word "
+                                   "naming no stream or code yet")
+        if not isinstance(groups, Mapping) or not groups:
+            raise LagnestDataError(f"recode: groups must map a new code to the old codes it "
+                                   f"replaces, e.g. {{'merged': {list(old.codes[:2])}}}; got "
+                                   f"{groups!r}")
+        target: dict[str, str] = {}
+        for new_code, members in groups.items():
+            if isinstance(members, str) or not isinstance(members, Sequence) or not members:
+                raise LagnestDataError(f"recode: group {new_code!r} must list old codes of "
+                                       f"{stream!r}, got {members!r}")
+            for code in members:
+                if code not in old.codes:
+                    raise LagnestDataError(f"recode: {code!r} (group {new_code!r}) is not a "
+                                           f"code of {stream!r}; its codes: {list(old.codes)}")
+                if code in target:
+                    raise LagnestDataError(f"recode: {code!r} is in two groups "
+                                           f"({target[code]!r} and {new_code!r})")
+                target[code] = str(new_code)
+        mapped = [target.get(code, code) for code in old.codes]
+        codes = tuple(dict.fromkeys(mapped))  # order of first appearance
+        lookup = np.array([codes.index(m) for m in mapped], dtype=np.int64)
+        values = np.where(old.values >= 0, lookup[np.maximum(old.values, 0)], -1)
+        streams = dict(self._streams)
+        streams[name] = StreamData("categorical", codes, values.astype(old.values.dtype))
+        return self._with_streams(streams)
+
     def _algebra_values(self, ref: algebra.Name, text: str, new_code: str,
                         earlier: Mapping[str, np.ndarray], stream: str) -> np.ndarray:
         """0/1/-1 values of a name in the expression of ``new_code`` (see :meth:`with_codes`)."""
