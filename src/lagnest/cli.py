@@ -294,6 +294,10 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--codebook", default=None,
                      help='codebook of --data, e.g. "3rs_2015+mia" (default: the spec\'s '
                      "[data] codebook)")
+    fit.add_argument(
+        "--code", action="append", default=None, metavar="NAME=EXPRESSION",
+        help="a code made from codes, named by the spec like any other (repeatable; and, "
+        "or, not, lump, chain: docs/classical.md); a spec can hold them in [codes]")
     fit.add_argument("--out", required=True, metavar="RESULT.nc",
                      help="where to write the result (NetCDF)")
     fit.add_argument("--draws", type=int, default=None, help="draws per chain kept")
@@ -520,12 +524,13 @@ def _corpus(args: argparse.Namespace, data_options: dict[str, Any] | None = None
             )
         from lagnest.datasets import load_example
 
-        return load_example()
+        return _with_codes(load_example(), getattr(args, "code", None))
     from lagnest.io import read_table
 
     options = {**(data_options or {}), **({"codebook": args.codebook} if args.codebook else {}),
                **_read_options(args)}
-    return read_table(args.data, sessions=args.sessions, dyads=args.dyads, **options)
+    seqs = read_table(args.data, sessions=args.sessions, dyads=args.dyads, **options)
+    return _with_codes(seqs, getattr(args, "code", None))
 
 
 def _check_out(path: str | os.PathLike[str], suffixes: tuple[str, ...] = (".html", ".htm"),

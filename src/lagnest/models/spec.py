@@ -21,6 +21,9 @@ priors, its sampler settings and how the command line reads the corpus::
     [data]                         # optional; keyword arguments of ``lagnest.read_table``
     codebook = "3rs_2015+mia"
 
+    [codes]                        # optional; codes made from codes (Sequences.with_codes)
+    any_confrontation = "lump(C1, C2, C3, C4, C5, C6, C7)"
+
 :func:`load_spec` validates the whole file before any data are read: keys are checked
 against the signature of the class registered at run time (so a model's new arguments
 need no change here), values against the constructor's type annotations, priors against
@@ -67,7 +70,7 @@ if TYPE_CHECKING:
 __all__ = ["SECTIONS", "ModelSpec", "from_spec", "load_spec", "standard_specs"]
 
 #: Top-level keys of a spec file.
-SECTIONS = ("description", "model", "priors", "fit", "data")
+SECTIONS = ("description", "model", "priors", "fit", "data", "codes")
 #: Arguments of ``BayesianModel.fit`` a TOML file cannot hold (arrays in memory).
 _FIT_EXCLUDED = frozenset({"self", "observed"})
 #: Smallest allowed value of the integer fit settings.
@@ -103,6 +106,10 @@ class ModelSpec:
     data : dict
         Keyword arguments of :func:`lagnest.read_table` (``[data]``); a relative codebook
         path is resolved against the spec's folder.
+    codes : dict of str to str
+        Codes made from codes before the model is built (``[codes]``: new code name to an
+        expression of the code algebra, as :meth:`lagnest.Sequences.with_codes` takes
+        them); the model names them like any other code.
     description : str
         What the analysis asks, in words (English).
     path : pathlib.Path or None
@@ -117,6 +124,7 @@ class ModelSpec:
     description: str = ""
     path: Path | None = None
     descriptions: dict[str, str] = field(default_factory=dict)
+    codes: dict[str, str] = field(default_factory=dict)
 
     def describe(self, lang: str = "en") -> str:
         """What the analysis asks, in ``lang`` (English where the spec has no translation).
@@ -207,6 +215,8 @@ class ModelSpec:
         """
         cls = self.model_class
         try:
+            if self.codes:
+                seqs = seqs.with_codes(self.codes)
             model = cls(seqs, **copy.deepcopy(self.arguments),
                         priors=copy.deepcopy(self.priors) or None)
         except SpecError:
@@ -393,7 +403,7 @@ def _parse(data: Mapping[str, Any], path: Path | None) -> ModelSpec:
         _key_problem(problems, "description", "wrong type", value=description,
                      expected="a string, or a table of strings by language (en, es)")
     sections = {}
-    for key in ("model", "priors", "fit", "data"):
+    for key in ("model", "priors", "fit", "data", "codes"):
         value = data.get(key, {})
         if not isinstance(value, dict):
             _key_problem(problems, key, "must be a table", value=value,
@@ -410,6 +420,7 @@ def _parse(data: Mapping[str, Any], path: Path | None) -> ModelSpec:
         _check_fit(cls, sections["fit"], problems)
     data_settings = _resolve_codebook(sections["data"], path)
     _check_data(data_settings, problems)
+    _check_codes(sections["codes"], problems)
     _raise(problems)
     return ModelSpec(
         model=str(sections["model"]["type"]),
@@ -420,7 +431,32 @@ def _parse(data: Mapping[str, Any], path: Path | None) -> ModelSpec:
         description=description.strip() if isinstance(description, str) else "",
         path=path,
         descriptions=descriptions,
+        codes=sections["codes"],
     )
+
+
+def _check_codes(table: dict[str, Any], problems: ProblemCollector) -> None:
+    """Check ``[codes]``: one-word new names, expressions the code algebra parses.
+
+    Whether the names in an expression are codes of the corpus is known only when the
+    corpus is read (``build``).
+    """
+    from lagnest.data import algebra
+
+    for name, expression in table.items():
+        if not algebra.is_plain_name(name):
+            _key_problem(problems, f"codes.{name}", "bad code name", value=name,
+                         expected="one word (letters, digits, _ . -) that is not and/or/not")
+        elif not isinstance(expression, str):
+            _key_problem(problems, f"codes.{name}", "wrong type", value=expression,
+                         expected='an expression, e.g. "W1 or W2"')
+        else:
+            try:
+                algebra.parse(expression)
+            except LagnestDataError as err:
+                _key_problem(problems, f"codes.{name}", f"bad expression: {err}",
+                             expected="an expression of the code algebra (and, or, not, "
+                             "lump, chain; docs/classical.md)")
 
 
 def _check_integers(value: Any, key: str, problems: ProblemCollector) -> None:
