@@ -96,6 +96,12 @@ REGISTRY: tuple[Benchmark, ...] = (
         "pandas groupby and numpy.unique + bincount on the same code matrix",
         full=((),), quick=(("--quick", "--out", "{out}"),), env=ONE_THREAD),
     Benchmark(
+        "bench_timed", "bench_timed.py",
+        "Timed events: time-unit tables against cutting into segments", ("timed",),
+        "the segmented route (TimedEvents.to_sequences + lag_table, the readers' cutting) and "
+        "pandas (events exploded into units + crosstab) on the same events",
+        full=((),), quick=(("--quick", "--out", "{out}"),)),
+    Benchmark(
         "bench_io", "bench_io.py", "Ingestion: reading files against pandas", ("io",),
         "pandas.read_csv of the same files; pandas.factorize of the key and code columns",
         full=(("--sizes", "1000000", "--reps", "7"),

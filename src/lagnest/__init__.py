@@ -21,6 +21,7 @@ from lagnest import (
 )
 from lagnest._version import __version__
 from lagnest.classical import (
+    TimeWindow,
     agreement,
     coder_agreement,
     count_table,
@@ -36,6 +37,8 @@ from lagnest.classical import (
     permutation_test,
     stationarity_test,
     table_statistics,
+    timed_permutation_test,
+    timed_table,
     wampold_kappa,
     wampold_kappa_table,
 )
@@ -44,6 +47,7 @@ from lagnest.data import (
     Encoded,
     Sequences,
     StreamData,
+    TimedEvents,
     available_codebooks,
     load_codebook,
 )
@@ -104,6 +108,8 @@ __all__ = [
     "SessionImpactResult",
     "SpecError",
     "StreamData",
+    "TimeWindow",
+    "TimedEvents",
     "TransitionModel",
     "TransitionResult",
     "__version__",
@@ -143,6 +149,8 @@ __all__ = [
     "simulate",
     "stationarity_test",
     "table_statistics",
+    "timed_permutation_test",
+    "timed_table",
     "viz",
     "wampold_kappa",
     "wampold_kappa_table",

@@ -2,7 +2,8 @@
 
 The classical statistics (GSEQ / O'Connor conventions), returned as labelled Datasets:
 lag tables and their statistics, homogeneity and stationarity tests, pattern tables,
-permutation tests, Wampold's kappas and tests of dominance, and observer agreement.
+permutation tests, Wampold's kappas and tests of dominance, observer agreement, and
+time-unit tables of timed events (GSEQ's windows) with their permutation test.
 Importing it registers the ``ds.lagnest`` accessor (:mod:`lagnest.classical.text`).
 """
 
@@ -15,10 +16,12 @@ from lagnest.classical.permutation import permutation_test
 from lagnest.classical.stationarity import stationarity_test
 from lagnest.classical.statistics import table_statistics
 from lagnest.classical.text import format_lag_table
+from lagnest.classical.timed import TimeWindow, timed_permutation_test, timed_table
 from lagnest.classical.wampold import wampold_kappa, wampold_kappa_table
 
 __all__ = [
     "PatternTable",
+    "TimeWindow",
     "agreement",
     "coder_agreement",
     "count_table",
@@ -35,6 +38,8 @@ __all__ = [
     "permutation_test",
     "stationarity_test",
     "table_statistics",
+    "timed_permutation_test",
+    "timed_table",
     "wampold_kappa",
     "wampold_kappa_table",
 ]

@@ -112,10 +112,41 @@ def permutation_pvalues(
         raise LagnestDataError("lag 0 tables do not change under a within-session shuffle")
     observed = kernels.lag_counts(given, target, block_offsets, None, n_given, n_target, 1,
                                   lag, window)[0]
-    obs = table_arrays(observed, structural_zeros)
     draw = _table_generator(given, target, block_offsets, session_offsets, n_given, n_target,
                             lag, window, seed, n_perm, structural_zeros)
-    tables = np.empty((n_perm, n_given, n_target), dtype=np.int64)
+    return {"counts": observed, **pvalues_from_tables(observed, draw, n_perm, alternative,
+                                                      structural_zeros, progress)}
+
+
+def pvalues_from_tables(observed: np.ndarray, draw: Callable[[int, int], np.ndarray],
+                        n_perm: int, alternative: str, structural_zeros: Any = None,
+                        progress: bool = False) -> dict[str, Any]:
+    """p-values of an observed table against ``n_perm`` permuted tables.
+
+    The one counting rule of every permutation test (segments or timed events): a
+    permuted table counts as extreme when its statistic is at least as far out as the
+    observed one (adjusted residuals and counts by ``alternative``, X² and G² from
+    above), and p = (1 + extreme) / (1 + n_perm).
+
+    Parameters
+    ----------
+    observed : ndarray of int, shape (K, M)
+    draw : callable
+        ``draw(start, stop)`` returns the permuted tables ``start .. stop - 1``, shape
+        ``(stop - start, K, M)`` (drawn in chunks to bound memory).
+    n_perm : int
+    alternative : {"two-sided", "greater", "less"}
+    structural_zeros : bool ndarray, optional
+        Cells that cannot occur (their p-values are NaN).
+    progress : bool, default False
+
+    Returns
+    -------
+    dict
+        ``p_adj_resid``, ``p_counts``, ``perm_mean_counts`` (K x M), ``p_X2``, ``p_G2``.
+    """
+    obs = table_arrays(observed, structural_zeros)
+    tables = np.empty((n_perm, *observed.shape), dtype=np.int64)
     hits = {"adj_resid": np.zeros(observed.shape), "X2": 0.0, "G2": 0.0}
     bar = _progress_bar(n_perm, progress)
     try:
@@ -138,12 +169,11 @@ def permutation_pvalues(
     if structural_zeros is not None:
         p_counts[structural_zeros] = np.nan
     return {
-        "counts": observed,
         "p_adj_resid": np.where(undefined, np.nan, (1 + hits["adj_resid"]) * scale),
         "p_counts": p_counts,
         "perm_mean_counts": mean_counts,
-        "p_X2": (1 + hits["X2"]) * scale,
-        "p_G2": (1 + hits["G2"]) * scale,
+        "p_X2": float((1 + hits["X2"]) * scale),
+        "p_G2": float((1 + hits["G2"]) * scale),
     }
 
 

@@ -32,22 +32,27 @@ from lagnest.data._columns import (
 )
 from lagnest.data._streams import is_missing, label_of, natural_key
 from lagnest.data.codebook import Codebook
+from lagnest.data.events import (
+    StreamSpec,
+    TimedEvent,
+    TimedEvents,
+    TimedSession,
+    build_sequences,
+    check_segment_options,
+    timed_events,
+    timed_to_values,
+)
 from lagnest.data.sequences import Sequences
 from lagnest.errors import DataProblem, LagnestDataError, ProblemCollector
 from lagnest.io._limits import MAX_SEGMENTS, Budget, check_limit_argument
 from lagnest.io.events import (
-    StreamSpec,
-    TimedEvent,
-    TimedSession,
-    _check_segment_options,
+    _check_as_events,
     _resolve_codes,
     _Token,
     _units_to_values,
-    build_sequences,
     check_exclusive,
     covariate_tables,
     read_text,
-    timed_to_values,
 )
 from lagnest.io.table import _format, _read_frame
 
@@ -369,8 +374,9 @@ def _rows_to_sequences(
     codebook: str | Codebook | None,
     problems: ProblemCollector,
     budget: Budget | None = None,
-) -> Sequences:
-    """Timed BORIS events -> `Sequences` (event level or fixed segments)."""
+    as_events: bool = False,
+) -> Sequences | TimedEvents:
+    """Timed BORIS events -> `Sequences` (event level or fixed segments) or `TimedEvents`."""
     if streams not in ("subject", "category", "none"):
         raise LagnestDataError(
             DataProblem("bad streams option", value=streams, expected="subject, category or none")
@@ -408,7 +414,7 @@ def _rows_to_sequences(
     for r in rows:
         by_observation.setdefault(r.observation, []).append(r)
     labels = list(by_observation)
-    per_session = []
+    sessions = []
     for lab in labels:
         mine = by_observation[lab]
         events = [
@@ -419,12 +425,13 @@ def _rows_to_sequences(
             if spec.exclusive:
                 states = [e for e in events if owner[e.code] == s and e.offset > e.onset]
                 check_exclusive(states, problems, spec.name)
-        timed = TimedSession(events, [False] * len(events))
-        per_session.append(
-            timed_to_values(
-                timed, specs, owner, code_index, segment_seconds, min_overlap, rule, None, budget
-            )
+        sessions.append(TimedSession(events, [False] * len(events)))
+    per_session = [] if as_events else [
+        timed_to_values(
+            timed, specs, owner, code_index, segment_seconds, min_overlap, rule, None, budget
         )
+        for timed in sessions
+    ]
     variables = _independent_variables(frame, independent_variables)
     values = _session_variables(frame, rows, labels, variables, problems)
     where = [{"row": by_observation[lab][0].row} for lab in labels]
@@ -432,6 +439,9 @@ def _rows_to_sequences(
         labels, variables, values, dyad, dyad_variables, problems, where
     )
     problems.raise_if_any()
+    if as_events:
+        return timed_events(labels, dyads, specs, sessions, owner, code_index, None, covariates,
+                            attrs, codebook)
     return build_sequences(labels, dyads, specs, per_session, covariates, attrs, codebook)
 
 
@@ -627,7 +637,8 @@ def read_boris(
     codebook: str | Codebook | None = None,
     encoding: str = "utf-8-sig",
     max_segments: int = MAX_SEGMENTS,
-) -> Sequences:
+    as_events: bool = False,
+) -> Sequences | TimedEvents:
     """Read a BORIS export: aggregated or tabular events (TSV/CSV/XLSX) or behavioural strings.
 
     Parameters
@@ -672,10 +683,16 @@ def read_boris(
     max_segments : int, default 10,000,000
         Most segments the observations may be cut into (``segment_seconds``); checked
         before they are made.
+    as_events : bool, default False
+        Event tables only: return the events themselves, with their start and stop times,
+        as a :class:`~lagnest.TimedEvents` (for :func:`lagnest.timed_table`;
+        ``.to_sequences(L)`` cuts them as ``segment_seconds=L`` would). Not with
+        ``segment_seconds``, nor with behavioural strings (they have no times).
 
     Returns
     -------
-    Sequences
+    Sequences or TimedEvents
+        A `TimedEvents` with ``as_events=True``.
 
     Raises
     ------
@@ -691,7 +708,8 @@ def read_boris(
     LagnestDataWarning
         Times written with digits of another script were read as numbers.
     """
-    _check_segment_options(segment_seconds, min_overlap, rule)
+    check_segment_options(segment_seconds, min_overlap, rule)
+    _check_as_events(as_events, segment_seconds, str(path))
     budget = Budget(check_limit_argument(max_segments, "max_segments"), str(path))
     path = Path(path)
     content = _load(path, layout, sheet, encoding)
@@ -699,6 +717,10 @@ def read_boris(
     if layout not in LAYOUTS:
         raise LagnestDataError(DataProblem("bad layout", value=layout, expected=LAYOUTS))
     if layout == "strings":
+        if as_events:
+            raise LagnestDataError(DataProblem(
+                "as_events needs times, and behavioural strings have none", file=str(path),
+                expected="an events table (aggregated or tabular TSV/CSV/XLSX)"))
         if not isinstance(content, str):
             raise LagnestDataError(
                 DataProblem("behavioural strings are text files", file=str(path))
@@ -733,6 +755,7 @@ def read_boris(
         codebook=codebook,
         problems=problems,
         budget=budget,
+        as_events=as_events,
     )
 
 

@@ -1,16 +1,16 @@
 """Coded events into a :class:`~lagnest.Sequences`, for the SDIS and BORIS readers.
 
-Coded events into a :class:`~lagnest.Sequences`, shared by the SDIS and BORIS readers:
-streams of declared codes, timed events cut into segments, session factors, and the
-assembly of the container.
+Coded events into a :class:`~lagnest.Sequences` or a :class:`~lagnest.TimedEvents`,
+shared by the SDIS and BORIS readers: streams of declared codes, session factors and the
+checks of timed events. The cutting of time into segments and the assembly of the
+containers live in the data layer (:mod:`lagnest.data.events`, also behind
+:meth:`~lagnest.TimedEvents.to_sequences`) and are handed on from here.
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -19,24 +19,10 @@ import pandas as pd
 
 from lagnest._files import check_readable
 from lagnest.data._streams import natural_key
-from lagnest.data.codebook import Codebook
-from lagnest.data.sequences import Sequences, StreamData
+from lagnest.data.events import _EPS, StreamSpec, TimedEvent
 from lagnest.errors import DataProblem, LagnestDataError, ProblemCollector
-from lagnest.io._limits import Budget
 
-__all__ = [
-    "StreamSpec",
-    "TimedEvent",
-    "TimedSession",
-    "build_sequences",
-    "check_exclusive",
-    "covariate_tables",
-    "read_text",
-    "segment_events",
-    "timed_to_values",
-]
-
-_EPS = 1e-9
+__all__ = ["check_exclusive", "covariate_tables", "read_text"]
 
 
 # ---------------------------------------------------------------------------- tokens
@@ -49,35 +35,7 @@ class _Token(NamedTuple):
     column: int
 
 
-@dataclass(frozen=True)
-class TimedEvent:
-    """A coded event in time: ``code`` from ``onset`` to ``offset`` seconds.
-
-    ``offset == onset`` is a momentary event. ``token`` locates it in its file (for errors):
-    any object with ``line`` and ``column`` (or ``row``) attributes.
-    """
-
-    code: str
-    onset: float
-    offset: float
-    where: dict = field(default_factory=dict)
-
-
 # ---------------------------------------------------------------------------- streams
-@dataclass
-class StreamSpec:
-    """A stream being built: name, kind, code list (``fixed`` when declared), exclusivity.
-
-    An ``exclusive`` stream's timed events may not overlap.
-    """
-
-    name: str
-    kind: str
-    codes: list[str]
-    fixed: bool
-    exclusive: bool = False
-
-
 def _resolve_codes(
     specs: list[StreamSpec],
     tokens: Iterable[_Token],
@@ -204,166 +162,15 @@ def check_exclusive(events: Sequence[TimedEvent], problems: ProblemCollector, st
             )
 
 
-def segment_events(
-    events: Sequence[TimedEvent],
-    segment_seconds: float,
-    *,
-    end_time: float | None = None,
-    min_overlap: float = 0.0,
-    rule: str = "overlap",
-    budget: Budget | None = None,
-) -> tuple[int, list[tuple[int, int]]]:
-    """Cut timed events into fixed segments ``[k L, (k + 1) L)`` from time 0.
-
-    Parameters
-    ----------
-    events : sequence of TimedEvent
-    segment_seconds : float
-        Segment length ``L`` (> 0).
-    end_time : float, optional
-        End of the session; default the latest offset.
-    min_overlap : float, default 0
-        Rule ``"overlap"``: an event is present in every segment it overlaps by more than 0
-        seconds (``min_overlap=0``) or by at least ``min_overlap`` seconds. Momentary events
-        (offset = onset) are present in the segment holding their onset.
-    rule : {"overlap", "onset"}
-        ``"onset"``: an event is present only in the segment holding its onset.
-    budget : Budget, optional
-        Segments the file may still make; the session's segments are taken from it (a
-        `LimitError` located at the latest event when they are too many) before anything
-        is allocated.
-
-    Returns
-    -------
-    n_segments : int
-    present : list of (int, int)
-        For each event, the segments it is present in: ``range(start, stop)`` (an event
-        is present in consecutive segments, or in none).
-    """
-    L = float(segment_seconds)
-    latest = max(range(len(events)), key=lambda i: events[i].offset, default=None)
-    last = max([end_time or 0.0] + [e.offset for e in events])
-    firsts = [math.floor(e.onset / L + _EPS) for e in events]
-    n = max([1, math.ceil(last / L - _EPS)] + [k + 1 for k in firsts])
-    if budget is not None:
-        where = events[latest].where if latest is not None else {}
-        budget.take(n, f"cutting this session ({last:g} s) into {L:g} s segments", **where)
-    present = []
-    for e, first in zip(events, firsts, strict=True):
-        if rule == "onset" or e.offset - e.onset <= _EPS:
-            present.append((first, first + 1))
-            continue
-        stop = math.ceil(e.offset / L - _EPS)
-
-        def counts(k: int, e: TimedEvent = e) -> bool:
-            overlap = min(e.offset, (k + 1) * L) - max(e.onset, k * L)
-            return (overlap > _EPS) if min_overlap <= 0 else (overlap >= min_overlap - _EPS)
-
-        if stop - first >= 3 and not counts(first + 1):
-            present.append((first, first))  # not even a whole segment is enough
-            continue
-        start = first if counts(first) else first + 1
-        end = stop if counts(stop - 1) else stop - 1
-        present.append((start, max(start, end)))
-    return n, present
-
-
-def _check_segment_options(segment_seconds: float | None, min_overlap: float, rule: str) -> None:
-    def number(value: object) -> bool:
-        return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
-            value, bool
-        )
-
-    if segment_seconds is not None and not (
-        number(segment_seconds) and math.isfinite(segment_seconds) and segment_seconds > 0
-    ):
-        raise LagnestDataError(
-            DataProblem("bad segment length", value=segment_seconds, expected="seconds > 0")
-        )
-    if not (number(min_overlap) and math.isfinite(min_overlap) and min_overlap >= 0):
-        raise LagnestDataError(
-            DataProblem("bad min_overlap", value=min_overlap, expected="seconds >= 0")
-        )
-    if rule not in ("overlap", "onset"):
-        raise LagnestDataError(
-            DataProblem("bad boundary rule", value=rule, expected="'overlap' or 'onset'")
-        )
-
-
-@dataclass
-class TimedSession:
-    """Timed events of one session, ready to become segments."""
-
-    events: list[TimedEvent]
-    event_breaks: list[bool]
-    end_time: float | None = None
-
-
-def timed_to_values(
-    sess: TimedSession,
-    specs: list[StreamSpec],
-    owner: Mapping[str, int],
-    code_index: Mapping[str, int],
-    segment_seconds: float | None,
-    min_overlap: float,
-    rule: str,
-    uncoded: str | None,
-    budget: Budget | None = None,
-) -> tuple[list[np.ndarray], np.ndarray]:
-    """Timed events -> per-stream values and breaks (event level or fixed segments).
-
-    At event level (``segment_seconds=None``) every event is a segment, in onset order, and
-    streams are those of ``specs`` (categorical streams hold the event's code). With fixed
-    segments every stream is an indicator stream (``specs`` kinds are ignored), and the
-    session's segments are taken from ``budget`` before anything is allocated.
-    """
-    order = sorted(range(len(sess.events)), key=lambda i: (sess.events[i].onset, i))
-    if segment_seconds is None:
-        n = len(order)
-        values = [
-            np.full(n, -1, np.int64)
-            if s.kind == "categorical"
-            else np.zeros((n, len(s.codes)), np.int8)
-            for s in specs
-        ]
-        breaks = np.zeros(n, bool)
-        for t, i in enumerate(order):
-            e = sess.events[i]
-            breaks[t] = sess.event_breaks[i]
-            if e.code == uncoded:
-                for v in values:
-                    v[t] = -1
-                continue
-            s, j = owner[e.code], code_index[e.code]
-            if specs[s].kind == "categorical":
-                values[s][t] = j
-            else:
-                values[s][t, j] = 1
-        return values, breaks
-    n, present = segment_events(
-        sess.events,
-        segment_seconds,
-        end_time=sess.end_time,
-        min_overlap=min_overlap,
-        rule=rule,
-        budget=budget,
-    )
-    values = [np.zeros((n, len(s.codes)), np.int8) for s in specs]
-    blank = np.zeros(n, bool)
-    breaks = np.zeros(n, bool)
-    for i, e in enumerate(sess.events):
-        if sess.event_breaks[i]:
-            k = math.floor(e.onset / segment_seconds + _EPS)
-            if k > 0:
-                breaks[k] = True
-        start, stop = present[i]
-        if e.code == uncoded:
-            blank[start:stop] = True
-            continue
-        values[owner[e.code]][start:stop, code_index[e.code]] = 1
-    for v in values:
-        v[blank] = -1
-    return values, breaks
+def _check_as_events(as_events: bool, segment_seconds: float | None, source: str | None) -> None:
+    """``as_events`` is a bool and comes without ``segment_seconds``."""
+    if not isinstance(as_events, bool):
+        raise LagnestDataError(DataProblem("bad as_events", file=source, value=as_events,
+                                           expected="True or False"))
+    if as_events and segment_seconds is not None:
+        raise LagnestDataError(DataProblem(
+            "give segment_seconds or as_events, not both", file=source, value=segment_seconds,
+            expected="as_events=True alone (cut later with TimedEvents.to_sequences)"))
 
 
 # ---------------------------------------------------------------------------- factors
@@ -431,43 +238,6 @@ def covariate_tables(
         frame = frame.drop(columns=dyad_cols)
     covariates = frame if frame.shape[1] else None
     return dyads, covariates, attrs
-
-
-def build_sequences(
-    labels: Sequence[str],
-    dyads: Sequence[str],
-    specs: Sequence[StreamSpec],
-    per_session: Sequence[tuple[list[np.ndarray], np.ndarray]],
-    covariates: pd.DataFrame | None,
-    attrs: pd.DataFrame | None,
-    codebook: str | Codebook | None,
-    ratings: Mapping[str, np.ndarray] | None = None,
-    segment_numbers: np.ndarray | None = None,
-) -> Sequences:
-    """Concatenate per-session stream values into a `Sequences`."""
-    lengths = [len(b) for _, b in per_session]
-    streams = {
-        spec.name: StreamData(
-            spec.kind,
-            tuple(spec.codes),
-            np.concatenate([vals[s] for vals, _ in per_session])
-            if per_session
-            else np.zeros(0, np.int64),
-        )
-        for s, spec in enumerate(specs)
-    }
-    return Sequences.from_arrays(
-        sessions=labels,
-        dyads=dyads,
-        lengths=lengths,
-        streams=streams,
-        breaks=np.concatenate([b for _, b in per_session]),
-        segment_numbers=segment_numbers,
-        ratings=ratings,
-        session_covariates=covariates,
-        dyad_attributes=attrs,
-        codebook=codebook,
-    )
 
 
 def read_text(path: Path, encoding: str) -> str:

@@ -14,23 +14,28 @@ from pathlib import Path
 import numpy as np
 
 from lagnest.data.codebook import Codebook, load_codebook
+from lagnest.data.events import (
+    StreamSpec,
+    TimedEvents,
+    TimedSession,
+    build_sequences,
+    check_segment_options,
+    timed_events,
+    timed_to_values,
+)
 from lagnest.data.sequences import Sequences
 from lagnest.errors import DataProblem, LagnestDataError, ProblemCollector
 from lagnest.io import _pragmas
 from lagnest.io._limits import MAX_SEGMENTS, Budget, check_limit_argument
 from lagnest.io.events import (
-    StreamSpec,
-    TimedSession,
-    _check_segment_options,
+    _check_as_events,
     _resolve_codes,
     _run_breaks,
     _Token,
     _units_to_values,
-    build_sequences,
     check_exclusive,
     covariate_tables,
     read_text,
-    timed_to_values,
 )
 from lagnest.io.sdis_grammar import (
     DEFAULT_STREAM,
@@ -98,7 +103,8 @@ def parse_sdis(
     codebook: str | Codebook | None = None,
     source: str | None = None,
     max_segments: int = MAX_SEGMENTS,
-) -> Sequences:
+    as_events: bool = False,
+) -> Sequences | TimedEvents:
     """Parse SDIS text into a `Sequences` (see :func:`read_sdis` for the parameters).
 
     Parameters
@@ -106,16 +112,17 @@ def parse_sdis(
     text : str
         The content of an SDIS file.
     segment_seconds, min_overlap, rule, stream, indicator_sets, dyad_factor, dyad_factors,
-    uncoded, codebook, max_segments
+    uncoded, codebook, max_segments, as_events
         As in :func:`read_sdis`.
     source : str, optional
         File name used in error messages.
 
     Returns
     -------
-    Sequences
+    Sequences or TimedEvents
     """
-    _check_segment_options(segment_seconds, min_overlap, rule)
+    check_segment_options(segment_seconds, min_overlap, rule)
+    _check_as_events(as_events, segment_seconds, source)
     budget = Budget(check_limit_argument(max_segments, "max_segments"), source)
     tokens, pragmas = _tokenize(text, source)
     parser = _Parser(tokens, source, budget)
@@ -128,6 +135,11 @@ def parse_sdis(
     if codebook is None and marks.codebook is not None:
         codebook = _pragma_codebook(marks, source)
     timed = decl.data_type in ("Timed", "State")
+    if as_events and not timed:
+        raise LagnestDataError(DataProblem(
+            f"as_events needs timed data, but the file holds {decl.data_type} data",
+            file=source, value=decl.data_type,
+            expected="Timed or State data (events with onsets and offsets)"))
     default_kind = "categorical" if decl.data_type == "Event" or timed else "indicator"
     specs = _stream_specs(
         decl, [*indicator_sets, *marks.indicator_sets], stream, default_kind, uncoded, parser
@@ -148,11 +160,17 @@ def parse_sdis(
         if segment_seconds is not None:
             for spec in specs:
                 spec.kind = "indicator"
-        per_session = [
-            _timed_session_values(
-                s, specs, index, segment_seconds, min_overlap, rule, uncoded, problems, budget
-            )
+        owner = {code: s for code, (s, _) in index.items()}
+        code_index = {code: j for code, (_, j) in index.items()}
+        timed_sessions = [
+            _timed_session(s, specs, index, segment_seconds is not None or as_events, uncoded,
+                           problems)
             for s in sessions
+        ]
+        per_session = [] if as_events else [
+            timed_to_values(ts, specs, owner, code_index, segment_seconds, min_overlap, rule,
+                            uncoded, budget)
+            for ts in timed_sessions
         ]
     else:
         for s in sessions:
@@ -187,6 +205,9 @@ def parse_sdis(
         where,
     )
     problems.raise_if_any()
+    if as_events:
+        return timed_events(labels, dyads, specs, timed_sessions, owner, code_index, uncoded,
+                            covariates, attrs, codebook)
     return build_sequences(
         labels,
         dyads,
@@ -216,31 +237,26 @@ def _pragma_codebook(marks: _pragmas.Pragmas, source: str | None) -> Codebook:
         ) from None
 
 
-def _timed_session_values(
+def _timed_session(
     sess: _Session,
     specs: list[StreamSpec],
     index: Mapping[str, tuple[int, int]],
-    segment_seconds: float | None,
-    min_overlap: float,
-    rule: str,
+    ends_by_time: bool,
     uncoded: str | None,
     problems: ProblemCollector,
-    budget: Budget | None = None,
-) -> tuple[list[np.ndarray], np.ndarray]:
-    """One session of Timed/State data -> per-stream values and breaks."""
-    if not sess.events and (segment_seconds is None or sess.end_time is None):
+) -> TimedSession:
+    """One session of Timed/State data, checked: events, and no overlap in exclusive sets.
+
+    ``ends_by_time``: time is not cut at events (segments or `TimedEvents`), so a session
+    with an end time ``,t`` and no event is fine.
+    """
+    if not sess.events and (not ends_by_time or sess.end_time is None):
         problems.add("session has no events", line=sess.start.line, column=sess.start.column)
-        return [np.zeros(0, np.int64) for _ in specs], np.zeros(0, bool)
     for s, spec in enumerate(specs):
         if spec.exclusive:
             mine = [e for e in sess.events if e.code != uncoded and index[e.code][0] == s]
             check_exclusive(mine, problems, spec.name)
-    owner = {code: s for code, (s, _) in index.items()}
-    code_index = {code: j for code, (_, j) in index.items()}
-    timed = TimedSession(sess.events, sess.event_breaks, sess.end_time)
-    return timed_to_values(
-        timed, specs, owner, code_index, segment_seconds, min_overlap, rule, uncoded, budget
-    )
+    return TimedSession(sess.events, sess.event_breaks, sess.end_time)
 
 
 def _session_labels(sessions: list[_Session], problems: ProblemCollector) -> list[str]:
@@ -305,7 +321,8 @@ def read_sdis(
     codebook: str | Codebook | None = None,
     encoding: str = "utf-8-sig",
     max_segments: int = MAX_SEGMENTS,
-) -> Sequences:
+    as_events: bool = False,
+) -> Sequences | TimedEvents:
     """Read a GSEQ SDIS file (Event, Multievent, Interval, Timed or State data).
 
     Parameters
@@ -343,15 +360,21 @@ def read_sdis(
     max_segments : int, default 10,000,000
         Most segments the file may expand into (repeated intervals, timed events cut into
         ``segment_seconds``); checked before they are made.
+    as_events : bool, default False
+        Timed and State data only: return the events themselves, with their onsets and
+        offsets, as a :class:`~lagnest.TimedEvents` (for :func:`lagnest.timed_table`;
+        ``.to_sequences(L)`` cuts them as ``segment_seconds=L`` would). Not with
+        ``segment_seconds``.
 
     Returns
     -------
-    Sequences
+    Sequences or TimedEvents
+        A `TimedEvents` with ``as_events=True``.
 
     Raises
     ------
     LagnestDataError
-        Malformed input, with file, line and column.
+        Malformed input, with file, line and column; ``as_events`` on untimed data.
     LimitError
         A `LagnestDataError`: the file would make more than ``max_segments`` segments.
     OSError
@@ -376,4 +399,5 @@ def read_sdis(
         codebook=codebook,
         source=str(path),
         max_segments=max_segments,
+        as_events=as_events,
     )

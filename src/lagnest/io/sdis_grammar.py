@@ -12,10 +12,11 @@ import re
 from dataclasses import dataclass, field
 
 from lagnest.data._columns import CONTROL_EXPECTED, control_character
+from lagnest.data.events import TimedEvent
 from lagnest.errors import DataProblem, LagnestDataError
 from lagnest.io import _pragmas
 from lagnest.io._limits import Budget
-from lagnest.io.events import TimedEvent, _Token
+from lagnest.io.events import _Token
 
 __all__ = [
     "DATA_TYPES",

@@ -10,6 +10,8 @@ Python exception instead of corrupting memory inside numba. One module per job:
 * :mod:`~lagnest.kernels.runs`: runs of codes;
 * :mod:`~lagnest.kernels.patterns`: pattern keys and rows of lagged regressions;
 * :mod:`~lagnest.kernels.softmax`: the multinomial-logit likelihood on count rows;
+* :mod:`~lagnest.kernels.timed`: time units of timed events, their states and windows, and
+  shuffles of events that keep their durations;
 * :mod:`~lagnest.kernels._common`: compile flags, the SplitMix64 generator, seeds and the
   wrappers' validation (``as_codes``, ``check_blocks``, ``check_lag``, ...), which the
   layers above call before they hand arrays to a kernel.
@@ -62,10 +64,20 @@ from lagnest.kernels.shuffles import (
     permuted_tables,
 )
 from lagnest.kernels.softmax import exp_into, multinomial_logit_value_grad
+from lagnest.kernels.timed import (
+    MAX_TIME_UNITS,
+    check_resolution,
+    permuted_timed_tables,
+    time_units,
+    unit_blocks,
+    unit_states,
+    window_states,
+)
 
 __all__ = [
     "JIT_OPTIONS",
     "MAX_PATTERN_KEY",
+    "MAX_TIME_UNITS",
     "PARALLEL_JIT_OPTIONS",
     "PROB_ROW_TOLERANCE",
     "ConstrainedShuffler",
@@ -75,6 +87,7 @@ __all__ = [
     "check_lag",
     "check_pattern_lags",
     "check_pattern_radices",
+    "check_resolution",
     "check_units",
     "constrained_permuted_tables",
     "decode_pattern_keys",
@@ -89,6 +102,7 @@ __all__ = [
     "permutable_positions",
     "permutation_seeds",
     "permuted_tables",
+    "permuted_timed_tables",
     "replicate_rows",
     "replicate_seeds",
     "run_lengths",
@@ -96,5 +110,9 @@ __all__ = [
     "simulate_chains",
     "simulate_given",
     "simulate_history",
+    "time_units",
     "triple_counts",
+    "unit_blocks",
+    "unit_states",
+    "window_states",
 ]
