@@ -153,11 +153,14 @@ def test_demo_runs_the_standard_specs_and_writes_the_report(tmp_path, capsys):
     printed = capsys.readouterr().out
     specs = ln.models.standard_specs()
     assert "Demo fits: 2 chains x 20 draws (tune 20)" in printed
-    assert "shorter than the specs' 4 chains x 1000 draws" in printed
+    assert "shorter than the specs' own" in printed
     assert "[1/" in printed and "mia_to_rupture: LaggedRegression" in printed
     assert "rupture_to_resolution: LaggedRegression" in printed
+    assert "rupture_episodes: HiddenMarkovModel" in printed
     assert printed.count("Diagnostics: ") >= 2
     _, text = _sections(out)
     for name in specs:
         assert f'id="analysis-{name}"' in text
     assert text.count("checked values flagged") >= 2
+    for figure in ("emission profiles", "decoded", "log odds ratios of each predictor"):
+        assert "rupture_episodes: " in text and figure in text, figure

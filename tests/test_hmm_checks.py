@@ -68,3 +68,20 @@ def test_summary_in_spanish(fitted):
     for word in ("from 1", "stationary", "typical dyad", "States are ordered", "bulk ESS"):
         assert word not in es, word
     assert (res.summary(lang="es").table.to_numpy() == res.summary().table.to_numpy()).all()
+
+
+def test_log_odds_ratios_are_the_logs_of_the_odds_ratios():
+    """Medians commute with exp; the null of the log scale is 0 (P(>0) = P(OR > 1))."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("LAGNEST_QUICK", "1")
+    seqs = ln.datasets.load_example().subset(dyads=["D1", "D2"])
+    res = ln.HiddenMarkovModel(seqs, ["rupture"], 2, transition_predictors=["MIA4"]).fit(
+        seed=1, draws=41, tune=40, chains=1)  # odd: the median is one draw
+    mp.undo()
+    lor, odds = res.log_odds_ratios(), res.effects()
+    assert lor["median"].dims == ("feature", "move")
+    assert list(lor["move"].values) == ["1->2", "2->1"]
+    np.testing.assert_allclose(np.exp(lor["median"].values), odds["median"].values, rtol=1e-9)
+    np.testing.assert_allclose(lor["p_positive"].values, odds["p_positive"].values)
+    draws = res.draws["beta"].values.reshape(-1, *res.draws["beta"].shape[2:])
+    np.testing.assert_allclose(lor["mean"].values, draws.mean(axis=0))

@@ -18,6 +18,7 @@ NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
 SMALL = {
     "DRAWS": 60, "TUNE": 60, "CHAINS": 2, "N_PERM": 200, "N_SIM": 4, "N_SBC": 4,
     "N_DRAWS_CHECK": 30, "DYADS": [3, 5], "SESSIONS": [3],
+    "HMM_FIT": {"draws": 60, "tune": 60, "chains": 2},
 }
 
 

@@ -409,7 +409,8 @@ def test_demo_names_the_specs_as_shipped(monkeypatch, tmp_path):
     assert "models/" not in text
     assert 'lagnest.load_spec("<name>")' in text and "lagnest fit <name>" in text
     names = list(standard_specs())
-    assert len(names) == 3 and all(name in text for name in names)
+    assert len(names) == 4 and all(name in text for name in names)
+    assert "Demo fits: each spec's own sampler settings" in text  # no override given
     for name in names:  # the names the text gives are what the command and the API take
         assert ln.load_spec(name).name == name
         assert build_parser().parse_args(["fit", name, "--out", "r.nc"]).spec == name

@@ -387,3 +387,15 @@ def test_why_a_check_omits_a_statistic_in_spanish():
         assert reword(english, "es") == translate(key, "es", lag=2, lag2=4), key
         assert reword(english, "en") == english
     assert reword("something else", "es") == "something else"
+
+
+def test_lagnest_demo_lang_es_writes_a_spanish_report(tmp_path):
+    out = tmp_path / "demo" / "informe.html"
+    assert run(["demo", "--no-fit", "--permutations", "20", "--lang", "es", "--out",
+                str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "Demo de lagnest: el corpus de ejemplo" in page
+    assert 'lang="es"' in page or "Tablas de retardo" in page
+    assert "lagnest demo: the example corpus" not in page
+    with pytest.raises(ValueError, match="lang must be one of"):
+        ln.demo.run_demo(fit=False, lang="fr", out=tmp_path / "x.html")

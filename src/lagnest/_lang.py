@@ -53,6 +53,13 @@ WORDS: dict[str, tuple[str, str]] = {
     "text.df": ("df", "gl"),
     "text.cells": ("cells: count (adjusted residual); * p < {alpha} (two-sided)",
                    "celdas: frecuencia (residuo ajustado); * p < {alpha} (bilateral)"),
+    # ------------------------------------------------------------------ lagnest demo
+    "demo.title": ("lagnest demo: the example corpus", "Demo de lagnest: el corpus de ejemplo"),
+    "demo.subtitle": (
+        "Simulated thesis-like corpus (lagnest.datasets.load_example()): 6 dyads, 53 "
+        "sessions; the analyses of the founding study and its rupture episodes.",
+        "Corpus simulado como el de la tesis (lagnest.datasets.load_example()): 6 díadas, "
+        "53 sesiones; los análisis del estudio fundador y sus episodios de ruptura."),
     # ------------------------------------------------------------------ report: page
     "report.title": ("lagnest report", "Informe de lagnest"),
     "section.overview": ("Key figures", "Figuras principales"),
@@ -170,6 +177,21 @@ WORDS: dict[str, tuple[str, str]] = {
         "dyad alone (classical) and pooled.",
         "{name}: log odds de {given} → {target} por díada (agrupación parcial), junto a "
         "cada díada por separado (clásico) y al valor agrupado."),
+    "figure.hmm_emissions": (
+        "{name}: emission profiles, the probability of each code in each latent state "
+        "(typical dyad, posterior median and interval).",
+        "{name}: perfiles de emisión, la probabilidad de cada código en cada estado latente "
+        "(díada típica, mediana a posteriori e intervalo)."),
+    "figure.hmm_states": (
+        "{name}: session {session} decoded: the posterior probability of each state per "
+        "segment (most probable path as a line) over the coded streams.",
+        "{name}: sesión {session} decodificada: la probabilidad a posteriori de cada estado "
+        "por segmento (la trayectoria más probable como línea) sobre los flujos codificados."),
+    "forest.hmm": (
+        "{name}: log odds ratios of each predictor at t-1 on moving from one state to the "
+        "other (against staying), typical dyad, {level} intervals.",
+        "{name}: log odds ratios de cada predictor en t-1 sobre pasar de un estado al otro "
+        "(frente a permanecer), díada típica, intervalos del {level}."),
     "forest.diagram": (
         "{name}: posterior transition diagram (arrows by lift; coloured where the interval "
         "excludes 1).",
@@ -472,6 +494,7 @@ WORDS: dict[str, tuple[str, str]] = {
 COLUMNS: dict[str, str] = {
     # HMMResult.summary
     "stationary": "estacionaria", "dwell": "permanencia", "state": "estado",
+    "move": "transición",
     # TransitionResult.summary
     "count": "n", "prob_pooled": "prob_agrupada", "prob_mean": "prob_media",
     "prob_lower": "prob_inf", "prob_upper": "prob_sup", "prob_typical": "prob_típica",

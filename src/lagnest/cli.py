@@ -76,7 +76,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     _check_out(args.out)
     run_demo(fit=not args.no_fit, seed=args.seed, out=args.out, draws=args.draws,
              tune=args.tune, chains=args.chains, ppc_draws=args.ppc_draws,
-             n_perm=args.permutations, progress=_progress())
+             n_perm=args.permutations, progress=_progress(), lang=args.lang)
     return 0
 
 
@@ -232,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_global_arguments(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = sub.add_parser("demo", help="run the three analyses on the example corpus and "
+    demo = sub.add_parser("demo", help="run the standard analyses on the example corpus and "
                           "write the report", description=_DEMO_DESCRIPTION)
     _add_demo_arguments(demo)
     demo.set_defaults(func=_cmd_demo)
@@ -774,7 +774,7 @@ def _add_demo_arguments(demo: argparse.ArgumentParser) -> None:
                       "default: %(default)s)")
     demo.add_argument("--no-fit", action="store_true",
                       help="classical part only: no model fits (the report says so)")
-    _add_sampler_arguments(demo, "the specs' 4 chains x 1000 draws, tune 1000")
+    _add_sampler_arguments(demo, "each spec's own [fit] settings")
     demo.add_argument("--seed", type=_count, default=1,
                       help="seed of the permutation test, the fits and the checks (default 1)")
     demo.add_argument("--ppc-draws", type=_count, default=200,
@@ -782,6 +782,9 @@ def _add_demo_arguments(demo: argparse.ArgumentParser) -> None:
                       "%(default)s)")
     demo.add_argument("--permutations", type=_positive_int, default=2000,
                       help="shuffles of the permutation test (default %(default)s)")
+    demo.add_argument("--lang", choices=("en", "es"), default="en",
+                      help="language of the report, as lagnest report --lang (default "
+                      "%(default)s)")
 
 
 def _add_analysis_commands(sub: Any) -> None:
@@ -848,8 +851,8 @@ def _add_analysis_commands(sub: Any) -> None:
         "each in figures/ beside it): data summary, lag tables with heatmaps and transition "
         "diagrams, each analysis's summary and forest plots, posterior predictive checks, "
         "sampler diagnostics, the specs and package versions. Without --spec or --result "
-        "the three standard specs are fitted, with their [fit] settings (4 chains x 1000 "
-        "draws) unless --draws/--tune/--chains say otherwise.")
+        "the standard specs are fitted, each with its own [fit] settings unless "
+        "--draws/--tune/--chains say otherwise.")
     _add_data_arguments(report, "reported")
     report.add_argument("--spec", action="append", metavar="SPEC",
                         help=f"a spec to fit (repeatable): a TOML file or one of {names}")

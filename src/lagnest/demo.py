@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lagnest._lang import check_lang, translate
 from lagnest.classical.lagtable import homogeneity_test, lag_table
 from lagnest.classical.permutation import permutation_test
 from lagnest.classical.text import format_lag_table
@@ -33,9 +34,11 @@ if TYPE_CHECKING:
 
 __all__ = ["DEMO_FIT", "DEMO_TABLES", "Analyses", "run_analyses", "run_demo", "standard_tables"]
 
-#: Sampler settings of the demo's fits: the specs' own 4 chains x 1000 draws (tune 1000),
-#: so the demo's fits are the ones to report (about a minute and a half on two cores).
-#: With 4 x 500 the fits' largest R-hat sat at 1.01-1.015, on the diagnostics' threshold.
+#: Sampler settings of a spec without its own in ``[fit]``: the demo fits each standard spec
+#: with its own settings (4 chains x 1000 draws for the regressions and the impact model,
+#: 4 x 3000 at target_accept 0.99 for the hidden Markov model), so the demo's fits are the
+#: ones to report. With 4 x 500 the regressions' largest R-hat sat at 1.01-1.015, on the
+#: diagnostics' threshold.
 DEMO_FIT = {"draws": 1000, "tune": 1000, "chains": 4}
 #: The classical lag tables of the demo (given, target, lag).
 DEMO_TABLES = (("MIA4", "rupture", 1), ("rupture", "resolution", 1), ("rupture", "rupture", 1))
@@ -208,13 +211,14 @@ def run_demo(
     chains: int | None = None,
     ppc_draws: int = PPC_DRAWS,
     progress: bool = False,
+    lang: str = "en",
 ) -> Path:
-    """Analyse the example corpus and write the report: tables, the three analyses, checks.
+    """Analyse the example corpus and write the report: tables, the standard analyses, checks.
 
     Parameters
     ----------
     fit : bool, default True
-        Fit the three standard specs (``standard_specs()``); without it the report holds the
+        Fit the standard specs (``standard_specs()``); without it the report holds the
         classical part only.
     seed : int, default 1
         Seed of the permutation test, the fits and the checks.
@@ -225,9 +229,13 @@ def run_demo(
     out : path-like, default "lagnest-demo/report.html"
         The report (its figures go to ``figures/`` beside it).
     draws, tune, chains : int, optional
-        Sampler settings (default :data:`DEMO_FIT`: 4 chains x 1000 draws, tune 1000).
+        Sampler settings of every fit (default: each spec's own ``[fit]``, else
+        :data:`DEMO_FIT`).
     ppc_draws : int, default 200
         Replicates of each posterior predictive check.
+    lang : {"en", "es"}, default "en"
+        Language of the report (the printed text stays English; ``lagnest report --lang``
+        does the same for any corpus).
     progress : bool, default False
         Progress bars (permutations and sampling).
 
@@ -239,6 +247,7 @@ def run_demo(
     from lagnest.models.spec import standard_specs
     from lagnest.viz.report import write_report
 
+    check_lang(lang)  # before any work
     start = time.perf_counter()
     seqs = load_example()
     echo(_heading("Example corpus (simulated, thesis-like)"))
@@ -259,20 +268,27 @@ def run_demo(
     echo(f"homogeneity across dyads: G2 = {hom.attrs['G2']:.2f}, df = {hom.attrs['df']}, "
          f"p = {hom.attrs['p']:.4f}")
 
-    settings = {"draws": draws, "tune": tune, "chains": chains}
-    settings = {k: (DEMO_FIT[k] if v is None else v) for k, v in settings.items()}
+    settings = {k: v for k, v in {"draws": draws, "tune": tune, "chains": chains}.items()
+                if v is not None}
     notes = []
     analyses = Analyses()
     if fit:
         specs, skipped = load_specs(standard_specs(), skip_unknown_models=True)
-        shortened = settings["draws"] < 1000 or settings["chains"] < 4
-        note = (f"Demo fits: {settings['chains']} chains x {settings['draws']} draws (tune "
-                f"{settings['tune']}) per analysis" + (
-                    ", shorter than the specs' 4 chains x 1000 draws. Read the diagnostics "
-                    "below; for results to report, run `lagnest fit SPEC` or `lagnest demo` "
-                    "with its defaults."
-                    if shortened else "."))
-        echo(_heading("The three analyses of the study (the standard specs)"))
+        own = {name: {k: spec.fit.get(k, DEMO_FIT[k]) for k in DEMO_FIT}
+               for name, spec in specs.items()}
+        shortened = any(settings.get(k, run[k]) < run[k] for run in own.values()
+                        for k in ("draws", "chains"))
+        if settings:
+            own_words = "the spec's own"
+            note = (f"Demo fits: {settings.get('chains', own_words)} chains x "
+                    f"{settings.get('draws', own_words)} draws (tune "
+                    f"{settings.get('tune', own_words)}) per analysis")
+        else:
+            note = "Demo fits: each spec's own sampler settings (its [fit] section)"
+        note += (", shorter than the specs' own. Read the diagnostics below; for results to "
+                 "report, run `lagnest fit SPEC` or `lagnest demo` with its defaults."
+                 if shortened else ".")
+        echo(_heading("The analyses of the study (the standard specs)"))
         echo(f"Specs shipped with lagnest: {', '.join(standard_specs())}. Read one with "
              'lagnest.load_spec("<name>"); fit one with `lagnest fit <name> --out '
              "RESULT.nc`.")
@@ -288,9 +304,8 @@ def run_demo(
     path = write_report(
         out, seqs, results=analyses.results, checks=analyses.checks, tables=tables,
         specs=analyses.specs, skipped=analyses.skipped, notes=notes,
-        title="lagnest demo: the example corpus",
-        subtitle="Simulated thesis-like corpus (lagnest.datasets.load_example()): 6 dyads, "
-                 "53 sessions; the three analyses of the founding study.")
+        title=translate("demo.title", lang), subtitle=translate("demo.subtitle", lang),
+        lang=lang)
     echo(f"\ndemo finished in {time.perf_counter() - start:.0f} s")
     echo(f"report: {Path(path).resolve()}")
     return Path(path)

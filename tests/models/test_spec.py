@@ -275,7 +275,8 @@ def test_standard_specs_are_the_repository_models_folder():
     shipped = standard_specs()
     in_repo = {p.stem: p for p in (REPO / "models").glob("*.toml")}
     assert set(shipped) == set(in_repo) == {
-        "mia_to_rupture", "rupture_to_resolution", "state_mindfulness_to_impact"}
+        "mia_to_rupture", "rupture_episodes", "rupture_to_resolution",
+        "state_mindfulness_to_impact"}
     for name, path in shipped.items():
         assert path.read_bytes() == in_repo[name].read_bytes()
         assert _locate(name) == path and _locate(f"{name}.toml") == path

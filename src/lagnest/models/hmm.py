@@ -675,13 +675,30 @@ class HMMResult(FitResult):
 
     def effects(self, ci_prob: float = CI_PROB) -> xr.Dataset:
         """Odds ratios of the predictors on moving i -> j against staying in i (null 1)."""
+        return summarise(np.exp(self._beta()), ci_prob, 1.0, "1")
+
+    def log_odds_ratios(self, ci_prob: float = CI_PROB) -> xr.Dataset:
+        """Log odds ratios of the predictors on moving i -> j against staying in i (null 0).
+
+        Parameters
+        ----------
+        ci_prob : float, default 0.9
+
+        Returns
+        -------
+        xarray.Dataset
+            ``(feature, move)``: ``mean``, ``median``, ``sd``, ``lower``, ``upper``,
+            ``p_positive``; ``move`` labelled ``"1->2"`` (from state 1 to state 2).
+        """
+        return summarise(self._beta(), ci_prob, 0.0, "0")
+
+    def _beta(self) -> xr.DataArray:
+        """Draws of the transition slopes, ``move`` labelled ``"i->j"``."""
         if "beta" not in self.draws:
             raise ValueError("this model has no transition predictors")
-        k = self._model._spec["n_states"]
-        rows, cols = _off_diagonal(k)
-        beta = self.draws["beta"]
+        rows, cols = _off_diagonal(self._model._spec["n_states"])
         move = [f"{r + 1}->{c + 1}" for r, c in zip(rows, cols, strict=True)]
-        return summarise(np.exp(beta.assign_coords(move=move)), ci_prob, 1.0, "1")
+        return self.draws["beta"].assign_coords(move=move)
 
     def state_probabilities(self, max_draws: int = 200) -> xr.DataArray:
         """Posterior probability of each state in each segment (forward-backward).

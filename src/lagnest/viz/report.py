@@ -671,7 +671,22 @@ def _forest_figures(report: Report, result: Any, name: str) -> list[ReportFigure
     figures = []
     ci = "{:.0%}"
     lang, book, say = report.lang, report.codebook, report._say
-    if hasattr(result, "log_odds_ratios"):  # LaggedRegression
+    if hasattr(result, "viterbi"):  # HiddenMarkovModel
+        from lagnest.viz.plots import hmm_emissions, hmm_state_sequence
+
+        figures.append(report.add_figure(hmm_emissions(result).figure, f"emissions {name}",
+                                         say("figure.hmm_emissions", name=name), "other"))
+        session = result._model.data.session_labels[0]
+        figures.append(report.add_figure(
+            hmm_state_sequence(result, 0).figure, f"states {name}",
+            say("figure.hmm_states", name=name, session=session), "other"))
+        if "beta" in result.draws:
+            lor = result.log_odds_ratios()
+            level = ci.format(float(lor.attrs.get("ci_prob", 0.9)))
+            figures.append(_two_dim_forest(
+                report, lor, name, "feature", "move", say("log_odds_ratio"),
+                say("forest.hmm", name=name, level=level)))
+    elif hasattr(result, "log_odds_ratios"):  # LaggedRegression
         lor = result.log_odds_ratios()
         level = ci.format(float(lor.attrs.get("ci_prob", 0.9)))
         ref = _reference(result, report)
