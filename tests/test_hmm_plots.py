@@ -23,6 +23,18 @@ def test_emission_profiles_and_state_sequence(monkeypatch):
     ax_states, ax_codes = seq.axes
     assert ax_states.get_title() == f"Session {seqs.session_labels[1]}"
     assert [t.get_text() for t in ax_codes.get_yticklabels()] == ["rupture", "MIA4"]
+    # in Spanish: words from the catalogue, streams and codes by the codebook's labels
+    es = plots.hmm_emissions(res, lang="es", codebook=seqs.codebook)
+    assert es.axes[0].get_ylabel() == "probabilidad de emisión"
+    assert es.axes[0].get_title() == "Tipo de ruptura"
+    ticks = [t.get_text() for t in es.axes[0].get_xticklabels()]
+    assert "Retirada" in ticks and "withdrawal" not in ticks
+    assert [t.get_text() for t in es.axes[0].get_legend().get_texts()] == ["estado 1",
+                                                                          "estado 2"]
+    seq_es = plots.hmm_state_sequence(res, session=1, max_draws=20, lang="es",
+                                      codebook=seqs.codebook)
+    assert seq_es.axes[0].get_title() == f"Sesión {seqs.session_labels[1]}"
+    assert seq_es.axes[1].get_xlabel() == "segmento"
     import matplotlib.pyplot as plt
 
     plt.close("all")

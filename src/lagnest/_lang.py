@@ -328,6 +328,15 @@ WORDS: dict[str, tuple[str, str]] = {
                     "the state).",
                     "Los estados están ordenados por {order} (su probabilidad de emisión "
                     "crece con el estado)."),
+    # ------------------------------------------------------------------ HMM figures
+    "hmmfig.state": ("state {state}", "estado {state}"),
+    "hmmfig.emission": ("emission probability", "probabilidad de emisión"),
+    "hmmfig.profiles": ("Emission profiles (typical dyad; medians, {pct} intervals)",
+                        "Perfiles de emisión (díada típica; medianas, intervalos del {pct})"),
+    "hmmfig.path": ("most probable path (scaled)", "trayectoria más probable (escalada)"),
+    "hmmfig.p_state": ("P(state)", "P(estado)"),
+    "hmmfig.session": ("Session {session}", "Sesión {session}"),
+    "hmmfig.segment": ("segment", "segmento"),
     # ------------------------------------------------------------------ sampler diagnostics
     "diag.head": ("R-hat max {rhat}, bulk ESS min {bulk}, tail ESS min {tail}, divergences "
                   "{div}, max tree depth hits {depth}, E-BFMI min {bfmi} ({chains} chains, "

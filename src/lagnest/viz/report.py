@@ -674,11 +674,12 @@ def _forest_figures(report: Report, result: Any, name: str) -> list[ReportFigure
     if hasattr(result, "viterbi"):  # HiddenMarkovModel
         from lagnest.viz.plots import hmm_emissions, hmm_state_sequence
 
-        figures.append(report.add_figure(hmm_emissions(result).figure, f"emissions {name}",
-                                         say("figure.hmm_emissions", name=name), "other"))
+        figures.append(report.add_figure(
+            hmm_emissions(result, lang=lang, codebook=book).figure, f"emissions {name}",
+            say("figure.hmm_emissions", name=name), "other"))
         session = result._model.data.session_labels[0]
         figures.append(report.add_figure(
-            hmm_state_sequence(result, 0).figure, f"states {name}",
+            hmm_state_sequence(result, 0, lang=lang, codebook=book).figure, f"states {name}",
             say("figure.hmm_states", name=name, session=session), "other"))
         if "beta" in result.draws:
             lor = result.log_odds_ratios()

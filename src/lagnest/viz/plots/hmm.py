@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from lagnest._lang import check_lang, code_label, translate
 from lagnest.viz.plots._common import _pyplot
 
 __all__ = ["EmissionProfiles", "StateSequence", "hmm_emissions", "hmm_state_sequence"]
@@ -20,7 +21,8 @@ EmissionProfiles = namedtuple("EmissionProfiles", ["figure", "axes"])
 StateSequence = namedtuple("StateSequence", ["figure", "axes"])
 
 
-def hmm_emissions(result: Any, ci_prob: float = 0.9) -> EmissionProfiles:
+def hmm_emissions(result: Any, ci_prob: float = 0.9, *, lang: str = "en",
+                  codebook: Any = None) -> EmissionProfiles:
     """Emission probabilities of every channel per state, with intervals.
 
     One panel per emitted channel (a categorical stream, or the codes of an indicator
@@ -31,12 +33,17 @@ def hmm_emissions(result: Any, ci_prob: float = 0.9) -> EmissionProfiles:
     ----------
     result : HMMResult
     ci_prob : float, default 0.9
+    lang : {"en", "es"}, default "en"
+        Language of titles, labels and legend; in Spanish, codes and streams show their
+        codebook labels (``codebook``).
+    codebook : Codebook, optional
 
     Returns
     -------
     EmissionProfiles
         ``figure`` and ``axes``.
     """
+    lang = check_lang(lang)
     plt = _pyplot()
     data = result._model.data
     k = result._model.spec["n_states"]
@@ -53,7 +60,8 @@ def hmm_emissions(result: Any, ci_prob: float = 0.9) -> EmissionProfiles:
             codes = list(summary["median"].coords[f"code_{c}"].values)
             shown = codes if len(channels) == 1 else codes[-1:]  # an indicator: "present"
             for code in shown:
-                labels.append(code if len(channels) == 1 else data.channels[c].split(":")[1])
+                shown_code = code if len(channels) == 1 else data.channels[c].split(":")[1]
+                labels.append(code_label(shown_code, lang, codebook))
                 cell = {f"code_{c}": code}
                 medians.append(summary["median"].sel(cell).values)
                 lowers.append(summary["lower"].sel(cell).values)
@@ -62,18 +70,19 @@ def hmm_emissions(result: Any, ci_prob: float = 0.9) -> EmissionProfiles:
         x = np.arange(len(labels))
         for s in range(k):
             ax.bar(x + (s - (k - 1) / 2) * width, med[s], width, color=f"C{s}",
-                   yerr=[med[s] - lo[s], hi[s] - med[s]], capsize=2, label=f"state {s + 1}")
+                   yerr=[med[s] - lo[s], hi[s] - med[s]], capsize=2,
+                   label=translate("hmmfig.state", lang, state=s + 1))
         ax.set_xticks(x, labels, rotation=45 if len(labels) > 5 else 0, ha="right"
                       if len(labels) > 5 else "center")
-        ax.set(title=stream, ylabel="emission probability", ylim=(0, 1))
+        ax.set(title=code_label(stream, lang, codebook),
+               ylabel=translate("hmmfig.emission", lang), ylim=(0, 1))
     axes[0][0].legend(fontsize=8)
-    fig.suptitle(f"Emission profiles (typical dyad; medians, {ci_prob:.0%} intervals)",
-                 fontsize=10)
+    fig.suptitle(translate("hmmfig.profiles", lang, pct=f"{ci_prob:.0%}"), fontsize=10)
     return EmissionProfiles(fig, axes[0])
 
 
-def hmm_state_sequence(result: Any, session: int | str = 0, max_draws: int = 200
-                       ) -> StateSequence:
+def hmm_state_sequence(result: Any, session: int | str = 0, max_draws: int = 200, *,
+                       lang: str = "en", codebook: Any = None) -> StateSequence:
     """A session's decoded states drawn over its coded streams.
 
     Top: the posterior probability of each state per segment (forward-backward, averaged
@@ -87,12 +96,16 @@ def hmm_state_sequence(result: Any, session: int | str = 0, max_draws: int = 200
         Position or label of the session.
     max_draws : int, default 200
         Posterior draws averaged for the state probabilities.
+    lang : {"en", "es"}, default "en"
+        Language of titles, labels and legend (streams by their codebook labels).
+    codebook : Codebook, optional
 
     Returns
     -------
     StateSequence
         ``figure`` and ``axes`` (states panel, codes panel).
     """
+    lang = check_lang(lang)
     plt = _pyplot()
     data = result._model.data
     labels = list(data.session_labels)
@@ -108,14 +121,16 @@ def hmm_state_sequence(result: Any, session: int | str = 0, max_draws: int = 200
                                      gridspec_kw={"height_ratios": [2, max(codes.shape[1], 1)]})
     t = np.arange(start, end) - start + 1
     ax_s.stackplot(t, probs.T, colors=[f"C{i}" for i in range(k)], alpha=0.6,
-                   labels=[f"state {i + 1}" for i in range(k)])
+                   labels=[translate("hmmfig.state", lang, state=i + 1) for i in range(k)])
     ax_s.plot(t, (path - 1) / max(k - 1, 1), color="black", lw=1.2, drawstyle="steps-mid",
-              label="most probable path (scaled)")
-    ax_s.set(ylim=(0, 1), ylabel="P(state)", title=f"Session {labels[s]}")
+              label=translate("hmmfig.path", lang))
+    ax_s.set(ylim=(0, 1), ylabel=translate("hmmfig.p_state", lang),
+             title=translate("hmmfig.session", lang, session=labels[s]))
     ax_s.legend(fontsize=7, ncol=k + 1, loc="upper right")
     grid = np.where(codes >= 0, codes.astype(float), np.nan).T
     ax_c.imshow(grid, aspect="auto", interpolation="nearest", cmap="tab10",
                 extent=(t[0] - 0.5, t[-1] + 0.5, codes.shape[1] - 0.5, -0.5))
-    ax_c.set_yticks(range(codes.shape[1]), list(data.channels), fontsize=8)
-    ax_c.set_xlabel("segment")
+    ax_c.set_yticks(range(codes.shape[1]),
+                    [code_label(c, lang, codebook) for c in data.channels], fontsize=8)
+    ax_c.set_xlabel(translate("hmmfig.segment", lang))
     return StateSequence(fig, (ax_s, ax_c))
