@@ -20,8 +20,8 @@ def test_version(capsys):
 
 def test_every_subcommand_has_help(capsys):
     sub = next(a for a in build_parser()._actions if a.dest == "command")
-    assert {"demo", "summary", "table", "convert", "fit", "simulate", "ppc", "sbc", "design",
-            "report"} <= set(sub.choices)
+    assert {"demo", "summary", "table", "timed", "dominance", "stationarity", "agreement",
+            "convert", "fit", "simulate", "ppc", "sbc", "design", "report"} <= set(sub.choices)
     for name in sub.choices:
         assert run([name, "--help"]) == 0
         assert capsys.readouterr().out.startswith(f"usage: lagnest {name}")
