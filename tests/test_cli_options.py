@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import lagnest as ln
-from lagnest.cli import _use_colour, build_parser, main
+from lagnest.cli import build_parser, main
+from lagnest.cli._common import _use_colour
 from tests.cli_helpers import fails, run
 
 

@@ -51,8 +51,12 @@ def test_help_documents_every_option(command, capsys):
 def test_demo_help_says_what_the_fits_use(capsys):
     run(["demo", "--help"])
     out = " ".join(capsys.readouterr().out.split())
-    assert (f"{DEMO_FIT['chains']} chains x {DEMO_FIT['draws']} draws (tune "
-            f"{DEMO_FIT['tune']})") in out and "the specs' 4 chains x 1000 draws" in out
+    assert "Each fit uses its spec's own [fit] settings" in out
+    assert "each spec's own [fit] settings" in out  # the default of --draws/--tune/--chains
+    shipped = {name: ln.load_spec(name).fit for name in ln.models.standard_specs()}
+    # what the help says of the settings is what the specs hold
+    assert {(f["chains"], f["draws"]) for f in shipped.values()} == {(4, 1000), (4, 3000)}
+    assert shipped["rupture_episodes"]["draws"] == 3000 and DEMO_FIT["draws"] == 1000
 
 
 @pytest.mark.slow

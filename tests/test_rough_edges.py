@@ -66,7 +66,7 @@ def test_cli_prints_any_warning_on_one_line(monkeypatch, capsys):
         warnings.warn("second", UserWarning, stacklevel=1)
         return 0
 
-    monkeypatch.setattr("lagnest.cli._cmd_summary", noisy)
+    monkeypatch.setattr("lagnest.cli.classical._cmd_summary", noisy)
     assert main(["summary"]) == 0
     err = capsys.readouterr().err
     assert err.splitlines() == [
