@@ -121,14 +121,35 @@ def _runnable(page: Path) -> list[Block]:
     return [b for b in blocks(page) if b.language in RUNNABLE and "no-test" not in b.markers]
 
 
-def _page_params() -> list:
+#: ``make test`` runs files on two workers (pytest-xdist, ``--dist loadfile``); the pages
+#: run from three files (this one and ``test_docs_snippets_shard{1,2}.py``) so that no
+#: worker holds every page. The heaviest pages (seconds on a 2-core machine) are placed by
+#: hand; the others take turns.
+N_SHARDS = 3
+HEAVY_PAGES = {
+    "docs/model_comparison.md": 1, "docs/calibration.md": 2, "README.md": 0,
+    "docs/specs.md": 1, "docs/session_impact_model.md": 2, "docs/report.md": 0,
+    "docs/arviz.md": 1, "docs/hidden_markov_model.md": 2, "docs/checks.md": 0,
+}
+
+
+def _page_params(shard: int = 0) -> list:
+    """The runnable pages of one shard (0, 1 or 2) as pytest params."""
     params = []
+    light = 0
     for page in pages():
         run = _runnable(page)
         if not run:
             continue
+        name = str(page.relative_to(REPO))
+        if name in HEAVY_PAGES:
+            where = HEAVY_PAGES[name]
+        else:
+            where, light = light % N_SHARDS, light + 1
+        if where != shard:
+            continue
         marks = [pytest.mark.slow] if any("slow" in b.markers for b in run) else []
-        params.append(pytest.param(page, marks=marks, id=str(page.relative_to(REPO))))
+        params.append(pytest.param(page, marks=marks, id=name))
     return params
 
 
@@ -237,8 +258,20 @@ def test_every_page_is_in_the_navigation():
     assert "```{include} ../README.md" in index
 
 
-@pytest.mark.parametrize("page", _page_params())
+def test_every_runnable_page_is_in_one_shard():
+    everywhere = [p.values[0] for shard in range(N_SHARDS) for p in _page_params(shard)]
+    runnable = [page for page in pages() if _runnable(page)]
+    assert sorted(everywhere) == sorted(runnable)  # each page once, none left out
+    assert set(HEAVY_PAGES) <= {str(p.relative_to(REPO)) for p in runnable}
+
+
+@pytest.mark.parametrize("page", _page_params(0))
 def test_page_snippets_run(page, tmp_path, monkeypatch):
+    run_page(page, tmp_path, monkeypatch)
+
+
+def run_page(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run every runnable block of ``page`` in order, in ``tmp_path``, at reduced sizes."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     # The pages show full-size fits; here they run as code checks at reduced sizes (the
