@@ -102,7 +102,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     finally:
         warnings.showwarning = shown
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
