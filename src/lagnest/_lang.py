@@ -100,6 +100,23 @@ WORDS: dict[str, tuple[str, str]] = {
         "frecuencia n y la probabilidad de transición prob = P(consecuente | antecedente)); "
         "las celdas enmarcadas son significativas con "),
     "two_sided": (" (two-sided).", " (bilateral)."),
+    "test.stationarity": (
+        "Stationarity: are the transitional probabilities the same in the {parts} parts "
+        "of the sessions ({by})? Likelihood-ratio G2 = {G2}, df = {df},",
+        "Estacionariedad: ¿son iguales las probabilidades de transición en las {parts} "
+        "partes de las sesiones ({by})? Razón de verosimilitudes G2 = {G2}, gl = {df},"),
+    "by.half": ("halves of each session", "mitades de cada sesión"),
+    "by.tercile": ("thirds of each session", "tercios de cada sesión"),
+    "by.position": ("positions within each session", "posiciones dentro de cada sesión"),
+    "by.session_order": ("each dyad's sessions in order", "sesiones de cada díada en orden"),
+    "test.dominance": (
+        "Parallel dominance (Wampold) between {a} and {b}: case {case}, kappa = {kappa}, "
+        "z = {z},",
+        "Dominancia paralela (Wampold) entre {a} y {b}: caso {case}, kappa = {kappa}, "
+        "z = {z},"),
+    "test.dominance_tail": (
+        " (a positive kappa: the first's influence on the second is the stronger).",
+        " (kappa positivo: la influencia del primero sobre el segundo es la mayor)."),
     "diagram.caption": (
         "Transition diagram {title}: arrow width is the lift P(target | given) / "
         "P(target); coloured arrows have a significant adjusted residual.",

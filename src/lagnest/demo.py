@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from lagnest._lang import check_lang, translate
 from lagnest.classical.lagtable import homogeneity_test, lag_table
 from lagnest.classical.permutation import permutation_test
@@ -32,7 +34,8 @@ if TYPE_CHECKING:
     from lagnest.models.result import FitResult
     from lagnest.models.spec import ModelSpec
 
-__all__ = ["DEMO_FIT", "DEMO_TABLES", "Analyses", "run_analyses", "run_demo", "standard_tables"]
+__all__ = ["DEMO_FIT", "DEMO_TABLES", "Analyses", "run_analyses", "run_demo", "standard_tables",
+           "table_tests"]
 
 #: Sampler settings of a spec without its own in ``[fit]``: the demo fits each standard spec
 #: with its own settings (4 chains x 1000 draws for the regressions and the impact model,
@@ -200,6 +203,57 @@ def standard_tables(seqs: Sequences, tables: Iterable[tuple[str, str, int]] = DE
     return out
 
 
+def table_tests(seqs: Sequences, tables: Mapping[str, xr.Dataset]
+                ) -> dict[str, dict[str, xr.Dataset]]:
+    """The sequential tests the report shows beside each lag table, where they apply.
+
+    * ``stationarity``: :func:`lagnest.stationarity_test` by halves of each session (does
+      the table's transitional structure change from the first to the second half?), for
+      every table whose sessions have lag pairs in both halves;
+    * ``dominance``: :func:`lagnest.dominance_test` (parallel) for a table of one
+      categorical stream on itself, between its two most frequent codes after the first
+      (e.g. withdrawal and confrontation: does one lead into the other more than the
+      reverse?).
+
+    Parameters
+    ----------
+    seqs : Sequences
+    tables : mapping of str to xarray.Dataset
+        Lag tables by heading (:func:`standard_tables`).
+
+    Returns
+    -------
+    dict
+        Heading to ``{"stationarity": Dataset, "dominance": Dataset}`` (only the tests
+        that apply).
+    """
+    from lagnest.classical.dominance import dominance_test
+    from lagnest.classical.stationarity import stationarity_test
+
+    out: dict[str, dict[str, xr.Dataset]] = {}
+    for heading, table in tables.items():
+        given, target = table.attrs.get("given"), table.attrs.get("target")
+        lag = int(table.attrs.get("lag", 1))
+        tests: dict[str, xr.Dataset] = {}
+        try:
+            tests["stationarity"] = stationarity_test(seqs, given, target, lag=lag, by="half")
+        except LagnestDataError:
+            pass  # no lag pairs in one half, or an indicator set: does not apply
+        codes = [str(c) for c in table["given"].values]
+        if given == target and codes == [str(c) for c in table["target"].values] and \
+                len(codes) >= 3:
+            totals = table["counts"].sum("target").values[1:]
+            first, second = (codes[1:][i] for i in np.argsort(-totals, kind="stable")[:2])
+            try:
+                tests["dominance"] = dominance_test(seqs, f"{given}:{first}",
+                                                    f"{given}:{second}", lag=lag)
+            except LagnestDataError:
+                pass
+        if tests:
+            out[heading] = tests
+    return out
+
+
 def run_demo(
     fit: bool = True,
     seed: int = 1,
@@ -303,6 +357,7 @@ def run_demo(
         notes.append("Classical part only (lagnest demo --no-fit): no model was fitted.")
     path = write_report(
         out, seqs, results=analyses.results, checks=analyses.checks, tables=tables,
+        table_tests=table_tests(seqs, tables),
         specs=analyses.specs, skipped=analyses.skipped, notes=notes,
         title=translate("demo.title", lang), subtitle=translate("demo.subtitle", lang),
         lang=lang)

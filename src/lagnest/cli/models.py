@@ -179,7 +179,7 @@ def _tables(seqs: Any, specs: Sequence[str]) -> dict[str, Any]:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     """Fit specs (or take saved fits) on a corpus and write the HTML report."""
-    from lagnest.demo import load_specs, run_analyses, standard_tables
+    from lagnest.demo import load_specs, run_analyses, standard_tables, table_tests
     from lagnest.models.spec import standard_specs
     from lagnest.viz.report import write_report
 
@@ -216,7 +216,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
         analyses.results[name] = result
     analyses.skipped.update(skipped)
     path = write_report(out, seqs, results=analyses.results, checks=analyses.checks,
-                        tables=tables, specs=analyses.specs, skipped=analyses.skipped,
+                        tables=tables, table_tests=table_tests(seqs, tables),
+                        specs=analyses.specs, skipped=analyses.skipped,
                         title=args.title, lang=lang,
                         subtitle=_report_subtitle(args.data, lang))
     print(f"report: {path.resolve()}")

@@ -172,6 +172,11 @@ def _p(text: str, cls: str | None = None) -> str:
 _P_STATEMENT = re.compile(r"(?<![\w(])p (?:=|<|&lt;|>|&gt;) \d*\.?\d+")
 
 
+def _p_text(p: float) -> str:
+    """A classical p-value as a statement: ``p = 0.036``, ``p < 0.001``."""
+    return "p < 0.001" if float(p) < 0.001 else f"p = {float(p):.3f}"
+
+
 def _pvalue(text: str) -> str:
     """``text`` (a classical p-value statement) escaped and marked ``class="pvalue"``.
 
@@ -365,6 +370,43 @@ class Report:
                     _classical_pre(format_lag_table(table, alpha=alpha) if lang == "en" else
                                    format_lag_table(table, alpha=alpha, lang=lang,
                                                     codebook=book)))
+        return self
+
+    def add_table_tests(self, tests: Mapping[str, xr.Dataset]) -> Report:
+        """The sequential tests of the last lag table: stationarity and dominance.
+
+        Parameters
+        ----------
+        tests : mapping
+            ``"stationarity"``: a :func:`lagnest.stationarity_test` result (G², df, p of
+            equal transitional probabilities across the parts of the sessions);
+            ``"dominance"``: a :func:`lagnest.dominance_test` result (case, kappa, z, p).
+            Computed by the caller (:func:`lagnest.demo.table_tests`); drawn here as text
+            with each classical p-value marked.
+
+        Returns
+        -------
+        Report
+        """
+        parts = []
+        st = tests.get("stationarity")
+        if st is not None:
+            a = st.attrs
+            head = self._say("test.stationarity", by=self._say(f"by.{a.get('by', 'half')}"),
+                             parts=a.get("n_parts", 2), G2=f"{float(a['G2']):.2f}",
+                             df=a["df"])
+            parts.append(f"<p>{html.escape(head)} {_pvalue(_p_text(a['p']))}.</p>")
+        dom = tests.get("dominance")
+        if dom is not None:
+            a = dom.attrs
+            given, target = (str(v) for v in dom["given"].values[:2])
+            head = self._say("test.dominance", a=self._label(given), b=self._label(target),
+                             case=a["case"], kappa=f"{float(a['kappa']):.3f}",
+                             z=f"{float(a['z']):.2f}")
+            parts.append(f"<p>{html.escape(head)} {_pvalue(_p_text(a['p']))}"
+                         f"{html.escape(self._say('test.dominance_tail'))}</p>")
+        if parts:
+            self._place("lag-tables", *parts)
         return self
 
     def add_analysis(
@@ -789,6 +831,7 @@ def write_report(
     tables: Mapping[str, xr.Dataset] | Iterable[xr.Dataset] | None = None,
     specs: Mapping[str, ModelSpec | str] | None = None,
     *,
+    table_tests: Mapping[str, Mapping[str, xr.Dataset]] | None = None,
     skipped: Mapping[str, str] | None = None,
     notes: Iterable[str] = (),
     title: str | None = None,
@@ -814,6 +857,9 @@ def write_report(
     specs : mapping of str to ModelSpec or TOML text, optional
         The specs of the analyses, by the same names (analyses with a spec but no result
         are listed as not run).
+    table_tests : mapping of str to mapping, optional
+        By a table's heading, its stationarity and dominance tests
+        (:func:`lagnest.demo.table_tests`), shown under the table.
     skipped : mapping of str to str, optional
         Analyses that were not run, with the reason.
     notes : iterable of str
@@ -842,8 +888,11 @@ def write_report(
         report.add_data(seqs)
     if tables is not None:
         items = tables.items() if isinstance(tables, Mapping) else ((None, t) for t in tables)
+        tests = dict(table_tests or {})
         for heading, table in items:
             report.add_lag_table(table, heading)
+            if heading in tests:
+                report.add_table_tests(tests[heading])
     for note in notes:
         report.add_note(note)
     results, checks, specs = dict(results or {}), dict(checks or {}), dict(specs or {})
