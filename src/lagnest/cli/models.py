@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import inspect
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -207,7 +206,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     for name, result in results.items():
         if not hasattr(result, "summary"):
             print(result)
-        elif lang != "en" and "lang" in inspect.signature(result.summary).parameters:
+        elif lang != "en":  # every result's summary speaks lang (models/summaries.py)
             print(result.summary(lang=lang, codebook=seqs.codebook))
         else:
             print(result.summary())
