@@ -28,6 +28,7 @@ from lagnest.classical.statistics import (
     _homogeneity_arrays,
     _Labels,
     _scalar,
+    labelled_statistics,
     structural_zero_mask,
     table_statistics,
 )
@@ -221,16 +222,23 @@ def count_table(
     array([[0, 2],
            [1, 0]])
     """
+    raw, labels, attrs = _labelled_counts(seqs, given, target, lag, by, window)
+    dims = (*labels.lead_dims, "given", "target")
+    coords = {**labels.lead_coords, "given": list(labels.given),
+              "target": list(labels.target)}
+    return xr.DataArray(raw, dims=dims, coords=coords, name="counts", attrs=attrs)
+
+
+def _labelled_counts(
+    seqs: Sequences, given: Any, target: Any, lag: int, by: str | None, window: int | None
+) -> tuple[np.ndarray, _Labels, dict[str, Any]]:
+    """Raw counts, their labels and provenance attrs (the one counting path)."""
     lag, window = _normalise_lag(lag, window)
     g, t = _resolve(seqs, given), _resolve(seqs, target)
     raw, unit_labels = _raw_counts(seqs, g, t, lag, by, window)
-    labels = _count_labels(g, t, unit_labels)
     if not unit_labels:
         raw = raw[0]
-    dims = (*labels.lead_dims, "given", "target")
-    coords = {**labels.lead_coords, "given": list(g.labels), "target": list(t.labels)}
-    return xr.DataArray(raw, dims=dims, coords=coords, name="counts",
-                        attrs=_lag_attrs(g, t, lag, by, window))
+    return raw, _count_labels(g, t, unit_labels), _lag_attrs(g, t, lag, by, window)
 
 
 def _normalise_lag(lag: int, window: int | None) -> tuple[int, int | None]:
@@ -310,16 +318,16 @@ def lag_table(
     array([[-2.828427,  2.828427],
            [ 2.828427, -2.828427]])
     """
-    counts = count_table(seqs, given, target, lag=lag, by=by, window=window)
-    if by is not None:
-        counts = _with_pooled(counts)
+    if by is None:
+        raw, labels, attrs = _labelled_counts(seqs, given, target, lag, by, window)
+        return labelled_statistics(raw, labels, structural_zeros, correction, attrs)
+    counts = _with_pooled(count_table(seqs, given, target, lag=lag, by=by, window=window))
     zeros = structural_zero_mask(structural_zeros, counts.shape[-2:],
                                  list(counts.given.values), list(counts.target.values))
     ds = table_statistics(counts, structural_zeros=zeros, correction=correction)
     ds.attrs.update(counts.attrs)
-    if by is not None:
-        ds = ds.assign_coords(is_pooled=("unit", counts["is_pooled"].values))
-    if by is not None and "indicator" not in ds.dims:
+    ds = ds.assign_coords(is_pooled=("unit", counts["is_pooled"].values))
+    if "indicator" not in ds.dims:
         pooled = ds.sel(unit=POOLED)
         ds.attrs.update({name: _scalar(pooled[name].values) for name in TABLE_VARIABLES})
     return ds

@@ -331,17 +331,17 @@ def _dataset(arrays: dict[str, np.ndarray], labels: _Labels, attrs: dict[str, An
     """Assemble cell and table arrays into a Dataset (table stats: attrs if single table)."""
     cell_dims = (*labels.lead_dims, "given", "target")
     coords = {**labels.lead_coords, "given": list(labels.given), "target": list(labels.target)}
-    data_vars = {name: (cell_dims, arrays[name]) for name in CELL_VARIABLES}
-    ds = xr.Dataset(data_vars, coords=coords)
-    ds.attrs.update(attrs)
+    data_vars = {name: (cell_dims, arrays[name], {"description": _DESCRIPTIONS[name]})
+                 for name in CELL_VARIABLES}
+    all_attrs = dict(attrs)
     if labels.lead_dims:
-        for name in TABLE_VARIABLES:
-            ds[name] = (labels.lead_dims, arrays[name])
+        data_vars.update({name: (labels.lead_dims, arrays[name],
+                                 {"description": _DESCRIPTIONS[name]})
+                          for name in TABLE_VARIABLES})
     else:
-        ds.attrs.update({name: _scalar(arrays[name]) for name in TABLE_VARIABLES})
-    ds.attrs["lagnest_version"] = __version__
-    _describe(ds)
-    return ds
+        all_attrs.update({name: _scalar(arrays[name]) for name in TABLE_VARIABLES})
+    all_attrs["lagnest_version"] = __version__
+    return xr.Dataset(data_vars, coords=coords, attrs=all_attrs)
 
 
 def _scalar(value: np.ndarray) -> float | int:
@@ -368,13 +368,6 @@ _DESCRIPTIONS = {
     "p_X2": "chi-square p-value of X2",
     "p_G2": "chi-square p-value of G2",
 }
-
-
-def _describe(ds: xr.Dataset) -> None:
-    """Attach a one-line description to every known variable."""
-    for name, text in _DESCRIPTIONS.items():
-        if name in ds.data_vars:
-            ds[name].attrs["description"] = text
 
 
 def _as_labelled_counts(counts: Any) -> tuple[np.ndarray, _Labels]:
@@ -488,9 +481,26 @@ def table_statistics(
     array([ 2.293,  0.465, -2.618])
     """
     arr, labels = _as_labelled_counts(counts)
-    zeros = structural_zero_mask(structural_zeros, arr.shape[-2:], labels.given, labels.target)
-    arrays = table_arrays(arr, zeros, correction)
-    return _dataset(arrays, labels, _table_attrs(zeros, correction, arrays))
+    return labelled_statistics(arr, labels, structural_zeros, correction)
+
+
+def labelled_statistics(
+    counts: np.ndarray,
+    labels: _Labels,
+    structural_zeros: Any = None,
+    correction: bool = False,
+    attrs: dict[str, Any] | None = None,
+) -> xr.Dataset:
+    """The statistics of a raw count array with its labels, as :func:`table_statistics`.
+
+    The one assembly path of :func:`table_statistics` and of ``lag_table``'s single-table
+    case (which skips building a labelled array of counts first); ``attrs`` (provenance)
+    are added to the Dataset's own.
+    """
+    zeros = structural_zero_mask(structural_zeros, counts.shape[-2:], labels.given,
+                                 labels.target)
+    arrays = table_arrays(counts, zeros, correction)
+    return _dataset(arrays, labels, {**_table_attrs(zeros, correction, arrays), **(attrs or {})})
 
 
 def _table_attrs(zeros: np.ndarray | None, correction: bool, arrays: dict) -> dict[str, Any]:
