@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import warnings
 from collections.abc import Sequence
@@ -32,7 +33,25 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_model_commands(sub)
     add_corpus_commands(sub)
+    parser.commands = dict(sub.choices)
     return parser
+
+
+def _as_options(text: str, command: argparse.ArgumentParser | None) -> str:
+    """Parameter names in a library error (``lag_seconds``) as the command's options.
+
+    A library function names its parameters; at the command line the user typed
+    ``--lag-seconds``. Every option's destination that has an underscore
+    (``from_format`` of ``--from``) is rewritten as the option; other words (a column,
+    a code) are left alone.
+    """
+    if command is None:
+        return text
+    for action in command._actions:  # argparse's list of the command's arguments
+        longs = [o for o in action.option_strings if o.startswith("--")]
+        if longs and "_" in action.dest:
+            text = re.sub(rf"(?<![\w-]){re.escape(action.dest)}(?!\w)", longs[0], text)
+    return text
 
 
 def _one_line(err: BaseException) -> str:
@@ -79,7 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     from lagnest.models.result import DifferentModelError
 
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     debug = args.debug or bool(os.environ.get("LAGNEST_DEBUG"))
     shown = warnings.showwarning
     if not debug:  # --debug keeps Python's form (file, line, source)
@@ -92,7 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (LagnestDataError, DifferentModelError) as err:
         if debug:
             raise
-        print(f"lagnest: {_one_line(err)}", file=sys.stderr)
+        command = parser.commands.get(args.command)
+        print(f"lagnest: {_as_options(_one_line(err), command)}",
+              file=sys.stderr)
         return 2
     except OSError as err:  # a path problem: readers and writers name the user's path
         if debug:

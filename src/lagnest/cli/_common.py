@@ -130,7 +130,12 @@ _PROBLEMS_SHOWN = 3
 
 
 class _Parser(argparse.ArgumentParser):
-    """Argument parser whose usage errors take one line and exit 2."""
+    """Argument parser whose usage errors take one line and exit 2.
+
+    ``commands`` maps each subcommand to its parser (set by ``build_parser``).
+    """
+
+    commands: dict[str, argparse.ArgumentParser] = {}  # noqa: RUF012 (set once per parser)
 
     def error(self, message: str) -> Any:
         """Print one line naming the problem and exit 2."""
