@@ -85,7 +85,12 @@ def test_compare_states_table(monkeypatch):
     seqs = ln.datasets.load_example().subset(dyads=["D1", "D2"])
     comp = ln.compare_states(seqs, ["rupture"], n_states=(2, 3), fit_kwargs={"seed": 1})
     assert list(comp.table.index) == [2, 3]
-    assert comp.table["elpd_diff"].min() == 0.0
+    # arviz-stats's convention: elpd of K minus the best K's, unrounded (round_to="none")
+    best_by_elpd = comp.table["elpd"].idxmax()
+    assert comp.table.loc[best_by_elpd, "elpd_diff"] == 0.0
+    assert (comp.table["elpd_diff"] <= 0).all()
+    np.testing.assert_allclose(comp.table["elpd_diff"],
+                               comp.table["elpd"] - comp.table["elpd"].max(), atol=1e-9)
     assert comp.best in (2, 3)
     assert set(comp.results) == {2, 3}
     text = str(comp)

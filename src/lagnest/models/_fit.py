@@ -239,6 +239,7 @@ def sample(
     target_accept: float = 0.9,
     cores: int | None = None,
     progressbar: bool = False,
+    initvals: Mapping[str, Any] | None = None,
 ) -> tuple[xr.DataTree, SampleInfo]:
     """Sample a PyMC model with NUTS; return the DataTree and timings.
 
@@ -259,6 +260,8 @@ def sample(
         chains run in processes started as :func:`mp_context` says.
     progressbar : bool
         Show a progress bar.
+    initvals : mapping, optional
+        Starting values by variable name (every chain, before PyMC's jitter).
 
     Returns
     -------
@@ -288,6 +291,8 @@ def sample(
         "compute_convergence_checks": False,
         "model": model,
     }
+    if initvals:
+        common["initvals"] = dict(initvals)
     kwargs: dict[str, Any] = {}
     if cores is None:
         cores = max(1, min(int(chains), os.cpu_count() or 1))

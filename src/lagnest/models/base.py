@@ -403,6 +403,7 @@ class BayesianModel(ABC):
                 target_accept=target_accept,
                 cores=cores,
                 progressbar=progressbar,
+                initvals=self.start_values(data),
             )
         tree = self._tree_with_data(tree, data)
         diagnostics = _fit.compute_diagnostics(tree, self.diagnostic_vars, thresholds)
@@ -414,6 +415,14 @@ class BayesianModel(ABC):
             _fit.warn_diagnostics(diagnostics, what=f"{self.model_name} fit",
                                   advice=self.fit_advice(diagnostics))
         return result
+
+    def start_values(self, data: Any) -> dict[str, np.ndarray]:
+        """Starting values of the chains for ``data`` (before PyMC's jitter), by variable.
+
+        Default: none (PyMC's own initial points). A model whose posterior has several
+        modes a chain may start in (the hidden Markov model) overrides it.
+        """
+        return {}
 
     def fit_advice(self, diagnostics: _fit.Diagnostics) -> str:
         """What to try when a fit fails its diagnostics (the model's own remedies).

@@ -471,6 +471,41 @@ class HiddenMarkovModel(BayesianModel):
                 pm.Data("trans_unit", d.trans_unit), log_emit, d.block_offsets))
         return model
 
+    def start_values(self, data: HMMData) -> dict[str, np.ndarray]:
+        """Chains start at the pooled maximum-likelihood fit (EM), in the ordered labelling.
+
+        See :mod:`lagnest.models.hmm_start`. Logits are clipped to +-4.5 (three prior SDs)
+        so that a code never seen in a state does not start the chains far out in the tail;
+        the ordered emission logits are made strictly increasing.
+        """
+        from lagnest.models.hmm_start import pooled_em
+
+        k = self._spec["n_states"]
+        sizes = [len(labels) for labels in data.channel_labels]
+        est = pooled_em(data.codes, sizes, data.block_offsets, k)
+        oc, ocode = self._order
+        key = np.log(est.emission[oc][:, ocode] / est.emission[oc][:, 0])
+        est = est.permuted(np.argsort(key, kind="stable"))
+        bound = 4.5
+        out: dict[str, np.ndarray] = {}
+        for c, e in enumerate(est.emission):
+            free = np.clip(np.log(e[:, 1:] / e[:, :1]), -bound, bound)
+            if c != oc:
+                out[f"emission_logit_{c}"] = free
+                continue
+            ordered = free[:, ocode - 1].copy()
+            for i in range(1, k):  # strictly increasing, as the ordered transform needs
+                ordered[i] = max(ordered[i], ordered[i - 1] + 0.1)
+            out[f"emission_order_{c}"] = ordered
+            others = [j for j in range(sizes[c] - 1) if j != ocode - 1]
+            if others:
+                out[f"emission_rest_{c}"] = free[:, others]
+        rows, cols = _off_diagonal(k)
+        t = est.transition
+        out["transition_logit"] = np.clip(np.log(t[rows, cols] / t[rows, rows]), -bound, bound)
+        out["initial_logit"] = np.clip(np.log(est.initial[1:] / est.initial[0]), -bound, bound)
+        return out
+
     # ------------------------------------------------------------------ NumPy side
     def log_probs(self, params: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray,
                                                              list[np.ndarray]]:

@@ -27,7 +27,7 @@ __all__ = ["StateComparison", "compare_states"]
 COLUMNS = {
     "elpd": "leave-one-session-out expected log predictive density (PSIS); higher is better",
     "se": "its standard error over sessions",
-    "elpd_diff": "difference from the best K (0 for the best)",
+    "elpd_diff": "this K's elpd minus the best K's (0 for the best, negative otherwise)",
     "dse": "standard error of that difference (paired over sessions)",
     "p_loo": "effective number of parameters",
     "k_high": "sessions whose Pareto k exceeds the PSIS threshold (their elpd is unreliable)",
@@ -148,7 +148,7 @@ def compare_states(
         rows[k] = {"p_loo": float(loo.p),
                    "k_high": int((np.asarray(loo.pareto_k) > loo.good_k).sum()),
                    "aic": ic["aic"], "bic": ic["bic"], "converged": diag_ok and labels_ok}
-    cmp = arviz_stats.compare({str(k): loos[k] for k in ks})
+    cmp = arviz_stats.compare({str(k): loos[k] for k in ks}, round_to="none")
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "n_states"
     table["elpd"] = [float(cmp.loc[str(k), "elpd"]) for k in ks]

@@ -1,0 +1,98 @@
+"""Starting points of the HMM's chains: the pooled EM fit and the values the chains get."""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytest
+
+from lagnest.kernels.hmm import hmm_log_likelihood
+from lagnest.models import HiddenMarkovModel
+from lagnest.models.hmm_start import PooledEstimate, _em, pooled_em
+from lagnest.simulate import thesis_like
+
+INIT = np.array([0.7, 0.3])
+TRANS = np.array([[0.9, 0.1], [0.25, 0.75]])
+EMIT = [np.array([[0.8, 0.15, 0.05], [0.1, 0.3, 0.6]]), np.array([[0.9, 0.1], [0.3, 0.7]])]
+
+
+def _simulate(n_chains: int, length: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (N, 2) of a 2-state HMM written out here (numpy), with 5% uncoded."""
+    rng = np.random.default_rng(seed)
+    codes = []
+    for _ in range(n_chains):
+        z = rng.choice(2, p=INIT)
+        for t in range(length):
+            if t:
+                z = rng.choice(2, p=TRANS[z])
+            codes.append([rng.choice(len(e[z]), p=e[z]) for e in EMIT])
+    codes = np.array(codes, dtype=np.int64)
+    codes[rng.random(codes.shape) < 0.05] = -1
+    offsets = np.arange(0, n_chains * length + 1, length, dtype=np.int64)
+    return codes, offsets
+
+
+def test_em_never_lowers_the_likelihood_and_reaches_a_maximum():
+    codes, offsets = _simulate(20, 30, seed=1)
+    rng = np.random.default_rng(0)
+    est = PooledEstimate(np.array([0.5, 0.5]), np.array([[0.6, 0.4], [0.4, 0.6]]),
+                         [rng.dirichlet(np.ones(3), 2), rng.dirichlet(np.ones(2), 2)], -np.inf, 0)
+    values = []
+    for _ in range(60):
+        est = _em(codes, [3, 2], offsets, est, max_iter=1, tol=0.0)
+        values.append(est.log_likelihood)
+    # EM with pseudo-counts maximises likelihood + log prior: the likelihood part may dip
+    # by far less than the prior's size, never by a real step
+    assert np.all(np.diff(values) > -1e-6 * abs(values[-1]))
+    assert values[-1] - values[-2] < 1e-3
+
+
+def _loglik(est: PooledEstimate, codes: np.ndarray, offsets: np.ndarray) -> float:
+    """Log-likelihood of an estimate by the forward kernel (independent of EM's code)."""
+    log_emit = np.zeros((codes.shape[0], 2))
+    for c, e in enumerate(est.emission):
+        code = codes[:, c]
+        log_emit += np.where(code[:, None] >= 0, np.log(e).T[np.maximum(code, 0)], 0.0)
+    n_blocks = len(offsets) - 1
+    return float(hmm_log_likelihood(np.log(est.initial)[None], np.zeros(n_blocks, np.int64),
+                                    np.log(est.transition)[None],
+                                    np.zeros(codes.shape[0], np.int64), log_emit, offsets))
+
+
+def test_pooled_em_recovers_a_known_hmm_up_to_the_order_of_states():
+    codes, offsets = _simulate(200, 40, seed=2)
+    est = pooled_em(codes, [3, 2], offsets, 2, seed=3)
+    order = np.argsort(est.emission[0][:, 2])  # truth: state 2 emits code 2 most
+    est = est.permuted(order)
+    np.testing.assert_allclose(est.transition, TRANS, atol=0.04)
+    for got, want in zip(est.emission, EMIT, strict=True):
+        np.testing.assert_allclose(got, want, atol=0.04)
+    # the maximum found beats the truth's likelihood (it is the maximum, up to the prior)
+    truth = PooledEstimate(INIT, TRANS, EMIT, 0.0, 0)
+    assert _loglik(est, codes, offsets) >= _loglik(truth, codes, offsets) - 1.0
+    np.testing.assert_allclose(_loglik(est, codes, offsets), est.log_likelihood, rtol=1e-4)
+
+
+def test_pooled_em_is_reproducible_and_handles_a_chain_of_one_segment():
+    codes, offsets = _simulate(10, 20, seed=4)
+    offsets = np.concatenate([[0, 1], offsets[1:]])  # a chain of one segment first
+    a = pooled_em(codes, [3, 2], offsets, 3, seed=5)
+    b = pooled_em(codes, [3, 2], offsets, 3, seed=5)
+    np.testing.assert_array_equal(a.transition, b.transition)
+    assert np.isfinite(a.log_likelihood)
+    assert all(np.all(e > 0) for e in a.emission)
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_the_chains_start_values_are_the_models_variables_ordered_and_finite(k):
+    seqs, _ = thesis_like(seed=1)
+    model = HiddenMarkovModel(seqs, ["rupture", "mia"], k, transition_predictors=["MIA4"],
+                              order_by="rupture:withdrawal")
+    start = model.start_values(model.data)
+    built = model.build()
+    for name, value in start.items():
+        assert np.shape(value) == np.shape(pm.draw(built[name], random_seed=0)), name
+        assert np.all(np.isfinite(value)) and np.all(np.abs(value) <= 4.5 + 1e-12), name
+    assert np.all(np.diff(start["emission_order_0"]) > 0)
+    assert set(start) >= {"emission_order_0", "emission_rest_0", "transition_logit",
+                          "initial_logit"}
