@@ -166,7 +166,8 @@ REGISTRY: tuple[Benchmark, ...] = (
         "sbc_transition", "sbc_transition.py", "SBC of TransitionModel (thesis-like design)",
         ("sbc_transition",),
         "uniform ranks and nominal interval coverage; 1 against 2 Dask workers (speed-up)",
-        full=(("--n", "40", "--n-speedup", "6"),), long=True, env=ONE_THREAD),
+        full=(("--n", "200", "--jobs", "1", "--n-speedup", "0", "--draws", "1000"),), long=True,
+        env=ONE_THREAD),
     Benchmark(
         "sbc_throughput", "sbc_throughput.py",
         "Throughput: 100 SBC fits of TransitionModel, 1 vs 2 Dask workers",
@@ -178,7 +179,22 @@ REGISTRY: tuple[Benchmark, ...] = (
         "sbc_regression", "sbc_regression.py",
         "SBC of LaggedRegression (mia_to_rupture, thesis-like design)", ("sbc_regression",),
         "uniform ranks and nominal interval coverage",
-        full=(("--n", "20"),), long=True, env=ONE_THREAD),
+        full=(("--n", "200", "--jobs", "1"),), long=True, env=ONE_THREAD),
+    Benchmark(
+        "sbc_hmm", "sbc_hmm.py",
+        "SBC of HiddenMarkovModel (rupture episodes, MIA4 on the transitions)", ("sbc_hmm",),
+        "uniform ranks and nominal interval coverage",
+        full=(("--n", "100", "--jobs", "1"),), long=True, env=ONE_THREAD),
+    Benchmark(
+        "recovery_hmm", "recovery_hmm.py",
+        "Recovery: HiddenMarkovModel, transition effect of MIA4", ("recovery_hmm",),
+        "the nominal 90% coverage at a fixed truth",
+        full=(("--n-fits", "50", "--draws", "500"),), long=True, env=ONE_THREAD),
+    Benchmark(
+        "hmm_state_selection", "hmm_state_selection.py",
+        "Choosing the number of hidden states on simulated studies", ("hmm_state_selection",),
+        "the true number of states (2 or 3); AIC and BIC on the same fits",
+        full=(("--studies", "20"),), long=True, env=ONE_THREAD),
     Benchmark(
         "design_analysis", "design_analysis.py",
         "Design analysis: MIA4 (t-1) -> confrontation", ("design_analysis",),
