@@ -92,6 +92,11 @@ def test_compare_states_table(monkeypatch):
     np.testing.assert_allclose(comp.table["elpd_diff"],
                                comp.table["elpd"] - comp.table["elpd"].max(), atol=1e-9)
     assert comp.best in (2, 3)
+    # the fewest states within 2 dse of the best, from the table's own numbers
+    pool = comp.table[comp.table["converged"]] if comp.table["converged"].any() else comp.table
+    within = [k for k in pool.index
+              if pool["elpd"].max() - pool.loc[k, "elpd"] <= 2 * pool.loc[k, "dse"]]
+    assert comp.parsimonious() == min(within) and comp.parsimonious() <= comp.best
     assert set(comp.results) == {2, 3}
     text = str(comp)
     assert "elpd" in text and "Columns:" in text

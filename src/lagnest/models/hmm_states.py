@@ -61,14 +61,40 @@ class StateComparison:
         pool = ok if len(ok) else self.table
         return int(pool["elpd"].idxmax())
 
+    def parsimonious(self, n_se: float = 2.0) -> int:
+        """The fewest states whose elpd is within ``n_se`` standard errors of the best.
+
+        Among the converged fits (all fits when none converged): the smallest K with
+        ``elpd_best - elpd_K <= n_se * dse_K`` (``dse`` paired over sessions, against the
+        best K of the table). Extra states that predict new sessions no better than the
+        noise of the comparison are not taken: the highest elpd (:attr:`best`) picks a
+        larger K than the truth when the difference is small.
+
+        Parameters
+        ----------
+        n_se : float, default 2.0
+
+        Returns
+        -------
+        int
+        """
+        ok = self.table[self.table["converged"]]
+        pool = ok if len(ok) else self.table
+        top = float(pool["elpd"].max())
+        for k in sorted(pool.index):
+            if top - float(pool.loc[k, "elpd"]) <= n_se * float(pool.loc[k, "dse"]):
+                return int(k)
+        return int(pool["elpd"].idxmax())
+
     def __str__(self) -> str:
         shown = self.table.copy()
         for col in ("elpd", "se", "elpd_diff", "dse", "p_loo", "aic", "bic"):
             shown[col] = shown[col].round(1)
         lines = [wrap("Number of hidden states: leave-one-session-out elpd (PSIS) beside "
                       "AIC and BIC", WIDTH), "", shown.to_string(), "",
-                 wrap(f"Highest elpd among converged fits: K = {self.best}. A difference "
-                      "smaller than about 2 dse does not separate two K.", WIDTH),
+                 wrap(f"Highest elpd among converged fits: K = {self.best}; fewest states "
+                      f"within 2 dse of it: K = {self.parsimonious()}. A difference smaller "
+                      "than about 2 dse does not separate two K.", WIDTH),
                  ]
         high = self.table[self.table["k_high"] > 0]
         if len(high):
