@@ -101,25 +101,30 @@ def _exp_table(log_trans):  # pragma: no cover - numba
 
 
 @njit(**JIT_OPTIONS)
-def _log_likelihood(log_init, init_row, log_trans, trans_row, log_emit,
-                    block_offsets):  # pragma: no cover - numba
+def _forward_pass(log_init, init_row, trans, trans_row, log_emit,
+                  block_offsets):  # pragma: no cover - numba
+    """The forward pass with its own work arrays: (log-likelihood, alpha, scale, shift)."""
     n, k = log_emit.shape
     alpha = np.empty((n, k))
     scale = np.empty(n)
     shift = np.empty(n)
-    return _forward(log_init, init_row, _exp_table(log_trans), trans_row, log_emit,
-                    block_offsets, alpha, scale, shift)
+    value = _forward(log_init, init_row, trans, trans_row, log_emit, block_offsets, alpha,
+                     scale, shift)
+    return value, alpha, scale, shift
+
+
+@njit(**JIT_OPTIONS)
+def _log_likelihood(log_init, init_row, log_trans, trans_row, log_emit,
+                    block_offsets):  # pragma: no cover - numba
+    return _forward_pass(log_init, init_row, _exp_table(log_trans), trans_row, log_emit,
+                         block_offsets)[0]
 
 
 @njit(**JIT_OPTIONS)
 def _block_log_likelihood(log_init, init_row, log_trans, trans_row, log_emit,
                           block_offsets):  # pragma: no cover - numba
-    n, k = log_emit.shape
-    alpha = np.empty((n, k))
-    scale = np.empty(n)
-    shift = np.empty(n)
-    total = _forward(log_init, init_row, _exp_table(log_trans), trans_row, log_emit,
-                     block_offsets, alpha, scale, shift)
+    total, _, scale, shift = _forward_pass(log_init, init_row, _exp_table(log_trans),
+                                           trans_row, log_emit, block_offsets)
     n_blocks = block_offsets.shape[0] - 1
     out = np.zeros(n_blocks)
     if not math.isfinite(total):
@@ -164,14 +169,11 @@ def _value_grad(log_init, init_row, log_trans, trans_row, log_emit,
     _check_ranges(log_init, init_row, log_trans, trans_row, log_emit, block_offsets)
     n, k = log_emit.shape
     trans = _exp_table(log_trans)
-    alpha = np.empty((n, k))
-    scale = np.empty(n)
-    shift = np.empty(n)
     g_init = np.zeros(log_init.shape)
     g_trans = np.zeros(log_trans.shape)
     g_emit = np.zeros((n, k))
-    value = _forward(log_init, init_row, trans, trans_row, log_emit, block_offsets, alpha,
-                     scale, shift)
+    value, alpha, scale, shift = _forward_pass(log_init, init_row, trans, trans_row, log_emit,
+                                               block_offsets)
     if not math.isfinite(value):
         g_init[:] = np.nan
         g_trans[:] = np.nan
