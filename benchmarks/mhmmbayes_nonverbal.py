@@ -5,7 +5,8 @@ snapshot of the mHMMbayes repository at run time and never shipped with lagnest)
 patient-therapist dyads, 900 one-second observations each, four categorical streams
 (patient and therapist vocalising: 1 not, 2 vocalising, 3 transition; looking: 1 not,
 2 looking). The reference is what the mHMMbayes tutorial prints for the fits it ships
-(``vignettes/nonv_2st_1000it.rda``, 2 states; ``data-raw/nonv_3st_1000it.rda``, 3 states):
+(``vignettes/nonv_2st_1000it.rda``, 2 states; ``data-raw/nonv_3st_1000it.rda``, 3 states;
+the 0.2.0 tutorial's ``vignettes/nonv_4st_1000it.rda``, 4 states, at commit ``V0_2_0``):
 the medians of the group-level intercepts after the burn-in, turned into probabilities
 (``summary.mHMM``, ``obtain_gamma``, ``obtain_emiss``), and the average AIC over subjects
 (``print.mHMM``), extracted by R from those objects (``R`` only; mHMMbayes itself is not
@@ -17,6 +18,7 @@ Run (about 10-30 minutes per K on 2 cores)::
 
     .venv/bin/python benchmarks/mhmmbayes_nonverbal.py --states 2
     .venv/bin/python benchmarks/mhmmbayes_nonverbal.py --states 3
+    .venv/bin/python benchmarks/mhmmbayes_nonverbal.py --states 4
 
 Writes ``benchmarks/results/mhmmbayes_nonverbal_k<K>.{json,md}``.
 """
@@ -43,17 +45,24 @@ MIRROR = Path("/work/.mirror/emmekeaarts+mHMMbayes/repo")
 STREAMS = ["p_vocalizing", "p_looking", "t_vocalizing", "t_looking"]
 CODES = {"p_vocalizing": ["1", "2", "3"], "p_looking": ["1", "2"],
          "t_vocalizing": ["1", "2", "3"], "t_looking": ["1", "2"]}
-FILES = {"nonverbal.rda": "data/nonverbal.rda",
-         "nonv_2st_1000it.rda": "vignettes/nonv_2st_1000it.rda",
-         "nonv_3st_1000it.rda": "data-raw/nonv_3st_1000it.rda"}
+#: the commit of mHMMbayes 0.2.0 whose tutorial fits and prints the 4-state model (its
+#: fitted object, ``vignettes/nonv_4st_1000it.rda``, is no longer in the repository's HEAD)
+V0_2_0 = "176eba0d9c57666f386282504155e41df1d5aed1"
+FILES = {"nonverbal.rda": ("HEAD", "data/nonverbal.rda"),
+         "nonv_2st_1000it.rda": ("HEAD", "vignettes/nonv_2st_1000it.rda"),
+         "nonv_3st_1000it.rda": ("HEAD", "data-raw/nonv_3st_1000it.rda"),
+         "nonv_4st_1000it.rda": (V0_2_0, "vignettes/nonv_4st_1000it.rda")}
+#: the AIC of the 4-state model as the 0.2.0 tutorial states it (its object keeps no
+#: subject log-likelihoods to recompute it)
+TUTORIAL_AIC = {2: 3279.0, 3: 3087.0, 4: 2959.0}
 EXTRACT_R = HERE / "mhmmbayes_extract.R"
 
 
 def extract(mirror: Path, out: Path) -> tuple[pd.DataFrame, dict]:
     """The corpus and mHMMbayes's summaries, from a git snapshot of its repository."""
     out.mkdir(parents=True, exist_ok=True)
-    for name, path in FILES.items():
-        blob = subprocess.run(["git", "--git-dir", str(mirror), "show", f"HEAD:{path}"],
+    for name, (rev, path) in FILES.items():
+        blob = subprocess.run(["git", "--git-dir", str(mirror), "show", f"{rev}:{path}"],
                               check=True, capture_output=True).stdout
         (out / name).write_bytes(blob)
     subprocess.run(["Rscript", str(EXTRACT_R), str(out), str(out)], check=True)
@@ -126,7 +135,7 @@ def compare(ours: dict, ref: dict, k: int) -> pd.DataFrame:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--states", type=int, default=2, choices=(2, 3))
+    parser.add_argument("--states", type=int, default=2, choices=(2, 3, 4))
     parser.add_argument("--mirror", type=Path, default=MIRROR)
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--tune", type=int, default=1000)
@@ -164,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         "labels_agree": bool(labels["agree"].all()),
         "max_z": float(table["z"].max()), "n_within_2sd": int((table["z"] < 2).sum()),
         "n_quantities": len(table),
-        "mean_AIC_mHMMbayes": float(ref["mean_AIC"]), "mean_AIC_lagnest": aic_ours,
+        "mean_AIC_mHMMbayes": ref["mean_AIC"], "mean_AIC_lagnest": aic_ours,
+        "AIC_mHMMbayes_tutorial_text": TUTORIAL_AIC[args.states],
         "comparison": table.to_dict(orient="records"),
         "versions": {"lagnest": ln.__version__, "python": sys.version.split()[0]},
     }
@@ -188,8 +198,10 @@ def main(argv: list[str] | None = None) -> int:
           f"- {int((table['z'] < 2).sum())} of {len(table)} group-level probabilities "
           "within 2 combined posterior SDs of mHMMbayes's (largest gap "
           f"{table['z'].max():.2f} SD)",
-          f"- average AIC over dyads: lagnest {aic_ours:.1f}, mHMMbayes {ref['mean_AIC']:.1f} "
-          f"(2 x {n_par} parameters - 2 x each dyad's median log-likelihood, as print.mHMM)",
+          f"- average AIC over dyads: lagnest {aic_ours:.1f}, mHMMbayes "
+          + (f"{ref['mean_AIC']:.1f}" if ref["mean_AIC"] is not None else "not in its object")
+          + f" (2 x {n_par} parameters - 2 x each dyad's median log-likelihood, as "
+          f"print.mHMM); the tutorial's text: {TUTORIAL_AIC[args.states]:.0f}",
           "", table.round(3).to_markdown(index=False), ""]
     stem.with_suffix(".md").write_text("\n".join(md))
     print("\n".join(md[:8]))
