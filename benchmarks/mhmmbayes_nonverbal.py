@@ -92,7 +92,7 @@ def lagnest_summaries(result, model) -> dict:
     """mHMMbayes's summaries computed from a lagnest fit (typical dyad)."""
     post = result.posterior
     medians = {v: post[v].median(("chain", "draw")).values for v in post.data_vars
-               if not v.startswith("z_")}
+               if not v.startswith(("z_", "eta_"))}
     _log_init, log_trans, emission = model.log_probs(medians)  # no z_*: the typical dyad
     gamma = np.exp(log_trans[0])
     emit = {s: np.exp(emission[c][0]) for c, s in enumerate(STREAMS)}

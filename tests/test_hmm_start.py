@@ -96,3 +96,27 @@ def test_the_chains_start_values_are_the_models_variables_ordered_and_finite(k):
     assert np.all(np.diff(start["emission_order_0"]) > 0)
     assert set(start) >= {"emission_order_0", "emission_rest_0", "transition_logit",
                           "initial_logit"}
+
+
+def test_centred_and_noncentred_dyad_deviations_are_the_same_likelihood():
+    """``parameterization`` changes the sampler's view only: at corresponding points
+    (``eta = sigma * z``) the two graphs give the same log-likelihood."""
+    seqs, _ = thesis_like(seed=1)
+    kwargs = {"transition_predictors": ["MIA4"], "order_by": "rupture:withdrawal"}
+    nc = HiddenMarkovModel(seqs, ["rupture"], 2, **kwargs).build()
+    c = HiddenMarkovModel(seqs, ["rupture"], 2, parameterization="centered", **kwargs).build()
+    rng = np.random.default_rng(0)
+    point = {k: rng.normal(0.0, 0.5, np.shape(v)) for k, v in nc.initial_point().items()}
+    centred = {k: v for k, v in point.items() if not k.startswith("z_")}
+    for name, sigma in (("emission_0", "sigma_emission_0"), ("transition", "sigma_transition")):
+        centred[f"eta_{name}"] = np.exp(point[f"{sigma}_log__"]) * point[f"z_{name}"]
+    assert set(centred) == set(c.initial_point())
+
+    def loglik(model, at):  # the likelihood Potential as a function of the value variables
+        (pot,) = model.replace_rvs_by_values([model.potentials[0]])
+        return model.compile_fn(pot, inputs=model.value_vars, on_unused_input="ignore")(at)
+
+    ll_nc, ll_c = loglik(nc, point), loglik(c, centred)
+    np.testing.assert_allclose(ll_c, ll_nc, rtol=1e-10)
+    with pytest.raises(Exception, match="parameterization must be one of"):
+        HiddenMarkovModel(seqs, ["rupture"], 2, parameterization="auto-ish")

@@ -45,6 +45,7 @@ from lagnest.models.summaries import CI_PROB, ResultSummary, summarise
 __all__ = ["HMMData", "HMMResult", "HiddenMarkovModel"]
 
 POOLINGS = ("dyad", "complete")
+FORMS = ("noncentered", "centered")
 
 
 # =========================================================================== data
@@ -232,6 +233,24 @@ def _off_diagonal(k: int) -> tuple[np.ndarray, np.ndarray]:
     return rows, cols
 
 
+def _deviation(name: str, sigma: Any, dims: tuple[str, ...], centred: bool) -> Any:
+    """Dyad deviations ``eta_<name>`` ~ Normal(0, sigma), or ``sigma * z_<name>``."""
+    import pymc as pm
+
+    if centred:
+        return pm.Normal(f"eta_{name}", 0.0, sigma, dims=dims)
+    return sigma * pm.Normal(f"z_{name}", 0.0, 1.0, dims=dims)
+
+
+def _deviation_value(params: Mapping[str, Any], name: str, sigma: str) -> np.ndarray | None:
+    """The dyad deviations of one draw in either form (None without a dyad level)."""
+    if f"eta_{name}" in params:
+        return np.asarray(params[f"eta_{name}"], dtype=float)
+    if f"z_{name}" in params:
+        return float(params[sigma]) * np.asarray(params[f"z_{name}"], dtype=float)
+    return None
+
+
 def _log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     top = np.max(x, axis=axis, keepdims=True)
     return x - top - np.log(np.exp(x - top).sum(axis=axis, keepdims=True))
@@ -278,6 +297,11 @@ class HiddenMarkovModel(BayesianModel):
         other state against staying), ``beta`` Normal(0, 1) (predictors' effects on
         those logits), ``initial`` Normal(0, 1.5), ``sigma_emission`` and
         ``sigma_transition`` HalfNormal(0.5) (dyad scales).
+    parameterization : {"noncentered", "centered"}, default "noncentered"
+        How the sampler sees the dyad deviations: ``sigma * z`` with standard normal
+        ``z_*`` (the better geometry when the dyads are data-poor or alike), or
+        ``eta_* ~ Normal(0, sigma)`` (when every dyad has many segments and the dyads
+        differ). The same model either way.
 
     Notes
     -----
@@ -326,6 +350,7 @@ class HiddenMarkovModel(BayesianModel):
         pooling: str = "dyad",
         order_by: str | None = None,
         priors: Mapping[str, Any] | None = None,
+        parameterization: str = "noncentered",
     ) -> None:
         emissions = [emissions] if isinstance(emissions, str) else list(emissions)
         if not emissions or not all(isinstance(e, str) and e for e in emissions):
@@ -339,6 +364,9 @@ class HiddenMarkovModel(BayesianModel):
             raise LagnestDataError(f"lags must be distinct integers >= 1, got {lags!r}")
         if pooling not in POOLINGS:
             raise LagnestDataError(f"pooling must be one of {list(POOLINGS)}, got {pooling!r}")
+        if parameterization not in FORMS:
+            raise LagnestDataError(f"parameterization must be one of {list(FORMS)}, got "
+                                   f"{parameterization!r}")
         _, names, labels = _channels(seqs, emissions)
         order = _order_target(names, labels, order_by)
         spec = {
@@ -350,6 +378,7 @@ class HiddenMarkovModel(BayesianModel):
             "dyad_covariates": list(dyad_covariates),
             "pooling": pooling,
             "order_by": f"{names[order[0]]}:{labels[order[0]][order[1]]}",
+            "parameterization": parameterization,
         }
         super().__init__(seqs, spec, priors)
 
@@ -365,7 +394,8 @@ class HiddenMarkovModel(BayesianModel):
         has[d.block_session[np.diff(d.block_offsets) > 0]] = True
         base = check_grouping(d.session_dyad, d.dyad_labels, has,
                               want_dyad=self._spec["pooling"] == "dyad", want_session=False)
-        return replace(base, parameterization={lvl: "noncentered" for lvl in base.levels})
+        form = self._spec.get("parameterization", "noncentered")  # older saved specs: none
+        return replace(base, parameterization={lvl: form for lvl in base.levels})
 
     @property
     def _order(self) -> tuple[int, int]:
@@ -411,6 +441,7 @@ class HiddenMarkovModel(BayesianModel):
         dyad = self.structure.dyad
         rows, cols = _off_diagonal(k)
         oc, ocode = self._order
+        centred = self.structure.parameterization.get("dyad") == "centered"
         with pm.Model(coords=self.coords) as model:
             codes = pm.Data("codes", d.codes)
             log_emit = pt.zeros((d.codes.shape[0], k))
@@ -438,9 +469,9 @@ class HiddenMarkovModel(BayesianModel):
                 if dyad:
                     sigma = self._priors["sigma_emission"].create_variable(
                         f"sigma_emission_{c}")
-                    z = pm.Normal(f"z_emission_{c}", 0.0, 1.0, dims=("dyad", *dims))
+                    dev = _deviation(f"emission_{c}", sigma, ("dyad", *dims), centred)
                     logits = logits + pt.concatenate(
-                        [pt.zeros((n_dyads, k, 1)), sigma * z], axis=2)
+                        [pt.zeros((n_dyads, k, 1)), dev], axis=2)
                 log_p = pt.special.log_softmax(logits, axis=-1)  # (D, K, M)
                 code = codes[:, c]
                 picked = log_p.dimshuffle(0, 2, 1)[d.segment_dyad, pt.maximum(code, 0)]
@@ -454,8 +485,8 @@ class HiddenMarkovModel(BayesianModel):
                 eta = eta + pt.dot(pm.Data("unit_design", d.unit_design), beta)
             if dyad:
                 sigma = self._priors["sigma_transition"].create_variable("sigma_transition")
-                z = pm.Normal("z_transition", 0.0, 1.0, dims=("dyad", "move"))
-                eta = eta + (sigma * z)[d.unit_dyad]
+                eta = eta + _deviation("transition", sigma, ("dyad", "move"), centred)[
+                    d.unit_dyad]
             full = pt.zeros((len(d.unit_dyad), k, k))
             full = pt.set_subtensor(full[:, rows, cols], eta)
             log_trans = pt.special.log_softmax(full, axis=-1)
@@ -519,18 +550,17 @@ class HiddenMarkovModel(BayesianModel):
             free = self._emission_free(params, c, len(labels))
             logits = np.repeat(np.concatenate([np.zeros((k, 1)), free], axis=1)[None],
                                n_dyads, axis=0)
-            if f"z_emission_{c}" in params:
-                dev = float(params[f"sigma_emission_{c}"]) * np.asarray(
-                    params[f"z_emission_{c}"], dtype=float)
+            dev = _deviation_value(params, f"emission_{c}", f"sigma_emission_{c}")
+            if dev is not None:
                 logits[:, :, 1:] += dev
             emission.append(_log_softmax(logits))
         eta = np.repeat(np.asarray(params["transition_logit"], dtype=float)[None],
                         len(d.unit_dyad), axis=0)
         if d.unit_design.shape[1]:
             eta = eta + d.unit_design @ np.asarray(params["beta"], dtype=float)
-        if "z_transition" in params:
-            eta = eta + (float(params["sigma_transition"])
-                         * np.asarray(params["z_transition"], dtype=float))[d.unit_dyad]
+        dev = _deviation_value(params, "transition", "sigma_transition")
+        if dev is not None:
+            eta = eta + dev[d.unit_dyad]
         full = np.zeros((len(d.unit_dyad), k, k))
         full[:, rows, cols] = eta
         init = _log_softmax(np.concatenate([[0.0], np.asarray(params["initial_logit"],
