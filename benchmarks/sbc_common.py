@@ -24,6 +24,15 @@ def run_sbc(model, name, n, seed, sampler, n_jobs=2, client=None):
     return res, time.perf_counter() - t0
 
 
+def throughput(res, wall, workers):
+    """Fits computed by this call, its wall time and the rate (the results' ``throughput``)."""
+    computed = len(res.run_info["computed"])
+    per_fit = wall / computed if computed else None
+    return {"fits_computed_this_call": computed, "wall_seconds": wall,
+            "wall_seconds_per_fit": per_fit, "workers": workers,
+            "fits_per_10_min": 600 / per_fit if per_fit else None}
+
+
 def dask_speedup(model, n, seed, sampler):
     """Wall time of the same SBC batch on LocalClusters of 1 and 2 worker processes."""
     from distributed import Client, LocalCluster

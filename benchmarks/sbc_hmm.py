@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import argparse
 
-from sbc_common import run_sbc, summarise, write
+from sbc_common import run_sbc, summarise, throughput, write
 
 from lagnest.models import HiddenMarkovModel
 from lagnest.simulate import thesis_like
@@ -46,14 +46,10 @@ def main() -> None:
     sampler = {"draws": args.draws, "tune": args.tune, "chains": 4, "n_rank_draws": 99,
                "target_accept": args.target_accept}
     res, wall = run_sbc(model, f"sbc_hmm-{seg}", args.n, 2028, sampler, args.jobs)
-    computed = len(res.run_info["computed"])
     extra = {"design": f"thesis_like(seed=1), 6 dyads x 8 sessions x {seg} segments",
              "model": "HiddenMarkovModel(seqs, ['rupture'], 2, transition_predictors=['MIA4'], "
                       "order_by='rupture:withdrawal')",
-             "sampler": sampler,
-             "throughput": {"fits_computed_this_call": computed, "wall_seconds": wall,
-                            "wall_seconds_per_fit": wall / computed if computed else None,
-                            "workers": args.jobs}}
+             "sampler": sampler, "throughput": throughput(res, wall, args.jobs)}
     summary = summarise(res, wall, extra)
     write("sbc_hmm", summary, res, "SBC of HiddenMarkovModel (rupture episodes, thesis-like "
           "design)", f"python benchmarks/sbc_hmm.py --n {args.n} --segments {seg}")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 
-from sbc_common import run_sbc, summarise, write
+from sbc_common import run_sbc, summarise, throughput, write
 
 from lagnest.models import LaggedRegression
 from lagnest.simulate import thesis_like
@@ -35,13 +35,9 @@ def main():
     # 4 chains: with 2, R-hat over the ranked variables sat above 1.01 in most fits
     sampler = {"draws": args.draws, "tune": args.draws, "chains": 4, "n_rank_draws": 99}
     res, wall = run_sbc(model, f"sbc_regression-{seg}", args.n, 2027, sampler, args.jobs)
-    computed = len(res.run_info["computed"])
     extra = {"design": f"thesis_like(seed=1), 6 dyads x 8 sessions x {seg} segments",
              "model": "LaggedRegression(seqs, 'rupture', ['mia']) (defaults)",
-             "sampler": sampler,
-             "throughput": {"fits_computed_this_call": computed, "wall_seconds": wall,
-                            "wall_seconds_per_fit": wall / computed if computed else None,
-                            "workers": args.jobs}}
+             "sampler": sampler, "throughput": throughput(res, wall, args.jobs)}
     summary = summarise(res, wall, extra)
     write("sbc_regression", summary, res, "SBC of LaggedRegression (mia_to_rupture, "
           "thesis-like design)",

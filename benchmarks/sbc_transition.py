@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from sbc_common import dask_speedup, run_sbc, summarise, write
+from sbc_common import dask_speedup, run_sbc, summarise, throughput, write
 
 from lagnest.models import TransitionModel
 from lagnest.simulate import thesis_like
@@ -35,13 +35,9 @@ def main():
     sampler = {"draws": args.draws, "tune": args.draws, "chains": 4, "n_rank_draws": 99}
     t0 = time.perf_counter()
     res, wall = run_sbc(model, "sbc_transition", args.n, 2026, sampler, args.jobs)
-    computed = len(res.run_info["computed"])
     extra = {"design": "thesis_like(seed=1), 6 dyads x 8 sessions x 30 segments",
              "model": "TransitionModel(seqs, 'MIA4', 'rupture')", "sampler": sampler,
-             "throughput": {"fits_computed_this_call": computed, "wall_seconds": wall,
-                            "wall_seconds_per_fit": wall / computed if computed else None,
-                            "workers": args.jobs,
-                            "fits_per_10_min": 600 / (wall / computed) if computed else None}}
+             "throughput": throughput(res, wall, args.jobs)}
     if args.n_speedup:
         extra["dask"] = dask_speedup(model, args.n_speedup, 7, sampler)
     extra["total_seconds"] = time.perf_counter() - t0
