@@ -224,10 +224,10 @@ REGISTRY: tuple[Benchmark, ...] = (
     Benchmark(
         "mhmmbayes_nonverbal", "mhmmbayes_nonverbal.py",
         "HiddenMarkovModel on mHMMbayes's nonverbal corpus against mHMMbayes's own fits",
-        ("mhmmbayes_nonverbal_k2", "mhmmbayes_nonverbal_k3"),
+        ("mhmmbayes_nonverbal_k2", "mhmmbayes_nonverbal_k3", "mhmmbayes_nonverbal_k4"),
         "the group-level summaries mHMMbayes prints for the fits its tutorial ships "
         "(extracted with R from a snapshot of its repository, not in CI)",
-        full=(("--states", "2"), ("--states", "3")), long=True),
+        full=(("--states", "2"), ("--states", "3"), ("--states", "4")), long=True),
     Benchmark(
         "fit_margins", "fit_margins.py",
         "Margins of the fits the test suite asserts clean (five seeds each)", ("fit_margins",),
