@@ -1,6 +1,7 @@
 """Number of hidden states: session-level LOO, information criteria, and the comparison."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.special import logsumexp
 
@@ -102,3 +103,22 @@ def test_compare_states_table(monkeypatch):
     assert "elpd" in text and "Columns:" in text
     with pytest.raises(ValueError, match="distinct integers >= 2"):
         ln.compare_states(seqs, ["rupture"], n_states=(1, 2))
+
+
+def test_parsimonious_takes_the_fewest_states_within_two_dse_of_the_best():
+    from lagnest.models.hmm_states import StateComparison
+
+    def table(elpd, dse, converged):
+        t = pd.DataFrame({"elpd": elpd, "se": 5.0, "dse": dse, "p_loo": 1.0, "k_high": 0,
+                          "aic": 0.0, "bic": 0.0, "converged": converged},
+                         index=pd.Index([2, 3, 4], name="n_states"))
+        t["elpd_diff"] = t["elpd"] - t["elpd"].max()
+        return StateComparison(t, {}, {})
+
+    # K = 3 best by 3 with dse 2 (1.5 dse: not separated); K = 4 best by 1 over K = 3
+    comp = table([-100.0, -97.0, -96.0], [2.0, 1.5, 0.0], [True, True, True])
+    assert comp.best == 4 and comp.parsimonious() == 2
+    comp = table([-110.0, -97.0, -96.0], [2.0, 1.5, 0.0], [True, True, True])
+    assert comp.parsimonious() == 3  # K = 2 is 14 below, 7 dse
+    comp = table([-110.0, -97.0, -96.0], [2.0, 1.5, 0.0], [True, True, False])
+    assert comp.best == 3 and comp.parsimonious() == 3  # K = 4 failed: not a candidate
