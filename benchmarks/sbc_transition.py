@@ -43,7 +43,7 @@ def main():
     extra["total_seconds"] = time.perf_counter() - t0
     summary = summarise(res, wall, extra)
     write("sbc_transition", summary, res, "SBC of TransitionModel (thesis-like design)",
-          f"python benchmarks/sbc_transition.py --n {args.n}")
+          f"python benchmarks/sbc_transition.py --n {args.n} --draws {args.draws}")
     print(open(__file__.replace("sbc_transition.py", "results/sbc_transition.md")).read())
 
 
