@@ -26,6 +26,7 @@ import argparse
 import json
 import time
 import warnings
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
@@ -143,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--draws", type=int, default=500)
     ap.add_argument("--tune", type=int, default=500)
     ap.add_argument("--seed", type=int, default=20261206)
+    ap.add_argument("--jobs", type=int, default=2, help="studies run in parallel")
     ap.add_argument("--out", default=str(RESULTS / "hmm_state_selection"))
     args = ap.parse_args(argv)
     out = Path(args.out)
@@ -153,15 +155,16 @@ def main(argv: list[str] | None = None) -> int:
                                                                            "seed")):
             studies = old["studies"]
     done = {(s["k_true"], s["study"]) for s in studies}
-    for i in range(args.studies):
-        for k in (2, 3):
-            if (k, i) in done:
-                continue
-            studies.append(one_study(k, i, args))
-            s = studies[-1]
-            print(f"K={k} study {i}: elpd {s['pick_elpd']}, AIC {s['pick_aic']}, BIC "
-                  f"{s['pick_bic']}, converged {s['converged']}, {s['seconds']:.0f} s",
-                  flush=True)
+    todo = [(k, i) for i in range(args.studies) for k in (2, 3) if (k, i) not in done]
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        futures = [pool.submit(one_study, k, i, args) for k, i in todo]
+        for future in as_completed(futures):  # each study is written as it finishes
+            s = future.result()
+            studies.append(s)
+            studies.sort(key=lambda x: (x["study"], x["k_true"]))
+            print(f"K={s['k_true']} study {s['study']}: elpd {s['pick_elpd']}, AIC "
+                  f"{s['pick_aic']}, BIC {s['pick_bic']}, converged {s['converged']}, "
+                  f"{s['seconds']:.0f} s", flush=True)
             write(out, studies, args)
     write(out, studies, args)
     print(out.with_suffix(".md").read_text())
