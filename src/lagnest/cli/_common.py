@@ -135,7 +135,9 @@ class _Parser(argparse.ArgumentParser):
     ``commands`` maps each subcommand to its parser (set by ``build_parser``).
     """
 
-    commands: dict[str, argparse.ArgumentParser] = {}  # noqa: RUF012 (set once per parser)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands: dict[str, argparse.ArgumentParser] = {}
 
     def error(self, message: str) -> Any:
         """Print one line naming the problem and exit 2."""

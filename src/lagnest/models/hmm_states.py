@@ -54,12 +54,15 @@ class StateComparison:
     results: Mapping[int, Any] = field(repr=False)
     loos: Mapping[int, Any] = field(repr=False)
 
+    def _candidates(self) -> pd.DataFrame:
+        """The rows of the converged fits (all rows when none converged)."""
+        ok = self.table[self.table["converged"]]
+        return ok if len(ok) else self.table
+
     @property
     def best(self) -> int:
         """The number of states with the highest elpd among the converged fits."""
-        ok = self.table[self.table["converged"]]
-        pool = ok if len(ok) else self.table
-        return int(pool["elpd"].idxmax())
+        return int(self._candidates()["elpd"].idxmax())
 
     def parsimonious(self, n_se: float = 2.0) -> int:
         """The fewest states whose elpd is within ``n_se`` standard errors of the best.
@@ -78,8 +81,7 @@ class StateComparison:
         -------
         int
         """
-        ok = self.table[self.table["converged"]]
-        pool = ok if len(ok) else self.table
+        pool = self._candidates()
         top = float(pool["elpd"].max())
         for k in sorted(pool.index):
             if top - float(pool.loc[k, "elpd"]) <= n_se * float(pool.loc[k, "dse"]):
