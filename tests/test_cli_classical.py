@@ -343,6 +343,38 @@ def test_agreement_of_three_coders_by_hand(capsys, tmp_path):
     assert "columns without a value (left out):" in out  # no ratings: no ICC
 
 
+def test_agreement_of_three_coders_with_tolerance(capsys, tmp_path):
+    # docs/agreement.md's worked example: B starts b one unit early, C one unit late.
+    paths = _codings(tmp_path, {"A": "aaabbb", "B": "aabbbb", "C": "aaaabb"})
+    data = _json_out(capsys, ["agreement", *paths, "--stream", "code", "--tolerance", "1"])
+    row = data["coords"]["stream"].index("code")
+    # pairs A|B and A|C agree within 1 unit (kappa 1); B|C: [[2, 0], [1, 3]], kappa 2/3
+    assert data["variables"]["pairwise_kappa"]["values"][row] == pytest.approx(8 / 9)
+    assert data["variables"]["pairwise_p_o"]["values"][row] == pytest.approx(17 / 18)
+    assert data["attrs"]["tolerance"] == 1 and data["attrs"]["reference"] == "a"
+    seqs = {p: ln.read_table(p) for p in paths}
+    _same(data, coder_agreement(seqs, ["code"], tolerance=1))
+    # without --tolerance: exact agreement, Light's kappa 26/45, mean p_o = Fleiss' P-bar
+    exact = _json_out(capsys, ["agreement", *paths, "--stream", "code"])
+    assert exact["attrs"]["tolerance"] == 0
+    assert exact["variables"]["pairwise_kappa"]["values"][row] == pytest.approx(26 / 45)
+    assert exact["variables"]["pairwise_p_o"]["values"][row] == pytest.approx(
+        exact["variables"]["p_o"]["values"][row])
+    both = _json_out(capsys, ["agreement", *paths, "--stream", "code", "--tolerance", "1",
+                              "--reference", "both"])
+    _same(both, coder_agreement(seqs, ["code"], tolerance=1, reference="both"))
+    out = _text_out(capsys, ["agreement", *paths, "--tolerance", "1", "--no-per-code"])
+    assert "tolerance 1 segments (reference a)" in out
+    assert "Cohen's kappa of each pair of codings" in out
+    lines = out.splitlines()
+    head = next(k for k, line in enumerate(lines) if line.split()[:3] == ["stream", "pair",
+                                                                             "kappa"])
+    pair_rows = [line.split() for line in lines[head + 1:]]
+    assert [r[-6] for r in pair_rows] == ["1-2", "1-3", "2-3"]
+    assert [float(r[-5]) for r in pair_rows] == [1.0, 1.0, 0.667]
+    assert "Cohen's kappa of each pair" not in _text_out(capsys, ["agreement", *paths])
+
+
 def test_agreement_reads_like_table(capsys, tmp_path):
     # the reading options of `lagnest table` and --code reach every coding
     for name, text in {"a": "xxyyx", "b": "xyyyx"}.items():
@@ -366,7 +398,7 @@ def test_bad_input_of_agreement(capsys, tmp_path):
         (["agreement", a, b, "--stream", "nope"], "unknown stream or code 'nope'"),
         (["agreement", a, short], "segment"),
         (["agreement", a, b, "--n-boot", "9"], "--n-boot applies to three or more codings"),
-        (["agreement", a, b, c, "--tolerance", "1"], "--tolerance applies to two codings"),
+        (["agreement", a, b, c, "--reference", "c"], "invalid choice: 'c'"),
         (["agreement", a, b, "--ci-prob", "2"], "bad --ci-prob"),
     ]
     for argv, fragment in cases:

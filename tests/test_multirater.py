@@ -29,6 +29,7 @@ from lagnest.classical.multirater import (
     fleiss_kappa,
     icc,
     krippendorff_alpha,
+    pairwise_agreement,
 )
 from lagnest.data.sequences import Sequences
 from lagnest.errors import LagnestDataError, LimitError
@@ -764,3 +765,198 @@ def test_public_names():
     for name in ("fleiss_kappa", "krippendorff_alpha", "icc", "coder_agreement"):
         assert getattr(ln, name) is getattr(ln.classical, name)
         assert name in ln.__all__ and name in ln.classical.__all__
+
+
+# ============================================================ several coders with tolerance
+
+# docs/agreement.md, "Several coders with a tolerance": one session of 6 units; B starts
+# b one unit early, C one unit late.
+STAGGERED = {name: Sequences.from_sequences({"code": [list(text)]})
+             for name, text in [("A", "aaabbb"), ("B", "aabbbb"), ("C", "aaaabb")]}
+
+
+def test_pairwise_tolerance_worked_example_by_hand():
+    # tolerance 1, reference a (the earlier coder of each pair):
+    #   A|B: unit 2, A's a finds B's a at unit 1 -> [[3, 0], [0, 3]], kappa 1
+    #   A|C: unit 3, A's b finds C's b at unit 4 -> [[3, 0], [0, 3]], kappa 1
+    #   B|C: unit 2, B's b, C has a a a at units 1-3 -> (b, a); unit 3 finds C's b at 4
+    #        -> [[2, 0], [1, 3]]: p_o 5/6, p_e (2*3 + 4*3)/36 = 1/2, kappa 2/3
+    ds = pairwise_agreement(STAGGERED, "code", per_code=False, tolerance=1)
+    assert ds.pair.values.tolist() == ["A|B", "A|C", "B|C"]
+    assert ds.coder_a.values.tolist() == ["A", "A", "B"]
+    np.testing.assert_allclose(ds.kappa.sel(stream="code"), [1, 1, 2 / 3], atol=1e-12)
+    np.testing.assert_allclose(ds.p_o.sel(stream="code"), [1, 1, 5 / 6], atol=1e-12)
+    np.testing.assert_allclose(ds.n.sel(stream="code"), [6, 6, 6])
+    assert float(ds.pairwise_kappa[0]) == pytest.approx(8 / 9, abs=1e-12)
+    assert float(ds.pairwise_p_o[0]) == pytest.approx(17 / 18, abs=1e-12)
+    row = coder_agreement(STAGGERED, "code", per_code=False, tolerance=1)
+    assert float(row.pairwise_kappa[0]) == pytest.approx(8 / 9, abs=1e-12)
+    assert float(row.pairwise_p_o[0]) == pytest.approx(17 / 18, abs=1e-12)
+    assert row.attrs["tolerance"] == 1 and row.attrs["reference"] == "a"
+    # no tolerance: A|B [[2,1],[0,3]] 2/3, A|C [[3,0],[1,2]] 2/3, B|C [[2,0],[2,2]]: p_o 4/6,
+    # p_e (2*4 + 4*2)/36 = 4/9, kappa 2/5; mean 26/45. Mean p_o 7/9 = Fleiss' P-bar
+    # (units 2 and 3 have 1 agreeing pair of 3, the others 3 of 3: (4 + 2/3)/6).
+    exact = coder_agreement(STAGGERED, "code", per_code=False)
+    assert float(exact.pairwise_kappa[0]) == pytest.approx(26 / 45, abs=1e-12)
+    assert float(exact.pairwise_p_o[0]) == pytest.approx(7 / 9, abs=1e-12)
+    assert float(exact.p_o[0]) == pytest.approx(7 / 9, abs=1e-12)
+
+
+def random_coding(rng: np.random.Generator, truth: dict[str, list], p_change: float,
+                  p_missing: float, segments: dict[str, list[int]],
+                  ratings: bool = False) -> Sequences:
+    """A coder's noisy copy of ``truth`` (codes a, b, c; None = uncoded), rating 1-5."""
+    sessions = {s: [None if rng.random() < p_missing else
+                    (str(rng.choice(list("abc"))) if rng.random() < p_change else v)
+                    for v in values] for s, values in truth.items()}
+    scores = {s: [nan if rng.random() < p_missing else float(rng.integers(1, 6))
+                  for _ in values] for s, values in truth.items()} if ratings else None
+    return coding(sessions, scores, segments)
+
+
+def random_codings(seed: int, n_coders: int, p_missing: float,
+                   ratings: bool = False) -> dict[str, Sequences]:
+    """Codings of two sessions with gaps in the segment numbers."""
+    rng = np.random.default_rng(seed)
+    truth = {s: [str(c) for c in rng.choice(list("abc"), size=n)]
+             for s, n in (("s1", 15), ("s2", 9))}
+    segments = {s: sorted(rng.choice(np.arange(1, 40), size=len(v), replace=False).tolist())
+                for s, v in truth.items()}
+    return {f"c{i}": random_coding(rng, truth, 0.4, p_missing, segments, ratings)
+            for i in range(n_coders)}
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), tolerance=st.integers(0, 3),
+       reference=st.sampled_from(["a", "b", "both"]),
+       uncoded=st.sampled_from(["exclude", "category"]), p_missing=st.sampled_from([0, 0.2]))
+def test_pairwise_tolerance_of_two_coders_is_agreement(seed, tolerance, reference, uncoded,
+                                                       p_missing):
+    codings = random_codings(seed, 2, p_missing)
+    a, b = codings.values()
+    options = {"tolerance": tolerance, "reference": reference, "uncoded": uncoded}
+    ds = coder_agreement(codings, **options)
+    pairs = pairwise_agreement(codings, **options)
+    assert pairs.sizes["pair"] == 1
+    for label, kind in zip(ds.stream.values, ds.kind.values, strict=True):
+        if label.endswith(":(uncoded)"):
+            continue
+        if kind == "indicator":  # one indicator of the stream "flag": its own 2 x 2 matrix
+            ref = agreement(a, b, "flag", per_code=True, **options).sel(code=label)
+            want = {v: float(ref[v]) for v in ("kappa", "p_o", "se", "n")}
+        else:  # the row label is the spec agreement takes
+            if kind == "code" and uncoded == "category":
+                continue  # there uncoded counts as absent, agreement makes it a third code
+            ref = agreement(a, b, label, **options)
+            want = {v: ref.attrs[v] for v in ("kappa", "p_o", "se", "n")}
+        assert float(ds.pairwise_kappa.sel(stream=label)) == pytest.approx(
+            want["kappa"], abs=1e-12, nan_ok=True), label
+        assert float(ds.pairwise_p_o.sel(stream=label)) == pytest.approx(
+            want["p_o"], abs=1e-12, nan_ok=True), label
+        for var in ("kappa", "p_o", "se", "n"):
+            assert float(pairs[var].sel(stream=label)[0]) == pytest.approx(
+                want[var], abs=1e-12, nan_ok=True), (label, var)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_coders=st.integers(3, 5),
+       tolerance=st.integers(0, 2), reference=st.sampled_from(["a", "b", "both"]))
+def test_pairwise_tolerance_is_the_mean_of_every_pair(seed, n_coders, tolerance, reference):
+    codings = random_codings(seed, n_coders, 0.15)
+    names = list(codings)
+    options = {"tolerance": tolerance, "reference": reference}
+    pairs = pairwise_agreement(codings, "code", **options)
+    ds = coder_agreement(codings, "code", **options)
+    assert pairs.sizes["pair"] == n_coders * (n_coders - 1) // 2
+    for label in ds.stream.values:
+        kappas, p_os = [], []
+        order = [(i, j) for i in range(n_coders) for j in range(i + 1, n_coders)]
+        for k, (i, j) in enumerate(order):
+            ref = agreement(codings[names[i]], codings[names[j]], label, **options)
+            assert pairs.pair.values[k] == f"{names[i]}|{names[j]}"
+            assert float(pairs.kappa.sel(stream=label)[k]) == pytest.approx(
+                ref.attrs["kappa"], abs=1e-12, nan_ok=True)
+            kappas.append(ref.attrs["kappa"])
+            p_os.append(ref.attrs["p_o"])
+        assert float(ds.pairwise_kappa.sel(stream=label)) == pytest.approx(
+            np.mean(kappas), abs=1e-12, nan_ok=True)
+        assert float(ds.pairwise_p_o.sel(stream=label)) == pytest.approx(
+            np.mean(p_os), abs=1e-12)
+        assert float(pairs.pairwise_kappa.sel(stream=label)) == pytest.approx(
+            float(ds.pairwise_kappa.sel(stream=label)), abs=1e-12, nan_ok=True)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_coders=st.integers(2, 5))
+def test_no_tolerance_pairwise_agreement_is_fleiss_p_bar(seed, n_coders):
+    # Without tolerance and with every segment coded by everyone, the mean over pairs of
+    # the pairs' p_o is Fleiss' P-bar (P_i is the share of agreeing pairs on segment i);
+    # with uncoded="category" every segment is complete, missing codes included.
+    for p_missing, uncoded in ((0.0, "exclude"), (0.2, "category")):
+        codings = random_codings(seed, n_coders, p_missing)
+        ds = coder_agreement(codings, uncoded=uncoded)
+        codes = ds.sel(stream=ds.kind != "rating")
+        np.testing.assert_allclose(codes.pairwise_p_o, codes.p_o, atol=1e-12)
+        assert (codes.n_complete == ds.attrs["n_segments"]).all()
+        tolerated = coder_agreement(codings, uncoded=uncoded, tolerance=2)
+        tol = tolerated.sel(stream=tolerated.kind != "rating")
+        # the tolerance only turns disagreements into agreements
+        assert (tol.pairwise_p_o >= codes.pairwise_p_o - 1e-12).all()
+        for var in ("fleiss_kappa", "alpha_nominal"):  # untouched by the tolerance
+            np.testing.assert_array_equal(tol[var], codes[var])
+
+
+def test_pairwise_agreement_options_and_errors():
+    ds = pairwise_agreement(CODINGS)
+    assert ds.stream.values.tolist() == ["code", "code:a", "code:b", "code:c", "flag"]
+    assert ds.attrs["coders"] == ["ana", "ben", "eva"] and ds.attrs["tolerance"] == 0
+    both = pairwise_agreement(CODINGS, "code", tolerance=1, reference="both")
+    swapped = pairwise_agreement({k: CODINGS[k] for k in ("eva", "ben", "ana")}, "code",
+                                 tolerance=1, reference="both")
+    assert float(both.pairwise_kappa[0]) == pytest.approx(float(swapped.pairwise_kappa[0]),
+                                                          abs=1e-12)
+    with pytest.raises(LagnestDataError, match="is a rating"):
+        pairwise_agreement(CODINGS, ["code", "score"])
+    for bad in (-1, 1.5, True):
+        with pytest.raises(LagnestDataError, match="bad tolerance"):
+            coder_agreement(CODINGS, "code", tolerance=bad)
+    with pytest.raises(LagnestDataError, match="bad reference"):
+        pairwise_agreement(CODINGS, "code", reference="c")
+    with pytest.raises(LagnestDataError, match="two or more coder names"):
+        pairwise_agreement({"ana": CODINGS["ana"]})
+    with pytest.raises(LagnestDataError, match="would appear twice"):
+        pairwise_agreement(CODINGS, ["code", "code"])
+
+
+# ============================================================ ordinal alpha of ratings
+
+
+def test_coder_agreement_ordinal_alpha_of_ratings():
+    ds = coder_agreement(CODINGS, "score")
+    scores = stacked("score").astype(float)
+    ordinal = krippendorff_alpha(scores.T, "ordinal").attrs["alpha"]
+    assert float(ds.alpha_ordinal[0]) == pytest.approx(ordinal, abs=1e-12)
+    assert np.isnan(float(ds.pairwise_kappa[0]))  # ratings have no kappa
+    codes = coder_agreement(CODINGS, "code")
+    assert codes.alpha_ordinal.isnull().all()
+    krippendorff = pytest.importorskip("krippendorff")
+    assert ordinal == pytest.approx(
+        krippendorff.alpha(reliability_data=scores.T, level_of_measurement="ordinal"),
+        abs=1e-9)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_coders=st.integers(2, 5),
+       p_missing=st.sampled_from([0.0, 0.2]))
+def test_coder_agreement_ordinal_alpha_matches_krippendorff_package(seed, n_coders, p_missing):
+    # 1-5 ratings with missing values; oracle: the `krippendorff` package
+    krippendorff = pytest.importorskip("krippendorff")
+    codings = random_codings(seed, n_coders, p_missing, ratings=True)
+    ds = coder_agreement(codings, "score")
+    columns = [s.to_frame().set_index(["session", "segment"]).sort_index()["score"]
+               for s in codings.values()]
+    data = pd.concat(columns, axis=1).to_numpy(dtype=float).T
+    theirs = krippendorff.alpha(reliability_data=data, level_of_measurement="ordinal")
+    assert float(ds.alpha_ordinal[0]) == pytest.approx(theirs, abs=1e-6)
+    assert float(ds.alpha_interval[0]) == pytest.approx(
+        krippendorff.alpha(reliability_data=data, level_of_measurement="interval"), abs=1e-6)

@@ -10,7 +10,13 @@ Importing it registers the ``ds.lagnest`` accessor (:mod:`lagnest.classical.text
 from lagnest.classical.agreement import agreement
 from lagnest.classical.dominance import dominance_table, dominance_test
 from lagnest.classical.lagtable import count_table, homogeneity_test, lag_table, per_unit_indices
-from lagnest.classical.multirater import coder_agreement, fleiss_kappa, icc, krippendorff_alpha
+from lagnest.classical.multirater import (
+    coder_agreement,
+    fleiss_kappa,
+    icc,
+    krippendorff_alpha,
+    pairwise_agreement,
+)
 from lagnest.classical.patterns import PatternTable, pattern_counts
 from lagnest.classical.permutation import permutation_test
 from lagnest.classical.stationarity import stationarity_test
@@ -33,6 +39,7 @@ __all__ = [
     "icc",
     "krippendorff_alpha",
     "lag_table",
+    "pairwise_agreement",
     "pattern_counts",
     "per_unit_indices",
     "permutation_test",

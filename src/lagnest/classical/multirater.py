@@ -7,7 +7,10 @@ values and the nominal, ordinal, interval or ratio metric, with a seeded bootstr
 (or of clusters of units); the intraclass correlations of Shrout & Fleiss (1979) with
 their F tests and confidence intervals; and :func:`coder_agreement`, which aligns several
 codings of the same sessions and reports these statistics per stream, code, indicator and
-rating. See ``docs/agreement.md``, "Several coders and ratings".
+rating, with Light's mean pairwise kappa (time-unit kappa with a tolerance, as
+:func:`~lagnest.classical.agreement.agreement` tallies a pair, for every pair of coders;
+:func:`pairwise_agreement` gives each pair's). See ``docs/agreement.md``, "Several coders
+and ratings".
 
 Two layers, as in :mod:`lagnest.classical.agreement`:
 
@@ -26,9 +29,10 @@ subject (target) and one column per coder (judge); Krippendorff's alpha takes hi
 
 from __future__ import annotations
 
+import itertools
 import numbers
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -38,7 +42,18 @@ from scipy import sparse, special
 from scipy import stats as sps
 
 from lagnest._version import __version__
-from lagnest.classical.agreement import UNCODED_LABEL, _align_order, _from_codings
+from lagnest.classical.agreement import _DESCRIPTIONS as _PAIR_DESCRIPTIONS
+from lagnest.classical.agreement import (
+    STAT_VARIABLES,
+    UNCODED_LABEL,
+    _align_order,
+    _check_options,
+    _from_codings,
+    _segment_numbers,
+    _tally,
+    _window_keys,
+    kappa_arrays,
+)
 from lagnest.classical.statistics import _safe_divide
 from lagnest.data._streams import natural_key
 from lagnest.errors import DataProblem, LagnestDataError, LimitError
@@ -58,6 +73,7 @@ __all__ = [
     "icc",
     "icc_arrays",
     "krippendorff_alpha",
+    "pairwise_agreement",
 ]
 
 #: Levels of measurement (difference functions) of Krippendorff's alpha.
@@ -1073,7 +1089,10 @@ CODER_VARIABLES = (
     "fleiss_p",
     "p_o",
     "p_e",
+    "pairwise_kappa",
+    "pairwise_p_o",
     "alpha_nominal",
+    "alpha_ordinal",
     "alpha_interval",
     "alpha_ci_low",
     "alpha_ci_high",
@@ -1092,10 +1111,17 @@ _CODER_DESCRIPTIONS = {
     "fleiss_p": "two-sided normal p-value of fleiss_z",
     "p_o": "Fleiss' mean observed agreement (P-bar)",
     "p_e": "Fleiss' chance agreement (P-bar_e)",
+    "pairwise_kappa": "Light's kappa: mean over coder pairs of Cohen's kappa, with the "
+    "tolerance of attrs tolerance (pairwise_agreement gives each pair's)",
+    "pairwise_p_o": "mean over coder pairs of the observed proportion of agreement, with the "
+    "tolerance of attrs tolerance",
     "alpha_nominal": "Krippendorff's alpha, nominal, over segments coded by two or more coders",
+    "alpha_ordinal": "Krippendorff's alpha, ordinal, over segments rated by two or more coders",
     "alpha_interval": "Krippendorff's alpha, interval, over segments rated by two or more coders",
-    "alpha_ci_low": "lower bootstrap limit of the row's alpha (sessions resampled)",
-    "alpha_ci_high": "upper bootstrap limit of the row's alpha (sessions resampled)",
+    "alpha_ci_low": "lower bootstrap limit of the row's nominal (codes) or interval (ratings) "
+    "alpha (sessions resampled)",
+    "alpha_ci_high": "upper bootstrap limit of the row's nominal (codes) or interval "
+    "(ratings) alpha (sessions resampled)",
     "icc": "intraclass correlation (attrs icc_kind) over segments every coder rated",
     "icc_ci_low": "lower confidence limit of icc",
     "icc_ci_high": "upper confidence limit of icc",
@@ -1126,6 +1152,34 @@ def _code_row(x: np.ndarray, n_labels: int, session: np.ndarray, n_boot: int, se
     return out
 
 
+def _coder_pairs(n_coders: int) -> list[tuple[int, int]]:
+    """Every pair (i, j), i < j, of coder positions, in order (1-2, 1-3, ..., 2-3, ...)."""
+    return list(itertools.combinations(range(n_coders), 2))
+
+
+def _pair_matrices(x: np.ndarray, n_labels: int, keys: np.ndarray, tolerance: int,
+                   reference: str) -> np.ndarray:
+    """(pairs, K, K) agreement matrices of every pair of columns of a code matrix.
+
+    ``x`` is (segments, coders) of code indices (``-1`` uncoded); the pair (i, j) is
+    tallied by :func:`lagnest.classical.agreement._tally`, the tolerance rule of
+    :func:`~lagnest.classical.agreement.agreement`, with coder i as coder A.
+    """
+    pairs = _coder_pairs(x.shape[1])
+    if not pairs:
+        return np.zeros((0, n_labels, n_labels))
+    return np.stack([_tally(x[:, i], x[:, j], keys, n_labels, tolerance, reference)
+                     for i, j in pairs])
+
+
+def _pairwise_row(x: np.ndarray, n_labels: int, keys: np.ndarray, tolerance: int,
+                  reference: str) -> dict[str, float]:
+    """Light's kappa and the mean pairwise observed agreement of a code matrix."""
+    arrays = kappa_arrays(_pair_matrices(x, n_labels, keys, tolerance, reference))
+    return {"pairwise_kappa": float(np.mean(arrays["kappa"])),
+            "pairwise_p_o": float(np.mean(arrays["p_o"]))}
+
+
 def _alpha_interval(arrays: dict[str, Any], level: str, session: np.ndarray, n_boot: int,
                     seed: Any, ci_prob: float) -> dict[str, float]:
     """Bootstrap limits of an alpha, resampling sessions."""
@@ -1142,7 +1196,7 @@ def _alpha_interval(arrays: dict[str, Any], level: str, session: np.ndarray, n_b
 
 def _rating_row(r: np.ndarray, session: np.ndarray, kind: str, n_boot: int, seed: Any,
                 ci_prob: float, what: str) -> dict[str, float]:
-    """ICC and interval alpha of a (segments, coders) rating matrix (NaN = not rated)."""
+    """ICC, ordinal and interval alpha of a (segments, coders) rating matrix (NaN = not rated)."""
     out = dict.fromkeys(CODER_VARIABLES, np.nan)
     missing = np.isnan(r)
     complete = ~missing.any(1)
@@ -1156,6 +1210,7 @@ def _rating_row(r: np.ndarray, session: np.ndarray, kind: str, n_boot: int, seed
     if len(labels) > MAX_VALUES:
         raise LimitError(f"{what}: {len(labels):,} distinct values; at most MAX_VALUES = "
                          f"{MAX_VALUES:,} for Krippendorff's alpha (round the ratings)")
+    out["alpha_ordinal"] = _alpha_core(codes.T, labels, "ordinal")["alpha"]
     alpha = _alpha_core(codes.T, labels, "interval")
     out["alpha_interval"] = alpha["alpha"]
     out.update(_alpha_interval(alpha, "interval", session, n_boot, seed, ci_prob))
@@ -1179,12 +1234,85 @@ def _aligned_rating(codings: Mapping[str, Sequences], name: str) -> np.ndarray:
     return np.stack(columns, axis=1)
 
 
+def _check_codings(codings: Any, what: str) -> dict[str, Sequences]:
+    """Two or more `Sequences` by coder name, names as str."""
+    from lagnest.data.sequences import Sequences
+
+    if not isinstance(codings, Mapping) or len(codings) < 2:
+        raise LagnestDataError(
+            f"{what}: expected a mapping of two or more coder names to Sequences, got "
+            f"{type(codings).__name__}" + (f" with {len(codings)}" if isinstance(codings, Mapping)
+                                           else "")
+        )
+    bad = [str(name) for name, s in codings.items() if not isinstance(s, Sequences)]
+    if bad:
+        raise LagnestDataError(f"{what}: the codings of {bad} are not Sequences (expected a "
+                               "Sequences per coder, e.g. from lagnest.read_table)")
+    return {str(name): s for name, s in codings.items()}
+
+
+def _row_names(first: Sequences, stream: Any, ratings: bool) -> list[Any]:
+    """What to compare: ``stream`` as a list, by default every stream (and rating)."""
+    if stream is None:
+        return [*first.streams, *(first.rating_names if ratings else ())]
+    if isinstance(stream, str):
+        return [stream]
+    return list(stream)
+
+
+def _is_rating(first: Sequences, name: Any) -> bool:
+    """Whether ``name`` is a rating of the first coding (and not a stream)."""
+    return isinstance(name, str) and name in first.rating_names and name not in first.streams
+
+
+def _code_rows(codings: Mapping[str, Sequences], name: Any, uncoded: str, per_code: bool
+               ) -> Iterator[tuple[str, str, str, np.ndarray, int]]:
+    """Rows of one stream or code: (label, kind, parent, (segments, coders) codes, K).
+
+    Codes are indices into the row's K labels, ``-1`` uncoded (none with
+    ``uncoded="category"``, where uncoded is code K - 1 of a categorical stream and 2 of
+    an indicator).
+    """
+    first = next(iter(codings.values()))
+    coding = _from_codings(codings, name)
+    if coding.kind == "indicator":
+        matrix = np.stack(coding.values, axis=1)  # (segments, coders, indicators)
+        if uncoded == "category":
+            matrix = np.where(matrix < 0, 2, matrix)
+        for p, code in enumerate(coding.labels):
+            yield (code, "indicator", first.resolve_code(code).stream, matrix[:, :, p],
+                   2 + (uncoded == "category"))
+        return
+    x = np.stack(coding.values, axis=1)
+    codes = list(coding.labels)
+    if uncoded == "category":
+        x = np.where(x < 0, len(codes), x)
+        codes.append(UNCODED_LABEL)
+    is_stream = isinstance(name, str) and name in first.streams
+    yield (str(name), "categorical" if is_stream else "code", first.resolve_code(name).stream,
+           x, len(codes))
+    if per_code and is_stream:
+        for j, code in enumerate(codes):
+            collapsed = np.where(x < 0, -1, (x == j).astype(np.int64))
+            yield f"{name}:{code}", "code", str(name), collapsed, 2
+
+
+def _check_unique(labels: list[str], what: str) -> None:
+    """Each row label once."""
+    if len(set(labels)) != len(labels):
+        repeated = sorted({lab for lab in labels if labels.count(lab) > 1})
+        raise LagnestDataError(f"{what}: rows {repeated} would appear twice (expected each "
+                               "stream, code or rating once in `stream`)")
+
+
 def coder_agreement(
     codings: Mapping[str, Sequences],
     stream: Any = None,
     *,
     per_code: bool = True,
     uncoded: str = "exclude",
+    tolerance: int = 0,
+    reference: str = "a",
     icc_kind: str = "ICC(2,1)",
     n_boot: int = 0,
     seed: Any = None,
@@ -1211,6 +1339,15 @@ def coder_agreement(
         For codes: ``"exclude"`` treats a segment a coder left uncoded as that coder's
         missing value; ``"category"`` makes uncoded one more code, ``"(uncoded)"``, so
         every segment is coded by everyone. Ratings not given are always missing.
+    tolerance : int, default 0
+        For ``pairwise_kappa`` and ``pairwise_p_o``: time-unit agreement with a tolerance
+        of this many segments, the rule of :func:`~lagnest.classical.agreement.agreement`
+        applied to every pair of coders (see Notes). 0: exact agreement.
+    reference : {"a", "b", "both"}, default "a"
+        Whose code is looked for in the other's record when ``tolerance > 0``, for each
+        pair (i, j) of coders with i before j in ``codings`` as coders A and B of
+        :func:`~lagnest.classical.agreement.agreement`. ``"both"`` does not depend on the
+        order of the coders.
     icc_kind : str, default "ICC(2,1)"
         The intraclass correlation reported for ratings (see :func:`icc`): by default one
         coder's rating, coders a random sample, absolute agreement.
@@ -1232,12 +1369,13 @@ def coder_agreement(
         (``"categorical"``, ``"code"``, ``"indicator"``, ``"rating"``) and ``parent``
         (the stream or rating the row belongs to). Variables :data:`CODER_VARIABLES`:
         for codes ``fleiss_kappa``, ``fleiss_se0``, ``fleiss_z``, ``fleiss_p``, ``p_o``,
-        ``p_e`` and ``alpha_nominal``; for ratings ``icc``, ``icc_ci_low``,
-        ``icc_ci_high``, ``icc_p`` and ``alpha_interval`` (NaN where not computed or
-        undefined); ``alpha_ci_low``, ``alpha_ci_high`` (the row's alpha; with
-        ``n_boot``), ``n_complete``, ``n_pairable``. Attrs ``coders``, ``n_coders``,
-        ``n_segments``, ``n_sessions``, ``uncoded``, ``icc_kind``, ``n_boot``,
-        ``bootstrap``, ``ci_prob``, and ``seed`` when given as an int.
+        ``p_e``, ``pairwise_kappa``, ``pairwise_p_o`` and ``alpha_nominal``; for ratings
+        ``icc``, ``icc_ci_low``, ``icc_ci_high``, ``icc_p``, ``alpha_ordinal`` and
+        ``alpha_interval`` (NaN where not computed or undefined); ``alpha_ci_low``,
+        ``alpha_ci_high`` (the row's nominal or interval alpha; with ``n_boot``),
+        ``n_complete``, ``n_pairable``. Attrs ``coders``, ``n_coders``, ``n_segments``,
+        ``n_sessions``, ``uncoded``, ``tolerance``, ``reference``, ``icc_kind``,
+        ``n_boot``, ``bootstrap``, ``ci_prob``, and ``seed`` when given as an int.
         ``ds.to_dataframe()`` is one row per compared variable.
 
     Raises
@@ -1247,19 +1385,48 @@ def coder_agreement(
         stream of different kinds or indicator codes in different codings, an unknown
         stream or rating, bad options.
 
+    See Also
+    --------
+    pairwise_agreement : the Cohen's kappa of each pair of coders behind ``pairwise_kappa``.
+
     Notes
     -----
     Uncoded segments are missing values, handled per statistic: Fleiss' kappa and the ICC
     need every coder's value, so they use the segments every coder coded (rated),
     ``n_complete``; Krippendorff's alpha uses every segment that at least two coders coded
-    (``n_pairable``), the others' values included. With ``uncoded="category"`` every
-    segment is complete for codes. Segments a coding lacks altogether are an error, not
-    missing values: the codings must segment the sessions the same way.
+    (``n_pairable``), the others' values included; each pair's kappa uses the segments
+    both coders of the pair coded. With ``uncoded="category"`` every segment is complete
+    for codes. Segments a coding lacks altogether are an error, not missing values: the
+    codings must segment the sessions the same way.
+
+    ``pairwise_kappa`` is Light's (1971) kappa, the mean over the
+    :math:`m(m - 1)/2` pairs of :math:`m` coders of Cohen's kappa :math:`\kappa_{ij}`,
+    each tallied as ``agreement(coding_i, coding_j, row, tolerance=tolerance,
+    reference=reference)`` tallies it (time-unit kappa with tolerance, Bakeman, Quera &
+    Gnisci 2009); ``pairwise_p_o`` is the mean of the pairs' :math:`p_{o,ij}`:
+
+    .. math::
+
+        \bar\kappa = \frac{2}{m(m-1)} \sum_{i<j} \kappa_{ij}, \qquad
+        \bar p_o = \frac{2}{m(m-1)} \sum_{i<j} p_{o,ij}
+
+    (NaN when a pair's kappa is undefined). Without tolerance and with every segment
+    coded by everyone, :math:`\bar p_o` is Fleiss' :math:`\bar P` (``p_o``), and with two
+    coders :math:`\bar\kappa` is :func:`~lagnest.classical.agreement.agreement`'s kappa.
+    The tolerance counts segment numbers, so it is in time units when segments are.
 
     The standard errors and intervals treat segments as independent units, except the
     bootstrap, which resamples whole sessions (:func:`krippendorff_alpha` with the
     sessions as ``clusters``): successive segments of a session are not independent, so
     read ``fleiss_se0`` and the ICC interval as optimistic.
+
+    References
+    ----------
+    .. [1] Light, R. J. (1971). Measures of response agreement for qualitative data: Some
+       generalizations and alternatives. *Psychological Bulletin, 76*, 365-377.
+    .. [2] Bakeman, R., Quera, V., & Gnisci, A. (2009). Observer agreement for timed-event
+       sequential data: A comparison of time-based and event-based algorithms. *Behavior
+       Research Methods, 41*, 137-147.
 
     Examples
     --------
@@ -1271,24 +1438,12 @@ def coder_agreement(
     ['code', 'code:a', 'code:b', 'code:c']
     >>> round(float(ds.fleiss_kappa.sel(stream="code")), 4)
     0.7225
+    >>> round(float(coder_agreement(codings, "code", tolerance=1).pairwise_p_o[0]), 4)
+    0.9583
     """
-    from lagnest.data.sequences import Sequences
-
     what = "coder_agreement"
-    if not isinstance(codings, Mapping) or len(codings) < 2:
-        raise LagnestDataError(
-            f"{what}: expected a mapping of two or more coder names to Sequences, got "
-            f"{type(codings).__name__}" + (f" with {len(codings)}" if isinstance(codings, Mapping)
-                                           else "")
-        )
-    bad = [str(name) for name, s in codings.items() if not isinstance(s, Sequences)]
-    if bad:
-        raise LagnestDataError(f"{what}: the codings of {bad} are not Sequences (expected a "
-                               "Sequences per coder, e.g. from lagnest.read_table)")
-    codings = {str(name): s for name, s in codings.items()}
-    if uncoded not in _UNCODED:
-        raise LagnestDataError(DataProblem("bad uncoded option", value=uncoded,
-                                           expected="'exclude' or 'category'"))
+    codings = _check_codings(codings, what)
+    tolerance = _check_options(tolerance, reference, uncoded)
     ci_prob = _check_ci_prob(ci_prob)
     if isinstance(n_boot, bool) or not isinstance(n_boot, numbers.Integral) or n_boot < 0:
         raise LagnestDataError(DataProblem("bad n_boot", value=n_boot,
@@ -1298,57 +1453,29 @@ def coder_agreement(
         raise LagnestDataError(DataProblem("bad icc_kind", value=icc_kind,
                                            expected="one ICC kind"))
     first = next(iter(codings.values()))
-    if stream is None:
-        names: list[Any] = [*first.streams, *first.rating_names]
-    elif isinstance(stream, str):
-        names = [stream]
-    else:
-        names = list(stream)
     session = np.asarray(first.encoded.segment_session)
+    keys = _window_keys(session, _segment_numbers(first), tolerance)
     labels: list[str] = []
     row_kind: list[str] = []
     parent: list[str] = []
     results: list[dict[str, float]] = []
-
-    def add(label: str, kind: str, of: str, result: dict[str, float]) -> None:
-        labels.append(label)
-        row_kind.append(kind)
-        parent.append(of)
-        results.append(result)
-
-    for name in names:
-        if isinstance(name, str) and name in first.rating_names and name not in first.streams:
+    for name in _row_names(first, stream, ratings=True):
+        if _is_rating(first, name):
             r = _aligned_rating(codings, name)
-            add(name, "rating", name,
-                _rating_row(r, session, kinds[0], n_boot, seed, ci_prob, f"rating {name!r}"))
+            labels.append(name)
+            row_kind.append("rating")
+            parent.append(name)
+            results.append(_rating_row(r, session, kinds[0], n_boot, seed, ci_prob,
+                                       f"rating {name!r}"))
             continue
-        coding = _from_codings(codings, name)
-        if coding.kind == "indicator":
-            matrix = np.stack(coding.values, axis=1)  # (segments, coders, indicators)
-            if uncoded == "category":
-                matrix = np.where(matrix < 0, 2, matrix)
-            for p, code in enumerate(coding.labels):
-                add(code, "indicator", first.resolve_code(code).stream,
-                    _code_row(matrix[:, :, p], 2 + (uncoded == "category"), session, n_boot,
-                              seed, ci_prob))
-            continue
-        x = np.stack(coding.values, axis=1)
-        codes = list(coding.labels)
-        if uncoded == "category":
-            x = np.where(x < 0, len(codes), x)
-            codes.append(UNCODED_LABEL)
-        is_stream = isinstance(name, str) and name in first.streams
-        add(str(name), "categorical" if is_stream else "code", first.resolve_code(name).stream,
-            _code_row(x, len(codes), session, n_boot, seed, ci_prob))
-        if per_code and is_stream:
-            for j, code in enumerate(codes):
-                collapsed = np.where(x < 0, -1, (x == j).astype(np.int64))
-                add(f"{name}:{code}", "code", str(name),
-                    _code_row(collapsed, 2, session, n_boot, seed, ci_prob))
-    if len(set(labels)) != len(labels):
-        repeated = sorted({lab for lab in labels if labels.count(lab) > 1})
-        raise LagnestDataError(f"{what}: rows {repeated} would appear twice (expected each "
-                               "stream, code or rating once in `stream`)")
+        for label, kind, of, x, n_labels in _code_rows(codings, name, uncoded, per_code):
+            labels.append(label)
+            row_kind.append(kind)
+            parent.append(of)
+            result = _code_row(x, n_labels, session, n_boot, seed, ci_prob)
+            result.update(_pairwise_row(x, n_labels, keys, tolerance, reference))
+            results.append(result)
+    _check_unique(labels, what)
     ds = xr.Dataset(
         {var: ("stream", np.array([r[var] for r in results], dtype=float))
          for var in CODER_VARIABLES},
@@ -1364,6 +1491,8 @@ def coder_agreement(
         n_segments=int(first.n_segments),
         n_sessions=int(first.n_sessions),
         uncoded=uncoded,
+        tolerance=tolerance,
+        reference=reference,
         icc_kind=kinds[0],
         n_boot=int(n_boot),
         bootstrap="sessions",
@@ -1372,4 +1501,135 @@ def coder_agreement(
     )
     if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
         ds.attrs["seed"] = int(seed)
+    return ds
+
+
+def pairwise_agreement(
+    codings: Mapping[str, Sequences],
+    stream: Any = None,
+    *,
+    per_code: bool = True,
+    uncoded: str = "exclude",
+    tolerance: int = 0,
+    reference: str = "a",
+    ci_prob: float = 0.95,
+) -> xr.Dataset:
+    r"""Cohen's kappa of every pair of several codings, with a tolerance, and their mean.
+
+    The per-pair table behind :func:`coder_agreement`'s ``pairwise_kappa`` (Light's
+    kappa) and ``pairwise_p_o``: for each row (stream, code or indicator) and each pair
+    of coders, the statistics :func:`~lagnest.classical.agreement.agreement` gives that
+    pair, with the same tolerance rule.
+
+    Parameters
+    ----------
+    codings : mapping of str to Sequences
+        Two or more codings of the same sessions, by coder name, aligned as in
+        :func:`coder_agreement`.
+    stream : str or list of str, optional
+        A categorical stream, an indicator stream, a code, or a list of these (not
+        ratings). Default: every stream of the first coding.
+    per_code : bool, default True
+        Add one row per code of each categorical stream, the code against all others.
+    uncoded : {"exclude", "category"}, default "exclude"
+        ``"exclude"``: a pair's kappa leaves out the segments either coder of the pair
+        left uncoded; ``"category"``: uncoded is one more code, ``"(uncoded)"``.
+    tolerance : int, default 0
+        Time-unit kappa with a tolerance of this many segments (see
+        :func:`~lagnest.classical.agreement.agreement`); 0: exact agreement.
+    reference : {"a", "b", "both"}, default "a"
+        Whose code is looked for when ``tolerance > 0``: in the pair (i, j), coder i (the
+        earlier in ``codings``) is coder A.
+    ci_prob : float, default 0.95
+        Coverage of each pair's confidence interval.
+
+    Returns
+    -------
+    xarray.Dataset
+        Variables :data:`~lagnest.classical.agreement.STAT_VARIABLES` (``kappa``, ``se``,
+        ``se0``, ``ci_low``, ``ci_high``, ``z``, ``p``, ``p_o``, ``p_e``, ``kappa_max``,
+        ``n``) on ``(stream, pair)``, and their means over pairs ``pairwise_kappa`` and
+        ``pairwise_p_o`` on ``stream``. Coords ``stream``, ``kind`` and ``parent`` as in
+        :func:`coder_agreement`; ``pair`` (labels ``"A|B"``), ``coder_a`` and ``coder_b``
+        on ``pair``. Attrs ``coders``, ``n_coders``, ``tolerance``, ``reference``,
+        ``uncoded``, ``ci_prob``.
+
+    Raises
+    ------
+    LagnestDataError
+        As :func:`coder_agreement`; also a rating named in ``stream``.
+
+    Notes
+    -----
+    Formulas: :func:`coder_agreement` (Light's kappa) and
+    :func:`~lagnest.classical.agreement.kappa_table` (each pair's kappa and standard
+    errors, which treat segments as independent). For a pair's agreement matrix, call
+    ``agreement(codings[i], codings[j], row, tolerance=..., reference=...)``.
+
+    Examples
+    --------
+    >>> from lagnest.data.sequences import Sequences
+    >>> codings = {name: Sequences.from_sequences({"code": [list(text)]})
+    ...            for name, text in [("a", "aaabbb"), ("b", "aabbbb"), ("c", "aaaabb")]}
+    >>> ds = pairwise_agreement(codings, "code", per_code=False, tolerance=1)
+    >>> ds.kappa.sel(stream="code").round(4).values.tolist()
+    [1.0, 1.0, 0.6667]
+    >>> round(float(ds.pairwise_kappa[0]), 4)
+    0.8889
+    """
+    what = "pairwise_agreement"
+    codings = _check_codings(codings, what)
+    tolerance = _check_options(tolerance, reference, uncoded)
+    ci_prob = _check_ci_prob(ci_prob)
+    first = next(iter(codings.values()))
+    keys = _window_keys(np.asarray(first.encoded.segment_session), _segment_numbers(first),
+                        tolerance)
+    labels: list[str] = []
+    row_kind: list[str] = []
+    parent: list[str] = []
+    stats: list[dict[str, np.ndarray]] = []
+    for name in _row_names(first, stream, ratings=False):
+        if _is_rating(first, name):
+            raise LagnestDataError(f"{what}: {name!r} is a rating; pairwise kappa compares "
+                                   "codes (use coder_agreement or icc for ratings)")
+        for label, kind, of, x, n_labels in _code_rows(codings, name, uncoded, per_code):
+            labels.append(label)
+            row_kind.append(kind)
+            parent.append(of)
+            stats.append(kappa_arrays(_pair_matrices(x, n_labels, keys, tolerance, reference),
+                                      ci_prob))
+    _check_unique(labels, what)
+    coders = list(codings)
+    pairs = _coder_pairs(len(coders))
+    shape = (len(labels), len(pairs))
+    data = {var: (("stream", "pair"),
+                  np.array([s[var] for s in stats], dtype=float).reshape(shape))
+            for var in STAT_VARIABLES}
+    ds = xr.Dataset(
+        data,
+        coords={
+            "stream": labels,
+            "kind": ("stream", row_kind),
+            "parent": ("stream", parent),
+            "pair": [f"{coders[i]}|{coders[j]}" for i, j in pairs],
+            "coder_a": ("pair", [coders[i] for i, _ in pairs]),
+            "coder_b": ("pair", [coders[j] for _, j in pairs]),
+        },
+    )
+    ds["pairwise_kappa"] = ds["kappa"].mean("pair", skipna=False)
+    ds["pairwise_p_o"] = ds["p_o"].mean("pair", skipna=False)
+    for var in ("pairwise_kappa", "pairwise_p_o"):
+        ds[var].attrs["description"] = _CODER_DESCRIPTIONS[var]
+    for var in STAT_VARIABLES:
+        ds[var].attrs["description"] = f"each pair's {_PAIR_DESCRIPTIONS[var]}"
+    ds.attrs.update(
+        coders=coders,
+        n_coders=len(coders),
+        tolerance=tolerance,
+        reference=reference,
+        uncoded=uncoded,
+        unit="segment",
+        ci_prob=ci_prob,
+        lagnest_version=__version__,
+    )
     return ds

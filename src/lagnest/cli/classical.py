@@ -116,7 +116,7 @@ def _frame_text(frame: Any, float_format: str = "{:.3f}") -> str:
     -------
     str
     """
-    from lagnest.models.summaries import format_table
+    from lagnest._summaries import format_table
 
     formats = {}
     for column in map(str, frame.columns):
@@ -164,7 +164,7 @@ def _timed_words(attrs: dict[str, Any]) -> str:
 
 def _permutation_text(ds: Any) -> str:
     """The table-level and per-cell p-values of a permutation test."""
-    from lagnest.models.summaries import wrap
+    from lagnest._summaries import wrap
 
     a = ds.attrs
     head = wrap(f"permutation test ({a['n_perm']} shuffles, seed {a['seed']}; {a['shuffle']}): "
@@ -210,8 +210,8 @@ def _codes_arg(codes: Sequence[str]) -> str | tuple[str, ...]:
 
 def _dominance_text(ds: Any) -> str:
     """A dominance test as text: the transitions, the case, kappa, z and p."""
+    from lagnest._summaries import wrap
     from lagnest.classical.dominance import DOMINANCE_CASES
-    from lagnest.models.summaries import wrap
 
     a = ds.attrs
     words = [str(w) for pair in zip(ds["given"].values, ds["target"].values, strict=True)
@@ -250,7 +250,7 @@ def _stationarity_text(ds: Any) -> str:
     """A stationarity test as text: G2, df, p (and p_perm), the probabilities per part."""
     import pandas as pd
 
-    from lagnest.models.summaries import wrap
+    from lagnest._summaries import wrap
 
     a = ds.attrs
     lines = [wrap(f"Stationarity of {a['given']} -> {a['target']}, lag {a['lag']}, by "
@@ -292,8 +292,10 @@ def _cmd_stationarity(args: argparse.Namespace) -> int:
     return 0
 
 
-#: Options of ``lagnest agreement`` for two codings only, and for three or more only.
-_PAIR_OPTIONS = ("tolerance", "reference")
+#: Options of ``lagnest agreement`` for any number of codings (time-unit agreement with a
+#: tolerance: Cohen's kappa of two, Light's mean pairwise kappa of three or more), and for
+#: three or more only.
+_TOLERANCE_OPTIONS = ("tolerance", "reference")
 _SEVERAL_OPTIONS = ("icc_kind", "n_boot", "seed")
 
 
@@ -327,7 +329,7 @@ def _pair_text(coders: Sequence[str], results: dict[str, Any]) -> str:
     """Cohen's kappa per stream (or code) as one table, then each agreement matrix."""
     import pandas as pd
 
-    from lagnest.models.summaries import wrap
+    from lagnest._summaries import wrap
 
     rows = []
     for name, ds in results.items():
@@ -360,8 +362,8 @@ def _pair_text(coders: Sequence[str], results: dict[str, Any]) -> str:
 
 def _cmd_agreement(args: argparse.Namespace) -> int:
     """Print the agreement of two codings (Cohen's kappa) or of several (Fleiss, alpha)."""
+    from lagnest._summaries import wrap
     from lagnest.classical.multirater import coder_agreement
-    from lagnest.models.summaries import wrap
 
     if len(args.codings) < 2:
         raise LagnestDataError("agreement compares two or more codings: give one file per "
@@ -375,16 +377,16 @@ def _cmd_agreement(args: argparse.Namespace) -> int:
     if len(codings) == 2:
         _refuse_options(args, _SEVERAL_OPTIONS, "three or more codings")
         results = _pair_agreement(codings, args.compare,
-                                  {**options, **_given_options(args, _PAIR_OPTIONS)})
+                                  {**options, **_given_options(args, _TOLERANCE_OPTIONS)})
         if args.json:
             print(_json({"coders": args.codings,
                          "streams": {k: _dataset_json(v) for k, v in results.items()}}))
         else:
             print(_pair_text(args.codings, results))
         return 0
-    _refuse_options(args, _PAIR_OPTIONS, "two codings (Cohen's kappa)")
+    tolerance = _given_options(args, _TOLERANCE_OPTIONS)
     ds = coder_agreement(codings, args.compare,
-                         **options, **_given_options(args, _SEVERAL_OPTIONS))
+                         **options, **tolerance, **_given_options(args, _SEVERAL_OPTIONS))
     if args.json:
         print(_json(_dataset_json(ds)))
         return 0
@@ -392,14 +394,45 @@ def _cmd_agreement(args: argparse.Namespace) -> int:
     frame = frame[["kind", *(c for c in frame.columns if c != "kind")]]
     shown = frame.dropna(axis=1, how="all")
     a = ds.attrs
-    print(wrap(f"Agreement of {a['n_coders']} codings ({', '.join(a['coders'])}): "
-               f"{a['n_segments']} segments in {a['n_sessions']} sessions; uncoded: "
-               f"{a['uncoded']}"))
+    head = (f"Agreement of {a['n_coders']} codings ({', '.join(a['coders'])}): "
+            f"{a['n_segments']} segments in {a['n_sessions']} sessions; uncoded: "
+            f"{a['uncoded']}")
+    if a["tolerance"]:
+        head += f"; tolerance {a['tolerance']} segments (reference {a['reference']})"
+    print(wrap(head))
     print(_frame_text(shown))
     left = [c for c in frame.columns if c not in shown.columns]
     if left:
         print(wrap(f"columns without a value (left out): {', '.join(left)}"))
+    if "tolerance" in tolerance:
+        print(_pairs_text(codings, args.compare, {**options, **tolerance}))
     return 0
+
+
+def _pairs_text(codings: dict[str, Any], streams: Sequence[str] | None,
+                options: dict[str, Any]) -> str:
+    """Each pair's Cohen's kappa with the tolerance: one row per (stream, pair of codings)."""
+    from lagnest._summaries import wrap
+    from lagnest.classical.multirater import pairwise_agreement
+
+    names = list(codings)
+    ratings = set(next(iter(codings.values())).rating_names)
+    compare = None if streams is None else [s for s in streams if s not in ratings]
+    if compare == []:
+        return ""
+    pairs = pairwise_agreement(codings, compare, **options)
+    number = {name: k + 1 for k, name in enumerate(names)}
+    pairs = pairs.assign_coords(pair=[f"{number[i]}-{number[j]}" for i, j in
+                                      zip(pairs.coder_a.values, pairs.coder_b.values,
+                                          strict=True)])
+    shown = ["kappa", "se", "p_o", "p_e", "n"]
+    table = pairs[shown].to_dataframe()[shown]  # without the coords kind, parent, coder_a/b
+    return "\n".join([
+        "",
+        wrap("Cohen's kappa of each pair of codings (numbered in the order given), with the "
+             "tolerance; pairwise_kappa above is their mean (Light's kappa):"),
+        _frame_text(table),
+    ])
 
 
 # =========================================================================== parsers
@@ -522,8 +555,10 @@ def _add_classical_commands(sub: Any) -> None:
         "agreement", help="observer agreement of two or more codings of the same sessions",
         description="Agreement of codings of the same sessions, each a long table read as "
         "lagnest table reads one. Two files: Cohen's kappa per stream, or per code with "
-        "--per-code (lagnest.agreement). Three or more: Fleiss' kappa and Krippendorff's "
-        "alpha per stream, code, indicator and rating (lagnest.coder_agreement). See "
+        "--per-code (lagnest.agreement). Three or more: Fleiss' kappa, Light's mean pairwise "
+        "kappa and Krippendorff's alpha per stream, code, indicator and rating "
+        "(lagnest.coder_agreement). --tolerance T: time-unit kappa with a tolerance of T "
+        "segments for every pair of coders. See "
         "docs/agreement.md.")
     agree.add_argument("codings", nargs="+", metavar="CODING",
                        help="one long table per coder (CSV, TSV, Excel, Parquet)")
@@ -541,10 +576,12 @@ def _add_classical_commands(sub: Any) -> None:
     agree.add_argument("--ci-prob", type=float, default=None,
                        help="coverage of the intervals (default 0.95)")
     agree.add_argument("--tolerance", type=_count, default=None, metavar="T",
-                       help="two codings: time-unit kappa with a tolerance of T segments")
+                       help="time-unit kappa with a tolerance of T segments (three or more "
+                       "codings: for each pair, averaged as pairwise_kappa, and each pair's "
+                       "kappa printed)")
     agree.add_argument("--reference", choices=["a", "b", "both"], default=None,
-                       help="two codings with --tolerance: whose codes are looked for in the "
-                       "other's (default a, the first file)")
+                       help="with --tolerance: whose codes are looked for in the other's "
+                       "(default a, the earlier file of each pair)")
     agree.add_argument("--icc-kind", default=None,
                        help="three or more codings: the ICC of ratings (default ICC(2,1))")
     agree.add_argument("--n-boot", type=_count, default=None, metavar="N",
