@@ -183,7 +183,7 @@ def run_lagnest(seqs, per_segment, sampler, settings):
         warnings.simplefilter("ignore")
         res = model.fit(sampler=sampler, warn=False, **settings)
     info = res.config["sampler"]
-    ess = ess_min(res.tree, ["logit_typical"])
+    ess = ess_min(res.sampled, ["logit_typical"])
     return {
         "build_seconds": build,
         "compile_seconds": info["compile_seconds"],
@@ -193,7 +193,7 @@ def run_lagnest(seqs, per_segment, sampler, settings):
         "divergences": res.diagnostics.n_divergent,
         "ess_per_second": ess / info["sampling_seconds"],
         "ess_per_second_total": ess / (build + info["compile_seconds"] + info["sampling_seconds"]),
-        **sampler_work(res.tree, info["sampling_seconds"]),
+        **sampler_work(res.sampled, info["sampling_seconds"]),
     }
 
 

@@ -121,7 +121,7 @@ def run_lagnest(seqs, per_segment: bool, sampler: str, settings: dict) -> dict:
         warnings.simplefilter("ignore")
         res = model.fit(sampler=sampler, warn=False, **settings)
     info = res.config["sampler"]
-    ess = ess_min(res.tree, POPULATION)
+    ess = ess_min(res.sampled, POPULATION)
     table = res.diagnostics.table
     population = table["parameter"].str.startswith(tuple(POPULATION))
     return {
@@ -142,7 +142,7 @@ def run_lagnest(seqs, per_segment: bool, sampler: str, settings: dict) -> dict:
         "ess_per_second": ess / info["sampling_seconds"],
         "ess_per_second_total": ess / (t2 - t1 + info["compile_seconds"]
                                        + info["sampling_seconds"]),
-        **sampler_work(res.tree, info["sampling_seconds"]),
+        **sampler_work(res.sampled, info["sampling_seconds"]),
     }
 
 

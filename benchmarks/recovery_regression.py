@@ -109,10 +109,10 @@ import xarray as xr
 from scipy.special import logit
 
 import lagnest as ln
+from lagnest._summaries import summarise
 from lagnest.errors import LagnestDataError
 from lagnest.models import LaggedRegression
 from lagnest.models._fit import package_versions
-from lagnest.models.summaries import summarise
 from lagnest.simulate import SimulationParams
 
 RESULTS = Path(__file__).parent / "results"

@@ -1,5 +1,7 @@
 """Number of hidden states: session-level LOO, information criteria, and the comparison."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -78,6 +80,28 @@ def test_loo_is_per_session_and_criteria_are_consistent(fitted):
     np.testing.assert_allclose(ic["aic"], 2 * ic["n_parameters"] - 2 * ic["log_lik"])
     np.testing.assert_allclose(
         ic["bic"], ic["n_parameters"] * np.log(ic["n_segments"]) - 2 * ic["log_lik"])
+
+
+@pytest.mark.slow
+def test_the_tree_carries_sessions_log_likelihood_and_hmm_quantities(fitted):
+    import arviz_stats as azs
+
+    _, res = fitted
+    tree = res.tree
+    np.testing.assert_array_equal(tree["log_likelihood"]["codes"].values,
+                                  res.session_log_lik().values)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # Pareto k on quick-mode chains
+        assert azs.loo(tree).elpd == pytest.approx(res.loo().elpd, rel=1e-12)
+    post = tree["posterior"]
+    assert not any(v.startswith(("z_", "eta_")) for v in post.data_vars)
+    assert {"stationary", "dwell_time", "transition_typical"} <= set(post.data_vars)
+    # the stationary distribution solves pi P = pi in every draw; dwell is 1 / (1 - p_kk)
+    p = post["transition_typical"].isel(chain=0, draw=3).values
+    pi = post["stationary"].isel(chain=0, draw=3).values
+    np.testing.assert_allclose(pi @ p, pi, atol=1e-12)
+    np.testing.assert_allclose(post["dwell_time"].isel(chain=0, draw=3).values,
+                               1 / (1 - np.diag(p)), rtol=1e-12)
 
 
 @pytest.mark.slow

@@ -39,7 +39,7 @@ APP_PACKAGES = frozenset({"cli"})
 TOP_LEVEL = {
     "__init__": "app", "cli": "app", "demo": "app",
     "errors": "shared", "_files": "shared", "_warnings": "shared", "_hooks": "shared",
-    "_version": "shared", "_lang": "shared",
+    "_version": "shared", "_lang": "shared", "_summaries": "shared",
 }
 
 

@@ -21,10 +21,10 @@ import pytest
 import xarray as xr
 
 import lagnest as ln
+from lagnest._summaries import WIDTH, ResultSummary, format_table
 from lagnest.checks.ppc import FlaggedTable, PredictiveCheck
 from lagnest.classical.statistics import table_statistics
 from lagnest.models._fit import Diagnostics, _worst
-from lagnest.models.summaries import WIDTH, ResultSummary, format_table
 
 #: ESS printed with decimals: "ESS min 40.9", "(40.9)" in an ESS failure.
 _FRACTIONAL_ESS = re.compile(r"ESS min \d+\.\d|ESS < \d+: .*\(\d+\.\d+\)")
@@ -224,3 +224,147 @@ def test_every_summary_fits_100_columns_with_whole_ess(name, small_corpus, monke
         words = " ".join(text.split())
         assert "Blank cells: AME: not defined for interaction columns, covariates" in words
         assert "z_classical, Q_classical: no single lag table for interaction columns" in words
+
+
+# =========================================================================== results of runs
+
+
+def _assert_short(obj, *expected: str) -> str:
+    """``repr(obj)``: lines within 100 columns, no raw Dataset, ``expected`` in it."""
+    text = repr(obj)
+    assert str(obj) == text and _widest(text) <= WIDTH, text
+    for raw in ("Size:", "<xarray", "Dataset", "nan", "NaN"):
+        assert raw not in text, (raw, text)
+    for word in expected:
+        assert word in " ".join(text.split()), (word, text)
+    html = obj._repr_html_()
+    assert "<table" in html and "<xarray" not in html and "NaN" not in html
+    return text
+
+
+def _calibration_data(n: int, labels: list[str], seed: int = 0) -> xr.Dataset:
+    """A small run as :func:`calibration.sbc` assembles it (no fit)."""
+    import json
+
+    from lagnest.calibration.sbc import QUANTILES
+
+    rng = np.random.default_rng(seed)
+    p = len(labels)
+    truth = rng.normal(size=(n, p))
+    mean = truth + rng.normal(0, 0.3, (n, p))
+    offsets = np.array([-2.0, -1.6, -1.3, -0.7, 0.0, 0.7, 1.3, 1.6, 2.0]) * 0.3
+    dims = ("simulation", "parameter")
+    return xr.Dataset(
+        {"truth": (dims, truth), "mean": (dims, mean), "sd": (dims, np.full((n, p), 0.3)),
+         "quantiles": ((*dims, "quantile"), mean[..., None] + offsets),
+         "ranks": (dims, rng.integers(0, 20, (n, p))),
+         "rhat_max_ranked": ("simulation", np.r_[np.full(n - 1, 1.0), 1.05]),
+         "ess_min_ranked": ("simulation", np.full(n, 900.0)),
+         "n_divergent": ("simulation", np.r_[3, np.zeros(n - 1)]),
+         "n_warnings": ("simulation", np.r_[np.zeros(n - 3, int), 1, 2, 0])},
+        coords={"simulation": np.arange(n), "parameter": labels, "quantile": list(QUANTILES)},
+        attrs={"lagnest_calibration": json.dumps({"seed": 3, "sampler": {"chains": 4},
+                                                  "model": {"model": "TransitionModel"}}),
+               "n_rank_draws": 19})
+
+
+def test_sbc_and_recovery_results_print_a_short_table():
+    from lagnest.calibration import RecoveryResult, SBCResult
+
+    labels = ["logit_typical[not MIA4, withdrawal]", "logit_typical[MIA4, withdrawal]",
+              "sigma_dyad"]
+    sbc = SBCResult(_calibration_data(40, labels))
+    cover = sbc.coverage(0.9)["coverage"].values
+    test = sbc.uniformity()
+    text = _assert_short(
+        sbc, "Simulation-based calibration of TransitionModel: 40 simulations, 3 parameters",
+        "ranked among 19 posterior draws", "2 of 40 failed the diagnostics", "2 of 40 raised",
+        f"p = {test.attrs['overall_p']:.3f}", *(f"{c:.2f}" for c in cover),
+        *(f"{p:.2f}" for p in test["chi2_p"].values), ".uniformity()", ".data")
+    legend = text.split("\nColumns:\n")[1]
+    for column in ("bias", "rmse", "coverage_50", "coverage_90", "chi2_p", "ks_p"):
+        assert f"  {column} " in legend
+    row = next(line for line in text.splitlines() if line.startswith("sigma_dyad"))
+    assert len(row.split()) == 7 and all(re.fullmatch(r"-?\d\.\d\d", v) for v in row.split()[1:])
+
+    recovery = RecoveryResult(_calibration_data(30, labels).drop_vars("ranks"))
+    truth = recovery.truth.isel(simulation=0).values
+    _assert_short(recovery, "Parameter recovery of TransitionModel: 30 simulations",
+                  *(f"{t:.2f}" for t in truth), "truth", ".coverage(ci_prob), .bias()")
+
+
+def test_calibration_prints_the_worst_parameters_of_many_and_copes_with_little():
+    from lagnest.calibration import SBCResult
+
+    labels = [f"logit_typical[code{k}, next]" for k in range(20)]
+    sbc = SBCResult(_calibration_data(50, labels, seed=2))
+    text = _assert_short(sbc, "Printed: 15 of 20 parameters (smallest chi2_p)")
+    p = sbc.uniformity()["chi2_p"].to_series()
+    worst = p.idxmin()
+    assert worst in text and p.idxmax() not in text.split("\n\n")[1]
+    # hand-made results: ranks only, no provenance; no fields at all
+    bare = xr.Dataset({"ranks": (("simulation", "parameter"), np.arange(12).reshape(4, 3) % 5)},
+                      coords={"parameter": ["a", "b", "c"]}, attrs={"n_rank_draws": 4})
+    text = _assert_short(SBCResult(bare), "4 simulations, 3 parameters", "chi2_p")
+    assert "Fits:" not in text
+
+
+def test_operating_characteristics_print_a_short_table_with_blanks_said():
+    import json
+
+    from lagnest.calibration import OperatingCharacteristics
+
+    rng = np.random.default_rng(3)
+    params = ["MIA1[t-1]|withdrawal", "MIA4[t-1]|confrontation", "rupture=both[t-1]|both"]
+    shape = (2, 2, 1, 6)  # estimator, scenario, design, study
+    truth = np.zeros((*shape, 3))
+    truth[:, 0] = [-0.5, -0.8, 0.6]  # "thesis": every slope non-zero; "null": every one 0
+    mean = truth + rng.normal(0, 0.2, truth.shape)
+    dims = ("estimator", "scenario", "design", "study")
+    failed = np.zeros(shape, dtype=bool)
+    failed[1, 0, 0, :2] = True
+    ds = xr.Dataset(
+        {"truth": ((*dims, "parameter"), truth), "mean": ((*dims, "parameter"), mean),
+         "median": ((*dims, "parameter"), mean), "lower": ((*dims, "parameter"), mean - 0.4),
+         "upper": ((*dims, "parameter"), mean + 0.4),
+         "ok": (dims, np.ones(shape, dtype=bool)), "failed": (dims, failed),
+         "run": (dims, np.ones(shape, dtype=bool))},
+        coords={"estimator": ["lagnest", "glm"], "scenario": ["thesis", "null"],
+                "design": ["6x8x10"], "study": np.arange(6), "parameter": params},
+        attrs={"ci_prob": 0.9, "lagnest_calibration": json.dumps({})})
+    oc = OperatingCharacteristics(ds)
+    summary = oc.summary()
+    cover = summary.loc[("glm", "thesis", "6x8x10", "predictor"), "coverage_nonzero"]
+    fpr = summary.loc[("lagnest", "null", "6x8x10", "history"), "fpr"]
+    text = _assert_short(
+        oc, "2 estimators (lagnest, glm)", "2 scenarios (thesis, null)", "1 design (6x8x10)",
+        "24 fits", "90% intervals", "2 of 24 failed their diagnostics", "0 could not be fitted",
+        f"{cover:.2f}", f"{fpr:.2f}",
+        "Blank cells: cover, power, type_s: no non-zero truth in that group",
+        ".summary() column coverage_nonzero", ".records()")
+    table = text.split("\n\n")[1]
+    assert table.splitlines()[0].split() == ["estimator", "scenario", "kind", "studies",
+                                             "failed", "cover", "cover_0", "power", "type_s",
+                                             "fpr", "width"]  # one block, design in the title
+    assert len(table.splitlines()) == 1 + 2 * 2 * 2
+
+
+def test_pattern_table_prints_the_most_frequent_patterns():
+    from lagnest.classical.patterns import pattern_counts
+
+    corpus = ln.datasets.load_example()
+    mia = list(corpus.indicator_matrix("mia")[1])
+    tab = pattern_counts(corpus, "rupture", mia, lags=[1])
+    text = _assert_short(
+        tab, f"rupture by {', '.join(mia)} at lag 1", f"{tab.n_valid} valid target segments",
+        f"{tab.n_rows} rows (session x pattern)", "53 sessions of 6 dyads",
+        "Printed: the 12 most frequent", ".counts", ".to_dataset()")
+    table = text.split("\n\n")[1].splitlines()
+    assert table[0].split() == ["pattern", *tab.target_labels, "total"]
+    assert len(table) == 13 and table[1].split()[0] == "-"  # no MIA present: most frequent
+    assert "not MIA" not in text
+    none = (np.asarray(tab.patterns)[:, 0, :] == 0).all(axis=1)  # rows with no MIA at t-1
+    assert int(table[1].split()[-1]) == int(np.asarray(tab.counts)[none].sum())
+    small = pattern_counts(corpus, "rupture", ["resolution"], lags=[1, 2])
+    text = _assert_short(small, "at lags 1, 2", "codes of resolution at t-1 | t-2")
+    assert "rupture" in text.split("Columns:")[1]

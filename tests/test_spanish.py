@@ -35,8 +35,8 @@ from lagnest._lang import (
     translate,
     words,
 )
+from lagnest._summaries import ResultSummary
 from lagnest.classical.text import format_lag_table
-from lagnest.models.summaries import ResultSummary
 from lagnest.viz.plots import forest, lag_table_heatmap, ppc_panels, transition_diagram
 from lagnest.viz.report import SECTIONS, Report, write_report
 from tests.chromium import Browser, find_chromium

@@ -1,4 +1,4 @@
-"""ArviZ works on a fit: result.to_arviz() for loo, compare, summary and predictive plots."""
+"""ArviZ works on a fit: result.tree (result.to_arviz()) for loo, compare, summary, ppc plots."""
 
 import warnings
 
@@ -71,10 +71,64 @@ def test_compare_and_predictive_groups(fits):
         plot_ppc_dist(tree)
 
 
-def test_to_arviz_refuses_prior_draws_and_huge_pointwise_groups(fits):
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:Estimated shape parameter of Pareto")
+@pytest.mark.parametrize("name", ["transition", "regression"])
+def test_result_tree_is_what_arviz_needs(fits, name):
+    """The issue's must-show, on result.tree itself: loo, compare, summary, ppc plots."""
+    res = fits[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        ours, theirs = res.loo(), azs.loo(res.tree)
+        table = azs.compare({k: v.tree for k, v in fits.items()})
+    assert theirs.elpd == pytest.approx(ours.elpd, rel=1e-9)
+    assert theirs.se == pytest.approx(ours.se, rel=1e-9)
+    assert set(table.index) == {"transition", "regression"}
+    names = set(azs.summary(res.tree).index.str.split("[").str[0])
+    assert names and not any(n.startswith("z_") for n in names)
+    assert any(n.startswith("z_") for n in res.sampled["posterior"].data_vars)
+    assert "posterior_predictive" not in res.tree.children
+    check = res.ppc(n_draws=20, seed=1)
+    pp, obs = res.tree["posterior_predictive"], res.tree["observed_data"]
+    assert set(check.statistics) <= set(pp.data_vars) & set(obs.data_vars)
+    assert pp.to_dataset().sizes["draw"] == 20 and pp.to_dataset().sizes["chain"] == 1
+    assert "y" in obs.data_vars  # the fitted arrays stay beside the statistics
+    np.testing.assert_array_equal(obs["y"].values, res.sampled["observed_data"]["y"].values)
+    stat = next(s for s in check.statistics if check.observed[s].ndim)  # one with elements
+    np.testing.assert_array_equal(pp[stat].values[0], check.replicated[stat].values)
+    from arviz_plots import plot_ppc_dist
+
+    with warnings.catch_warnings():  # integer statistics look discrete to ArviZ
+        warnings.filterwarnings("ignore", "Variables .* look discrete", UserWarning)
+        plot_ppc_dist(res.tree, var_names=[stat], num_samples=20)
+
+
+def test_prior_tree_and_prior_check_in_arviz_layout():
     seqs = ln.datasets.load_example().subset(dyads=["D1", "D2"])
-    prior = TransitionModel(seqs, "rupture", "rupture").prior_predictive(draws=5, seed=1)
+    model = TransitionModel(seqs, "rupture", "rupture")
+    prior = model.prior_predictive(draws=30, seed=1)
+    assert "prior" in prior.tree.children and "posterior" not in prior.tree.children
+    assert not any(v.startswith("z_") for v in prior.tree["prior"].data_vars)
+    assert "log_likelihood" not in prior.tree.children
+    check = model.prior_predictive_check(n_draws=30, seed=2)
+    tree = check.to_arviz()
+    assert set(tree.children) == {"prior_predictive", "observed_data"}
+    assert set(tree["prior_predictive"].data_vars) == set(check.statistics)
+    stat = next(s for s in check.statistics if check.observed[s].ndim)
+    from arviz_plots import plot_ppc_dist
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Variables .* look discrete", UserWarning)
+        plot_ppc_dist(tree, group="prior_predictive", var_names=[stat], num_samples=30)
+    prior.ppc(n_draws=10, seed=3)
+    assert "prior_predictive" in prior.tree.children
     with pytest.raises(ValueError, match="prior draws"):
-        prior.to_arviz()
+        prior.to_arviz(predictive=True)
+
+
+def test_to_arviz_refuses_huge_pointwise_groups_and_the_tree_leaves_them_out(fits):
     with pytest.raises(ValueError, match="max_pointwise"):
         fits["transition"].to_arviz(max_pointwise=10)
+    tree = fits["transition"].to_arviz(log_likelihood="auto", max_pointwise=10)
+    assert "log_likelihood" not in tree.children
+    assert "max_pointwise" in tree.attrs["lagnest_log_likelihood"]

@@ -54,7 +54,7 @@ def test_diagnostics_are_computed(small_fit):
     assert {"parameter", "rhat", "ess_bulk", "ess_tail"} == set(d.table.columns)
     assert "sigma_dyad" in set(d.table.parameter)
     assert d.rhat_max == pytest.approx(d.table.rhat.max())
-    assert d.n_divergent == int(res.tree["sample_stats"]["diverging"].values.sum())
+    assert d.n_divergent == int(res.sampled["sample_stats"]["diverging"].values.sum())
     assert np.isfinite(d.bfmi_min) and d.bfmi_min > 0
 
 
@@ -164,7 +164,8 @@ def test_save_load_round_trip(small_fit, tmp_path):
     assert isinstance(back, TransitionResult)
     assert back.config == json.loads(json.dumps(res.config))
     for group in ("posterior", "sample_stats", "observed_data", "fit_data"):
-        xr.testing.assert_identical(back.tree[group].to_dataset(), res.tree[group].to_dataset())
+        xr.testing.assert_identical(back.sampled[group].to_dataset(),
+                                    res.sampled[group].to_dataset())
     assert back.diagnostics.to_dict() == res.diagnostics.to_dict()
     xr.testing.assert_identical(back.transition_probs(), res.transition_probs())
 
@@ -177,7 +178,7 @@ def test_load_checks_the_model_and_the_config_id(small_fit, tmp_path):
         load(path, model=other)
     tampered = json.loads(json.dumps(res.config))
     tampered["spec"]["lag"] = 2
-    forged = type(res)(tree=res.tree, config=tampered, diagnostics=res.diagnostics)
+    forged = type(res)(sampled=res.sampled, config=tampered, diagnostics=res.diagnostics)
     forged.save(tmp_path / "forged.nc")
     with pytest.raises(DifferentModelError, match="edited or corrupted"):
         load(tmp_path / "forged.nc")

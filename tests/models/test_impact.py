@@ -452,9 +452,21 @@ def test_pointwise_log_likelihood_matches_pymc(short_fit):
     # a fresh graph without the explicit initial value PyMC's conversion refuses
     model = m.build_model()
     model.set_initval(model["resid_chol"], None)
-    ref = pm.compute_log_likelihood(res.tree, model=model, progressbar=False,
+    ref = pm.compute_log_likelihood(res.sampled, model=model, progressbar=False,
                                     extend_inferencedata=False)
     np.testing.assert_allclose(ll.values, np.asarray(ref["y"].values), rtol=1e-9)
+
+
+def test_tree_log_likelihood_is_the_session_observation_of_loo(short_fit):
+    import arviz_stats as azs
+
+    _, res = short_fit
+    ll = res.tree["log_likelihood"]["outcomes"]
+    np.testing.assert_array_equal(ll.values, res.pointwise_log_likelihood().values)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # Pareto k on short chains
+        assert azs.loo(res.tree).elpd == pytest.approx(res.loo().elpd, rel=1e-12)
+    assert not any(v.startswith("z_") for v in res.tree["posterior"].data_vars)
 
 
 def test_summary_sets_the_effects_beside_ols(short_fit, example):

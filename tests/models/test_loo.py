@@ -262,9 +262,9 @@ def test_loaded_results_give_the_same_loo(two_fits, tmp_path):
 def _prior_as_posterior(model, seed=1):
     """A result whose 'posterior' is prior draws (fast; enough to exercise compare)."""
     prior = model.prior_predictive(draws=100, seed=seed)
-    tree = prior.tree.copy()
+    tree = prior.sampled.copy()
     tree["posterior"] = xr.DataTree(tree["prior"].to_dataset())
-    return TransitionResult(tree=tree, config=prior.config, diagnostics=None)
+    return TransitionResult(sampled=tree, config=prior.config, diagnostics=None)
 
 
 @pytest.fixture(scope="module")
@@ -316,9 +316,9 @@ def test_compare_refuses_results_without_segment_identities(lag_results):
     model = TransitionModel.from_result(res)
     sim = model.data.with_observed(model.simulate(
         res.draws.isel(chain=0, draw=0), np.random.default_rng(0)))
-    tree = res.tree.copy()
+    tree = res.sampled.copy()
     tree["fit_data"] = xr.DataTree(sim.to_dataset())
-    simulated = TransitionResult(tree=tree, config=res.config)
+    simulated = TransitionResult(sampled=tree, config=res.config)
     cells = simulated.cell_log_lik()
     assert cells.segment is None and cells.segment_cell is None
     with pytest.raises(SegmentMismatchError, match="does not record which corpus segments"):

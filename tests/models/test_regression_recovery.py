@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 import lagnest as ln
+from lagnest._summaries import summarise
 from lagnest.models import ConvergenceWarning, LaggedRegression
-from lagnest.models.summaries import summarise
 
 pytestmark = pytest.mark.slow
 

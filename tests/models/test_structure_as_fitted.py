@@ -14,10 +14,10 @@ import pytest
 
 import lagnest as ln
 from lagnest import LaggedRegression, TransitionModel
+from lagnest._summaries import WIDTH
 from lagnest.checks.ppc import session_not_computable
 from lagnest.checks.sequence_stats import not_computable
 from lagnest.models.structure import GroupStructure, check_grouping
-from lagnest.models.summaries import WIDTH
 
 MERGED = "dyad (the session level merged: every dyad has one session)"
 DROPPED = "session (the dyad level dropped: only one dyad has data)"

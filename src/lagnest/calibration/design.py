@@ -185,7 +185,7 @@ class DesignAnalysis:
         return f"{d} dyads of {s} sessions of {count} {unit}s"
 
     def __str__(self) -> str:
-        from lagnest.models.summaries import column_lines, format_table, wrap
+        from lagnest._summaries import column_lines, format_table, wrap
 
         table = self.summary()
         e = self.effect

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from lagnest._summaries import ResultSummary
 from lagnest.calibration import engine
 from lagnest.calibration.sbc import _fit_quietly
 from lagnest.models._fit import DEFAULT_THRESHOLDS, compute_diagnostics, package_versions
@@ -102,7 +103,7 @@ def _fit_method(method: Any, seqs: Any, seed: int, payload: Mapping[str, Any]) -
     labels = [f"{f}|{c}" for f in names for c in cats]
     # the verdict on the slopes reported (a scale elsewhere in the model may lag behind
     # without making these intervals wrong); divergences concern the whole fit
-    d = compute_diagnostics(result.tree, ["beta_typical"])
+    d = compute_diagnostics(result.sampled, ["beta_typical"])
     ess = min(d.ess_bulk_min, d.ess_tail_min)
     limits = d.thresholds
     failed = (d.rhat_max > limits["rhat"] or ess < limits["ess_per_chain"] * d.n_chains
@@ -281,6 +282,68 @@ class OperatingCharacteristics:
 
         atomic_write(path, lambda tmp: self.data.to_netcdf(tmp, engine="h5netcdf"))
         return path
+
+    def _summary_print(self) -> ResultSummary:
+        """The print: what was run, how the fits went, the main rates per group."""
+        ds = self.data
+        pct = f"{self.ci_prob:.0%}"
+        names = {dim: [str(v) for v in ds[dim].values] for dim in ("estimator", "scenario",
+                                                                    "design")}
+        ran, ok, failed = (ds[v].values for v in ("run", "ok", "failed"))
+        n_run = int(ran.sum())
+
+        def some(values: list[str], word: str) -> str:
+            return f"{len(values)} {word}{'' if len(values) == 1 else 's'} ({', '.join(values)})"
+
+        title = (f"Operating characteristics of {some(names['estimator'], 'estimator')}: "
+                 f"{some(names['scenario'], 'scenario')}, {some(names['design'], 'design')} "
+                 f"of dyads x sessions x segments; {n_run} fits of simulated studies, {pct} "
+                 "intervals")
+        lines = [f"Fits: {int((ok & failed).sum())} of {n_run} failed their diagnostics on the "
+                 "reported slopes (kept and counted); "
+                 f"{int((ran & ~ok).sum())} could not be fitted (errors)."]
+        # printed name: (.summary() column, what it is); short names keep one block of 100
+        shown = {
+            "studies": ("studies", "simulated studies the estimator ran"),
+            "failed": ("failed_fits", "of which failed their diagnostics (counted in the "
+                                      "rates)"),
+            "cover": ("coverage_nonzero", f"share of the non-zero true slopes inside their "
+                                          f"{pct} interval"),
+            "cover_0": ("coverage_zero", f"share of the zero true slopes inside their {pct} "
+                                         "interval"),
+            "power": ("power", "share of the non-zero truths detected with the right sign "
+                               "(interval excludes 0)"),
+            "type_s": ("type_s", "share of the non-zero truths detected with the wrong sign"),
+            "fpr": ("fpr", "share of the zero truths whose interval excludes 0 (false "
+                           "positive rate)"),
+            "width": ("width", "median interval width"),
+        }
+        columns = {k: (what if k == column else f"{what}; .summary() column {column}")
+                   for k, (column, what) in shown.items()}
+        blanks = dict.fromkeys(("cover", "power", "type_s"),
+                               "no non-zero truth in that group (a null scenario)")
+        blanks |= dict.fromkeys(("cover_0", "fpr"), "no zero truth in that group")
+        if ok.any():
+            table = self.summary()
+            constant = [k for k in ("scenario", "design") if len(names[k]) == 1]
+            table = table.droplevel(constant) if constant else table
+            table = table[[column for column, _ in shown.values()]].set_axis(list(shown),
+                                                                             axis=1)
+            rates = table.columns.drop(["studies", "failed"])
+            table[rates] = table[rates].astype(float).round(2) + 0.0  # never -0.00
+        else:
+            table = pd.DataFrame(columns=list(shown), index=pd.Index([], name="estimator"))
+            lines.append("No fit ran: no rates to report.")
+        more = ('Every rate with its Monte Carlo SE, errors, type_m, fwer and bias: .summary() '
+                '(by="parameter" per slope); every interval: .records(); every fit: .data.')
+        return ResultSummary(title, table, lines=tuple(lines), float_format="{:.2f}",
+                             columns=columns, blanks=blanks, notes=(more,))
+
+    def __repr__(self) -> str:
+        return str(self._summary_print())
+
+    def _repr_html_(self) -> str:
+        return self._summary_print()._repr_html_()
 
     @classmethod
     def load(cls, path: Any) -> OperatingCharacteristics:

@@ -21,10 +21,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 from scipy import stats
 
 from lagnest import _hooks
+from lagnest._summaries import ResultSummary
 from lagnest.calibration import engine
 from lagnest.models._fit import (
     DEFAULT_THRESHOLDS,
@@ -164,7 +166,7 @@ def _calibration_task(payload: Mapping[str, Any], key: tuple[int, ...],
     draws, true = draws[:, keep], true[0, keep]
     # the verdict on the ranked variables themselves (the fit's own diagnostics also cover
     # every group's deviations, which SBC does not rank)
-    ranked = compute_diagnostics(result.tree, names)
+    ranked = compute_diagnostics(result.sampled, names)
     out = {
         "truth": true.tolist(),
         "mean": draws.mean(axis=0).tolist(),
@@ -292,9 +294,120 @@ class CalibrationResult:
         with xr.open_dataset(path, engine="h5netcdf") as ds:
             return cls(ds.load())
 
+    # ------------------------------------------------------------------ printing
+    #: What the print calls the run.
+    _what = "Calibration"
+    #: Where the print sends the reader for everything it leaves out.
+    _more = (".data (every simulation); .coverage(ci_prob), .bias(); "
+             ".converged() and .select() keep the fits that passed")
+
+    def _columns(self) -> dict[str, tuple[Any, str]]:
+        """Printed columns per parameter: name to (values, what the column is)."""
+        ds, out = self.data, {}
+        if not self.n:
+            return out
+        if "truth" in ds and "mean" in ds:
+            err = self.bias()
+            out["bias"] = (err["bias"].values, "mean over simulations of the posterior mean "
+                                               "minus the truth")
+            out["rmse"] = (err["rmse"].values, "root mean square error of the posterior mean")
+        if "truth" in ds and "quantiles" in ds:
+            se = np.sqrt(0.9 * 0.1 / max(self.n, 1))
+            for prob in (0.5, 0.9):
+                out[f"coverage_{prob * 100:.0f}"] = (
+                    self.coverage(prob)["coverage"].values,
+                    f"share of simulations whose central {prob:.0%} interval holds the truth "
+                    f"(ideal {prob:.2f}" + (f"; binomial SE about {se:.2f})" if prob == 0.9
+                                            else ")"))
+        return out
+
+    def _lines(self) -> list[str]:
+        """Header lines below the title: fit failures and overall coverage."""
+        ds, lines, fits = self.data, [], []
+        limits = DEFAULT_THRESHOLDS
+        if ("lagnest_calibration" in ds.attrs
+                and all(v in ds for v in ("rhat_max_ranked", "ess_min_ranked", "n_divergent"))):
+            failed = self.n - int(self.converged().sum())
+            fits.append(f"{failed} of {self.n} failed the diagnostics on the calibrated "
+                        f"variables (R-hat above {limits['rhat']:g}, ESS below "
+                        f"{limits['ess_per_chain']:.0f} per chain or a divergence), kept in "
+                        "every number below")
+        if "n_warnings" in ds:
+            fits.append(f"{int((ds['n_warnings'] > 0).sum())} of {self.n} raised warnings "
+                        "(counted in .data['n_warnings'])")
+        if fits:
+            lines.append("Fits: " + "; ".join(fits) + ".")
+        if "truth" in ds and "quantiles" in ds and self.n:
+            overall = self.coverage(0.9).attrs["overall"]
+            lines.append(f"Coverage of the 90% intervals over every simulation and parameter: "
+                         f"{overall:.2f}.")
+        return lines
+
+    def _badness(self, table: pd.DataFrame) -> tuple[pd.Series, str] | None:
+        """Larger for the rows most worth printing when not all fit, and the words saying so.
+
+        None: print the first rows.
+        """
+        if "coverage_90" in table:
+            return (table["coverage_90"] - 0.9).abs(), "coverage_90 farthest from 0.90"
+        return None
+
+    def _summary_print(self, rows: int = 15) -> ResultSummary:
+        """The print: a header, one row per parameter (at most ``rows``), the columns."""
+        info: dict[str, Any] = {}
+        with contextlib.suppress(KeyError, ValueError, TypeError):
+            info = self.config
+        model = (info.get("model") or {}).get("model", "a model")
+        n_par = int(self.data.sizes.get("parameter", 0))
+        title = (f"{self._what} of {model}: {self.n} simulation{'s' * (self.n != 1)}, "
+                 f"{n_par} parameter{'s' * (n_par != 1)}"
+                 + self._title_tail())
+        columns = self._columns()
+        # rounded as printed, plus 0.0 so that a small negative value prints 0.00, not -0.00
+        table = pd.DataFrame({k: np.round(np.asarray(v, dtype=float), 2) + 0.0
+                              for k, (v, _) in columns.items()},
+                             index=pd.Index(self.data["parameter"].values
+                                            if "parameter" in self.data.coords
+                                            else np.arange(n_par), name="parameter"))
+        lines = self._lines()
+        badness = self._badness(table)
+        if len(table) > rows:  # the worst rows, in their order
+            keep, which = table.index[:rows], " (the first)"
+            if badness is not None:
+                keep = badness[0].sort_values(ascending=False, kind="stable").index[:rows]
+                which = f" ({badness[1]})"
+            table = table.loc[table.index.isin(keep)]
+            lines.append(f"Printed: {rows} of {n_par} parameters{which}.")
+        return ResultSummary(
+            title, table, lines=tuple(lines), float_format="{:.2f}",
+            columns={k: meaning for k, (_, meaning) in columns.items()},
+            notes=(f"Full data: {self._more}.",))
+
+    def _title_tail(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        return str(self._summary_print())
+
+    def _repr_html_(self) -> str:
+        return self._summary_print()._repr_html_()
+
 
 class RecoveryResult(CalibrationResult):
     """Result of :func:`recovery`: fits of many datasets simulated from one fixed truth."""
+
+    _what = "Parameter recovery"
+
+    def _title_tail(self) -> str:
+        return " simulated from one fixed truth"
+
+    def _columns(self) -> dict[str, tuple[Any, str]]:
+        ds, out = self.data, {}
+        if "truth" in ds and "mean" in ds and self.n:
+            out["truth"] = (ds["truth"].isel(simulation=0).values, "the fixed true value")
+            out["mean"] = (ds["mean"].mean("simulation").values,
+                           "posterior mean, averaged over simulations")
+        return out | super()._columns()
 
 
 class SBCResult(CalibrationResult):
@@ -303,6 +416,49 @@ class SBCResult(CalibrationResult):
     ``data`` also holds ``ranks`` ``(simulation, parameter)``, integers in
     ``0..n_rank_draws``.
     """
+
+    _what = "Simulation-based calibration"
+    _more = (".data (every simulation); .ranks, .uniformity(), "
+             ".rank_histogram(), .coverage(ci_prob), .bias(); .plot(), .plot_ecdf(); "
+             ".converged() and .select() keep the fits that passed")
+
+    def _title_tail(self) -> str:
+        n_rank = self.data.attrs.get("n_rank_draws")
+        return "" if n_rank is None else f", ranked among {int(n_rank)} posterior draws"
+
+    def _uniformity(self) -> xr.Dataset | None:
+        if "ranks" not in self.data or "n_rank_draws" not in self.data.attrs or not self.n:
+            return None
+        info: dict[str, Any] = {}
+        with contextlib.suppress(KeyError, ValueError, TypeError):
+            info = self.config
+        return self.uniformity(seed=int(info.get("seed", 0)))
+
+    def _columns(self) -> dict[str, tuple[Any, str]]:
+        out = super()._columns()
+        test = self._uniformity()
+        if test is not None:
+            out["chi2_p"] = (test["chi2_p"].values, f"p-value of uniform ranks, chi-square "
+                                                    f"over {test.attrs['bins']} bins "
+                                                    "(small: miscalibrated)")
+            out["ks_p"] = (test["ks_p"].values, "p-value of uniform ranks, Kolmogorov-Smirnov "
+                                                "(randomised PIT)")
+        return out
+
+    def _lines(self) -> list[str]:
+        test = self._uniformity()
+        lines = []
+        if test is not None:
+            p = test.attrs["overall_p"]
+            words = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+            lines.append(f"Uniform ranks, all parameters: {words} (smallest chi-square p x "
+                         "number of parameters, capped at 1).")
+        return lines + super()._lines()
+
+    def _badness(self, table: pd.DataFrame) -> tuple[pd.Series, str] | None:
+        if "chi2_p" in table:
+            return -table["chi2_p"], "smallest chi2_p"
+        return super()._badness(table)
 
     @property
     def ranks(self) -> xr.DataArray:

@@ -50,6 +50,7 @@ import xarray as xr
 
 from lagnest import _hooks, kernels
 from lagnest._lang import group_word, translate
+from lagnest._summaries import column_lines, format_table, wrap
 from lagnest.checks.sequence_stats import (
     DEFAULT_STATISTICS,
     STATISTICS,
@@ -61,7 +62,6 @@ from lagnest.errors import LagnestDataError
 from lagnest.models.base import BayesianModel
 from lagnest.models.basis import masked_softmax, softmax
 from lagnest.models.result import FitResult
-from lagnest.models.summaries import column_lines, format_table, wrap
 
 __all__ = [
     "SESSION_STATISTICS",
@@ -239,6 +239,35 @@ class PredictiveCheck:
         out = FlaggedTable(table[table["flag"]].reset_index(drop=True))
         out.attrs = {"alpha": alpha, "group": self.group}
         return out
+
+    def arviz_groups(self) -> dict[str, xr.Dataset]:
+        """The check in ArviZ's layout: replicated and observed statistics.
+
+        Returns
+        -------
+        dict of str to xarray.Dataset
+            ``posterior_predictive`` (``prior_predictive`` for a prior check): every
+            checked statistic of every replicate, dims ``(chain, draw, ...)`` with one
+            chain; ``observed_data``: the same statistics of the data. Degrees of freedom
+            and statistics left out are in neither (no group when none is checked).
+        """
+        names = self.statistics
+        if not names:  # every statistic left out on this corpus
+            return {}
+        replicated = self.replicated[names].expand_dims(chain=[0]).transpose("chain", "draw", ...)
+        replicated = replicated.assign_coords(draw=np.arange(replicated.sizes["draw"]))
+        return {f"{self.group}_predictive": replicated, "observed_data": self.observed[names]}
+
+    def to_arviz(self) -> xr.DataTree:
+        """The check as an ArviZ DataTree (the groups of :meth:`arviz_groups`).
+
+        ``arviz_plots.plot_ppc_dist(check.to_arviz(), group=...)`` draws each statistic's
+        replicated distribution with its observed value (``group="prior_predictive"`` for
+        a prior check). ``result.ppc()`` also adds these groups to ``result.tree``.
+        """
+        tree = xr.DataTree.from_dict(self.arviz_groups())
+        tree.attrs.update({"lagnest_model": self.model, "lagnest_replication": self.replication})
+        return tree
 
     def plot(self, stats: Sequence[str] | None = None, **kwargs: Any) -> Any:
         """One panel per statistic with the observed value marked (see ``plots.ppc_panels``)."""

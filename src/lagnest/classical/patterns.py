@@ -27,7 +27,6 @@ __all__ = [
 ]
 
 
-
 # =========================================================================== pattern tables
 
 #: Kind recorded in the attrs of :meth:`PatternTable.to_dataset`.
@@ -150,6 +149,59 @@ class PatternTable:
         attrs = {"kind": PATTERN_TABLE_KIND, "target": self.target,
                  "lagnest_version": __version__}
         return xr.Dataset(data, coords=coords, attrs=attrs)
+
+    def _summary_print(self, rows: int = 12) -> Any:
+        """The print: what was counted, the most frequent patterns and their target counts."""
+        import pandas as pd
+
+        from lagnest._summaries import ResultSummary
+
+        many = len(self.lags) > 1
+        on = ", ".join(self.predictors)
+        by = (f"by {on} at lag{'s' if many else ''} {', '.join(str(lag) for lag in self.lags)}"
+              if self.predictors else "(no predictor)")
+        title = (f"Pattern table: {self.target} {by}; {self.n_valid:,} valid target "
+                 f"segments in {self.n_rows:,} rows (session x pattern), "
+                 f"{len(self.session_labels):,} sessions of {len(self.dyad_labels):,} dyads")
+
+        # an indicator ("not MIA4", "MIA4") prints "MIA4" when present, nothing when absent
+        indicator = [len(levels) == 2 and levels[0] == f"not {levels[1]}"
+                     for levels in self.predictor_labels]
+
+        def code(f: int, value: int) -> str:
+            levels = self.predictor_labels[f]
+            return (levels[1] if value else "") if indicator[f] else levels[value]
+
+        # patterns summed over sessions, the most frequent first
+        labels = [" | ".join(", ".join(c for f, v in enumerate(at_lag) if (c := code(f, int(v))))
+                             or "-" for at_lag in row) for row in np.asarray(self.patterns)]
+        targets = [str(t) for t in self.target_labels]
+        frame = pd.DataFrame(np.asarray(self.counts, dtype=np.int64), columns=targets)
+        frame.insert(0, "pattern", labels if self.predictors else "(no predictor)")
+        table = frame.groupby("pattern", sort=False).sum()
+        table["total"] = table[targets].sum(axis=1)
+        table = table.sort_values("total", ascending=False, kind="stable")
+        order = " | ".join(f"t-{lag}" if lag else "t" for lag in self.lags)
+        note = " (an indicator shown when present; -: none present)" if any(indicator) else ""
+        lines = [f"pattern: codes of {on} at {order}{note}"] if self.predictors else []
+        if len(table) > rows:
+            lines.append(f"Printed: the {rows} most frequent of {len(table):,} patterns.")
+            table = table.iloc[:rows]
+        columns = {
+            ", ".join(targets): f"target segments with that code of {self.target} after the "
+                                "pattern, summed over sessions",
+            "total": "every valid target segment after the pattern",
+        }
+        more = (".counts (rows x target codes), .patterns (rows x lags x predictors), "
+                ".row_session, .segment_row; every row labelled: .to_dataset()")
+        return ResultSummary(title, table, lines=tuple(lines), columns=columns,
+                             notes=(f"Full data: {more}.",))
+
+    def __repr__(self) -> str:
+        return str(self._summary_print())
+
+    def _repr_html_(self) -> str:
+        return self._summary_print()._repr_html_()
 
     @classmethod
     def from_dataset(cls, ds: xr.Dataset) -> PatternTable:

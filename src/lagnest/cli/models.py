@@ -206,7 +206,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     for name, result in results.items():
         if not hasattr(result, "summary"):
             print(result)
-        elif lang != "en":  # every result's summary speaks lang (models/summaries.py)
+        elif lang != "en":  # every result's summary speaks lang (_summaries.py)
             print(result.summary(lang=lang, codebook=seqs.codebook))
         else:
             print(result.summary())

@@ -5,6 +5,7 @@ the one path of :mod:`lagnest.models._fit`, returning a :class:`FitResult` that
 :meth:`FitResult.save` writes and :func:`load` reads back.
 """
 
+from lagnest._summaries import CI_PROB, ResultSummary
 from lagnest.models import arviz  # noqa: F401  (fills the to_arviz slot of results)
 from lagnest.models._fit import ConvergenceWarning, Diagnostics
 from lagnest.models.base import BayesianModel
@@ -14,7 +15,6 @@ from lagnest.models.priors import Prior
 from lagnest.models.regression import LaggedRegression, RegressionResult
 from lagnest.models.result import DifferentModelError, FitResult, load
 from lagnest.models.spec import ModelSpec, from_spec, load_spec, standard_specs
-from lagnest.models.summaries import CI_PROB, ResultSummary
 from lagnest.models.transition import TransitionModel, TransitionResult
 
 __all__ = [

@@ -1,23 +1,30 @@
 """A fit as the DataTree ArviZ expects: reported variables, log-likelihood, predictions.
 
-``result.tree`` is PyMC's output plus the fitted data: every sampled variable (the
+``result.sampled`` is PyMC's output plus the fitted data: every sampled variable (the
 non-centred offsets ``z_*`` included), no ``log_likelihood`` group and no predictions.
-:func:`to_arviz` (``result.to_arviz()``) gives the tree an ArviZ user works with:
+:func:`to_arviz` (``result.to_arviz()``; ``result.tree`` is its default, built once) gives
+the tree an ArviZ user works with:
 
-* ``posterior``: the model's reported variables (its ``reported_vars``: typical-dyad
-  parameters, group scales, dyad and session values) and the derived quantities its
-  result class names (e.g. transition probabilities, odds ratios); the sampler's
-  internal offsets are left out (``internals=True`` keeps everything);
-* ``log_likelihood``: variable ``y``, one value per *segment* (the observation of
-  ``result.loo()``), so ``arviz_stats.loo`` and ``compare`` on the tree give what
-  ``result.loo()`` and :func:`lagnest.compare` give. The models are fitted to counts, and
-  the segments of one cell share their log-likelihood: the per-segment array is the
-  per-cell one repeated by count (``CellLogLik``). It holds draws x segments values, so
-  above ``max_pointwise`` values (a large corpus) it is not built and ``result.loo()``,
-  which runs PSIS once per cell, is the way;
-* ``posterior_predictive`` (``predictive=True``): the observed arrays simulated from every
-  posterior draw with the model's generative hook, beside ``observed_data``, for
-  ``arviz_plots.plot_ppc_dist`` and friends;
+* ``posterior`` (``prior`` for prior draws): the model's reported variables (its
+  ``reported_vars``: typical-dyad parameters, group scales, dyad and session values) and
+  the derived quantities its result class names (e.g. transition probabilities, odds
+  ratios); the sampler's internal offsets are left out (``internals=True`` keeps
+  everything);
+* ``log_likelihood``: the observation of ``result.loo()``, so ``arviz_stats.loo`` and
+  ``compare`` on the tree give what ``result.loo()`` and :func:`lagnest.compare` give.
+  For the models fitted to counts (transition, lagged regression) the variable ``y``
+  holds one value per *segment*: the segments of one cell share their log-likelihood, so
+  the per-segment array is the per-cell one repeated by count (``CellLogLik``). It holds
+  draws x segments values, so above ``max_pointwise`` values (a large corpus) it is not
+  built (``to_arviz`` raises, ``result.tree`` leaves it out and says so in its
+  ``lagnest_log_likelihood`` attribute) and ``result.loo()``, which runs PSIS once per
+  cell, is the way. The session-level models (hidden Markov, session impact) give one
+  value per session (``result.pointwise_log_lik()``);
+* ``posterior_predictive`` or ``prior_predictive``: after ``result.ppc()``, the check's
+  statistics of every replicate (one chain), with their observed values added to
+  ``observed_data``, for ``arviz_plots.plot_ppc_dist`` and friends; with
+  ``predictive=True`` instead, the observed arrays simulated from every posterior draw
+  with the model's generative hook;
 * ``sample_stats``, ``observed_data``, ``constant_data``, ``fit_data`` as fitted.
 
 lagnest's intervals are 90% central intervals; ArviZ's ``summary`` shows 89% by default
@@ -69,8 +76,8 @@ def _predictive(result: Any, seed: int) -> xr.Dataset:
 
     model = BayesianModel.from_result(result)
     post = result.posterior
-    observed = result.tree["observed_data"].to_dataset() if "observed_data" in \
-        result.tree.children else xr.Dataset()
+    observed = result.sampled["observed_data"].to_dataset() if "observed_data" in \
+        result.sampled.children else xr.Dataset()
     rng = np.random.default_rng(seed)
     sims = []
     for c in range(post.sizes["chain"]):
@@ -87,7 +94,28 @@ def _predictive(result: Any, seed: int) -> xr.Dataset:
                               **coords})
 
 
-def to_arviz(result: Any, log_likelihood: bool = True, predictive: bool = False,
+def _log_likelihood(result: Any, max_pointwise: int) -> xr.Dataset | None:
+    """The ``log_likelihood`` group of a result (None when its model gives none)."""
+    if hasattr(result, "cell_log_lik"):
+        return _pointwise(result, max_pointwise).to_dataset()
+    values = result.pointwise_log_lik()
+    return None if values is None else values.to_dataset()
+
+
+def _beside(observed: xr.Dataset, checked: dict[str, xr.Dataset]) -> dict[str, xr.Dataset]:
+    """The check's groups, with every dim whose labels clash with ``observed`` renamed.
+
+    A statistic's dim (``given``, ``target``, ``session``...) joins ``observed_data`` as it
+    is when its labels equal those of the fitted arrays, and as ``<dim>_check`` otherwise
+    (the fitted arrays are never padded).
+    """
+    clash = {d: f"{d}_check" for data in checked.values() for d in data.dims
+             if d in observed.indexes and d in data.indexes
+             and not data.indexes[d].equals(observed.indexes[d])}
+    return {name: data.rename(clash) for name, data in checked.items()} if clash else checked
+
+
+def to_arviz(result: Any, log_likelihood: bool | str = True, predictive: bool = False,
              internals: bool = False, max_pointwise: int = MAX_POINTWISE,
              seed: int = 0) -> xr.DataTree:
     """The fit as an ArviZ DataTree (see the module docstring).
@@ -95,11 +123,14 @@ def to_arviz(result: Any, log_likelihood: bool = True, predictive: bool = False,
     Parameters
     ----------
     result : FitResult
-        A posterior fit.
-    log_likelihood : bool, default True
-        Add the per-segment ``log_likelihood`` group (models with ``cell_log_lik``).
+        A fit (posterior draws) or prior draws (``model.prior_predictive()``).
+    log_likelihood : bool or "auto", default True
+        Add the ``log_likelihood`` group (posterior draws of models that give one);
+        "auto" leaves it out above ``max_pointwise`` values instead of raising, with
+        the reason in the tree's ``lagnest_log_likelihood`` attribute.
     predictive : bool, default False
-        Add ``posterior_predictive``: observed arrays simulated from every draw.
+        Add ``posterior_predictive``: observed arrays simulated from every draw (in place
+        of the statistics of a ``result.ppc()``).
     internals : bool, default False
         Keep every sampled variable in ``posterior`` (the offsets ``z_*`` included).
     max_pointwise : int, default MAX_POINTWISE
@@ -111,23 +142,44 @@ def to_arviz(result: Any, log_likelihood: bool = True, predictive: bool = False,
     -------
     xarray.DataTree
     """
-    if result.group != "posterior":
-        raise ValueError("to_arviz needs posterior draws; this result holds prior draws")
+    if log_likelihood not in (True, False, "auto"):
+        raise ValueError(f"log_likelihood must be True, False or 'auto', got {log_likelihood!r}")
+    prior = result.group != "posterior"
+    if prior and predictive:
+        raise ValueError("predictive=True simulates from posterior draws; this result "
+                         "holds prior draws (run result.ppc() for a prior predictive check)")
     if internals:
-        post = result.posterior
-        post = post.assign({k: v for k, v in result.derived_draws().items() if k not in post})
+        draws = result.draws
+        if not prior:
+            draws = draws.assign({k: v for k, v in result.derived_draws().items()
+                                  if k not in draws})
     else:
-        post = result.reported_posterior()
-    groups: dict[str, Any] = {"posterior": post}
+        draws = result.reported_posterior()
+    groups: dict[str, Any] = {result.group: draws}
     for name in ("sample_stats", "observed_data", "constant_data", "fit_data"):
-        if name in result.tree.children:
-            groups[name] = result.tree[name].to_dataset()
-    if log_likelihood and hasattr(result, "cell_log_lik"):
-        groups["log_likelihood"] = _pointwise(result, max_pointwise).to_dataset()
+        if name in result.sampled.children:
+            groups[name] = result.sampled[name].to_dataset()
+    attrs: dict[str, Any] = {}
+    if log_likelihood and not prior:
+        try:
+            ll = _log_likelihood(result, max_pointwise)
+        except ValueError as err:
+            if log_likelihood != "auto":
+                raise
+            ll, attrs["lagnest_log_likelihood"] = None, f"left out: {err}"
+        if ll is not None:
+            groups["log_likelihood"] = ll
     if predictive:
         groups["posterior_predictive"] = _predictive(result, seed)
+    else:
+        checked = getattr(result, "_predictive", {}).get(result.group, {})
+        if "observed_data" in checked and "observed_data" in groups:
+            checked = _beside(groups["observed_data"], checked)
+        for name, data in checked.items():
+            groups[name] = xr.merge([groups[name], data]) if name in groups else data
     tree = xr.DataTree.from_dict(groups)
-    tree.attrs.update(result.tree.attrs)
+    tree.attrs.update(result.sampled.attrs)
+    tree.attrs.update(attrs)
     tree.attrs["lagnest_ci_prob"] = 0.9
     return tree
 

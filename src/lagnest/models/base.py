@@ -410,7 +410,7 @@ class BayesianModel(ABC):
         config = self._result_config(seed, info.to_dict(), data)
         if quick:
             config["quick"] = True
-        result = self.result_class(tree=tree, config=config, diagnostics=diagnostics)
+        result = self.result_class(sampled=tree, config=config, diagnostics=diagnostics)
         if warn:
             _fit.warn_diagnostics(diagnostics, what=f"{self.model_name} fit",
                                   advice=self.fit_advice(diagnostics))
@@ -477,7 +477,7 @@ class BayesianModel(ABC):
             tree = pm.sample_prior_predictive(draws=int(draws), model=model, random_seed=seed)
         tree = self._tree_with_data(tree, self.data)
         config = self._result_config(seed, None, self.data)
-        return self.result_class(tree=tree, config=config, diagnostics=None, group="prior")
+        return self.result_class(sampled=tree, config=config, diagnostics=None, group="prior")
 
     def prior_predictive_check(self, stats: Any = None, n_draws: int = 200,
                                seed: int = 0) -> Any:

@@ -34,13 +34,13 @@ import pandas as pd
 import xarray as xr
 
 from lagnest._lang import check_lang, translate
+from lagnest._summaries import CI_PROB, ResultSummary, summarise
 from lagnest.errors import LagnestDataError
 from lagnest.models.base import BayesianModel
 from lagnest.models.design import design_columns, resolve_terms, standardise_covariates
 from lagnest.models.priors import Prior
 from lagnest.models.result import FitResult
 from lagnest.models.structure import GroupStructure, check_grouping
-from lagnest.models.summaries import CI_PROB, ResultSummary, summarise
 
 __all__ = ["HMMData", "HMMResult", "HiddenMarkovModel"]
 
@@ -714,8 +714,8 @@ class HMMResult(FitResult):
         c = channel if isinstance(channel, int) else d.channels.index(channel)
         return summarise(self.draws[f"emission_typical_{c}"], ci_prob, None)
 
-    def stationary(self, ci_prob: float = CI_PROB) -> xr.Dataset:
-        """Stationary state distribution of the typical transition matrix."""
+    def _stationary_draws(self) -> xr.DataArray:
+        """Stationary distribution of every draw's typical transition matrix."""
         p = self.draws["transition_typical"].transpose("chain", "draw", "origin", "destination")
         values = p.values
         k = values.shape[-1]
@@ -726,17 +726,32 @@ class HMMResult(FitResult):
             b = np.zeros(k)
             b[-1] = 1.0
             out[idx] = np.linalg.solve(a, b)
-        da = xr.DataArray(out, dims=("chain", "draw", "state"),
-                          coords={"state": p["origin"].values})
-        return summarise(da, ci_prob, None)
+        return xr.DataArray(out, dims=("chain", "draw", "state"),
+                            coords={"chain": p["chain"].values, "draw": p["draw"].values,
+                                    "state": p["origin"].values})
 
-    def dwell_times(self, ci_prob: float = CI_PROB) -> xr.Dataset:
-        """Expected segments spent in a state once entered, ``1 / (1 - p_kk)``."""
+    def _dwell_draws(self) -> xr.DataArray:
+        """Expected dwell time of every draw, ``1 / (1 - p_kk)`` per state."""
         p = self.draws["transition_typical"]
         stay = xr.concat([p.sel(origin=s, destination=s) for s in p["origin"].values],
                          dim="state").assign_coords(state=p["origin"].values)
-        return summarise(1.0 / (1.0 - stay.drop_vars(["origin", "destination"])), ci_prob,
-                         None)
+        return (1.0 / (1.0 - stay.drop_vars(["origin", "destination"]))).transpose(
+            "chain", "draw", "state")
+
+    def stationary(self, ci_prob: float = CI_PROB) -> xr.Dataset:
+        """Stationary state distribution of the typical transition matrix."""
+        return summarise(self._stationary_draws(), ci_prob, None)
+
+    def dwell_times(self, ci_prob: float = CI_PROB) -> xr.Dataset:
+        """Expected segments spent in a state once entered, ``1 / (1 - p_kk)``."""
+        return summarise(self._dwell_draws(), ci_prob, None)
+
+    def derived_draws(self) -> dict[str, xr.DataArray]:
+        """``stationary``, ``dwell_time`` and (with predictors) ``odds_ratio`` draws."""
+        out = {"stationary": self._stationary_draws(), "dwell_time": self._dwell_draws()}
+        if "beta" in self.draws:
+            out["odds_ratio"] = np.exp(self._beta())
+        return out
 
     def effects(self, ci_prob: float = CI_PROB) -> xr.Dataset:
         """Odds ratios of the predictors on moving i -> j against staying in i (null 1)."""
@@ -842,6 +857,10 @@ class HMMResult(FitResult):
                             coords={"chain": post["chain"].values, "draw": post["draw"].values,
                                     "session": list(self._model.data.session_labels)})
 
+    def pointwise_log_lik(self) -> xr.DataArray:
+        """:meth:`session_log_lik`: the observation of :meth:`loo` is the session."""
+        return self.session_log_lik()
+
     def loo(self, reff: float | None = None) -> Any:
         """Leave-one-session-out predictive density by PSIS (one session = one observation).
 
@@ -865,9 +884,7 @@ class HMMResult(FitResult):
 
         if self.group != "posterior":
             raise ValueError("LOO needs posterior draws; this result holds prior draws")
-        tree = xr.DataTree.from_dict({
-            "posterior": self.reported_posterior(),
-            "log_likelihood": self.session_log_lik().to_dataset()})
+        tree = self.tree  # reported posterior and session_log_lik(), as ArviZ sees them
         with warnings.catch_warnings():
             if self.config.get("quick"):  # a quick-mode fit checks that code runs
                 warnings.filterwarnings("ignore", "Estimated shape parameter of Pareto")

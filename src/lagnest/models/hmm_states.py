@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lagnest.models.summaries import WIDTH, column_lines, wrap
+from lagnest._summaries import WIDTH, column_lines, wrap
 
 __all__ = ["StateComparison", "compare_states"]
 

@@ -23,6 +23,7 @@ import pandas as pd
 import xarray as xr
 
 from lagnest._lang import check_lang, translate
+from lagnest._summaries import CI_PROB, ResultSummary, summarise, validate_ci_prob
 from lagnest._warnings import warn_user
 from lagnest.errors import LagnestDataError
 from lagnest.models.base import BayesianModel
@@ -30,7 +31,6 @@ from lagnest.models.basis import helmert
 from lagnest.models.priors import Prior
 from lagnest.models.result import FitResult
 from lagnest.models.structure import GroupStructure, check_grouping, choose_parameterization
-from lagnest.models.summaries import CI_PROB, ResultSummary, summarise, validate_ci_prob
 
 if TYPE_CHECKING:
     from lagnest.data.codebook import Codebook
@@ -918,7 +918,7 @@ class SessionImpactResult(FitResult):
     """Posterior of a :class:`SessionImpactModel` and its answers.
 
     Every answer is an :class:`xarray.Dataset` from
-    :func:`~lagnest.models.summaries.summarise` (``mean``, ``sd``, ``lower``, ``upper``,
+    :func:`~lagnest._summaries.summarise` (``mean``, ``sd``, ``lower``, ``upper``,
     ``p_positive``, ``p_direction``; 90% equal-tailed intervals by default).
     """
 
@@ -1046,13 +1046,17 @@ class SessionImpactResult(FitResult):
             coords=coords, attrs={"ci_prob": ci_prob, "df": int(df)},
         )
 
+    def pointwise_log_lik(self) -> xr.DataArray:
+        """:meth:`pointwise_log_likelihood` as ``outcomes``: the observation of :meth:`loo`."""
+        return self.pointwise_log_likelihood().rename("outcomes")
+
     def loo(self, reff: float | None = None) -> Any:
         """Session-level PSIS-LOO (one session's outcome vector = one observation).
 
         Parameters
         ----------
         reff : float, optional
-            Relative efficiency (default: ArviZ's, from the posterior).
+            Relative efficiency (default: ArviZ's, from the reported posterior).
 
         Returns
         -------
@@ -1064,10 +1068,8 @@ class SessionImpactResult(FitResult):
 
         if self.group != "posterior":
             raise ValueError("LOO needs posterior draws; this result holds prior draws")
-        log_lik = self.pointwise_log_likelihood().rename("outcomes")
-        tree = xr.DataTree.from_dict({"posterior": self.posterior,
-                                      "log_likelihood": log_lik.to_dataset()})
-        return arviz_stats.loo(tree, pointwise=True, reff=reff)
+        # the reported posterior and pointwise_log_lik(), as ArviZ sees result.tree
+        return arviz_stats.loo(self.tree, pointwise=True, reff=reff)
 
     def summary(self, ci_prob: float = CI_PROB, *, lang: str = "en",
                 codebook: Codebook | None = None) -> ResultSummary:

@@ -23,6 +23,7 @@ import pandas as pd
 import xarray as xr
 
 from lagnest._lang import check_lang, code_label, translate
+from lagnest._summaries import CI_PROB, ResultSummary, summarise, validate_ci_prob
 from lagnest.errors import LagnestDataError
 from lagnest.models.base import BayesianModel
 from lagnest.models.basis import softmax
@@ -47,7 +48,6 @@ from lagnest.models.structure import (
     choose_parameterization,
     deviation_sd_estimate,
 )
-from lagnest.models.summaries import CI_PROB, ResultSummary, summarise, validate_ci_prob
 
 if TYPE_CHECKING:
     from lagnest.data.codebook import Codebook
@@ -1102,7 +1102,7 @@ class RegressionResult(FitResult):
     r"""Posterior of a :class:`LaggedRegression` and the answers it gives.
 
     Every answer is an :class:`xarray.Dataset` from
-    :func:`~lagnest.models.summaries.summarise` (``mean``, ``sd``, ``lower``, ``upper``,
+    :func:`~lagnest._summaries.summarise` (``mean``, ``sd``, ``lower``, ``upper``,
     ``p_positive``, ``p_direction``) over ``feature`` and ``category`` (the non-reference
     target codes). Slopes are log odds ratios of category k against the reference
     category per unit of the column (for a 0/1 indicator: present vs absent, other
@@ -1183,7 +1183,7 @@ class RegressionResult(FitResult):
         Returns
         -------
         xarray.Dataset
-            :func:`~lagnest.models.summaries.summarise` of the odds ratios: report the
+            :func:`~lagnest._summaries.summarise` of the odds ratios: report the
             ``median`` (exp of the median log odds ratio) beside the ``mean``, which
             the right tail of a skewed posterior pulls up.
         """

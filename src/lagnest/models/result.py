@@ -1,12 +1,18 @@
 """`FitResult`: the posterior of a lagnest model with its configuration and diagnostics.
 
-A :class:`FitResult` is small and frozen: the ArviZ :class:`xarray.DataTree` (groups
-``posterior``, ``sample_stats``, ``observed_data`` and ``fit_data``, the sufficient
-statistics the model was fitted to), the configuration (model name, specification,
+A :class:`FitResult` is small and frozen: the sampler's :class:`xarray.DataTree`
+(``sampled``: groups ``posterior`` with every sampled variable, ``sample_stats``,
+``observed_data`` and ``fit_data``, the sufficient statistics the model was fitted to), the
+configuration (model name, specification,
 priors, sampler settings, seed, data fingerprint, package versions, config id) and the
 :class:`~lagnest.models._fit.Diagnostics`. Model families add their answers in subclasses
 (e.g. :class:`~lagnest.models.transition.TransitionResult`); :func:`load` finds the class
 through the model registry (:mod:`lagnest.models.registry`), by model name.
+
+``result.tree`` is the tree an ArviZ user works with (:mod:`lagnest.models.arviz`): the
+reported variables and derived quantities without the sampler's internal offsets, a
+``log_likelihood`` group, and after ``result.ppc()`` the check's statistics as
+``posterior_predictive`` (or ``prior_predictive``) beside ``observed_data``.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import json
 import os
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -26,11 +32,11 @@ import xarray as xr
 from lagnest import _hooks
 from lagnest._files import atomic_write, check_readable
 from lagnest._lang import translate
+from lagnest._summaries import WIDTH, _unwrap, wrap
 from lagnest.errors import DataProblem, LimitError, ResultFileError
 from lagnest.models._fit import Diagnostics
 from lagnest.models.registry import model_class
 from lagnest.models.structure import GroupStructure
-from lagnest.models.summaries import WIDTH, _unwrap, wrap
 
 __all__ = [
     "RESULT_FORMAT",
@@ -81,9 +87,11 @@ class FitResult:
 
     Attributes
     ----------
-    tree : xarray.DataTree
-        ArviZ DataTree with the model's coordinates (``given``, ``target``, ``dyad``,
-        ``session``, ...) and a ``fit_data`` group holding the data fitted.
+    sampled : xarray.DataTree
+        The sampler's DataTree with the model's coordinates (``given``, ``target``,
+        ``dyad``, ``session``, ...): every sampled variable (the non-centred offsets
+        ``z_*`` included), ``sample_stats``, ``observed_data`` and a ``fit_data`` group
+        holding the data fitted. What :meth:`save` writes.
     config : dict
         JSON-ready: ``model``, ``spec``, ``priors``, ``sampler`` (settings and timings),
         ``seed``, ``data_fingerprint``, ``versions``, ``id``.
@@ -93,12 +101,34 @@ class FitResult:
         The group whose draws the answers summarise.
     """
 
-    tree: xr.DataTree
+    sampled: xr.DataTree
     config: Mapping[str, Any]
     diagnostics: Diagnostics | None = None
     group: str = "posterior"
+    #: Groups added by the predictive checks run on this result (``ppc()``), by group.
+    _predictive: dict[str, dict[str, xr.Dataset]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     kind: ClassVar[str] = "model"
+
+    @property
+    def tree(self) -> xr.DataTree:
+        """The fit as ArviZ expects it: ``az.summary(result.tree)``, ``az.loo(result.tree)``.
+
+        :meth:`to_arviz` with its defaults (built once, then kept): the reported
+        variables and derived quantities (no internal offsets), a ``log_likelihood``
+        group with the observation of :meth:`loo` (left out, with a note in the tree's
+        attributes, above ``lagnest.models.arviz.MAX_POINTWISE`` values), and the
+        statistics of the last :meth:`ppc` as ``posterior_predictive`` (or
+        ``prior_predictive``) with their observed values in ``observed_data``. Every
+        sampled variable is in :attr:`sampled`.
+        """
+        key = tuple((group, id(data)) for group, data in sorted(self._predictive.items()))
+        cached = self.__dict__.get("_tree_cache")
+        if cached is None or cached[0] != key:
+            cached = (key, self.to_arviz(log_likelihood="auto"))
+            self.__dict__["_tree_cache"] = cached
+        return cached[1]
 
     # ------------------------------------------------------------------ basics
     @property
@@ -120,17 +150,17 @@ class FitResult:
     @property
     def draws(self) -> xr.Dataset:
         """The draws summarised by this result (``posterior`` or ``prior``)."""
-        return self.tree[self.group].to_dataset()
+        return self.sampled[self.group].to_dataset()
 
     @property
     def posterior(self) -> xr.Dataset:
-        """The posterior group as a Dataset."""
-        return self.tree["posterior"].to_dataset()
+        """The posterior group as a Dataset (every sampled variable)."""
+        return self.sampled["posterior"].to_dataset()
 
     @property
     def fit_data(self) -> xr.Dataset:
         """The data the model was fitted to (sufficient statistics)."""
-        return self.tree["fit_data"].to_dataset()
+        return self.sampled["fit_data"].to_dataset()
 
     def reported_vars(self) -> list[str] | None:
         """Posterior variables :meth:`to_arviz` shows (None: all).
@@ -146,19 +176,30 @@ class FitResult:
         return {}
 
     def reported_posterior(self) -> xr.Dataset:
-        """The posterior of :meth:`to_arviz`: reported variables and derived quantities.
+        """The draws of :meth:`to_arviz`: reported variables and derived quantities.
 
         ``loo()``'s default relative efficiency is computed on it, as ArviZ computes it
-        on ``to_arviz()``'s tree, so the two give the same elpd.
+        on ``to_arviz()``'s tree, so the two give the same elpd. For prior draws, the
+        prior's reported variables.
         """
-        post = self.posterior
+        post = self.draws
         names = self.reported_vars()
         if names is not None:
             post = post[[v for v in names if v in post]]
+        if self.group != "posterior":
+            return post
         extras = self.derived_draws()
         return post.assign({k: v for k, v in extras.items() if k not in post})
 
-    def to_arviz(self, log_likelihood: bool = True, predictive: bool = False,
+    def pointwise_log_lik(self) -> xr.DataArray | None:
+        """Log-likelihood of each observation of :meth:`loo` ``(chain, draw, obs)``.
+
+        None when the result's ``log_likelihood`` group is built another way (models
+        fitted to counts build it from ``cell_log_lik``) or not at all.
+        """
+        return None
+
+    def to_arviz(self, log_likelihood: bool | str = True, predictive: bool = False,
                  internals: bool = False, seed: int = 0, **kwargs: Any) -> xr.DataTree:
         """The fit as the DataTree ArviZ expects (see :mod:`lagnest.models.arviz`).
 
@@ -170,10 +211,13 @@ class FitResult:
 
         Parameters
         ----------
-        log_likelihood : bool, default True
-            Add the per-segment ``log_likelihood`` group.
+        log_likelihood : bool or "auto", default True
+            Add the ``log_likelihood`` group (per segment for the models fitted to
+            counts, per session for the session-level models); "auto" leaves it out of
+            a large corpus instead of raising.
         predictive : bool, default False
-            Add ``posterior_predictive`` (observed arrays simulated from every draw).
+            Add ``posterior_predictive`` (observed arrays simulated from every draw) in
+            place of the statistics of :meth:`ppc`.
         internals : bool, default False
             Keep every sampled variable in ``posterior``.
         seed : int, default 0
@@ -238,7 +282,13 @@ class FitResult:
         lagnest.checks.ppc.PredictiveCheck
         """
         # the checks sit above the models and fill this slot (lagnest._hooks)
-        return _hooks.PREDICTIVE_CHECK(self, stats=stats, n_draws=n_draws, seed=seed)
+        check = _hooks.PREDICTIVE_CHECK(self, stats=stats, n_draws=n_draws, seed=seed)
+        # its statistics join result.tree (posterior_predictive or prior_predictive)
+        self._predictive.clear()
+        groups = check.arviz_groups()
+        if groups:
+            self._predictive[check.group] = groups
+        return check
 
     # ------------------------------------------------------------------ save / load
     def save(self, path: str | os.PathLike[str], *, parents: bool = False) -> Path:
@@ -274,7 +324,7 @@ class FitResult:
                 "a result file must end in .nc", file=str(path), value=path.suffix or path.name,
                 expected=f"a path ending in {RESULT_SUFFIX}",
             ))
-        tree = self.tree.copy()
+        tree = self.sampled.copy()
         tree.attrs = {
             **tree.attrs,
             _CONFIG_ATTR: json.dumps(self.config, sort_keys=True),
@@ -468,7 +518,7 @@ def load(
             f"its stored diagnostics cannot be read ({type(err).__name__})",
             "the JSON diagnostics FitResult.save writes",
         )) from None
-    return cls(tree=tree, config=config, diagnostics=diagnostics, group=group)
+    return cls(sampled=tree, config=config, diagnostics=diagnostics, group=group)
 
 
 def _check_format(value: Any, problem: Any) -> None:

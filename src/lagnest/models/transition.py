@@ -18,6 +18,7 @@ import pandas as pd
 import xarray as xr
 
 from lagnest._lang import check_lang, translate
+from lagnest._summaries import CI_PROB, ResultSummary, summarise, validate_ci_prob
 from lagnest._warnings import warn_user
 from lagnest.errors import LagnestDataError
 from lagnest.models.base import BayesianModel
@@ -32,7 +33,6 @@ from lagnest.models.structure import (
     choose_parameterization,
     deviation_sd_estimate,
 )
-from lagnest.models.summaries import CI_PROB, ResultSummary, summarise, validate_ci_prob
 
 if TYPE_CHECKING:
     from lagnest.data.codebook import Codebook
@@ -804,7 +804,7 @@ class TransitionResult(FitResult):
     r"""Posterior of a :class:`TransitionModel` and the answers users want.
 
     Every answer is an :class:`xarray.Dataset` made by
-    :func:`~lagnest.models.summaries.summarise`: ``mean``, ``sd``, ``lower`` and
+    :func:`~lagnest._summaries.summarise`: ``mean``, ``sd``, ``lower`` and
     ``upper`` (equal-tailed ``ci_prob`` interval, default 90%), ``p_positive`` (posterior
     probability that the quantity exceeds its null value, named in ``attrs["null"]``)
     and ``p_direction``. The draws themselves are available from :meth:`draws_of`.

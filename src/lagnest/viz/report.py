@@ -693,7 +693,7 @@ def _two_dim_forest(report: Report, ds: Any, name: str, row: str, panel: str,
 
     lang = report.lang
     if lang != "en" and row == "feature":  # regression columns: codes by their labels
-        from lagnest.models.summaries import feature_label
+        from lagnest._summaries import feature_label
 
         ds = ds.assign_coords(feature=[feature_label(str(v), lang, report.codebook)
                                        for v in ds["feature"].values])

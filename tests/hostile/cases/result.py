@@ -39,7 +39,7 @@ def synthetic(draws: int = 200, seed: int = 0) -> TransitionResult:
         "seed": seed,
     }
     config["id"] = config_id(config)
-    return TransitionResult(tree=tree, config=config)
+    return TransitionResult(sampled=tree, config=config)
 
 
 def saved(folder: Path, name: str = "fit.nc") -> str:
