@@ -11,6 +11,7 @@ import warnings
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -327,6 +328,29 @@ def test_convert_sniffs_a_workbook_bomb_without_parsing_it(bomb, tmp_path, capsy
     assert "max_workbook_bytes" in capsys.readouterr().err
 
 
+def test_a_highly_compressed_parquet_file_is_refused_from_its_footer(tmp_path, capsys):
+    """The sibling of the workbook bomb: Parquet's footer declares the decompressed size."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n = 2_000_000  # 16 MB of int64 zeros per column, a few kB compressed
+    table = pa.table({name: pa.array(np.zeros(n, dtype=np.int64))
+                      for name in ("dyad", "session", "segment")})
+    path = tmp_path / "bomb.parquet"
+    pq.write_table(table, path, compression="zstd")
+    assert path.stat().st_size < 1_000_000
+    start = time.perf_counter()
+    with pytest.raises(LimitError) as caught:
+        ln.read_table(path, max_parquet_bytes=10_000_000)
+    assert time.perf_counter() - start < 1
+    message = str(caught.value)
+    assert str(path) in message and "max_parquet_bytes=10,000,000" in message
+    assert "2,000,000 rows x 3 columns" in message and "48,000,000 bytes" in message
+    assert f"{path.stat().st_size:,} bytes" in message
+    with pytest.raises(LagnestDataError, match="max_parquet_bytes"):
+        ln.read_table(path, max_parquet_bytes=0)
+
+
 @pytest.mark.parametrize("layout", ["shared sheet part", "sheet part is shared strings"])
 def test_a_part_an_unread_sheet_shares_still_counts(tmp_path, layout):
     if layout == "shared sheet part":  # the sheet read is the one the unread sheet names
@@ -391,6 +415,24 @@ def test_every_readme_python_block_runs_alone(tmp_path, monkeypatch):
         if "slow" in block.markers or "no-test" in block.markers:
             continue
         exec(compile(block.source, block.where, "exec"), {"__name__": "__main__"})
+
+
+def test_the_readme_command_line_block_runs_alone(tmp_path):
+    """The README's bash block in an empty folder: it makes the files it reads.
+
+    Its first line, ``lagnest demo``, is left to the demo's own tests (a minute of fits).
+    """
+    from dataclasses import replace
+
+    from tests.test_docs_snippets import _run_bash
+
+    (block,) = [b for b in blocks(REPO / "README.md")
+                if b.language == "bash" and "no-test" not in b.markers]
+    lines = block.source.splitlines()
+    assert lines[0].startswith("lagnest demo")
+    _run_bash(replace(block, source="\n".join(lines[1:]), line=block.line + 1), tmp_path)
+    assert {"codes.csv", "sessions.csv", "study.sds", "study.csv"} <= {
+        p.name for p in tmp_path.iterdir()}
 
 
 # ---------------------------------------------------------------- 9. the demo's text

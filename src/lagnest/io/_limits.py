@@ -20,6 +20,9 @@ MAX_COLUMNS = 5_000
 #: Uncompressed bytes of the parts of an Excel workbook that are parsed (the sheets read,
 #: shared strings, styles...): about 400,000 rows of five columns.
 MAX_WORKBOOK_BYTES = 100_000_000
+#: Bytes a Parquet table takes once read, 8 per cell of the rows x columns its footer
+#: declares: 10^7 segments of a dozen columns.
+MAX_PARQUET_BYTES = 1_000_000_000
 
 
 def check_limit_argument(value: Any, name: str) -> int:

@@ -39,6 +39,7 @@ from lagnest.errors import DataProblem, LagnestDataError, LimitError, ProblemCol
 from lagnest.io import _meta, _workbook
 from lagnest.io._limits import (
     MAX_COLUMNS,
+    MAX_PARQUET_BYTES,
     MAX_WORKBOOK_BYTES,
     check_limit_argument,
     over_limit,
@@ -464,17 +465,25 @@ def _check_width(width: int, max_columns: int | None, path: Path) -> None:
         )
 
 
-def _read_parquet(path: Path, max_columns: int | None = None) -> _Loaded:
+def _read_parquet(path: Path, max_columns: int | None = None,
+                  max_bytes: int = MAX_PARQUET_BYTES) -> _Loaded:
     """A Parquet file and the lagnest metadata in its schema.
 
     Columns of lists, structs, maps or bytes are errors (a cell holds one value); decimal
-    columns are read as floats.
+    columns are read as floats. The width and the size once read (8 bytes per cell, from
+    the rows and columns its footer declares) are checked before any column is read.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     _check_width(len(pq.read_schema(path)), max_columns, path)
+    meta = pq.read_metadata(path)  # the footer: rows and columns, before any data page
+    over_limit(8 * meta.num_rows * max(meta.num_columns, 1), max_bytes, "max_parquet_bytes",
+               f"the Parquet file's {meta.num_rows:,} rows x {meta.num_columns:,} columns "
+               "take about {count} bytes once read (8 per cell), from a file of "
+               f"{path.stat().st_size:,} bytes",
+               file=str(path))
     table = pq.read_table(path)
     problems = ProblemCollector(file=str(path))
     _header_problems([str(n) for n in table.column_names], problems, header_row=None)
@@ -600,6 +609,7 @@ def _load(
     numeric: Mapping[str, str] | None = None,
     max_columns: int | None = MAX_COLUMNS,
     max_workbook_bytes: int = MAX_WORKBOOK_BYTES,
+    max_parquet_bytes: int = MAX_PARQUET_BYTES,
     dictionary: bool = True,
 ) -> _Loaded:
     """Read a table file of format ``fmt``.
@@ -617,7 +627,7 @@ def _load(
         if fmt == "excel":
             loaded = _read_excel(path, sheet, max_workbook_bytes)
         else:
-            loaded = _read_parquet(path, max_columns)
+            loaded = _read_parquet(path, max_columns, max_parquet_bytes)
             loaded.frame = _with_header(loaded.frame, str(path), header_row=None)
         _check_width(loaded.frame.shape[1], max_columns, path)
         if decimal is not None:
@@ -766,6 +776,7 @@ def read_table(
     ratings: Sequence[str] = (),
     max_columns: int = MAX_COLUMNS,
     max_workbook_bytes: int = MAX_WORKBOOK_BYTES,
+    max_parquet_bytes: int = MAX_PARQUET_BYTES,
 ) -> Sequences:
     """Read a table with one row per segment (or per session, ``layout="wide"``).
 
@@ -816,6 +827,9 @@ def read_table(
     max_workbook_bytes : int, default 100,000,000
         Excel: most bytes of XML, once decompressed, of the parts parsed (the sheets read,
         shared strings, styles); checked before anything is decompressed.
+    max_parquet_bytes : int, default 1,000,000,000
+        Parquet: most bytes the table takes once read, 8 per cell of the rows and
+        columns the file's footer declares; checked before any column is read.
 
     Returns
     -------
@@ -829,7 +843,8 @@ def read_table(
         names, control characters in labels, Excel formulas without a saved value and
         merged cells, Parquet cells holding lists, structs or bytes.
     LimitError
-        A `LagnestDataError`: an input beyond ``max_columns`` or ``max_workbook_bytes``.
+        A `LagnestDataError`: an input beyond ``max_columns``, ``max_workbook_bytes`` or
+        ``max_parquet_bytes``.
     OSError
         A path problem (missing, a folder, no permission), naming the path.
 
@@ -851,6 +866,7 @@ def read_table(
     limits = {
         "max_columns": check_limit_argument(max_columns, "max_columns"),
         "max_workbook_bytes": check_limit_argument(max_workbook_bytes, "max_workbook_bytes"),
+        "max_parquet_bytes": check_limit_argument(max_parquet_bytes, "max_parquet_bytes"),
         "dictionary": layout == "long",  # a wide table's cells are many columns of few rows
     }
     path = Path(path)
