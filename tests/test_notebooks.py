@@ -104,3 +104,9 @@ def test_notebook_executes(path, tmp_path, monkeypatch):
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
               if o.output_type == "error"]
     assert not errors
+    # what a reader sees is made for a reader: no raw xarray or empty-DataFrame reprs
+    shown = [o.get("text", "") or o.get("data", {}).get("text/plain", "")
+             for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    raw = [t for t in shown for mark in ("<xarray.", "Size: ", "Empty DataFrame")
+           if mark in t]
+    assert not raw, f"{path.name} prints a programmer's repr: {raw[0][:300]}"
