@@ -128,11 +128,23 @@ def write(path: Path, studies: list[dict], args: argparse.Namespace) -> None:
                      f"{rate('pick_aic')} | "
                      f"{rate('pick_bic')} | {failed} | "
                      f"{np.median([s['seconds'] for s in sub]):.0f} |")
+    over = sum(not s["converged"].get(str(s["k_true"] + 1), s["converged"].get(
+        s["k_true"] + 1, True)) for s in studies)
+    truth = sum(bool(s["converged"].get(str(s["k_true"]), s["converged"].get(s["k_true"])))
+                for s in studies)
+    lines += ["", f"Fits with one state more than the truth failed their diagnostics in {over} "
+              f"of {len(studies)} studies (redundant states do not converge, itself a sign "
+              f"that K is too large); the fit with the true K passed in {truth} of "
+              f"{len(studies)}. \"Highest elpd\" picks among the fits that passed (all fits "
+              "when none did).", ""]
     lines += ["", "Picks per study (true K: highest elpd / fewest within 2 dse / AIC / BIC):",
               ""]
+    def by_k(values: dict, fmt: str) -> str:
+        return ", ".join(f"K={k} {format(v, fmt)}" for k, v in values.items())
+
     lines += [f"- K = {s['k_true']}, study {s['study']}: {s['pick_elpd']} / "
-              f"{s['pick_parsimonious']} / {s['pick_aic']} / "
-              f"{s['pick_bic']}; elpd_diff {s['elpd_diff']}; converged {s['converged']}"
+              f"{s['pick_parsimonious']} / {s['pick_aic']} / {s['pick_bic']}; elpd_diff "
+              f"{by_k(s['elpd_diff'], '.1f')}; converged {by_k(s['converged'], '')}"
               for s in studies]
     path.with_suffix(".md").write_text("\n".join(lines) + "\n")
 
