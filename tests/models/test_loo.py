@@ -403,6 +403,17 @@ def test_no_pooling_has_no_new_dyad_prediction(loo_corpus):
         res.new_dyad_joint_log_lik(held, 5, np.random.default_rng(0))
 
 
+@pytest.mark.slow
+def test_quick_mode_holds_out_two_dyads_and_says_so(tiny, monkeypatch):
+    model, _ = tiny
+    monkeypatch.setenv("LAGNEST_QUICK", "1")
+    kfold = leave_one_dyad_out(model, n_new=20, seed=3, max_draws=50, draws=50, tune=50,
+                               chains=2, cores=1)
+    assert list(kfold.elpd_i["dyad"].values) == list(model.seqs.dyad_labels[:2])
+    assert kfold.n_data_points == 2
+    assert "only 2 of 3 dyads" in kfold.elpd_i.attrs["quick"]
+
+
 def test_leave_one_dyad_out_refuses_bad_calls(loo_corpus):
     model = TransitionModel(loo_corpus, "code", "code")
     with pytest.raises(TypeError, match="observed="):
