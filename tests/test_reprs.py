@@ -220,10 +220,42 @@ def test_every_summary_fits_100_columns_with_whole_ess(name, small_corpus, monke
     assert re.search(r"bulk ESS min \d+, tail ESS min \d+,", diagnostics), diagnostics
     assert not _FRACTIONAL_ESS.search(diagnostics.replace("\n", " ")), diagnostics
     assert _widest(str(result.diagnostics)) <= WIDTH
+    # the answers print as tables too (they are Datasets underneath)
+    for method in ("transition_probs", "odds_ratios", "effects", "stationary", "dwell_times"):
+        if hasattr(result, method):
+            answer = getattr(result, method)()
+            shown = repr(answer)
+            assert isinstance(answer, xr.Dataset) and "Size:" not in shown, (method, shown)
+            assert _widest(shown) <= WIDTH and "Columns:" in shown, (method, shown)
     if name == "LaggedRegression":  # an interaction and a covariate: blank AME, said why
         words = " ".join(text.split())
         assert "Blank cells: AME: not defined for interaction columns, covariates" in words
         assert "z_classical, Q_classical: no single lag table for interaction columns" in words
+
+
+def test_a_posterior_summary_prints_a_table_and_stays_a_dataset():
+    from lagnest._summaries import ANSWER_ROWS, Answer, summarise
+
+    rng = np.random.default_rng(3)
+    draws = xr.DataArray(rng.normal(size=(2, 50, 3, 4)), dims=("chain", "draw", "given",
+                                                                 "target"),
+                         coords={"given": ["a", "b", "c"], "target": list("wxyz")})
+    ans = summarise(draws, 0.9)
+    assert isinstance(ans, Answer) and isinstance(ans, xr.Dataset)
+    np.testing.assert_allclose(ans["mean"], draws.mean(("chain", "draw")))
+    assert isinstance(ans.sel(given="a"), Answer)
+    text = repr(ans)
+    assert str(ans) == text and _widest(text) <= WIDTH
+    assert "Size:" not in text and "<xarray" not in text
+    assert text.startswith("Posterior summary: 12 values (given x target), 90% equal-tailed")
+    first = ans.isel(given=0, target=0)
+    row = next(line for line in text.splitlines() if line.startswith("a "))
+    assert f"{float(first['mean']):.3f}" in row and f"{float(first['upper']):.3f}" in row
+    assert "p_positive   posterior probability that the quantity exceeds 0" in text
+    assert "<pre>" in ans._repr_html_()
+    many = summarise(xr.DataArray(rng.normal(size=(1, 20, 50)), dims=("chain", "draw", "s")))
+    assert f"First {ANSWER_ROWS} rows of 50" in repr(many)
+    assert len([line for line in repr(many).splitlines() if line[:1].isdigit()]) == ANSWER_ROWS
 
 
 # =========================================================================== results of runs

@@ -90,13 +90,79 @@ def summarise(
             "p_positive": f"posterior probability that the quantity exceeds {null_label}",
             "p_direction": "max(p_positive, 1 - p_positive)",
         })
-    ds = xr.Dataset(data)
+    ds = Answer(data)
     ds.attrs = attrs
     return ds
 
 
 #: Widest line of every printed summary, check and table (a terminal's 100 columns).
 WIDTH: int = 100
+#: Rows an :class:`Answer` prints before it says how many more there are.
+ANSWER_ROWS: int = 30
+
+#: What the columns of a posterior summary (:func:`summarise`) are.
+_ANSWER_COLUMNS = {
+    "mean": "posterior mean",
+    "median": "posterior median",
+    "sd": "posterior standard deviation",
+    "lower": "lower end of the equal-tailed credible interval",
+    "upper": "upper end of the equal-tailed credible interval",
+    "p_positive": "posterior probability that the quantity exceeds {null}",
+    "p_direction": "max(p_positive, 1 - p_positive): the posterior probability of the "
+                   "more probable direction",
+}
+
+
+class Answer(xr.Dataset):
+    """A posterior summary (:func:`summarise`): an :class:`xarray.Dataset` that prints as a table.
+
+    Everything a Dataset does works unchanged (``ans["mean"]``, ``ans.sel(...)``,
+    ``ans.to_dataframe()``); printing it shows the values as a table of at most
+    :data:`WIDTH` columns and :data:`ANSWER_ROWS` rows, with one line per column meaning,
+    instead of xarray's listing of arrays.
+    """
+
+    __slots__ = ()
+
+    def _text(self) -> str:
+        names = [str(v) for v in self.data_vars]
+        ci = self.attrs.get("ci_prob")
+        what = (f"{round(100 * float(ci), 1):g}% {self.attrs.get('ci_kind', '')} intervals"
+                if ci is not None else "")
+        dims = [str(d) for d in self.dims]
+        frame = (self.to_dataframe()[names] if dims else
+                 pd.DataFrame({n: [self[n].item()] for n in names}))
+        n = len(frame)
+        head = (f"Posterior summary: {n} value{'s' if n != 1 else ''}"
+                + (f" ({' x '.join(dims)})" if dims else "") + (f", {what}" if what else ""))
+        lines = [wrap(head.replace("  ", " "))]
+        if n > ANSWER_ROWS:
+            lines.append(f"First {ANSWER_ROWS} rows of {n:,}: .to_dataframe() has them all.")
+            frame = frame.iloc[:ANSWER_ROWS]
+        lines += ["", format_table(frame, index=bool(dims)), "", "Columns:"]
+        null = str(self.attrs.get("null", "0"))
+        lines += column_lines({k: v.replace("{null}", null) for k, v in _ANSWER_COLUMNS.items()
+                               if k in names})
+        lines.append("(an xarray Dataset: ans['mean'], ans.sel(...), ans.to_dataframe())")
+        return "\n".join(lines)
+
+    def _safe_text(self) -> str:
+        """The table; xarray's own listing if the values do not make one (mixed dims)."""
+        try:
+            return self._text()
+        except (ValueError, TypeError, KeyError):
+            return xr.Dataset.__repr__(self)
+
+    def __repr__(self) -> str:
+        return self._safe_text()
+
+    def __str__(self) -> str:
+        return self._safe_text()
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        return f"<pre>{escape(self._safe_text())}</pre>"
 
 
 def _cell_text(value: Any, spec: str) -> str:
