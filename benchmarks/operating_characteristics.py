@@ -19,6 +19,8 @@ Stages (each resumable: its fits stream to ``benchmarks/.runs/oc-<stage>-<design
   null, thesis and confounded_null.
 * ``history``: persistence slopes at 10, 30 and 100 segments per session, with and without
   the initial-state terms.
+* ``historyprior``: the persistence slopes under the default Normal(0, 1.5) history prior
+  and a wider Normal(0, 3), the remedy tried for their shrinkage in rare categories.
 * ``combine``: the chosen prior with ``both`` as withdrawal + confrontation + a shrunk
   interaction, against ``both`` as a free category (precision of MIA4 -> confrontation).
 
@@ -98,6 +100,11 @@ STAGES: dict[str, dict[str, Any]] = {
                             "no_initial_state": lagnest_method(**CHOSEN, center="dyad",
                                                                initial_state=False)},
                 "scenarios": ["thesis"]},
+    "historyprior": {"methods": {
+        "history_sd1.5": lagnest_method(**CHOSEN, center="dyad"),
+        "history_sd3": lagnest_method(**CHOSEN, center="dyad",
+                                      priors={"history": {"sigma": 3.0}})},
+        "scenarios": ["thesis"]},
     "combine": {"methods": {"separate": lagnest_method(**CHOSEN, center="dyad"),
                             "combined": lagnest_method(
                                 **CHOSEN, center="dyad",

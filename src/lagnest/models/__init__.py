@@ -5,7 +5,7 @@ the one path of :mod:`lagnest.models._fit`, returning a :class:`FitResult` that
 :meth:`FitResult.save` writes and :func:`load` reads back.
 """
 
-from lagnest._summaries import CI_PROB, ResultSummary
+from lagnest._summaries import CI_PROB, Answer, ResultSummary
 from lagnest.models import arviz  # noqa: F401  (fills the to_arviz slot of results)
 from lagnest.models._fit import ConvergenceWarning, Diagnostics
 from lagnest.models.base import BayesianModel
@@ -19,6 +19,7 @@ from lagnest.models.transition import TransitionModel, TransitionResult
 
 __all__ = [
     "CI_PROB",
+    "Answer",
     "BayesianModel",
     "ConvergenceWarning",
     "Diagnostics",
