@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check src tests benchmarks
-	$(PY) -m pytest -q --durations=25 -n 2 --dist loadfile
+	$(PY) -m pytest -q --durations=25 -n 2 --dist loadfile --no-loadscope-reorder
 
 demo: $(VENV)/.installed
 	$(VENV)/bin/lagnest demo
