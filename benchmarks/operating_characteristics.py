@@ -20,7 +20,9 @@ Stages (each resumable: its fits stream to ``benchmarks/.runs/oc-<stage>-<design
 * ``history``: persistence slopes at 10, 30 and 100 segments per session, with and without
   the initial-state terms.
 * ``historyprior``: the persistence slopes under the default Normal(0, 1.5) history prior
-  and a wider Normal(0, 3), the remedy tried for their shrinkage in rare categories.
+  and a wider Normal(0, 3), the remedy tried for their shrinkage in rare categories;
+  ``historypooling``: the same studies without session intercepts (``pooling="dyad"``),
+  to tell an incidental-parameter bias from the prior's.
 * ``combine``: the chosen prior with ``both`` as withdrawal + confrontation + a shrunk
   interaction, against ``both`` as a free category (precision of MIA4 -> confrontation).
 
@@ -104,6 +106,9 @@ STAGES: dict[str, dict[str, Any]] = {
         "history_sd1.5": lagnest_method(**CHOSEN, center="dyad"),
         "history_sd3": lagnest_method(**CHOSEN, center="dyad",
                                       priors={"history": {"sigma": 3.0}})},
+        "scenarios": ["thesis"]},
+    "historypooling": {"methods": {
+        "history_dyad_only": lagnest_method(**CHOSEN, center="dyad", pooling="dyad")},
         "scenarios": ["thesis"]},
     "combine": {"methods": {"separate": lagnest_method(**CHOSEN, center="dyad"),
                             "combined": lagnest_method(
