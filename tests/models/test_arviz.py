@@ -5,6 +5,7 @@ import warnings
 import arviz_stats as azs
 import numpy as np
 import pytest
+import xarray as xr
 
 import lagnest as ln
 from lagnest.models import ConvergenceWarning, LaggedRegression, TransitionModel
@@ -47,8 +48,10 @@ def test_summary_shows_reported_quantities_without_offsets(fits):
     full = fits["regression"].to_arviz(internals=True)
     assert "z_dyad" in full["posterior"].data_vars
     trans = fits["transition"].to_arviz(log_likelihood=False)
-    assert "transition_probs" in trans["posterior"].data_vars
+    assert {"transition_probs", "lift", "log_odds"} <= set(trans["posterior"].data_vars)
     np.testing.assert_allclose(trans["posterior"]["transition_probs"].sum("target"), 1.0)
+    xr.testing.assert_allclose(trans["posterior"]["log_odds"],
+                               fits["transition"].draws_of("log_odds", "typical"))
 
 
 @pytest.mark.slow

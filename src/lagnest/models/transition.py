@@ -1108,8 +1108,9 @@ class TransitionResult(FitResult):
 
     # ------------------------------------------------------------------ answers
     def derived_draws(self) -> dict[str, xr.DataArray]:
-        """``transition_probs``: the typical dyad's (added by :meth:`to_arviz`)."""
-        return {"transition_probs": self.draws_of("transition_probs", "typical")}
+        """The typical dyad's ``transition_probs``, ``lift`` and ``log_odds`` (``to_arviz``)."""
+        return {name: self.draws_of(name, "typical")
+                for name in ("transition_probs", "lift", "log_odds")}
 
     def transition_probs(self, level: str = "population", ci_prob: float = CI_PROB) -> xr.Dataset:
         """Transition probabilities p(target j | given i) with uncertainty.
