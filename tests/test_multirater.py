@@ -844,9 +844,11 @@ def test_pairwise_tolerance_of_two_coders_is_agreement(seed, tolerance, referenc
         if kind == "indicator":  # one indicator of the stream "flag": its own 2 x 2 matrix
             ref = agreement(a, b, "flag", per_code=True, **options).sel(code=label)
             want = {v: float(ref[v]) for v in ("kappa", "p_o", "se", "n")}
+        elif kind == "code":  # a code of a categorical stream: agreement's per-code row
+            stream, code = label.split(":", 1)
+            ref = agreement(a, b, stream, per_code=True, **options).sel(code=code)
+            want = {v: float(ref[v]) for v in ("kappa", "p_o", "se", "n")}
         else:  # the row label is the spec agreement takes
-            if kind == "code" and uncoded == "category":
-                continue  # there uncoded counts as absent, agreement makes it a third code
             ref = agreement(a, b, label, **options)
             want = {v: ref.attrs[v] for v in ("kappa", "p_o", "se", "n")}
         assert float(ds.pairwise_kappa.sel(stream=label)) == pytest.approx(
@@ -872,12 +874,19 @@ def test_pairwise_tolerance_is_the_mean_of_every_pair(seed, n_coders, tolerance,
         kappas, p_os = [], []
         order = [(i, j) for i in range(n_coders) for j in range(i + 1, n_coders)]
         for k, (i, j) in enumerate(order):
-            ref = agreement(codings[names[i]], codings[names[j]], label, **options)
+            if ":" in label:  # a code: agreement's per-code row (collapsed K x K matrix)
+                stream, code = label.split(":", 1)
+                row = agreement(codings[names[i]], codings[names[j]], stream, per_code=True,
+                                **options).sel(code=code)
+                ref_kappa, ref_p_o = float(row["kappa"]), float(row["p_o"])
+            else:
+                ref = agreement(codings[names[i]], codings[names[j]], label, **options)
+                ref_kappa, ref_p_o = ref.attrs["kappa"], ref.attrs["p_o"]
             assert pairs.pair.values[k] == f"{names[i]}|{names[j]}"
             assert float(pairs.kappa.sel(stream=label)[k]) == pytest.approx(
-                ref.attrs["kappa"], abs=1e-12, nan_ok=True)
-            kappas.append(ref.attrs["kappa"])
-            p_os.append(ref.attrs["p_o"])
+                ref_kappa, abs=1e-12, nan_ok=True)
+            kappas.append(ref_kappa)
+            p_os.append(ref_p_o)
         assert float(ds.pairwise_kappa.sel(stream=label)) == pytest.approx(
             np.mean(kappas), abs=1e-12, nan_ok=True)
         assert float(ds.pairwise_p_o.sel(stream=label)) == pytest.approx(

@@ -48,6 +48,7 @@ from lagnest.classical.agreement import (
     UNCODED_LABEL,
     _align_order,
     _check_options,
+    _collapse,
     _from_codings,
     _segment_numbers,
     _tally,
@@ -1172,10 +1173,28 @@ def _pair_matrices(x: np.ndarray, n_labels: int, keys: np.ndarray, tolerance: in
                      for i, j in pairs])
 
 
-def _pairwise_row(x: np.ndarray, n_labels: int, keys: np.ndarray, tolerance: int,
-                  reference: str) -> dict[str, float]:
+def _row_pair_matrices(x: np.ndarray, n_labels: int, source: _Source | None,
+                       keys: np.ndarray, tolerance: int, reference: str) -> np.ndarray:
+    """(pairs, K, K) matrices of a row; a categorical code's from its stream's matrices.
+
+    With a tolerance, a code of a categorical stream is matched as
+    :func:`~lagnest.classical.agreement.agreement` does with ``per_code=True``: each pair's
+    K x K matrix is tallied on the stream's codes and then collapsed to the code against
+    all others (tallying the code's own present/absent array would let an absence match
+    within the window too). Without a tolerance the two are the same.
+    """
+    if source is None or not tolerance:
+        return _pair_matrices(x, n_labels, keys, tolerance, reference)
+    stream, k, j = source
+    full = _pair_matrices(stream, k, keys, tolerance, reference)
+    return np.stack([_collapse(m)[j] for m in full]) if len(full) else np.zeros((0, 2, 2))
+
+
+def _pairwise_row(x: np.ndarray, n_labels: int, source: _Source | None, keys: np.ndarray,
+                  tolerance: int, reference: str) -> dict[str, float]:
     """Light's kappa and the mean pairwise observed agreement of a code matrix."""
-    arrays = kappa_arrays(_pair_matrices(x, n_labels, keys, tolerance, reference))
+    arrays = kappa_arrays(_row_pair_matrices(x, n_labels, source, keys, tolerance,
+                                             reference))
     return {"pairwise_kappa": float(np.mean(arrays["kappa"])),
             "pairwise_p_o": float(np.mean(arrays["p_o"]))}
 
@@ -1265,13 +1284,19 @@ def _is_rating(first: Sequences, name: Any) -> bool:
     return isinstance(name, str) and name in first.rating_names and name not in first.streams
 
 
+#: A per-code row of a categorical stream: the stream's code matrix, its K and the code.
+_Source = tuple[np.ndarray, int, int]
+
+
 def _code_rows(codings: Mapping[str, Sequences], name: Any, uncoded: str, per_code: bool
-               ) -> Iterator[tuple[str, str, str, np.ndarray, int]]:
-    """Rows of one stream or code: (label, kind, parent, (segments, coders) codes, K).
+               ) -> Iterator[tuple[str, str, str, np.ndarray, int, _Source | None]]:
+    """Rows of one stream or code: (label, kind, parent, (segments, coders) codes, K, source).
 
     Codes are indices into the row's K labels, ``-1`` uncoded (none with
     ``uncoded="category"``, where uncoded is code K - 1 of a categorical stream and 2 of
-    an indicator).
+    an indicator). ``source`` is set for the per-code rows of a categorical stream: their
+    pairwise matrices under a tolerance are collapsed from the stream's (see
+    :func:`_row_pair_matrices`).
     """
     first = next(iter(codings.values()))
     coding = _from_codings(codings, name)
@@ -1281,7 +1306,7 @@ def _code_rows(codings: Mapping[str, Sequences], name: Any, uncoded: str, per_co
             matrix = np.where(matrix < 0, 2, matrix)
         for p, code in enumerate(coding.labels):
             yield (code, "indicator", first.resolve_code(code).stream, matrix[:, :, p],
-                   2 + (uncoded == "category"))
+                   2 + (uncoded == "category"), None)
         return
     x = np.stack(coding.values, axis=1)
     codes = list(coding.labels)
@@ -1290,11 +1315,11 @@ def _code_rows(codings: Mapping[str, Sequences], name: Any, uncoded: str, per_co
         codes.append(UNCODED_LABEL)
     is_stream = isinstance(name, str) and name in first.streams
     yield (str(name), "categorical" if is_stream else "code", first.resolve_code(name).stream,
-           x, len(codes))
+           x, len(codes), None)
     if per_code and is_stream:
         for j, code in enumerate(codes):
             collapsed = np.where(x < 0, -1, (x == j).astype(np.int64))
-            yield f"{name}:{code}", "code", str(name), collapsed, 2
+            yield f"{name}:{code}", "code", str(name), collapsed, 2, (x, len(codes), j)
 
 
 def _check_unique(labels: list[str], what: str) -> None:
@@ -1468,12 +1493,13 @@ def coder_agreement(
             results.append(_rating_row(r, session, kinds[0], n_boot, seed, ci_prob,
                                        f"rating {name!r}"))
             continue
-        for label, kind, of, x, n_labels in _code_rows(codings, name, uncoded, per_code):
+        for label, kind, of, x, n_labels, source in _code_rows(codings, name, uncoded,
+                                                              per_code):
             labels.append(label)
             row_kind.append(kind)
             parent.append(of)
             result = _code_row(x, n_labels, session, n_boot, seed, ci_prob)
-            result.update(_pairwise_row(x, n_labels, keys, tolerance, reference))
+            result.update(_pairwise_row(x, n_labels, source, keys, tolerance, reference))
             results.append(result)
     _check_unique(labels, what)
     ds = xr.Dataset(
@@ -1592,12 +1618,13 @@ def pairwise_agreement(
         if _is_rating(first, name):
             raise LagnestDataError(f"{what}: {name!r} is a rating; pairwise kappa compares "
                                    "codes (use coder_agreement or icc for ratings)")
-        for label, kind, of, x, n_labels in _code_rows(codings, name, uncoded, per_code):
+        for label, kind, of, x, n_labels, source in _code_rows(codings, name, uncoded,
+                                                              per_code):
             labels.append(label)
             row_kind.append(kind)
             parent.append(of)
-            stats.append(kappa_arrays(_pair_matrices(x, n_labels, keys, tolerance, reference),
-                                      ci_prob))
+            stats.append(kappa_arrays(_row_pair_matrices(x, n_labels, source, keys,
+                                                         tolerance, reference), ci_prob))
     _check_unique(labels, what)
     coders = list(codings)
     pairs = _coder_pairs(len(coders))
