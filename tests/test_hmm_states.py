@@ -105,6 +105,23 @@ def test_the_tree_carries_sessions_log_likelihood_and_hmm_quantities(fitted):
 
 
 @pytest.mark.slow
+def test_the_tree_carries_finite_odds_ratios_of_transition_predictors(monkeypatch):
+    import arviz_stats as azs
+
+    monkeypatch.setenv("LAGNEST_QUICK", "1")
+    seqs = ln.datasets.load_example().subset(dyads=["D1", "D2", "D3"])
+    res = ln.HiddenMarkovModel(seqs, ["rupture"], 2, transition_predictors=["MIA4"]).fit(
+        seed=2)
+    ratio = res.tree["posterior"]["odds_ratio"]
+    np.testing.assert_allclose(ratio.values, np.exp(res.posterior["beta"].values))
+    assert list(ratio["move_label"].values) == ["1->2", "2->1"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # Pareto k on quick-mode chains
+        loo = azs.loo(res.tree)
+    assert np.isfinite(loo.elpd) and loo.elpd == pytest.approx(res.loo().elpd, rel=1e-12)
+
+
+@pytest.mark.slow
 def test_compare_states_table(monkeypatch):
     monkeypatch.setenv("LAGNEST_QUICK", "1")
     seqs = ln.datasets.load_example().subset(dyads=["D1", "D2"])

@@ -349,6 +349,14 @@ def test_a_highly_compressed_parquet_file_is_refused_from_its_footer(tmp_path, c
     assert f"{path.stat().st_size:,} bytes" in message
     with pytest.raises(LagnestDataError, match="max_parquet_bytes"):
         ln.read_table(path, max_parquet_bytes=0)
+    # long strings: few cells, each far more than 8 bytes once read
+    strings = tmp_path / "strings.parquet"
+    pq.write_table(pa.table({"dyad": ["d"] * 2000, "session": ["s"] * 2000,
+                             "segment": np.arange(2000), "note": ["x" * 10_000] * 2000}),
+                   strings, compression="zstd")
+    assert strings.stat().st_size < 100_000
+    with pytest.raises(LimitError, match=r"columns take more than [\d,]+ bytes once read"):
+        ln.read_table(strings, max_parquet_bytes=1_000_000)
 
 
 @pytest.mark.parametrize("layout", ["shared sheet part", "sheet part is shared strings"])

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 __all__ = [
+    "ARVIZ_CHECKS",
     "DESIGN_FIGURE",
     "PPC_FIGURE",
     "PREDICTIVE_CHECK",
@@ -71,3 +72,6 @@ DESIGN_FIGURE = Slot("the design-analysis figure", "lagnest.viz.plots")
 #: ``to_arviz(result, ...)`` of :mod:`lagnest.models.arviz` (the result classes sit below
 #: the model classes whose generative hook it uses).
 TO_ARVIZ = Slot("the ArviZ conversion", "lagnest.models.arviz")
+#: ``with_checks(tree, result)`` of :mod:`lagnest.models.arviz`: the tree with the groups
+#: of the result's last ``ppc()``.
+ARVIZ_CHECKS = Slot("the ArviZ groups of a predictive check", "lagnest.models.arviz")

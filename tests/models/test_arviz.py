@@ -5,7 +5,6 @@ import warnings
 import arviz_stats as azs
 import numpy as np
 import pytest
-import xarray as xr
 
 import lagnest as ln
 from lagnest.models import ConvergenceWarning, LaggedRegression, TransitionModel
@@ -48,10 +47,8 @@ def test_summary_shows_reported_quantities_without_offsets(fits):
     full = fits["regression"].to_arviz(internals=True)
     assert "z_dyad" in full["posterior"].data_vars
     trans = fits["transition"].to_arviz(log_likelihood=False)
-    assert {"transition_probs", "lift", "log_odds"} <= set(trans["posterior"].data_vars)
+    assert "transition_probs" in trans["posterior"].data_vars
     np.testing.assert_allclose(trans["posterior"]["transition_probs"].sum("target"), 1.0)
-    xr.testing.assert_allclose(trans["posterior"]["log_odds"],
-                               fits["transition"].draws_of("log_odds", "typical"))
 
 
 @pytest.mark.slow
@@ -127,6 +124,37 @@ def test_prior_tree_and_prior_check_in_arviz_layout():
     assert "prior_predictive" in prior.tree.children
     with pytest.raises(ValueError, match="prior draws"):
         prior.to_arviz(predictive=True)
+
+
+@pytest.mark.slow
+def test_the_tree_follows_the_last_check_and_pickles_without_its_cache(fits):
+    import pickle
+
+    res = fits["transition"]
+    first = res.ppc(n_draws=10, seed=1, stats=["counts"])
+    assert set(res.tree["posterior_predictive"].data_vars) == {"counts"}
+    res.ppc(n_draws=12, seed=2, stats=["run_mean"])
+    pp = res.tree["posterior_predictive"]
+    assert set(pp.data_vars) == {"run_mean"} and pp.to_dataset().sizes["draw"] == 12
+    # the view built once holds no check: each check's groups go on a new tree
+    assert "posterior_predictive" not in res.__dict__["_tree_cache"].children
+    assert first.statistics == ["counts"]
+    back = pickle.loads(pickle.dumps(res))
+    assert "_tree_cache" not in back.__dict__
+    assert set(back.tree["posterior_predictive"].data_vars) == {"run_mean"}
+
+
+def test_tree_leaves_out_only_a_too_large_log_likelihood(fits, monkeypatch):
+    from lagnest.models import arviz as arviz_module
+
+    res = fits["transition"]
+
+    def broken(*args, **kwargs):
+        raise ValueError("a bug in the log-likelihood")
+
+    monkeypatch.setattr(arviz_module, "_pointwise", broken)
+    with pytest.raises(ValueError, match="a bug"):
+        res.to_arviz(log_likelihood="auto")
 
 
 def test_to_arviz_refuses_huge_pointwise_groups_and_the_tree_leaves_them_out(fits):

@@ -249,7 +249,10 @@ class PredictiveCheck:
             ``posterior_predictive`` (``prior_predictive`` for a prior check): every
             checked statistic of every replicate, dims ``(chain, draw, ...)`` with one
             chain; ``observed_data``: the same statistics of the data. Degrees of freedom
-            and statistics left out are in neither (no group when none is checked).
+            and statistics left out are in neither (no group when none is checked). The
+            replicates are numbered 0..n-1: they come from ``n_draws`` draws spread over
+            every chain and are not aligned with the posterior's (chain, draw), so do not
+            pair them with ``log_likelihood`` (as ``loo_pit`` would).
         """
         names = self.statistics
         if not names:  # every statistic left out on this corpus

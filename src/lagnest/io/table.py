@@ -465,13 +465,18 @@ def _check_width(width: int, max_columns: int | None, path: Path) -> None:
         )
 
 
+#: Rows of a Parquet file read at a time (its size once read is counted batch by batch).
+_PARQUET_BATCH = 65_536
+
+
 def _read_parquet(path: Path, max_columns: int | None = None,
                   max_bytes: int = MAX_PARQUET_BYTES) -> _Loaded:
     """A Parquet file and the lagnest metadata in its schema.
 
     Columns of lists, structs, maps or bytes are errors (a cell holds one value); decimal
     columns are read as floats. The width and the size once read (8 bytes per cell, from
-    the rows and columns its footer declares) are checked before any column is read.
+    the rows and columns its footer declares) are checked before any column is read, and
+    the bytes the columns take are counted batch by batch as they are read (long strings).
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -479,12 +484,22 @@ def _read_parquet(path: Path, max_columns: int | None = None,
 
     _check_width(len(pq.read_schema(path)), max_columns, path)
     meta = pq.read_metadata(path)  # the footer: rows and columns, before any data page
+    packed = path.stat().st_size
     over_limit(8 * meta.num_rows * max(meta.num_columns, 1), max_bytes, "max_parquet_bytes",
                f"the Parquet file's {meta.num_rows:,} rows x {meta.num_columns:,} columns "
                "take about {count} bytes once read (8 per cell), from a file of "
-               f"{path.stat().st_size:,} bytes",
+               f"{packed:,} bytes",
                file=str(path))
-    table = pq.read_table(path)
+    # long strings take more than 8 bytes a cell: read in batches, counting what they take
+    source = pq.ParquetFile(path)
+    batches, taken = [], 0
+    for batch in source.iter_batches(batch_size=_PARQUET_BATCH):
+        taken += batch.nbytes
+        over_limit(taken, max_bytes, "max_parquet_bytes",
+                   "the Parquet file's columns take more than {count} bytes once read "
+                   f"(from a file of {packed:,} bytes)", file=str(path))
+        batches.append(batch)
+    table = pa.Table.from_batches(batches, schema=source.schema_arrow)
     problems = ProblemCollector(file=str(path))
     _header_problems([str(n) for n in table.column_names], problems, header_row=None)
     for i, field in enumerate(table.schema):
@@ -828,8 +843,9 @@ def read_table(
         Excel: most bytes of XML, once decompressed, of the parts parsed (the sheets read,
         shared strings, styles); checked before anything is decompressed.
     max_parquet_bytes : int, default 1,000,000,000
-        Parquet: most bytes the table takes once read, 8 per cell of the rows and
-        columns the file's footer declares; checked before any column is read.
+        Parquet: most bytes the table takes once read: 8 per cell of the rows and columns
+        the file's footer declares, checked before any column is read, and what the
+        columns take (long strings), counted as they are read in batches.
 
     Returns
     -------

@@ -40,10 +40,14 @@ import xarray as xr
 
 from lagnest import _hooks
 
-__all__ = ["MAX_POINTWISE", "to_arviz"]
+__all__ = ["MAX_POINTWISE", "PointwiseTooLarge", "to_arviz", "with_checks"]
 
 #: Largest number of draws x segments values of a ``log_likelihood`` group (8 bytes each).
 MAX_POINTWISE = 50_000_000
+
+
+class PointwiseTooLarge(ValueError):
+    """A per-segment ``log_likelihood`` group would exceed ``max_pointwise`` values."""
 
 
 def _pointwise(result: Any, max_pointwise: int) -> xr.DataArray:
@@ -53,7 +57,7 @@ def _pointwise(result: Any, max_pointwise: int) -> xr.DataArray:
     counts = np.asarray(cells.counts)
     n = int(counts.sum())
     if n * ll.sizes["chain"] * ll.sizes["draw"] > max_pointwise:
-        raise ValueError(
+        raise PointwiseTooLarge(
             f"a per-segment log_likelihood group would hold {n} segments x "
             f"{ll.sizes['chain'] * ll.sizes['draw']} draws, more than max_pointwise="
             f"{max_pointwise:,} values: use result.loo() (PSIS once per cell) or pass a "
@@ -117,7 +121,7 @@ def _beside(observed: xr.Dataset, checked: dict[str, xr.Dataset]) -> dict[str, x
 
 def to_arviz(result: Any, log_likelihood: bool | str = True, predictive: bool = False,
              internals: bool = False, max_pointwise: int = MAX_POINTWISE,
-             seed: int = 0) -> xr.DataTree:
+             seed: int = 0, checks: bool = True) -> xr.DataTree:
     """The fit as an ArviZ DataTree (see the module docstring).
 
     Parameters
@@ -137,6 +141,8 @@ def to_arviz(result: Any, log_likelihood: bool | str = True, predictive: bool = 
         Refuse a ``log_likelihood`` group larger than this many values.
     seed : int, default 0
         Seed of the simulated predictions.
+    checks : bool, default True
+        Add the groups of the result's last ``ppc()`` (:func:`with_checks`).
 
     Returns
     -------
@@ -163,7 +169,7 @@ def to_arviz(result: Any, log_likelihood: bool | str = True, predictive: bool = 
     if log_likelihood and not prior:
         try:
             ll = _log_likelihood(result, max_pointwise)
-        except ValueError as err:
+        except PointwiseTooLarge as err:  # only the size: any other failure is raised
             if log_likelihood != "auto":
                 raise
             ll, attrs["lagnest_log_likelihood"] = None, f"left out: {err}"
@@ -171,17 +177,32 @@ def to_arviz(result: Any, log_likelihood: bool | str = True, predictive: bool = 
             groups["log_likelihood"] = ll
     if predictive:
         groups["posterior_predictive"] = _predictive(result, seed)
-    else:
-        checked = getattr(result, "_predictive", {}).get(result.group, {})
-        if "observed_data" in checked and "observed_data" in groups:
-            checked = _beside(groups["observed_data"], checked)
-        for name, data in checked.items():
-            groups[name] = xr.merge([groups[name], data]) if name in groups else data
     tree = xr.DataTree.from_dict(groups)
     tree.attrs.update(result.sampled.attrs)
     tree.attrs.update(attrs)
     tree.attrs["lagnest_ci_prob"] = 0.9
-    return tree
+    return with_checks(tree, result) if checks and not predictive else tree
+
+
+def with_checks(tree: xr.DataTree, result: Any) -> xr.DataTree:
+    """``tree`` with the groups of the result's last ``ppc()`` (a new tree; none: ``tree``).
+
+    The check's replicated statistics become ``posterior_predictive`` (or
+    ``prior_predictive``) and its observed statistics join ``observed_data`` beside the
+    fitted arrays (:func:`_beside`).
+    """
+    checked = getattr(result, "_predictive", {}).get(result.group, {})
+    if not checked:
+        return tree
+    groups = {node.path.strip("/"): node.to_dataset() for node in tree.children.values()}
+    if "observed_data" in checked and "observed_data" in groups:
+        checked = _beside(groups["observed_data"], checked)
+    for name, data in checked.items():
+        groups[name] = xr.merge([groups[name], data]) if name in groups else data
+    out = xr.DataTree.from_dict(groups)
+    out.attrs.update(tree.attrs)
+    return out
 
 
 _hooks.TO_ARVIZ.fill(to_arviz)
+_hooks.ARVIZ_CHECKS.fill(with_checks)

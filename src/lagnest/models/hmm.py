@@ -749,8 +749,10 @@ class HMMResult(FitResult):
     def derived_draws(self) -> dict[str, xr.DataArray]:
         """``stationary``, ``dwell_time`` and (with predictors) ``odds_ratio`` draws."""
         out = {"stationary": self._stationary_draws(), "dwell_time": self._dwell_draws()}
-        if "beta" in self.draws:
-            out["odds_ratio"] = np.exp(self._beta())
+        if "beta" in self.draws:  # on the posterior's own coords, the moves as a label
+            beta = self.draws["beta"]
+            out["odds_ratio"] = np.exp(beta).assign_coords(
+                move_label=("move", list(self._beta()["move"].values)))
         return out
 
     def effects(self, ci_prob: float = CI_PROB) -> xr.Dataset:

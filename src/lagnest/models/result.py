@@ -123,12 +123,18 @@ class FitResult:
         ``prior_predictive``) with their observed values in ``observed_data``. Every
         sampled variable is in :attr:`sampled`.
         """
-        key = tuple((group, id(data)) for group, data in sorted(self._predictive.items()))
-        cached = self.__dict__.get("_tree_cache")
-        if cached is None or cached[0] != key:
-            cached = (key, self.to_arviz(log_likelihood="auto"))
-            self.__dict__["_tree_cache"] = cached
-        return cached[1]
+        base = self.__dict__.get("_tree_cache")
+        if base is None:  # built once; the check's groups are added to a new tree each time
+            base = self.to_arviz(log_likelihood="auto", checks=False)
+            self.__dict__["_tree_cache"] = base
+        return _hooks.ARVIZ_CHECKS(base, self)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the built ArviZ view (rebuilt on demand)."""
+        return {k: v for k, v in self.__dict__.items() if k != "_tree_cache"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
 
     # ------------------------------------------------------------------ basics
     @property
@@ -223,7 +229,7 @@ class FitResult:
         seed : int, default 0
             Seed of the simulated predictions.
         **kwargs
-            ``max_pointwise`` (see :func:`lagnest.models.arviz.to_arviz`).
+            ``max_pointwise``, ``checks`` (see :func:`lagnest.models.arviz.to_arviz`).
 
         Returns
         -------
@@ -284,10 +290,8 @@ class FitResult:
         # the checks sit above the models and fill this slot (lagnest._hooks)
         check = _hooks.PREDICTIVE_CHECK(self, stats=stats, n_draws=n_draws, seed=seed)
         # its statistics join result.tree (posterior_predictive or prior_predictive)
-        self._predictive.clear()
         groups = check.arviz_groups()
-        if groups:
-            self._predictive[check.group] = groups
+        self.__dict__["_predictive"] = {check.group: groups} if groups else {}
         return check
 
     # ------------------------------------------------------------------ save / load

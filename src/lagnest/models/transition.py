@@ -1108,9 +1108,13 @@ class TransitionResult(FitResult):
 
     # ------------------------------------------------------------------ answers
     def derived_draws(self) -> dict[str, xr.DataArray]:
-        """The typical dyad's ``transition_probs``, ``lift`` and ``log_odds`` (``to_arviz``)."""
-        return {name: self.draws_of(name, "typical")
-                for name in ("transition_probs", "lift", "log_odds")}
+        """``transition_probs``: the typical dyad's (added by :meth:`to_arviz`).
+
+        Lift and log odds ratios stay answers (``lift()``, ``log_odds()``): they are NaN at
+        structural zeros, and a NaN in the reported posterior would make ArviZ's relative
+        efficiency, hence ``loo()``, NaN.
+        """
+        return {"transition_probs": self.draws_of("transition_probs", "typical")}
 
     def transition_probs(self, level: str = "population", ci_prob: float = CI_PROB) -> xr.Dataset:
         """Transition probabilities p(target j | given i) with uncertainty.
