@@ -1173,28 +1173,9 @@ def _pair_matrices(x: np.ndarray, n_labels: int, keys: np.ndarray, tolerance: in
                      for i, j in pairs])
 
 
-def _row_pair_matrices(x: np.ndarray, n_labels: int, source: _Source | None,
-                       keys: np.ndarray, tolerance: int, reference: str) -> np.ndarray:
-    """(pairs, K, K) matrices of a row; a categorical code's from its stream's matrices.
-
-    With a tolerance, a code of a categorical stream is matched as
-    :func:`~lagnest.classical.agreement.agreement` does with ``per_code=True``: each pair's
-    K x K matrix is tallied on the stream's codes and then collapsed to the code against
-    all others (tallying the code's own present/absent array would let an absence match
-    within the window too). Without a tolerance the two are the same.
-    """
-    if source is None or not tolerance:
-        return _pair_matrices(x, n_labels, keys, tolerance, reference)
-    stream, k, j = source
-    full = _pair_matrices(stream, k, keys, tolerance, reference)
-    return np.stack([_collapse(m)[j] for m in full]) if len(full) else np.zeros((0, 2, 2))
-
-
-def _pairwise_row(x: np.ndarray, n_labels: int, source: _Source | None, keys: np.ndarray,
-                  tolerance: int, reference: str) -> dict[str, float]:
-    """Light's kappa and the mean pairwise observed agreement of a code matrix."""
-    arrays = kappa_arrays(_row_pair_matrices(x, n_labels, source, keys, tolerance,
-                                             reference))
+def _pairwise_row(matrices: np.ndarray) -> dict[str, float]:
+    """Light's kappa and the mean pairwise observed agreement of (pairs, K, K) matrices."""
+    arrays = kappa_arrays(matrices)
     return {"pairwise_kappa": float(np.mean(arrays["kappa"])),
             "pairwise_p_o": float(np.mean(arrays["p_o"]))}
 
@@ -1284,19 +1265,23 @@ def _is_rating(first: Sequences, name: Any) -> bool:
     return isinstance(name, str) and name in first.rating_names and name not in first.streams
 
 
-#: A per-code row of a categorical stream: the stream's code matrix, its K and the code.
-_Source = tuple[np.ndarray, int, int]
+#: Where the pairwise tallies of a row are made: key of each segment's tolerance window,
+#: the tolerance and the reference (see :func:`_pair_matrices`).
+_Tally = tuple[np.ndarray, int, str]
 
 
-def _code_rows(codings: Mapping[str, Sequences], name: Any, uncoded: str, per_code: bool
-               ) -> Iterator[tuple[str, str, str, np.ndarray, int, _Source | None]]:
-    """Rows of one stream or code: (label, kind, parent, (segments, coders) codes, K, source).
+def _code_rows(codings: Mapping[str, Sequences], name: Any, uncoded: str, per_code: bool,
+               tally: _Tally) -> Iterator[tuple[str, str, str, np.ndarray, int, np.ndarray]]:
+    """Rows of one stream or code: (label, kind, parent, codes, K, pairwise matrices).
 
-    Codes are indices into the row's K labels, ``-1`` uncoded (none with
-    ``uncoded="category"``, where uncoded is code K - 1 of a categorical stream and 2 of
-    an indicator). ``source`` is set for the per-code rows of a categorical stream: their
-    pairwise matrices under a tolerance are collapsed from the stream's (see
-    :func:`_row_pair_matrices`).
+    ``codes`` is (segments, coders) of indices into the row's K labels, ``-1`` uncoded
+    (none with ``uncoded="category"``, where uncoded is code K - 1 of a categorical stream
+    and 2 of an indicator); the pairwise matrices are (pairs, K, K), each pair tallied by
+    :func:`_pair_matrices`. A code of a categorical stream gets the code against all
+    others collapsed from the stream's matrices (tallied once), as
+    :func:`~lagnest.classical.agreement.agreement` does with ``per_code=True``: under a
+    tolerance, tallying the code's own present/absent array would let an absence match
+    within the window too.
     """
     first = next(iter(codings.values()))
     coding = _from_codings(codings, name)
@@ -1304,9 +1289,10 @@ def _code_rows(codings: Mapping[str, Sequences], name: Any, uncoded: str, per_co
         matrix = np.stack(coding.values, axis=1)  # (segments, coders, indicators)
         if uncoded == "category":
             matrix = np.where(matrix < 0, 2, matrix)
+        k = 2 + (uncoded == "category")
         for p, code in enumerate(coding.labels):
-            yield (code, "indicator", first.resolve_code(code).stream, matrix[:, :, p],
-                   2 + (uncoded == "category"), None)
+            yield (code, "indicator", first.resolve_code(code).stream, matrix[:, :, p], k,
+                   _pair_matrices(matrix[:, :, p], k, *tally))
         return
     x = np.stack(coding.values, axis=1)
     codes = list(coding.labels)
@@ -1314,12 +1300,15 @@ def _code_rows(codings: Mapping[str, Sequences], name: Any, uncoded: str, per_co
         x = np.where(x < 0, len(codes), x)
         codes.append(UNCODED_LABEL)
     is_stream = isinstance(name, str) and name in first.streams
+    pairs = _pair_matrices(x, len(codes), *tally)
     yield (str(name), "categorical" if is_stream else "code", first.resolve_code(name).stream,
-           x, len(codes), None)
+           x, len(codes), pairs)
     if per_code and is_stream:
+        collapsed_pairs = (np.stack([_collapse(m) for m in pairs]) if len(pairs)
+                           else np.zeros((0, len(codes), 2, 2)))
         for j, code in enumerate(codes):
             collapsed = np.where(x < 0, -1, (x == j).astype(np.int64))
-            yield f"{name}:{code}", "code", str(name), collapsed, 2, (x, len(codes), j)
+            yield f"{name}:{code}", "code", str(name), collapsed, 2, collapsed_pairs[:, j]
 
 
 def _check_unique(labels: list[str], what: str) -> None:
@@ -1479,7 +1468,7 @@ def coder_agreement(
                                            expected="one ICC kind"))
     first = next(iter(codings.values()))
     session = np.asarray(first.encoded.segment_session)
-    keys = _window_keys(session, _segment_numbers(first), tolerance)
+    tally = (_window_keys(session, _segment_numbers(first), tolerance), tolerance, reference)
     labels: list[str] = []
     row_kind: list[str] = []
     parent: list[str] = []
@@ -1493,14 +1482,13 @@ def coder_agreement(
             results.append(_rating_row(r, session, kinds[0], n_boot, seed, ci_prob,
                                        f"rating {name!r}"))
             continue
-        for label, kind, of, x, n_labels, source in _code_rows(codings, name, uncoded,
-                                                              per_code):
+        for label, kind, of, x, n_labels, pairs in _code_rows(codings, name, uncoded,
+                                                             per_code, tally):
             labels.append(label)
             row_kind.append(kind)
             parent.append(of)
-            result = _code_row(x, n_labels, session, n_boot, seed, ci_prob)
-            result.update(_pairwise_row(x, n_labels, source, keys, tolerance, reference))
-            results.append(result)
+            results.append(_code_row(x, n_labels, session, n_boot, seed, ci_prob)
+                           | _pairwise_row(pairs))
     _check_unique(labels, what)
     ds = xr.Dataset(
         {var: ("stream", np.array([r[var] for r in results], dtype=float))
@@ -1608,8 +1596,8 @@ def pairwise_agreement(
     tolerance = _check_options(tolerance, reference, uncoded)
     ci_prob = _check_ci_prob(ci_prob)
     first = next(iter(codings.values()))
-    keys = _window_keys(np.asarray(first.encoded.segment_session), _segment_numbers(first),
-                        tolerance)
+    tally = (_window_keys(np.asarray(first.encoded.segment_session), _segment_numbers(first),
+                          tolerance), tolerance, reference)
     labels: list[str] = []
     row_kind: list[str] = []
     parent: list[str] = []
@@ -1618,13 +1606,12 @@ def pairwise_agreement(
         if _is_rating(first, name):
             raise LagnestDataError(f"{what}: {name!r} is a rating; pairwise kappa compares "
                                    "codes (use coder_agreement or icc for ratings)")
-        for label, kind, of, x, n_labels, source in _code_rows(codings, name, uncoded,
-                                                              per_code):
+        for label, kind, of, _, _, pairs in _code_rows(codings, name, uncoded, per_code,
+                                                       tally):
             labels.append(label)
             row_kind.append(kind)
             parent.append(of)
-            stats.append(kappa_arrays(_row_pair_matrices(x, n_labels, source, keys,
-                                                         tolerance, reference), ci_prob))
+            stats.append(kappa_arrays(pairs, ci_prob))
     _check_unique(labels, what)
     coders = list(codings)
     pairs = _coder_pairs(len(coders))
