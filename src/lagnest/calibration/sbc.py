@@ -352,12 +352,15 @@ class CalibrationResult:
             return (table["coverage_90"] - 0.9).abs(), "coverage_90 farthest from 0.90"
         return None
 
+    def _config_or_empty(self) -> dict[str, Any]:
+        """:attr:`config`, or ``{}`` for a hand-made result without provenance."""
+        with contextlib.suppress(KeyError, ValueError, TypeError):
+            return self.config
+        return {}
+
     def _summary_print(self, rows: int = 15) -> ResultSummary:
         """The print: a header, one row per parameter (at most ``rows``), the columns."""
-        info: dict[str, Any] = {}
-        with contextlib.suppress(KeyError, ValueError, TypeError):
-            info = self.config
-        model = (info.get("model") or {}).get("model", "a model")
+        model = (self._config_or_empty().get("model") or {}).get("model", "a model")
         n_par = int(self.data.sizes.get("parameter", 0))
         title = (f"{self._what} of {model}: {self.n} simulation{'s' * (self.n != 1)}, "
                  f"{n_par} parameter{'s' * (n_par != 1)}"
@@ -427,12 +430,13 @@ class SBCResult(CalibrationResult):
         return "" if n_rank is None else f", ranked among {int(n_rank)} posterior draws"
 
     def _uniformity(self) -> xr.Dataset | None:
+        """:meth:`uniformity` for the print, computed once (the data do not change)."""
         if "ranks" not in self.data or "n_rank_draws" not in self.data.attrs or not self.n:
             return None
-        info: dict[str, Any] = {}
-        with contextlib.suppress(KeyError, ValueError, TypeError):
-            info = self.config
-        return self.uniformity(seed=int(info.get("seed", 0)))
+        if "_uniformity_cache" not in self.__dict__:
+            seed = int(self._config_or_empty().get("seed", 0))
+            self.__dict__["_uniformity_cache"] = self.uniformity(seed=seed)
+        return self.__dict__["_uniformity_cache"]
 
     def _columns(self) -> dict[str, tuple[Any, str]]:
         out = super()._columns()
