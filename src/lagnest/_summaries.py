@@ -130,9 +130,9 @@ class Answer(xr.Dataset):
         what = (f"{round(100 * float(ci), 1):g}% {self.attrs.get('ci_kind', '')} intervals"
                 if ci is not None else "")
         dims = [str(d) for d in self.dims]
-        frame = (self.to_dataframe()[names] if dims else
+        n = int(np.prod([self.sizes[d] for d in dims]))
+        frame = (self._head().to_dataframe()[names] if dims else
                  pd.DataFrame({n: [self[n].item()] for n in names}))
-        n = len(frame)
         head = (f"Posterior summary: {n} value{'s' if n != 1 else ''}"
                 + (f" ({' x '.join(dims)})" if dims else "") + (f", {what}" if what else ""))
         lines = [wrap(head.replace("  ", " "))]
@@ -145,6 +145,22 @@ class Answer(xr.Dataset):
                                if k in names})
         lines.append("(an xarray Dataset: ans['mean'], ans.sel(...), ans.to_dataframe())")
         return "\n".join(lines)
+
+    def _head(self) -> xr.Dataset:
+        """The leading values, at least :data:`ANSWER_ROWS` rows of the table if there are.
+
+        Outer dims are cut first (one value each while the inner ones alone give enough
+        rows), so a large answer is not turned into a whole DataFrame to print 30 rows.
+        """
+        cut: dict[str, slice] = {}
+        dims = list(self.dims)
+        for i, dim in enumerate(dims):
+            inner = int(np.prod([self.sizes[d] for d in dims[i + 1:]]))
+            keep = -(-ANSWER_ROWS // inner)  # ceiling
+            cut[dim] = slice(0, keep)
+            if keep > 1:
+                break
+        return self.isel(cut)
 
     def _safe_text(self) -> str:
         """The table; xarray's own listing if the values do not make one (mixed dims)."""

@@ -482,8 +482,9 @@ def _read_parquet(path: Path, max_columns: int | None = None,
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    _check_width(len(pq.read_schema(path)), max_columns, path)
-    meta = pq.read_metadata(path)  # the footer: rows and columns, before any data page
+    source = pq.ParquetFile(path)  # reads the footer only: schema, rows, columns
+    _check_width(len(source.schema_arrow), max_columns, path)
+    meta = source.metadata
     packed = path.stat().st_size
     over_limit(8 * meta.num_rows * max(meta.num_columns, 1), max_bytes, "max_parquet_bytes",
                f"the Parquet file's {meta.num_rows:,} rows x {meta.num_columns:,} columns "
@@ -491,7 +492,6 @@ def _read_parquet(path: Path, max_columns: int | None = None,
                f"{packed:,} bytes",
                file=str(path))
     # long strings take more than 8 bytes a cell: read in batches, counting what they take
-    source = pq.ParquetFile(path)
     batches, taken = [], 0
     for batch in source.iter_batches(batch_size=_PARQUET_BATCH):
         taken += batch.nbytes

@@ -750,9 +750,8 @@ class HMMResult(FitResult):
         """``stationary``, ``dwell_time`` and (with predictors) ``odds_ratio`` draws."""
         out = {"stationary": self._stationary_draws(), "dwell_time": self._dwell_draws()}
         if "beta" in self.draws:  # on the posterior's own coords, the moves as a label
-            beta = self.draws["beta"]
-            out["odds_ratio"] = np.exp(beta).assign_coords(
-                move_label=("move", list(self._beta()["move"].values)))
+            out["odds_ratio"] = np.exp(self.draws["beta"]).assign_coords(
+                move_label=("move", self._moves()))
         return out
 
     def effects(self, ci_prob: float = CI_PROB) -> xr.Dataset:
@@ -778,9 +777,12 @@ class HMMResult(FitResult):
         """Draws of the transition slopes, ``move`` labelled ``"i->j"``."""
         if "beta" not in self.draws:
             raise ValueError("this model has no transition predictors")
+        return self.draws["beta"].assign_coords(move=self._moves())
+
+    def _moves(self) -> list[str]:
+        """The off-diagonal moves ``"i->j"`` of the transition slopes, in their order."""
         rows, cols = _off_diagonal(self._model._spec["n_states"])
-        move = [f"{r + 1}->{c + 1}" for r, c in zip(rows, cols, strict=True)]
-        return self.draws["beta"].assign_coords(move=move)
+        return [f"{r + 1}->{c + 1}" for r, c in zip(rows, cols, strict=True)]
 
     def state_probabilities(self, max_draws: int = 200) -> xr.DataArray:
         """Posterior probability of each state in each segment (forward-backward).

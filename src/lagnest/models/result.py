@@ -133,9 +133,6 @@ class FitResult:
         """Pickled without the built ArviZ view (rebuilt on demand)."""
         return {k: v for k, v in self.__dict__.items() if k != "_tree_cache"}
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-
     # ------------------------------------------------------------------ basics
     @property
     def id(self) -> str:
