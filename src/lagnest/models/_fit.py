@@ -29,6 +29,7 @@ import xarray as xr
 
 from lagnest._lang import failure_text, translate
 from lagnest._warnings import warn_user
+from lagnest.models.convergence import convergence_table
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -475,7 +476,11 @@ def _cell_labels(da: xr.DataArray) -> list[str]:
 
 
 def _per_parameter(posterior: xr.Dataset, var_names: Iterable[str]) -> pd.DataFrame:
-    """R-hat, bulk and tail ESS per scalar parameter, constant cells dropped."""
+    """R-hat, bulk and tail ESS per scalar parameter, constant cells dropped.
+
+    ArviZ's statistics, computed for all cells at once by
+    :func:`lagnest.models.convergence.convergence_table`.
+    """
     import arviz as az
 
     labels: list[np.ndarray] = []
@@ -493,14 +498,11 @@ def _per_parameter(posterior: xr.Dataset, var_names: Iterable[str]) -> pd.DataFr
     columns = ["parameter", "rhat", "ess_bulk", "ess_tail"]
     if not blocks or sum(b.shape[-1] for b in blocks) == 0:
         return pd.DataFrame(columns=columns)
-    cells = xr.Dataset({"x": (("chain", "draw", "cell"), np.concatenate(blocks, axis=-1))})
+    rhat, ess_bulk, ess_tail = convergence_table(np.concatenate(blocks, axis=-1),
+                                                 tail_prob=float(az.rcParams["stats.ci_prob"]))
     return pd.DataFrame(
-        {
-            "parameter": np.concatenate(labels).astype(str),
-            "rhat": np.asarray(az.rhat(cells)["x"]),
-            "ess_bulk": np.asarray(az.ess(cells, method="bulk")["x"]),
-            "ess_tail": np.asarray(az.ess(cells, method="tail")["x"]),
-        },
+        {"parameter": np.concatenate(labels).astype(str), "rhat": rhat,
+         "ess_bulk": ess_bulk, "ess_tail": ess_tail},
         columns=columns,
     )
 
