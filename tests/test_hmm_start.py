@@ -120,3 +120,52 @@ def test_centred_and_noncentred_dyad_deviations_are_the_same_likelihood():
     np.testing.assert_allclose(ll_c, ll_nc, rtol=1e-10)
     with pytest.raises(Exception, match="parameterization must be one of"):
         HiddenMarkovModel(seqs, ["rupture"], 2, parameterization="auto-ish")
+
+
+def _dyads_hmm(n_dyads: int, length: int, spread: float, seed: int):
+    """Sequences of a 2-state HMM whose emission logits differ by dyad (SD ``spread``)."""
+    from lagnest import Sequences
+
+    rng = np.random.default_rng(seed)
+    labels = np.array(["a", "b", "c"])
+    base = np.log(np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]]))
+    sessions = []
+    for _ in range(n_dyads):
+        logits = base + rng.normal(0.0, spread, base.shape)
+        emit = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+        z, codes = 0, []
+        for t in range(length):
+            z = rng.choice(2, p=TRANS[z]) if t else rng.choice(2, p=INIT)
+            codes.append(labels[rng.choice(3, p=emit[z])])
+        sessions.append(list(codes))
+    return Sequences.from_sequences({"x": sessions}, dyads=[f"d{i}" for i in range(n_dyads)])
+
+
+def test_auto_parameterization_centres_long_differing_dyads_only():
+    long_and_different = HiddenMarkovModel(_dyads_hmm(10, 600, 1.0, seed=1), ["x"], 2)
+    assert long_and_different.structure.parameterization == {"dyad": "centered"}
+    assert "eta_emission_0" in long_and_different.build().named_vars
+    short = HiddenMarkovModel(_dyads_hmm(6, 60, 1.0, seed=2), ["x"], 2)
+    assert short.structure.parameterization == {"dyad": "noncentered"}
+    alike = HiddenMarkovModel(_dyads_hmm(10, 600, 0.0, seed=3), ["x"], 2)
+    assert alike.structure.parameterization == {"dyad": "noncentered"}
+    forced = HiddenMarkovModel(_dyads_hmm(6, 60, 1.0, seed=2), ["x"], 2,
+                               parameterization="centered")
+    assert forced.structure.parameterization == {"dyad": "centered"}
+
+
+@pytest.mark.parametrize("form", ["noncentered", "centered"])
+def test_dyad_start_values_follow_each_dyads_data(form):
+    seqs = _dyads_hmm(8, 300, 1.0, seed=4)
+    model = HiddenMarkovModel(seqs, ["x"], 2, parameterization=form)
+    start = model.start_values(model.data)
+    dev = start["eta_emission_0"] if form == "centered" else \
+        start["z_emission_0"] * start["sigma_emission_0"]
+    assert dev.shape == (8, 2, 2) and np.all(np.isfinite(dev))
+    # each dyad's start is its own EM fit: its deviations differ between dyads, and the
+    # scale starts at their root mean square
+    assert np.std(dev, axis=0).mean() > 0.2
+    np.testing.assert_allclose(start["sigma_emission_0"], np.sqrt(np.mean(dev ** 2)))
+    built = model.build()
+    for name, value in start.items():
+        assert np.shape(value) == np.shape(pm.draw(built[name], random_seed=0)), name

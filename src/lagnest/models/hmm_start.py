@@ -19,7 +19,7 @@ import numpy as np
 
 from lagnest.kernels.hmm import hmm_value_grad
 
-__all__ = ["PooledEstimate", "pooled_em"]
+__all__ = ["PooledEstimate", "dyad_em", "expected_counts", "pooled_em"]
 
 #: Pseudo-count added to every expected count of the M-step (keeps every probability
 #: away from 0, so every logit is finite).
@@ -133,3 +133,80 @@ def pooled_em(codes: np.ndarray, sizes: list[int], block_offsets: np.ndarray, n_
             best = est
     assert best is not None
     return best
+
+
+def dyad_em(codes: np.ndarray, sizes: list[int], block_offsets: np.ndarray,
+            block_dyad: np.ndarray, start: PooledEstimate, n_dyads: int, *,
+            max_iter: int = 25, tol: float = 1e-6) -> list[PooledEstimate]:
+    """EM fits of each dyad's own HMM, each started at the pooled estimate ``start``.
+
+    Started from the pooled fit and run for a few iterations, each dyad's estimate stays
+    in the pooled labelling (state i of a dyad is the state that the pooled state i
+    became on its data), so the differences between the two are starting dyad
+    deviations in one mode for every chain.
+
+    Parameters
+    ----------
+    codes, sizes, block_offsets
+        As in :func:`pooled_em`.
+    block_dyad : ndarray of int, shape (B,)
+        Dyad of each chain.
+    start : PooledEstimate
+        The pooled estimate, in the labelling the model uses.
+    n_dyads : int
+    max_iter : int, default 25
+    tol : float, default 1e-6
+
+    Returns
+    -------
+    list of PooledEstimate
+        One per dyad (the pooled estimate itself for a dyad without segments).
+    """
+    offsets = np.asarray(block_offsets, dtype=np.int64)
+    block_dyad = np.asarray(block_dyad, dtype=np.int64)
+    out = []
+    for dyad in range(int(n_dyads)):
+        blocks = np.flatnonzero(block_dyad == dyad)
+        if not blocks.size:
+            out.append(start)
+            continue
+        pieces = [codes[offsets[b]:offsets[b + 1]] for b in blocks]
+        own = np.concatenate([[0], np.cumsum([len(p) for p in pieces])]).astype(np.int64)
+        out.append(_em(np.concatenate(pieces), list(sizes), own, start, max_iter, tol))
+    return out
+
+
+def expected_counts(codes: np.ndarray, sizes: list[int], block_offsets: np.ndarray,
+                    estimate: PooledEstimate, segment_group: np.ndarray,
+                    n_groups: int) -> list[np.ndarray]:
+    """Expected emission counts per group, state and code under ``estimate`` (E-step).
+
+    Parameters
+    ----------
+    codes, sizes, block_offsets
+        As in :func:`pooled_em`.
+    estimate : PooledEstimate
+    segment_group : ndarray of int, shape (N,)
+        Group (e.g. dyad) of each segment.
+    n_groups : int
+
+    Returns
+    -------
+    list of ndarray, shape (G, K, M_c) per channel
+        Sum over a group's segments of P(state | all codes) for each code observed
+        (uncoded segments count nowhere).
+    """
+    offsets = np.asarray(block_offsets, dtype=np.int64)
+    _, _, _, gamma = hmm_value_grad(
+        np.log(estimate.initial)[None], np.zeros(len(offsets) - 1, dtype=np.int64),
+        np.log(estimate.transition)[None], np.zeros(codes.shape[0], dtype=np.int64),
+        _log_emit(codes, estimate.emission), offsets)
+    group = np.asarray(segment_group, dtype=np.int64)
+    out = []
+    for c, m in enumerate(sizes):
+        counts = np.zeros((int(n_groups), gamma.shape[1], m))
+        code = codes[:, c].astype(np.int64)
+        seen = code >= 0
+        np.add.at(counts, (group[seen], slice(None), code[seen]), gamma[seen])
+        out.append(counts)
+    return out
