@@ -194,3 +194,28 @@ def test_session_model_checks_and_loo():
         elpd = res.loo()
     assert elpd.n_data_points == d.outcomes.shape[0]
     assert np.isfinite(elpd.pareto_k.values).all()
+
+
+def test_summary_rows_are_the_values_at_each_element_whatever_the_order_of_dims():
+    import xarray as xr
+
+    rng = np.random.default_rng(5)
+    coords = {"given": ["a", "b"], "target": ["x", "y", "z"]}
+    observed = xr.Dataset({"n": (("given", "target"), rng.normal(size=(2, 3)))}, coords=coords)
+    replicated = xr.Dataset({"n": (("target", "draw", "given"), rng.normal(size=(3, 40, 2)))},
+                            coords=coords)
+    ppp = xr.Dataset({"n": (("target", "given"), rng.uniform(size=(3, 2)))}, coords=coords)
+    table = PredictiveCheck(observed, replicated, ppp, "posterior", "test", "M").summary(
+        alpha=0.5, ci_prob=0.8)
+    assert len(table) == 6
+    for row in table.itertuples():
+        at = dict(part.split("=") for part in row.element.split(", "))
+        rep = replicated["n"].sel(at).values
+        assert row.observed == observed["n"].sel(at).item()
+        assert row.replicated_mean == pytest.approx(rep.mean())
+        assert row.replicated_lower == pytest.approx(np.quantile(rep, 0.1))
+        assert row.replicated_upper == pytest.approx(np.quantile(rep, 0.9))
+        p = ppp["n"].sel(at).item()
+        assert row.ppp == p and row.ppp_two_sided == pytest.approx(2 * min(p, 1 - p))
+        assert row.flag == (2 * min(p, 1 - p) < 0.5)
+    assert list(table.element[:2]) == ["given=a, target=x", "given=a, target=y"]

@@ -209,19 +209,22 @@ class PredictiveCheck:
                                         RuntimeWarning)
                 q = rep.quantile([lo, hi], dim="draw", skipna=True)
                 mean = rep.mean("draw", skipna=True)
+            dims = obs.dims  # every array below in the observed value's order of dims
+            values = {
+                "observed": obs.values,
+                "replicated_mean": mean.transpose(*dims).values,
+                "replicated_lower": q.isel(quantile=0).transpose(*dims).values,
+                "replicated_upper": q.isel(quantile=1).transpose(*dims).values,
+                "ppp": self.p_values[name].transpose(*dims).values,
+                "ppp_two_sided": two[name].transpose(*dims).values,
+            }
+            labels = [obs[d].values for d in dims]
             for index in np.ndindex(obs.shape):
-                sel = dict(zip(obs.dims, index, strict=True))
-                element = ", ".join(f"{d}={obs[d].values[i]}" for d, i in sel.items())
-                p2 = float(two[name][sel])
-                rows.append({
-                    "statistic": name, "element": element,
-                    "observed": float(obs[sel]),
-                    "replicated_mean": float(mean[sel]),
-                    "replicated_lower": float(q.isel(quantile=0)[sel]),
-                    "replicated_upper": float(q.isel(quantile=1)[sel]),
-                    "ppp": float(self.p_values[name][sel]), "ppp_two_sided": p2,
-                    "flag": bool(p2 < alpha),
-                })
+                row = {"statistic": name, "element": ", ".join(
+                    f"{d}={lab[i]}" for d, lab, i in zip(dims, labels, index, strict=True))}
+                row.update({key: float(v[index]) for key, v in values.items()})
+                row["flag"] = bool(row["ppp_two_sided"] < alpha)
+                rows.append(row)
         out = pd.DataFrame(rows, columns=_SUMMARY_COLUMNS)
         out.attrs["omitted"] = dict(self.omitted)
         return out
