@@ -69,9 +69,9 @@ def _ess(x: np.ndarray) -> np.ndarray:
     cells = np.arange(x.shape[-1])
     out = np.zeros((2 * k_max + 2, x.shape[-1]))
     out[0], out[1] = 1.0, rho[1]
+    # (a pair up to ``stop`` is never beyond ``last``: pairs run to k_max at most)
     written = (pairs[:, None] < stop[None]) | ((pairs[:, None] == stop[None]) & (
         sums[1:] == 0))
-    written &= pairs[:, None] <= last[None]
     out[2 * pairs] = np.where(written, even, 0.0)
     out[2 * pairs + 1] = np.where(written, odd, 0.0)
     last_even = np.where(last > 0, rho[2 * last, cells], 1.0)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
@@ -309,9 +310,9 @@ class HiddenMarkovModel(BayesianModel):
         differ). The same model either way. ``"auto"`` applies the rule of the other
         models (:func:`~lagnest.models.structure.choose_parameterization`) to each
         emission channel, with the counts per dyad, state and code expected under the
-        pooled EM fit; the dyads are centred when most channels say so. On the
-        nonverbal corpus (10 dyads x 900 segments) the non-centred form's scales mixed
-        badly (R-hat 1.3-1.5 with 3 states) where the centred one's did not.
+        pooled EM fit; the dyads are centred when more than half of the channels say so.
+        On the nonverbal corpus (10 dyads x 900 segments) with 3 states the non-centred
+        form's scales mixed badly (R-hat 1.3-1.5) where the centred one's nearly passed.
 
     Notes
     -----
@@ -406,27 +407,45 @@ class HiddenMarkovModel(BayesianModel):
                               want_dyad=self._spec["pooling"] == "dyad", want_session=False)
         form = self._spec.get("parameterization", "noncentered")  # older saved specs: none
         if form == "auto" and base.levels:
-            form = self._auto_form()
+            form = self._auto_form
         return replace(base, parameterization={lvl: form for lvl in base.levels})
 
+    def _pooled_estimate(self, data: HMMData) -> Any:
+        """The pooled EM fit of ``data``, states in the model's order.
+
+        Kept for the model's own data, which both the ``"auto"`` choice and the starting
+        values read.
+        """
+        from lagnest.models.hmm_start import pooled_em
+
+        cached = getattr(self, "_pooled_cache", None)
+        if cached is not None and cached[0] is data:
+            return cached[1]
+        sizes = [len(labels) for labels in data.channel_labels]
+        est = pooled_em(data.codes, sizes, data.block_offsets, self._spec["n_states"])
+        oc, ocode = self._order
+        key = np.log(est.emission[oc][:, ocode] / est.emission[oc][:, 0])
+        est = est.permuted(np.argsort(key, kind="stable"))
+        if data is self.data:
+            self._pooled_cache = (data, est)
+        return est
+
+    @cached_property
     def _auto_form(self) -> str:
         """``"centered"`` when most emission channels' dyads are data-rich and differ.
 
-        Most, not all: the moment estimate of a channel's dyad SD
-        (:func:`~lagnest.models.structure.deviation_sd_estimate`) is 0 when a state almost
-        never emits some code (its near-empty cells' sampling noise swamps the spread),
-        as the first channel of the nonverbal corpus shows (its posterior scale is the
-        largest of the four).
+        More than half (a tie stays non-centred), not all: the moment estimate of a
+        channel's dyad SD (:func:`~lagnest.models.structure.deviation_sd_estimate`) is 0
+        when a state almost never emits some code (its near-empty cells' sampling noise
+        swamps the spread), as the first channel of the nonverbal corpus shows (its
+        posterior scale is the largest of the four).
         """
-        cached = getattr(self, "_auto_form_cache", None)
-        if cached is not None:
-            return cached
-        from lagnest.models.hmm_start import expected_counts, pooled_em
+        from lagnest.models.hmm_start import expected_counts
 
         d = self.data
         sizes = [len(labels) for labels in d.channel_labels]
         n_dyads = len(d.dyad_labels)
-        est = pooled_em(d.codes, sizes, d.block_offsets, self._spec["n_states"])
+        est = self._pooled_estimate(d)
         forms = []
         for counts in expected_counts(d.codes, sizes, d.block_offsets, est, d.segment_dyad,
                                       n_dyads):
@@ -436,8 +455,7 @@ class HiddenMarkovModel(BayesianModel):
                 counts.sum(axis=(1, 2)), deviation_sd_estimate(counts, np.zeros(n_dyads)),
                 variance, n_dyads))
         centred = sum(f == "centered" for f in forms)
-        self._auto_form_cache = "centered" if 2 * centred > len(forms) else "noncentered"
-        return self._auto_form_cache
+        return "centered" if 2 * centred > len(forms) else "noncentered"
 
     @property
     def _order(self) -> tuple[int, int]:
@@ -551,14 +569,10 @@ class HiddenMarkovModel(BayesianModel):
         so that a code never seen in a state does not start the chains far out in the tail;
         the ordered emission logits are made strictly increasing.
         """
-        from lagnest.models.hmm_start import pooled_em
-
         k = self._spec["n_states"]
         sizes = [len(labels) for labels in data.channel_labels]
-        est = pooled_em(data.codes, sizes, data.block_offsets, k)
+        est = self._pooled_estimate(data)
         oc, ocode = self._order
-        key = np.log(est.emission[oc][:, ocode] / est.emission[oc][:, 0])
-        est = est.permuted(np.argsort(key, kind="stable"))
         bound = 4.5
         out: dict[str, np.ndarray] = {}
         for c, e in enumerate(est.emission):
@@ -577,12 +591,14 @@ class HiddenMarkovModel(BayesianModel):
         t = est.transition
         out["transition_logit"] = np.clip(np.log(t[rows, cols] / t[rows, rows]), -bound, bound)
         out["initial_logit"] = np.clip(np.log(est.initial[1:] / est.initial[0]), -bound, bound)
-        if self.structure.dyad:
-            out.update(self._dyad_start_values(data, est, out, bound))
+        structure = self.structure
+        if structure.dyad:
+            centred = structure.parameterization.get("dyad") == "centered"
+            out.update(self._dyad_start_values(data, est, out, bound, centred))
         return out
 
     def _dyad_start_values(self, data: HMMData, est: Any, typical: Mapping[str, np.ndarray],
-                           bound: float) -> dict[str, np.ndarray]:
+                           bound: float, centred: bool) -> dict[str, np.ndarray]:
         """Dyad deviations and scales at each dyad's own EM fit from the pooled one.
 
         Chains that start every dyad at the typical dyad (deviations 0) must each find, dyad
@@ -598,7 +614,6 @@ class HiddenMarkovModel(BayesianModel):
         block_dyad = data.segment_dyad[data.block_offsets[:-1]]
         fits = dyad_em(data.codes, sizes, data.block_offsets, block_dyad, est,
                        len(data.dyad_labels))
-        centred = self.structure.parameterization.get("dyad") == "centered"
         out: dict[str, np.ndarray] = {}
 
         def put(name: str, scale: str, dev: np.ndarray) -> None:

@@ -62,24 +62,29 @@ def _log_emit(codes: np.ndarray, emission: list[np.ndarray]) -> np.ndarray:
     return out
 
 
+def _e_step(codes: np.ndarray, offsets: np.ndarray, est: PooledEstimate
+            ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """Log-likelihood, expected initial states and transitions, and P(state) per segment."""
+    value, g_init, g_trans, gamma = hmm_value_grad(
+        np.log(est.initial)[None], np.zeros(len(offsets) - 1, dtype=np.int64),
+        np.log(est.transition)[None], np.zeros(codes.shape[0], dtype=np.int64),
+        _log_emit(codes, est.emission), np.asarray(offsets, dtype=np.int64))
+    return float(value), g_init, g_trans, gamma
+
+
 def _em(codes: np.ndarray, sizes: list[int], offsets: np.ndarray, start: PooledEstimate,
         max_iter: int, tol: float) -> PooledEstimate:
     """EM iterations from ``start`` until the log-likelihood gains less than ``tol``."""
-    n = codes.shape[0]
-    init_row = np.zeros(len(offsets) - 1, dtype=np.int64)
-    trans_row = np.zeros(n, dtype=np.int64)
     onehots = [(codes[:, c][:, None] == np.arange(m)[None, :]) for c, m in enumerate(sizes)]
     est, previous = start, -np.inf
     for it in range(1, max_iter + 1):
-        value, g_init, g_trans, gamma = hmm_value_grad(
-            np.log(est.initial)[None], init_row, np.log(est.transition)[None], trans_row,
-            _log_emit(codes, est.emission), offsets)
+        value, g_init, g_trans, gamma = _e_step(codes, offsets, est)
         initial = g_init.sum(0) + PSEUDO_COUNT
         transition = g_trans.sum(0) + PSEUDO_COUNT
         emission = [gamma.T @ onehot + PSEUDO_COUNT for onehot in onehots]
         est = PooledEstimate(initial / initial.sum(),
                              transition / transition.sum(1, keepdims=True),
-                             [e / e.sum(1, keepdims=True) for e in emission], float(value), it)
+                             [e / e.sum(1, keepdims=True) for e in emission], value, it)
         if value - previous < tol * max(1.0, abs(value)):
             break
         previous = value
@@ -196,11 +201,7 @@ def expected_counts(codes: np.ndarray, sizes: list[int], block_offsets: np.ndarr
         Sum over a group's segments of P(state | all codes) for each code observed
         (uncoded segments count nowhere).
     """
-    offsets = np.asarray(block_offsets, dtype=np.int64)
-    _, _, _, gamma = hmm_value_grad(
-        np.log(estimate.initial)[None], np.zeros(len(offsets) - 1, dtype=np.int64),
-        np.log(estimate.transition)[None], np.zeros(codes.shape[0], dtype=np.int64),
-        _log_emit(codes, estimate.emission), offsets)
+    gamma = _e_step(codes, block_offsets, estimate)[3]
     group = np.asarray(segment_group, dtype=np.int64)
     out = []
     for c, m in enumerate(sizes):
