@@ -113,6 +113,12 @@ REGISTRY: tuple[Benchmark, ...] = (
         "full simulate()",
         full=((),), quick=(("--segments", "100000", "--repeat", "1", "--out", "{out}"),)),
     Benchmark(
+        "bench_diagnostics", "bench_diagnostics.py",
+        "Fit diagnostics: R-hat and bulk / tail ESS of every parameter cell",
+        ("bench_diagnostics",),
+        "ArviZ's rhat and ess (bulk, tail) on the same draws (what every fit called before)",
+        full=((),), quick=(("--quick", "--out", "{out}"),)),
+    Benchmark(
         "bench_models", "bench_models.py",
         "Models: aggregated transition model vs per-segment model vs Bambi", ("models",),
         "the same model with a per-segment Categorical likelihood; Bambi's categorical model "

@@ -119,15 +119,16 @@ def convergence_table(x: np.ndarray, tail_prob: float = 0.89
     bad = np.isnan(x).any(axis=(0, 1))
     clean = np.where(bad[None, None], 0.0, x)
     split = _split(clean)
+    z_split = _z_scale(split)  # ranked once: the bulk R-hat and the bulk ESS both use it
     if x.shape[0] >= 2:
         folded = np.abs(split - np.median(split, axis=(0, 1)))
-        bulk_rhat, tail_rhat = _rhat(_z_scale(split)), _rhat(_z_scale(folded))
+        bulk_rhat, tail_rhat = _rhat(z_split), _rhat(_z_scale(folded))
         # ArviZ's max(bulk, tail): the bulk value unless the tail one is larger (a NaN
         # tail, from a folded cell that is constant, leaves the bulk value)
         rhat = np.where(tail_rhat > bulk_rhat, tail_rhat, bulk_rhat)
     else:
         rhat = nan.copy()
-    bulk = _ess(_z_scale(split))
+    bulk = _ess(z_split)
     flat = clean.reshape(-1, n_cells)
     low, high = sorted((tail_prob, 1.0 - tail_prob))
     tail = np.minimum(*(_ess(_split((clean <= np.quantile(flat, p, axis=0)).astype(float)))
