@@ -219,3 +219,24 @@ def test_summary_rows_are_the_values_at_each_element_whatever_the_order_of_dims(
         assert row.ppp == p and row.ppp_two_sided == pytest.approx(2 * min(p, 1 - p))
         assert row.flag == (2 * min(p, 1 - p) < 0.5)
     assert list(table.element[:2]) == ["given=a, target=x", "given=a, target=y"]
+
+
+def test_per_draw_gives_each_draw_as_selection_by_position_would():
+    import xarray as xr
+
+    from lagnest.models.result import per_draw
+
+    rng = np.random.default_rng(0)
+    draws = xr.Dataset({
+        "a": (("chain", "draw", "k"), rng.normal(size=(2, 3, 4))),
+        "b": (("k2", "chain", "draw"), rng.normal(size=(5, 2, 3))),
+        "c": (("chain", "draw"), rng.normal(size=(2, 3))),
+    }).stack(sample=("chain", "draw"))
+    out = per_draw(draws)
+    assert len(out) == 6
+    for s, params in enumerate(out):
+        for name in ("a", "b", "c"):
+            expected = draws[name].isel(sample=s).values
+            np.testing.assert_array_equal(params[name], expected)
+            assert params[name].shape == expected.shape
+            assert params[name].flags.c_contiguous

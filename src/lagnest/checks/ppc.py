@@ -61,7 +61,7 @@ from lagnest.checks.sequence_stats import (
 from lagnest.errors import LagnestDataError
 from lagnest.models.base import BayesianModel
 from lagnest.models.basis import masked_softmax, softmax
-from lagnest.models.result import FitResult
+from lagnest.models.result import FitResult, per_draw
 
 __all__ = [
     "SESSION_STATISTICS",
@@ -340,11 +340,6 @@ class _Replicates:
     omitted: dict[str, str] = field(default_factory=dict)
 
 
-def _params(draws: xr.Dataset, index: int) -> dict[str, np.ndarray]:
-    """One stacked draw as plain arrays."""
-    return {name: np.asarray(draws[name].isel(sample=index).values) for name in draws}
-
-
 def _need_segments(model: BayesianModel) -> Any:
     """The model's segment codes, or a clear error for results saved without them."""
     segments = getattr(model.data, "segments", None)
@@ -444,8 +439,7 @@ def _replicate_regression(model: Any, draws: xr.Dataset, seed: int,
             base_design[:, j] = -d.centres[t.row_session, seq_index.index(j)]
         base = np.empty((n_draws, t.n_rows, k))
         hist = np.zeros((n_draws, len(lags), k, k))
-        for s in range(n_draws):
-            params = _params(draws, s)
+        for s, params in enumerate(per_draw(draws)):
             base[s] = model.row_logits(params, base_design)
             for j in history:
                 f = d.features[j]
@@ -463,8 +457,8 @@ def _replicate_regression(model: Any, draws: xr.Dataset, seed: int,
     rows = valid_rows[valid_rows >= 0]
     where = np.flatnonzero(valid_rows >= 0)
     codes = np.full((n_draws, valid_rows.size), -1, dtype=np.int16)
-    for s in range(n_draws):
-        p = softmax(model.row_logits(_params(draws, s)))[rows]
+    for s, params in enumerate(per_draw(draws)):
+        p = softmax(model.row_logits(params))[rows]
         u = rng.random(rows.size)[:, None]
         codes[s, where] = np.minimum((p.cumsum(axis=1) < u).sum(axis=1), k - 1)
     observed = np.where(valid_rows >= 0, seg.target, -1)
@@ -592,8 +586,7 @@ def _replicate_sessions(model: Any, draws: xr.Dataset, seed: int,
     omitted = session_not_computable(d.session_dyad, len(d.outcome_names), names)
     names = [n for n in names if n not in omitted]
     rng = np.random.default_rng([seed, 11])
-    reps = np.stack([model.simulate(_params(draws, s), rng)["outcomes"]
-                     for s in range(draws.sizes["sample"])])
+    reps = np.stack([model.simulate(params, rng)["outcomes"] for params in per_draw(draws)])
     args = (d.session_dyad, len(d.dyad_labels), list(d.outcome_names), names)
     rep = session_statistics(reps, *args)
     obs = session_statistics(np.asarray(d.outcomes)[None], *args).isel(draw=0, drop=True)
@@ -610,8 +603,8 @@ def _replicate_hmm(model: Any, draws: xr.Dataset, seed: int,
     """
     d = model.data
     rng = np.random.default_rng([seed, 13])
-    reps = np.stack([model.simulate(_params(draws, s), rng)["codes"][:, 0]
-                     for s in range(draws.sizes["sample"])])
+    reps = np.stack([model.simulate(params, rng)["codes"][:, 0]
+                     for params in per_draw(draws)])
     lengths = np.bincount(d.block_session, weights=np.diff(d.block_offsets),
                           minlength=len(d.session_labels)).astype(np.int64)
     nesting = SimpleNamespace(session_offsets=np.concatenate([[0], np.cumsum(lengths)]),

@@ -40,7 +40,7 @@ from lagnest.errors import LagnestDataError
 from lagnest.models.base import BayesianModel
 from lagnest.models.design import design_columns, resolve_terms, standardise_covariates
 from lagnest.models.priors import Prior
-from lagnest.models.result import FitResult
+from lagnest.models.result import FitResult, per_draw
 from lagnest.models.structure import (
     GroupStructure,
     check_grouping,
@@ -897,8 +897,7 @@ class HMMResult(FitResult):
         take = np.unique(np.linspace(0, stacked.sizes["sample"] - 1,
                                      min(max_draws, stacked.sizes["sample"])).astype(int))
         total = np.zeros((d.codes.shape[0], m._spec["n_states"]))
-        for s in take:
-            params = {v: stacked[v].isel(sample=s).values for v in stacked.data_vars}
+        for params in per_draw(stacked.isel(sample=take)):
             log_init, log_trans, emission = m.log_probs(params)
             _, _, _, gamma = hmm_value_grad(log_init[None], np.zeros(
                 len(d.block_session), dtype=np.int64), log_trans, d.trans_unit,

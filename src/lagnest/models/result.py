@@ -345,6 +345,19 @@ class FitResult:
         return path
 
 
+def per_draw(stacked: xr.Dataset) -> list[dict[str, np.ndarray]]:
+    """Every draw of ``stacked`` (draws stacked on ``sample``) as plain arrays by variable.
+
+    Each variable is read and reordered once (sample first, C-contiguous), so a loop over
+    draws indexes numpy arrays instead of selecting from xarray per draw.
+    """
+    arrays = {name: np.ascontiguousarray(np.moveaxis(stacked[name].values,
+                                                     stacked[name].dims.index("sample"), 0))
+              for name in stacked.data_vars}
+    return [{name: values[s] for name, values in arrays.items()}
+            for s in range(stacked.sizes["sample"])]
+
+
 def _checksums(tree: xr.DataTree) -> dict[str, dict[str, dict[str, Any]]]:
     """Encoding asking for Fletcher-32 checksums on every numeric, non-scalar variable."""
     out: dict[str, dict[str, dict[str, Any]]] = {}
