@@ -8,9 +8,12 @@ again) and to see how the two workers share the time::
     .venv/bin/python -m tests._audit /tmp/audit
 
 Each worker writes ``fits-<worker>.jsonl`` (one line per call of
-:func:`lagnest.models._fit.sample`: the test, a key of the graph and its data, and the
-sampler settings) and ``tests-<worker>.jsonl`` (one line per test: start and end times).
-The report lists graphs compiled more than once and each worker's busy and idle time.
+:func:`lagnest.models._fit.sample`: the test, a key of the graph and its data, the sampler
+settings, and whether the PyMC model object was new to the worker, so that its functions
+were compiled, or reused with what an earlier fit compiled on it) and
+``tests-<worker>.jsonl`` (one line per test: start and end times). The report lists graphs
+compiled more than once (apart: on two workers, which cannot share a compiled function)
+and each worker's busy and idle time.
 """
 
 from __future__ import annotations
@@ -20,12 +23,15 @@ import json
 import os
 import sys
 import time
+import weakref
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
 _CURRENT = {"test": None}
+#: PyMC model objects sampled before in this worker (their functions are compiled).
+_SAMPLED: weakref.WeakSet = weakref.WeakSet()
 
 
 def _out() -> Path | None:
@@ -75,10 +81,13 @@ def pytest_configure(config):
     def recording(model, **kwargs):
         settings = {k: kwargs.get(k) for k in ("draws", "tune", "chains", "seed", "sampler",
                                                "target_accept")}
+        compiled = model not in _SAMPLED
+        _SAMPLED.add(model)
         start = time.time()
         out = original(model, **kwargs)
         _write("fits", {"test": _CURRENT["test"], "graph": graph_key(model),
-                        "settings": settings, "seconds": time.time() - start})
+                        "settings": settings, "seconds": time.time() - start,
+                        "compiled": compiled, "worker": _worker()})
         return out
 
     _fit.sample = recording
@@ -101,14 +110,22 @@ def report(folder: Path) -> str:
     by_graph = defaultdict(list)
     for row in fits:
         by_graph[row["graph"]].append(row)
-    repeated = {g: rows for g, rows in by_graph.items() if len(rows) > 1}
-    lines.append(f"{len(fits)} fits of {len(by_graph)} graphs; "
-                 f"{len(repeated)} graphs compiled more than once")
+    # runs recorded before the compiled flag count every fit as a compilation
+    compiles = {g: [r for r in rows if r.get("compiled", True)] for g, rows in by_graph.items()}
+    repeated = {g: rows for g, rows in compiles.items() if len(rows) > 1}
+    in_one = {g: rows for g, rows in repeated.items()
+              if len({r.get("worker") for r in rows}) < len(rows)}
+    reused = sum(1 for row in fits if not row.get("compiled", True))
+    lines.append(f"{len(fits)} fits of {len(by_graph)} graphs, {len(fits) - reused} "
+                 f"compilations ({reused} fits reused a compiled model); "
+                 f"{len(repeated)} graphs compiled more than once, {len(in_one)} of them "
+                 "more than once in one worker")
     for rows in sorted(repeated.values(), key=lambda r: -sum(x["seconds"] for x in r)):
         same = len({json.dumps(r["settings"], sort_keys=True) for r in rows}) < len(rows)
-        lines.append(f"  {len(rows)} fits, {sum(r['seconds'] for r in rows):.1f} s"
+        lines.append(f"  {len(rows)} compilations, {sum(r['seconds'] for r in rows):.1f} s"
                      f"{' (identical settings)' if same else ''}:")
-        lines += [f"    {r['test']} {r['settings']} {r['seconds']:.1f} s" for r in rows]
+        lines += [f"    [{r.get('worker', '?')}] {r['test']} {r['settings']} "
+                  f"{r['seconds']:.1f} s" for r in rows]
     for path in sorted(folder.glob("tests-*.jsonl")):
         rows = [json.loads(line) for line in path.read_text().splitlines()]
         times = [r["time"] for r in rows]

@@ -196,6 +196,48 @@ def test_same_seed_same_draws_different_seed_different_draws(small_corpus):
     assert not np.allclose(a.posterior["alpha_free"], c.posterior["alpha_free"])
 
 
+def test_a_second_model_of_one_configuration_reuses_the_built_graph(small_corpus,
+                                                                     monkeypatch):
+    import threading
+
+    from lagnest.models import base
+
+    seqs, _ = small_corpus
+    base._built_models().clear()
+    first = TransitionModel(seqs, "code", "code", pooling="dyad")
+    fresh = _fit_quiet(first, seed=5, draws=30, tune=30)
+    again = TransitionModel(seqs, "code", "code", pooling="dyad")
+    assert again.build() is first.build()  # compiled functions travel with the graph
+    xr.testing.assert_equal(fresh.posterior, _fit_quiet(again, seed=5, draws=30, tune=30).posterior)
+    # data set on the shared graph by hand do not reach the next model of the corpus
+    import pymc as pm
+
+    graph = first.build()
+    corpus = {k: np.array(graph[k].get_value()) for k in first.data.observed}
+    pm.set_data({k: np.zeros_like(v) for k, v in corpus.items()}, model=graph)
+    assert TransitionModel(seqs, "code", "code", pooling="dyad").build() is graph
+    for name, values in corpus.items():
+        np.testing.assert_array_equal(graph[name].get_value(), values)
+    # another configuration, or a model without its corpus, builds its own
+    assert TransitionModel(seqs, "code", "code", pooling="none").build() is not first.build()
+    detached = type(first).from_design(first.config, first.fit_data())
+    assert detached.build() is not first.build()
+    # another thread builds its own (a fit with observed= swaps the graph's data)
+    other = []
+    worker = threading.Thread(
+        target=lambda: other.append(TransitionModel(seqs, "code", "code",
+                                                    pooling="dyad").build()))
+    worker.start()
+    worker.join()
+    assert other[0] is not first.build()
+    # at most BUILT_MODELS_KEPT are kept, the least recently used dropped
+    monkeypatch.setattr(base, "BUILT_MODELS_KEPT", 1)
+    TransitionModel(seqs, "code", "code", pooling="complete").build()
+    assert list(base._built_models()) == [TransitionModel(seqs, "code", "code",
+                                                          pooling="complete").id]
+    assert TransitionModel(seqs, "code", "code", pooling="dyad").build() is not first.build()
+
+
 # ---------------------------------------------------------------- pooling, priors
 def test_pooling_none_and_complete(small_corpus):
     seqs, _ = small_corpus

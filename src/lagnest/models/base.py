@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import threading
 import warnings
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -42,6 +44,23 @@ if TYPE_CHECKING:
     from lagnest.data.sequences import Sequences
 
 __all__ = ["BayesianModel", "ModelData", "resolve_seed"]
+
+#: Built PyMC models of this thread, by config id (model, spec, priors, corpus
+#: fingerprint): a second model object of the same configuration on the same corpus reuses
+#: the graph and every function PyMC compiled on it (the log-density and its gradient, the
+#: initial point, the trace), instead of compiling them again. Per thread, because a fit
+#: with ``observed=`` swaps the graph's data for its duration. At most
+#: :data:`BUILT_MODELS_KEPT` are kept (least recently used dropped).
+_BUILT = threading.local()
+BUILT_MODELS_KEPT = 8
+
+
+def _built_models() -> OrderedDict[str, pm.Model]:
+    """Built models of the calling thread, by config id."""
+    cache = getattr(_BUILT, "models", None)
+    if cache is None:
+        cache = _BUILT.models = OrderedDict()
+    return cache
 
 
 class ModelData(Protocol):
@@ -211,9 +230,22 @@ class BayesianModel(ABC):
         its compiled log-density, gradient, initial-point and trace functions are
         compiled on the first ``pm.sample`` and reused by every later fit of the same
         design (``fit(observed=...)`` replaces the observed data only), and the design
-        data are constants of the graph.
+        data are constants of the graph. Another model object of the same configuration
+        on the same corpus, in the same thread, gets the same built model (see
+        :data:`BUILT_MODELS_KEPT`).
         """
         if self._model is None:
+            # only a model on a corpus: its fingerprint is computed from the data itself
+            key = self.id if self._seqs is not None else None
+            built = _built_models()
+            if key is not None and key in built:
+                import pymc as pm
+
+                built.move_to_end(key)
+                self._model = built[key]
+                # its data as this corpus has them, whatever was set on the shared graph
+                pm.set_data(self.data.observed, model=self._model)
+                return self._model
             from pymc.model.transform.optimization import freeze_model
 
             model = self.build_model()
@@ -222,6 +254,10 @@ class BayesianModel(ABC):
             # second name is lost): keep the unfrozen model rather than lose a variable
             # (every registered model is checked to freeze whole in the contract test).
             self._model = frozen if _same_names(model, frozen) else model
+            if key is not None:
+                built[key] = self._model
+                while len(built) > BUILT_MODELS_KEPT:
+                    built.popitem(last=False)
         return self._model
 
     # ------------------------------------------------------------------ rebuilding
@@ -303,7 +339,8 @@ class BayesianModel(ABC):
         import pymc as pm
 
         model = self.build()
-        if arrays is None:
+        if arrays is None:  # the corpus's own data, whatever was set on the graph before
+            pm.set_data(self.data.observed, model=model)
             yield self.data
             return
         data = self.data.with_observed(arrays)
