@@ -1,7 +1,8 @@
 """Anchors for the operating characteristics: what a user could run instead of lagnest.
 
-Each anchor is an object with ``estimate(seqs, seed, ci_prob) -> dict`` (the method
-protocol of :func:`lagnest.calibration.operating.operating_characteristics`), fitted to
+Each anchor is an object with ``estimate(seqs, seed, ci_prob, extra_ci_probs=()) -> dict``
+(the method protocol of :func:`lagnest.calibration.operating.operating_characteristics`;
+``extra_lower`` / ``extra_upper`` hold the intervals at ``extra_ci_probs``), fitted to
 the *per-segment* data of the same simulated study as lagnest's models: the rupture code
 at t (reference ``none``) on the rupture state at t-1 (dummies) and the eight MIA
 indicators at t-1, with the same column labels as ``LaggedRegression``.
@@ -66,7 +67,8 @@ class MNLogitAnchor:
 
     errors: str = "fixed"
 
-    def estimate(self, seqs: Any, seed: int, ci_prob: float) -> dict[str, Any]:
+    def estimate(self, seqs: Any, seed: int, ci_prob: float,
+                 extra_ci_probs: tuple[float, ...] = ()) -> dict[str, Any]:
         import statsmodels.api as sm
 
         start = time.perf_counter()
@@ -90,8 +92,7 @@ class MNLogitAnchor:
             except (np.linalg.LinAlgError, ValueError):
                 converged, params, bse = False, np.full((x.shape[1], 3), np.nan), None
                 bse = np.full_like(params, np.nan)
-        z = stats.norm.ppf(0.5 + ci_prob / 2)
-        labels, mean, lower, upper = [], [], [], []
+        labels, mean, se = [], [], []
         k = params.shape[1]
         for j, name in enumerate(x.columns):
             if name not in columns:
@@ -99,13 +100,16 @@ class MNLogitAnchor:
             for c in range(k):
                 labels.append(f"{name}|{CATEGORIES[c]}")
                 mean.append(params[j, c])
-                lower.append(params[j, c] - z * bse[j, c])
-                upper.append(params[j, c] + z * bse[j, c])
-        mean, lower, upper = (np.asarray(v, dtype=float) for v in (mean, lower, upper))
-        finite = np.isfinite(mean).all() and np.isfinite(lower).all() and np.isfinite(
-            upper).all()
+                se.append(bse[j, c])
+        mean, se = np.asarray(mean, dtype=float), np.asarray(se, dtype=float)
+        z = stats.norm.ppf(0.5 + ci_prob / 2)
+        lower, upper = mean - z * se, mean + z * se
+        zs = stats.norm.ppf(0.5 + np.asarray(extra_ci_probs, dtype=float) / 2)
+        finite = np.isfinite(mean).all() and np.isfinite(se).all()
         huge = np.nanmax(np.abs(mean)) > 15 if mean.size else False  # separation
-        return _result(labels, mean, lower, upper, not (converged and finite) or huge, start)
+        return _result(labels, mean, lower, upper, not (converged and finite) or huge, start,
+                       extra_lower=[(mean - q * se).tolist() for q in zs],
+                       extra_upper=[(mean + q * se).tolist() for q in zs])
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,8 @@ class BambiAnchor:
     tune: int = 500
     chains: int = 4
 
-    def estimate(self, seqs: Any, seed: int, ci_prob: float) -> dict[str, Any]:
+    def estimate(self, seqs: Any, seed: int, ci_prob: float,
+                 extra_ci_probs: tuple[float, ...] = ()) -> dict[str, Any]:
         import arviz_stats as azs
         import bambi as bmb
 
@@ -160,6 +165,9 @@ class BambiAnchor:
         rhat_max, ess_min = max(rhats), min(ess)
         failed = rhat_max > 1.01 or ess_min < 100 * self.chains or divergent > 0
         out = _result(labels, draws.mean(axis=0), lower, upper, failed, start)
+        tails = [(1 - p) / 2 for p in extra_ci_probs]
         out.update(median=[float(v) for v in median], rhat_max=rhat_max, ess_min=ess_min,
-                   n_divergent=divergent)
+                   n_divergent=divergent,
+                   extra_lower=np.quantile(draws, tails, axis=0).tolist(),
+                   extra_upper=np.quantile(draws, [1 - a for a in tails], axis=0).tolist())
         return out

@@ -25,6 +25,10 @@ Stages (each resumable: its fits stream to ``benchmarks/.runs/oc-<stage>-<design
   to tell an incidental-parameter bias from the prior's.
 * ``combine``: the chosen prior with ``both`` as withdrawal + confrontation + a shrunk
   interaction, against ``both`` as a free category (precision of MIA4 -> confrontation).
+* ``levels``: the default (``normal_1``), a wider Normal(0, 1.5) and the anchors, with
+  every fit's intervals recorded at 90% and at 95%: the stated criterion read at both
+  probabilities from the same fits (its false-positive bound of 0.05 is the nominal rate
+  of a 95% interval, not of a 90% one).
 
 The selection criterion (stated before the runs, in docs/lagged_regression.md): at 6x8x10,
 among the lagnest candidates whose false-positive rate per null MIA slope is <= 0.05 in
@@ -39,6 +43,8 @@ Run (2 worker processes; hours)::
     .venv/bin/python benchmarks/operating_characteristics.py --stage priors --design 6x8x10 \
         --n 16 --n-method normal_1=100 normal_0.5=100 mnlogit_fe=100 mnlogit_cluster=100
     .venv/bin/python benchmarks/operating_characteristics.py --stage priors --design 20x8x10 --n 50
+    .venv/bin/python benchmarks/operating_characteristics.py --stage levels --design 6x8x10 \
+        --n 100 --methods normal_1 mnlogit_fe mnlogit_cluster
     .venv/bin/python benchmarks/operating_characteristics.py --report
 
 Writes ``benchmarks/results/operating_characteristics.{json,md}`` (``--report``).
@@ -115,6 +121,12 @@ STAGES: dict[str, dict[str, Any]] = {
                                 **CHOSEN, center="dyad",
                                 combine={"both": ["withdrawal", "confrontation"]})},
                 "scenarios": ["thesis", "one_large"]},
+    "levels": {"methods": {"normal_1": lagnest_method(**CHOSEN, center="dyad"),
+                           "normal_1.5": lagnest_method(**CHOSEN, center="dyad",
+                                                        priors={"beta": {"sigma": 1.5}}),
+                           **ANCHORS},
+               "scenarios": ["null", "one_large", "thesis", "dense_small"],
+               "extra_ci_probs": (0.95,)},
 }
 
 
@@ -130,7 +142,8 @@ def run(stage: str, design: str, n: int, n_jobs: int, methods: list[str] | None,
     t0 = time.perf_counter()
     oc = operating_characteristics(chosen, spec["scenarios"], [dims], n, seed=SEED,
                                    studies_by_method=by_method, n_jobs=n_jobs, path=path,
-                                   progress=True, **SAMPLER)
+                                   progress=True,
+                                   extra_ci_probs=spec.get("extra_ci_probs", ()), **SAMPLER)
     oc.save(path.with_suffix(".nc"))
     print(f"{stage} {design}: {time.perf_counter() - t0:.0f} s", flush=True)
 
@@ -211,19 +224,22 @@ def _rate(part: pd.DataFrame, flag: str) -> tuple[float, float]:
                        / per["count"].sum())
 
 
-def decision(oc: OperatingCharacteristics, design: str = "6x8x10") -> pd.DataFrame:
-    """The stated criterion applied to the ``priors`` stage (docs/lagged_regression.md).
+def decision(oc: OperatingCharacteristics, design: str = "6x8x10",
+             ci_prob: float | None = None, names: list[str] | None = None) -> pd.DataFrame:
+    """The stated criterion applied to a stage's estimators (docs/lagged_regression.md).
 
-    Per lagnest candidate: the largest false-positive rate per null MIA slope over the
-    ``null`` and ``thesis`` scenarios, the lowest coverage of a non-zero MIA slope over
-    ``thesis`` and ``one_large``, the correct-sign power pooled over ``one_large``,
-    ``thesis`` and ``dense_small``; whether it qualifies (FPR <= 0.05, coverage >= 0.85)
-    and, for the fallback, its larger shortfall.
+    Per estimator (default: the lagnest candidates of :data:`PRIORS`): the largest
+    false-positive rate per null MIA slope over the ``null`` and ``thesis`` scenarios, the
+    lowest coverage of a non-zero MIA slope over ``thesis`` and ``one_large``, the
+    correct-sign power pooled over ``one_large``, ``thesis`` and ``dense_small``, and that
+    of MIA4 -> confrontation in ``thesis``; whether it qualifies (FPR <= 0.05, coverage >=
+    0.85) and, for the fallback, its larger shortfall. ``ci_prob``: the intervals read
+    (one of ``oc.ci_probs``; default the main one).
     """
-    rec = oc.records()
+    rec = oc.records(ci_prob=ci_prob)
     rec = rec[(rec["design"] == design) & (rec["kind"] == "predictor")]
     rows = []
-    for name in PRIORS:
+    for name in (list(PRIORS) if names is None else names):
         part = rec[rec["estimator"] == name]
         if part.empty:
             continue
@@ -238,14 +254,19 @@ def decision(oc: OperatingCharacteristics, design: str = "6x8x10") -> pd.DataFra
         pooled = part[(part["truth"] != 0)
                       & part["scenario"].isin(["one_large", "thesis", "dense_small"])]
         power = _rate(pooled, "correct_sign")
+        headline = _rate(part[(part["scenario"] == "thesis")
+                              & (part["parameter"] == "MIA4[t-1]|confrontation")],
+                         "correct_sign")
         shortfall = max(worst_fpr[0] - 0.05, 0.85 - worst_cov[0], 0.0)
         rows.append({
             "candidate": name, "studies": int(part.groupby("scenario")["study"].nunique()
                                               .min()),
             "max_fpr": worst_fpr[0], "max_fpr_se": worst_fpr[1],
             "min_coverage": worst_cov[0], "min_coverage_se": worst_cov[1],
-            "min_coverage_slope": f"{worst_cov_key[1]} ({worst_cov_key[0]})",
+            "min_coverage_slope": (f"{worst_cov_key[1].replace('|', ' -> ')} "
+                                   f"({worst_cov_key[0]})"),
             "power": power[0], "power_se": power[1],
+            "mia4_power": headline[0], "mia4_power_se": headline[1],
             "qualifies": worst_fpr[0] <= 0.05 and worst_cov[0] >= 0.85,
             "shortfall": shortfall})
     return pd.DataFrame(rows)
@@ -277,6 +298,24 @@ def decision_markdown(table: pd.DataFrame) -> list[str]:
     return [*lines, "", verdict]
 
 
+def levels_markdown(oc: OperatingCharacteristics, design: str = "6x8x10") -> list[str]:
+    """The criterion at every recorded probability, for every estimator of the stage."""
+    names = [str(v) for v in oc.data["estimator"].values]
+    lines = ["", "| estimator | interval | studies | max FPR per null slope | min coverage of "
+             "a non-zero slope | pooled correct-sign power | MIA4 -> confrontation power | "
+             "meets FPR <= 0.05 and coverage >= 0.85 |", "|---|---:|---:|---:|---|---:|---:|---|"]
+    for p in oc.ci_probs:
+        table = decision(oc, design, ci_prob=p, names=names)
+        for _, r in table.iterrows():
+            lines.append(f"| {r['candidate']} | {p:.0%} | {r['studies']} | "
+                         f"{_cell(r['max_fpr'], r['max_fpr_se'])} | "
+                         f"{_cell(r['min_coverage'], r['min_coverage_se'])} "
+                         f"`{r['min_coverage_slope']}` | {_cell(r['power'], r['power_se'])} | "
+                         f"{_cell(r['mia4_power'], r['mia4_power_se'])} | "
+                         f"{'yes' if r['qualifies'] else 'no'} |")
+    return lines
+
+
 def report() -> None:
     """Assemble every finished run into results/operating_characteristics.{json,md}."""
     tables, slopes = [], []
@@ -287,7 +326,14 @@ def report() -> None:
         tables.append(oc.summary().assign(stage=stage))
         if stage == "priors" and nc.stem.endswith("6x8x10"):
             verdict = ["", "## The slope prior: the stated criterion at 6x8x10",
-                       *decision_markdown(decision(oc))]
+                       *decision_markdown(decision(oc)), *verdict]
+        if stage == "levels":
+            levels = oc.ci_probs[1:]
+            verdict += ["", f"## The criterion read at {', '.join(f'{p:.0%}' for p in levels)} "
+                        f"as well as at {oc.ci_prob:.0%} ({nc.stem})",
+                        *levels_markdown(oc, nc.stem.split("-", 2)[2])]
+            for p in levels:
+                tables.append(oc.summary(ci_prob=p).assign(stage=f"levels at {p:.0%}"))
         if stage in ("priors", "combine"):
             slopes += ["", f"### Every non-zero MIA slope: {nc.stem}"]
             slopes += per_slope_markdown(oc, ["thesis", "one_large"])
@@ -299,9 +345,10 @@ def report() -> None:
     (RESULTS / "operating_characteristics.json").write_text(
         table.reset_index().to_json(orient="records", indent=1) + "\n")
     lines = ["# Operating characteristics of LaggedRegression's candidate defaults", "",
-             "Central 90% intervals; every rate with its Monte Carlo SE (cluster SE over "
-             "studies); failed fits (R-hat > 1.01, bulk or tail ESS < 400 on the reported "
-             "slopes, or any divergence) are counted in every rate, not dropped. Sampler: "
+             "Central 90% intervals (the `levels` stage also at 95%); every rate with its "
+             "Monte Carlo SE (cluster SE over studies); failed fits (R-hat > 1.01, bulk or "
+             "tail ESS < 400 on the reported slopes, or any divergence) are counted in every "
+             "rate, not dropped. Sampler: "
              f"{SAMPLER['chains']} chains x {SAMPLER['draws']} draws (tune "
              f"{SAMPLER['tune']}). Commands: see the docstring of "
              "`benchmarks/operating_characteristics.py`.", *verdict, "",

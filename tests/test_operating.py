@@ -176,3 +176,53 @@ def test_studies_by_method_runs_more_studies_of_one_method_on_the_same_studies(t
     with pytest.raises(ValueError, match="unknown methods"):
         operating_characteristics(methods, scenarios=["null"], designs=[(2, 2, 5)],
                                   n_studies=1, studies_by_method={"nope": 3})
+
+
+@dataclass(frozen=True)
+class LevelAnchor:
+    """Normal intervals around the truth with SD ``sd``, at any probability (exact rates)."""
+
+    sd: float
+
+    def _bounds(self, values, p):
+        from scipy.stats import norm
+
+        z = norm.ppf(0.5 + p / 2)
+        return (values - z * self.sd).tolist(), (values + z * self.sd).tolist()
+
+    def estimate(self, seqs, seed, ci_prob, extra_ci_probs=()):
+        names = ["MIA1[t-1]", "MIA4[t-1]", "MIA5[t-1]"]
+        truth = rupture_slopes(SCENARIO_PARAMS, names)
+        labels = [f"{n}|{c}" for n in names for c in ("withdrawal", "confrontation", "both")]
+        values = np.array([truth[tuple(lab.split("|"))] for lab in labels])
+        lower, upper = self._bounds(values, ci_prob)
+        extra = [self._bounds(values, p) for p in extra_ci_probs]
+        return {"labels": labels, "mean": values.tolist(), "median": values.tolist(),
+                "lower": lower, "upper": upper, "extra_lower": [lo for lo, _ in extra],
+                "extra_upper": [hi for _, hi in extra], "rhat_max": 1.0, "ess_min": 1000.0,
+                "n_divergent": 0, "failed": False}
+
+
+def test_intervals_at_several_probabilities_from_the_same_fits(tmp_path):
+    # half-widths at 90% and 95%: 1.645 sd and 1.960 sd; with sd 0.45 the 90% interval of
+    # the -0.8 truths excludes zero (0.80 > 0.74) and the 95% one does not (0.80 < 0.88)
+    oc = operating_characteristics({"normal": LevelAnchor(0.45)}, scenarios={"thesis": {}},
+                                   designs=[(2, 2, 5)], n_studies=2, seed=1, n_jobs=1,
+                                   progress=False, extra_ci_probs=(0.95, 0.5))
+    assert oc.ci_probs == (0.9, 0.95, 0.5)
+    key = ("normal", "thesis", "2x2x5", "predictor")
+    at90, at95 = oc.summary().loc[key], oc.summary(ci_prob=0.95).loc[key]
+    assert at90["width"] == pytest.approx(2 * 1.6449 * 0.45, abs=1e-3)
+    assert at95["width"] == pytest.approx(2 * 1.9600 * 0.45, abs=1e-3)
+    # non-zero truths: -0.5 twice (never detected) and -0.8 twice per study
+    assert at90["power"] == pytest.approx(2 / 4) and at95["power"] == 0.0
+    rec = oc.records(ci_prob=0.5)
+    np.testing.assert_allclose(rec["upper"] - rec["lower"], 2 * 0.67449 * 0.45, atol=1e-4)
+    with pytest.raises(ValueError, match=r"no intervals at ci_prob=0\.8"):
+        oc.summary(ci_prob=0.8)
+    back = OperatingCharacteristics.load(oc.save(tmp_path / "oc.nc"))
+    pd.testing.assert_frame_equal(back.summary(ci_prob=0.95), oc.summary(ci_prob=0.95))
+    assert "95%, 50% too" in repr(oc)
+    with pytest.raises(ValueError, match="repeat a probability"):
+        operating_characteristics({"normal": LevelAnchor(0.45)}, scenarios=["null"],
+                                  extra_ci_probs=(0.9,))

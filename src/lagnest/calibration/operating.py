@@ -12,7 +12,9 @@ error: coverage (of zero and of non-zero truths apart), correct-sign power, wron
 A *method* is either a callable ``seqs -> BayesianModel`` (a lagnest model, fitted with
 the run's sampler settings; its ``beta_typical`` is read) or an object with an
 ``estimate(seqs, seed, ci_prob) -> dict`` method (an anchor outside lagnest, e.g. a
-maximum-likelihood fit; see ``benchmarks/operating_characteristics.py``). The fits run on
+maximum-likelihood fit; see ``benchmarks/operating_characteristics.py``). Intervals can be
+recorded at more than one probability (``extra_ci_probs``): the rates at each come from
+the same fits. The fits run on
 :func:`lagnest.calibration.engine.run_tasks` (local processes or dask, resumable).
 """
 
@@ -80,18 +82,27 @@ def _simulate(scenario: Mapping[str, Any], design: Sequence[int], seed: int) -> 
                        segments_per_session=(segments, segments), **_overrides(scenario))
 
 
-def _summaries(values: np.ndarray, ci_prob: float) -> dict[str, list[float]]:
-    """Mean, median and central interval of draws ``(S, P)``."""
+def _summaries(values: np.ndarray, ci_prob: float,
+               extra_ci_probs: Sequence[float] = ()) -> dict[str, Any]:
+    """Mean, median and central interval of draws ``(S, P)`` (and at ``extra_ci_probs``)."""
     alpha = (1 - ci_prob) / 2
     lower, median, upper = np.quantile(values, [alpha, 0.5, 1 - alpha], axis=0)
-    return {"mean": values.mean(axis=0).tolist(), "median": median.tolist(),
-            "lower": lower.tolist(), "upper": upper.tolist()}
+    out: dict[str, Any] = {"mean": values.mean(axis=0).tolist(), "median": median.tolist(),
+                           "lower": lower.tolist(), "upper": upper.tolist()}
+    if extra_ci_probs:
+        tails = [(1 - p) / 2 for p in extra_ci_probs]
+        out["extra_lower"] = np.quantile(values, tails, axis=0).tolist()
+        out["extra_upper"] = np.quantile(values, [1 - a for a in tails], axis=0).tolist()
+    return out
 
 
 def _fit_method(method: Any, seqs: Any, seed: int, payload: Mapping[str, Any]) -> dict[str, Any]:
     """Intervals of the slopes and diagnostics of one method on one study."""
     ci_prob = payload["ci_prob"]
+    extra = tuple(payload.get("extra_ci_probs", ()))
     if hasattr(method, "estimate"):
+        if extra:  # such an anchor also returns extra_lower / extra_upper, one row per level
+            return method.estimate(seqs, seed, ci_prob, extra_ci_probs=extra)
         return method.estimate(seqs, seed, ci_prob)
     model = method(seqs)
     result, caught = _fit_quietly(model, seed=seed, **payload["sampler"])
@@ -110,7 +121,7 @@ def _fit_method(method: Any, seqs: Any, seed: int, payload: Mapping[str, Any]) -
               or d.n_divergent > limits["divergences"])
     return {
         "labels": labels,
-        **_summaries(flat, ci_prob),
+        **_summaries(flat, ci_prob, extra),
         "rhat_max": float(d.rhat_max),
         "ess_min": float(ess),
         "n_divergent": int(d.n_divergent),
@@ -159,17 +170,39 @@ class OperatingCharacteristics:
         not run), and per fit ``ok`` (the fit ran), ``failed`` (it ran but failed its
         diagnostics on the reported slopes), ``rhat_max``, ``ess_min``, ``n_divergent``,
         ``seconds``, and ``run`` (the study exists: designs may have fewer studies than
-        the largest). ``attrs`` hold ``ci_prob`` and the provenance as JSON.
+        the largest). ``attrs`` hold ``ci_prob`` and the provenance as JSON. A run with
+        ``extra_ci_probs`` also holds ``lower_at`` and ``upper_at``, with a dim
+        ``extra_ci_prob``: the same fits' intervals at those probabilities.
     """
 
     data: xr.Dataset
 
     @property
     def ci_prob(self) -> float:
-        """Probability of the recorded intervals."""
+        """Probability of the main recorded intervals (``lower``, ``upper``)."""
         return float(self.data.attrs["ci_prob"])
 
-    def records(self, passed_only: bool = False) -> pd.DataFrame:
+    @property
+    def ci_probs(self) -> tuple[float, ...]:
+        """Every probability at which intervals were recorded, the main one first."""
+        extra = self.data["extra_ci_prob"].values if "extra_ci_prob" in self.data.dims else []
+        return (self.ci_prob, *(float(p) for p in extra))
+
+    def _intervals(self, ci_prob: float | None) -> xr.Dataset:
+        """The interval records, with ``lower`` and ``upper`` at ``ci_prob`` (None: main)."""
+        ds = self.data[["truth", "mean", "median", "lower", "upper"]]
+        if ci_prob is None or np.isclose(ci_prob, self.ci_prob):
+            return ds
+        extra = list(self.ci_probs[1:])
+        match = [p for p in extra if np.isclose(p, ci_prob)]
+        if not match:
+            raise ValueError(f"no intervals at ci_prob={ci_prob}: this run recorded "
+                             f"{list(self.ci_probs)}")
+        level = {"extra_ci_prob": match[0]}
+        return ds.assign(lower=self.data["lower_at"].sel(level, drop=True),
+                         upper=self.data["upper_at"].sel(level, drop=True))
+
+    def records(self, passed_only: bool = False, ci_prob: float | None = None) -> pd.DataFrame:
         """One row per (estimator, scenario, design, study, parameter) with a known truth.
 
         Parameters
@@ -177,6 +210,9 @@ class OperatingCharacteristics:
         passed_only : bool, default False
             Keep only fits that passed their diagnostics (by default every fit that ran
             counts, failed ones included: hiding them would flatter the method).
+        ci_prob : float, optional
+            Read the intervals at this probability (one of :attr:`ci_probs`); default the
+            main one.
 
         Returns
         -------
@@ -186,7 +222,7 @@ class OperatingCharacteristics:
             the flags ``covered``, ``excludes_zero``, ``correct_sign``, ``wrong_sign``.
         """
         ds = self.data
-        frame = ds[["truth", "mean", "median", "lower", "upper"]].to_dataframe().reset_index()
+        frame = self._intervals(ci_prob).to_dataframe().reset_index()
         fits = ds[["ok", "failed"]].to_dataframe().reset_index()
         frame = frame.merge(fits, on=["estimator", "scenario", "design", "study"])
         frame = frame[frame["ok"] & frame["truth"].notna() & frame["mean"].notna()]
@@ -202,14 +238,15 @@ class OperatingCharacteristics:
             wrong_sign=excludes & (np.sign(frame["mean"]) == -sign) & (sign != 0),
         ).drop(columns="ok")
 
-    def summary(self, by: str = "kind", passed_only: bool = False) -> pd.DataFrame:
+    def summary(self, by: str = "kind", passed_only: bool = False,
+                ci_prob: float | None = None) -> pd.DataFrame:
         r"""The operating characteristics per method, scenario, design and ``by``.
 
         Parameters
         ----------
         by : {"kind", "parameter"}
             Pool the slopes of a kind (predictors, history) or report each parameter.
-        passed_only : bool, default False
+        passed_only, ci_prob
             See :meth:`records`.
 
         Returns
@@ -235,7 +272,7 @@ class OperatingCharacteristics:
         """
         if by not in ("kind", "parameter"):
             raise ValueError(f"by must be 'kind' or 'parameter', got {by!r}")
-        rec = self.records(passed_only)
+        rec = self.records(passed_only, ci_prob)
         keys = ["estimator", "scenario", "design", by]
         fits = self.data[["ok", "failed", "run"]].to_dataframe().reset_index()
         fits = fits[fits["run"]]  # designs with fewer studies than the largest
@@ -336,6 +373,10 @@ class OperatingCharacteristics:
             lines.append("No fit ran: no rates to report.")
         more = ('Every rate with its Monte Carlo SE, errors, type_m, fwer and bias: .summary() '
                 '(by="parameter" per slope); every interval: .records(); every fit: .data.')
+        if len(self.ci_probs) > 1:
+            also = ", ".join(f"{p:.0%}" for p in self.ci_probs[1:])
+            more += (f" The same fits' intervals at {also} too: .summary(ci_prob=...), "
+                     ".records(ci_prob=...).")
         return ResultSummary(title, table, lines=tuple(lines), float_format="{:.2f}",
                              columns=columns, blanks=blanks, notes=(more,))
 
@@ -375,6 +416,7 @@ def operating_characteristics(
     *,
     studies_by_method: Mapping[str, int] | None = None,
     ci_prob: float = 0.9,
+    extra_ci_probs: Sequence[float] = (),
     draws: int = 500,
     tune: int = 500,
     chains: int = 4,
@@ -414,6 +456,12 @@ def operating_characteristics(
         comes from the task key.
     ci_prob : float, default 0.9
         Probability of the central intervals.
+    extra_ci_probs : sequence of float, default ()
+        Further probabilities at which every fit's intervals are recorded as well (e.g.
+        ``(0.95,)``), so that the rates can be read at each from the same fits
+        (``summary(ci_prob=0.95)``). An anchor then receives them as
+        ``estimate(..., extra_ci_probs=...)`` and returns ``extra_lower`` and
+        ``extra_upper`` (one list per probability).
     draws, tune, chains, sampler, target_accept
         Sampler settings of the lagnest fits.
     client, n_jobs, path, progress
@@ -432,8 +480,13 @@ def operating_characteristics(
     divergences) is kept and counted (``failed_fits``); a study a method cannot fit at
     all (e.g. a predictor that never occurs) is counted in ``errors``.
     """
-    if not 0 < ci_prob < 1:
-        raise ValueError(f"ci_prob must be in (0, 1), got {ci_prob}")
+    extra = tuple(float(p) for p in extra_ci_probs)
+    for p in (ci_prob, *extra):
+        if not 0 < p < 1:
+            raise ValueError(f"ci_prob must be in (0, 1), got {p}")
+    if any(np.isclose(p, ci_prob) for p in extra) or len(set(extra)) < len(extra):
+        raise ValueError(f"extra_ci_probs {list(extra)} repeat a probability (ci_prob "
+                         f"{ci_prob})")
     if isinstance(scenarios, Mapping):
         named = [(str(k), dict(v)) for k, v in scenarios.items()]
     else:
@@ -469,7 +522,10 @@ def operating_characteristics(
                   "method_settings": [_describe(method) for _, method in method_items],
                   "scenarios": {name: repr(sorted(ov.items())) for name, ov in named}}
     payload = {"methods": method_items, "scenarios": named, "designs": designs,
-               "seed": int(seed), "ci_prob": ci_prob, "sampler": options}
+               "seed": int(seed), "ci_prob": ci_prob, "sampler": options,
+               "extra_ci_probs": extra}
+    if extra:  # (absent otherwise: the runs recorded before the option keep their id)
+        run_config["extra_ci_probs"] = list(extra)
     results, info = engine.run_tasks(_oc_task, payload, keys, seed=seed, config=run_config,
                                      path=path, client=client, n_jobs=n_jobs,
                                      progress=progress, desc="operating characteristics")
@@ -498,6 +554,9 @@ def _assemble(results: Mapping[tuple, dict], methods: list, scenarios: list,
     shape = (len(methods), len(scenarios), len(labels), n_study)
     values = {f: np.full((*shape, len(params)), np.nan)
               for f in ("truth", "mean", "median", "lower", "upper")}
+    extra = list(run_config.get("extra_ci_probs", []))
+    at = {f: np.full((*shape, len(extra), len(params)), np.nan)
+          for f in ("lower_at", "upper_at")}
     fit_fields = {f: np.full(shape, np.nan) for f in ("rhat_max", "ess_min", "n_divergent",
                                                       "seconds")}
     ok = np.zeros(shape, dtype=bool)
@@ -515,16 +574,21 @@ def _assemble(results: Mapping[tuple, dict], methods: list, scenarios: list,
         cols = [index[lab] for lab in res["labels"]]
         for f in ("mean", "median", "lower", "upper"):
             values[f][m, s, d, r, cols] = res[f]
+        for f, key in (("lower_at", "extra_lower"), ("upper_at", "extra_upper")):
+            for j, row in enumerate(res.get(key, [])[:len(extra)]):
+                at[f][m, s, d, r, j, cols] = row
         values["truth"][m, s, d, r, cols] = [np.nan if t is None else t for t in res["truth"]]
     # "estimator", not "method": ``sel(method=...)`` is xarray's inexact-match keyword
     dims = ("estimator", "scenario", "design", "study")
+    levels = {f: ((*dims, "extra_ci_prob", "parameter"), v) for f, v in at.items()} if extra else {}
     ds = xr.Dataset(
-        {**{f: ((*dims, "parameter"), v) for f, v in values.items()},
+        {**{f: ((*dims, "parameter"), v) for f, v in values.items()}, **levels,
          **{f: (dims, v) for f, v in fit_fields.items()},
          "ok": (dims, ok), "failed": (dims, failed), "run": (dims, present)},
         coords={"estimator": [name for name, _ in methods],
                 "scenario": [name for name, _ in scenarios], "design": labels,
                 "study": np.arange(n_study), "parameter": params,
+                **({"extra_ci_prob": extra} if extra else {}),
                 "kind": ("parameter", [_kind(p) for p in params])},
         attrs={"ci_prob": run_config["ci_prob"],
                "thresholds": json.dumps(DEFAULT_THRESHOLDS),
