@@ -383,3 +383,22 @@ def test_fork_server_workers_start_with_pymc_imported():
     with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
         assert pool.submit(loaded, "pymc").result()
         assert pool.submit(loaded, "lagnest.models.likelihood").result()
+
+
+def test_chains_recorded_through_the_shared_trace_template_equal_pymcs_own(small_corpus,
+                                                                           monkeypatch):
+    """The trace template compiles the recording function once; the draws are PyMC's own."""
+    from lagnest.models import _fit
+
+    seqs, _ = small_corpus
+    model = TransitionModel(seqs, "code", "code", pooling="dyad")
+    graph = model.build()
+    shared = [_fit.sample(graph, draws=40, tune=30, chains=3, seed=8, cores=cores)[0]
+              for cores in (1, 2)]
+    assert _fit._trace_template(graph) is _fit._trace_template(graph)
+    monkeypatch.setattr(_fit, "_trace_template", lambda model: None)  # PyMC's default trace
+    own = _fit.sample(graph, draws=40, tune=30, chains=3, seed=8, cores=1)[0]
+    for tree in shared:
+        xr.testing.assert_equal(tree["posterior"].to_dataset(), own["posterior"].to_dataset())
+    alpha = own["posterior"]["alpha_free"].values
+    assert not np.allclose(alpha[0], alpha[1])  # each chain its own draws

@@ -18,6 +18,7 @@ import sys
 import textwrap
 import time
 import warnings
+import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -233,6 +234,36 @@ class SampleInfo:
         return dict(self.__dict__)
 
 
+#: One trace template per PyMC model (see :func:`_trace_template`).
+_TRACE_TEMPLATES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _trace_template(model: Any) -> Any:
+    """An empty in-memory trace of ``model`` whose compiled point function every chain shares.
+
+    PyMC compiles the function that records a draw (the value variables and every
+    deterministic) once per chain of every ``pm.sample``, since the variables it asks for
+    are rebuilt on each call: about 0.35 s per chain on the example's models. Given a trace
+    object instead, PyMC copies it for each chain; this template is built (and compiled)
+    once per model, and each copy gets its own storage.
+    """
+    template = _TRACE_TEMPLATES.get(model)
+    if template is None:
+        from pymc.backends.ndarray import NDArray
+
+        class _ChainTrace(NDArray):
+            """An NDArray trace whose copies share the compiled function, not the draws."""
+
+            def __copy__(self) -> _ChainTrace:
+                new = object.__new__(type(self))
+                new.__dict__.update(self.__dict__)
+                new.samples, new._stats, new.draw_idx, new.draws = {}, None, 0, None
+                return new
+
+        template = _TRACE_TEMPLATES[model] = _ChainTrace(model=model)
+    return template
+
+
 def sample(
     model: Any,
     *,
@@ -302,7 +333,8 @@ def sample(
     if cores is None:
         cores = max(1, min(int(chains), os.cpu_count() or 1))
     if sampler == "pymc":
-        kwargs = {"cores": cores, "target_accept": target_accept}
+        kwargs = {"cores": cores, "target_accept": target_accept,
+                  "trace": _trace_template(model)}
         if cores > 1 and chains > 1:
             kwargs["mp_ctx"] = mp_context()
             if kwargs["mp_ctx"] == "forkserver":
