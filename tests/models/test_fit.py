@@ -297,6 +297,14 @@ def test_quick_mode_caps_the_sampler_and_says_so(small_corpus, monkeypatch):
     assert res.posterior.sizes["chain"] == _fit.QUICK_LIMITS["chains"]
     assert res.config["quick"] is True and not res.diagnostics.ok
     assert "QUICK MODE" in str(res)
+    # its chains run in turn in the process unless cores is given
+    asked = []
+    original = _fit.sample
+    monkeypatch.setattr(_fit, "sample", lambda m, **kw: asked.append(kw["cores"])
+                        or original(m, **kw))
+    model.fit(seed=1, warn=False)
+    model.fit(seed=1, warn=False, cores=2)
+    assert asked == [1, 2]
     monkeypatch.setenv(_fit.QUICK_ENV, "0")
     assert not _fit.quick_mode()
 

@@ -63,10 +63,12 @@ _VERSIONED = ("lagnest", "pymc", "pytensor", "arviz", "numpy", "xarray", "numba"
 
 
 #: Environment variable of the quick (smoke) mode: set to 1, every fit runs with at most
-#: :data:`QUICK_LIMITS` draws, tuning steps and chains and issues no ConvergenceWarning,
-#: and its result says so; leave-one-dyad-out holds out :data:`QUICK_HELD_OUT_DYADS`
-#: dyads. For running documentation pages and notebooks as code checks
-#: (``tests/test_docs_snippets.py`` sets it); never for results to read.
+#: :data:`QUICK_LIMITS` draws, tuning steps and chains, its chains one after another in the
+#: process unless ``cores`` is given (starting chain processes costs more than such short
+#: chains), and issues no ConvergenceWarning, and its result says so; leave-one-dyad-out
+#: holds out :data:`QUICK_HELD_OUT_DYADS` dyads. For running documentation pages and
+#: notebooks as code checks (``tests/test_docs_snippets.py`` sets it); never for results
+#: to read.
 QUICK_ENV = "LAGNEST_QUICK"
 QUICK_LIMITS: dict[str, int] = {"draws": 100, "tune": 100, "chains": 2}
 #: Dyads held out by ``leave_one_dyad_out`` in quick mode (the first ones; the others are

@@ -428,6 +428,8 @@ class BayesianModel(ABC):
         if quick:  # a smoke run of the code (LAGNEST_QUICK): small chains, no warning
             draws, tune, chains = _fit.quick_settings(draws, tune, chains)
             warn = False
+            if cores is None:  # chains this short cost less in turn than in new processes
+                cores = 1
         model = self.build()
         with self._observed(observed) as data:
             tree, info = _fit.sample(
