@@ -9,7 +9,7 @@ PYTHON312 := $(shell ./.ci/find-python312)
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON312) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet --no-compile -e ".[test]"
 	touch $@
 
 test: $(VENV)/.installed
@@ -20,7 +20,7 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/lagnest demo
 
 $(VENV)/.bench: $(VENV)/.installed
-	$(PY) -m pip install --quiet -e ".[test,bench]"
+	$(PY) -m pip install --quiet --no-compile -e ".[test,bench]"
 	touch $@
 
 # Benchmarks (benchmarks/run_all.py): MODE=quick (default) reruns the short scripts at small
@@ -34,7 +34,7 @@ bench-full: $(VENV)/.bench
 	$(PY) benchmarks/run_all.py --mode full
 
 $(VENV)/.docs: $(VENV)/.installed
-	$(PY) -m pip install --quiet -e ".[test,docs]"
+	$(PY) -m pip install --quiet --no-compile -e ".[test,docs]"
 	touch $@
 
 # The documentation site (Sphinx + MyST + numpydoc) in docs/_build/html; warnings are errors.

@@ -203,7 +203,7 @@ def _examples():
 def test_every_summary_fits_100_columns_with_whole_ess(name, small_corpus, monkeypatch):
     from lagnest.models.registry import model_class
 
-    monkeypatch.setenv("LAGNEST_QUICK", "1")  # 2 chains x 100 draws
+    monkeypatch.setenv("LAGNEST_QUICK", "1")  # 2 chains x 50 draws
     result = model_class(name)(small_corpus, **_examples()[name]).fit(seed=1, warn=False)
     summary = result.summary()
     text = str(summary)

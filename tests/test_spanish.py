@@ -69,7 +69,7 @@ def seqs():
 
 @pytest.fixture(scope="module")
 def quick():
-    """LAGNEST_QUICK=1 for the fits of this module (2 chains x 100 draws)."""
+    """LAGNEST_QUICK=1 for the fits of this module (2 chains x 50 draws)."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LAGNEST_QUICK", "1")
         yield

@@ -223,7 +223,7 @@ def demo_report(tmp_path_factory, seqs):
     small = seqs.subset(dyads=seqs.dyad_labels[:3])
     console: list[str] = []
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LAGNEST_QUICK", "1")  # fits capped at 2 chains x 100 draws
+        patch.setenv("LAGNEST_QUICK", "1")  # fits capped at 2 chains x 50 draws
         specs, skipped = load_specs(standard_specs(), skip_unknown_models=True)
         analyses = run_analyses(small, specs, seed=1, ppc_draws=20, echo=console.append)
         transition = ln.TransitionModel(small, "rupture", "rupture").fit(seed=2, warn=False)

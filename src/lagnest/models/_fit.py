@@ -70,7 +70,7 @@ _VERSIONED = ("lagnest", "pymc", "pytensor", "arviz", "numpy", "xarray", "numba"
 #: notebooks as code checks (``tests/test_docs_snippets.py`` sets it); never for results
 #: to read.
 QUICK_ENV = "LAGNEST_QUICK"
-QUICK_LIMITS: dict[str, int] = {"draws": 100, "tune": 100, "chains": 2}
+QUICK_LIMITS: dict[str, int] = {"draws": 50, "tune": 50, "chains": 2}
 #: Dyads held out by ``leave_one_dyad_out`` in quick mode (the first ones; the others are
 #: not refitted): the refits are the heavy part of the model-comparison page.
 QUICK_HELD_OUT_DYADS = 2
