@@ -9,18 +9,22 @@ PYTHON312 := $(shell ./.ci/find-python312)
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON312) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet --no-compile -e ".[test]"
+	$(PY) -m pip install --quiet -e ".[test]"
 	touch $@
 
+# compileall: lagnest's own modules as bytecode once, so that the suite's many processes
+# (commands, notebook kernels, chain workers) load them instead of compiling them each time
+# where PYTHONDONTWRITEBYTECODE is set
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check src tests benchmarks
+	$(PY) -m compileall -q src
 	$(PY) -m pytest -q --durations=25 -n 2 --dist loadfile --no-loadscope-reorder
 
 demo: $(VENV)/.installed
 	$(VENV)/bin/lagnest demo
 
 $(VENV)/.bench: $(VENV)/.installed
-	$(PY) -m pip install --quiet --no-compile -e ".[test,bench]"
+	$(PY) -m pip install --quiet -e ".[test,bench]"
 	touch $@
 
 # Benchmarks (benchmarks/run_all.py): MODE=quick (default) reruns the short scripts at small
@@ -34,7 +38,7 @@ bench-full: $(VENV)/.bench
 	$(PY) benchmarks/run_all.py --mode full
 
 $(VENV)/.docs: $(VENV)/.installed
-	$(PY) -m pip install --quiet --no-compile -e ".[test,docs]"
+	$(PY) -m pip install --quiet -e ".[test,docs]"
 	touch $@
 
 # The documentation site (Sphinx + MyST + numpydoc) in docs/_build/html; warnings are errors.
