@@ -475,14 +475,15 @@ WORDS: dict[str, tuple[str, str]] = {
                       "result.odds_ratios(level='population')."),
     "rg.chance": (
         "{n} intervals of the predictors' odds ratios: if every effect were null, about "
-        "{chance:.1f} of them would exclude 1 by chance at {pct} (nominal rate; measured "
-        "with the default prior in simulated six-dyad studies: 0.04 to 0.09 per null slope, "
-        "see docs/lagged_regression.md).",
+        "{chance:.1f} of them would exclude 1 by chance at {pct} (nominal rate{measured}).",
         "{n} intervalos de las razones de odds de los predictores: si todos los efectos "
         "fueran nulos, cerca de {chance:.1f} de ellos excluirían el 1 por azar al {pct} "
-        "(tasa nominal; medida con la distribución a priori por defecto en estudios "
-        "simulados de seis díadas: de 0,04 a 0,09 por pendiente nula, ver "
-        "docs/lagged_regression.md)."),
+        "(tasa nominal{measured})."),
+    "rg.chance.measured": (
+        "; measured with the default prior in simulated six-dyad studies: {low} to {high} "
+        "per null slope, see docs/lagged_regression.md",
+        "; medida con la distribución a priori por defecto en estudios simulados de seis "
+        "díadas: de {low} a {high} por pendiente nula, ver docs/lagged_regression.md"),
     # SessionImpactResult.summary
     "im.head": (
         "  {outcomes} on {predictors}: {sessions} sessions of {dyads} dyads; predictors "

@@ -210,3 +210,25 @@ def test_population_odds_ratio_equals_the_typical_one_without_groups_or_other_co
     assert "p_positive" not in pred and "median" in pred
     with pytest.raises(ValueError, match="level must be"):
         res.odds_ratios(level="dyad")
+
+
+def test_summary_gives_the_measured_null_rate_only_where_it_was_measured(small_fit):
+    from lagnest.models.regression import NULL_EXCLUSION_MEASURED
+
+    _, res = small_fit
+
+    def notes(result, **kwargs):
+        return " ".join(result.summary(marginal=False, **kwargs).notes)
+
+    for p, (low, high) in NULL_EXCLUSION_MEASURED.items():
+        text = notes(res, ci_prob=p)
+        assert f"at {p:.0%} (nominal rate; measured" in text
+        assert f"{low:.2f} to {high:.2f} per null slope" in text
+    spanish = notes(res, ci_prob=0.9, lang="es")
+    low, high = NULL_EXCLUSION_MEASURED[0.9]
+    assert f"de {low:.2f} a {high:.2f}".replace(".", ",") in spanish
+    assert "(nominal rate)." in notes(res, ci_prob=0.8)  # not measured at 80%
+    other = {**res.config, "priors": {**res.config["priors"],
+                                      "beta": {"dist": "Normal", "sigma": 0.5}}}
+    narrower = type(res)(sampled=res.sampled, config=other, diagnostics=res.diagnostics)
+    assert "(nominal rate)." in notes(narrower, ci_prob=0.9)  # another slope prior

@@ -62,6 +62,12 @@ PARAMETERIZATIONS = ("auto", "centered", "noncentered")
 #: New dyads and sessions drawn per posterior draw for population-average predictions.
 N_NEW_GROUPS = 200
 #: Slab scale and degrees of freedom of the regularised horseshoe (Piironen & Vehtari 2017).
+#: Share of null MIA slopes whose interval excluded zero under the default prior, in
+#: simulated six-dyad studies (``benchmarks/operating_characteristics.py``: lowest and
+#: highest over the scenarios and stages at 6 dyads x 8 sessions x 10 segments), by interval
+#: probability; printed by :meth:`RegressionResult.summary` beside the nominal rate.
+NULL_EXCLUSION_MEASURED: dict[float, tuple[float, float]] = {0.9: (0.04, 0.09),
+                                                              0.95: (0.01, 0.03)}
 HORSESHOE_SLAB_SCALE = 2.0
 HORSESHOE_SLAB_DF = 4.0
 #: Concentration of the Dirichlet that shares the R2D2 prior's variance among the slopes.
@@ -1224,6 +1230,20 @@ class RegressionResult(FitResult):
         self._refuse(level)
         return summarise(self.draws[names[level]], ci_prob, 0.0, "0")
 
+    def _measured_null_exclusion(self, ci_prob: float) -> tuple[float, float] | None:
+        """The measured range of :data:`NULL_EXCLUSION_MEASURED` for this fit, if it applies.
+
+        Only for the default slope prior (no shrinkage, Normal(0, 1)) and a probability at
+        which the rate was measured; None otherwise.
+        """
+        spec = self.spec
+        beta = (self.config.get("priors") or {}).get("beta")
+        default = LaggedRegression.default_priors["beta"].to_dict()
+        if spec.get("shrinkage") != "none" or (beta is not None and beta != default):
+            return None
+        return next((rates for p, rates in NULL_EXCLUSION_MEASURED.items()
+                     if np.isclose(p, ci_prob)), None)
+
     def _draw_subset(self, max_draws: int) -> xr.Dataset:
         """At most ``max_draws`` posterior draws, evenly thinned, stacked on ``sample``."""
         stacked = self.draws.stack(sample=("chain", "draw"))
@@ -1677,9 +1697,16 @@ class RegressionResult(FitResult):
             "Q_classical": say("rg.blank.classical", which=which),
         }
         groups = self._new_groups(lang)
+        measured = self._measured_null_exclusion(ci_prob)
+        if measured is not None:
+            low, high = (f"{v:.2f}".replace(".", ",") if lang == "es" else f"{v:.2f}"
+                         for v in measured)
+            measured_text = say("rg.chance.measured", low=low, high=high)
+        else:
+            measured_text = ""
         notes = (
             *([say("rg.population", groups=groups)] if groups else []),
-            say("rg.chance", n=n_intervals, chance=chance, pct=pct),
+            say("rg.chance", n=n_intervals, chance=chance, pct=pct, measured=measured_text),
         )
         return ResultSummary(
             title=header[0], lines=tuple(lines), table=frame, notes=notes,
