@@ -17,12 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import time
 from pathlib import Path
 
 import arviz as az
 import numpy as np
 import xarray as xr
+from timing import best_of
 
 from lagnest.models.convergence import convergence_table
 
@@ -47,15 +47,6 @@ def arviz_table(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     cells = xr.Dataset({"x": (("chain", "draw", "cell"), x)})
     return (np.asarray(az.rhat(cells)["x"]), np.asarray(az.ess(cells, method="bulk")["x"]),
             np.asarray(az.ess(cells, method="tail")["x"]))
-
-
-def best_of(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:

@@ -14,10 +14,10 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import time
 from pathlib import Path
 
 import numpy as np
+from timing import best_of
 
 from lagnest import simulate
 from lagnest.simulate._engine import run
@@ -32,15 +32,6 @@ def params_for(layout: str, n_segments: int) -> simulate.SimulationParams:
     factory, per_session, sessions_per_dyad = LAYOUTS[layout]
     n_dyads = max(1, round(n_segments / (per_session * sessions_per_dyad)))
     return factory(n_dyads=n_dyads, sessions_per_dyad=(sessions_per_dyad, sessions_per_dyad))
-
-
-def best_of(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:
