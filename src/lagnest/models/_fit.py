@@ -9,6 +9,7 @@ offending parameters in one :class:`ConvergenceWarning`.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import math
 import multiprocessing
@@ -251,19 +252,23 @@ def _trace_template(model: Any) -> Any:
     """
     template = _TRACE_TEMPLATES.get(model)
     if template is None:
-        from pymc.backends.ndarray import NDArray
-
-        class _ChainTrace(NDArray):
-            """An NDArray trace whose copies share the compiled function, not the draws."""
-
-            def __copy__(self) -> _ChainTrace:
-                new = object.__new__(type(self))
-                new.__dict__.update(self.__dict__)
-                new.samples, new._stats, new.draw_idx, new.draws = {}, None, 0, None
-                return new
-
-        template = _TRACE_TEMPLATES[model] = _ChainTrace(model=model)
+        template = _TRACE_TEMPLATES[model] = _chain_trace_class()(model=model)
     return template
+
+
+@functools.cache
+def _chain_trace_class() -> type:
+    """PyMC's in-memory trace whose copies share the compiled function, not the draws."""
+    from pymc.backends.ndarray import NDArray
+
+    class ChainTrace(NDArray):
+        def __copy__(self) -> ChainTrace:
+            new = object.__new__(type(self))
+            new.__dict__.update(self.__dict__)
+            new.samples, new._stats, new.draw_idx, new.draws = {}, None, 0, None
+            return new
+
+    return ChainTrace
 
 
 def sample(

@@ -413,22 +413,23 @@ class HiddenMarkovModel(BayesianModel):
     def _pooled_estimate(self, data: HMMData) -> Any:
         """The pooled EM fit of ``data``, states in the model's order.
 
-        Kept for the model's own data, which both the ``"auto"`` choice and the starting
-        values read.
+        Computed once for the model's own data, which both the ``"auto"`` choice and the
+        starting values read; afresh for other (simulated) data.
         """
+        return self._own_pooled_estimate if data is self.data else self._pooled_em(data)
+
+    @cached_property
+    def _own_pooled_estimate(self) -> Any:
+        return self._pooled_em(self.data)
+
+    def _pooled_em(self, data: HMMData) -> Any:
         from lagnest.models.hmm_start import pooled_em
 
-        cached = getattr(self, "_pooled_cache", None)
-        if cached is not None and cached[0] is data:
-            return cached[1]
         sizes = [len(labels) for labels in data.channel_labels]
         est = pooled_em(data.codes, sizes, data.block_offsets, self._spec["n_states"])
         oc, ocode = self._order
         key = np.log(est.emission[oc][:, ocode] / est.emission[oc][:, 0])
-        est = est.permuted(np.argsort(key, kind="stable"))
-        if data is self.data:
-            self._pooled_cache = (data, est)
-        return est
+        return est.permuted(np.argsort(key, kind="stable"))
 
     @cached_property
     def _auto_form(self) -> str:
