@@ -410,3 +410,43 @@ def test_chains_recorded_through_the_shared_trace_template_equal_pymcs_own(small
         xr.testing.assert_equal(tree["posterior"].to_dataset(), own["posterior"].to_dataset())
     alpha = own["posterior"]["alpha_free"].values
     assert not np.allclose(alpha[0], alpha[1])  # each chain its own draws
+
+
+
+def test_step_methods_of_a_frozen_model_are_chosen_once_and_draw_as_pymcs_own(small_corpus,
+                                                                              monkeypatch):
+    """The kept step-method choice gives PyMC's draws and is not recomputed on a refit."""
+    import pymc as pm
+    from pymc.model.core import FrozenModel
+    from pymc.sampling import mcmc
+
+    from lagnest.models import _fit
+
+    seqs, _ = small_corpus
+    graph = TransitionModel(seqs, "code", "code", pooling="dyad").build()
+    assert isinstance(graph, FrozenModel)
+    _fit._memoize_step_assignment()
+    pymcs_own = _fit._PYMC_ASSIGN_STEP_METHODS
+    calls = []
+    monkeypatch.setattr(_fit, "_PYMC_ASSIGN_STEP_METHODS",
+                        lambda *a, **k: calls.append(a[0]) or pymcs_own(*a, **k))
+    monkeypatch.setattr(_fit, "_STEP_ASSIGNMENTS", type(_fit._STEP_ASSIGNMENTS)())
+    kept = [_fit.sample(graph, draws=30, tune=30, chains=2, seed=5, cores=1)[0]
+            for _ in range(2)]
+    assert calls == [graph]  # chosen on the first fit only
+    monkeypatch.setattr(mcmc, "assign_step_methods", pymcs_own)  # PyMC's, on every call
+    own = _fit.sample(graph, draws=30, tune=30, chains=2, seed=5, cores=1)[0]
+    for tree in kept:
+        xr.testing.assert_equal(tree["posterior"].to_dataset(), own["posterior"].to_dataset())
+    monkeypatch.undo()
+    # an unfrozen model (its graph may still grow) is never kept
+    _fit._memoize_step_assignment()
+    calls.clear()
+    monkeypatch.setattr(_fit, "_PYMC_ASSIGN_STEP_METHODS",
+                        lambda *a, **k: calls.append(a[0]) or pymcs_own(*a, **k))
+    with pm.Model() as plain:
+        pm.Normal("x")
+    for _ in range(2):
+        provided, selected = mcmc.assign_step_methods(plain, None, methods=mcmc.STEP_METHODS)
+        assert not provided and selected
+    assert calls == [plain, plain]

@@ -316,12 +316,15 @@ def test_wheel_ships_the_specs_and_an_installed_wheel_finds_them(tmp_path):
                    if n.startswith("lagnest/specs/")}
     assert shipped == in_repo
 
-    # a fresh venv: the wheel installed, dependencies from this venv's site-packages
+    # a fresh venv: the wheel installed (by this environment's pip, so the venv needs none
+    # of its own), dependencies from this venv's site-packages
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, env=env)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True,
+                   env=env)
     python = venv / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "-q",
-                    str(wheel)], check=True, env=env, capture_output=True)
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install",
+                    "--no-deps", "--no-index", "-q", str(wheel)], check=True, env=env,
+                   capture_output=True)
     site = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         check=True, env=env, capture_output=True, text=True,
@@ -353,13 +356,21 @@ def test_wheel_ships_the_specs_and_an_installed_wheel_finds_them(tmp_path):
     assert demo.returncode == 0, demo.stderr[-2000:]
     assert (work / "report.html").stat().st_size > 10_000
     assert "lagnest.load_spec" in demo.stdout
+    # every shipped spec through the installed command's own function, in one process (the
+    # console script itself ran the demo above): each must print where it wrote its fit
+    fits = ("import sys; from lagnest.cli import main\n"
+            "for name in sys.argv[1:]:\n"
+            "    code = main(['fit', name, '--out', f'{name}.nc', '--draws', '20', '--tune',"
+            " '20', '--chains', '1', '--seed', '1'])\n"
+            "    print(f'{name} exit {code}', flush=True)\n")
+    done = subprocess.run([str(python), "-c", fits, *found["specs"]], env=run_env, cwd=work,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
     for name in found["specs"]:
-        fit = subprocess.run([str(lagnest), "fit", name, "--out", f"{name}.nc", "--draws",
-                              "20", "--tune", "20", "--chains", "1", "--seed", "1"],
-                             env=run_env, cwd=work, capture_output=True, text=True,
-                             timeout=900)
-        assert fit.returncode == 0, (name, fit.stderr[-2000:])
-        assert fit.stdout.rstrip().endswith(f"wrote {name}.nc"), name
+        at = lines.index(f"{name} exit 0")
+        assert lines[at - 1].rstrip().endswith(f"wrote {name}.nc"), (name, done.stdout)
+        assert (work / f"{name}.nc").stat().st_size > 0, name
     # the README's Python blocks, each alone, against the installed wheel
     from tests.test_docs_snippets import blocks
 

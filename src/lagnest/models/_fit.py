@@ -271,6 +271,44 @@ def _chain_trace_class() -> type:
     return ChainTrace
 
 
+#: Step-method choices of frozen PyMC models (see :func:`_memoize_step_assignment`).
+_STEP_ASSIGNMENTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: PyMC's own ``assign_step_methods``, which the kept choices come from.
+_PYMC_ASSIGN_STEP_METHODS: Any = None
+
+
+@functools.cache
+def _memoize_step_assignment() -> None:
+    """Make ``pm.sample`` choose the step methods of a frozen model once, not on every call.
+
+    Before sampling, PyMC picks a step method for every value variable by building the
+    gradient of the model's log-density with respect to it: about 0.5 s on every fit of
+    the example's models, the same work each time. A ``FrozenModel`` (every lagnest model
+    once built) cannot change its graph, so neither can that choice: it is kept per model
+    and handed out as a fresh copy. Calls with steps given, other step-method sets and
+    unfrozen models go to PyMC's own function unchanged. Installed on the first
+    :func:`sample`; PyMC's sampling code looks the function up in its module at each call.
+    """
+    global _PYMC_ASSIGN_STEP_METHODS
+    from pymc.model.core import FrozenModel
+    from pymc.sampling import mcmc
+
+    _PYMC_ASSIGN_STEP_METHODS = mcmc.assign_step_methods
+
+    @functools.wraps(_PYMC_ASSIGN_STEP_METHODS)
+    def assign_step_methods(model: Any, step: Any = None, methods: Any = None) -> Any:
+        if step is not None or not isinstance(model, FrozenModel):
+            return _PYMC_ASSIGN_STEP_METHODS(model, step, methods=methods)
+        key = tuple(methods) if methods is not None else None
+        known = _STEP_ASSIGNMENTS.setdefault(model, {})
+        if key not in known:
+            known[key] = _PYMC_ASSIGN_STEP_METHODS(model, None, methods=methods)
+        provided, selected = known[key]
+        return list(provided), {method: list(vars_) for method, vars_ in selected.items()}
+
+    mcmc.assign_step_methods = assign_step_methods
+
+
 def sample(
     model: Any,
     *,
@@ -318,6 +356,7 @@ def sample(
     import pymc as pm
 
     _check_sampler(sampler)
+    _memoize_step_assignment()
     _check_positive(draws=draws, chains=chains)
     if tune < 0:
         raise ValueError(f"tune must be >= 0, got {tune}")
