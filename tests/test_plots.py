@@ -320,7 +320,7 @@ def test_transition_forest_classical_values_match_a_hand_count(tiny_fit, tiny):
     f = plots.transition_forest(tiny_fit, "a", "b")
     expected = [_naive_log_odds(TINY_CODES, TINY_DYADS, d, "a", "b") for d in ("d1", "d2", "d3")]
     np.testing.assert_allclose(f.classical.get_xdata()[:3], [e[0] for e in expected])
-    z = stats.norm.ppf(0.95)
+    z = stats.norm.ppf(0.975)  # the default 95% Wald interval
     segs = f.classical_intervals.get_segments()
     for seg, (lor, se) in zip(segs[:3], expected, strict=False):
         assert seg[0][0] == pytest.approx(lor - z * se)

@@ -177,7 +177,7 @@ def test_transition_summary_in_spanish(fits, seqs):
     for column in ("prob_agrupada", "prob_media", "prob_inf", "prob_sup", "Q_media"):
         assert column in summary.table.columns and column in text
     flat = " ".join(text.split())
-    assert "su intervalo de credibilidad del 90%" in flat
+    assert "su intervalo de credibilidad del 95%" in flat
     assert ("media posterior de P(consecuente | antecedente), promediado sobre nuevas díadas "
             "y sesiones") in flat
     assert "semilla 4" in text and "niveles de agrupación: díada y sesión" in text
@@ -231,11 +231,11 @@ def test_figures_in_spanish(seqs, fits):
     assert any("grosor de las flechas: lift" in t for t in texts)
     posterior = _texts(transition_diagram(transition, lang="es", codebook=book).figure)
     assert any("retardo 1, población" in t for t in posterior)
-    assert any("el intervalo del 90% del lift excluye el 1" in t for t in posterior)
+    assert any("el intervalo del 95% del lift excluye el 1" in t for t in posterior)
     lo = transition.log_odds(level="dyad").sel(given="withdrawal", target="withdrawal")
     pooled = transition.log_odds().sel(given="withdrawal", target="withdrawal")
     drawn = _texts(forest(lo, pooled, lang="es").figure)
-    assert "agrupado" in drawn and "agrupación parcial (media, intervalo del 90%)" in drawn
+    assert "agrupado" in drawn and "agrupación parcial (media, intervalo del 95%)" in drawn
     panels = _texts(ppc_panels(checks["rupture_transitions"], max_panels=2, lang="es").figure)
     assert any(t.startswith("Chequeo predictivo posterior: TransitionModel") for t in panels)
     everything = heat + texts + posterior + drawn + panels
@@ -282,7 +282,7 @@ def test_spanish_report_has_spanish_headings_labels_and_questions(spanish_report
     assert "No se corrió: no corre en esta prueba" in visible
     assert "prob_media" in visible and "EMP" in visible and "ppp_bilateral" in visible
     assert "valor p predictivo posterior" in visible
-    assert "intervalo de credibilidad del 90%" in visible
+    assert "intervalo de credibilidad del 95%" in visible
     left = [text for text in ENGLISH_ON_PAGE if text in visible]
     assert not left, f"English left on the Spanish page: {left}"
     # one word per meaning in Spanish too: a bare "p" only in marked classical p-values

@@ -152,10 +152,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "check.columns": (
         "ppp_two_sided: two-sided predictive p-value, 2 min(ppp, 1 - ppp), with ppp = "
         "P(T_rep > T) + P(T_rep = T) / 2 over the replicates; replicated_lower, "
-        "replicated_upper: central 90% interval of the replicates.",
+        "replicated_upper: central 95% interval of the replicates.",
         "ppp_bilateral: valor p predictivo posterior (ppp) bilateral, 2 min(ppp, 1 - ppp), "
         "con ppp = P(T_rep > T) + P(T_rep = T) / 2 sobre las réplicas; replicado_inf, "
-        "replicado_sup: intervalo central del 90% de las réplicas."),
+        "replicado_sup: intervalo central del 95% de las réplicas."),
     "check.no_panels": ("No panels drawn: {error}", "No se dibujaron paneles: {error}"),
     "check.caption": (
         "{name}: replicated statistics (histograms) and the observed value (line; red when "

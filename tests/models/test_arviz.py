@@ -40,7 +40,7 @@ def test_arviz_loo_on_the_tree_equals_result_loo(fits, name):
 @pytest.mark.slow
 def test_summary_shows_reported_quantities_without_offsets(fits):
     tree = fits["regression"].to_arviz()
-    table = azs.summary(tree, ci_prob=0.9)
+    table = azs.summary(tree, ci_prob=0.95)
     names = set(table.index.str.split("[").str[0])
     assert not any(n.startswith("z_") for n in names)
     assert {"beta_typical", "odds_ratio", "sigma_dyad"} <= names

@@ -78,7 +78,7 @@ def test_answers_are_consistent_draw_by_draw(small_fit):
     xr.testing.assert_allclose(ds["median"], res.draws_of("transition_probs").median(
         ("chain", "draw")).rename("median"))
     assert ds["mean"].dims == ("given", "target")
-    assert ds.attrs["ci_prob"] == 0.9
+    assert ds.attrs["ci_prob"] == 0.95  # the documented default
     assert np.all((ds["lower"] <= ds["mean"]) & (ds["mean"] <= ds["upper"]))
     assert np.all(ds["p_direction"] >= 0.5)
     c = res.contrast("a", "b", "c")

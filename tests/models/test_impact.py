@@ -482,7 +482,7 @@ def test_summary_sets_the_effects_beside_ols(short_fit, example):
     for outcome in ("seq_depth", "seq_positivity"):
         ols = sm.OLS(fd["outcomes"].sel(outcome=outcome).values,
                      np.column_stack([fd["predictors"].values, dummies])).fit()
-        ci = ols.conf_int(alpha=0.1)
+        ci = ols.conf_int(alpha=0.05)  # the default 95% intervals
         for p, name in enumerate(("tms_curiosity", "rate(rupture)")):
             row = table.loc[(outcome, name)]
             assert row["ols"] == pytest.approx(ols.params[p])

@@ -50,7 +50,7 @@ import xarray as xr
 
 from lagnest import _hooks, kernels
 from lagnest._lang import group_word, translate
-from lagnest._summaries import column_lines, format_table, wrap
+from lagnest._summaries import CI_PROB, column_lines, format_table, wrap
 from lagnest.checks.sequence_stats import (
     DEFAULT_STATISTICS,
     STATISTICS,
@@ -79,7 +79,7 @@ __all__ = [
 COLUMNS = {
     "observed": "the statistic of the data",
     "replicated_mean": "mean of the statistic over the replicates",
-    "replicated_lower, replicated_upper": "central 90% interval of the replicates",
+    "replicated_lower, replicated_upper": "central 95% interval of the replicates",
     "ppp": "predictive p-value, upper tail: P(T_rep > T) + P(T_rep = T) / 2",
     "ppp_two_sided": "two-sided predictive p-value, 2 min(ppp, 1 - ppp); flagged below alpha",
 }
@@ -179,14 +179,14 @@ class PredictiveCheck:
         """Two-sided predictive p-values, ``2 min(ppp, 1 - ppp)``."""
         return self.p_values.map(lambda p: 2 * np.minimum(p, 1 - p))
 
-    def summary(self, alpha: float = 0.01, ci_prob: float = 0.9) -> pd.DataFrame:
+    def summary(self, alpha: float = 0.01, ci_prob: float = CI_PROB) -> pd.DataFrame:
         """One row per statistic and element: observed, replicated interval, ppp.
 
         Parameters
         ----------
         alpha : float, default 0.01
             Two-sided level at which a statistic is flagged.
-        ci_prob : float, default 0.9
+        ci_prob : float, default 0.95
             Central interval of the replicated values.
 
         Returns

@@ -27,8 +27,8 @@ the tree an ArviZ user works with:
   with the model's generative hook;
 * ``sample_stats``, ``observed_data``, ``constant_data``, ``fit_data`` as fitted.
 
-lagnest's intervals are 90% central intervals; ArviZ's ``summary`` shows 89% by default
-(pass ``ci_prob=0.9`` to compare like with like).
+lagnest's intervals are 95% central intervals; ArviZ's ``summary`` shows 89% by default
+(pass ``ci_prob=0.95`` to compare like with like).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ import numpy as np
 import xarray as xr
 
 from lagnest import _hooks
+from lagnest._summaries import CI_PROB
 
 __all__ = ["MAX_POINTWISE", "PointwiseTooLarge", "to_arviz", "with_checks"]
 
@@ -180,7 +181,7 @@ def to_arviz(result: Any, log_likelihood: bool | str = True, predictive: bool = 
     tree = xr.DataTree.from_dict(groups)
     tree.attrs.update(result.sampled.attrs)
     tree.attrs.update(attrs)
-    tree.attrs["lagnest_ci_prob"] = 0.9
+    tree.attrs["lagnest_ci_prob"] = CI_PROB
     return with_checks(tree, result) if checks and not predictive else tree
 
 

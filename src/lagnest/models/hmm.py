@@ -858,7 +858,7 @@ class HMMResult(FitResult):
 
         Parameters
         ----------
-        ci_prob : float, default 0.9
+        ci_prob : float, default 0.95
 
         Returns
         -------
@@ -1055,7 +1055,7 @@ class HMMResult(FitResult):
 
         Parameters
         ----------
-        ci_prob : float, default 0.9
+        ci_prob : float, default 0.95
             Interval probability named in the legend (the intervals themselves are in
             :meth:`transition_probs`).
         lang : {"en", "es"}, default "en"

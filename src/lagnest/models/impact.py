@@ -919,7 +919,7 @@ class SessionImpactResult(FitResult):
 
     Every answer is an :class:`xarray.Dataset` from
     :func:`~lagnest._summaries.summarise` (``mean``, ``sd``, ``lower``, ``upper``,
-    ``p_positive``, ``p_direction``; 90% equal-tailed intervals by default).
+    ``p_positive``, ``p_direction``; 95% equal-tailed intervals by default).
     """
 
     kind: ClassVar[str] = "impact"
@@ -932,7 +932,7 @@ class SessionImpactResult(FitResult):
         scale : {"standardised", "raw"}
             ``"standardised"``: outcome SDs per predictor SD (``beta``); ``"raw"``: outcome
             units per predictor unit, ``beta * sd(outcome) / sd(centred predictor)``.
-        ci_prob : float, default 0.9
+        ci_prob : float, default 0.95
             Credible interval probability.
 
         Returns
@@ -1003,7 +1003,7 @@ class SessionImpactResult(FitResult):
 
         Parameters
         ----------
-        ci_prob : float, default 0.9
+        ci_prob : float, default 0.95
             Confidence level of the t intervals.
 
         Returns
@@ -1077,7 +1077,7 @@ class SessionImpactResult(FitResult):
 
         Parameters
         ----------
-        ci_prob : float, default 0.9
+        ci_prob : float, default 0.95
             Credible (and confidence) interval probability.
         lang : {"en", "es"}, default "en"
             Language of the printed summary (header, column names such as ``media``,

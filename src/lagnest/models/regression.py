@@ -1176,7 +1176,7 @@ class RegressionResult(FitResult):
 
         Parameters
         ----------
-        ci_prob : float, default 0.9
+        ci_prob : float, default 0.95
         level : {"typical", "population"}
             ``"typical"``: exp(slope), the odds ratio within a dyad and session whose
             deviations are zero (conditional). ``"population"``: the odds ratio of the
@@ -1265,7 +1265,7 @@ class RegressionResult(FitResult):
 
         Parameters
         ----------
-        ci_prob : float, default 0.9
+        ci_prob : float, default 0.95
         max_draws : int, default 1000
             Posterior draws used (evenly thinned).
         level : {"fitted", "population"}
@@ -1365,7 +1365,7 @@ class RegressionResult(FitResult):
             level was merged); ``"typical"``: a typical dyad and session (intercept
             deviations 0); a dyad label: that dyad's typical session (centring of that
             dyad), unless the fit dropped the dyad level (a single dyad: ValueError).
-        ci_prob : float, default 0.9
+        ci_prob : float, default 0.95
         max_draws : int, default 1000
 
         Returns
@@ -1611,7 +1611,7 @@ class RegressionResult(FitResult):
 
         Parameters
         ----------
-        ci_prob : float, default 0.9
+        ci_prob : float, default 0.95
         marginal : bool, default True
             Include average marginal effects (a few seconds on large designs).
         lang : {"en", "es"}, default "en"

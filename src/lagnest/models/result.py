@@ -207,8 +207,8 @@ class FitResult:
         """The fit as the DataTree ArviZ expects (see :mod:`lagnest.models.arviz`).
 
         ``arviz_stats.loo(result.to_arviz())`` equals ``result.loo()``;
-        ``arviz_stats.summary(result.to_arviz(), ci_prob=0.9)`` lists the reported
-        quantities (lagnest's intervals are 90%: ArviZ's default is 89%);
+        ``arviz_stats.summary(result.to_arviz(), ci_prob=0.95)`` lists the reported
+        quantities (lagnest's intervals are 95%: ArviZ's default is 89%);
         ``to_arviz(predictive=True)`` adds ``posterior_predictive`` for ArviZ's predictive
         plots.
 

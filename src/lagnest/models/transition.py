@@ -805,7 +805,7 @@ class TransitionResult(FitResult):
 
     Every answer is an :class:`xarray.Dataset` made by
     :func:`~lagnest._summaries.summarise`: ``mean``, ``sd``, ``lower`` and
-    ``upper`` (equal-tailed ``ci_prob`` interval, default 90%), ``p_positive`` (posterior
+    ``upper`` (equal-tailed ``ci_prob`` interval, default 95%), ``p_positive`` (posterior
     probability that the quantity exceeds its null value, named in ``attrs["null"]``)
     and ``p_direction``. The draws themselves are available from :meth:`draws_of`.
 
@@ -1124,7 +1124,7 @@ class TransitionResult(FitResult):
         level : {"population", "typical", "dyad", "session"}
             Average over new dyads and sessions, typical dyad and session, per dyad or per
             session (see :class:`TransitionModel`).
-        ci_prob : float, default 0.9
+        ci_prob : float, default 0.95
             Probability mass of the equal-tailed credible interval.
 
         Returns
@@ -1167,7 +1167,7 @@ class TransitionResult(FitResult):
             Target code.
         level : {"population", "typical", "dyad", "session"}
             Level of the probabilities.
-        ci_prob : float, default 0.9
+        ci_prob : float, default 0.95
             Credible interval probability.
 
         Returns
@@ -1244,7 +1244,7 @@ class TransitionResult(FitResult):
         ----------
         level : {"population", "typical", "dyad", "session"}
             Level of the Bayesian estimates (classical values are always the pooled table).
-        ci_prob : float, default 0.9
+        ci_prob : float, default 0.95
             Credible interval probability.
         lang : {"en", "es"}, default "en"
             Language of the printed summary: in Spanish the header, the column names
@@ -1372,7 +1372,7 @@ class TransitionResult(FitResult):
                 + p["upper"].to_pandas().round(3).astype(str)
                 + "]"
             )
-            lines.append(f"P(target | given), {self._where(level)}, mean [90% interval]:")
+            lines.append(f"P(target | given), {self._where(level)}, mean [{CI_PROB:.0%} interval]:")
             body.append(table.to_string())
         return self._text(lines, body)
 

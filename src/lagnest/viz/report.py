@@ -48,6 +48,7 @@ from lagnest._lang import (
     reword,
     translate,
 )
+from lagnest._summaries import CI_PROB
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -725,13 +726,13 @@ def _forest_figures(report: Report, result: Any, name: str) -> list[ReportFigure
             say("figure.hmm_states", name=name, session=session), "other"))
         if "beta" in result.draws:
             lor = result.log_odds_ratios()
-            level = ci.format(float(lor.attrs.get("ci_prob", 0.9)))
+            level = ci.format(float(lor.attrs.get("ci_prob", CI_PROB)))
             figures.append(_two_dim_forest(
                 report, lor, name, "feature", "move", say("log_odds_ratio"),
                 say("forest.hmm", name=name, level=level)))
     elif hasattr(result, "log_odds_ratios"):  # LaggedRegression
         lor = result.log_odds_ratios()
-        level = ci.format(float(lor.attrs.get("ci_prob", 0.9)))
+        level = ci.format(float(lor.attrs.get("ci_prob", CI_PROB)))
         ref = _reference(result, report)
         figures.append(_two_dim_forest(
             report, lor, name, "feature", "category", say("log_odds_ratio"),

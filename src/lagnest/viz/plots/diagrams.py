@@ -14,6 +14,7 @@ import numpy as np
 import xarray as xr
 
 from lagnest._lang import check_lang, code_label, label_map, translate
+from lagnest._summaries import CI_PROB
 from lagnest.errors import LagnestDataError
 
 if TYPE_CHECKING:
@@ -195,7 +196,7 @@ def transition_diagram(
     *,
     alpha: float = 0.05,
     level: str = "population",
-    ci_prob: float = 0.9,
+    ci_prob: float = CI_PROB,
     unit: str | None = None,
     annotate: bool = True,
     legend: bool = True,
@@ -224,7 +225,7 @@ def transition_diagram(
     level : {"population", "typical", "dyad", "session"}, default "population"
         Level of the posterior answers (result only); ``"dyad"`` and ``"session"`` need
         ``unit``.
-    ci_prob : float, default 0.9
+    ci_prob : float, default 0.95
         Credible-interval probability (result only).
     unit : str, optional
         Unit of a lag table with a ``unit`` dim (default ``"pooled"``), or dyad/session of

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from lagnest._lang import check_lang, code_label, translate
+from lagnest._summaries import CI_PROB
 from lagnest.viz.plots._common import _pyplot
 
 __all__ = ["EmissionProfiles", "StateSequence", "hmm_emissions", "hmm_state_sequence"]
@@ -21,7 +22,7 @@ EmissionProfiles = namedtuple("EmissionProfiles", ["figure", "axes"])
 StateSequence = namedtuple("StateSequence", ["figure", "axes"])
 
 
-def hmm_emissions(result: Any, ci_prob: float = 0.9, *, lang: str = "en",
+def hmm_emissions(result: Any, ci_prob: float = CI_PROB, *, lang: str = "en",
                   codebook: Any = None) -> EmissionProfiles:
     """Emission probabilities of every channel per state, with intervals.
 
@@ -32,7 +33,7 @@ def hmm_emissions(result: Any, ci_prob: float = 0.9, *, lang: str = "en",
     Parameters
     ----------
     result : HMMResult
-    ci_prob : float, default 0.9
+    ci_prob : float, default 0.95
     lang : {"en", "es"}, default "en"
         Language of titles, labels and legend; in Spanish, codes and streams show their
         codebook labels (``codebook``).

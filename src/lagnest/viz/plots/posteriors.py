@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from lagnest.data.sequences import Sequences
 from lagnest._lang import check_lang, code_label, column_name, translate
+from lagnest._summaries import CI_PROB
 from lagnest.classical.statistics import lift
 from lagnest.viz.plots._common import _figure_of, _name, _pyplot
 
@@ -182,7 +183,7 @@ def forest(
         is a number (0 for log odds, 1 for lift), none otherwise.
     ci_prob : float, optional
         Interval probability of the Wald intervals; default
-        ``estimates.attrs["ci_prob"]`` (0.9).
+        ``estimates.attrs["ci_prob"]`` (else 0.95).
     pooled_label : str, optional
         Label of the pooled row (default "pooled"; "agrupado" in Spanish).
     xlabel, title : str, optional
@@ -210,7 +211,7 @@ def forest(
         pooled_label = translate("forest.pooled", lang)
     est = _intervals(estimates, label, "estimates")
     pool = _scalar_interval(pooled, "pooled") if pooled is not None else None
-    ci = float(ci_prob if ci_prob is not None else estimates.attrs.get("ci_prob", 0.9))
+    ci = float(ci_prob if ci_prob is not None else estimates.attrs.get("ci_prob", CI_PROB))
     z = float(special.ndtri(0.5 + ci / 2))
     cls, cls_pool = (None, None)
     if classical is not None:
@@ -307,7 +308,7 @@ def transition_forest(
     ax: Axes | None = None,
     *,
     level: str = "dyad",
-    ci_prob: float = 0.9,
+    ci_prob: float = CI_PROB,
     correction: bool = True,
     lang: str = "en",
     codebook: Any = None,
@@ -331,7 +332,7 @@ def transition_forest(
     level : {"dyad", "session"}, default "dyad"
         Units of the rows; the pooled row is the population level (or the typical dyad
         when the fit has no population level).
-    ci_prob : float, default 0.9
+    ci_prob : float, default 0.95
     correction : bool, default True
         Classical log odds with +0.5 in every cell of a collapsed 2 x 2 table that has a
         zero cell (Haldane-Anscombe), so sparse units still get a value.
