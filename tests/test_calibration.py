@@ -283,6 +283,21 @@ def test_engine_processes_match_in_process_and_resume(tmp_path):
                          n_jobs=1, path=tmp_path, progress=False)
 
 
+@pytest.mark.slow
+def test_quick_mode_runs_the_tasks_in_this_process_unless_workers_are_asked_for(monkeypatch):
+    keys = [(i,) for i in range(3)]
+    monkeypatch.setenv("LAGNEST_QUICK", "1")
+    quick, info = engine.run_tasks(toy_task, {"a": 1}, keys, seed=4, config={"what": "toy"},
+                                   progress=False)
+    assert info["backend"] == "in-process" and info["n_workers"] == 1
+    assert {v["pid"] for v in quick.values()} == {os.getpid()}
+    asked, info = engine.run_tasks(toy_task, {"a": 1}, keys, seed=4, config={"what": "toy"},
+                                   n_jobs=2, progress=False)
+    assert info["backend"] == "processes" and info["n_workers"] == 2
+    assert os.getpid() not in {v["pid"] for v in asked.values()}
+    assert {k: v["x"] for k, v in asked.items()} == {k: v["x"] for k, v in quick.items()}
+
+
 # =========================================================================== fitting
 
 

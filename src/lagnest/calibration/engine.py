@@ -5,7 +5,8 @@ each, in key order. It is the only place where calibration, recovery and design 
 meet parallelism:
 
 * **Local processes by default.** ``n_jobs=1`` runs the tasks in this process, one after
-  the other; ``n_jobs > 1`` (default: the number of CPUs, at most the number of tasks) uses
+  the other (the default in the quick mode, ``LAGNEST_QUICK``); ``n_jobs > 1`` (default:
+  the number of CPUs, at most the number of tasks) uses
   a :class:`concurrent.futures.ProcessPoolExecutor` on the ``"forkserver"`` start method.
   Never ``fork``: once numba's threading layer (or PyTensor) has started threads in the
   parent, a forked child may deadlock (Python 3.12 warns about it).
@@ -282,8 +283,9 @@ def run_tasks(
     client : distributed.Client, optional
         Run on this dask cluster instead of local processes.
     n_jobs : int, optional
-        Local worker processes (default: CPUs, at most the number of tasks); 1 runs in
-        this process. Ignored with ``client``. Under a main script without an ``if
+        Local worker processes (default: CPUs, at most the number of tasks; 1 in the quick
+        mode, ``LAGNEST_QUICK``, whose short fits cost less than starting workers); 1 runs
+        in this process. Ignored with ``client``. Under a main script without an ``if
         __name__ == "__main__":`` guard (which every worker would run again) the tasks run
         in this process, with a warning saying so.
     progress : bool, default True
@@ -315,7 +317,11 @@ def run_tasks(
         backend = "dask"
         n_workers = len(client.scheduler_info().get("workers", {}))
     else:
+        from lagnest.models._fit import quick_mode
+
         cpus = os.cpu_count() or 1
+        if n_jobs is None and quick_mode():  # a smoke run: its fits in turn, as its chains
+            n_jobs = 1
         n_workers = max(1, min(int(n_jobs) if n_jobs is not None else cpus, len(todo) or 1))
         backend = "in-process" if n_workers == 1 else "processes"
         if backend == "processes" and todo:
