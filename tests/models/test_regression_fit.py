@@ -172,7 +172,10 @@ def test_aggregated_and_per_segment_elpd_agree_and_compare_works(example):
     seg = LaggedRegression(seqs, "rupture", ["MIA4"], per_segment=True).fit(seed=2, **settings)
     la, ls = agg.loo(), seg.loo()
     assert la.n_data_points == ls.n_data_points == agg.data.table.n_valid
-    assert abs(la.elpd - ls.elpd) < min(la.se, 1.0)
+    # the same model: the two estimates differ by Monte Carlo error (SD about 0.35 over six
+    # seed pairs of these settings, up to 0.6; a fit on a cold compile cache gave over 1.0),
+    # while a missing or doubled constant of either likelihood would differ by tens
+    assert abs(la.elpd - ls.elpd) < min(la.se, 1.5)
     markov = TransitionModel(seqs, "rupture", "rupture").fit(seed=1, **settings)
     table = ln.compare({"regression": agg, "markov": markov})
     assert set(table.index) == {"regression", "markov"}
