@@ -1,5 +1,6 @@
 """Segment-level LOO on cells, compare, and leave-one-dyad-out (lagnest.models.loo)."""
 
+import dataclasses
 import warnings
 
 import arviz_stats
@@ -207,6 +208,30 @@ def test_per_segment_pymc_loglik_equals_cell_path(two_fits):
                                [cell_path.elpd, cell_path.se, cell_path.p], rtol=1e-9)
     for name in ("session", "given", "target"):
         np.testing.assert_array_equal(pymc_path.elpd_i[name], cell_path.elpd_i[name])
+
+
+@pytest.mark.slow
+def test_per_segment_loo_gives_lagnests_pareto_warning_not_arvizs(two_fits, monkeypatch):
+    """High Pareto k on the per-segment path: the cell path's warning, with its counts."""
+    _, seg = two_fits
+    real = arviz_stats.loo
+
+    def every_k_high(*args, **kwargs):  # ArviZ's warning, and a threshold every k exceeds
+        out = real(*args, **kwargs)
+        warnings.warn("Estimated shape parameter of Pareto distribution is greater than "
+                      "0.67 for one or more samples.", UserWarning, stacklevel=1)
+        return dataclasses.replace(out, good_k=-1.0)
+
+    monkeypatch.setattr(arviz_stats, "loo", every_k_high)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        elpd = seg.loo()
+    messages = [str(w.message) for w in caught]
+    assert not any(m.startswith("Estimated shape parameter") for m in messages), messages
+    n = seg.fit_data.sizes["pair"]
+    ours = [m for m in messages if m.startswith("Pareto k > -1.00")]
+    assert len(ours) == 1, messages
+    assert f"for {n} of {n} segments (max k {float(elpd.pareto_k.max()):.2f})" in ours[0]
 
 
 @pytest.mark.slow

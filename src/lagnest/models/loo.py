@@ -67,6 +67,7 @@ unchanged; :func:`compare` adds the check that the models score the same units
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -296,12 +297,8 @@ def cell_loo(
     threshold = good_k(n_samples)
     high = np.asarray(k_c.values) > threshold
     if high.any() and warn:
-        warn_user(
-            f"Pareto k > {threshold:.2f} for {int(counts[used][high].sum())} of {n} "
-            f"segments ({int(high.sum())} of {used.size} cells, max k "
-            f"{float(np.max(k_c.values)):.2f}): their PSIS-LOO elpd is unreliable; see "
-            "lagnest.models.loo (more draws, more pooling, or leave_one_dyad_out)"
-        )
+        _warn_high_k(threshold, int(counts[used][high].sum()), n, float(np.max(k_c.values)),
+                     f" ({int(high.sum())} of {used.size} cells")
     return ELPDDataLOO(
         elpd=float(elpd),
         se=float(se),
@@ -373,6 +370,16 @@ def loo_from_cells(result: FitResult, reff: float | None = None) -> Any:
     return tag_elpd(result, elpd, cells.segment is not None)
 
 
+def _warn_high_k(threshold: float, n_high: int, n: int, max_k: float, cells: str = "") -> None:
+    """The one warning of both LOO paths on segments whose Pareto k exceeds ``threshold``."""
+    detail = f"{cells}, max k {max_k:.2f})" if cells else f" (max k {max_k:.2f})"
+    warn_user(
+        f"Pareto k > {threshold:.2f} for {n_high} of {n} segments{detail}: their PSIS-LOO "
+        "elpd is unreliable; see lagnest.models.loo (more draws, more pooling, or "
+        "leave_one_dyad_out)"
+    )
+
+
 def pointwise_loo(result: FitResult, segment: np.ndarray, coords: Mapping[str, np.ndarray],
                   reff: float | None = None, identified: bool = True) -> Any:
     """PSIS-LOO of a per-segment fit on PyMC's pointwise log-likelihood (the check path).
@@ -395,6 +402,12 @@ def pointwise_loo(result: FitResult, segment: np.ndarray, coords: Mapping[str, n
     -------
     arviz_stats.ELPDDataLOO
         Per-segment ``elpd_i``, ``pareto_k`` and ``p_loo_i`` on dim ``segment``.
+
+    Warns
+    -----
+    UserWarning
+        When some segments have Pareto k above ArviZ's ``good_k``: lagnest's warning of
+        the cell path (ArviZ's own, which names neither count nor remedy, is replaced).
     """
     import arviz_stats
     import pymc as pm
@@ -411,7 +424,14 @@ def pointwise_loo(result: FitResult, segment: np.ndarray, coords: Mapping[str, n
     # the relative efficiency from the reported posterior, as the cell path computes it
     tree = xr.DataTree.from_dict({"posterior": result.reported_posterior(),
                                   "log_likelihood": ll})
-    elpd = arviz_stats.loo(tree, pointwise=True, reff=reff)
+    with warnings.catch_warnings():  # lagnest's own warning below, as on the cell path
+        warnings.filterwarnings("ignore", "Estimated shape parameter of Pareto", UserWarning)
+        elpd = arviz_stats.loo(tree, pointwise=True, reff=reff)
+    pareto_k = np.asarray(getattr(elpd.pareto_k, "values", elpd.pareto_k))
+    high = pareto_k > elpd.good_k
+    if high.any() and not result.config.get("quick"):  # none for a quick-mode smoke fit
+        _warn_high_k(float(elpd.good_k), int(high.sum()), pareto_k.size,
+                     float(np.max(pareto_k)))
     labelled = {"segment": segment, **{k: ("segment", v) for k, v in coords.items()}}
 
     def relabel(values: Any, name: str) -> xr.DataArray:
