@@ -298,7 +298,7 @@ def cell_loo(
     high = np.asarray(k_c.values) > threshold
     if high.any() and warn:
         _warn_high_k(threshold, int(counts[used][high].sum()), n, float(np.max(k_c.values)),
-                     f" ({int(high.sum())} of {used.size} cells")
+                     cells=(int(high.sum()), used.size))
     return ELPDDataLOO(
         elpd=float(elpd),
         se=float(se),
@@ -370,11 +370,16 @@ def loo_from_cells(result: FitResult, reff: float | None = None) -> Any:
     return tag_elpd(result, elpd, cells.segment is not None)
 
 
-def _warn_high_k(threshold: float, n_high: int, n: int, max_k: float, cells: str = "") -> None:
-    """The one warning of both LOO paths on segments whose Pareto k exceeds ``threshold``."""
-    detail = f"{cells}, max k {max_k:.2f})" if cells else f" (max k {max_k:.2f})"
+def _warn_high_k(threshold: float, n_high: int, n: int, max_k: float,
+                 cells: tuple[int, int] | None = None) -> None:
+    """The one warning of both LOO paths on segments whose Pareto k exceeds ``threshold``.
+
+    ``cells``: high-k cells and cells used, on the cell path.
+    """
+    where = f"{cells[0]} of {cells[1]} cells, " if cells is not None else ""
     warn_user(
-        f"Pareto k > {threshold:.2f} for {n_high} of {n} segments{detail}: their PSIS-LOO "
+        f"Pareto k > {threshold:.2f} for {n_high} of {n} segments ({where}max k "
+        f"{max_k:.2f}): their PSIS-LOO "
         "elpd is unreliable; see lagnest.models.loo (more draws, more pooling, or "
         "leave_one_dyad_out)"
     )

@@ -1372,7 +1372,8 @@ class TransitionResult(FitResult):
                 + p["upper"].to_pandas().round(3).astype(str)
                 + "]"
             )
-            lines.append(f"P(target | given), {self._where(level)}, mean [{CI_PROB:.0%} interval]:")
+            lines.append(f"P(target | given), {self._where(level)}, "
+                         f"mean [{p.attrs['ci_prob']:.0%} interval]:")
             body.append(table.to_string())
         return self._text(lines, body)
 
