@@ -91,6 +91,11 @@ SAMPLER = {"draws": 500, "tune": 500, "chains": 4}
 #: runs recorded before this was made explicit have other ids (their saved ``.nc`` results
 #: stand; extending one recomputes it).
 CHOSEN: dict[str, Any] = {"shrinkage": "none", "priors": {"beta": {"sigma": 1.0}}}
+#: The default since the ``levels`` stage, Normal(0, 1.5) slopes, named explicitly (as above).
+DEFAULT: dict[str, Any] = {"shrinkage": "none", "priors": {"beta": {"sigma": 1.5}}}
+#: Where the stages run on the default keep their per-fit records (committed: the rates and
+#: tables of ``operating_characteristics_default.md`` can be recomputed from a clone).
+KEPT = RESULTS / "oc"
 #: Candidate slope priors (all centred within dyad, the shipped spec's setting).
 PRIORS: dict[str, Any] = {
     "normal_1": lagnest_method(**CHOSEN, center="dyad"),
@@ -135,6 +140,16 @@ STAGES: dict[str, dict[str, Any]] = {
                            **ANCHORS},
                "scenarios": ["null", "one_large", "thesis", "dense_small"],
                "extra_ci_probs": (0.95,)},
+    # the default (95% intervals, Normal(0, 1.5) slopes) at every design, beside the anchors
+    "designs": {"methods": {"default": lagnest_method(**DEFAULT, center="dyad"),
+                            "mnlogit_fe": ANCHORS["mnlogit_fe"],
+                            "mnlogit_cluster": ANCHORS["mnlogit_cluster"]},
+                "scenarios": ["null", "one_large", "thesis", "dense_small"],
+                "ci_prob": 0.95, "extra_ci_probs": (0.9,), "kept": True},
+    # the default against confounding (rupture -> MIA at t+1, a session state raising both)
+    "confounded": {"methods": {"default": lagnest_method(**DEFAULT, center="dyad")},
+                   "scenarios": ["confounded_null"],
+                   "ci_prob": 0.95, "extra_ci_probs": (0.9,), "kept": True},
 }
 
 
@@ -150,9 +165,13 @@ def run(stage: str, design: str, n: int, n_jobs: int, methods: list[str] | None,
     t0 = time.perf_counter()
     oc = operating_characteristics(chosen, spec["scenarios"], [dims], n, seed=SEED,
                                    studies_by_method=by_method, n_jobs=n_jobs, path=path,
-                                   progress=True,
+                                   progress=True, ci_prob=spec.get("ci_prob", 0.9),
                                    extra_ci_probs=spec.get("extra_ci_probs", ()), **SAMPLER)
-    oc.save(path.with_suffix(".nc"))
+    if spec.get("kept"):
+        KEPT.mkdir(parents=True, exist_ok=True)
+        oc.save(KEPT / f"oc-{stage}-{design}.nc")
+    else:
+        oc.save(path.with_suffix(".nc"))
     print(f"{stage} {design}: {time.perf_counter() - t0:.0f} s", flush=True)
 
 
