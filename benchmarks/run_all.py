@@ -212,7 +212,7 @@ REGISTRY: tuple[Benchmark, ...] = (
     Benchmark(
         "operating_characteristics", "operating_characteristics.py",
         "Operating characteristics: LaggedRegression's candidate defaults and two anchors",
-        ("operating_characteristics",),
+        ("operating_characteristics", "operating_characteristics_default"),
         "statsmodels MNLogit (dyad fixed effects; dyad-clustered SEs) and Bambi's default "
         "priors on the per-segment model, fitted to the same simulated studies",
         full=(("--report",),), long=True, peers=("bambi",)),

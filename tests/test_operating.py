@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 import lagnest as ln
+from lagnest._summaries import CI_PROB
 from lagnest.calibration.operating import (
     SCENARIOS,
     OperatingCharacteristics,
@@ -115,6 +116,8 @@ def test_rates_follow_their_definitions_on_known_intervals():
         scenarios={"thesis": {}}, designs=[(2, 2, 5)], n_studies=3, seed=1, n_jobs=1,
         progress=False)
     table = oc.summary()
+    # the tool reads intervals at the level every fit's summary prints unless told
+    assert oc.ci_prob == CI_PROB == 0.95
     exact = table.loc[("exact", "thesis", "2x2x5", "predictor")]
     # truths: MIA1 -> withdrawal -0.5 and both -0.5, MIA4 -> confrontation/both -0.8; the
     # other five of the nine slopes are 0
@@ -208,7 +211,7 @@ def test_intervals_at_several_probabilities_from_the_same_fits(tmp_path):
     # the -0.8 truths excludes zero (0.80 > 0.74) and the 95% one does not (0.80 < 0.88)
     oc = operating_characteristics({"normal": LevelAnchor(0.45)}, scenarios={"thesis": {}},
                                    designs=[(2, 2, 5)], n_studies=2, seed=1, n_jobs=1,
-                                   progress=False, extra_ci_probs=(0.95, 0.5))
+                                   progress=False, ci_prob=0.9, extra_ci_probs=(0.95, 0.5))
     assert oc.ci_probs == (0.9, 0.95, 0.5)
     key = ("normal", "thesis", "2x2x5", "predictor")
     at90, at95 = oc.summary().loc[key], oc.summary(ci_prob=0.95).loc[key]
@@ -225,4 +228,4 @@ def test_intervals_at_several_probabilities_from_the_same_fits(tmp_path):
     assert "95%, 50% too" in repr(oc)
     with pytest.raises(ValueError, match="repeat a probability"):
         operating_characteristics({"normal": LevelAnchor(0.45)}, scenarios=["null"],
-                                  extra_ci_probs=(0.9,))
+                                  extra_ci_probs=(0.95,))  # the default level again

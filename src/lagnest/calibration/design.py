@@ -23,6 +23,7 @@ import xarray as xr
 from scipy import stats
 
 from lagnest import _hooks
+from lagnest._summaries import CI_PROB
 
 __all__ = ["DEFAULT_EFFECT", "DesignAnalysis", "default_model", "design_analysis"]
 
@@ -235,7 +236,7 @@ def design_analysis(
     model: Callable[[Any], Any] | None = None,
     target: tuple[str, str] | None = None,
     simulator: dict[str, Any] | None = None,
-    ci_prob: float = 0.9,
+    ci_prob: float = CI_PROB,
     draws: int = 500,
     tune: int = 500,
     chains: int = 4,
@@ -273,8 +274,10 @@ def design_analysis(
         ``("MIA4[t-1]", "confrontation")`` (default: from ``effect``).
     simulator : dict, optional
         Other overrides of :func:`lagnest.simulate.thesis_like_params`.
-    ci_prob : float, default 0.9
-        Probability of the central interval.
+    ci_prob : float, default 0.95
+        Probability of the central interval (lagnest's default, ``CI_PROB``: the
+        intervals a fit's summary prints; the runs recorded before 0.1's 95% default used
+        0.9).
     draws, tune, chains, sampler, target_accept, client, n_jobs, path, progress
         As in :func:`lagnest.calibration.sbc`.
 

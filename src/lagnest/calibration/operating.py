@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from lagnest._summaries import ResultSummary
+from lagnest._summaries import CI_PROB, ResultSummary
 from lagnest.calibration import engine
 from lagnest.calibration.sbc import _fit_quietly
 from lagnest.models._fit import DEFAULT_THRESHOLDS, compute_diagnostics, package_versions
@@ -415,7 +415,7 @@ def operating_characteristics(
     seed: int = 0,
     *,
     studies_by_method: Mapping[str, int] | None = None,
-    ci_prob: float = 0.9,
+    ci_prob: float = CI_PROB,
     extra_ci_probs: Sequence[float] = (),
     draws: int = 500,
     tune: int = 500,
@@ -454,8 +454,9 @@ def operating_characteristics(
         Run seed. Study r of (scenario, design) is simulated from its own seed (the same
         for every method, so methods are compared on the same studies); each fit's seed
         comes from the task key.
-    ci_prob : float, default 0.9
-        Probability of the central intervals.
+    ci_prob : float, default 0.95
+        Probability of the central intervals (lagnest's default, ``CI_PROB``, the level
+        of every fit's summary).
     extra_ci_probs : sequence of float, default ()
         Further probabilities at which every fit's intervals are recorded as well (e.g.
         ``(0.95,)``), so that the rates can be read at each from the same fits
