@@ -229,3 +229,48 @@ def test_intervals_at_several_probabilities_from_the_same_fits(tmp_path):
     with pytest.raises(ValueError, match="repeat a probability"):
         operating_characteristics({"normal": LevelAnchor(0.45)}, scenarios=["null"],
                                   extra_ci_probs=(0.95,))  # the default level again
+
+
+def test_a_changed_library_default_is_another_run(monkeypatch):
+    # a run id hashes what a method is; for a lagnest model that includes the defaults it
+    # relies on, so a run recorded under one default prior is not resumed under another
+    from lagnest.calibration.operating import _describe, lagnest_method
+    from lagnest.models import LaggedRegression
+    from lagnest.models.priors import Prior
+
+    method = lagnest_method(center="dyad")
+    before = _describe(method)
+    assert before == _describe(lagnest_method(center="dyad"))
+    assert before != _describe(lagnest_method(center="session"))
+    monkeypatch.setattr(LaggedRegression, "default_priors",
+                        {**LaggedRegression.default_priors,
+                         "beta": Prior("Normal", {"sigma": 1.0})})
+    assert _describe(method) != before
+
+
+def test_a_model_function_is_described_alike_in_every_process():
+    # design_analysis's default model is a plain function: its description (part of the run
+    # id) once held its memory address, so no other process could resume its run
+    import subprocess
+    import sys
+
+    from lagnest.calibration.design import default_model
+    from lagnest.calibration.operating import _describe
+
+    code = ("from lagnest.calibration.design import default_model; "
+            "from lagnest.calibration.operating import _describe; "
+            "print(_describe(default_model))")
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True).stdout.strip()
+    assert other == _describe(default_model)
+    assert " at 0x" not in other
+    # two factories with other code or other captured values are other methods
+    sigma = 1.0
+    first = _describe(lambda s: ln.LaggedRegression(s, "rupture", ["mia"], center="dyad"))
+    second = _describe(lambda s: ln.LaggedRegression(s, "rupture", ["mia"], center="session"))
+    closing = _describe(lambda s: ln.LaggedRegression(s, "rupture", ["mia"],
+                                                       priors={"beta": {"sigma": sigma}}))
+    sigma = 2.0
+    closing_later = _describe(lambda s: ln.LaggedRegression(s, "rupture", ["mia"],
+                                                             priors={"beta": {"sigma": sigma}}))
+    assert len({first, second, closing, closing_later}) == 4

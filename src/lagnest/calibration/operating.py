@@ -20,6 +20,8 @@ the same fits. The fits run on
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import itertools
 import json
 import time
@@ -539,11 +541,54 @@ def _kind(label: str) -> str:
 
 
 def _describe(method: Any) -> str:
-    """What a method is (part of the run id: other settings under one name are another run)."""
+    """What a method is (part of the run id: other settings under one name are another run).
+
+    An anchor (an object with ``estimate``) is its ``repr``. A model factory is its
+    arguments (a :func:`lagnest_method`) or its code (another function: module, name, a
+    digest of its bytecode and constants, and the simple values it closes over; never a
+    memory address, which differs in every process and would make a run impossible to
+    resume), together with the library defaults a LaggedRegression built by it relies on
+    (the model's argument defaults and default priors): a run recorded under one default is
+    not resumed with fits under another after an upgrade changed it.
+    """
+    if hasattr(method, "estimate"):
+        return repr(method)
+    from lagnest.models import LaggedRegression
+
     args = getattr(method, "args", None)
-    if args:  # a functools.partial of lagnest_method: its model arguments
-        return json.dumps(args[0], sort_keys=True, default=str)
-    return repr(method)
+    what: dict[str, Any] = ({"arguments": args[0]} if args  # a lagnest_method partial
+                            else {"function": _function_identity(method)})
+    signature = inspect.signature(LaggedRegression.__init__).parameters.values()
+    what["defaults"] = {p.name: p.default for p in signature
+                        if p.default is not inspect.Parameter.empty}
+    what["default_priors"] = {name: repr(prior) for name, prior in
+                              LaggedRegression.default_priors.items()}
+    return json.dumps(what, sort_keys=True, default=str)
+
+
+_PLAIN = (str, int, float, bool, type(None), tuple, list, dict)
+
+
+def _code_digest(code: Any) -> str:
+    """Digest of a code object: bytecode, names and constants (nested code recursively)."""
+    consts = [_code_digest(c) if hasattr(c, "co_code") else repr(c) for c in code.co_consts]
+    text = repr((code.co_code, code.co_names, consts))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _function_identity(func: Any) -> str:
+    """A callable as the same text in every process (see :func:`_describe`)."""
+    code = getattr(func, "__code__", None)
+    if code is None:  # another callable object: its type and its plain attributes
+        fields = {k: v for k, v in sorted(vars(func).items()) if isinstance(v, _PLAIN)} \
+            if hasattr(func, "__dict__") else {}
+        return f"{type(func).__module__}.{type(func).__qualname__} {fields!r}"
+    cells = [c.cell_contents if isinstance(c.cell_contents, _PLAIN)
+             else type(c.cell_contents).__qualname__ for c in (func.__closure__ or ())]
+    defaults = [d if isinstance(d, _PLAIN) else type(d).__qualname__
+                for d in (func.__defaults__ or ())]
+    return (f"{func.__module__}.{func.__qualname__} code {_code_digest(code)} "
+            f"closure {cells!r} defaults {defaults!r}")
 
 
 def _assemble(results: Mapping[tuple, dict], methods: list, scenarios: list,
