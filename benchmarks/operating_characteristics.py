@@ -81,6 +81,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from oc_anchors import BambiAnchor, MNLogitAnchor
 
+from lagnest._files import atomic_write
 from lagnest.calibration.operating import (
     OperatingCharacteristics,
     lagnest_method,
@@ -381,9 +382,6 @@ def report() -> None:
               "left as it is")
         return
     table = pd.concat(tables)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "operating_characteristics.json").write_text(
-        table.reset_index().to_json(orient="records", indent=1) + "\n")
     lines = ["# Operating characteristics of LaggedRegression's candidate defaults", "",
              "Central 90% intervals (the `levels` stage also at 95%); every rate with its "
              "Monte Carlo SE (cluster SE over studies); failed fits (R-hat > 1.01, bulk or "
@@ -396,8 +394,17 @@ def report() -> None:
     lines += table_markdown(table, "predictor")
     lines += ["", "## History (persistence) slopes", *table_markdown(table, "history")]
     lines += slopes
-    (RESULTS / "operating_characteristics.md").write_text("\n".join(lines) + "\n")
+    write_page("operating_characteristics", table, lines)
     print(json.dumps({"rows": len(table)}))
+
+
+def write_page(stem: str, table: pd.DataFrame, lines: list[str]) -> None:
+    """results/<stem>.json (the rates, one record per row of ``table``) and <stem>.md."""
+    records = table.reset_index().to_json(orient="records", indent=1) + "\n"
+    page = "\n".join(lines) + "\n"
+    for suffix, text in ((".json", records), (".md", page)):
+        atomic_write(RESULTS / f"{stem}{suffix}", lambda tmp, text=text: tmp.write_text(text),
+                     parents=True)
 
 
 def history_per_slope_markdown(oc: OperatingCharacteristics, design: str) -> list[str]:
@@ -444,8 +451,6 @@ def report_default() -> None:
             criterion += ["", f"### {design}", *levels_markdown(oc, design)]
             persistence += history_per_slope_markdown(oc, design)
     table = pd.concat(tables)
-    (RESULTS / "operating_characteristics_default.json").write_text(
-        table.reset_index().to_json(orient="records", indent=1) + "\n")
     lines = ["# Operating characteristics of LaggedRegression's default at every design", "",
              "The default (Normal(0, 1.5) slopes, centred within dyad, 95% intervals) and the "
              "two MNLogit anchors (dyad fixed effects; dyad-clustered errors) fitted to the "
@@ -462,7 +467,7 @@ def report_default() -> None:
              "## MIA (predictor) slopes", *table_markdown(table, "predictor"), "",
              "## History (persistence) slopes", *table_markdown(table, "history"),
              *persistence]
-    (RESULTS / "operating_characteristics_default.md").write_text("\n".join(lines) + "\n")
+    write_page("operating_characteristics_default", table, lines)
     print(json.dumps({"rows": len(table), "runs": [f.stem for f in files]}))
 
 
