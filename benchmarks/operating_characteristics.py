@@ -27,7 +27,8 @@ Stages (each resumable: its fits stream to ``benchmarks/.runs/oc-<stage>-<design
   interaction, against ``both`` as a free category (precision of MIA4 -> confrontation).
 * ``designs``: the default (Normal(0, 1.5) slopes, centred within dyad, 95% intervals, also
   read at 90%) beside both MNLogit anchors at 10x8x10, 20x8x10 and 6x8x30; ``confounded``:
-  the default on the confounded null at 6x8x10. Their per-fit records are kept in
+  the default on the confounded null at 6x8x10; ``historycombine``: the persistence slopes
+  under the default with and without ``combine`` at 30 segments. Their per-fit records are kept in
   ``benchmarks/results/oc/`` (committed), their page is ``operating_characteristics_default.md``.
 * ``levels``: ``normal_1`` (the default until this stage), a wider Normal(0, 1.5) (the
   default since: the criterion read at 95% chose it) and the anchors, with
@@ -57,6 +58,9 @@ Run (2 worker processes; hours)::
     .venv/bin/python benchmarks/operating_characteristics.py --stage designs --design 10x8x10 --n 50
     .venv/bin/python benchmarks/operating_characteristics.py --stage designs --design 20x8x10 --n 50
     .venv/bin/python benchmarks/operating_characteristics.py --stage designs --design 6x8x30 --n 50
+    .venv/bin/python benchmarks/operating_characteristics.py --stage designs --design 6x8x100 --n 10
+    .venv/bin/python benchmarks/operating_characteristics.py --stage historycombine \
+        --design 6x8x30 --n 20
     .venv/bin/python benchmarks/operating_characteristics.py --report
 
 Writes ``benchmarks/results/operating_characteristics.{json,md}`` (``--report``, from the runs
@@ -158,6 +162,14 @@ STAGES: dict[str, dict[str, Any]] = {
                             "mnlogit_cluster": ANCHORS["mnlogit_cluster"]},
                 "scenarios": ["null", "one_large", "thesis", "dense_small"],
                 "ci_prob": 0.95, "extra_ci_probs": (0.9,), "kept": True},
+    # the persistence slopes under the default with and without ``both`` as withdrawal +
+    # confrontation + a shrunk interaction (the remedy left to try for the rare cells)
+    "historycombine": {"methods": {"default": lagnest_method(**DEFAULT, center="dyad"),
+                                   "combined": lagnest_method(
+                                       **DEFAULT, center="dyad",
+                                       combine={"both": ["withdrawal", "confrontation"]})},
+                       "scenarios": ["thesis"], "ci_prob": 0.95, "extra_ci_probs": (0.9,),
+                       "kept": True},
     # the default against confounding (rupture -> MIA at t+1, a session state raising both)
     "confounded": {"methods": {"default": lagnest_method(**DEFAULT, center="dyad")},
                    "scenarios": ["confounded_null"],
@@ -449,7 +461,8 @@ def report_default() -> None:
             tables.append(oc.summary(ci_prob=p).assign(stage=f"{stage} at {p:.0%}"))
         if stage == "designs":
             criterion += ["", f"### {design}", *levels_markdown(oc, design)]
-            persistence += history_per_slope_markdown(oc, design)
+        if stage in ("designs", "historycombine"):
+            persistence += ["", f"### {stage}, {design}", *history_per_slope_markdown(oc, design)]
     table = pd.concat(tables)
     lines = ["# Operating characteristics of LaggedRegression's default at every design", "",
              "The default (Normal(0, 1.5) slopes, centred within dyad, 95% intervals) and the "
