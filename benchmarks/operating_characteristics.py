@@ -331,7 +331,7 @@ def decision_markdown(table: pd.DataFrame) -> list[str]:
              "larger shortfall |", "|---|---:|---:|---|---:|---|---:|"]
     for _, r in table.iterrows():
         lines.append(f"| {r['candidate']} | {r['studies']} | "
-                     f"{_cell(r['max_fpr'], r['max_fpr_se'])} | "
+                     f"{_cell(r['max_fpr'], r['max_fpr_se'], 3)} | "
                      f"{_cell(r['min_coverage'], r['min_coverage_se'])} "
                      f"`{r['min_coverage_slope']}` | {_cell(r['power'], r['power_se'])} | "
                      f"{'yes' if r['qualifies'] else 'no'} | {r['shortfall']:.3f} |")
@@ -360,7 +360,7 @@ def levels_markdown(oc: OperatingCharacteristics, design: str = "6x8x10") -> lis
         table = decision(oc, design, ci_prob=p, names=names)
         for _, r in table.iterrows():
             lines.append(f"| {r['candidate']} | {p:.0%} | {r['studies']} | "
-                         f"{_cell(r['max_fpr'], r['max_fpr_se'])} | "
+                         f"{_cell(r['max_fpr'], r['max_fpr_se'], 3)} | "
                          f"{_cell(r['min_coverage'], r['min_coverage_se'])} "
                          f"`{r['min_coverage_slope']}` | {_cell(r['power'], r['power_se'])} | "
                          f"{_cell(r['mia4_power'], r['mia4_power_se'])} | "
