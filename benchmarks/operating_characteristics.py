@@ -267,7 +267,8 @@ def per_slope_markdown(oc: OperatingCharacteristics, scenarios: list[str]) -> li
 
 
 def _rate(part: pd.DataFrame, flag: str) -> tuple[float, float]:
-    """Share of rows with ``flag`` and its cluster SE (a study of a scenario is a cluster)."""
+    """Mean of column ``flag`` (a share for a flag) and its cluster SE (a study of a scenario
+    is a cluster)."""
     if part.empty:
         return np.nan, np.nan
     per = part.groupby(["scenario", "study"])[flag].agg(["sum", "count"])
@@ -419,33 +420,48 @@ def write_page(stem: str, table: pd.DataFrame, lines: list[str]) -> None:
                      parents=True)
 
 
-def history_per_slope_markdown(oc: OperatingCharacteristics, design: str) -> list[str]:
-    """Each persistence slope at one design, pooled over the scenarios (all share them)."""
-    rec = oc.records()
-    rec = rec[(rec["design"] == design) & (rec["kind"] == "history")]
-    lines = ["", f"**Persistence slopes at {design}, per slope** (every scenario pooled: the "
-             f"scenarios share the persistence truths; {oc.ci_prob:.0%} intervals; mean error "
-             "and coverage with their Monte Carlo SE; MNLogit's failed fits, with separated "
-             "estimates, counted as every rate counts them)", "",
-             "| estimator | slope | truth | fits | mean error | median error | coverage |",
-             "|---|---|---:|---:|---:|---:|---:|"]
-    for (name, parameter), part in rec.groupby(["estimator", "parameter"], sort=True):
-        err = part["mean"] - part["truth"]
-        cover = float(part["covered"].mean())
+def history_markdown(oc: OperatingCharacteristics, design: str) -> list[str]:
+    """The persistence slopes at one design: pooled, then each, over every scenario.
+
+    The scenarios share the persistence truths, so their studies are pooled; a study of a
+    scenario is a cluster of the Monte Carlo SEs (:func:`_rate`, of a mean error as of a
+    share).
+    """
+    records = {p: oc.records(ci_prob=p) for p in oc.ci_probs}
+    history = {p: rec[(rec["design"] == design) & (rec["kind"] == "history")]
+               for p, rec in records.items()}
+    main = history[oc.ci_prob].assign(error=lambda r: r["mean"] - r["truth"])
+    levels = " | ".join(f"{p:.0%} coverage" for p in oc.ci_probs)
+    lines = ["", f"**Persistence slopes at {design}** (every scenario pooled: they share the "
+             "persistence truths; mean error and coverage with their Monte Carlo SE; "
+             "MNLogit's failed fits, with separated estimates, counted as every rate counts "
+             "them). The non-zero slopes together:", "",
+             f"| estimator | studies | mean error | {levels} |",
+             "|---|---:|---:|" + "---:|" * len(oc.ci_probs)]
+    for name, part in main[main["truth"] != 0].groupby("estimator", sort=True):
+        cover = [_rate(h[(h["estimator"] == name) & (h["truth"] != 0)], "covered")
+                 for h in history.values()]
+        lines.append(f"| {name} | {part.groupby(['scenario', 'study']).ngroups} | "
+                     f"{_cell(*_rate(part, 'error'))} | "
+                     + " | ".join(_cell(*c) for c in cover) + " |")
+    lines += ["", f"Each slope ({oc.ci_prob:.0%} intervals):", "",
+              "| estimator | slope | truth | fits | mean error | median error | coverage |",
+              "|---|---|---:|---:|---:|---:|---:|"]
+    for (name, parameter), part in main.groupby(["estimator", "parameter"], sort=True):
         column, category = str(parameter).split("|")
         lines.append(
             f"| {name} | `{column}` -> {category} | {part['truth'].iloc[0]:.1f} | {len(part)} | "
-            f"{_cell(float(err.mean()), float(err.std(ddof=1) / np.sqrt(len(err))))} | "
-            f"{float(err.median()):+.2f} | "
-            f"{_cell(cover, float(np.sqrt(cover * (1 - cover) / len(part))))} |")
+            f"{_cell(*_rate(part, 'error'))} | {float(part['error'].median()):+.2f} | "
+            f"{_cell(*_rate(part, 'covered'))} |")
     return lines
 
 
 def report_default() -> None:
     """Write results/operating_characteristics_default.{json,md} from the kept records.
 
-    The stages that run the default (``designs``, ``confounded``) keep their per-fit records
-    in ``results/oc/`` (committed), so this report can be rebuilt from any clone.
+    The stages that run the default (``designs``, ``confounded``, ``historycombine``) keep
+    their per-fit records in ``results/oc/`` (committed), so this report can be rebuilt from
+    any clone.
     """
     files = sorted(KEPT.glob("oc-*.nc"))
     if not files:
@@ -462,7 +478,7 @@ def report_default() -> None:
         if stage == "designs":
             criterion += ["", f"### {design}", *levels_markdown(oc, design)]
         if stage in ("designs", "historycombine"):
-            persistence += ["", f"### {stage}, {design}", *history_per_slope_markdown(oc, design)]
+            persistence += ["", f"### {stage}, {design}", *history_markdown(oc, design)]
     table = pd.concat(tables)
     lines = ["# Operating characteristics of LaggedRegression's default at every design", "",
              "The default (Normal(0, 1.5) slopes, centred within dyad, 95% intervals) and the "
