@@ -363,11 +363,19 @@ def loo_from_cells(result: FitResult, reff: float | None = None) -> Any:
     if result.group != "posterior":
         raise ValueError("LOO needs posterior draws; this result holds prior draws")
     cells = result.cell_log_lik()
-    # a quick-mode fit (LAGNEST_QUICK) checks that code runs: no warning about its k
     elpd = cell_loo(cells.log_lik, cells.counts, cells.segment_cell,
                     result.reported_posterior() if reff is None else reff,
-                    segment=cells.segment, warn=not result.config.get("quick"))
+                    segment=cells.segment, warn=_warns_on_k(result))
     return tag_elpd(result, elpd, cells.segment is not None)
+
+
+def _warns_on_k(result: FitResult) -> bool:
+    """Whether LOO of ``result`` warns about high Pareto k (both paths).
+
+    Not for a quick-mode fit (``LAGNEST_QUICK``): a smoke run of the code, whose few draws
+    give high k by design.
+    """
+    return not result.config.get("quick")
 
 
 def _warn_high_k(threshold: float, n_high: int, n: int, max_k: float,
@@ -434,7 +442,7 @@ def pointwise_loo(result: FitResult, segment: np.ndarray, coords: Mapping[str, n
         elpd = arviz_stats.loo(tree, pointwise=True, reff=reff)
     pareto_k = np.asarray(getattr(elpd.pareto_k, "values", elpd.pareto_k))
     high = pareto_k > elpd.good_k
-    if high.any() and not result.config.get("quick"):  # none for a quick-mode smoke fit
+    if high.any() and _warns_on_k(result):
         _warn_high_k(float(elpd.good_k), int(high.sum()), pareto_k.size,
                      float(np.max(pareto_k)))
     labelled = {"segment": segment, **{k: ("segment", v) for k, v in coords.items()}}
