@@ -13,8 +13,9 @@ Model (``lagnest.datasets.load_example()``)::
 a multinomial logit of ``rupture`` (reference ``none``; categories withdrawal,
 confrontation, both) on the rupture state at t-1 (3 dummies) and MIA1..MIA8 at t-1 (0/1),
 11 columns, with per-category intercepts and independent dyad and session-within-dyad
-random intercepts per category. Priors (``LaggedRegression.default_priors``): intercepts
-Normal(0, 1.5); MIA slopes Normal(0, 1) (``beta``); history slopes Normal(0, 1.5)
+random intercepts per category. Priors (named in ``MODEL_ARGS``, as the R script writes
+them): intercepts Normal(0, 1.5); MIA slopes Normal(0, 1) (``beta``; the library default
+was this when the comparison was run, Normal(0, 1.5) since); history slopes Normal(0, 1.5)
 (``history``); ``sigma_dyad``, ``sigma_session`` HalfNormal(0.5) per category.
 
 The brms side (``benchmarks/brms_regression.R``) fits ``categorical(refcat = "none")``
@@ -61,8 +62,15 @@ from lagnest.models._fit import package_versions
 
 RESULTS = Path(__file__).parent / "results"
 DEFAULT_WORKDIR = Path("/tmp/lagnest_brms")
+#: Every prior is named, as ``brms_regression.R`` writes them: a later change of a library
+#: default (the MIA slopes' went from Normal(0, 1) to Normal(0, 1.5) after this comparison
+#: was run) must not make the two engines fit different models.
 MODEL_ARGS: dict[str, Any] = {"target": "rupture", "predictors": ["mia"], "center": None,
-                              "shrinkage": "none", "initial_state": False}
+                              "shrinkage": "none", "initial_state": False,
+                              "priors": {"intercept": {"sigma": 1.5}, "beta": {"sigma": 1.0},
+                                         "history": {"sigma": 1.5},
+                                         "sigma_dyad": {"sigma": 0.5},
+                                         "sigma_session": {"sigma": 0.5}}}
 #: Posterior differences larger than this many lagnest posterior SDs fail the check.
 TOLERANCE = 0.1
 DATA_CSV = "brms_regression_data.csv"

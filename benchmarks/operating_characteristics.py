@@ -28,7 +28,10 @@ Stages (each resumable: its fits stream to ``benchmarks/.runs/oc-<stage>-<design
 * ``designs``: the default (Normal(0, 1.5) slopes, centred within dyad, 95% intervals, also
   read at 90%) beside both MNLogit anchors at 10x8x10, 20x8x10 and 6x8x30; ``confounded``:
   the default on the confounded null at 6x8x10; ``historycombine``: the persistence slopes
-  under the default with and without ``combine`` at 30 segments. Their per-fit records are kept in
+  under the default with and without ``combine`` at 30 segments; ``historyparts``: ``combine``
+  once it also reads the target's own past by components (the state both at t - 1 as
+  withdrawal and confrontation at t - 1 plus a shrunk interaction), on the same studies as
+  ``historycombine``. Their per-fit records are kept in
   ``benchmarks/results/oc/`` (committed), their page is ``operating_characteristics_default.md``.
 * ``levels``: ``normal_1`` (the default until this stage), a wider Normal(0, 1.5) (the
   default since: the criterion read at 95% chose it) and the anchors, with
@@ -61,6 +64,10 @@ Run (2 worker processes; hours)::
     .venv/bin/python benchmarks/operating_characteristics.py --stage designs --design 6x8x100 --n 10
     .venv/bin/python benchmarks/operating_characteristics.py --stage historycombine \
         --design 6x8x30 --n 20
+    .venv/bin/python benchmarks/operating_characteristics.py --stage historyparts \
+        --design 6x8x30 --n 50
+    .venv/bin/python benchmarks/operating_characteristics.py --stage combinelevels \
+        --design 6x8x10 --n 100
     .venv/bin/python benchmarks/operating_characteristics.py --report
 
 Writes ``benchmarks/results/operating_characteristics.{json,md}`` (``--report``, from the runs
@@ -163,13 +170,31 @@ STAGES: dict[str, dict[str, Any]] = {
                 "scenarios": ["null", "one_large", "thesis", "dense_small"],
                 "ci_prob": 0.95, "extra_ci_probs": (0.9,), "kept": True},
     # the persistence slopes under the default with and without ``both`` as withdrawal +
-    # confrontation + a shrunk interaction (the remedy left to try for the rare cells)
+    # confrontation + a shrunk interaction (the remedy left to try for the rare cells). Its
+    # kept records predate ``combine`` reading the target's past by components (then only
+    # the outcome was combined); a rerun from scratch measures the present ``combine``.
     "historycombine": {"methods": {"default": lagnest_method(**DEFAULT, center="dyad"),
                                    "combined": lagnest_method(
                                        **DEFAULT, center="dyad",
                                        combine={"both": ["withdrawal", "confrontation"]})},
                        "scenarios": ["thesis"], "ci_prob": 0.95, "extra_ci_probs": (0.9,),
                        "kept": True},
+    # the default and ``combine`` once it also reads the target's own past by components (the
+    # state both at t - 1 is withdrawal and confrontation at t - 1, plus a shrunk
+    # interaction); its first 20 studies are those of ``historycombine`` (same seed and
+    # scenario list)
+    "historyparts": {"methods": {"default": lagnest_method(**DEFAULT, center="dyad"),
+                                 "combined": lagnest_method(
+        **DEFAULT, center="dyad", combine={"both": ["withdrawal", "confrontation"]})},
+                     "scenarios": ["thesis"], "ci_prob": 0.95, "extra_ci_probs": (0.9,),
+                     "kept": True},
+    # ``combine`` (outcome and past) on the MIA slopes at the criterion's design, on the
+    # studies of the ``levels`` stage (same scenario list, design and seed), whose
+    # Normal(0, 1.5) records are the default's on the same studies
+    "combinelevels": {"methods": {"combined": lagnest_method(
+        **DEFAULT, center="dyad", combine={"both": ["withdrawal", "confrontation"]})},
+                      "scenarios": ["null", "one_large", "thesis", "dense_small"],
+                      "ci_prob": 0.95, "extra_ci_probs": (0.9,), "kept": True},
     # the default against confounding (rupture -> MIA at t+1, a session state raising both)
     "confounded": {"methods": {"default": lagnest_method(**DEFAULT, center="dyad")},
                    "scenarios": ["confounded_null"],
@@ -459,7 +484,8 @@ def history_markdown(oc: OperatingCharacteristics, design: str) -> list[str]:
 def report_default() -> None:
     """Write results/operating_characteristics_default.{json,md} from the kept records.
 
-    The stages that run the default (``designs``, ``confounded``, ``historycombine``) keep
+    The stages that run the default or its candidate successors (``designs``,
+    ``confounded``, ``historycombine``, ``historyparts``, ``combinelevels``) keep
     their per-fit records in ``results/oc/`` (committed), so this report can be rebuilt from
     any clone.
     """
@@ -475,9 +501,10 @@ def report_default() -> None:
         stage, design = nc.stem.split("-", 2)[1:]
         for p in oc.ci_probs:
             tables.append(oc.summary(ci_prob=p).assign(stage=f"{stage} at {p:.0%}"))
-        if stage == "designs":
-            criterion += ["", f"### {design}", *levels_markdown(oc, design)]
-        if stage in ("designs", "historycombine"):
+        if stage in ("designs", "combinelevels"):
+            criterion += ["", f"### {design}" if stage == "designs" else
+                          f"### {stage}, {design}", *levels_markdown(oc, design)]
+        if stage in ("designs", "historycombine", "historyparts", "combinelevels"):
             persistence += ["", f"### {stage}, {design}", *history_markdown(oc, design)]
     table = pd.concat(tables)
     lines = ["# Operating characteristics of LaggedRegression's default at every design", "",

@@ -480,10 +480,12 @@ WORDS: dict[str, tuple[str, str]] = {
         "fueran nulos, cerca de {chance:.1f} de ellos excluirían el 1 por azar al {pct} "
         "(tasa nominal{measured})."),
     "rg.chance.measured": (
-        "; measured with the default prior in simulated six-dyad studies: {low} to {high} "
-        "per null slope, see docs/lagged_regression.md",
-        "; medida con la distribución a priori por defecto en estudios simulados de seis "
-        "díadas: de {low} a {high} por pendiente nula, ver docs/lagged_regression.md"),
+        "; measured with the default prior in simulated studies of 6 to 20 dyads with 10 to "
+        "30 segments per session: {low} to {high} per null slope, see "
+        "docs/lagged_regression.md",
+        "; medida con la distribución a priori por defecto en estudios simulados de 6 a 20 "
+        "díadas con 10 a 30 segmentos por sesión: de {low} a {high} por pendiente nula, ver "
+        "docs/lagged_regression.md"),
     # SessionImpactResult.summary
     "im.head": (
         "  {outcomes} on {predictors}: {sessions} sessions of {dyads} dyads; predictors "

@@ -399,8 +399,20 @@ def test_divergence_advice_names_the_parameterization_to_try(example):
 def test_combined_category_adds_its_components(example):
     m = LaggedRegression(example, "rupture", ["MIA4"],
                          combine={"both": ["withdrawal", "confrontation"]}, shrinkage="none")
-    prior = m.prior_predictive(draws=20, seed=3).draws
+    prior = m.prior_predictive(draws=400, seed=3).draws
     own, beta = prior["beta_own"], prior["beta"]
+    # the past: the state both at t - 1 (and in the first segment) is withdrawal and
+    # confrontation at once, plus an interaction of its own under the tighter prior
+    for suffix in ("[t-1]", "[first segment]"):
+        whole, w, c = (f"rupture={s}{suffix}" for s in ("both", "withdrawal", "confrontation"))
+        by_rows = own.sel(feature=whole) + own.sel(feature=w) + own.sel(feature=c)
+        np.testing.assert_allclose(beta.sel(feature=whole, category="withdrawal"),
+                                   by_rows.sel(category="withdrawal"), atol=1e-12)
+        assert 0.4 < float(own.sel(feature=whole).std()) < 0.6  # interaction Normal(0, 0.5)
+        assert 1.3 < float(own.sel(feature=w, category="withdrawal").std()) < 1.7  # history
+    own = own.sel(feature=[f for f in own["feature"].values if "=both" not in f])
+    beta = beta.sel(feature=own["feature"].values)
+    # the outcome: both's log odds are the sum of its components' plus its own
     np.testing.assert_allclose(
         beta.sel(category="both"),
         own.sel(category="withdrawal") + own.sel(category="confrontation")

@@ -62,12 +62,14 @@ PARAMETERIZATIONS = ("auto", "centered", "noncentered")
 #: New dyads and sessions drawn per posterior draw for population-average predictions.
 N_NEW_GROUPS = 200
 #: Share of null MIA slopes whose interval excluded zero under the default prior, in
-#: simulated six-dyad studies (``benchmarks/operating_characteristics.py``, ``levels``
-#: stage: lowest and highest over its four scenarios, 100 studies each, at 6 dyads x 8
-#: sessions x 10 segments), by interval probability; printed by
-#: :meth:`RegressionResult.summary` beside the nominal rate.
-NULL_EXCLUSION_MEASURED: dict[float, tuple[float, float]] = {0.9: (0.07, 0.10),
-                                                              0.95: (0.03, 0.04)}
+#: simulated studies (``benchmarks/operating_characteristics.py``: lowest and highest over
+#: the four scenarios of the ``levels`` stage at 6 dyads x 8 sessions x 10 segments, 100
+#: studies each, and of the ``designs`` stage at 10 x 8 x 10, 20 x 8 x 10 and 6 x 8 x 30,
+#: 50 studies each; ``benchmarks/results/operating_characteristics_default.md``), by
+#: interval probability; printed by :meth:`RegressionResult.summary` beside the nominal
+#: rate.
+NULL_EXCLUSION_MEASURED: dict[float, tuple[float, float]] = {0.9: (0.07, 0.11),
+                                                              0.95: (0.03, 0.07)}
 #: Slab scale and degrees of freedom of the regularised horseshoe (Piironen & Vehtari 2017).
 HORSESHOE_SLAB_SCALE = 2.0
 HORSESHOE_SLAB_DF = 4.0
@@ -529,7 +531,10 @@ class LaggedRegression(BayesianModel):
         reference are the sum of its components' (intercepts, group deviations and
         slopes) plus an interaction of its own with the tighter ``interaction`` prior,
         so that the segments with both ruptures inform the withdrawal and the
-        confrontation effects (independent processes have interaction 0).
+        confrontation effects (independent processes have interaction 0). The target's
+        own past is read the same way: the slopes of the combined state at t - lag (and
+        of its initial-state column) are the sum of its components' slopes plus an
+        interaction of their own under the ``interaction`` prior.
     parameterization : {"auto", "centered", "noncentered"}
         Form of the group intercepts (``"auto"`` decides per level from the data).
     priors : mapping, optional
@@ -851,15 +856,26 @@ class LaggedRegression(BayesianModel):
         own = self._combined()  # categories whose own slopes are interactions
         sd = np.array([self._priors["history"].params["sigma"] if f.history
                        else self._priors["beta"].params["sigma"] for f in features])
+        rows = self._row_mixing()
+        if rows is not None:  # a combined state's own past: an interaction of its parts
+            sd = np.where(np.diag(rows) != np.count_nonzero(rows, axis=1),
+                          self._priors["interaction"].params["sigma"], sd)
         sd = np.where(own[None, :], self._priors["interaction"].params["sigma"],
                       np.repeat(sd[:, None], k1, axis=1))
         mix = self._mixing()
-        raw = "beta" if mix is None else "beta_own"
+        mixed = mix is not None or rows is not None
+        raw = "beta_own" if mixed else "beta"
+
+        def total(x: Any) -> Any:
+            """Own slopes -> the slopes of the design's columns and categories."""
+            x = x if rows is None else pt.dot(pt.as_tensor_variable(rows), x)
+            return x if mix is None else pt.dot(x, mix)
+
         names = sorted(set(groups) - {""})
         if not names:
             beta = pm.Normal(raw, 0.0, sigma=sd, dims=("feature", "category"))
-            return beta if mix is None else pm.Deterministic(
-                "beta", pt.dot(beta, mix), dims=("feature", "category"))
+            return pm.Deterministic("beta", total(beta), dims=("feature", "category")) \
+                if mixed else beta
         grouped = np.array([g != "" for g in groups])[:, None] & ~own[None, :]
         index = np.array([names.index(g) if g else 0 for g in groups], dtype=np.int64)
         shrink = self._spec["shrinkage"]
@@ -900,10 +916,10 @@ class LaggedRegression(BayesianModel):
                 column = per_unit * self._pseudo_sd()[None, :] * pt.sqrt(
                     phi * (r2 / (1.0 - r2))[index])
         scale = pt.where(grouped, column, sd)
-        if mix is None:
+        if not mixed:
             return pm.Deterministic("beta", scale * z, dims=("feature", "category"))
         own_beta = pm.Deterministic(raw, scale * z, dims=("feature", "category"))
-        return pm.Deterministic("beta", pt.dot(own_beta, mix), dims=("feature", "category"))
+        return pm.Deterministic("beta", total(own_beta), dims=("feature", "category"))
 
     def _combined(self) -> np.ndarray:
         """Whether each non-reference category is a combination (``combine``), ``(K - 1,)``."""
@@ -925,6 +941,32 @@ class LaggedRegression(BayesianModel):
             for part in parts:
                 out[cats.index(part), cats.index(name)] = 1.0
         return out
+
+    def _row_mixing(self) -> np.ndarray | None:
+        """Map ``(P, P)`` from own slopes to the design's columns (None: identity).
+
+        With ``combine``, the target's own past in a combined state (``rupture=both[t-1]``,
+        and its initial-state column) is its components' past at once: the column's slopes
+        are the sum of the components' columns' slopes plus an interaction of its own
+        (``interaction`` prior), as on the outcome side.
+        """
+        combine = self._spec.get("combine")
+        if not combine or not self._spec["history"]:
+            return None
+        target = self._spec["target"]
+        names = self.data.feature_names
+        index = {name: j for j, name in enumerate(names)}
+        out = np.eye(len(names))
+        prefix = f"{target}="
+        for j, name in enumerate(names):
+            for whole, parts in combine.items():
+                if not name.startswith(f"{prefix}{whole}["):
+                    continue
+                suffix = name[len(prefix) + len(whole):]
+                sources = [index.get(f"{prefix}{part}{suffix}") for part in parts]
+                if all(i is not None for i in sources):
+                    out[j, sources] = 1.0
+        return None if np.array_equal(out, np.eye(len(names))) else out
 
     def build_model(self) -> Any:
         """Build the PyMC model (Multinomial per row, or Categorical per segment)."""
