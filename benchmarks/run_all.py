@@ -185,7 +185,7 @@ REGISTRY: tuple[Benchmark, ...] = (
         "sbc_regression", "sbc_regression.py",
         "SBC of LaggedRegression (mia_to_rupture, thesis-like design)", ("sbc_regression",),
         "uniform ranks and nominal interval coverage",
-        full=(("--n", "200", "--jobs", "1"),), long=True, env=ONE_THREAD),
+        full=(("--n", "300"),), long=True, env=ONE_THREAD),
     Benchmark(
         "sbc_hmm", "sbc_hmm.py",
         "SBC of HiddenMarkovModel (rupture episodes, MIA4 on the transitions)", ("sbc_hmm",),
