@@ -31,7 +31,10 @@ Stages (each resumable: its fits stream to ``benchmarks/.runs/oc-<stage>-<design
   under the default with and without ``combine`` at 30 segments; ``historyparts``: ``combine``
   once it also reads the target's own past by components (the state both at t - 1 as
   withdrawal and confrontation at t - 1 plus a shrunk interaction), on the same studies as
-  ``historycombine``. Their per-fit records are kept in
+  ``historycombine`` (and the default beside it); ``combinelevels``: that ``combine`` on the
+  studies of the ``levels`` stage (6x8x10); ``combinetruths``: the default and ``combine``
+  where withdrawal and confrontation co-occur more or less often than independence implies
+  (scenarios ``thesis_cooccurring``, ``thesis_exclusive``). Their per-fit records are kept in
   ``benchmarks/results/oc/`` (committed), their page is ``operating_characteristics_default.md``.
 * ``levels``: ``normal_1`` (the default until this stage), a wider Normal(0, 1.5) (the
   default since: the criterion read at 95% chose it) and the anchors, with
@@ -67,6 +70,8 @@ Run (2 worker processes; hours)::
     .venv/bin/python benchmarks/operating_characteristics.py --stage historyparts \
         --design 6x8x30 --n 50
     .venv/bin/python benchmarks/operating_characteristics.py --stage combinelevels \
+        --design 6x8x10 --n 100
+    .venv/bin/python benchmarks/operating_characteristics.py --stage combinetruths \
         --design 6x8x10 --n 100
     .venv/bin/python benchmarks/operating_characteristics.py --report
 
@@ -194,6 +199,13 @@ STAGES: dict[str, dict[str, Any]] = {
     "combinelevels": {"methods": {"combined": lagnest_method(
         **DEFAULT, center="dyad", combine={"both": ["withdrawal", "confrontation"]})},
                       "scenarios": ["null", "one_large", "thesis", "dense_small"],
+                      "ci_prob": 0.95, "extra_ci_probs": (0.9,), "kept": True},
+    # the default and ``combine`` where withdrawal and confrontation co-occur more or less
+    # often than independence implies (``combine``'s shrunk interaction is then wrong)
+    "combinetruths": {"methods": {"default": lagnest_method(**DEFAULT, center="dyad"),
+                                  "combined": lagnest_method(
+        **DEFAULT, center="dyad", combine={"both": ["withdrawal", "confrontation"]})},
+                      "scenarios": ["thesis_cooccurring", "thesis_exclusive"],
                       "ci_prob": 0.95, "extra_ci_probs": (0.9,), "kept": True},
     # the default against confounding (rupture -> MIA at t+1, a session state raising both)
     "confounded": {"methods": {"default": lagnest_method(**DEFAULT, center="dyad")},
@@ -504,7 +516,8 @@ def report_default() -> None:
         if stage in ("designs", "combinelevels"):
             criterion += ["", f"### {design}" if stage == "designs" else
                           f"### {stage}, {design}", *levels_markdown(oc, design)]
-        if stage in ("designs", "historycombine", "historyparts", "combinelevels"):
+        if stage in ("designs", "historycombine", "historyparts", "combinelevels",
+                     "combinetruths"):
             persistence += ["", f"### {stage}, {design}", *history_markdown(oc, design)]
     table = pd.concat(tables)
     lines = ["# Operating characteristics of LaggedRegression's default at every design", "",

@@ -33,19 +33,22 @@ def _lag1_frame(seqs):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("feedback", [0.0, 1.0])
-def test_implied_slopes_match_maximum_likelihood_on_a_large_corpus(feedback):
+@pytest.mark.parametrize(("feedback", "co_occurrence"), [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0)])
+def test_implied_slopes_match_maximum_likelihood_on_a_large_corpus(feedback, co_occurrence):
     """statsmodels' MNLogit, an independent oracle, recovers the stated slopes.
 
     No group variation, so the pooled multinomial logit is the true model; with the
-    rupture -> MIA feedback the slopes are unchanged (they are conditional effects).
+    rupture -> MIA feedback the slopes are unchanged (they are conditional effects), and so
+    they are with withdrawal and confrontation co-occurring beyond independence, which
+    only the ``both`` intercept carries: its excess over the two others' is the log odds
+    ratio ``co_occurrence``.
     """
     import statsmodels.api as sm
 
     params = thesis_like_params(n_dyads=150, sessions_per_dyad=(10, 10),
                                 segments_per_session=(60, 60), dyad_sd_withdrawal=0.0,
                                 dyad_sd_confrontation=0.0, session_sd=0.0,
-                                rupture_to_mia=feedback)
+                                rupture_to_mia=feedback, co_occurrence=co_occurrence)
     seqs, truth = ln.simulate.simulate(params, seed=5)
     y, x = _lag1_frame(seqs)
     res = sm.MNLogit(y, sm.add_constant(x)).fit(disp=0, method="newton", maxiter=100)
@@ -57,6 +60,23 @@ def test_implied_slopes_match_maximum_likelihood_on_a_large_corpus(feedback):
     assert np.max(np.abs(z)) < 4.0  # 33 coefficients: |z| < 4 unless the truth is wrong
     assert stated[("MIA4[t-1]", "both")] == -0.8
     assert stated[("rupture=both[t-1]", "both")] == pytest.approx(1.6)
+    contrast = np.array([-1.0, -1.0, 1.0])  # both - withdrawal - confrontation
+    const = np.asarray(res.params)[0]
+    cov = np.asarray(res.cov_params())
+    n_par = len(x.columns) + 1
+    idx = [k * n_par for k in range(3)]  # the constants in statsmodels' stacked order
+    sd = float(np.sqrt(contrast @ cov[np.ix_(idx, idx)] @ contrast))
+    assert abs(float(contrast @ const) - co_occurrence) < 4 * sd
+
+
+def test_co_occurrence_zero_is_the_independent_simulator_and_shifts_only_both():
+    a, _ = ln.simulate.thesis_like(seed=4)
+    b, _ = ln.simulate.thesis_like(seed=4, co_occurrence=0.0)
+    assert a == b
+    c, _ = ln.simulate.thesis_like(seed=4, co_occurrence=1.5)
+    assert c != a
+    with pytest.raises(ValueError, match="co_occurrence"):
+        thesis_like_params(co_occurrence=float("nan"))
 
 
 def test_implied_slopes_refuse_a_state_effect_and_skip_other_columns():

@@ -46,7 +46,10 @@ __all__ = ["SCENARIOS", "OperatingCharacteristics", "design_label", "operating_c
 #: MIA2 -> confrontation +0.4, MIA4 -> confrontation -0.8); ``dense_small``: every MIA
 #: indicator acts on both families with log odds ratios of +-0.25; ``confounded_null``: no
 #: effect, but ruptures raise the next segment's indicators (+0.8) and a latent session
-#: state raises both indicators and ruptures (SD 0.6).
+#: state raises both indicators and ruptures (SD 0.6); ``thesis_cooccurring`` /
+#: ``thesis_exclusive``: the thesis effects with withdrawal and confrontation co-occurring
+#: within a segment more (log odds ratio +1) or less (-1) often than independence implies
+#: (the truths against which ``combine``'s shrunk interaction is tested).
 SCENARIOS: dict[str, dict[str, Any]] = {
     "null": {"rupture_effects": ()},
     "one_large": {"rupture_effects": (("MIA4", "confrontation", 1, -1.2),)},
@@ -56,6 +59,8 @@ SCENARIOS: dict[str, dict[str, Any]] = {
         for k in range(1, 9) for j, family in enumerate(("withdrawal", "confrontation")))},
     "confounded_null": {"rupture_effects": (), "rupture_to_mia": 0.8,
                         "session_confounder_sd": 0.6},
+    "thesis_cooccurring": {"co_occurrence": 1.0},
+    "thesis_exclusive": {"co_occurrence": -1.0},
 }
 
 

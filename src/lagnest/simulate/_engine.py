@@ -260,16 +260,39 @@ def draw_ruptures(
             after = events["withdrawal"][:, t - 1] | events["confrontation"][:, t - 1]
             eta_mia = eta_mia + r.rupture_to_mia * after[:, None]
         mia[:, t] = mia_u[:, t] < expit(eta_mia)
-        for f, family in enumerate(RUPTURE_TARGETS):
+        etas = []
+        for family in RUPTURE_TARGETS:
             eta = intercept[family] + lag_term_at(mia, t, mia_codes, prevalence,
                                                   r.rupture_effects, family)
             persistence, rate = r.persistence(family), r.rate(family)
             if persistence != 0:
                 previous = events[family][:, t - 1] if t else np.full(eta.shape, rate)
                 eta = eta + persistence * (previous - rate)
-            probs[family][:, t] = expit(eta)
-            events[family][:, t] = u[f, :, t] < probs[family][:, t]
+            etas.append(eta)
+        _draw_pair(etas, r.co_occurrence, u[:, :, t], t, events, probs)
     return events, probs, session_dev, mia
+
+
+def _draw_pair(etas: list[np.ndarray], gamma: float, u: np.ndarray, t: int,
+               events: dict[str, np.ndarray], probs: dict[str, np.ndarray]) -> None:
+    """Withdrawal and confrontation at ``t`` from their log odds ``etas`` (in place).
+
+    The four states have log odds ``0, e_W, e_C, e_W + e_C + gamma`` against none. With
+    ``gamma`` 0 the families are independent Bernoulli events (``u < expit(e)``); else
+    withdrawal is drawn from its margin and confrontation given it,
+    ``expit(e_C + gamma * W)``. ``probs`` keeps each family's margin.
+    """
+    (w, c), (e_w, e_c) = RUPTURE_TARGETS, etas
+    if gamma == 0:
+        for f, family in enumerate(RUPTURE_TARGETS):
+            probs[family][:, t] = expit(etas[f])
+            events[family][:, t] = u[f] < probs[family][:, t]
+        return
+    # margins: P(W) = expit(e_W + log(1 + e^(e_C + g)) - log(1 + e^e_C)), and alike for C
+    probs[w][:, t] = expit(e_w + np.logaddexp(0, e_c + gamma) - np.logaddexp(0, e_c))
+    probs[c][:, t] = expit(e_c + np.logaddexp(0, e_w + gamma) - np.logaddexp(0, e_w))
+    events[w][:, t] = u[0] < probs[w][:, t]
+    events[c][:, t] = u[1] < expit(e_c + gamma * events[w][:, t])
 
 
 def draw_significance(

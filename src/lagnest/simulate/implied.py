@@ -1,19 +1,19 @@
 """The simulator's effects stated as the parameters of lagnest's rupture regression.
 
-The simulator draws withdrawal W_t and confrontation C_t as two *independent* Bernoulli
-events given everything else, with::
+The simulator draws withdrawal W_t and confrontation C_t given everything else, with::
 
     logit P(F_t = 1) = e_F = c_F + u_dF + v_s + z_s + sum_k beta_Fk MIA_k[t - lag_k]
                              + rho_F F_{t-1}
 
-(``c_F`` collects the centring constants). Independence gives
-``P(none) = 1 / ((1 + e^e_W)(1 + e^e_C))`` and hence exactly
+(``c_F`` collects the centring constants) and their log odds ratio within the segment
+``g`` (``co_occurrence``, 0 by default: independent events), so that exactly
 ``log P(withdrawal) / P(none) = e_W``, ``log P(confrontation) / P(none) = e_C`` and
-``log P(both) / P(none) = e_W + e_C``: a multinomial logit of the form of
+``log P(both) / P(none) = e_W + e_C + g``: a multinomial logit of the form of
 ``LaggedRegression(target="rupture")`` (reference ``none``), whose ``both`` logit is the
-sum of the other two. The state at t - 1 fixes W_{t-1} (withdrawal or both) and C_{t-1}
-(confrontation or both), so every slope of the regression has a true value: the
-mindfulness indicators' log odds ratios per category and the persistence of each state.
+sum of the other two plus the constant ``g`` (an intercept, not a slope). The state at
+t - 1 fixes W_{t-1} (withdrawal or both) and C_{t-1} (confrontation or both), so every
+slope of the regression has a true value: the mindfulness indicators' log odds ratios per
+category and the persistence of each state.
 They are conditional effects (given the dyad and session deviations), the same in every
 dyad and session, whatever the confounding switches of the simulator do to the
 predictors (``rupture_to_mia``, ``session_confounder_sd``). Intercepts and group scales

@@ -8,6 +8,7 @@ the plausible magnitudes of ``DOMAIN.md`` (5-minute segments); the presets in
 from __future__ import annotations
 
 import dataclasses
+import math
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -170,6 +171,13 @@ class Ruptures:
         presence (in SD units of the latent presence) and both rupture logits by the same
         amount. Sessions with more ruptures then also show more mindfulness indicators,
         whatever the MIA effects: between-session confounding.
+    co_occurrence : float, default 0.0
+        Log odds ratio of withdrawal and confrontation within a segment, given everything
+        else: 0 draws the two families independently; positive values make segments with
+        both more frequent than independence implies (an intense rupture shows markers of
+        both kinds), negative values rarer. The log odds of the segment's four states
+        against none are ``e_W``, ``e_C`` and ``e_W + e_C + co_occurrence``: the
+        multinomial logit of a rupture regression, whose ``both`` intercept carries it.
     rupture_effects : tuple of LagEffect
         MIA effects; default MIA4 (non-reactivity) at ``t - 1`` lowers confrontation
         (-0.8), MIA1 (attunement) at ``t - 1`` lowers withdrawal (-0.5) and MIA2
@@ -213,6 +221,7 @@ class Ruptures:
     rupture_state_effect: float = 0.0
     rupture_to_mia: float = 0.0
     session_confounder_sd: float = 0.0
+    co_occurrence: float = 0.0
     rupture_effects: tuple[LagEffect, ...] = (
         LagEffect("MIA4", "confrontation", 1, -0.8),
         LagEffect("MIA1", "withdrawal", 1, -0.5),
@@ -227,6 +236,8 @@ class Ruptures:
 
     def __post_init__(self) -> None:
         _check_probabilities("rupture rates", (self.withdrawal_rate, self.confrontation_rate))
+        if not math.isfinite(self.co_occurrence):
+            raise ValueError(f"co_occurrence must be finite, got {self.co_occurrence}")
         if self.session_confounder_sd < 0:
             raise ValueError(
                 f"session_confounder_sd must be >= 0, got {self.session_confounder_sd}")
