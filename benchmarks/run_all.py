@@ -206,8 +206,7 @@ REGISTRY: tuple[Benchmark, ...] = (
         "design_analysis", "design_analysis.py",
         "Design analysis: MIA4 (t-1) -> confrontation", ("design_analysis",),
         "the interval width of the example corpus (target: within 20%); 80% detection",
-        full=(("--n-sim", "20", "--dyads", "6,10,20,40", "--sessions", "8",
-               "--n-sim-example", "40"),), long=True,
+        full=(("--n-sim", "100", "--dyads", "6,10,20", "--sessions", "8"),), long=True,
         env=ONE_THREAD),
     Benchmark(
         "operating_characteristics", "operating_characteristics.py",
