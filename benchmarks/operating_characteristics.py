@@ -124,6 +124,11 @@ DEFAULT: dict[str, Any] = {"shrinkage": "none", "priors": {"beta": {"sigma": 1.5
 #: Where the stages run on the default keep their per-fit records (committed: the rates and
 #: tables of ``operating_characteristics_default.md`` can be recomputed from a clone).
 KEPT = RESULTS / "oc"
+#: The default as the stages on it fit it (centred within dyad, the shipped spec's setting),
+#: and the same with ``both`` as withdrawal + confrontation + a shrunk interaction.
+DEFAULT_METHOD = lagnest_method(**DEFAULT, center="dyad")
+COMBINED_METHOD = lagnest_method(**DEFAULT, center="dyad",
+                                 combine={"both": ["withdrawal", "confrontation"]})
 #: Candidate slope priors (all centred within dyad, the shipped spec's setting).
 PRIORS: dict[str, Any] = {
     "normal_1": lagnest_method(**CHOSEN, center="dyad"),
@@ -138,9 +143,12 @@ ANCHORS: dict[str, Any] = {
     "mnlogit_cluster": MNLogitAnchor("cluster"),
     "bambi": BambiAnchor(),
 }
+#: The scenarios the stated criterion reads, in the order that seeds their studies (a stage
+#: with all of them gets the criterion's table).
+CRITERION_SCENARIOS = ("null", "one_large", "thesis", "dense_small")
 STAGES: dict[str, dict[str, Any]] = {
     "priors": {"methods": {**PRIORS, **ANCHORS},
-               "scenarios": ["null", "one_large", "thesis", "dense_small"]},
+               "scenarios": list(CRITERION_SCENARIOS)},
     "center": {"methods": {f"center_{c}": lagnest_method(**CHOSEN, center=c)
                            for c in (None, "dyad", "session", "mundlak")},
                "scenarios": ["null", "thesis", "confounded_null"]},
@@ -166,49 +174,44 @@ STAGES: dict[str, dict[str, Any]] = {
                            "normal_1.5": lagnest_method(shrinkage="none", center="dyad",
                                                         priors={"beta": {"sigma": 1.5}}),
                            **ANCHORS},
-               "scenarios": ["null", "one_large", "thesis", "dense_small"],
+               "scenarios": list(CRITERION_SCENARIOS),
                "extra_ci_probs": (0.95,)},
     # the default (95% intervals, Normal(0, 1.5) slopes) at every design, beside the anchors
-    "designs": {"methods": {"default": lagnest_method(**DEFAULT, center="dyad"),
+    "designs": {"methods": {"default": DEFAULT_METHOD,
                             "mnlogit_fe": ANCHORS["mnlogit_fe"],
                             "mnlogit_cluster": ANCHORS["mnlogit_cluster"]},
-                "scenarios": ["null", "one_large", "thesis", "dense_small"],
+                "scenarios": list(CRITERION_SCENARIOS),
                 "ci_prob": 0.95, "extra_ci_probs": (0.9,), "kept": True},
     # the persistence slopes under the default with and without ``both`` as withdrawal +
     # confrontation + a shrunk interaction (the remedy left to try for the rare cells). Its
     # kept records predate ``combine`` reading the target's past by components (then only
     # the outcome was combined); a rerun from scratch measures the present ``combine``.
-    "historycombine": {"methods": {"default": lagnest_method(**DEFAULT, center="dyad"),
-                                   "combined": lagnest_method(
-                                       **DEFAULT, center="dyad",
-                                       combine={"both": ["withdrawal", "confrontation"]})},
+    "historycombine": {"methods": {"default": DEFAULT_METHOD,
+                                   "combined": COMBINED_METHOD},
                        "scenarios": ["thesis"], "ci_prob": 0.95, "extra_ci_probs": (0.9,),
                        "kept": True},
     # the default and ``combine`` once it also reads the target's own past by components (the
     # state both at t - 1 is withdrawal and confrontation at t - 1, plus a shrunk
     # interaction); its first 20 studies are those of ``historycombine`` (same seed and
     # scenario list)
-    "historyparts": {"methods": {"default": lagnest_method(**DEFAULT, center="dyad"),
-                                 "combined": lagnest_method(
-        **DEFAULT, center="dyad", combine={"both": ["withdrawal", "confrontation"]})},
+    "historyparts": {"methods": {"default": DEFAULT_METHOD,
+                                 "combined": COMBINED_METHOD},
                      "scenarios": ["thesis"], "ci_prob": 0.95, "extra_ci_probs": (0.9,),
                      "kept": True},
     # ``combine`` (outcome and past) on the MIA slopes at the criterion's design, on the
     # studies of the ``levels`` stage (same scenario list, design and seed), whose
     # Normal(0, 1.5) records are the default's on the same studies
-    "combinelevels": {"methods": {"combined": lagnest_method(
-        **DEFAULT, center="dyad", combine={"both": ["withdrawal", "confrontation"]})},
-                      "scenarios": ["null", "one_large", "thesis", "dense_small"],
+    "combinelevels": {"methods": {"combined": COMBINED_METHOD},
+                      "scenarios": list(CRITERION_SCENARIOS),
                       "ci_prob": 0.95, "extra_ci_probs": (0.9,), "kept": True},
     # the default and ``combine`` where withdrawal and confrontation co-occur more or less
     # often than independence implies (``combine``'s shrunk interaction is then wrong)
-    "combinetruths": {"methods": {"default": lagnest_method(**DEFAULT, center="dyad"),
-                                  "combined": lagnest_method(
-        **DEFAULT, center="dyad", combine={"both": ["withdrawal", "confrontation"]})},
+    "combinetruths": {"methods": {"default": DEFAULT_METHOD,
+                                  "combined": COMBINED_METHOD},
                       "scenarios": ["thesis_cooccurring", "thesis_exclusive"],
                       "ci_prob": 0.95, "extra_ci_probs": (0.9,), "kept": True},
     # the default against confounding (rupture -> MIA at t+1, a session state raising both)
-    "confounded": {"methods": {"default": lagnest_method(**DEFAULT, center="dyad")},
+    "confounded": {"methods": {"default": DEFAULT_METHOD},
                    "scenarios": ["confounded_null"],
                    "ci_prob": 0.95, "extra_ci_probs": (0.9,), "kept": True},
 }
@@ -496,10 +499,9 @@ def history_markdown(oc: OperatingCharacteristics, design: str) -> list[str]:
 def report_default() -> None:
     """Write results/operating_characteristics_default.{json,md} from the kept records.
 
-    The stages that run the default or its candidate successors (``designs``,
-    ``confounded``, ``historycombine``, ``historyparts``, ``combinelevels``) keep
-    their per-fit records in ``results/oc/`` (committed), so this report can be rebuilt from
-    any clone.
+    The stages that run the default or its candidate successors (``"kept"`` in
+    :data:`STAGES`) keep their per-fit records in ``results/oc/`` (committed), so this
+    report can be rebuilt from any clone.
     """
     files = sorted(KEPT.glob("oc-*.nc"))
     if not files:
@@ -513,12 +515,9 @@ def report_default() -> None:
         stage, design = nc.stem.split("-", 2)[1:]
         for p in oc.ci_probs:
             tables.append(oc.summary(ci_prob=p).assign(stage=f"{stage} at {p:.0%}"))
-        if stage in ("designs", "combinelevels"):
-            criterion += ["", f"### {design}" if stage == "designs" else
-                          f"### {stage}, {design}", *levels_markdown(oc, design)]
-        if stage in ("designs", "historycombine", "historyparts", "combinelevels",
-                     "combinetruths"):
-            persistence += ["", f"### {stage}, {design}", *history_markdown(oc, design)]
+        if set(CRITERION_SCENARIOS) <= set(STAGES[stage]["scenarios"]):
+            criterion += ["", f"### {stage}, {design}", *levels_markdown(oc, design)]
+        persistence += ["", f"### {stage}, {design}", *history_markdown(oc, design)]
     table = pd.concat(tables)
     lines = ["# Operating characteristics of LaggedRegression's default at every design", "",
              "The default (Normal(0, 1.5) slopes, centred within dyad, 95% intervals) and the "

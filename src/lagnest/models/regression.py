@@ -858,8 +858,8 @@ class LaggedRegression(BayesianModel):
                        else self._priors["beta"].params["sigma"] for f in features])
         rows = self._row_mixing()
         if rows is not None:  # a combined state's own past: an interaction of its parts
-            sd = np.where(np.diag(rows) != np.count_nonzero(rows, axis=1),
-                          self._priors["interaction"].params["sigma"], sd)
+            sd = np.where(rows.sum(axis=1) > 1, self._priors["interaction"].params["sigma"],
+                          sd)
         sd = np.where(own[None, :], self._priors["interaction"].params["sigma"],
                       np.repeat(sd[:, None], k1, axis=1))
         mix = self._mixing()

@@ -277,20 +277,16 @@ def _draw_pair(etas: list[np.ndarray], gamma: float, u: np.ndarray, t: int,
                events: dict[str, np.ndarray], probs: dict[str, np.ndarray]) -> None:
     """Withdrawal and confrontation at ``t`` from their log odds ``etas`` (in place).
 
-    The four states have log odds ``0, e_W, e_C, e_W + e_C + gamma`` against none. With
-    ``gamma`` 0 the families are independent Bernoulli events (``u < expit(e)``); else
+    The four states have log odds ``0, e_W, e_C, e_W + e_C + gamma`` against none:
     withdrawal is drawn from its margin and confrontation given it,
-    ``expit(e_C + gamma * W)``. ``probs`` keeps each family's margin.
+    ``expit(e_C + gamma * W)``; ``probs`` keeps each family's margin. With ``gamma`` 0 the
+    margin's correction is exactly 0.0, so the draws are the independent events
+    ``u < expit(e)`` bit for bit.
     """
     (w, c), (e_w, e_c) = RUPTURE_TARGETS, etas
-    if gamma == 0:
-        for f, family in enumerate(RUPTURE_TARGETS):
-            probs[family][:, t] = expit(etas[f])
-            events[family][:, t] = u[f] < probs[family][:, t]
-        return
     # margins: P(W) = expit(e_W + log(1 + e^(e_C + g)) - log(1 + e^e_C)), and alike for C
-    probs[w][:, t] = expit(e_w + np.logaddexp(0, e_c + gamma) - np.logaddexp(0, e_c))
-    probs[c][:, t] = expit(e_c + np.logaddexp(0, e_w + gamma) - np.logaddexp(0, e_w))
+    probs[w][:, t] = expit(e_w + (np.logaddexp(0, e_c + gamma) - np.logaddexp(0, e_c)))
+    probs[c][:, t] = expit(e_c + (np.logaddexp(0, e_w + gamma) - np.logaddexp(0, e_w)))
     events[w][:, t] = u[0] < probs[w][:, t]
     events[c][:, t] = u[1] < expit(e_c + gamma * events[w][:, t])
 
