@@ -75,8 +75,9 @@ def test_co_occurrence_zero_is_the_independent_simulator_and_shifts_only_both():
     assert a == b
     c, _ = ln.simulate.thesis_like(seed=4, co_occurrence=1.5)
     assert c != a
-    with pytest.raises(ValueError, match="co_occurrence"):
-        thesis_like_params(co_occurrence=float("nan"))
+    for bad in (float("nan"), "high", None):
+        with pytest.raises(ValueError, match="co_occurrence must be a finite number"):
+            thesis_like_params(co_occurrence=bad)
 
 
 def test_implied_slopes_refuse_a_state_effect_and_skip_other_columns():

@@ -236,8 +236,10 @@ class Ruptures:
 
     def __post_init__(self) -> None:
         _check_probabilities("rupture rates", (self.withdrawal_rate, self.confrontation_rate))
-        if not math.isfinite(self.co_occurrence):
-            raise ValueError(f"co_occurrence must be finite, got {self.co_occurrence}")
+        g = self.co_occurrence
+        if isinstance(g, bool) or not isinstance(g, int | float) or not math.isfinite(g):
+            raise ValueError(f"co_occurrence must be a finite number (a log odds ratio), "
+                             f"got {g!r}")
         if self.session_confounder_sd < 0:
             raise ValueError(
                 f"session_confounder_sd must be >= 0, got {self.session_confounder_sd}")
