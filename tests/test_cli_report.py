@@ -149,7 +149,10 @@ def test_demo_bad_input_prints_one_line(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_demo_runs_the_standard_specs_and_writes_the_report(tmp_path, capsys):
+def test_demo_runs_the_standard_specs_and_writes_the_report(tmp_path, capsys, monkeypatch):
+    # quick mode: the short chains one after another in the process (chain processes are
+    # tested in tests/models/test_edge_cases.py); what the fits conclude is not read here
+    monkeypatch.setenv("LAGNEST_QUICK", "1")
     out = tmp_path / "report.html"
     argv = ["demo", "--out", str(out), "--draws", "20", "--tune", "20", "--chains", "2",
             "--ppc-draws", "5", "--permutations", "20"]

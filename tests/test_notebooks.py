@@ -1,8 +1,9 @@
 """The notebooks in notebooks/ execute (at reduced sizes) and are stored without outputs.
 
 Each notebook has one cell tagged ``parameters`` (draws, chains, simulation counts). The
-test sets it to small sizes, runs every cell in a fresh kernel and fails on the first
-error, so the notebooks never rot. A notebook with its own quick mode (a ``QUICK = False``
+test sets it to small sizes, runs every cell in a fresh kernel in lagnest's quick mode
+(``LAGNEST_QUICK=1``, as for the documentation pages) and fails on the first error, so the
+notebooks never rot. A notebook with its own quick mode (a ``QUICK = False``
 line, as in 03_calibration, whose shipped run takes about an hour) runs with ``QUICK =
 True``; the others get the small values below appended to their parameters cell.
 """
@@ -98,6 +99,11 @@ def test_notebook_executes(path, tmp_path, monkeypatch):
     cell = nb.cells[_parameter_cell(nb)]
     cell.source = _small(cell.source)
     monkeypatch.setenv("MPLBACKEND", "Agg")  # the kernel inherits the environment
+    # the quick mode, as for the documentation pages: every fit capped at 2 chains x 50
+    # draws and sampled in the kernel's process (starting chain processes cost more than
+    # such chains: 100 -> 68 s for the three notebooks); these runs check the code, the
+    # model tests and the benchmarks check what the fits conclude
+    monkeypatch.setenv("LAGNEST_QUICK", "1")
     client = nbclient.NotebookClient(nb, timeout=900, kernel_name="python3",
                                      resources={"metadata": {"path": str(tmp_path)}})
     client.execute()
