@@ -209,7 +209,8 @@ STAGES: dict[str, dict[str, Any]] = {
     "combinetruths": {"methods": {"default": DEFAULT_METHOD,
                                   "combined": COMBINED_METHOD},
                       "scenarios": ["thesis_cooccurring", "thesis_exclusive"],
-                      "ci_prob": 0.95, "extra_ci_probs": (0.9,), "kept": True},
+                      "ci_prob": 0.95, "extra_ci_probs": (0.9,), "kept": True,
+                      "criterion_over_own": True},
     # the default against confounding (rupture -> MIA at t+1, a session state raising both)
     "confounded": {"methods": {"default": DEFAULT_METHOD},
                    "scenarios": ["confounded_null"],
@@ -318,7 +319,8 @@ def _rate(part: pd.DataFrame, flag: str) -> tuple[float, float]:
 
 
 def decision(oc: OperatingCharacteristics, design: str = "6x8x10",
-             ci_prob: float | None = None, names: list[str] | None = None) -> pd.DataFrame:
+             ci_prob: float | None = None, names: list[str] | None = None,
+             scenarios: list[str] | None = None) -> pd.DataFrame:
     """The stated criterion applied to a stage's estimators (docs/lagged_regression.md).
 
     Per estimator (default: the lagnest candidates of :data:`PRIORS`): the largest
@@ -327,8 +329,14 @@ def decision(oc: OperatingCharacteristics, design: str = "6x8x10",
     correct-sign power pooled over ``one_large``, ``thesis`` and ``dense_small``, and that
     of MIA4 -> confrontation in ``thesis``; whether it qualifies (FPR <= 0.05, coverage >=
     0.85) and, for the fallback, its larger shortfall. ``ci_prob``: the intervals read
-    (one of ``oc.ci_probs``; default the main one).
+    (one of ``oc.ci_probs``; default the main one). ``scenarios``: the criterion's
+    quantities read over these scenarios instead (every one for each quantity), for stages
+    whose truths are others (e.g. ``combinetruths``).
     """
+    fpr_in, cover_in = ["null", "thesis"], ["thesis", "one_large"]
+    power_in, headline_in = ["one_large", "thesis", "dense_small"], ["thesis"]
+    if scenarios is not None:
+        fpr_in = cover_in = power_in = headline_in = list(scenarios)
     rec = oc.records(ci_prob=ci_prob)
     rec = rec[(rec["design"] == design) & (rec["kind"] == "predictor")]
     rows = []
@@ -337,17 +345,17 @@ def decision(oc: OperatingCharacteristics, design: str = "6x8x10",
         if part.empty:
             continue
         fpr = {sc: _rate(part[(part["scenario"] == sc) & (part["truth"] == 0)],
-                         "excludes_zero") for sc in ("null", "thesis")}
+                         "excludes_zero") for sc in fpr_in}
         worst_fpr = max(fpr.values(), key=lambda v: v[0])
-        nonzero = part[(part["truth"] != 0) & part["scenario"].isin(["thesis", "one_large"])]
+        nonzero = part[(part["truth"] != 0) & part["scenario"].isin(cover_in)]
         coverage = {key: _rate(sub, "covered")
                     for key, sub in nonzero.groupby(["scenario", "parameter"])}
         worst_cov_key = min(coverage, key=lambda k: coverage[k][0])
         worst_cov = coverage[worst_cov_key]
         pooled = part[(part["truth"] != 0)
-                      & part["scenario"].isin(["one_large", "thesis", "dense_small"])]
+                      & part["scenario"].isin(power_in)]
         power = _rate(pooled, "correct_sign")
-        headline = _rate(part[(part["scenario"] == "thesis")
+        headline = _rate(part[part["scenario"].isin(headline_in)
                               & (part["parameter"] == "MIA4[t-1]|confrontation")],
                          "correct_sign")
         shortfall = max(worst_fpr[0] - 0.05, 0.85 - worst_cov[0], 0.0)
@@ -391,14 +399,16 @@ def decision_markdown(table: pd.DataFrame) -> list[str]:
     return [*lines, "", verdict]
 
 
-def levels_markdown(oc: OperatingCharacteristics, design: str = "6x8x10") -> list[str]:
-    """The criterion at every recorded probability, for every estimator of the stage."""
+def levels_markdown(oc: OperatingCharacteristics, design: str = "6x8x10",
+                    scenarios: list[str] | None = None) -> list[str]:
+    """The criterion at every recorded probability, for every estimator of the stage
+    (``scenarios``: read over these instead of the criterion's, see :func:`decision`)."""
     names = [str(v) for v in oc.data["estimator"].values]
     lines = ["", "| estimator | interval | studies | max FPR per null slope | min coverage of "
              "a non-zero slope | pooled correct-sign power | MIA4 -> confrontation power | "
              "meets FPR <= 0.05 and coverage >= 0.85 |", "|---|---:|---:|---:|---|---:|---:|---|"]
     for p in oc.ci_probs:
-        table = decision(oc, design, ci_prob=p, names=names)
+        table = decision(oc, design, ci_prob=p, names=names, scenarios=scenarios)
         for _, r in table.iterrows():
             lines.append(f"| {r['candidate']} | {p:.0%} | {r['studies']} | "
                          f"{_cell(r['max_fpr'], r['max_fpr_se'], 3)} | "
@@ -515,8 +525,15 @@ def report_default() -> None:
         stage, design = nc.stem.split("-", 2)[1:]
         for p in oc.ci_probs:
             tables.append(oc.summary(ci_prob=p).assign(stage=f"{stage} at {p:.0%}"))
-        if set(CRITERION_SCENARIOS) <= set(STAGES[stage]["scenarios"]):
+        own = STAGES[stage]["scenarios"]
+        if set(CRITERION_SCENARIOS) <= set(own):
             criterion += ["", f"### {stage}, {design}", *levels_markdown(oc, design)]
+        elif STAGES[stage].get("criterion_over_own"):  # the criterion's quantities, other truths
+            criterion += ["", f"### {stage}, {design}: the criterion's quantities over "
+                          f"{', '.join(f'`{s}`' for s in own)} (each quantity over all of "
+                          "them)", *levels_markdown(oc, design, scenarios=own),
+                          "", "Every non-zero MIA slope:",
+                          *per_slope_markdown(oc, own)]
         persistence += ["", f"### {stage}, {design}", *history_markdown(oc, design)]
     table = pd.concat(tables)
     lines = ["# Operating characteristics of LaggedRegression's default at every design", "",
