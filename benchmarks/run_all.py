@@ -187,6 +187,11 @@ REGISTRY: tuple[Benchmark, ...] = (
         "uniform ranks and nominal interval coverage",
         full=(("--n", "300"),), long=True, env=ONE_THREAD),
     Benchmark(
+        "sbc_impact", "sbc_impact.py",
+        "SBC of SessionImpactModel (state_mindfulness_to_impact, thesis-like design)",
+        ("sbc_impact",), "uniform ranks and nominal interval coverage",
+        full=(("--n", "200"),), long=True, env=ONE_THREAD),
+    Benchmark(
         "sbc_hmm", "sbc_hmm.py",
         "SBC of HiddenMarkovModel (rupture episodes, MIA4 on the transitions)", ("sbc_hmm",),
         "uniform ranks and nominal interval coverage",

@@ -80,6 +80,33 @@ def test_sbc_passes_the_model_and_settings(calls, spec, tmp_path, capsys):
         assert image.format == "PNG"
 
 
+def test_sbc_prints_the_real_answers_as_tables_not_xarray_reprs(spec, monkeypatch, capsys):
+    """The real ``uniformity()`` and ``coverage()`` are Datasets with overall attributes."""
+    import xarray as xr
+
+    params = {"parameter": ["beta[a]", "sigma_dyad"]}
+
+    class Datasets(_Answer):
+        def uniformity(self):
+            return xr.Dataset({"chi2_p": ("parameter", [0.41, 0.0734]),
+                               "ks_p": ("parameter", [0.5, 0.25])}, coords=params,
+                              attrs={"bins": 20, "overall_p": 0.1468})
+
+        def coverage(self):
+            return xr.Dataset({"coverage": ("parameter", [0.88, 0.91])}, coords=params,
+                              attrs={"ci_prob": 0.9, "overall": 0.895})
+
+    monkeypatch.setattr(ln.calibration, "sbc", lambda model, **kwargs: Datasets("sbc"))
+    assert run(["sbc", str(spec), "--n", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "<xarray." not in out and "Size:" not in out and "Data variables" not in out
+    rows = [line.split() for line in out.splitlines()]
+    assert ["beta[a]", "0.410", "0.500"] in rows and ["sigma_dyad", "0.073", "0.250"] in rows
+    assert ["sigma_dyad", "0.910"] in rows
+    for line in ("bins: 20", "overall_p: 0.147", "ci_prob: 0.900", "overall: 0.895"):
+        assert line in out.splitlines(), line
+
+
 def test_sbc_leaves_unset_settings_to_the_library(calls, spec, capsys):
     assert run(["sbc", str(spec)]) == 0
     assert calls["sbc"][1] == {"n": 100, "seed": 1, "progress": False}

@@ -414,7 +414,19 @@ def _split(values: Sequence[str] | None) -> list[str] | None:
 
 
 def _print_calibration(value: Any) -> None:
-    """Print a calibration answer (a table, a number or text)."""
+    """Print a calibration answer (a table, a per-parameter Dataset, a number or text).
+
+    A Dataset (SBC's ``uniformity()`` and ``coverage()``) prints as a table, one row per
+    parameter, then its overall figures (its attributes), not as xarray's repr.
+    """
+    to_dataframe = getattr(value, "to_dataframe", None)
+    if callable(to_dataframe):
+        attrs = dict(getattr(value, "attrs", {}))
+        value = to_dataframe()
+        print(value.to_string(float_format=lambda v: f"{v:.3f}"))
+        for key, item in attrs.items():
+            print(f"{key}: {item:.3f}" if isinstance(item, float) else f"{key}: {item}")
+        return
     to_string = getattr(value, "to_string", None)
     print(to_string() if callable(to_string) else value)
 
