@@ -108,6 +108,8 @@ def ppc_panels(
     two = check.two_sided()
     panels: list[tuple[str, Any, Any, float]] = []
     for name in names:
+        if len(panels) == max_panels:
+            break
         obs = check.observed[name]
         # arrays once per statistic, the replicate axis last (indexing xarray per element
         # cost a second per figure); no more elements read than panels drawn
