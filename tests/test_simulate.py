@@ -261,3 +261,22 @@ def test_numpy_helpers_agree_with_lagnest_lag_table():
         np.testing.assert_array_equal(ds["counts"].to_numpy(), x)
         z, _ = adjusted_residuals(x.astype(float))
         np.testing.assert_allclose(ds["adj_resid"].to_numpy(), z, equal_nan=True)
+
+
+@pytest.mark.parametrize(("section", "name", "value", "expected"), [
+    ("ruptures", "rupture_to_mia", "0.5", "a finite number"),
+    ("ruptures", "persistence_withdrawal", None, "a finite number"),
+    ("mindfulness", "mia_loading", True, "a finite number"),
+    ("outcomes", "rrs_sd", float("nan"), "a finite number"),
+    ("mindfulness", "mia_prevalence", 0.3, "a tuple of finite numbers"),
+])
+def test_a_truth_file_with_a_non_number_in_a_float_field_is_refused_by_name(
+        section, name, value, expected):
+    data = SimulationParams().to_dict()
+    data[section][name] = value
+    with pytest.raises(ValueError, match=rf"{name} must be {expected}, got {value!r}"):
+        SimulationParams.from_dict(data)
+    # numbers of any kind stay accepted (a numpy float, an int for a float field)
+    data[section][name] = SimulationParams().to_dict()[section][name]
+    assert SimulationParams.from_dict(data) == SimulationParams()
+    assert SimulationParams().replace(rrs_sd=np.float64(0.5), session_sd=1).ruptures.session_sd == 1

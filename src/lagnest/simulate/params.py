@@ -8,13 +8,47 @@ the plausible magnitudes of ``DOMAIN.md`` (5-minute segments); the presets in
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
+import numbers
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 RUPTURE_TARGETS = ("withdrawal", "confrontation")
+
+
+@functools.cache
+def _float_fields(cls: type) -> tuple[tuple[str, bool], ...]:
+    """(name, holds a tuple) of the fields of ``cls`` annotated ``float`` or a float tuple."""
+    out = []
+    for name, hint in typing.get_type_hints(cls).items():
+        args = [a for a in typing.get_args(hint) if a is not Ellipsis]
+        if hint is float:
+            out.append((name, False))
+        elif typing.get_origin(hint) is tuple and args and all(a is float for a in args):
+            out.append((name, True))
+    return tuple(out)
+
+
+def _check_numbers(params: Any) -> None:
+    """Raise when a ``float`` field (or float tuple) of ``params`` holds a non-number.
+
+    A string or null from a truth file, a bool, NaN or infinity: the field, the class and
+    the value are named.
+    """
+    for name, many in _float_fields(type(params)):
+        value = getattr(params, name)
+        if many and not isinstance(value, tuple | list):
+            values: Any = None  # a scalar where a tuple belongs
+        else:
+            values = value if many else (value,)
+        if values is None or not all(
+                isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+                for v in values):
+            kind = "a tuple of finite numbers" if many else "a finite number"
+            raise ValueError(f"{type(params).__name__}: {name} must be {kind}, got {value!r}")
 
 
 def _check_probabilities(name: str, values: tuple[float, ...]) -> None:
@@ -48,6 +82,7 @@ class LagEffect:
     log_odds: float
 
     def __post_init__(self) -> None:
+        _check_numbers(self)
         if self.lag < 0:
             raise ValueError(f"LagEffect {self.given}->{self.target}: lag {self.lag} < 0")
 
@@ -74,6 +109,7 @@ class Design:
     unit: str = "5-minute segment"
 
     def __post_init__(self) -> None:
+        _check_numbers(self)
         if self.n_dyads < 1:
             raise ValueError(f"n_dyads must be >= 1, got {self.n_dyads}")
         for name in ("sessions_per_dyad", "segments_per_session"):
@@ -127,6 +163,7 @@ class Mindfulness:
     mia_autocorrelation: float = 0.6
 
     def __post_init__(self) -> None:
+        _check_numbers(self)
         for name in ("state_trait_loading", "subscale_loading"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
@@ -235,11 +272,8 @@ class Ruptures:
     significance_sd: float = 0.8
 
     def __post_init__(self) -> None:
+        _check_numbers(self)
         _check_probabilities("rupture rates", (self.withdrawal_rate, self.confrontation_rate))
-        g = self.co_occurrence
-        if isinstance(g, bool) or not isinstance(g, int | float) or not math.isfinite(g):
-            raise ValueError(f"co_occurrence must be a finite number (a log odds ratio), "
-                             f"got {g!r}")
         if self.session_confounder_sd < 0:
             raise ValueError(
                 f"session_confounder_sd must be >= 0, got {self.session_confounder_sd}")
@@ -288,6 +322,7 @@ class StrategyFamily:
     after_rupture_lag1: float
 
     def __post_init__(self) -> None:
+        _check_numbers(self)
         if len(self.codes) != len(self.weights) or not self.codes:
             raise ValueError(f"strategy family {self.name!r}: one weight per code needed")
         _check_probabilities(f"rate of strategy family {self.name!r}", (self.rate,))
@@ -338,6 +373,7 @@ class Resolution:
     )
 
     def __post_init__(self) -> None:
+        _check_numbers(self)
         names = [f.name for f in self.families]
         for e in self.strategy_effects:
             if e.target not in names:
@@ -392,6 +428,7 @@ class Outcomes:
     rrs_sd: float = 0.5
 
     def __post_init__(self) -> None:
+        _check_numbers(self)
         if len(self.seq_means) != 4 or len(self.seq_state_effects) != 4:
             raise ValueError(
                 "seq_means and seq_state_effects need 4 values (depth, smoothness, "
@@ -477,7 +514,7 @@ def _from_plain(tp: Any, value: Any) -> Any:
         hints = typing.get_type_hints(tp)
         return tp(**{k: _from_plain(hints[k], v) for k, v in value.items()})
     origin = typing.get_origin(tp)
-    if origin is tuple:
+    if origin is tuple and isinstance(value, list | tuple):  # (else the class names it)
         args = typing.get_args(tp)
         inner = args[0] if len(args) == 2 and args[1] is Ellipsis else None
         if inner is not None:
