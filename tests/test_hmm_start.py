@@ -91,11 +91,34 @@ def test_the_chains_start_values_are_the_models_variables_ordered_and_finite(k):
     start = model.start_values(model.data)
     built = model.build()
     for name, value in start.items():
-        assert np.shape(value) == np.shape(pm.draw(built[name], random_seed=0)), name
+        assert np.shape(value) == tuple(built[name].shape.eval()), name
         assert np.all(np.isfinite(value)) and np.all(np.abs(value) <= 4.5 + 1e-12), name
     assert np.all(np.diff(start["emission_order_0"]) > 0)
     assert set(start) >= {"emission_order_0", "emission_rest_0", "transition_logit",
                           "initial_logit"}
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_prior_draws_keep_the_ordering_with_the_order_statistics_of_a_normal(k):
+    """Forward draws (prior predictive, the truths of an SBC) obey the constraint the
+    sampler imposes, with the law the sampler's density implies: that of sorted
+    independent Normal(0, 1.5) draws, whose means are checked against an independent
+    Monte Carlo oracle; the model's density at a point is the normal one."""
+    from scipy import stats
+
+    seqs, _ = thesis_like(seed=1)
+    model = HiddenMarkovModel(seqs, ["rupture"], k, order_by="rupture:withdrawal")
+    draws = model.prior_predictive(draws=4000, seed=5).draws["emission_order_0"].values
+    draws = draws.reshape(-1, k)
+    assert np.all(np.diff(draws, axis=1) > 0)
+    oracle = np.sort(np.random.default_rng(9).normal(0.0, 1.5, (200_000, k)), axis=1)
+    se = draws.std(axis=0) / np.sqrt(len(draws))
+    assert np.all(np.abs(draws.mean(axis=0) - oracle.mean(axis=0)) < 4 * se)
+    built = model.build()
+    rv = built["emission_order_0"]
+    value = np.linspace(-0.7, 1.1, k)
+    logp = pm.logp(rv, value).eval()
+    np.testing.assert_allclose(logp, stats.norm(0.0, 1.5).logpdf(value).sum(), rtol=1e-10)
 
 
 def test_centred_and_noncentred_dyad_deviations_are_the_same_likelihood():
@@ -168,4 +191,4 @@ def test_dyad_start_values_follow_each_dyads_data(form):
     np.testing.assert_allclose(start["sigma_emission_0"], np.sqrt(np.mean(dev ** 2)))
     built = model.build()
     for name, value in start.items():
-        assert np.shape(value) == np.shape(pm.draw(built[name], random_seed=0)), name
+        assert np.shape(value) == tuple(built[name].shape.eval()), name

@@ -513,6 +513,9 @@ class BayesianModel(ABC):
             # prior draws of the parameters, which is what PyMC's warning is about
             warnings.filterwarnings("ignore", "The effect of Potentials on other parameters",
                                     UserWarning)
+            # a distribution with its own forward draws (HiddenMarkovModel's ordered
+            # emission logits) runs them in Python, which is all the warning says
+            warnings.filterwarnings("ignore", "Numba will use object mode", UserWarning)
             tree = pm.sample_prior_predictive(draws=int(draws), model=model, random_seed=seed)
         tree = self._tree_with_data(tree, self.data)
         config = self._result_config(seed, None, self.data)

@@ -248,6 +248,39 @@ def _deviation(name: str, sigma: Any, dims: tuple[str, ...], centred: bool) -> A
     return sigma * pm.Normal(f"z_{name}", 0.0, 1.0, dims=dims)
 
 
+def _sorted_normal_draws(sigma: np.ndarray, rng: np.random.Generator | None = None,
+                         size: tuple[int, ...] | None = None) -> np.ndarray:
+    """Forward draws of :func:`_ordered_normal`: independent normals, sorted."""
+    rng = np.random.default_rng() if rng is None else rng
+    shape = np.shape(sigma) if size is None else (*tuple(size), np.shape(sigma)[-1])
+    return np.sort(rng.normal(0.0, sigma, size=shape), axis=-1)
+
+
+def _normal_vector_logp(value: Any, sigma: Any) -> Any:
+    """Log density of independent Normal(0, sigma) entries, summed over the last axis."""
+    import pymc as pm
+
+    return pm.logp(pm.Normal.dist(0.0, sigma), value).sum(axis=-1)
+
+
+def _ordered_normal(name: str, sigma: float, k: int) -> Any:
+    """K independent Normal(0, sigma) logits constrained to increase (the ordering prior).
+
+    The density is the normal one on the increasing region (PyMC's ``ordered`` transform
+    for the sampler), and the forward draws are sorted normal draws, which have exactly
+    that density up to the constant K!. A ``pm.Normal`` with the ``ordered`` transform
+    would be sampled correctly by NUTS but drawn unsorted by ``sample_prior_predictive``
+    (transforms do not act on forward draws): the prior draws, and with them the truths of
+    a simulation-based calibration, would break the constraint half the time.
+    """
+    import pymc as pm
+
+    return pm.CustomDist(name, np.full(k, float(sigma)), random=_sorted_normal_draws,
+                         logp=_normal_vector_logp, signature="(k)->(k)", dims="state",
+                         transform=pm.distributions.transforms.ordered,
+                         initval=np.linspace(-1.0, 1.0, k))
+
+
 def _deviation_value(params: Mapping[str, Any], name: str, sigma: str) -> np.ndarray | None:
     """The dyad deviations of one draw in either form (None without a dyad level)."""
     if f"eta_{name}" in params:
@@ -510,10 +543,7 @@ class HiddenMarkovModel(BayesianModel):
                 dims = ("state", f"free_code_{c}")
                 sd = self._priors["emission"].params["sigma"]
                 if c == oc:
-                    ordered = pm.Normal(
-                        f"emission_order_{c}", 0.0, sd, dims="state",
-                        transform=pm.distributions.transforms.ordered,
-                        initval=np.linspace(-1.0, 1.0, k))
+                    ordered = _ordered_normal(f"emission_order_{c}", sd, k)
                     others = [j for j in range(len(labels) - 1) if j != ocode - 1]
                     free = pt.zeros((k, len(labels) - 1))
                     free = pt.set_subtensor(free[:, ocode - 1], ordered)
