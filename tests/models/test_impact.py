@@ -576,3 +576,18 @@ def test_example_corpus_fits_with_the_defaults(example):
     assert diag.rhat_max <= 1.01, str(diag)
     assert diag.ess_bulk_min >= 400 and diag.ess_tail_min >= 400, str(diag)
     assert res.structure.dyad
+
+
+def test_calibration_ranks_each_residual_correlation_once(example):
+    """The mirror cell of the symmetric residual correlation matrix and its constant
+    diagonal are left out of the ranked cells; every other cell stays."""
+    from lagnest.calibration.sbc import _prepare, calibration_vars
+
+    m = SessionImpactModel(example, SEQ[:3], ["tms_curiosity"])
+    _, keep, labels, prior = _prepare(m, seed=1)
+    corr = [lab for lab in labels if lab.startswith("resid_corr")]
+    assert len(corr) == 3  # 3 x 3 matrix: the three cells above (or below) the diagonal
+    pairs = {frozenset(lab[len("resid_corr["):-1].split(", ")) for lab in corr}
+    assert len(pairs) == 3 and all(len(p) == 2 for p in pairs)
+    sizes = {n: int(np.prod(prior[n].shape[2:])) for n in calibration_vars(m)}
+    assert keep.sum() == len(labels) == sum(sizes.values()) - 6  # 3 diagonal + 3 mirrors

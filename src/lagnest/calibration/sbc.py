@@ -671,6 +671,10 @@ def _prepare(model: Any, seed: int) -> tuple[tuple[str, ...], np.ndarray, list[s
         raise ValueError(f"calibration_vars {missing} are not variables of the model")
     values, labels = _flatten(prior, names)
     keep = np.ptp(values, axis=0) > 0
+    # a cell equal to an earlier one in every draw (the mirror of a symmetric matrix's
+    # cell, e.g. a residual correlation) would be ranked twice
+    _, first = np.unique(np.round(values, 10), axis=1, return_index=True)
+    keep &= np.isin(np.arange(values.shape[1]), first)
     return names, keep, [lab for lab, k in zip(labels, keep, strict=True) if k], prior
 
 
@@ -824,7 +828,9 @@ def sbc(
 
     Notes
     -----
-    Cells that are constant under the prior (structural zeros) are not ranked. The
+    Cells that are constant under the prior (structural zeros), and cells equal to an
+    earlier cell in every prior draw (the mirror half of a symmetric matrix), are not
+    ranked. The
     priors are sampled with PyMC's prior sampler (a joint draw of every variable,
     deterministic ones included), so ``truth`` is exactly what the model's prior implies.
 
