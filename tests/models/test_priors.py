@@ -25,6 +25,19 @@ def test_user_overrides_default_keeping_distribution():
     assert resolve_priors(DEFAULTS, None, KINDS) == DEFAULTS
 
 
+def test_parameters_alone_keep_the_defaults_other_parameters():
+    defaults = {"move": Prior("Normal", {"mu": -2.0, "sigma": 1.0}),
+                "s": Prior("HalfStudentT", {"nu": 3.0, "sigma": 0.5})}
+    kinds = {"move": "centred_location", "s": "scale"}
+    out = resolve_priors(defaults, {"move": {"sigma": 2.0}, "s": {"sigma": 1.0}}, kinds)
+    assert out["move"] == Prior("Normal", {"mu": -2.0, "sigma": 2.0})
+    assert out["s"] == Prior("HalfStudentT", {"nu": 3.0, "sigma": 1.0})
+    with pytest.raises(LagnestDataError, match="takes parameters"):
+        resolve_priors(defaults, {"move": {"dist": "Normal", "sigma": 1.0}}, kinds)
+    with pytest.raises(LagnestDataError, match="takes parameters"):  # zero-centred kind
+        resolve_priors(DEFAULTS, {"alpha": {"mu": 1.0}}, KINDS)
+
+
 @pytest.mark.parametrize(
     ("user", "match"),
     [

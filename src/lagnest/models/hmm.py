@@ -332,10 +332,10 @@ class HiddenMarkovModel(BayesianModel):
         channel.
     priors : mapping, optional
         Overrides of the default priors: ``emission`` Normal(0, 1.5) (emission logits
-        of the typical dyad), ``transition`` Normal(0, 1.5) (logits of moving to each
-        other state against staying), ``beta`` Normal(0, 1) (predictors' effects on
-        those logits), ``initial`` Normal(0, 1.5), ``sigma_emission`` and
-        ``sigma_transition`` HalfNormal(0.5) (dyad scales).
+        of the typical dyad), ``transition`` Normal(-2, 1) (log odds of moving to each
+        other state against staying: states persist, see Notes), ``beta`` Normal(0, 1)
+        (predictors' effects on those logits), ``initial`` Normal(0, 1.5),
+        ``sigma_emission`` and ``sigma_transition`` HalfNormal(0.5) (dyad scales).
     parameterization : {"auto", "noncentered", "centered"}, default "auto"
         How the sampler sees the dyad deviations: ``sigma * z`` with standard normal
         ``z_*`` (the better geometry when the dyads are data-poor or alike), or
@@ -370,14 +370,14 @@ class HiddenMarkovModel(BayesianModel):
     data_class: ClassVar[Any] = HMMData
     default_priors: ClassVar[Mapping[str, Prior]] = {
         "emission": Prior("Normal", {"sigma": 1.5}),
-        "transition": Prior("Normal", {"sigma": 1.5}),
+        "transition": Prior("Normal", {"mu": -2.0, "sigma": 1.0}),
         "beta": Prior("Normal", {"sigma": 1.0}),
         "initial": Prior("Normal", {"sigma": 1.5}),
         "sigma_emission": Prior("HalfNormal", {"sigma": 0.5}),
         "sigma_transition": Prior("HalfNormal", {"sigma": 0.5}),
     }
     prior_kinds: ClassVar[Mapping[str, str]] = {
-        "emission": "location", "transition": "location", "beta": "location",
+        "emission": "location", "transition": "centred_location", "beta": "location",
         "initial": "location", "sigma_emission": "scale", "sigma_transition": "scale",
     }
     default_sampler_config: ClassVar[Mapping[str, Any]] = {"target_accept": 0.9}
@@ -567,8 +567,7 @@ class HiddenMarkovModel(BayesianModel):
                 code = codes[:, c]
                 picked = log_p.dimshuffle(0, 2, 1)[d.segment_dyad, pt.maximum(code, 0)]
                 log_emit = log_emit + pt.where(pt.ge(code, 0)[:, None], picked, 0.0)
-            a = self._priors["transition"].create_variable("transition_logit", mu=0.0,
-                                                           dims="move")
+            a = self._priors["transition"].create_variable("transition_logit", dims="move")
             eta = pt.repeat(a[None], len(d.unit_dyad), axis=0)  # (U, moves)
             if d.unit_design.shape[1]:
                 beta = self._priors["beta"].create_variable("beta", mu=0.0,

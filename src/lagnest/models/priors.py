@@ -30,6 +30,9 @@ SCALE_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
 }
 #: Distributions allowed for a location parameter on the logit scale.
 LOCATION_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {"Normal": ("sigma",)}
+#: Distributions allowed for a location parameter whose prior has its own centre (e.g.
+#: the log odds of leaving a hidden state, centred below 0: states persist).
+CENTRED_LOCATION_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {"Normal": ("mu", "sigma")}
 #: Distributions allowed for a correlation matrix (LKJ concentration ``eta``).
 CORRELATION_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {"LKJCorr": ("eta",)}
 #: Distributions allowed for a proportion (e.g. the R2 of the R2D2 prior).
@@ -37,6 +40,7 @@ PROPORTION_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {"Beta": ("alpha", "beta"
 _BY_KIND = {
     "scale": SCALE_DISTRIBUTIONS,
     "location": LOCATION_DISTRIBUTIONS,
+    "centred_location": CENTRED_LOCATION_DISTRIBUTIONS,
     "correlation": CORRELATION_DISTRIBUTIONS,
     "proportion": PROPORTION_DISTRIBUTIONS,
 }
@@ -143,9 +147,12 @@ def resolve_priors(
         The model's default priors.
     user : mapping, optional
         Name to a :class:`Prior`, a dict ``{"dist": ..., **params}``, or a dict of
-        parameters only (``{"sigma": 1.0}``), which keeps the default distribution.
-    kinds : mapping of str to {"scale", "location", "correlation", "proportion"}
-        Which distributions each name accepts.
+        parameters only (``{"sigma": 1.0}``), which keeps the default distribution and
+        the default's other parameters.
+    kinds : mapping of str to str
+        Which distributions each name accepts: ``"scale"``, ``"location"`` (centred at
+        0 by the model), ``"centred_location"`` (its own ``mu``), ``"correlation"`` or
+        ``"proportion"``.
 
     Returns
     -------
@@ -160,10 +167,11 @@ def resolve_priors(
         if isinstance(value, Prior):
             prior = value
         elif isinstance(value, Mapping):
+            # parameters alone keep the default distribution and its other parameters
             prior = (
                 Prior.from_dict(value)
                 if "dist" in value
-                else Prior(defaults[name].dist, dict(value))
+                else Prior(defaults[name].dist, {**defaults[name].params, **value})
             )
         else:
             raise LagnestDataError(
