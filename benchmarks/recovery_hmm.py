@@ -17,17 +17,21 @@ Truth (fixed for every fit; state 1 "working", state 2 "rupture episode"):
 
 The design (MIA4 codes, sessions, dyads, uncoded segments) is that of
 ``lagnest.simulate.thesis_like(seed=1, sessions_per_dyad=(8, 8),
-segments_per_session=(S, S))`` (S = 30 by default). ``lagnest.calibration.recovery`` runs
-the study: dataset i simulates the rupture stream from the truth with the model's own
-hook ``model.simulate`` (states along every session, then codes; uncoded stays uncoded;
-the dyad offsets, drawn once, are part of the fixed truth), and the same model object is
-refitted. Reported: the 90% coverage of every calibrated quantity (typical emission and
-transition probabilities, the MIA4 slopes, the dyad scales), the correct-sign power and
-bias of the two MIA4 slopes, over all fits and over the fits that passed their
-diagnostics on those quantities (R-hat <= 1.01, bulk and tail ESS >= 100 per chain, no
-divergence), and the number that failed.
+segments_per_session=(S, S))`` (S = 10 by default, the study's own size).
+``lagnest.calibration.recovery`` runs the study: dataset i simulates the rupture stream
+from the truth with the model's own hook ``model.simulate`` (states along every session,
+then codes; uncoded stays uncoded; the dyad offsets, drawn once, are part of the fixed
+truth), and the same model object is refitted. Reported: the 90% coverage of every
+calibrated quantity (typical emission and transition probabilities, the MIA4 slopes, the
+dyad scales), the correct-sign power and bias of the two MIA4 slopes, over all fits and
+over the fits that passed their diagnostics on those quantities (R-hat <= 1.01, bulk and
+tail ESS >= 100 per chain, no divergence), and the number that failed.
 
-Run: ``.venv/bin/python benchmarks/recovery_hmm.py --n-fits 50 [--segments 30]``
+Each fit runs 4 chains x 1000 draws after 1000 tuning steps at target_accept 0.99 (the
+setting of the SBC run, ``sbc_hmm.py``, which at 0.95 left divergences in a third of the
+fits).
+
+Run: ``.venv/bin/python benchmarks/recovery_hmm.py --n-fits 50 --segments 10 --jobs 2``
 (resumable: finished fits are kept in ``benchmarks/.runs/``). Writes
 ``results/recovery_hmm.{json,md}``.
 """
@@ -146,11 +150,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run the study (resumable) and write the results."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n-fits", type=int, default=50)
-    ap.add_argument("--segments", type=int, default=30)
+    ap.add_argument("--segments", type=int, default=10)
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--tune", type=int, default=1000)
     ap.add_argument("--chains", type=int, default=4)
-    ap.add_argument("--target-accept", type=float, default=0.95)
+    ap.add_argument("--target-accept", type=float, default=0.99)
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--seed", type=int, default=20261206)
     args = ap.parse_args(argv)

@@ -1,19 +1,21 @@
 """SBC of HiddenMarkovModel (rupture episodes with MIA4 on the transitions), thesis-like design.
 
 Design: ``lagnest.simulate.thesis_like(seed=1, sessions_per_dyad=(8, 8),
-segments_per_session=(S, S))`` (S = 30 by default, ``--segments``): its MIA4 codes,
-sessions, dyads and uncoded segments. Model: ``HiddenMarkovModel(seqs, ["rupture"], 2,
-transition_predictors=["MIA4"], order_by="rupture:withdrawal")`` with its default priors.
-Each simulation draws every parameter from the prior (the ordering constraint included),
-simulates the latent states and the rupture stream with the model's hook, and refits the
-same model; ranked: the typical emission and transition probabilities, the MIA4 slopes
-and the dyad scales (``model.calibration_vars``), under the ordering constraint (states
-labelled by their withdrawal log odds).
+segments_per_session=(S, S))`` (S = 10 by default, the study's own size; ``--segments``):
+its MIA4 codes, sessions, dyads and uncoded segments. Model: ``HiddenMarkovModel(seqs,
+["rupture"], 2, transition_predictors=["MIA4"], order_by="rupture:withdrawal")`` with its
+default priors. Each simulation draws every parameter from the prior (the ordering
+constraint included: the prior's forward draws are sorted), simulates the latent states
+and the rupture stream with the model's hook, and refits the same model (4 chains x 1000
+draws after 1000 tuning steps, target_accept 0.99); ranked: the typical emission and
+transition probabilities, the MIA4 slopes and the dyad scales
+(``model.calibration_vars``), under the ordering constraint (states labelled by their
+withdrawal log odds).
 
 Prior draws can make the two states nearly alike in the ordered quantity while they
-differ in others; the ordering then does not identify the labels and chains may settle on
-different labelings. Such fits fail their diagnostics and are counted, and the ranks are
-summarised over all fits and over the fits that passed.
+differ in others; the ordering then identifies the labels only weakly and the chains mix
+slowly between the two readings. Such fits fail their diagnostics and are counted, and the
+ranks are summarised over all fits and over the fits that passed.
 
 Run: ``.venv/bin/python benchmarks/sbc_hmm.py --n 100`` (resumable). Writes
 ``results/sbc_hmm.{json,md}`` and ``results/sbc_hmm_{ranks,ecdf}.png``.
@@ -34,10 +36,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=100)
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--draws", type=int, default=500)
+    ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--tune", type=int, default=1000)
-    ap.add_argument("--target-accept", type=float, default=0.95)
-    ap.add_argument("--segments", type=int, default=30, help="segments per session")
+    ap.add_argument("--target-accept", type=float, default=0.99)
+    ap.add_argument("--segments", type=int, default=10, help="segments per session")
     args = ap.parse_args()
     seg = args.segments
     seqs, _ = thesis_like(seed=1, sessions_per_dyad=(8, 8), segments_per_session=(seg, seg))

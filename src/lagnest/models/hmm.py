@@ -358,6 +358,12 @@ class HiddenMarkovModel(BayesianModel):
     moving to j rather than staying in i. :math:`u` and :math:`v` are dyad deviations
     (scales :math:`\sigma_{emission,c}`, :math:`\sigma_{transition}`).
 
+    The prior of :math:`a_{ij}`, Normal(-2, 1), says that states persist: with two
+    states the typical dyad stays with prior median probability 0.88 (95% between 0.51
+    and 0.98), with three 0.79. Rupture episodes, and the states of the nonverbal corpus
+    of mHMMbayes's tutorial (0.69 to 0.93 per second), do; a state left more often than
+    kept is no episode.
+
     References
     ----------
     .. [1] Aarts, E. (2019). mHMMbayes: Multilevel hidden Markov models using Bayesian
