@@ -248,10 +248,12 @@ def _deviation(name: str, sigma: Any, dims: tuple[str, ...], centred: bool) -> A
     return sigma * pm.Normal(f"z_{name}", 0.0, 1.0, dims=dims)
 
 
-def _sorted_normal_draws(sigma: np.ndarray, rng: np.random.Generator | None = None,
+def _sorted_normal_draws(sigma: np.ndarray, rng: np.random.Generator,
                          size: tuple[int, ...] | None = None) -> np.ndarray:
-    """Forward draws of :func:`_ordered_normal`: independent normals, sorted."""
-    rng = np.random.default_rng() if rng is None else rng
+    """Forward draws of :func:`_ordered_normal`: independent normals, sorted.
+
+    PyMC passes the seeded generator of the draw.
+    """
     shape = np.shape(sigma) if size is None else (*tuple(size), np.shape(sigma)[-1])
     return np.sort(rng.normal(0.0, sigma, size=shape), axis=-1)
 
