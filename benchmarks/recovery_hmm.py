@@ -33,7 +33,7 @@ fits).
 
 Run: ``.venv/bin/python benchmarks/recovery_hmm.py --n-fits 50 --segments 10 --jobs 2``
 (resumable: finished fits are kept in ``benchmarks/.runs/``). Writes
-``results/recovery_hmm.{json,md}``.
+``results/recovery_hmm.{json,md}`` (``recovery_hmm_<S>seg`` for other sizes).
 """
 
 from __future__ import annotations
@@ -169,8 +169,9 @@ def main(argv: list[str] | None = None) -> int:
                                target_accept=args.target_accept, n_jobs=args.jobs,
                                path=RUNS / f"recovery_hmm-{seg}", progress=False)
     s = summary(res, seg, args, time.perf_counter() - t0)
-    write(RESULTS / "recovery_hmm", s, seg, args)
-    print((RESULTS / "recovery_hmm.md").read_text())
+    out = RESULTS / ("recovery_hmm" if seg == 10 else f"recovery_hmm_{seg}seg")
+    write(out, s, seg, args)
+    print(out.with_suffix(".md").read_text())
     return 0
 
 
