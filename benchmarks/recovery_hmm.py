@@ -120,7 +120,8 @@ def summary(res, seg: int, args: argparse.Namespace, wall: float) -> dict:
 def write(path: Path, s: dict, seg: int, args: argparse.Namespace) -> None:
     """JSON and markdown."""
     path.with_suffix(".json").write_text(json.dumps(s, indent=1) + "\n")
-    lines = ["# Recovery: HiddenMarkovModel, transition effect of MIA4", "",
+    lines = [f"# Recovery: HiddenMarkovModel, transition effect of MIA4 ({seg} segments "
+             "per session)", "",
              f"Command: `python benchmarks/recovery_hmm.py --n-fits {args.n_fits} "
              f"--segments {seg}`. Truth: see the script's docstring (MIA4 at t-1: log odds "
              "ratio -0.8 on entering the rupture state, +0.8 on leaving it). "

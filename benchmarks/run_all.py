@@ -198,14 +198,11 @@ REGISTRY: tuple[Benchmark, ...] = (
         full=(("--n", "100", "--jobs", "1"),), long=True, env=ONE_THREAD),
     Benchmark(
         "recovery_hmm", "recovery_hmm.py",
-        "Recovery: HiddenMarkovModel, transition effect of MIA4", ("recovery_hmm",),
+        "Recovery: HiddenMarkovModel, transition effect of MIA4 (10 and 30 segments per "
+        "session)", ("recovery_hmm", "recovery_hmm_30seg"),
         "the nominal 90% coverage at a fixed truth",
-        full=(("--n-fits", "50", "--segments", "10"),), long=True, env=ONE_THREAD),
-    Benchmark(
-        "recovery_hmm_30seg", "recovery_hmm.py",
-        "Recovery: HiddenMarkovModel, transition effect of MIA4, 30 segments per session",
-        ("recovery_hmm_30seg",), "the nominal 90% coverage at a fixed truth",
-        full=(("--n-fits", "50", "--segments", "30"),), long=True, env=ONE_THREAD),
+        full=(("--n-fits", "50", "--segments", "10"), ("--n-fits", "50", "--segments", "30")),
+        long=True, env=ONE_THREAD),
     Benchmark(
         "hmm_state_selection", "hmm_state_selection.py",
         "Choosing the number of hidden states on simulated studies", ("hmm_state_selection",),
