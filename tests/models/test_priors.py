@@ -47,6 +47,7 @@ def test_parameters_alone_keep_the_defaults_other_parameters():
         ({"s": {"sigma": -1}}, "positive"),
         ({"alpha": {"dist": "HalfNormal", "sigma": 1}}, "not allowed"),
         ({"s": 3}, "expected a Prior"),
+        ({"s": {"sigma": "wide"}}, "prior 's': every parameter must be a number"),
     ],
 )
 def test_bad_priors_are_rejected(user, match):

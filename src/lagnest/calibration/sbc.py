@@ -673,8 +673,9 @@ def _prepare(model: Any, seed: int) -> tuple[tuple[str, ...], np.ndarray, list[s
     keep = np.ptp(values, axis=0) > 0
     # a cell equal to an earlier one in every draw (the mirror of a symmetric matrix's
     # cell, e.g. a residual correlation) would be ranked twice
-    _, first = np.unique(np.round(values, 10), axis=1, return_index=True)
-    keep &= np.isin(np.arange(values.shape[1]), first)
+    first = np.zeros(values.shape[1], dtype=bool)
+    first[np.unique(np.round(values, 10), axis=1, return_index=True)[1]] = True
+    keep &= first
     return names, keep, [lab for lab, k in zip(labels, keep, strict=True) if k], prior
 
 

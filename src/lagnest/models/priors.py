@@ -168,11 +168,16 @@ def resolve_priors(
             prior = value
         elif isinstance(value, Mapping):
             # parameters alone keep the default distribution and its other parameters
-            prior = (
-                Prior.from_dict(value)
-                if "dist" in value
-                else Prior(defaults[name].dist, {**defaults[name].params, **value})
-            )
+            try:
+                prior = (
+                    Prior.from_dict(value)
+                    if "dist" in value
+                    else Prior(defaults[name].dist, {**defaults[name].params, **value})
+                )
+            except (TypeError, ValueError):
+                raise LagnestDataError(
+                    f"prior {name!r}: every parameter must be a number, got "
+                    f"{dict(value)!r}") from None
         else:
             raise LagnestDataError(
                 f"prior {name!r}: expected a Prior or a dict like "
