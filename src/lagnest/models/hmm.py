@@ -603,9 +603,10 @@ class HiddenMarkovModel(BayesianModel):
     def start_values(self, data: HMMData) -> dict[str, np.ndarray]:
         """Chains start at the pooled maximum-likelihood fit (EM), in the ordered labelling.
 
-        See :mod:`lagnest.models.hmm_start`. Logits are clipped to +-4.5 (three prior SDs)
-        so that a code never seen in a state does not start the chains far out in the tail;
-        the ordered emission logits are made strictly increasing.
+        See :mod:`lagnest.models.hmm_start`. Logits are clipped to +-4.5 (three SDs of the
+        default emission prior) so that a code never seen in a state does not start the
+        chains far out in the tail; the ordered emission logits are made strictly
+        increasing.
         """
         k = self._spec["n_states"]
         sizes = [len(labels) for labels in data.channel_labels]
