@@ -347,6 +347,24 @@ def test_unknown_sampler_and_missing_package():
             _fit._check_sampler("numpyro")
 
 
+@pytest.mark.slow
+def test_nutpie_sampler_gets_target_accept_without_deprecated_arguments(small_corpus):
+    """nutpie is passed its options the way PyMC 6 asks (``nuts={...}``): no FutureWarning."""
+    pytest.importorskip("nutpie")
+    seqs, _ = small_corpus
+    model = TransitionModel(seqs, "code", "code", pooling="dyad")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        res = model.fit(draws=100, tune=100, chains=2, cores=1, seed=3, sampler="nutpie",
+                        target_accept=0.95)
+    assert res.config["sampler"]["sampler"] == "nutpie"
+    assert res.config["sampler"]["target_accept"] == 0.95
+    assert res.posterior.sizes["draw"] == 100 and res.posterior.sizes["chain"] == 2
+    # nutpie tuned its step size to the target, not to its default of 0.8
+    assert float(res.sampled["sample_stats"]["mean_tree_accept"].mean()) > 0.85
+
+
 _SEED_SCRIPT = """
 import warnings
 warnings.simplefilter("ignore")

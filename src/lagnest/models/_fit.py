@@ -386,7 +386,9 @@ def sample(
             if kwargs["mp_ctx"] == "forkserver":
                 preload_forkserver()
     else:
-        kwargs = {"cores": cores, "nuts_sampler_kwargs": {"target_accept": target_accept}}
+        # PyMC 6 takes an external sampler's options as ``nuts={...}``
+        # (``nuts_sampler_kwargs`` is deprecated and warns)
+        kwargs = {"cores": cores, "nuts": {"target_accept": target_accept}}
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         if kwargs.get("mp_ctx") == "fork":  # an unguarded script: see mp_context
