@@ -147,6 +147,21 @@ def write(path: Path, s: dict, seg: int, args: argparse.Namespace) -> None:
     path.with_suffix(".md").write_text("\n".join(lines))
 
 
+def run_folder(args: argparse.Namespace) -> str:
+    """The resumable run's folder: by size, and by any sampler setting changed from the default.
+
+    The engine refuses a folder holding another run's results, so a run with other
+    settings gets its own folder instead of an error.
+    """
+    name = f"recovery_hmm-{args.segments}"
+    for flag, default in (("draws", 1000), ("tune", 1000), ("chains", 4),
+                          ("target_accept", 0.99), ("seed", 20261206)):
+        value = getattr(args, flag)
+        if value != default:
+            name += f"-{flag}{value}"
+    return name
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the study (resumable) and write the results."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -168,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     res = calibration.recovery(model, truth, n=args.n_fits, seed=args.seed, draws=args.draws,
                                tune=args.tune, chains=args.chains,
                                target_accept=args.target_accept, n_jobs=args.jobs,
-                               path=RUNS / f"recovery_hmm-{seg}", progress=False)
+                               path=RUNS / run_folder(args), progress=False)
     s = summary(res, seg, args, time.perf_counter() - t0)
     out = RESULTS / ("recovery_hmm" if seg == 10 else f"recovery_hmm_{seg}seg")
     write(out, s, seg, args)
