@@ -20,7 +20,12 @@ Run (about 10-30 minutes per K on 2 cores)::
     .venv/bin/python benchmarks/mhmmbayes_nonverbal.py --states 3
     .venv/bin/python benchmarks/mhmmbayes_nonverbal.py --states 4
 
-Writes ``benchmarks/results/mhmmbayes_nonverbal_k<K>.{json,md}``.
+Options: ``--start mhmmbayes`` starts the chains at mHMMbayes's group-level solution
+instead of lagnest's EM fit (see :func:`start_at_reference`), ``--parameterization``
+overrides the dyads' form ("auto" by default).
+
+Writes ``benchmarks/results/mhmmbayes_nonverbal_k<K>.{json,md}``
+(``mhmmbayes_nonverbal_k<K>_<option>...`` with other options).
 """
 
 from __future__ import annotations
@@ -133,6 +138,27 @@ def compare(ours: dict, ref: dict, k: int) -> pd.DataFrame:
     return out
 
 
+def start_at_reference(model, ref: dict, k: int) -> None:
+    """Start the chains at mHMMbayes's group-level solution instead of lagnest's EM fit.
+
+    lagnest's chains start at its pooled EM estimate (the typical dyad) and at each dyad's
+    EM fit from there (:mod:`lagnest.models.hmm_start`). Here the pooled estimate is
+    replaced by mHMMbayes's medians (its transition matrix and emission probabilities; a
+    uniform initial distribution), states put in the model's order, before the first fit
+    reads it: every dyad's EM then starts from mHMMbayes's solution. It is the model's
+    cached estimate that is replaced (a benchmark's device, not an API): a multimodal
+    posterior is explored from mHMMbayes's mode to see whether lagnest stays there.
+    """
+    from lagnest.models.hmm_start import PooledEstimate
+
+    emission = [np.asarray(ref["emission"][s], dtype=float) for s in STREAMS]
+    est = PooledEstimate(np.full(k, 1.0 / k), np.asarray(ref["gamma"], dtype=float),
+                         emission, float("nan"), 0)
+    channel, code = model._order
+    key = np.log(est.emission[channel][:, code] / est.emission[channel][:, 0])
+    model.__dict__["_own_pooled_estimate"] = est.permuted(np.argsort(key, kind="stable"))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--states", type=int, default=2, choices=(2, 3, 4))
@@ -142,6 +168,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--seed", type=int, default=20261205)
+    parser.add_argument("--start", choices=("em", "mhmmbayes"), default="em",
+                        help="where the chains start: lagnest's own (the pooled EM fit, the "
+                             "default) or mHMMbayes's group-level solution")
+    parser.add_argument("--parameterization", choices=("auto", "noncentered", "centered"),
+                        default="auto")
     args = parser.parse_args(argv)
     mirror = args.mirror.resolve()
     git_dir = mirror if (mirror / "HEAD").exists() else mirror / ".git"
@@ -149,7 +180,10 @@ def main(argv: list[str] | None = None) -> int:
         frame, reference = extract(git_dir, Path(tmp))
     ref = reference[f"k{args.states}"]
     seqs = corpus(frame)
-    model = ln.HiddenMarkovModel(seqs, STREAMS, args.states, order_by="p_vocalizing:2")
+    model = ln.HiddenMarkovModel(seqs, STREAMS, args.states, order_by="p_vocalizing:2",
+                                 parameterization=args.parameterization)
+    if args.start == "mhmmbayes":
+        start_at_reference(model, ref, args.states)
     t0 = time.perf_counter()
     result = model.fit(draws=args.draws, tune=args.tune, chains=args.chains,
                        cores=args.cores, seed=args.seed)
@@ -164,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         "states": args.states, "segments": len(frame), "dyads": int(frame["id"].nunique()),
         "sampler": {"draws": args.draws, "tune": args.tune, "chains": args.chains,
                     "cores": args.cores, "seed": args.seed},
+        "start": args.start, "parameterization": dict(model.structure.parameterization),
         "fit_seconds": seconds, "sampling_seconds": result.config.get("sampler", {}).get(
             "sampling_seconds"),
         "diagnostics_ok": bool(diag.ok), "failures": list(diag.failures),
@@ -179,12 +214,22 @@ def main(argv: list[str] | None = None) -> int:
         "versions": {"lagnest": ln.__version__, "python": sys.version.split()[0]},
     }
     RESULTS.mkdir(exist_ok=True)
-    stem = RESULTS / f"mhmmbayes_nonverbal_k{args.states}"
+    options = [f"--{flag.replace('_', '-')} {getattr(args, flag)}"
+               for flag, default in (("start", "em"), ("parameterization", "auto"))
+               if getattr(args, flag) != default]
+    stem = RESULTS / "_".join([f"mhmmbayes_nonverbal_k{args.states}",
+                               *(getattr(args, flag) for flag, default in
+                                 (("start", "em"), ("parameterization", "auto"))
+                                 if getattr(args, flag) != default)])
     stem.with_suffix(".json").write_text(json.dumps(summary, indent=1, default=float))
     md = [f"# mHMMbayes's nonverbal corpus, {args.states} states: lagnest against mHMMbayes",
           "",
           f"Command: `.venv/bin/python benchmarks/mhmmbayes_nonverbal.py --states "
-          f"{args.states}`. {len(frame)} observations of {frame['id'].nunique()} dyads, "
+          f"{' '.join([str(args.states), *options])}`. "
+          + ("The chains start at mHMMbayes's group-level solution (`--start mhmmbayes`). "
+             if args.start == "mhmmbayes" else "")
+          + f"Dyads {model.structure.parameterization.get('dyad', 'none')}. "
+          f"{len(frame)} observations of {frame['id'].nunique()} dyads, "
           "four streams; lagnest `HiddenMarkovModel` (dyad level, states ordered by "
           f"P(p_vocalizing = 2)), {args.chains} chains x {args.draws} draws after "
           f"{args.tune} tuning steps on {args.cores} cores; mHMMbayes: the fit its tutorial "

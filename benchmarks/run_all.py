@@ -198,10 +198,11 @@ REGISTRY: tuple[Benchmark, ...] = (
         full=(("--n", "100", "--jobs", "1"),), long=True, env=ONE_THREAD),
     Benchmark(
         "recovery_hmm", "recovery_hmm.py",
-        "Recovery: HiddenMarkovModel, transition effect of MIA4 (10 and 30 segments per "
-        "session)", ("recovery_hmm", "recovery_hmm_30seg"),
+        "Recovery: HiddenMarkovModel, transition effect of MIA4 (10, 30 and 100 segments "
+        "per session)", ("recovery_hmm", "recovery_hmm_30seg", "recovery_hmm_100seg"),
         "the nominal 90% coverage at a fixed truth",
-        full=(("--n-fits", "50", "--segments", "10"), ("--n-fits", "50", "--segments", "30")),
+        full=(("--n-fits", "50", "--segments", "10"), ("--n-fits", "50", "--segments", "30"),
+              ("--n-fits", "50", "--segments", "100", "--draws", "500")),
         long=True, env=ONE_THREAD),
     Benchmark(
         "hmm_state_selection", "hmm_state_selection.py",
@@ -235,10 +236,13 @@ REGISTRY: tuple[Benchmark, ...] = (
     Benchmark(
         "mhmmbayes_nonverbal", "mhmmbayes_nonverbal.py",
         "HiddenMarkovModel on mHMMbayes's nonverbal corpus against mHMMbayes's own fits",
-        ("mhmmbayes_nonverbal_k2", "mhmmbayes_nonverbal_k3", "mhmmbayes_nonverbal_k4"),
+        ("mhmmbayes_nonverbal_k2", "mhmmbayes_nonverbal_k3", "mhmmbayes_nonverbal_k4",
+         "mhmmbayes_nonverbal_k4_mhmmbayes_centered"),
         "the group-level summaries mHMMbayes prints for the fits its tutorial ships "
         "(extracted with R from a snapshot of its repository, not in CI)",
-        full=(("--states", "2"), ("--states", "3"), ("--states", "4")), long=True),
+        full=(("--states", "2"), ("--states", "3"), ("--states", "4"),
+              ("--states", "4", "--start", "mhmmbayes", "--parameterization", "centered")),
+        long=True),
     Benchmark(
         "fit_margins", "fit_margins.py",
         "Margins of the fits the test suite asserts clean (five seeds each)", ("fit_margins",),
