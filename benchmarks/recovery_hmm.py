@@ -123,7 +123,8 @@ def write(path: Path, s: dict, seg: int, args: argparse.Namespace) -> None:
     lines = [f"# Recovery: HiddenMarkovModel, transition effect of MIA4 ({seg} segments "
              "per session)", "",
              f"Command: `python benchmarks/recovery_hmm.py --n-fits {args.n_fits} "
-             f"--segments {seg}`. Truth: see the script's docstring (MIA4 at t-1: log odds "
+             f"--segments {seg}{changed_settings(args)}`. "
+             "Truth: see the script's docstring (MIA4 at t-1: log odds "
              "ratio -0.8 on entering the rupture state, +0.8 on leaving it). "
              f"Design: {s['design']}; {args.chains} chains x {args.draws} draws (tune "
              f"{args.tune}, target_accept {args.target_accept}); median fit "
@@ -147,6 +148,17 @@ def write(path: Path, s: dict, seg: int, args: argparse.Namespace) -> None:
     path.with_suffix(".md").write_text("\n".join(lines))
 
 
+#: sampler settings and their defaults: a run that changes one names it
+SETTINGS = (("draws", 1000), ("tune", 1000), ("chains", 4), ("target_accept", 0.99),
+            ("seed", 20261206))
+
+
+def changed_settings(args: argparse.Namespace) -> str:
+    """The command-line flags of the settings that differ from their defaults."""
+    return "".join(f" --{flag.replace('_', '-')} {getattr(args, flag)}"
+                   for flag, default in SETTINGS if getattr(args, flag) != default)
+
+
 def run_folder(args: argparse.Namespace) -> str:
     """The resumable run's folder: by size, and by any sampler setting changed from the default.
 
@@ -154,8 +166,7 @@ def run_folder(args: argparse.Namespace) -> str:
     settings gets its own folder instead of an error.
     """
     name = f"recovery_hmm-{args.segments}"
-    for flag, default in (("draws", 1000), ("tune", 1000), ("chains", 4),
-                          ("target_accept", 0.99), ("seed", 20261206)):
+    for flag, default in SETTINGS:
         value = getattr(args, flag)
         if value != default:
             name += f"-{flag}{value}"
