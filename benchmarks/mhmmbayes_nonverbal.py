@@ -41,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from cli_options import as_flags, changed_options
 
 import lagnest as ln
 
@@ -214,18 +215,14 @@ def main(argv: list[str] | None = None) -> int:
         "versions": {"lagnest": ln.__version__, "python": sys.version.split()[0]},
     }
     RESULTS.mkdir(exist_ok=True)
-    options = [f"--{flag.replace('_', '-')} {getattr(args, flag)}"
-               for flag, default in (("start", "em"), ("parameterization", "auto"))
-               if getattr(args, flag) != default]
+    changed = changed_options(parser, args, ("start", "parameterization"))
     stem = RESULTS / "_".join([f"mhmmbayes_nonverbal_k{args.states}",
-                               *(getattr(args, flag) for flag, default in
-                                 (("start", "em"), ("parameterization", "auto"))
-                                 if getattr(args, flag) != default)])
+                               *(value for _, value in changed)])
     stem.with_suffix(".json").write_text(json.dumps(summary, indent=1, default=float))
     md = [f"# mHMMbayes's nonverbal corpus, {args.states} states: lagnest against mHMMbayes",
           "",
           f"Command: `.venv/bin/python benchmarks/mhmmbayes_nonverbal.py --states "
-          f"{' '.join([str(args.states), *options])}`. "
+          f"{' '.join([str(args.states), as_flags(changed)]).strip()}`. "
           + ("The chains start at mHMMbayes's group-level solution (`--start mhmmbayes`). "
              if args.start == "mhmmbayes" else "")
           + f"Dyads {model.structure.parameterization.get('dyad', 'none')}. "

@@ -45,6 +45,7 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
+from cli_options import as_flags, changed_options
 
 from lagnest import calibration
 from lagnest.models import HiddenMarkovModel
@@ -117,13 +118,13 @@ def summary(res, seg: int, args: argparse.Namespace, wall: float) -> dict:
     return out
 
 
-def write(path: Path, s: dict, seg: int, args: argparse.Namespace) -> None:
-    """JSON and markdown."""
+def write(path: Path, s: dict, seg: int, args: argparse.Namespace, flags: str) -> None:
+    """JSON and markdown; ``flags``: the changed settings' command-line flags."""
     path.with_suffix(".json").write_text(json.dumps(s, indent=1) + "\n")
     lines = [f"# Recovery: HiddenMarkovModel, transition effect of MIA4 ({seg} segments "
              "per session)", "",
              f"Command: `python benchmarks/recovery_hmm.py --n-fits {args.n_fits} "
-             f"--segments {seg}{changed_settings(args)}`. "
+             f"--segments {seg}{' ' + flags if flags else ''}`. "
              "Truth: see the script's docstring (MIA4 at t-1: log odds "
              "ratio -0.8 on entering the rupture state, +0.8 on leaving it). "
              f"Design: {s['design']}; {args.chains} chains x {args.draws} draws (tune "
@@ -148,29 +149,8 @@ def write(path: Path, s: dict, seg: int, args: argparse.Namespace) -> None:
     path.with_suffix(".md").write_text("\n".join(lines))
 
 
-#: sampler settings and their defaults: a run that changes one names it
-SETTINGS = (("draws", 1000), ("tune", 1000), ("chains", 4), ("target_accept", 0.99),
-            ("seed", 20261206))
-
-
-def changed_settings(args: argparse.Namespace) -> str:
-    """The command-line flags of the settings that differ from their defaults."""
-    return "".join(f" --{flag.replace('_', '-')} {getattr(args, flag)}"
-                   for flag, default in SETTINGS if getattr(args, flag) != default)
-
-
-def run_folder(args: argparse.Namespace) -> str:
-    """The resumable run's folder: by size, and by any sampler setting changed from the default.
-
-    The engine refuses a folder holding another run's results, so a run with other
-    settings gets its own folder instead of an error.
-    """
-    name = f"recovery_hmm-{args.segments}"
-    for flag, default in SETTINGS:
-        value = getattr(args, flag)
-        if value != default:
-            name += f"-{flag}{value}"
-    return name
+#: the sampler settings a run may change from their defaults (then named, see main)
+SETTINGS = ("draws", "tune", "chains", "target_accept", "seed")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -186,6 +166,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=20261206)
     args = ap.parse_args(argv)
     seg = args.segments
+    # a run with other settings gets its own resumable folder (the engine refuses a folder
+    # holding another run's results) and names them in its command line
+    changed = changed_options(ap, args, SETTINGS)
+    folder = f"recovery_hmm-{seg}" + "".join(f"-{name}{value}" for name, value in changed)
     seqs, _ = thesis_like(seed=1, sessions_per_dyad=(8, 8), segments_per_session=(seg, seg))
     model = HiddenMarkovModel(seqs, ["rupture"], 2, transition_predictors=["MIA4"],
                               order_by="rupture:withdrawal")
@@ -194,10 +178,10 @@ def main(argv: list[str] | None = None) -> int:
     res = calibration.recovery(model, truth, n=args.n_fits, seed=args.seed, draws=args.draws,
                                tune=args.tune, chains=args.chains,
                                target_accept=args.target_accept, n_jobs=args.jobs,
-                               path=RUNS / run_folder(args), progress=False)
+                               path=RUNS / folder, progress=False)
     s = summary(res, seg, args, time.perf_counter() - t0)
     out = RESULTS / ("recovery_hmm" if seg == 10 else f"recovery_hmm_{seg}seg")
-    write(out, s, seg, args)
+    write(out, s, seg, args, as_flags(changed))
     print(out.with_suffix(".md").read_text())
     return 0
 
