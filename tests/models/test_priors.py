@@ -55,6 +55,13 @@ def test_bad_priors_are_rejected(user, match):
         resolve_priors(DEFAULTS, user, KINDS)
 
 
+def test_a_prior_refuses_a_parameter_that_is_not_a_number():
+    with pytest.raises(LagnestDataError, match=r"every parameter must be a number.*'wide'"):
+        Prior("Normal", {"sigma": "wide"})
+    with pytest.raises(LagnestDataError, match=r"prior 's': every parameter must be a number"):
+        resolve_priors(DEFAULTS, {"s": {"dist": "HalfNormal", "sigma": None}}, KINDS)
+
+
 def test_create_variable_inside_model():
     import pymc as pm
 

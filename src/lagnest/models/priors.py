@@ -71,7 +71,13 @@ class Prior:
     params: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "params", {k: float(v) for k, v in dict(self.params).items()})
+        try:
+            params = {k: float(v) for k, v in dict(self.params).items()}
+        except (TypeError, ValueError):
+            raise LagnestDataError(
+                f"every parameter must be a number, got {dict(self.params)!r} "
+                f"({self.dist})") from None
+        object.__setattr__(self, "params", params)
 
     def __hash__(self) -> int:
         return hash((self.dist, tuple(sorted(self.params.items()))))
@@ -174,10 +180,8 @@ def resolve_priors(
                     if "dist" in value
                     else Prior(defaults[name].dist, {**defaults[name].params, **value})
                 )
-            except (TypeError, ValueError):
-                raise LagnestDataError(
-                    f"prior {name!r}: every parameter must be a number, got "
-                    f"{dict(value)!r}") from None
+            except LagnestDataError as err:  # Prior's own check, named here
+                raise LagnestDataError(f"prior {name!r}: {err}") from None
         else:
             raise LagnestDataError(
                 f"prior {name!r}: expected a Prior or a dict like "
