@@ -20,3 +20,12 @@ def changed_options(parser: argparse.ArgumentParser, args: argparse.Namespace,
 def as_flags(changed: list[tuple[str, Any]]) -> str:
     """The command-line flags of ``changed`` options, e.g. ``--draws 500 --target-accept 0.9``."""
     return " ".join(f"--{name.replace('_', '-')} {value}" for name, value in changed)
+
+
+def name_parts(changed: list[tuple[str, Any]]) -> list[str]:
+    """A name part per changed option: a word stands for itself, a number gets its name.
+
+    ``[("start", "mhmmbayes"), ("tune", 2000)]`` gives ``["mhmmbayes", "tune2000"]``.
+    """
+    return [value if isinstance(value, str) else f"{name.replace('_', '')}{value}"
+            for name, value in changed]

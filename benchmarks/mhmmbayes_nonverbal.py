@@ -41,9 +41,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from cli_options import as_flags, changed_options
+from cli_options import as_flags, changed_options, name_parts
 
 import lagnest as ln
+from lagnest.models.hmm import FORMS
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"
@@ -172,8 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--start", choices=("em", "mhmmbayes"), default="em",
                         help="where the chains start: lagnest's own (the pooled EM fit, the "
                              "default) or mHMMbayes's group-level solution")
-    parser.add_argument("--parameterization", choices=("auto", "noncentered", "centered"),
-                        default="auto")
+    parser.add_argument("--parameterization", choices=FORMS, default="auto")
+    parser.add_argument("--save", type=Path, default=None,
+                        help="also save the fit there (lagnest's netCDF result) to study it")
     args = parser.parse_args(argv)
     mirror = args.mirror.resolve()
     git_dir = mirror if (mirror / "HEAD").exists() else mirror / ".git"
@@ -189,12 +191,15 @@ def main(argv: list[str] | None = None) -> int:
     result = model.fit(draws=args.draws, tune=args.tune, chains=args.chains,
                        cores=args.cores, seed=args.seed)
     seconds = time.perf_counter() - t0
+    if args.save is not None:
+        result.save(args.save)
     diag = result.diagnostics
     ours = lagnest_summaries(result, model)
     table = compare(ours, ref, args.states)
     n_par = int(ref["n_par"])
     aic_ours = float(np.mean(2 * n_par - 2 * ours["subject_LL"]))
     labels = result.label_check()
+    slowest = result.dyad_mixing().head(3)
     summary = {
         "states": args.states, "segments": len(frame), "dyads": int(frame["id"].nunique()),
         "sampler": {"draws": args.draws, "tune": args.tune, "chains": args.chains,
@@ -207,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         "n_divergent": int(diag.n_divergent),
         "ess_bulk_min_per_second": float(diag.ess_bulk_min / seconds),
         "labels_agree": bool(labels["agree"].all()),
+        "slowest_dyads": slowest.to_dict(orient="records"),
         "max_z": float(table["z"].max()), "n_within_2sd": int((table["z"] < 2).sum()),
         "n_quantities": len(table),
         "mean_AIC_mHMMbayes": ref["mean_AIC"], "mean_AIC_lagnest": aic_ours,
@@ -215,9 +221,10 @@ def main(argv: list[str] | None = None) -> int:
         "versions": {"lagnest": ln.__version__, "python": sys.version.split()[0]},
     }
     RESULTS.mkdir(exist_ok=True)
-    changed = changed_options(parser, args, ("start", "parameterization"))
-    stem = RESULTS / "_".join([f"mhmmbayes_nonverbal_k{args.states}",
-                               *(value for _, value in changed)])
+    # a run with other settings names them in its stem (never overwriting the default's)
+    changed = changed_options(parser, args, ("draws", "tune", "chains", "seed", "start",
+                                             "parameterization"))
+    stem = RESULTS / "_".join([f"mhmmbayes_nonverbal_k{args.states}", *name_parts(changed)])
     stem.with_suffix(".json").write_text(json.dumps(summary, indent=1, default=float))
     md = [f"# mHMMbayes's nonverbal corpus, {args.states} states: lagnest against mHMMbayes",
           "",
@@ -237,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{diag.ess_bulk_min:.0f}, {diag.n_divergent} divergences); lowest bulk ESS per "
           f"second {diag.ess_bulk_min / seconds:.2f}; chains agree on labels: "
           f"{bool(labels['agree'].all())}",
+          "- slowest dyad deviations (`result.dyad_mixing()`): " + "; ".join(
+              f"{row.dyad} {row.quantity} (R-hat {row.rhat:.3f}, bulk ESS {row.ess_bulk:.0f})"
+              for row in slowest.itertuples()),
           f"- {int((table['z'] < 2).sum())} of {len(table)} group-level probabilities "
           "within 2 combined posterior SDs of mHMMbayes's (largest gap "
           f"{table['z'].max():.2f} SD)",

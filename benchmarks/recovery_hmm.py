@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
-from cli_options import as_flags, changed_options
+from cli_options import as_flags, changed_options, name_parts
 
 from lagnest import calibration
 from lagnest.models import HiddenMarkovModel
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     # a run with other settings gets its own resumable folder (the engine refuses a folder
     # holding another run's results) and names them in its command line
     changed = changed_options(ap, args, SETTINGS)
-    folder = f"recovery_hmm-{seg}" + "".join(f"-{name}{value}" for name, value in changed)
+    folder = "-".join(["recovery_hmm", str(seg), *name_parts(changed)])
     seqs, _ = thesis_like(seed=1, sessions_per_dyad=(8, 8), segments_per_session=(seg, seg))
     model = HiddenMarkovModel(seqs, ["rupture"], 2, transition_predictors=["MIA4"],
                               order_by="rupture:withdrawal")

@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import argparse
 
+from cli_options import as_flags, changed_options, name_parts
 from sbc_common import run_sbc, summarise, throughput, write
 
 from lagnest.models import HiddenMarkovModel
+from lagnest.models.hmm import FORMS
 from lagnest.simulate import thesis_like
 
 
@@ -40,22 +42,32 @@ def main() -> None:
     ap.add_argument("--tune", type=int, default=1000)
     ap.add_argument("--target-accept", type=float, default=0.99)
     ap.add_argument("--segments", type=int, default=10, help="segments per session")
+    ap.add_argument("--parameterization", choices=FORMS, default="auto",
+                    help="the model's form of the dyad deviations")
     args = ap.parse_args()
     seg = args.segments
+    # another form gets its own run folder and results (same seeds; the prior draws of the
+    # dyad deviations, and so the truths, differ between forms)
+    changed = changed_options(ap, args, ("parameterization",))
     seqs, _ = thesis_like(seed=1, sessions_per_dyad=(8, 8), segments_per_session=(seg, seg))
     model = HiddenMarkovModel(seqs, ["rupture"], 2, transition_predictors=["MIA4"],
-                              order_by="rupture:withdrawal")
+                              order_by="rupture:withdrawal",
+                              parameterization=args.parameterization)
     sampler = {"draws": args.draws, "tune": args.tune, "chains": 4, "n_rank_draws": 99,
                "target_accept": args.target_accept}
-    res, wall = run_sbc(model, f"sbc_hmm-{seg}", args.n, 2028, sampler, args.jobs)
+    res, wall = run_sbc(model, "-".join(["sbc_hmm", str(seg), *name_parts(changed)]), args.n,
+                        2028, sampler, args.jobs)
     extra = {"design": f"thesis_like(seed=1), 6 dyads x 8 sessions x {seg} segments",
              "model": "HiddenMarkovModel(seqs, ['rupture'], 2, transition_predictors=['MIA4'], "
-                      "order_by='rupture:withdrawal')",
+                      f"order_by='rupture:withdrawal'), dyads "
+                      f"{model.structure.parameterization.get('dyad')}",
              "sampler": sampler, "throughput": throughput(res, wall, args.jobs)}
     summary = summarise(res, wall, extra)
-    write("sbc_hmm", summary, res, "SBC of HiddenMarkovModel (rupture episodes, thesis-like "
-          "design)", f"python benchmarks/sbc_hmm.py --n {args.n} --segments {seg}")
-    print(open(__file__.replace("sbc_hmm.py", "results/sbc_hmm.md")).read())
+    stem = "_".join(["sbc_hmm", *name_parts(changed)])
+    write(stem, summary, res, "SBC of HiddenMarkovModel (rupture episodes, thesis-like "
+          "design)", " ".join([f"python benchmarks/sbc_hmm.py --n {args.n} --segments {seg}",
+                               as_flags(changed)]).strip())
+    print(open(__file__.replace("sbc_hmm.py", f"results/{stem}.md")).read())
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 from scipy.special import logsumexp
 
 import lagnest as ln
@@ -163,3 +164,27 @@ def test_parsimonious_takes_the_fewest_states_within_two_dse_of_the_best():
     assert comp.parsimonious() == 3  # K = 2 is 14 below, 7 dse
     comp = table([-110.0, -97.0, -96.0], [2.0, 1.5, 0.0], [True, True, False])
     assert comp.best == 3 and comp.parsimonious() == 3  # K = 4 failed: not a candidate
+
+
+def test_dyad_mixing_names_the_dyad_whose_chains_disagree():
+    """A dyad whose chains visit its two modes in different proportions is listed first,
+    with the cell concerned; dyads whose chains mix are near R-hat 1 (independent draws)."""
+    from lagnest.models.hmm import dyad_mixing
+
+    rng = np.random.default_rng(0)
+    chains, draws = 4, 400
+    z = rng.normal(size=(chains, draws, 3, 2, 2))
+    share = np.array([0.02, 0.4, 0.02, 0.4])[:, None]  # chains' shares of the second mode
+    z[:, :, 1, 0, 1] += 4.0 * (rng.random((chains, draws)) < share)
+    post = xr.Dataset(
+        {"z_emission_0": (("chain", "draw", "dyad", "state", "free_code_0"), z),
+         "sigma_emission_0": (("chain", "draw"), np.abs(rng.normal(size=(chains, draws))))},
+        coords={"dyad": ["a", "b", "c"], "state": [1, 2], "free_code_0": ["x", "y"]})
+    table = dyad_mixing(post)
+    assert table["dyad"][0] == "b" and table["quantity"][0] == "z_emission_0[1, y]"
+    assert table["rhat"][0] > 1.05
+    assert (table["rhat"][1:] < 1.02).all() and (table["ess_bulk"][1:] > 1000).all()
+    # a kept eta_* (centred or partial form) stands for its z_*; no dyad level: empty
+    both = post.assign(eta_emission_0=post["z_emission_0"] * 0.5)
+    assert dyad_mixing(both)["quantity"][0].startswith("eta_emission_0")
+    assert dyad_mixing(post[["sigma_emission_0"]]).empty

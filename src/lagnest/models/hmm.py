@@ -48,10 +48,10 @@ from lagnest.models.structure import (
     deviation_sd_estimate,
 )
 
-__all__ = ["HMMData", "HMMResult", "HiddenMarkovModel"]
+__all__ = ["HMMData", "HMMResult", "HiddenMarkovModel", "dyad_mixing"]
 
 POOLINGS = ("dyad", "complete")
-FORMS = ("auto", "noncentered", "centered")
+FORMS = ("auto", "noncentered", "centered", "partial")
 
 
 # =========================================================================== data
@@ -239,13 +239,31 @@ def _off_diagonal(k: int) -> tuple[np.ndarray, np.ndarray]:
     return rows, cols
 
 
-def _deviation(name: str, sigma: Any, dims: tuple[str, ...], centred: bool) -> Any:
-    """Dyad deviations ``eta_<name>`` ~ Normal(0, sigma), or ``sigma * z_<name>``."""
+def _deviation(name: str, sigma: Any, dims: tuple[str, ...], form: str,
+               weight: np.ndarray | None = None) -> Any:
+    """Dyad deviations ~ Normal(0, sigma) in the sampler's ``form``.
+
+    ``"centered"``: ``eta_<name>`` itself; ``"noncentered"``: ``sigma * z_<name>`` with
+    standard normal ``z``; ``"partial"``: ``sigma ** (1 - w) * r_<name>`` with
+    ``r ~ Normal(0, sigma ** w)`` and a weight ``w`` in [0, 1] per cell (1 centred, 0
+    non-centred), kept as the deterministic ``eta_<name>``.
+    """
     import pymc as pm
 
-    if centred:
+    if form == "centered":
         return pm.Normal(f"eta_{name}", 0.0, sigma, dims=dims)
+    if form == "partial":
+        raw = pm.Normal(f"r_{name}", 0.0, sigma ** weight, dims=dims)
+        return pm.Deterministic(f"eta_{name}", sigma ** (1.0 - weight) * raw, dims=dims)
     return sigma * pm.Normal(f"z_{name}", 0.0, 1.0, dims=dims)
+
+
+#: Starting logits are clipped to +-4.5, three SDs of the default emission prior.
+_START_BOUND = 4.5
+
+def _start_scale(deviations: np.ndarray) -> float:
+    """The scale the chains start at: the deviations' root mean square, at least 0.1."""
+    return float(max(np.sqrt(np.mean(np.asarray(deviations) ** 2)), 0.1))
 
 
 def _sorted_normal_draws(sigma: np.ndarray, rng: np.random.Generator,
@@ -297,6 +315,48 @@ def _log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     return x - top - np.log(np.exp(x - top).sum(axis=axis, keepdims=True))
 
 
+def dyad_mixing(posterior: xr.Dataset) -> pd.DataFrame:
+    """The slowest-mixing cell of each dyad's deviations (R-hat, bulk ESS).
+
+    Parameters
+    ----------
+    posterior : xarray.Dataset
+        Draws with ``chain`` and ``draw`` dims; the dyad deviations are the variables
+        with a ``dyad`` dim named ``eta_*`` (centred, or kept by the partial form) or
+        ``z_*`` (non-centred: the same mixing as ``sigma * z`` up to the scale's).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``dyad``, ``quantity`` (the cell with the largest R-hat), ``rhat``, ``ess_bulk``
+        (the smallest over the dyad's cells), sorted by R-hat, largest first; empty
+        without dyad deviations.
+    """
+    from lagnest.models.convergence import convergence_table
+
+    names = [v for v in posterior.data_vars if "dyad" in posterior[v].dims
+             and (v.startswith("eta_") or (v.startswith("z_")
+                                           and f"eta_{v[2:]}" not in posterior))]
+    rows = []
+    for dyad in posterior["dyad"].values if names else []:
+        worst: tuple[float, str] = (-np.inf, "")
+        ess = np.inf
+        for name in names:
+            da = posterior[name].sel(dyad=dyad)
+            cells = [d for d in da.dims if d not in ("chain", "draw")]
+            stacked = da.stack(cell=cells) if cells else da.expand_dims(cell=[()])
+            rhat, bulk, _ = convergence_table(stacked.transpose("chain", "draw", "cell").values)
+            i = int(np.nanargmax(rhat)) if np.isfinite(rhat).any() else 0
+            label = ", ".join(str(x) for x in np.atleast_1d(stacked["cell"].values[i]))
+            if rhat[i] > worst[0]:
+                worst = (float(rhat[i]), f"{name}[{label}]")
+            ess = min(ess, float(np.nanmin(bulk)))
+        rows.append({"dyad": str(dyad), "quantity": worst[1], "rhat": worst[0],
+                     "ess_bulk": ess})
+    out = pd.DataFrame(rows, columns=["dyad", "quantity", "rhat", "ess_bulk"])
+    return out.sort_values("rhat", ascending=False, ignore_index=True)
+
+
 # =========================================================================== model
 
 
@@ -338,11 +398,14 @@ class HiddenMarkovModel(BayesianModel):
         other state against staying: states persist, see Notes), ``beta`` Normal(0, 1)
         (predictors' effects on those logits), ``initial`` Normal(0, 1.5),
         ``sigma_emission`` and ``sigma_transition`` HalfNormal(0.5) (dyad scales).
-    parameterization : {"auto", "noncentered", "centered"}, default "auto"
+    parameterization : {"auto", "noncentered", "centered", "partial"}, default "auto"
         How the sampler sees the dyad deviations: ``sigma * z`` with standard normal
         ``z_*`` (the better geometry when the dyads are data-poor or alike), or
         ``eta_* ~ Normal(0, sigma)`` (when every dyad has many segments and the dyads
-        differ). The same model either way. ``"auto"`` applies the rule of the other
+        differ), or partially centred cell by cell, ``sigma ** (1 - w) * r_*`` with
+        ``r_* ~ Normal(0, sigma ** w)`` and w the share of the cell's precision its data
+        give (:attr:`_partial_weights`; the deviations are kept as ``eta_*``). The same
+        model in every form. ``"auto"`` applies the rule of the other
         models (:func:`~lagnest.models.structure.choose_parameterization`) to each
         emission channel, with the counts per dyad, state and code expected under the
         pooled EM fit; the dyads are centred when more than half of the channels say so.
@@ -543,7 +606,8 @@ class HiddenMarkovModel(BayesianModel):
         dyad = self.structure.dyad
         rows, cols = _off_diagonal(k)
         oc, ocode = self._order
-        centred = self.structure.parameterization.get("dyad") == "centered"
+        form = self.structure.parameterization.get("dyad")
+        weights = self._partial_weights if form == "partial" else {}
         with pm.Model(coords=self.coords) as model:
             codes = pm.Data("codes", d.codes)
             log_emit = pt.zeros((d.codes.shape[0], k))
@@ -568,7 +632,8 @@ class HiddenMarkovModel(BayesianModel):
                 if dyad:
                     sigma = self._priors["sigma_emission"].create_variable(
                         f"sigma_emission_{c}")
-                    dev = _deviation(f"emission_{c}", sigma, ("dyad", *dims), centred)
+                    dev = _deviation(f"emission_{c}", sigma, ("dyad", *dims), form,
+                                     weights.get(f"emission_{c}"))
                     logits = logits + pt.concatenate(
                         [pt.zeros((n_dyads, k, 1)), dev], axis=2)
                 log_p = pt.special.log_softmax(logits, axis=-1)  # (D, K, M)
@@ -583,7 +648,8 @@ class HiddenMarkovModel(BayesianModel):
                 eta = eta + pt.dot(pm.Data("unit_design", d.unit_design), beta)
             if dyad:
                 sigma = self._priors["sigma_transition"].create_variable("sigma_transition")
-                eta = eta + _deviation("transition", sigma, ("dyad", "move"), centred)[
+                eta = eta + _deviation("transition", sigma, ("dyad", "move"), form,
+                                      weights.get("transition"))[
                     d.unit_dyad]
             full = pt.zeros((len(d.unit_dyad), k, k))
             full = pt.set_subtensor(full[:, rows, cols], eta)
@@ -606,16 +672,34 @@ class HiddenMarkovModel(BayesianModel):
         See :mod:`lagnest.models.hmm_start`. Logits are clipped to +-4.5 (three SDs of the
         default emission prior) so that a code never seen in a state does not start the
         chains far out in the tail; the ordered emission logits are made strictly
-        increasing.
+        increasing. Dyad deviations start at each dyad's own EM fit
+        (:meth:`_start_deviations`), their scales at the deviations' root mean square.
         """
+        est = self._pooled_estimate(data)
+        out = self._typical_start(data, est)
+        structure = self.structure
+        if not structure.dyad:
+            return out
+        form = structure.parameterization.get("dyad")
+        for name, dev in self._start_deviations(data, est, out).items():
+            sigma = _start_scale(dev)
+            out[f"sigma_{name}"] = np.asarray(sigma)  # the deviations' scale
+            if form == "centered":
+                out[f"eta_{name}"] = dev
+            elif form == "partial":
+                out[f"r_{name}"] = dev / sigma ** (1.0 - self._partial_weights[name])
+            else:
+                out[f"z_{name}"] = dev / sigma
+        return out
+
+    def _typical_start(self, data: HMMData, est: Any) -> dict[str, np.ndarray]:
+        """The typical dyad's logits at the pooled EM estimate ``est`` (clipped, ordered)."""
         k = self._spec["n_states"]
         sizes = [len(labels) for labels in data.channel_labels]
-        est = self._pooled_estimate(data)
         oc, ocode = self._order
-        bound = 4.5
         out: dict[str, np.ndarray] = {}
         for c, e in enumerate(est.emission):
-            free = np.clip(np.log(e[:, 1:] / e[:, :1]), -bound, bound)
+            free = np.clip(np.log(e[:, 1:] / e[:, :1]), -_START_BOUND, _START_BOUND)
             if c != oc:
                 out[f"emission_logit_{c}"] = free
                 continue
@@ -628,17 +712,15 @@ class HiddenMarkovModel(BayesianModel):
                 out[f"emission_rest_{c}"] = free[:, others]
         rows, cols = _off_diagonal(k)
         t = est.transition
-        out["transition_logit"] = np.clip(np.log(t[rows, cols] / t[rows, rows]), -bound, bound)
-        out["initial_logit"] = np.clip(np.log(est.initial[1:] / est.initial[0]), -bound, bound)
-        structure = self.structure
-        if structure.dyad:
-            centred = structure.parameterization.get("dyad") == "centered"
-            out.update(self._dyad_start_values(data, est, out, bound, centred))
+        out["transition_logit"] = np.clip(np.log(t[rows, cols] / t[rows, rows]),
+                                          -_START_BOUND, _START_BOUND)
+        out["initial_logit"] = np.clip(np.log(est.initial[1:] / est.initial[0]),
+                                       -_START_BOUND, _START_BOUND)
         return out
 
-    def _dyad_start_values(self, data: HMMData, est: Any, typical: Mapping[str, np.ndarray],
-                           bound: float, centred: bool) -> dict[str, np.ndarray]:
-        """Dyad deviations and scales at each dyad's own EM fit from the pooled one.
+    def _start_deviations(self, data: HMMData, est: Any, typical: Mapping[str, np.ndarray]
+                          ) -> dict[str, np.ndarray]:
+        """Dyad deviations at each dyad's own EM fit from the pooled one, by deviation name.
 
         Chains that start every dyad at the typical dyad (deviations 0) must each find, dyad
         by dyad, which of its states plays which role; with long sessions they can settle in
@@ -654,20 +736,54 @@ class HiddenMarkovModel(BayesianModel):
         fits = dyad_em(data.codes, sizes, data.block_offsets, block_dyad, est,
                        len(data.dyad_labels))
         out: dict[str, np.ndarray] = {}
-
-        def put(name: str, scale: str, dev: np.ndarray) -> None:
-            sigma = float(max(np.sqrt(np.mean(dev ** 2)), 0.1))
-            out[scale] = np.asarray(sigma)
-            out[f"eta_{name}" if centred else f"z_{name}"] = dev if centred else dev / sigma
-
         for c in range(len(sizes)):
             free = self._emission_free(typical, c, sizes[c])
             own = np.stack([np.clip(np.log(f.emission[c][:, 1:] / f.emission[c][:, :1]),
-                                    -bound, bound) for f in fits])
-            put(f"emission_{c}", f"sigma_emission_{c}", own - free[None])
+                                    -_START_BOUND, _START_BOUND) for f in fits])
+            out[f"emission_{c}"] = own - free[None]
         own = np.stack([np.clip(np.log(f.transition[rows, cols] / f.transition[rows, rows]),
-                                -bound, bound) for f in fits])
-        put("transition", "sigma_transition", own - np.asarray(typical["transition_logit"])[None])
+                                -_START_BOUND, _START_BOUND) for f in fits])
+        out["transition"] = own - np.asarray(typical["transition_logit"])[None]
+        return out
+
+    @cached_property
+    def _partial_weights(self) -> dict[str, np.ndarray]:
+        r"""Weight of the centred form per dyad deviation cell, for ``"partial"``.
+
+        A deviation :math:`u = \sigma^{1-w} r`, :math:`r \sim N(0, \sigma^w)`, is centred
+        at :math:`w = 1` and non-centred at :math:`w = 0`. In a normal hierarchy whose
+        group has data precision :math:`I` about its deviation, the posterior correlation
+        between :math:`r` and :math:`\sigma` vanishes at :math:`w = I\sigma^2 / (1 +
+        I\sigma^2)`, the share of the deviation's precision that the data give
+        (Papaspiliopoulos, Roberts & Skold 2007; Gorinova, Moore & Hoffman 2020). Here
+        :math:`I` is the Fisher information of a cell's logit expected under the pooled
+        EM fit (:math:`n_{dk} p (1 - p)` for code probability p of state k with
+        :math:`n_{dk}` segments of dyad d expected in it; likewise for a move with the
+        dyad's expected occupancy of its origin), and :math:`\sigma` the scale the chains
+        start at. Computed once from the model's own data: a constant of the graph.
+        """
+        from lagnest.models.hmm_start import expected_counts, expected_occupancy
+
+        d = self.data
+        est = self._pooled_estimate(d)
+        sizes = [len(labels) for labels in d.channel_labels]
+        n_dyads = len(d.dyad_labels)
+        devs = self._start_deviations(d, est, self._typical_start(d, est))
+        info: dict[str, np.ndarray] = {}
+        counts = expected_counts(d.codes, sizes, d.block_offsets, est, d.segment_dyad,
+                                 n_dyads)
+        for c, (count, p) in enumerate(zip(counts, est.emission, strict=True)):
+            info[f"emission_{c}"] = (count.sum(axis=2)[:, :, None]
+                                     * (p * (1.0 - p))[None, :, 1:])
+        rows, cols = _off_diagonal(self._spec["n_states"])
+        occupancy = expected_occupancy(d.codes, d.block_offsets, est, d.segment_dyad,
+                                       n_dyads)
+        move = est.transition[rows, cols]
+        info["transition"] = occupancy[:, rows] * (move * (1.0 - move))[None]
+        out = {}
+        for name, dev in devs.items():
+            share = info[name] * _start_scale(dev) ** 2
+            out[name] = share / (1.0 + share)
         return out
 
     # ------------------------------------------------------------------ NumPy side
@@ -758,6 +874,22 @@ class HiddenMarkovModel(BayesianModel):
             draw = (p.cumsum(axis=1) < rng.random(n)[:, None] * p.sum(axis=1)[:, None]).sum(1)
             codes[:, c] = np.where(d.codes[:, c] >= 0, np.minimum(draw, p.shape[1] - 1), -1)
         return {"codes": codes}
+
+    def fit_advice(self, diagnostics: Any) -> str:
+        """What to try when a fit fails its diagnostics.
+
+        Divergences: the base advice (the other form, then ``target_accept``); slow mixing
+        without divergences: where to look, then more draws.
+        """
+        if diagnostics.ok:
+            return ""
+        if diagnostics.n_divergent or not self.structure.dyad:
+            return super().fit_advice(diagnostics)
+        return ("no divergence: see result.label_check() (do the chains agree on what each "
+                "state is?) and result.dyad_mixing() (which dyads mix slowly); when the "
+                "chains agree and one dyad's deviations are slow, its posterior may have "
+                "two modes that every chain visits in different proportions: more draws "
+                "(e.g. draws=3000)")
 
     @property
     def diagnostic_vars(self) -> tuple[str, ...]:
@@ -1086,6 +1218,21 @@ class HMMResult(FitResult):
                                      "agree": bool(value <= tolerance)})
         out = pd.DataFrame(rows)
         return out.sort_values("difference_in_sd", ascending=False, ignore_index=True)
+
+    def dyad_mixing(self) -> pd.DataFrame:
+        """Which dyads' deviations mix slowly? One row per dyad, slowest first.
+
+        When the typical dyad's quantities fail R-hat or ESS while :meth:`label_check`
+        finds the chains agreeing, the cause is often one dyad whose posterior has two
+        modes (e.g. two ways of assigning a few of its segments to states) that every
+        chain visits in different proportions. See :func:`dyad_mixing`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``dyad``, ``quantity`` (its slowest cell), ``rhat``, ``ess_bulk``.
+        """
+        return dyad_mixing(self.posterior)
 
     def summary(self, ci_prob: float = CI_PROB, *, lang: str = "en",
                 codebook: Any = None) -> ResultSummary:
