@@ -121,57 +121,28 @@ def test_prior_draws_keep_the_ordering_with_the_order_statistics_of_a_normal(k):
     np.testing.assert_allclose(logp, stats.norm(0.0, 1.5).logpdf(value).sum(), rtol=1e-10)
 
 
-@pytest.mark.parametrize("form", ["centered", "partial"])
-def test_every_form_of_the_dyad_deviations_is_the_same_likelihood(form):
+def test_centred_and_noncentred_dyad_deviations_are_the_same_likelihood():
     """``parameterization`` changes the sampler's view only: at corresponding points
-    (``eta = sigma * z`` centred, ``r = eta / sigma ** (1 - w)`` partial) the graphs give
-    the non-centred graph's log-likelihood."""
+    (``eta = sigma * z``) the two graphs give the same log-likelihood."""
     seqs, _ = thesis_like(seed=1)
     kwargs = {"transition_predictors": ["MIA4"], "order_by": "rupture:withdrawal"}
     nc = HiddenMarkovModel(seqs, ["rupture"], 2, **kwargs).build()
-    other = HiddenMarkovModel(seqs, ["rupture"], 2, parameterization=form, **kwargs)
-    built = other.build()
+    c = HiddenMarkovModel(seqs, ["rupture"], 2, parameterization="centered", **kwargs).build()
     rng = np.random.default_rng(0)
     point = {k: rng.normal(0.0, 0.5, np.shape(v)) for k, v in nc.initial_point().items()}
-    moved = {k: v for k, v in point.items() if not k.startswith("z_")}
-    for name in ("emission_0", "transition"):
-        sigma = np.exp(point[f"sigma_{name}_log__"])
-        eta = sigma * point[f"z_{name}"]
-        if form == "centered":
-            moved[f"eta_{name}"] = eta
-        else:
-            moved[f"r_{name}"] = eta / sigma ** (1.0 - other._partial_weights[name])
-    assert set(moved) == set(built.initial_point())
+    centred = {k: v for k, v in point.items() if not k.startswith("z_")}
+    for name, sigma in (("emission_0", "sigma_emission_0"), ("transition", "sigma_transition")):
+        centred[f"eta_{name}"] = np.exp(point[f"{sigma}_log__"]) * point[f"z_{name}"]
+    assert set(centred) == set(c.initial_point())
 
     def loglik(model, at):  # the likelihood Potential as a function of the value variables
         (pot,) = model.replace_rvs_by_values([model.potentials[0]])
         return model.compile_fn(pot, inputs=model.value_vars, on_unused_input="ignore")(at)
 
-    np.testing.assert_allclose(loglik(built, moved), loglik(nc, point), rtol=1e-10)
+    ll_nc, ll_c = loglik(nc, point), loglik(c, centred)
+    np.testing.assert_allclose(ll_c, ll_nc, rtol=1e-10)
     with pytest.raises(Exception, match="parameterization must be one of"):
         HiddenMarkovModel(seqs, ["rupture"], 2, parameterization="auto-ish")
-
-
-def test_partial_form_implies_normal_deviations_with_the_scale_as_sd():
-    """The partially centred deviations have the prior of the other forms: forward draws
-    of ``eta / sigma`` are standard normal in every cell, whatever its weight (a KS test
-    against scipy's normal), and the weights rise with a cell's information."""
-    from scipy import stats
-
-    seqs = _dyads_hmm(6, 40, 1.0, seed=5)
-    model = HiddenMarkovModel(seqs, ["x"], 2, parameterization="partial")
-    weights = model._partial_weights["emission_0"]
-    assert weights.shape == (6, 2, 2) and np.all((weights >= 0) & (weights <= 1))
-    assert weights.min() < 0.5 < 0.9 < weights.max()  # a mix of forms on these data
-    longer = HiddenMarkovModel(_dyads_hmm(6, 400, 1.0, seed=5), ["x"], 2,
-                               parameterization="partial")._partial_weights["emission_0"]
-    assert np.median(longer) > np.median(weights)
-    draws = model.prior_predictive(draws=2000, seed=3).draws
-    ratio = (draws["eta_emission_0"] / draws["sigma_emission_0"]).values.reshape(-1, 6, 2, 2)
-    for cell in [np.unravel_index(i, weights.shape) for i in
-                 (int(np.argmin(weights)), int(np.argmax(weights)))]:
-        values = ratio[(slice(None), *cell)]
-        assert stats.kstest(values, "norm").pvalue > 1e-3, (cell, weights[cell])
 
 
 def _dyads_hmm(n_dyads: int, length: int, spread: float, seed: int):
@@ -206,16 +177,13 @@ def test_auto_parameterization_centres_long_differing_dyads_only():
     assert forced.structure.parameterization == {"dyad": "centered"}
 
 
-@pytest.mark.parametrize("form", ["noncentered", "centered", "partial"])
+@pytest.mark.parametrize("form", ["noncentered", "centered"])
 def test_dyad_start_values_follow_each_dyads_data(form):
     seqs = _dyads_hmm(8, 300, 1.0, seed=4)
     model = HiddenMarkovModel(seqs, ["x"], 2, parameterization=form)
     start = model.start_values(model.data)
-    sigma = start["sigma_emission_0"]
-    dev = {"centered": lambda: start["eta_emission_0"],
-           "noncentered": lambda: start["z_emission_0"] * sigma,
-           "partial": lambda: start["r_emission_0"]
-           * sigma ** (1.0 - model._partial_weights["emission_0"])}[form]()
+    dev = start["eta_emission_0"] if form == "centered" else \
+        start["z_emission_0"] * start["sigma_emission_0"]
     assert dev.shape == (8, 2, 2) and np.all(np.isfinite(dev))
     # each dyad's start is its own EM fit: its deviations differ between dyads, and the
     # scale starts at their root mean square
@@ -227,8 +195,8 @@ def test_dyad_start_values_follow_each_dyads_data(form):
 
 
 def test_fit_advice_of_the_hmm_names_the_form_or_where_to_look():
-    """Divergences: the other form (a partially centred level counts as centred); slow
-    mixing without divergences: label_check, dyad_mixing, more draws; a clean fit: none."""
+    """Divergences: the other form; slow mixing without divergences: label_check,
+    dyad_mixing, more draws; a clean fit: none."""
     import pandas as pd
 
     from lagnest.models._fit import Diagnostics
@@ -239,10 +207,9 @@ def test_fit_advice_of_the_hmm_names_the_form_or_where_to_look():
                            bfmi_min=1.0, n_chains=4, n_draws=4000, failures=failures)
 
     seqs = _dyads_hmm(6, 40, 1.0, seed=5)
-    partial = HiddenMarkovModel(seqs, ["x"], 2, parameterization="partial")
-    advice = partial.fit_advice(diag(3, 1.0, ("3 divergent transitions",)))
-    assert "partially centred (as asked)" in advice
-    assert "parameterization='noncentered'" in advice
-    slow = partial.fit_advice(diag(0, 1.03, ("R-hat > 1.01: x (1.03)",)))
+    centred = HiddenMarkovModel(seqs, ["x"], 2, parameterization="centered")
+    advice = centred.fit_advice(diag(3, 1.0, ("3 divergent transitions",)))
+    assert "centred (as asked)" in advice and "parameterization='noncentered'" in advice
+    slow = centred.fit_advice(diag(0, 1.03, ("R-hat > 1.01: x (1.03)",)))
     assert "dyad_mixing()" in slow and "label_check()" in slow and "draws=" in slow
-    assert partial.fit_advice(diag(0, 1.0, ())) == ""
+    assert centred.fit_advice(diag(0, 1.0, ())) == ""

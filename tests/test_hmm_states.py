@@ -184,7 +184,7 @@ def test_dyad_mixing_names_the_dyad_whose_chains_disagree():
     assert table["dyad"][0] == "b" and table["quantity"][0] == "z_emission_0[1, y]"
     assert table["rhat"][0] > 1.05
     assert (table["rhat"][1:] < 1.02).all() and (table["ess_bulk"][1:] > 1000).all()
-    # a kept eta_* (centred or partial form) stands for its z_*; no dyad level: empty
+    # an eta_* (centred form) stands for its z_*; no dyad level: empty
     both = post.assign(eta_emission_0=post["z_emission_0"] * 0.5)
     assert dyad_mixing(both)["quantity"][0].startswith("eta_emission_0")
     assert dyad_mixing(post[["sigma_emission_0"]]).empty

@@ -517,7 +517,6 @@ WORDS: dict[str, tuple[str, str]] = {
     "segment_n": ("segment {n}", "segmento {n}"),
     "form.centered": ("centered", "centrada"),
     "form.noncentered": ("noncentered", "no centrada"),
-    "form.partial": ("partially centered", "parcialmente centrada"),
 }
 
 #: Column and index names of printed tables: English name -> Spanish name.

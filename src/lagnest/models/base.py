@@ -474,16 +474,17 @@ class BayesianModel(ABC):
         if diagnostics.n_divergent == 0 or "parameterization" not in self._spec:
             return ""
         forms = getattr(self.structure, "parameterization", {})
-        if not forms:
+        centred = [level for level, form in forms.items() if form == "centered"]
+        if centred:
+            other = "noncentered"
+            which = ", ".join(centred)
+        else:
+            other, which = "centered", ", ".join(forms)
+        if not which:
             return "raise target_accept (e.g. 0.99)"
-        # a partially centred level (HiddenMarkovModel) is closer to the centred form
-        centred = [level for level, form in forms.items() if form in ("centered", "partial")]
-        other, which = ("noncentered", centred) if centred else ("centered", list(forms))
-        sampled = {"centered": "centred", "partial": "partially centred",
-                   "noncentered": "non-centred"}[forms[which[0]]]
         chosen = ("chosen by parameterization='auto'"
                   if self._spec["parameterization"] == "auto" else "as asked")
-        return (f"the {', '.join(which)} level(s) were sampled {sampled} "
+        return (f"the {which} level(s) were sampled {'centred' if centred else 'non-centred'} "
                 f"({chosen}): refit with parameterization={other!r}, then raise "
                 "target_accept (e.g. 0.99) if divergences remain")
 

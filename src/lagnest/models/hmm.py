@@ -51,7 +51,7 @@ from lagnest.models.structure import (
 __all__ = ["HMMData", "HMMResult", "HiddenMarkovModel", "dyad_mixing"]
 
 POOLINGS = ("dyad", "complete")
-FORMS = ("auto", "noncentered", "centered", "partial")
+FORMS = ("auto", "noncentered", "centered")
 
 
 # =========================================================================== data
@@ -239,22 +239,15 @@ def _off_diagonal(k: int) -> tuple[np.ndarray, np.ndarray]:
     return rows, cols
 
 
-def _deviation(name: str, sigma: Any, dims: tuple[str, ...], form: str,
-               weight: np.ndarray | None = None) -> Any:
-    """Dyad deviations ~ Normal(0, sigma) in the sampler's ``form``.
+def _deviation(name: str, sigma: Any, dims: tuple[str, ...], form: str) -> Any:
+    """Dyad deviations ~ Normal(0, sigma): ``eta_<name>`` itself (``form="centered"``).
 
-    ``"centered"``: ``eta_<name>`` itself; ``"noncentered"``: ``sigma * z_<name>`` with
-    standard normal ``z``; ``"partial"``: ``sigma ** (1 - w) * r_<name>`` with
-    ``r ~ Normal(0, sigma ** w)`` and a weight ``w`` in [0, 1] per cell (1 centred, 0
-    non-centred), kept as the deterministic ``eta_<name>``.
+    Otherwise ``sigma * z_<name>`` with standard normal ``z`` (non-centred).
     """
     import pymc as pm
 
     if form == "centered":
         return pm.Normal(f"eta_{name}", 0.0, sigma, dims=dims)
-    if form == "partial":
-        raw = pm.Normal(f"r_{name}", 0.0, sigma ** weight, dims=dims)
-        return pm.Deterministic(f"eta_{name}", sigma ** (1.0 - weight) * raw, dims=dims)
     return sigma * pm.Normal(f"z_{name}", 0.0, 1.0, dims=dims)
 
 
@@ -322,7 +315,7 @@ def dyad_mixing(posterior: xr.Dataset) -> pd.DataFrame:
     ----------
     posterior : xarray.Dataset
         Draws with ``chain`` and ``draw`` dims; the dyad deviations are the variables
-        with a ``dyad`` dim named ``eta_*`` (centred, or kept by the partial form) or
+        with a ``dyad`` dim named ``eta_*`` (centred) or
         ``z_*`` (non-centred: the same mixing as ``sigma * z`` up to the scale's).
 
     Returns
@@ -398,14 +391,11 @@ class HiddenMarkovModel(BayesianModel):
         other state against staying: states persist, see Notes), ``beta`` Normal(0, 1)
         (predictors' effects on those logits), ``initial`` Normal(0, 1.5),
         ``sigma_emission`` and ``sigma_transition`` HalfNormal(0.5) (dyad scales).
-    parameterization : {"auto", "noncentered", "centered", "partial"}, default "auto"
+    parameterization : {"auto", "noncentered", "centered"}, default "auto"
         How the sampler sees the dyad deviations: ``sigma * z`` with standard normal
         ``z_*`` (the better geometry when the dyads are data-poor or alike), or
         ``eta_* ~ Normal(0, sigma)`` (when every dyad has many segments and the dyads
-        differ), or partially centred cell by cell, ``sigma ** (1 - w) * r_*`` with
-        ``r_* ~ Normal(0, sigma ** w)`` and w the share of the cell's precision its data
-        give (:attr:`_partial_weights`; the deviations are kept as ``eta_*``). The same
-        model in every form. ``"auto"`` applies the rule of the other
+        differ). The same model either way. ``"auto"`` applies the rule of the other
         models (:func:`~lagnest.models.structure.choose_parameterization`) to each
         emission channel, with the counts per dyad, state and code expected under the
         pooled EM fit; the dyads are centred when more than half of the channels say so.
@@ -607,7 +597,6 @@ class HiddenMarkovModel(BayesianModel):
         rows, cols = _off_diagonal(k)
         oc, ocode = self._order
         form = self.structure.parameterization.get("dyad")
-        weights = self._partial_weights if form == "partial" else {}
         with pm.Model(coords=self.coords) as model:
             codes = pm.Data("codes", d.codes)
             log_emit = pt.zeros((d.codes.shape[0], k))
@@ -632,8 +621,7 @@ class HiddenMarkovModel(BayesianModel):
                 if dyad:
                     sigma = self._priors["sigma_emission"].create_variable(
                         f"sigma_emission_{c}")
-                    dev = _deviation(f"emission_{c}", sigma, ("dyad", *dims), form,
-                                     weights.get(f"emission_{c}"))
+                    dev = _deviation(f"emission_{c}", sigma, ("dyad", *dims), form)
                     logits = logits + pt.concatenate(
                         [pt.zeros((n_dyads, k, 1)), dev], axis=2)
                 log_p = pt.special.log_softmax(logits, axis=-1)  # (D, K, M)
@@ -648,8 +636,7 @@ class HiddenMarkovModel(BayesianModel):
                 eta = eta + pt.dot(pm.Data("unit_design", d.unit_design), beta)
             if dyad:
                 sigma = self._priors["sigma_transition"].create_variable("sigma_transition")
-                eta = eta + _deviation("transition", sigma, ("dyad", "move"), form,
-                                      weights.get("transition"))[
+                eta = eta + _deviation("transition", sigma, ("dyad", "move"), form)[
                     d.unit_dyad]
             full = pt.zeros((len(d.unit_dyad), k, k))
             full = pt.set_subtensor(full[:, rows, cols], eta)
@@ -686,8 +673,6 @@ class HiddenMarkovModel(BayesianModel):
             out[f"sigma_{name}"] = np.asarray(sigma)  # the deviations' scale
             if form == "centered":
                 out[f"eta_{name}"] = dev
-            elif form == "partial":
-                out[f"r_{name}"] = dev / sigma ** (1.0 - self._partial_weights[name])
             else:
                 out[f"z_{name}"] = dev / sigma
         return out
@@ -744,46 +729,6 @@ class HiddenMarkovModel(BayesianModel):
         own = np.stack([np.clip(np.log(f.transition[rows, cols] / f.transition[rows, rows]),
                                 -_START_BOUND, _START_BOUND) for f in fits])
         out["transition"] = own - np.asarray(typical["transition_logit"])[None]
-        return out
-
-    @cached_property
-    def _partial_weights(self) -> dict[str, np.ndarray]:
-        r"""Weight of the centred form per dyad deviation cell, for ``"partial"``.
-
-        A deviation :math:`u = \sigma^{1-w} r`, :math:`r \sim N(0, \sigma^w)`, is centred
-        at :math:`w = 1` and non-centred at :math:`w = 0`. In a normal hierarchy whose
-        group has data precision :math:`I` about its deviation, the posterior correlation
-        between :math:`r` and :math:`\sigma` vanishes at :math:`w = I\sigma^2 / (1 +
-        I\sigma^2)`, the share of the deviation's precision that the data give
-        (Papaspiliopoulos, Roberts & Skold 2007; Gorinova, Moore & Hoffman 2020). Here
-        :math:`I` is the Fisher information of a cell's logit expected under the pooled
-        EM fit (:math:`n_{dk} p (1 - p)` for code probability p of state k with
-        :math:`n_{dk}` segments of dyad d expected in it; likewise for a move with the
-        dyad's expected occupancy of its origin), and :math:`\sigma` the scale the chains
-        start at. Computed once from the model's own data: a constant of the graph.
-        """
-        from lagnest.models.hmm_start import expected_counts, expected_occupancy
-
-        d = self.data
-        est = self._pooled_estimate(d)
-        sizes = [len(labels) for labels in d.channel_labels]
-        n_dyads = len(d.dyad_labels)
-        devs = self._start_deviations(d, est, self._typical_start(d, est))
-        info: dict[str, np.ndarray] = {}
-        counts = expected_counts(d.codes, sizes, d.block_offsets, est, d.segment_dyad,
-                                 n_dyads)
-        for c, (count, p) in enumerate(zip(counts, est.emission, strict=True)):
-            info[f"emission_{c}"] = (count.sum(axis=2)[:, :, None]
-                                     * (p * (1.0 - p))[None, :, 1:])
-        rows, cols = _off_diagonal(self._spec["n_states"])
-        occupancy = expected_occupancy(d.codes, d.block_offsets, est, d.segment_dyad,
-                                       n_dyads)
-        move = est.transition[rows, cols]
-        info["transition"] = occupancy[:, rows] * (move * (1.0 - move))[None]
-        out = {}
-        for name, dev in devs.items():
-            share = info[name] * _start_scale(dev) ** 2
-            out[name] = share / (1.0 + share)
         return out
 
     # ------------------------------------------------------------------ NumPy side

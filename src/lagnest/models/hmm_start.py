@@ -211,28 +211,3 @@ def expected_counts(codes: np.ndarray, sizes: list[int], block_offsets: np.ndarr
         np.add.at(counts, (group[seen], slice(None), code[seen]), gamma[seen])
         out.append(counts)
     return out
-
-
-def expected_occupancy(codes: np.ndarray, block_offsets: np.ndarray,
-                       estimate: PooledEstimate, segment_group: np.ndarray,
-                       n_groups: int) -> np.ndarray:
-    """Expected number of segments per group in each state under ``estimate`` (E-step).
-
-    Parameters
-    ----------
-    codes, block_offsets
-        As in :func:`pooled_em`.
-    estimate : PooledEstimate
-    segment_group : ndarray of int, shape (N,)
-        Group (e.g. dyad) of each segment.
-    n_groups : int
-
-    Returns
-    -------
-    ndarray, shape (G, K)
-        Sum over a group's segments (coded or not) of P(state | all codes).
-    """
-    gamma = _e_step(codes, block_offsets, estimate)[3]
-    out = np.zeros((int(n_groups), gamma.shape[1]))
-    np.add.at(out, np.asarray(segment_group, dtype=np.int64), gamma)
-    return out

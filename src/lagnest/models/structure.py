@@ -309,6 +309,5 @@ def _level_name(name: str, lang: str) -> str:
 
 
 def _form_name(form: str, lang: str) -> str:
-    """``centered`` / ``noncentered`` / ``partial`` in ``lang``."""
-    known = ("centered", "noncentered", "partial")
-    return translate(f"form.{form}", lang) if form in known else form
+    """``centered`` / ``noncentered`` in ``lang``."""
+    return translate(f"form.{form}", lang) if form in ("centered", "noncentered") else form
