@@ -100,16 +100,23 @@ def one_study(k_true: int, i: int, args: argparse.Namespace) -> dict:
             "k_high": {int(k): int(v) for k, v in table["k_high"].items()}}
 
 
+def model_priors() -> dict[str, str]:
+    """The HMM's default priors: studies fitted under other priors are not resumed."""
+    return {name: str(prior) for name, prior in ln.HiddenMarkovModel.default_priors.items()}
+
+
 def write(path: Path, studies: list[dict], args: argparse.Namespace) -> None:
     """JSON of every study; markdown of the share of correct picks per criterion."""
     path.with_suffix(".json").write_text(json.dumps(
-        {"settings": vars(args), "studies": studies}, indent=1) + "\n")
+        {"settings": vars(args), "priors": model_priors(), "studies": studies},
+        indent=1) + "\n")
     lines = ["# Choosing the number of hidden states on simulated studies", "",
              f"Command: `python benchmarks/hmm_state_selection.py --studies {args.studies}`. "
              f"Design: {DYADS} dyads x {SESSIONS} sessions x {SEGMENTS} segments, two "
              "3-code streams; truth and criteria in the script's docstring. Candidates K = "
              f"{', '.join(map(str, CANDIDATES))}; 4 chains x {args.draws} draws (tune "
-             f"{args.tune}) per fit.", "",
+             f"{args.tune}) per fit; the model's default priors ("
+             + ", ".join(f"{k} {v}" for k, v in model_priors().items()) + ").", "",
              "| true K | studies | highest elpd (LOSO, PSIS) picks it (SE) | fewest K within "
              "2 dse | AIC | BIC | studies with a failed fit | median seconds per study |",
              "|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -163,8 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     studies: list[dict] = []
     if out.with_suffix(".json").exists():
         old = json.loads(out.with_suffix(".json").read_text())
-        if all(old["settings"].get(key) == getattr(args, key) for key in ("draws", "tune",
-                                                                           "seed")):
+        same = all(old["settings"].get(key) == getattr(args, key)
+                   for key in ("draws", "tune", "seed"))
+        if same and old.get("priors") == model_priors():  # older files: no priors, rerun
             studies = old["studies"]
     done = {(s["k_true"], s["study"]) for s in studies}
     todo = [(k, i) for i in range(args.studies) for k in (2, 3) if (k, i) not in done]

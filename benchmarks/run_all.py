@@ -237,11 +237,13 @@ REGISTRY: tuple[Benchmark, ...] = (
     Benchmark(
         "mhmmbayes_nonverbal", "mhmmbayes_nonverbal.py",
         "HiddenMarkovModel on mHMMbayes's nonverbal corpus against mHMMbayes's own fits",
-        ("mhmmbayes_nonverbal_k2", "mhmmbayes_nonverbal_k3", "mhmmbayes_nonverbal_k4",
+        ("mhmmbayes_nonverbal_k2", "mhmmbayes_nonverbal_k3",
+         "mhmmbayes_nonverbal_k3_draws3000", "mhmmbayes_nonverbal_k4",
          "mhmmbayes_nonverbal_k4_mhmmbayes_centered"),
         "the group-level summaries mHMMbayes prints for the fits its tutorial ships "
         "(extracted with R from a snapshot of its repository, not in CI)",
-        full=(("--states", "2"), ("--states", "3"), ("--states", "4"),
+        full=(("--states", "2"), ("--states", "3"), ("--states", "3", "--draws", "3000"),
+              ("--states", "4"),
               ("--states", "4", "--start", "mhmmbayes", "--parameterization", "centered")),
         long=True),
     Benchmark(

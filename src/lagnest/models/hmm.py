@@ -831,10 +831,10 @@ class HiddenMarkovModel(BayesianModel):
         if diagnostics.n_divergent or not self.structure.dyad:
             return super().fit_advice(diagnostics)
         return ("no divergence: see result.label_check() (do the chains agree on what each "
-                "state is?) and result.dyad_mixing() (which dyads mix slowly); when the "
-                "chains agree and one dyad's deviations are slow, its posterior may have "
-                "two modes that every chain visits in different proportions: more draws "
-                "(e.g. draws=3000)")
+                "state is?) and result.dyad_mixing() (which dyads mix slowly); then refit "
+                "with more draws (e.g. draws=3000) to see whether the chains settle or "
+                "drift apart (a region of the posterior they had not reached), and read the "
+                "intervals as provisional until they settle")
 
     @property
     def diagnostic_vars(self) -> tuple[str, ...]:
