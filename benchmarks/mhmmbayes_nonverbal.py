@@ -22,7 +22,9 @@ Run (about 10-30 minutes per K on 2 cores)::
 
 Options: ``--start mhmmbayes`` starts the chains at mHMMbayes's group-level solution
 instead of lagnest's EM fit (see :func:`start_at_reference`), ``--parameterization``
-overrides the dyads' form ("auto" by default).
+overrides the dyads' form ("auto" by default), ``--start-from FIT`` starts every chain at
+the last draw of the chain of a fit saved with ``--save`` that ends with the highest log
+density (see :func:`start_at_saved`).
 
 Writes ``benchmarks/results/mhmmbayes_nonverbal_k<K>.{json,md}``
 (``mhmmbayes_nonverbal_k<K>_<option>...`` with other options).
@@ -161,6 +163,24 @@ def start_at_reference(model, ref: dict, k: int) -> None:
     model.__dict__["_own_pooled_estimate"] = est.permuted(np.argsort(key, kind="stable"))
 
 
+def start_at_saved(model, path: Path) -> int:
+    """Start every chain at the last draw of the best-ending chain of a saved fit.
+
+    The chain whose last quarter has the highest mean log density (``lp``) is taken; its
+    last draw of every free variable replaces the model's starting values (before
+    PyMC's jitter). A benchmark's device, not an API: it asks whether the chains stay in
+    a region that another run's chains reached late. Returns the chain's index.
+    """
+    saved = ln.load(path)
+    lp = saved.tree["sample_stats"]["lp"].values
+    chain = int(np.argmax(lp[:, -max(1, lp.shape[1] // 4):].mean(axis=1)))
+    post = saved.posterior
+    point = {name: np.asarray(post[name].values[chain, -1])
+             for name in model.start_values(model.data)}
+    model.start_values = lambda data: point
+    return chain
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--states", type=int, default=2, choices=(2, 3, 4))
@@ -174,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="where the chains start: lagnest's own (the pooled EM fit, the "
                              "default) or mHMMbayes's group-level solution")
     parser.add_argument("--parameterization", choices=FORMS, default="auto")
+    parser.add_argument("--start-from", type=Path, default=None,
+                        help="a fit saved with --save: start at its best-ending chain's last "
+                             "draw")
     parser.add_argument("--save", type=Path, default=None,
                         help="also save the fit there (lagnest's netCDF result) to study it")
     args = parser.parse_args(argv)
@@ -187,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
                                  parameterization=args.parameterization)
     if args.start == "mhmmbayes":
         start_at_reference(model, ref, args.states)
+    saved_chain = None if args.start_from is None else start_at_saved(model, args.start_from)
     t0 = time.perf_counter()
     result = model.fit(draws=args.draws, tune=args.tune, chains=args.chains,
                        cores=args.cores, seed=args.seed)
@@ -204,7 +228,9 @@ def main(argv: list[str] | None = None) -> int:
         "states": args.states, "segments": len(frame), "dyads": int(frame["id"].nunique()),
         "sampler": {"draws": args.draws, "tune": args.tune, "chains": args.chains,
                     "cores": args.cores, "seed": args.seed},
-        "start": args.start, "parameterization": dict(model.structure.parameterization),
+        "start": args.start, "start_from": None if args.start_from is None else {
+            "file": args.start_from.name, "chain": saved_chain},
+        "parameterization": dict(model.structure.parameterization),
         "fit_seconds": seconds, "sampling_seconds": result.config.get("sampler", {}).get(
             "sampling_seconds"),
         "diagnostics_ok": bool(diag.ok), "failures": list(diag.failures),
@@ -224,14 +250,22 @@ def main(argv: list[str] | None = None) -> int:
     # a run with other settings names them in its stem (never overwriting the default's)
     changed = changed_options(parser, args, ("draws", "tune", "chains", "seed", "start",
                                              "parameterization"))
-    stem = RESULTS / "_".join([f"mhmmbayes_nonverbal_k{args.states}", *name_parts(changed)])
+    parts = name_parts(changed)
+    flags = as_flags(changed)
+    if args.start_from is not None:  # named by the saved fit's file, not its full path
+        parts.append(f"from_{args.start_from.stem}")
+        flags = f"{flags} --start-from {args.start_from.name}".strip()
+    stem = RESULTS / "_".join([f"mhmmbayes_nonverbal_k{args.states}", *parts])
     stem.with_suffix(".json").write_text(json.dumps(summary, indent=1, default=float))
     md = [f"# mHMMbayes's nonverbal corpus, {args.states} states: lagnest against mHMMbayes",
           "",
           f"Command: `.venv/bin/python benchmarks/mhmmbayes_nonverbal.py --states "
-          f"{' '.join([str(args.states), as_flags(changed)]).strip()}`. "
+          f"{' '.join([str(args.states), flags]).strip()}`. "
           + ("The chains start at mHMMbayes's group-level solution (`--start mhmmbayes`). "
              if args.start == "mhmmbayes" else "")
+          + (f"The chains start at the last draw of chain {saved_chain} of the saved fit "
+             f"`{args.start_from.name}` (the chain ending with the highest log density). "
+             if saved_chain is not None else "")
           + f"Dyads {model.structure.parameterization.get('dyad', 'none')}. "
           f"{len(frame)} observations of {frame['id'].nunique()} dyads, "
           "four streams; lagnest `HiddenMarkovModel` (dyad level, states ordered by "
