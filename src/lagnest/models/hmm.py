@@ -254,6 +254,7 @@ def _deviation(name: str, sigma: Any, dims: tuple[str, ...], form: str) -> Any:
 #: Starting logits are clipped to +-4.5, three SDs of the default emission prior.
 _START_BOUND = 4.5
 
+
 def _start_scale(deviations: np.ndarray) -> float:
     """The scale the chains start at: the deviations' root mean square, at least 0.1."""
     return float(max(np.sqrt(np.mean(np.asarray(deviations) ** 2)), 0.1))
@@ -1168,9 +1169,9 @@ class HMMResult(FitResult):
         """Which dyads' deviations mix slowly? One row per dyad, slowest first.
 
         When the typical dyad's quantities fail R-hat or ESS while :meth:`label_check`
-        finds the chains agreeing, the cause is often one dyad whose posterior has two
-        modes (e.g. two ways of assigning a few of its segments to states) that every
-        chain visits in different proportions. See :func:`dyad_mixing`.
+        finds the chains agreeing, the cause is often a dyad whose posterior has two modes
+        (e.g. two roles its states can take) that the chains visit in different
+        proportions, or only some chains have reached. See :func:`dyad_mixing`.
 
         Returns
         -------
