@@ -188,3 +188,7 @@ def test_dyad_mixing_names_the_dyad_whose_chains_disagree():
     both = post.assign(eta_emission_0=post["z_emission_0"] * 0.5)
     assert dyad_mixing(both)["quantity"][0].startswith("eta_emission_0")
     assert dyad_mixing(post[["sigma_emission_0"]]).empty
+    # one chain: no R-hat (NaN), still one row per dyad with its bulk ESS
+    one = dyad_mixing(post.isel(chain=[0]))
+    assert sorted(one["dyad"]) == ["a", "b", "c"] and one["rhat"].isna().all()
+    assert (one["ess_bulk"] > 0).all()

@@ -37,6 +37,7 @@ import xarray as xr
 from lagnest._lang import check_lang, translate
 from lagnest._summaries import CI_PROB, ResultSummary, summarise
 from lagnest.errors import LagnestDataError
+from lagnest.models import _fit
 from lagnest.models.base import BayesianModel
 from lagnest.models.design import design_columns, resolve_terms, standardise_covariates
 from lagnest.models.priors import Prior
@@ -331,24 +332,27 @@ def dyad_mixing(posterior: xr.Dataset) -> pd.DataFrame:
     names = [v for v in posterior.data_vars if "dyad" in posterior[v].dims
              and (v.startswith("eta_") or (v.startswith("z_")
                                            and f"eta_{v[2:]}" not in posterior))]
-    rows = []
-    for dyad in posterior["dyad"].values if names else []:
-        worst: tuple[float, str] = (-np.inf, "")
-        ess = np.inf
-        for name in names:
-            da = posterior[name].sel(dyad=dyad)
-            cells = [d for d in da.dims if d not in ("chain", "draw")]
-            stacked = da.stack(cell=cells) if cells else da.expand_dims(cell=[()])
-            rhat, bulk, _ = convergence_table(stacked.transpose("chain", "draw", "cell").values)
-            i = int(np.nanargmax(rhat)) if np.isfinite(rhat).any() else 0
-            label = ", ".join(str(x) for x in np.atleast_1d(stacked["cell"].values[i]))
-            if rhat[i] > worst[0]:
-                worst = (float(rhat[i]), f"{name}[{label}]")
-            ess = min(ess, float(np.nanmin(bulk)))
-        rows.append({"dyad": str(dyad), "quantity": worst[1], "rhat": worst[0],
-                     "ess_bulk": ess})
-    out = pd.DataFrame(rows, columns=["dyad", "quantity", "rhat", "ess_bulk"])
-    return out.sort_values("rhat", ascending=False, ignore_index=True)
+    cells = []  # one frame per variable: every cell's dyad, label, R-hat and bulk ESS
+    for name in names:
+        da = posterior[name]
+        stacked = da.stack(cell=[d for d in da.dims if d not in ("chain", "draw")])
+        rhat, bulk, _ = convergence_table(stacked.transpose("chain", "draw", "cell").values)
+        index = stacked.indexes["cell"]
+        others = [index.get_level_values(n).astype(str) for n in index.names if n != "dyad"]
+        labels = [", ".join(parts) for parts in zip(*others, strict=True)] if others \
+            else [""] * len(index)
+        cells.append(pd.DataFrame({
+            "dyad": [str(v) for v in index.get_level_values("dyad")],
+            "quantity": [f"{name}[{label}]" for label in labels],
+            "rhat": rhat, "ess_bulk": bulk}))
+    if not cells:
+        return pd.DataFrame(columns=["dyad", "quantity", "rhat", "ess_bulk"])
+    table = pd.concat(cells, ignore_index=True)
+    # each dyad's largest R-hat (NaN, e.g. one chain, last) and its smallest bulk ESS
+    worst = table.sort_values("rhat", ascending=False, na_position="last", kind="stable")
+    worst = worst.drop_duplicates("dyad").drop(columns="ess_bulk")
+    worst["ess_bulk"] = worst["dyad"].map(table.groupby("dyad")["ess_bulk"].min())
+    return worst.reset_index(drop=True)
 
 
 # =========================================================================== model
@@ -821,7 +825,7 @@ class HiddenMarkovModel(BayesianModel):
             codes[:, c] = np.where(d.codes[:, c] >= 0, np.minimum(draw, p.shape[1] - 1), -1)
         return {"codes": codes}
 
-    def fit_advice(self, diagnostics: Any) -> str:
+    def fit_advice(self, diagnostics: _fit.Diagnostics) -> str:
         """What to try when a fit fails its diagnostics.
 
         Divergences: the base advice (the other form, then ``target_accept``); slow mixing
