@@ -175,8 +175,8 @@ def start_at_saved(model, path: Path) -> int:
     lp = saved.tree["sample_stats"]["lp"].values
     chain = int(np.argmax(lp[:, -max(1, lp.shape[1] // 4):].mean(axis=1)))
     post = saved.posterior
-    point = {name: np.asarray(post[name].values[chain, -1])
-             for name in model.start_values(model.data)}
+    point = {rv.name: np.asarray(post[rv.name].values[chain, -1])
+             for rv in model.build().free_RVs}
     model.start_values = lambda data: point
     return chain
 
@@ -252,9 +252,9 @@ def main(argv: list[str] | None = None) -> int:
                                              "parameterization"))
     parts = name_parts(changed)
     flags = as_flags(changed)
-    if args.start_from is not None:  # named by the saved fit's file, not its full path
-        parts.append(f"from_{args.start_from.stem}")
-        flags = f"{flags} --start-from {args.start_from.name}".strip()
+    if args.start_from is not None:  # the stem names the saved fit's file; the command
+        parts.append(f"from_{args.start_from.stem}")  # line keeps its path as given
+        flags = f"{flags} --start-from {args.start_from}".strip()
     stem = RESULTS / "_".join([f"mhmmbayes_nonverbal_k{args.states}", *parts])
     stem.with_suffix(".json").write_text(json.dumps(summary, indent=1, default=float))
     md = [f"# mHMMbayes's nonverbal corpus, {args.states} states: lagnest against mHMMbayes",

@@ -33,7 +33,8 @@ fits).
 
 Run: ``.venv/bin/python benchmarks/recovery_hmm.py --n-fits 50 --segments 10 --jobs 2``
 (resumable: finished fits are kept in ``benchmarks/.runs/``). Writes
-``results/recovery_hmm.{json,md}`` (``recovery_hmm_<S>seg`` for other sizes).
+``results/recovery_hmm.{json,md}`` (``recovery_hmm_<S>seg`` for other sizes, ``_draws500`` etc. for
+changed sampler settings).
 """
 
 from __future__ import annotations
@@ -180,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
                                target_accept=args.target_accept, n_jobs=args.jobs,
                                path=RUNS / folder, progress=False)
     s = summary(res, seg, args, time.perf_counter() - t0)
-    out = RESULTS / ("recovery_hmm" if seg == 10 else f"recovery_hmm_{seg}seg")
+    # results named by size and by the changed settings (a default run never overwrites)
+    out = RESULTS / "_".join(["recovery_hmm" if seg == 10 else f"recovery_hmm_{seg}seg",
+                              *name_parts(changed)])
     write(out, s, seg, args, as_flags(changed))
     print(out.with_suffix(".md").read_text())
     return 0

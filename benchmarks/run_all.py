@@ -204,7 +204,7 @@ REGISTRY: tuple[Benchmark, ...] = (
     Benchmark(
         "recovery_hmm", "recovery_hmm.py",
         "Recovery: HiddenMarkovModel, transition effect of MIA4 (10, 30 and 100 segments "
-        "per session)", ("recovery_hmm", "recovery_hmm_30seg", "recovery_hmm_100seg"),
+        "per session)", ("recovery_hmm", "recovery_hmm_30seg", "recovery_hmm_100seg_draws500"),
         "the nominal 90% coverage at a fixed truth",
         full=(("--n-fits", "50", "--segments", "10"), ("--n-fits", "50", "--segments", "30"),
               ("--n-fits", "50", "--segments", "100", "--draws", "500")),
