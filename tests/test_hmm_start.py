@@ -8,7 +8,15 @@ import pytest
 
 from lagnest.kernels.hmm import hmm_log_likelihood
 from lagnest.models import HiddenMarkovModel
-from lagnest.models.hmm_start import PooledEstimate, _em, pooled_em
+from lagnest.models.hmm_start import (
+    SAME_FIT,
+    PooledEstimate,
+    _em,
+    coordinate_search,
+    dyad_candidates,
+    dyad_em,
+    pooled_em,
+)
 from lagnest.simulate import thesis_like
 
 INIT = np.array([0.7, 0.3])
@@ -192,6 +200,73 @@ def test_dyad_start_values_follow_each_dyads_data(form):
     built = model.build()
     for name, value in start.items():
         assert np.shape(value) == tuple(built[name].shape.eval()), name
+
+
+def test_coordinate_search_finds_each_groups_best_and_follows_interactions():
+    rng = np.random.default_rng(3)
+    values = [list(rng.normal(size=n)) for n in (1, 4, 6, 3)]
+    chosen = coordinate_search(values, lambda pick: float(sum(pick)))
+    assert chosen == [max(v) for v in values]  # a separable score: every group's maximum
+    calls = []
+    assert coordinate_search([[1], [2]], lambda pick: calls.append(pick) or 0.0) == [1, 2]
+    assert not calls  # nothing to choose: the score is never computed
+
+    # group 0's second candidate pays only once group 1 has moved: a second sweep takes it
+    def score(pick: list[str]) -> float:
+        return {("a", "x"): 0.0, ("b", "x"): -1.0, ("a", "y"): 1.0, ("b", "y"): 3.0}[
+            tuple(pick)]
+
+    assert coordinate_search([["a", "b"], ["x", "y"]], score) == ["b", "y"]
+    assert coordinate_search([["a", "b"], ["x", "y"]], score, max_sweeps=1) == ["a", "y"]
+
+
+def test_dyad_candidates_add_better_fits_in_every_labelling():
+    """A pooled estimate with two identical states is a fixed point of EM: a dyad's fit
+    from it stays there, and the random starts find the two-state solution, offered in
+    both labellings; no fit is offered twice."""
+    codes, offsets = _simulate(12, 40, seed=2)
+    block_dyad = np.repeat([0, 1], 6)
+    flat = PooledEstimate(np.array([0.5, 0.5]), np.full((2, 2), 0.5),
+                          [np.full((2, 3), 1 / 3), np.full((2, 2), 0.5)], -np.inf, 0)
+    first = dyad_em(codes, [3, 2], offsets, block_dyad, flat, 2)
+    candidates = dyad_candidates(codes, [3, 2], offsets, block_dyad, flat, 2, seed=1)
+    for dyad, group in enumerate(candidates):
+        np.testing.assert_array_equal(group[0].emission[0], first[dyad].emission[0])
+        assert len(group) >= 3 and (len(group) - 1) % 2 == 0
+        others = group[1:]
+        assert all(c.log_likelihood > group[0].log_likelihood + SAME_FIT for c in others)
+        for a, b in zip(others[::2], others[1::2], strict=True):  # one fit, two labellings
+            np.testing.assert_array_equal(a.emission[0], b.emission[0][::-1])
+            np.testing.assert_array_equal(a.transition, b.transition[::-1, ::-1])
+        distinct = [c.log_likelihood for c in others[::2]]
+        assert np.all(np.abs(np.subtract.outer(distinct, distinct))[np.triu_indices(
+            len(distinct), 1)] > SAME_FIT)
+        # the recovered states emit as the truth does, up to their order
+        best = max(others, key=lambda c: c.log_likelihood)
+        order = np.argsort(best.emission[0][:, 0])[::-1]
+        np.testing.assert_allclose(best.emission[0][order], EMIT[0], atol=0.12)
+
+
+def test_start_density_is_pymcs_log_density_and_the_chosen_start_is_no_worse():
+    """The density the start search maximises is PyMC's own log density of the model
+    (without Jacobians) at PyMC's initial point built from the same values; the chosen
+    start's density is at least that of the start every dyad's pooled-roles fit gives."""
+    from pymc.initial_point import make_initial_point_fn
+
+    seqs = _dyads_hmm(6, 200, 1.0, seed=5)
+    model = HiddenMarkovModel(seqs, ["x"], 2)
+    data = model.data
+    start = model.start_values(data)
+    built = model.build()
+    point = make_initial_point_fn(model=built, overrides=start, jitter_rvs=set())(0)
+    oracle = float(built.compile_logp(jacobian=False)(point))
+    np.testing.assert_allclose(model._start_density(start), oracle, rtol=1e-10)
+    est = model._pooled_estimate(data)
+    typical = model._typical_start(data, est)
+    first = dyad_em(data.codes, [3], data.block_offsets,
+                    data.segment_dyad[data.block_offsets[:-1]], est, 6)
+    pooled_roles = model._with_deviations(typical, model._start_deviations(data, first, typical))
+    assert model._start_density(start) >= model._start_density(pooled_roles)
 
 
 def test_fit_advice_of_the_hmm_names_the_form_or_where_to_look():

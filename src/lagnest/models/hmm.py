@@ -25,7 +25,7 @@ agree on labels; :meth:`HMMResult.label_check` says when they do not (a differen
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any, ClassVar
@@ -664,23 +664,16 @@ class HiddenMarkovModel(BayesianModel):
         See :mod:`lagnest.models.hmm_start`. Logits are clipped to +-4.5 (three SDs of the
         default emission prior) so that a code never seen in a state does not start the
         chains far out in the tail; the ordered emission logits are made strictly
-        increasing. Dyad deviations start at each dyad's own EM fit
-        (:meth:`_start_deviations`), their scales at the deviations' root mean square.
+        increasing. Dyad deviations start at each dyad's own EM fit, chosen by the
+        posterior density (:meth:`_dyad_starts`), their scales at the deviations' root
+        mean square.
         """
         est = self._pooled_estimate(data)
-        out = self._typical_start(data, est)
-        structure = self.structure
-        if not structure.dyad:
-            return out
-        form = structure.parameterization.get("dyad")
-        for name, dev in self._start_deviations(data, est, out).items():
-            sigma = _start_scale(dev)
-            out[f"sigma_{name}"] = np.asarray(sigma)  # the deviations' scale
-            if form == "centered":
-                out[f"eta_{name}"] = dev
-            else:
-                out[f"z_{name}"] = dev / sigma
-        return out
+        typical = self._typical_start(data, est)
+        if not self.structure.dyad:
+            return typical
+        fits = self._dyad_starts(data, est, typical)
+        return self._with_deviations(typical, self._start_deviations(data, fits, typical))
 
     def _typical_start(self, data: HMMData, est: Any) -> dict[str, np.ndarray]:
         """The typical dyad's logits at the pooled EM estimate ``est`` (clipped, ordered)."""
@@ -708,23 +701,90 @@ class HiddenMarkovModel(BayesianModel):
                                        -_START_BOUND, _START_BOUND)
         return out
 
-    def _start_deviations(self, data: HMMData, est: Any, typical: Mapping[str, np.ndarray]
-                          ) -> dict[str, np.ndarray]:
-        """Dyad deviations at each dyad's own EM fit from the pooled one, by deviation name.
+    def _with_deviations(self, typical: Mapping[str, np.ndarray],
+                         deviations: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Starting values: the typical dyad's, the dyad deviations and their scales."""
+        form = self.structure.parameterization.get("dyad")
+        out = dict(typical)
+        for name, dev in deviations.items():
+            sigma = _start_scale(dev)
+            out[f"sigma_{name}"] = np.asarray(sigma)  # the deviations' scale
+            if form == "centered":
+                out[f"eta_{name}"] = dev
+            else:
+                out[f"z_{name}"] = dev / sigma
+        return out
+
+    def _dyad_starts(self, data: HMMData, est: Any, typical: Mapping[str, np.ndarray]
+                     ) -> list[Any]:
+        """Each dyad's own EM fit to start at: the candidate with the highest density.
 
         Chains that start every dyad at the typical dyad (deviations 0) must each find, dyad
         by dyad, which of its states plays which role; with long sessions they can settle in
-        different assignments. Each dyad's EM fit, started at the pooled estimate, keeps the
-        pooled labelling, so every chain starts in the same one.
+        different assignments. Each dyad's EM fit from the pooled estimate keeps the pooled
+        roles, so every chain starts in one assignment, but it may not be where the
+        posterior's mass lies: the dyad's data may prefer other roles, which chains can
+        take thousands of draws to find (the nonverbal corpus's three-state fit). The
+        candidates of :func:`~lagnest.models.hmm_start.dyad_candidates` (the fit from the
+        pooled estimate and better fits from random starts, in each labelling) are chosen
+        among dyad by dyad (:func:`~lagnest.models.hmm_start.coordinate_search`) by the
+        model's log posterior density at the starting point (without the Jacobians of
+        the transforms). The same data give the same start.
         """
-        from lagnest.models.hmm_start import dyad_em
+        from lagnest.models.hmm_start import coordinate_search, dyad_candidates
 
+        sizes = [len(labels) for labels in data.channel_labels]
+        block_dyad = data.segment_dyad[data.block_offsets[:-1]]
+        candidates = dyad_candidates(data.codes, sizes, data.block_offsets, block_dyad, est,
+                                     len(data.dyad_labels))
+        if all(len(group) == 1 for group in candidates):
+            return [group[0] for group in candidates]
+        density = self._start_density
+
+        def score(fits: list[Any]) -> float:
+            return density(self._with_deviations(
+                typical, self._start_deviations(data, fits, typical)))
+
+        return coordinate_search(candidates, score)
+
+    @cached_property
+    def _start_density(self) -> Callable[[Mapping[str, np.ndarray]], float]:
+        """The built model's log density (no Jacobians) at a point of its own variables.
+
+        It reads the model's ``pm.Data`` as set when called, so during a fit on other
+        (simulated) data it is the density of those data.
+        """
+        import pytensor
+        from pymc.initial_point import make_initial_point_fn
+
+        model = self.build()
+        names, values, transformed = [], [], []
+        for rv in model.free_RVs:
+            value = rv.type()
+            transform = model.rvs_to_transforms.get(rv)
+            names.append(rv.name)
+            values.append(value)
+            transformed.append(value if transform is None
+                               else transform.forward(value, *rv.owner.inputs))
+        to_values = pytensor.function(values, transformed, on_unused_input="ignore")
+        value_names = [model.rvs_to_values[rv].name for rv in model.free_RVs]
+        logp = model.compile_logp(jacobian=False)
+        defaults = make_initial_point_fn(model=model, jitter_rvs=set(),  # variables a
+                                         return_transformed=False)(0)  # start leaves out
+
+        def density(point: Mapping[str, np.ndarray]) -> float:
+            moved = to_values(*(np.asarray(point.get(n, defaults[n]), dtype=float)
+                                for n in names))
+            return float(logp(dict(zip(value_names, moved, strict=True))))
+
+        return density
+
+    def _start_deviations(self, data: HMMData, fits: list[Any],
+                          typical: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Dyad deviations of each dyad's EM fit ``fits[d]`` from the typical dyad."""
         k = self._spec["n_states"]
         rows, cols = _off_diagonal(k)
         sizes = [len(labels) for labels in data.channel_labels]
-        block_dyad = data.segment_dyad[data.block_offsets[:-1]]
-        fits = dyad_em(data.codes, sizes, data.block_offsets, block_dyad, est,
-                       len(data.dyad_labels))
         out: dict[str, np.ndarray] = {}
         for c in range(len(sizes)):
             free = self._emission_free(typical, c, sizes[c])

@@ -13,13 +13,18 @@ expected transitions and posterior state probabilities), so no Python runs per s
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import permutations
 
 import numpy as np
 
 from lagnest.kernels.hmm import hmm_value_grad
 
-__all__ = ["PooledEstimate", "dyad_em", "expected_counts", "pooled_em"]
+__all__ = [
+    "PooledEstimate", "coordinate_search", "dyad_candidates", "dyad_em", "expected_counts",
+    "pooled_em", "random_start_em",
+]
 
 #: Pseudo-count added to every expected count of the M-step (keeps every probability
 #: away from 0, so every logit is finite).
@@ -118,6 +123,23 @@ def pooled_em(codes: np.ndarray, sizes: list[int], block_offsets: np.ndarray, n_
     PooledEstimate
         The estimate with the highest log-likelihood (states in the order EM found).
     """
+    fits = random_start_em(codes, sizes, block_offsets, n_states, n_starts=n_starts,
+                           max_iter=max_iter, tol=tol, seed=seed)
+    return max(fits, key=lambda est: est.log_likelihood)
+
+
+def random_start_em(codes: np.ndarray, sizes: list[int], block_offsets: np.ndarray,
+                    n_states: int, *, n_starts: int = 4, max_iter: int = 200,
+                    tol: float = 1e-7, seed: int = 0) -> list[PooledEstimate]:
+    """EM fits of the pooled HMM from ``n_starts`` random starts, one per start.
+
+    Parameters and starts as in :func:`pooled_em`, which keeps the best of them.
+
+    Returns
+    -------
+    list of PooledEstimate
+        In the order of the starts (states in the order each fit found).
+    """
     rng = np.random.default_rng(seed)
     k = int(n_states)
     stay = np.full((k, k), 0.2 / max(k - 1, 1))
@@ -127,17 +149,14 @@ def pooled_em(codes: np.ndarray, sizes: list[int], block_offsets: np.ndarray, n_
         coded = codes[:, c][codes[:, c] >= 0]
         marginals.append((np.bincount(coded, minlength=m) + PSEUDO_COUNT)
                          / (coded.size + m * PSEUDO_COUNT))
-    best: PooledEstimate | None = None
+    offsets = np.asarray(block_offsets, dtype=np.int64)
+    fits = []
     for _ in range(max(1, n_starts)):
         emission = [rng.dirichlet(5.0 * len(p) * p, size=k) + 1e-6 for p in marginals]
         start = PooledEstimate(np.full(k, 1.0 / k), stay.copy(),
                                [e / e.sum(1, keepdims=True) for e in emission], -np.inf, 0)
-        est = _em(codes, list(sizes), np.asarray(block_offsets, dtype=np.int64), start,
-                  max_iter, tol)
-        if best is None or est.log_likelihood > best.log_likelihood:
-            best = est
-    assert best is not None
-    return best
+        fits.append(_em(codes, list(sizes), offsets, start, max_iter, tol))
+    return fits
 
 
 def dyad_em(codes: np.ndarray, sizes: list[int], block_offsets: np.ndarray,
@@ -167,18 +186,134 @@ def dyad_em(codes: np.ndarray, sizes: list[int], block_offsets: np.ndarray,
     list of PooledEstimate
         One per dyad (the pooled estimate itself for a dyad without segments).
     """
-    offsets = np.asarray(block_offsets, dtype=np.int64)
-    block_dyad = np.asarray(block_dyad, dtype=np.int64)
     out = []
     for dyad in range(int(n_dyads)):
-        blocks = np.flatnonzero(block_dyad == dyad)
-        if not blocks.size:
-            out.append(start)
-            continue
-        pieces = [codes[offsets[b]:offsets[b + 1]] for b in blocks]
-        own = np.concatenate([[0], np.cumsum([len(p) for p in pieces])]).astype(np.int64)
-        out.append(_em(np.concatenate(pieces), list(sizes), own, start, max_iter, tol))
+        own_codes, own = _dyad_data(codes, block_offsets, block_dyad, dyad)
+        out.append(_em(own_codes, list(sizes), own, start, max_iter, tol)
+                   if own_codes.shape[0] else start)
     return out
+
+
+def _dyad_data(codes: np.ndarray, block_offsets: np.ndarray, block_dyad: np.ndarray,
+               dyad: int) -> tuple[np.ndarray, np.ndarray]:
+    """One dyad's segments and chain offsets (empty when it has no chain)."""
+    offsets = np.asarray(block_offsets, dtype=np.int64)
+    blocks = np.flatnonzero(np.asarray(block_dyad, dtype=np.int64) == dyad)
+    pieces = [codes[offsets[b]:offsets[b + 1]] for b in blocks]
+    own = np.concatenate([[0], np.cumsum([len(p) for p in pieces], dtype=np.int64)])
+    return (np.concatenate(pieces) if pieces else codes[:0]), own.astype(np.int64)
+
+
+#: Up to this many states, every labelling of a dyad's other EM solutions is a candidate
+#: (4! = 24); beyond, the labelling closest to the pooled estimate's emissions.
+ALL_LABELLINGS_UP_TO = 4
+
+
+def _labellings(est: PooledEstimate, pooled: PooledEstimate) -> list[PooledEstimate]:
+    """``est`` in every labelling (few states) or the one closest to ``pooled``."""
+    k = est.transition.shape[0]
+    if k <= ALL_LABELLINGS_UP_TO:
+        return [est.permuted(np.array(p)) for p in permutations(range(k))]
+    from scipy.optimize import linear_sum_assignment
+
+    cost = sum(((p[:, None, :] - e[None, :, :]) ** 2).sum(-1)
+               for p, e in zip(pooled.emission, est.emission, strict=True))
+    return [est.permuted(linear_sum_assignment(cost)[1])]
+
+
+def dyad_candidates(codes: np.ndarray, sizes: list[int], block_offsets: np.ndarray,
+                    block_dyad: np.ndarray, pooled: PooledEstimate, n_dyads: int, *,
+                    n_starts: int = 8, seed: int = 0) -> list[list[PooledEstimate]]:
+    """Candidate EM fits of each dyad's own HMM: the one from the pooled fit, then better ones.
+
+    The first candidate of a dyad is its fit from the pooled estimate (:func:`dyad_em`),
+    which keeps the pooled roles of the states. A dyad's data may prefer other roles
+    (in the nonverbal corpus seven of ten dyads reach a higher likelihood from random
+    starts), which chains started in the pooled roles may take thousands of draws to
+    find. So each dyad is also fitted from ``n_starts`` random starts; every distinct fit
+    with a higher likelihood than the first candidate is added in each labelling of its
+    states (up to :data:`ALL_LABELLINGS_UP_TO` states; beyond, in the labelling closest
+    to the pooled emissions). Which labelling, and whether a dyad moves at all, the
+    model's posterior density decides (:func:`coordinate_search`): the dyad deviations'
+    prior ties each dyad's states to the typical dyad's.
+
+    Parameters
+    ----------
+    codes, sizes, block_offsets, block_dyad, n_dyads
+        As in :func:`dyad_em`.
+    pooled : PooledEstimate
+        The pooled estimate, in the labelling the model uses.
+    n_starts : int, default 8
+    seed : int, default 0
+        Dyad d's random starts use ``seed + d``.
+
+    Returns
+    -------
+    list of list of PooledEstimate
+        Per dyad, its fit from the pooled estimate first.
+    """
+    first = dyad_em(codes, sizes, block_offsets, block_dyad, pooled, n_dyads)
+    out = []
+    for dyad in range(int(n_dyads)):
+        own_codes, own = _dyad_data(codes, block_offsets, block_dyad, dyad)
+        candidates = [first[dyad]]
+        if own_codes.shape[0]:
+            fits = random_start_em(own_codes, sizes, own, pooled.transition.shape[0],
+                                   n_starts=n_starts, seed=seed + dyad)
+            kept: list[float] = []
+            for est in sorted(fits, key=lambda e: -e.log_likelihood):
+                gain = est.log_likelihood - first[dyad].log_likelihood
+                if gain <= SAME_FIT or any(abs(est.log_likelihood - v) <= SAME_FIT
+                                           for v in kept):
+                    continue  # no better, or a fit already kept (in another labelling)
+                kept.append(est.log_likelihood)
+                candidates += _labellings(est, pooled)
+        out.append(candidates)
+    return out
+
+
+#: Two EM fits whose log-likelihoods differ by at most this are taken to be one solution.
+SAME_FIT = 1e-2
+
+
+def coordinate_search[T](candidates: Sequence[Sequence[T]],
+                         score: Callable[[list[T]], float], *, max_sweeps: int = 3) -> list[T]:
+    """Choose one candidate per group to maximise ``score``, one group at a time.
+
+    Starts from every group's first candidate; a sweep tries, group by group, each of its
+    candidates with the others held, keeping any that raises the score. Stops after a
+    sweep without change or after ``max_sweeps``.
+
+    Parameters
+    ----------
+    candidates : sequence of sequence
+        Per group, its candidates (the first is where the search starts).
+    score : callable
+        The value of one choice per group (higher is better).
+    max_sweeps : int, default 3
+
+    Returns
+    -------
+    list
+        The chosen candidate of each group.
+    """
+    chosen = [group[0] for group in candidates]
+    if all(len(group) == 1 for group in candidates):
+        return chosen
+    best = score(chosen)
+    for _ in range(max_sweeps):
+        changed = False
+        for g, group in enumerate(candidates):
+            for cand in group:
+                if cand is chosen[g]:
+                    continue
+                trial = [*chosen[:g], cand, *chosen[g + 1:]]
+                value = score(trial)
+                if value > best:
+                    best, chosen, changed = value, trial, True
+        if not changed:
+            break
+    return chosen
 
 
 def expected_counts(codes: np.ndarray, sizes: list[int], block_offsets: np.ndarray,
