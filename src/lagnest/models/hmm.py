@@ -737,12 +737,9 @@ class HiddenMarkovModel(BayesianModel):
         block_dyad = data.segment_dyad[data.block_offsets[:-1]]
         candidates = dyad_candidates(data.codes, sizes, data.block_offsets, block_dyad, est,
                                      len(data.dyad_labels))
-        if all(len(group) == 1 for group in candidates):
-            return [group[0] for group in candidates]
-        density = self._start_density
 
-        def score(fits: list[Any]) -> float:
-            return density(self._with_deviations(
+        def score(fits: list[Any]) -> float:  # compiled on first use only
+            return self._start_density(self._with_deviations(
                 typical, self._start_deviations(data, fits, typical)))
 
         return coordinate_search(candidates, score)

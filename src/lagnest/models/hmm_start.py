@@ -6,7 +6,10 @@ modes (two states swapping roles in one chain and not in another). The chains of
 likelihood of the pooled model (no dyad deviations, no predictors), found by the EM
 algorithm (Baum-Welch) from a few seeded starts and ordered by the model's ordering
 constraint, so that they begin in one labelling of one mode; PyMC's jitter still gives
-each chain its own starting point around it. The E-step is the likelihood kernel's
+each chain its own starting point around it. Each dyad's deviations start at an EM fit of
+its own sessions: the one from the pooled estimate (:func:`dyad_em`) or a better one from
+random starts in any labelling (:func:`dyad_candidates`), the model's density choosing
+dyad by dyad (:func:`coordinate_search`). The E-step is the likelihood kernel's
 gradient (:func:`lagnest.kernels.hmm.hmm_value_grad` returns the expected initial states,
 expected transitions and posterior state probabilities), so no Python runs per segment.
 """
@@ -204,6 +207,10 @@ def _dyad_data(codes: np.ndarray, block_offsets: np.ndarray, block_dyad: np.ndar
     return (np.concatenate(pieces) if pieces else codes[:0]), own.astype(np.int64)
 
 
+#: Two EM fits whose log-likelihoods differ by at most this are taken to be one solution.
+SAME_FIT = 1e-2
+
+
 #: Up to this many states, every labelling of a dyad's other EM solutions is a candidate
 #: (4! = 24); beyond, the labelling closest to the pooled estimate's emissions.
 ALL_LABELLINGS_UP_TO = 4
@@ -270,10 +277,6 @@ def dyad_candidates(codes: np.ndarray, sizes: list[int], block_offsets: np.ndarr
                 candidates += _labellings(est, pooled)
         out.append(candidates)
     return out
-
-
-#: Two EM fits whose log-likelihoods differ by at most this are taken to be one solution.
-SAME_FIT = 1e-2
 
 
 def coordinate_search[T](candidates: Sequence[Sequence[T]],
