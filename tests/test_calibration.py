@@ -283,6 +283,55 @@ def test_engine_processes_match_in_process_and_resume(tmp_path):
                          n_jobs=1, path=tmp_path, progress=False)
 
 
+def sleepy_task(payload, key, ss):
+    """A task that announces its process and then outlasts any test."""
+    Path(payload["folder"], f"{os.getpid()}.pid").write_text("")
+    time.sleep(600)
+    return {}
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs, by ``ps`` (a zombie, left for an init that does not reap
+    it, does not)."""
+    out = subprocess.run(["ps", "-o", "stat=", "-p", str(pid)], capture_output=True,
+                         text=True)
+    return bool(out.stdout.strip()) and not out.stdout.strip().startswith("Z")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and ps")
+def test_workers_end_when_the_driver_is_killed(tmp_path):
+    """A driver killed outright (SIGKILL: no cleanup runs) leaves no worker fitting on."""
+    driver = (
+        "import sys; sys.path.insert(0, sys.argv[2])\n"
+        "from test_calibration import sleepy_task\n"
+        "from lagnest.calibration import engine\n"
+        "if __name__ == '__main__':\n"
+        "    engine.run_tasks(sleepy_task, {'folder': sys.argv[1]}, [(0,), (1,)], seed=1,\n"
+        "                     config={'what': 'sleepy'}, n_jobs=2, progress=False)\n"
+    )
+    script = tmp_path / "driver.py"
+    script.write_text(driver)
+    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path),
+                             str(Path(__file__).parent)])
+    try:
+        deadline = time.monotonic() + 120
+        while len(list(tmp_path.glob("*.pid"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        workers = [int(f.stem) for f in tmp_path.glob("*.pid")]
+        assert len(workers) == 2 and all(_alive(pid) for pid in workers)
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 30 * engine.DRIVER_CHECK_SECONDS
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = [pid for pid in workers if _alive(pid)]
+    for pid in left:  # a failing run must not leave them sleeping
+        os.kill(pid, 9)
+    assert not left
+
+
 @pytest.mark.slow
 def test_quick_mode_runs_the_tasks_in_this_process_unless_workers_are_asked_for(monkeypatch):
     keys = [(i,) for i in range(3)]

@@ -151,10 +151,47 @@ def _write_json(file: Path, data: Mapping[str, Any]) -> None:
 # =========================================================================== workers
 
 
-def _init_worker(blob: bytes) -> None:
-    """Process-pool initializer: unpickle the payload once per worker."""
+def _init_worker(blob: bytes, driver: int) -> None:
+    """Process-pool initializer: unpickle the payload once per worker; end with the run."""
     global _WORKER_PAYLOAD
     _WORKER_PAYLOAD = pickle.loads(blob)
+    _exit_with_driver(driver)
+
+
+#: Seconds between a worker's checks that the process that runs the study is still there.
+DRIVER_CHECK_SECONDS = 2.0
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists and, where ``/proc`` says, is not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: it exists
+        return True
+    try:
+        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:  # no /proc (or the process just ended: the next check says so)
+        return True
+
+
+def _exit_with_driver(driver: int, interval: float = DRIVER_CHECK_SECONDS) -> None:
+    """End this worker process when the driver (the process running the study) is gone.
+
+    A driver killed outright (``kill -9``, a closed terminal) runs no cleanup, and the
+    fork server its workers come from outlives it: they would fit on for nobody, to the
+    end of their tasks and beyond. A daemon thread checks every ``interval`` seconds.
+    """
+    import threading
+    import time
+
+    def watch() -> None:
+        while _running(driver):
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="lagnest-driver-watch", daemon=True).start()
 
 
 def _pool_task(task: TaskFn, key: tuple[int, ...], seed: int) -> tuple[tuple, dict]:
@@ -200,7 +237,7 @@ def _local(task: TaskFn, payload: Any, keys: list[tuple], seed: int, n_jobs: int
     preload_forkserver()  # the fork server (shared with parallel chains) imports PyMC once
     ctx = multiprocessing.get_context(START_METHOD)
     with ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx, initializer=_init_worker,
-                             initargs=(_dumps(payload),)) as pool:
+                             initargs=(_dumps(payload), os.getpid())) as pool:
         futures = [pool.submit(_pool_task, task, key, seed) for key in keys]
         try:
             for fut in as_completed(futures):
