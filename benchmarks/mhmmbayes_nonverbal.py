@@ -145,11 +145,13 @@ def compare(ours: dict, ref: dict, k: int) -> pd.DataFrame:
 def start_at_reference(model, ref: dict, k: int) -> None:
     """Start the chains at mHMMbayes's group-level solution instead of lagnest's EM fit.
 
-    lagnest's chains start at its pooled EM estimate (the typical dyad) and at each dyad's
-    EM fit from there (:mod:`lagnest.models.hmm_start`). Here the pooled estimate is
-    replaced by mHMMbayes's medians (its transition matrix and emission probabilities; a
-    uniform initial distribution), states put in the model's order, before the first fit
-    reads it: every dyad's EM then starts from mHMMbayes's solution. It is the model's
+    lagnest's chains start at its pooled EM estimate (the typical dyad) and each dyad at
+    one of its own EM fits, chosen by the model's density: the one from the pooled
+    estimate or a better one from random starts (:mod:`lagnest.models.hmm_start`). Here
+    the pooled estimate is replaced by mHMMbayes's medians (its transition matrix and
+    emission probabilities; a uniform initial distribution), states put in the model's
+    order, before the first fit reads it: the typical dyad and every dyad's first
+    candidate then start from mHMMbayes's solution. It is the model's
     cached estimate that is replaced (a benchmark's device, not an API): a multimodal
     posterior is explored from mHMMbayes's mode to see whether lagnest stays there.
     """
