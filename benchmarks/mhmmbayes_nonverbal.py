@@ -21,7 +21,7 @@ Run (about 10-30 minutes per K on 2 cores)::
     .venv/bin/python benchmarks/mhmmbayes_nonverbal.py --states 4
 
 Options: ``--start mhmmbayes`` starts the chains at mHMMbayes's group-level solution
-instead of lagnest's EM fit (see :func:`start_at_reference`), ``--parameterization``
+instead of lagnest's EM fit (see :func:`reference_start`), ``--parameterization``
 overrides the dyads' form ("auto" by default), ``--start-from FIT`` starts every chain at
 the last draw of the chain of a fit saved with ``--save`` that ends with the highest log
 density (see :func:`start_at_saved`).
@@ -142,27 +142,16 @@ def compare(ours: dict, ref: dict, k: int) -> pd.DataFrame:
     return out
 
 
-def start_at_reference(model, ref: dict, k: int) -> None:
-    """Start the chains at mHMMbayes's group-level solution instead of lagnest's EM fit.
+def reference_start(ref: dict, k: int) -> dict:
+    """mHMMbayes's group-level solution as a ``start`` of ``HiddenMarkovModel``.
 
-    lagnest's chains start at its pooled EM estimate (the typical dyad) and each dyad at
-    one of its own EM fits, chosen by the model's density: the one from the pooled
-    estimate or a better one from random starts (:mod:`lagnest.models.hmm_start`). Here
-    the pooled estimate is replaced by mHMMbayes's medians (its transition matrix and
-    emission probabilities; a uniform initial distribution), states put in the model's
-    order, before the first fit reads it: the typical dyad and every dyad's first
-    candidate then start from mHMMbayes's solution. It is the model's
-    cached estimate that is replaced (a benchmark's device, not an API): a multimodal
-    posterior is explored from mHMMbayes's mode to see whether lagnest stays there.
+    Its medians (the transition matrix and the emission probabilities; a uniform initial
+    distribution) replace lagnest's pooled EM fit as where the chains start: the typical
+    dyad starts there and every dyad's EM fit starts from it. A multimodal posterior is
+    explored from mHMMbayes's mode to see whether lagnest stays there.
     """
-    from lagnest.models.hmm_start import PooledEstimate
-
-    emission = [np.asarray(ref["emission"][s], dtype=float) for s in STREAMS]
-    est = PooledEstimate(np.full(k, 1.0 / k), np.asarray(ref["gamma"], dtype=float),
-                         emission, float("nan"), 0)
-    channel, code = model._order
-    key = np.log(est.emission[channel][:, code] / est.emission[channel][:, 0])
-    model.__dict__["_own_pooled_estimate"] = est.permuted(np.argsort(key, kind="stable"))
+    return {"transition": np.asarray(ref["gamma"], dtype=float),
+            "emission": {s: np.asarray(ref["emission"][s], dtype=float) for s in STREAMS}}
 
 
 def start_at_saved(model, path: Path) -> int:
@@ -208,10 +197,9 @@ def main(argv: list[str] | None = None) -> int:
         frame, reference = extract(git_dir, Path(tmp))
     ref = reference[f"k{args.states}"]
     seqs = corpus(frame)
+    start = reference_start(ref, args.states) if args.start == "mhmmbayes" else None
     model = ln.HiddenMarkovModel(seqs, STREAMS, args.states, order_by="p_vocalizing:2",
-                                 parameterization=args.parameterization)
-    if args.start == "mhmmbayes":
-        start_at_reference(model, ref, args.states)
+                                 parameterization=args.parameterization, start=start)
     saved_chain = None if args.start_from is None else start_at_saved(model, args.start_from)
     t0 = time.perf_counter()
     result = model.fit(draws=args.draws, tune=args.tune, chains=args.chains,

@@ -288,3 +288,41 @@ def test_fit_advice_of_the_hmm_names_the_form_or_where_to_look():
     slow = centred.fit_advice(diag(0, 1.03, ("R-hat > 1.01: x (1.03)",)))
     assert "dyad_mixing()" in slow and "label_check()" in slow and "draws=" in slow
     assert centred.fit_advice(diag(0, 1.0, ())) == ""
+
+
+def test_a_given_start_replaces_the_em_fit_in_any_order_of_states():
+    """``start=``: the typical dyad starts at the given solution (its logits, clipped as
+    the EM fit's are), states put in the model's order; bad starts are refused clearly."""
+    seqs = _dyads_hmm(4, 200, 0.5, seed=5)
+    emission = np.array([[0.1, 0.3, 0.6], [0.7, 0.2, 0.1]])  # the later state first
+    trans = np.array([[0.8, 0.2], [0.05, 0.95]])
+    model = HiddenMarkovModel(seqs, ["x"], 2, order_by="x:c", parameterization="centered",
+                              start={"transition": trans, "emission": {"x": emission}})
+    start = model.start_values(model.data)
+    order = [1, 0]  # p(c) / p(a) increases with the state: 0.1/0.7 < 0.6/0.1
+    swapped = emission[order]
+    np.testing.assert_allclose(start["emission_order_0"],
+                               np.log(swapped[:, 2] / swapped[:, 0]), rtol=1e-12)
+    np.testing.assert_allclose(start["emission_rest_0"][:, 0],
+                               np.log(swapped[:, 1] / swapped[:, 0]), rtol=1e-12)
+    moved = trans[np.ix_(order, order)]
+    np.testing.assert_allclose(start["transition_logit"],
+                               np.log([moved[0, 1] / moved[0, 0], moved[1, 0] / moved[1, 1]]),
+                               rtol=1e-12)
+    np.testing.assert_allclose(start["initial_logit"], [0.0], atol=1e-12)  # uniform
+    em = HiddenMarkovModel(seqs, ["x"], 2, order_by="x:c", parameterization="centered")
+    assert not np.allclose(em.start_values(em.data)["transition_logit"],
+                           start["transition_logit"])
+    assert model.spec["start"]["emission"]["x"][0] == pytest.approx(
+        emission[0].tolist())  # kept as given (lists), put in order when used
+
+    def refused(match, **start):
+        with pytest.raises(Exception, match=match):
+            HiddenMarkovModel(seqs, ["x"], 2, start=start)
+
+    refused("must have shape", transition=trans[:1], emission={"x": emission})
+    refused("each emission channel", transition=trans, emission={"y": emission})
+    refused("positive probabilities", transition=trans,
+            emission={"x": [[0.0, 0.4, 0.6], [0.7, 0.2, 0.1]]})
+    refused("sum to 1", transition=[[0.5, 0.6], [0.1, 0.9]], emission={"x": emission})
+    refused("'transition', 'emission'", emission={"x": emission})

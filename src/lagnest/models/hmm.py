@@ -234,6 +234,45 @@ def hmm_data(seqs: Any, spec: Mapping[str, Any]) -> HMMData:
     )
 
 
+def _start_spec(start: Mapping[str, Any], channels: Sequence[str],
+                labels: Sequence[Sequence[str]], k: int) -> dict[str, Any]:
+    """The ``start`` argument checked and made JSON-ready (lists of floats)."""
+    if not isinstance(start, Mapping) or not {"transition", "emission"} <= set(start) or \
+            not set(start) <= {"transition", "emission", "initial"}:
+        raise LagnestDataError("start must be a mapping with 'transition', 'emission' and "
+                               f"optionally 'initial', got {start!r}")
+    emission = start["emission"]
+    if not isinstance(emission, Mapping) or set(emission) != set(channels):
+        got = sorted(emission) if isinstance(emission, Mapping) else emission
+        raise LagnestDataError(f"start['emission'] must map each emission channel "
+                               f"{list(channels)} to its probabilities, got {got!r}")
+    out = {"initial": _probabilities("start['initial']", start.get("initial",
+                                                                   np.full(k, 1.0 / k)), (k,)),
+           "transition": _probabilities("start['transition']", start["transition"], (k, k)),
+           "emission": {c: _probabilities(f"start['emission'][{c!r}]", emission[c],
+                                          (k, len(codes)))
+                        for c, codes in zip(channels, labels, strict=True)}}
+    return out
+
+
+def _probabilities(what: str, value: Any, shape: tuple[int, ...]) -> list[Any]:
+    """Rows of positive probabilities summing to 1, of ``shape``, as nested lists."""
+    try:
+        p = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise LagnestDataError(f"{what} must be numbers, got {value!r}") from None
+    if p.shape != shape:
+        raise LagnestDataError(f"{what} must have shape {shape} (states x codes), got "
+                               f"{p.shape}")
+    if not np.all(np.isfinite(p)) or np.any(p <= 0):
+        raise LagnestDataError(f"{what} must be positive probabilities, got {p.tolist()}")
+    sums = p.sum(axis=-1)
+    if np.any(np.abs(sums - 1.0) > 1e-3):
+        raise LagnestDataError(f"every row of {what} must sum to 1, got sums "
+                               f"{np.round(sums, 4).tolist()}")
+    return (p / sums[..., None]).tolist()
+
+
 def _off_diagonal(k: int) -> tuple[np.ndarray, np.ndarray]:
     """Row and column indices of the off-diagonal cells, row by row."""
     rows, cols = np.nonzero(~np.eye(k, dtype=bool))
@@ -406,6 +445,16 @@ class HiddenMarkovModel(BayesianModel):
         pooled EM fit; the dyads are centred when more than half of the channels say so.
         On the nonverbal corpus (10 dyads x 900 segments) with 3 states the non-centred
         form's scales mixed badly (R-hat 1.3-1.5) where the centred one's nearly passed.
+    start : mapping, optional
+        A solution to start the chains from instead of lagnest's pooled EM fit (what
+        mHMMbayes's ``start_val`` gives), e.g. a published one: ``"transition"`` (K x K,
+        rows the origin state), ``"emission"`` (a mapping from each emission channel's
+        name to its K x M probabilities, codes in the channel's order) and optionally
+        ``"initial"`` (K; default uniform), every probability positive and every row
+        summing to 1. The states may come in any order: they are put in the model's
+        (``order_by``). The typical dyad starts there and every dyad's EM fit starts
+        from it (:meth:`start_values`); the ``"auto"`` parameterisation still reads the
+        EM fit.
 
     Notes
     -----
@@ -461,6 +510,7 @@ class HiddenMarkovModel(BayesianModel):
         order_by: str | None = None,
         priors: Mapping[str, Any] | None = None,
         parameterization: str = "auto",
+        start: Mapping[str, Any] | None = None,
     ) -> None:
         emissions = [emissions] if isinstance(emissions, str) else list(emissions)
         if not emissions or not all(isinstance(e, str) and e for e in emissions):
@@ -490,6 +540,8 @@ class HiddenMarkovModel(BayesianModel):
             "order_by": f"{names[order[0]]}:{labels[order[0]][order[1]]}",
             "parameterization": parameterization,
         }
+        if start is not None:
+            spec["start"] = _start_spec(start, names, labels, int(n_states))
         super().__init__(seqs, spec, priors)
 
     # ------------------------------------------------------------------ data
@@ -521,11 +573,27 @@ class HiddenMarkovModel(BayesianModel):
     def _own_pooled_estimate(self) -> Any:
         return self._pooled_em(self.data)
 
+    def _start_estimate(self, data: HMMData) -> Any:
+        """Where the chains start from: the given ``start`` (own data), else the EM fit."""
+        from lagnest.models.hmm_start import PooledEstimate
+
+        given = self._spec.get("start")
+        if given is None or data is not self.data:
+            return self._pooled_estimate(data)
+        emission = [np.asarray(given["emission"][c], dtype=float) for c in data.channels]
+        return self._in_order(PooledEstimate(np.asarray(given["initial"], dtype=float),
+                                             np.asarray(given["transition"], dtype=float),
+                                             emission, float("nan"), 0))
+
     def _pooled_em(self, data: HMMData) -> Any:
         from lagnest.models.hmm_start import pooled_em
 
         sizes = [len(labels) for labels in data.channel_labels]
-        est = pooled_em(data.codes, sizes, data.block_offsets, self._spec["n_states"])
+        return self._in_order(pooled_em(data.codes, sizes, data.block_offsets,
+                                        self._spec["n_states"]))
+
+    def _in_order(self, est: Any) -> Any:
+        """``est`` with its states in the model's order (the ordering constraint's)."""
         oc, ocode = self._order
         key = np.log(est.emission[oc][:, ocode] / est.emission[oc][:, 0])
         return est.permuted(np.argsort(key, kind="stable"))
@@ -668,7 +736,7 @@ class HiddenMarkovModel(BayesianModel):
         posterior density (:meth:`_dyad_starts`), their scales at the deviations' root
         mean square.
         """
-        est = self._pooled_estimate(data)
+        est = self._start_estimate(data)
         typical = self._typical_start(data, est)
         if not self.structure.dyad:
             return typical
