@@ -430,6 +430,13 @@ def test_interrupted_run_resumes_without_refitting(model, tmp_path):
     # another run (other seed) refuses the folder instead of mixing results
     with pytest.raises(calibration.RunMismatchError, match="another run"):
         calibration.sbc(model, n=6, seed=10, n_jobs=1, path=path, **TINY)
+    # and so does the same run with chains started by another method
+    model.start_method = "another start"
+    try:
+        with pytest.raises(calibration.RunMismatchError, match="another run"):
+            calibration.sbc(model, n=6, seed=9, n_jobs=1, path=path, **TINY)
+    finally:
+        del model.start_method
 
 
 @pytest.mark.slow

@@ -724,6 +724,8 @@ def _run(kind: str, model: Any, n: int, seed: int, truth: Any, options: dict[str
                   "sampler": options, "vars": list(names), "labels": labels,
                   "n_rank_draws": n_rank_draws,
                   "truth": None if truth is None else _flatten(truth, names)[0].tolist()}
+    if model.start_method is not None:  # (absent otherwise: earlier runs keep their id)
+        run_config["start_method"] = model.start_method
     payload = {"config": config, "fit_data": model.fit_data(), "vars": names,
                "keep": keep, "truth": truth, "sampler": options, "n_rank_draws": n_rank_draws}
     results, info = engine.run_tasks(

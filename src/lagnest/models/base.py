@@ -455,11 +455,17 @@ class BayesianModel(ABC):
                                   advice=self.fit_advice(diagnostics))
         return result
 
+    #: Name and version of the method of :meth:`start_values` (None: PyMC's own initial
+    #: points). Part of a calibration run's id, so that a run resumed after the method
+    #: changed does not mix fits from two starts.
+    start_method: ClassVar[str | None] = None
+
     def start_values(self, data: Any) -> dict[str, np.ndarray]:
         """Starting values of the chains for ``data`` (before PyMC's jitter), by variable.
 
         Default: none (PyMC's own initial points). A model whose posterior has several
-        modes a chain may start in (the hidden Markov model) overrides it.
+        modes a chain may start in (the hidden Markov model) overrides it, and names its
+        method in :attr:`start_method`.
         """
         return {}
 

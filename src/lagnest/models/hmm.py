@@ -496,6 +496,7 @@ class HiddenMarkovModel(BayesianModel):
         "initial": "location", "sigma_emission": "scale", "sigma_transition": "scale",
     }
     default_sampler_config: ClassVar[Mapping[str, Any]] = {"target_accept": 0.9}
+    start_method: ClassVar[str | None] = "pooled EM fit, dyad fits chosen by density (2)"
 
     def __init__(
         self,
