@@ -16,7 +16,8 @@ first state of a session is uniform. Design: 6 dyads x 4 sessions x 50 segments 
 segments), no uncoded segments.
 
 Run: ``.venv/bin/python benchmarks/hmm_state_selection.py --studies 20`` (resumable:
-finished studies are kept in ``results/hmm_state_selection.json``). Writes
+finished studies are kept in ``results/hmm_state_selection.json``, or ``--out``'s, and
+resumed when the sampler settings, the priors and the model's start method are the same). Writes
 ``results/hmm_state_selection.{json,md}``.
 """
 
@@ -108,7 +109,8 @@ def model_priors() -> dict[str, str]:
 def write(path: Path, studies: list[dict], args: argparse.Namespace) -> None:
     """JSON of every study; markdown of the share of correct picks per criterion."""
     path.with_suffix(".json").write_text(json.dumps(
-        {"settings": vars(args), "priors": model_priors(), "studies": studies},
+        {"settings": vars(args), "priors": model_priors(),
+         "start_method": ln.HiddenMarkovModel.start_method, "studies": studies},
         indent=1) + "\n")
     lines = ["# Choosing the number of hidden states on simulated studies", "",
              f"Command: `python benchmarks/hmm_state_selection.py --studies {args.studies}`. "
@@ -116,7 +118,8 @@ def write(path: Path, studies: list[dict], args: argparse.Namespace) -> None:
              "3-code streams; truth and criteria in the script's docstring. Candidates K = "
              f"{', '.join(map(str, CANDIDATES))}; 4 chains x {args.draws} draws (tune "
              f"{args.tune}) per fit; the model's default priors ("
-             + ", ".join(f"{k} {v}" for k, v in model_priors().items()) + ").", "",
+             + ", ".join(f"{k} {v}" for k, v in model_priors().items())
+             + f"); chains started by: {ln.HiddenMarkovModel.start_method}.", "",
              "| true K | studies | highest elpd (LOSO, PSIS) picks it (SE) | fewest K within "
              "2 dse | AIC | BIC | studies with a failed fit | median seconds per study |",
              "|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -172,7 +175,9 @@ def main(argv: list[str] | None = None) -> int:
         old = json.loads(out.with_suffix(".json").read_text())
         same = all(old["settings"].get(key) == getattr(args, key)
                    for key in ("draws", "tune", "seed"))
-        if same and old.get("priors") == model_priors():  # older files: no priors, rerun
+        if same and old.get("priors") == model_priors() and \
+                old.get("start_method") == ln.HiddenMarkovModel.start_method:
+            # (older files, without priors or start method, are rerun)
             studies = old["studies"]
     done = {(s["k_true"], s["study"]) for s in studies}
     todo = [(k, i) for i in range(args.studies) for k in (2, 3) if (k, i) not in done]
