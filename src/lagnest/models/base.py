@@ -84,6 +84,11 @@ class ModelData(Protocol):
         ...
 
 
+#: Posterior draws per chain of a fit, unless the model's ``default_sampler_config`` says
+#: otherwise.
+DEFAULT_DRAWS = 1000
+
+
 class BayesianModel(ABC):
     """Base of the lagnest PyMC models (specification; the backend is built lazily).
 
@@ -110,6 +115,8 @@ class BayesianModel(ABC):
     #: ``"scale"`` or ``"location"`` for each prior (which distributions it accepts).
     prior_kinds: ClassVar[Mapping[str, str]] = {}
     #: Default sampler settings of the model (overridden by :meth:`fit` arguments).
+    #: Sampler settings a fit takes unless told otherwise: ``target_accept`` and, where a
+    #: model needs other than :data:`DEFAULT_DRAWS`, ``draws``.
     default_sampler_config: ClassVar[Mapping[str, Any]] = {"target_accept": 0.9}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -372,7 +379,7 @@ class BayesianModel(ABC):
 
     def fit(
         self,
-        draws: int = 1000,
+        draws: int | None = None,
         tune: int = 1000,
         chains: int = 4,
         seed: int | None = None,
@@ -388,8 +395,11 @@ class BayesianModel(ABC):
 
         Parameters
         ----------
-        draws, tune : int
-            Draws kept and tuning steps, per chain.
+        draws : int, optional
+            Draws kept per chain; default the model's ``default_sampler_config``
+            (1000; the hidden Markov model's 2000).
+        tune : int, default 1000
+            Tuning steps per chain.
         chains : int, default 4
             Number of chains (4 or more for trustworthy R-hat).
         seed : int, optional
@@ -424,6 +434,8 @@ class BayesianModel(ABC):
         self.check_sampler(sampler)
         if target_accept is None:
             target_accept = float(self.default_sampler_config["target_accept"])
+        if draws is None:
+            draws = int(self.default_sampler_config.get("draws", DEFAULT_DRAWS))
         quick = _fit.quick_mode()
         if quick:  # a smoke run of the code (LAGNEST_QUICK): small chains, no warning
             draws, tune, chains = _fit.quick_settings(draws, tune, chains)

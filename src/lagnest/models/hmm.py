@@ -458,7 +458,7 @@ class HiddenMarkovModel(BayesianModel):
 
     Notes
     -----
-    :meth:`fit` draws 2000 per chain by default (``DEFAULT_DRAWS``), after 1000
+    :meth:`fit` draws 2000 per chain by default (``default_sampler_config``), after 1000
     tuning steps: on real data the slowest quantities of a multilevel HMM mix slowly
     (about 0.1 bulk ESS per draw on mHMMbayes's nonverbal corpus with three states).
 
@@ -499,7 +499,12 @@ class HiddenMarkovModel(BayesianModel):
         "emission": "location", "transition": "centred_location", "beta": "location",
         "initial": "location", "sigma_emission": "scale", "sigma_transition": "scale",
     }
-    default_sampler_config: ClassVar[Mapping[str, Any]] = {"target_accept": 0.9}
+    #: 2000 draws per chain, twice the other models': on the nonverbal corpus with three
+    #: states the slowest quantities mix at about 0.1 bulk ESS per draw, so 4 x 1000 draws
+    #: leave them just short of ESS 400 and R-hat 1.01 where 4 x 2000 pass with room
+    #: (docs: hidden_markov_model.md).
+    default_sampler_config: ClassVar[Mapping[str, Any]] = {"target_accept": 0.9,
+                                                           "draws": 2000}
     start_method: ClassVar[str | None] = "pooled EM fit, dyad fits chosen by density (2)"
 
     def __init__(
@@ -545,8 +550,8 @@ class HiddenMarkovModel(BayesianModel):
             "order_by": f"{names[order[0]]}:{labels[order[0]][order[1]]}",
             "parameterization": parameterization,
         }
-        if start is not None:
-            spec["start"] = _start_spec(start, names, labels, int(n_states))
+        spec["start"] = None if start is None else _start_spec(start, names, labels,
+                                                                int(n_states))
         super().__init__(seqs, spec, priors)
 
     # ------------------------------------------------------------------ data
@@ -989,15 +994,9 @@ class HiddenMarkovModel(BayesianModel):
         """Typical emission logits and transition logits, effects and dyad scales."""
         return tuple(n for n in self.diagnostic_vars if n != "initial_probs")
 
-    #: Default posterior draws per chain of :meth:`fit`: twice the other models'. On the
-    #: nonverbal corpus with three states the slowest quantities mix at about 0.1 bulk
-    #: ESS per draw, so 4 x 1000 draws leave them just short of ESS 400 and R-hat 1.01
-    #: where 4 x 2000 pass with room (docs: hidden_markov_model.md).
-    DEFAULT_DRAWS: ClassVar[int] = 2000
-
     def fit(  # noqa: D102
         self,
-        draws: int = DEFAULT_DRAWS,
+        draws: int | None = None,
         tune: int = 1000,
         chains: int = 4,
         seed: int | None = None,

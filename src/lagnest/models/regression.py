@@ -1125,7 +1125,7 @@ class LaggedRegression(BayesianModel):
 
     def fit(  # noqa: D102
         self,
-        draws: int = 1000,
+        draws: int | None = None,
         tune: int = 1000,
         chains: int = 4,
         seed: int | None = None,
