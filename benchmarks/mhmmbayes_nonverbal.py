@@ -142,7 +142,7 @@ def compare(ours: dict, ref: dict, k: int) -> pd.DataFrame:
     return out
 
 
-def reference_start(ref: dict, k: int) -> dict:
+def reference_start(ref: dict) -> dict:
     """mHMMbayes's group-level solution as a ``start`` of ``HiddenMarkovModel``.
 
     Its medians (the transition matrix and the emission probabilities; a uniform initial
@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         frame, reference = extract(git_dir, Path(tmp))
     ref = reference[f"k{args.states}"]
     seqs = corpus(frame)
-    start = reference_start(ref, args.states) if args.start == "mhmmbayes" else None
+    start = reference_start(ref) if args.start == "mhmmbayes" else None
     model = ln.HiddenMarkovModel(seqs, STREAMS, args.states, order_by="p_vocalizing:2",
                                  parameterization=args.parameterization, start=start)
     saved_chain = None if args.start_from is None else start_at_saved(model, args.start_from)

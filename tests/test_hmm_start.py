@@ -325,4 +325,9 @@ def test_a_given_start_replaces_the_em_fit_in_any_order_of_states():
     refused("positive probabilities", transition=trans,
             emission={"x": [[0.0, 0.4, 0.6], [0.7, 0.2, 0.1]]})
     refused("sum to 1", transition=[[0.5, 0.6], [0.1, 0.9]], emission={"x": emission})
+    # rounded published values (a row summing to 1.01) are accepted, renormalised
+    rounded = HiddenMarkovModel(seqs, ["x"], 2, start={
+        "transition": [[0.81, 0.2], [0.05, 0.95]], "emission": {"x": emission}})
+    np.testing.assert_allclose(rounded.spec["start"]["transition"][0],
+                               [0.81 / 1.01, 0.2 / 1.01], rtol=1e-12)
     refused("'transition', 'emission'", emission={"x": emission})

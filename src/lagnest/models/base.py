@@ -114,9 +114,8 @@ class BayesianModel(ABC):
     default_priors: ClassVar[Mapping[str, Prior]] = {}
     #: ``"scale"`` or ``"location"`` for each prior (which distributions it accepts).
     prior_kinds: ClassVar[Mapping[str, str]] = {}
-    #: Default sampler settings of the model (overridden by :meth:`fit` arguments).
-    #: Sampler settings a fit takes unless told otherwise: ``target_accept`` and, where a
-    #: model needs other than :data:`DEFAULT_DRAWS`, ``draws``.
+    #: Default sampler settings of the model (overridden by :meth:`fit` arguments):
+    #: ``target_accept`` and, where a model needs other than :data:`DEFAULT_DRAWS`, ``draws``.
     default_sampler_config: ClassVar[Mapping[str, Any]] = {"target_accept": 0.9}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

@@ -246,13 +246,18 @@ def _start_spec(start: Mapping[str, Any], channels: Sequence[str],
         got = sorted(emission) if isinstance(emission, Mapping) else emission
         raise LagnestDataError(f"start['emission'] must map each emission channel "
                                f"{list(channels)} to its probabilities, got {got!r}")
-    out = {"initial": _probabilities("start['initial']", start.get("initial",
-                                                                   np.full(k, 1.0 / k)), (k,)),
-           "transition": _probabilities("start['transition']", start["transition"], (k, k)),
-           "emission": {c: _probabilities(f"start['emission'][{c!r}]", emission[c],
-                                          (k, len(codes)))
-                        for c, codes in zip(channels, labels, strict=True)}}
-    return out
+    initial = start.get("initial", np.full(k, 1.0 / k))
+    return {"initial": _probabilities("start['initial']", initial, (k,)),
+            "transition": _probabilities("start['transition']", start["transition"], (k, k)),
+            "emission": {c: _probabilities(f"start['emission'][{c!r}]", emission[c],
+                                           (k, len(codes)))
+                         for c, codes in zip(channels, labels, strict=True)}}
+
+
+#: How far a row of a given ``start`` may sum from 1 (it is then renormalised): published
+#: probabilities are rounded, and medians of each cell (what mHMMbayes prints) need not
+#: add up; a row further off is refused as a likely typing mistake.
+START_ROW_TOLERANCE = 0.02
 
 
 def _probabilities(what: str, value: Any, shape: tuple[int, ...]) -> list[Any]:
@@ -267,8 +272,9 @@ def _probabilities(what: str, value: Any, shape: tuple[int, ...]) -> list[Any]:
     if not np.all(np.isfinite(p)) or np.any(p <= 0):
         raise LagnestDataError(f"{what} must be positive probabilities, got {p.tolist()}")
     sums = p.sum(axis=-1)
-    if np.any(np.abs(sums - 1.0) > 1e-3):
-        raise LagnestDataError(f"every row of {what} must sum to 1, got sums "
+    if np.any(np.abs(sums - 1.0) > START_ROW_TOLERANCE):
+        raise LagnestDataError(f"every row of {what} must sum to 1 (within "
+                               f"{START_ROW_TOLERANCE:g}), got sums "
                                f"{np.round(sums, 4).tolist()}")
     return (p / sums[..., None]).tolist()
 
@@ -451,10 +457,11 @@ class HiddenMarkovModel(BayesianModel):
         rows the origin state), ``"emission"`` (a mapping from each emission channel's
         name to its K x M probabilities, codes in the channel's order) and optionally
         ``"initial"`` (K; default uniform), every probability positive and every row
-        summing to 1. The states may come in any order: they are put in the model's
-        (``order_by``). The typical dyad starts there and every dyad's EM fit starts
-        from it (:meth:`start_values`); the ``"auto"`` parameterisation still reads the
-        EM fit.
+        summing to 1 (within ``START_ROW_TOLERANCE``, then renormalised: rounded
+        published values are accepted). The states may come in any order: they are
+        put in the model's (``order_by``). The typical dyad starts there and every
+        dyad's EM fit starts from it (:meth:`start_values`); the ``"auto"``
+        parameterisation still reads the EM fit.
 
     Notes
     -----
