@@ -73,6 +73,9 @@ Run (2 worker processes; hours)::
         --design 6x8x10 --n 100
     .venv/bin/python benchmarks/operating_characteristics.py --stage combinetruths \
         --design 6x8x10 --n 100
+    # the slower candidates and Bambi on the criterion's studies (Bambi extended later)
+    .venv/bin/python benchmarks/operating_characteristics.py --stage slowpriors \
+        --design 6x8x10 --n 100 --n-method bambi=16
     .venv/bin/python benchmarks/operating_characteristics.py --report
 
 Writes ``benchmarks/results/operating_characteristics.{json,md}`` (``--report``, from the runs
@@ -211,6 +214,14 @@ STAGES: dict[str, dict[str, Any]] = {
                       "scenarios": ["thesis_cooccurring", "thesis_exclusive"],
                       "ci_prob": 0.95, "extra_ci_probs": (0.9,), "kept": True,
                       "criterion_over_own": True},
+    # the candidate priors that stopped at 16 studies in ``priors`` (slower fits) and Bambi,
+    # on the studies of ``priors`` and ``levels`` (same scenario list, design and seed), read
+    # at the default 95% and at 90%; records kept, so the criterion's table is rebuilt from a
+    # clone
+    "slowpriors": {"methods": {name: PRIORS[name] for name in ("common", "r2d2", "horseshoe")}
+                   | {"bambi": ANCHORS["bambi"]},
+                   "scenarios": list(CRITERION_SCENARIOS),
+                   "ci_prob": 0.95, "extra_ci_probs": (0.9,), "kept": True},
     # the default against confounding (rupture -> MIA at t+1, a session state raising both)
     "confounded": {"methods": {"default": DEFAULT_METHOD},
                    "scenarios": ["confounded_null"],
