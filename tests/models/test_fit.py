@@ -365,6 +365,42 @@ def test_nutpie_sampler_gets_target_accept_without_deprecated_arguments(small_co
     assert float(res.sampled["sample_stats"]["mean_tree_accept"].mean()) > 0.85
 
 
+def test_sampler_options_reach_pymcs_nuts_and_are_recorded(small_corpus):
+    """``sampler_options`` go to the NUTS step: a tree-depth cap is obeyed, a typo refused."""
+    seqs, _ = small_corpus
+    model = TransitionModel(seqs, "code", "code", pooling="dyad")
+    capped = _fit_quiet(model, seed=3, draws=50, tune=50, chains=2, cores=1,
+                        sampler_options={"max_treedepth": 2})
+    free = _fit_quiet(model, seed=3, draws=50, tune=50, chains=2, cores=1)
+    assert int(capped.sampled["sample_stats"]["tree_depth"].max()) <= 2
+    assert int(free.sampled["sample_stats"]["tree_depth"].max()) > 2
+    assert capped.config["sampler"]["options"] == {"max_treedepth": 2}
+    assert free.config["sampler"]["options"] == {}
+    # the acceptance target still reaches the step through the same ``nuts={...}``
+    accept = float(free.sampled["sample_stats"]["acceptance_rate"].mean())
+    assert accept > 0.85, accept
+    with pytest.raises(ValueError, match=r"\['max_tree_depth'\] are not options"):
+        model.fit(draws=10, tune=10, chains=1, sampler_options={"max_tree_depth": 2})
+    with pytest.raises(ValueError, match="target_accept="):
+        model.fit(draws=10, tune=10, chains=1, sampler_options={"target_accept": 0.9})
+
+
+@pytest.mark.slow
+def test_sampler_options_reach_nutpie(small_corpus):
+    """nutpie gets its own options (its low-rank mass matrix) and refuses unknown ones."""
+    pytest.importorskip("nutpie")
+    seqs, _ = small_corpus
+    model = TransitionModel(seqs, "code", "code", pooling="dyad")
+    res = _fit_quiet(model, seed=3, draws=50, tune=50, chains=2, cores=1, sampler="nutpie",
+                     sampler_options={"adaptation": "low_rank"})
+    assert res.config["sampler"]["options"] == {"adaptation": "low_rank"}
+    # the low-rank adaptation reports the eigenvalues it keeps; the diagonal one does not
+    assert "num_eigenvalues" in res.sampled["sample_stats"]
+    with pytest.raises(AttributeError, match="no_such_option"):
+        model.fit(draws=10, tune=10, chains=1, cores=1, sampler="nutpie",
+                  sampler_options={"no_such_option": 1})
+
+
 _SEED_SCRIPT = """
 import warnings
 warnings.simplefilter("ignore")

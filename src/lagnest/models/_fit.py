@@ -231,6 +231,8 @@ class SampleInfo:
     target_accept: float
     compile_seconds: float
     sampling_seconds: float
+    #: Further NUTS options passed to the sampler (``sampler_options``), by name.
+    options: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -321,6 +323,7 @@ def sample(
     cores: int | None = None,
     progressbar: bool = False,
     initvals: Mapping[str, Any] | None = None,
+    sampler_options: Mapping[str, Any] | None = None,
 ) -> tuple[xr.DataTree, SampleInfo]:
     """Sample a PyMC model with NUTS; return the DataTree and timings.
 
@@ -343,6 +346,11 @@ def sample(
         Show a progress bar.
     initvals : mapping, optional
         Starting values by variable name (every chain, before PyMC's jitter).
+    sampler_options : mapping, optional
+        Further options of the NUTS implementation, passed as ``pm.sample(nuts={...})``:
+        e.g. ``{"max_treedepth": 12}`` for PyMC's, ``{"adaptation": "low_rank"}`` for
+        nutpie's. ``target_accept`` has its own argument. PyMC's NUTS silently ignores a
+        keyword it does not know, so an option it does not take is refused here.
 
     Returns
     -------
@@ -362,6 +370,12 @@ def sample(
         raise ValueError(f"tune must be >= 0, got {tune}")
     if not 0 < target_accept < 1:
         raise ValueError(f"target_accept must be in (0, 1), got {target_accept}")
+    options = dict(sampler_options or {})
+    if "target_accept" in options:
+        raise ValueError("sampler_options must not hold target_accept: pass it as "
+                         "target_accept=")
+    if sampler == "pymc":  # (PyMC's NUTS ignores a keyword it does not know; nutpie raises)
+        _check_pymc_nuts_options(options)
     seed = int(seed)
     common = {
         "draws": int(draws),
@@ -378,17 +392,17 @@ def sample(
     kwargs: dict[str, Any] = {}
     if cores is None:
         cores = max(1, min(int(chains), os.cpu_count() or 1))
+    # PyMC 6 takes the NUTS options of every implementation as ``nuts={...}``
+    # (``nuts_sampler_kwargs`` is deprecated and warns)
+    nuts = {"target_accept": target_accept, **options}
     if sampler == "pymc":
-        kwargs = {"cores": cores, "target_accept": target_accept,
-                  "trace": _trace_template(model)}
+        kwargs = {"cores": cores, "nuts": nuts, "trace": _trace_template(model)}
         if cores > 1 and chains > 1:
             kwargs["mp_ctx"] = mp_context()
             if kwargs["mp_ctx"] == "forkserver":
                 preload_forkserver()
     else:
-        # PyMC 6 takes an external sampler's options as ``nuts={...}``
-        # (``nuts_sampler_kwargs`` is deprecated and warns)
-        kwargs = {"cores": cores, "nuts": {"target_accept": target_accept}}
+        kwargs = {"cores": cores, "nuts": nuts}
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         if kwargs.get("mp_ctx") == "fork":  # an unguarded script: see mp_context
@@ -405,8 +419,29 @@ def sample(
         target_accept=float(target_accept),
         compile_seconds=max(total - sampling, 0.0),
         sampling_seconds=sampling,
+        options=options,
     )
     return tree, info
+
+
+#: Arguments of PyMC's NUTS that lagnest sets itself (not ``sampler_options``).
+_NUTS_SET_BY_LAGNEST = frozenset({"self", "vars", "model", "rng", "initial_point",
+                                  "target_accept", "kwargs", "pytensor_kwargs"})
+
+
+def _check_pymc_nuts_options(options: Mapping[str, Any]) -> None:
+    """Raise unless every option is a keyword of PyMC's NUTS step (a typo is not ignored)."""
+    import inspect
+
+    import pymc as pm
+    from pymc.step_methods.hmc.base_hmc import BaseHMC
+
+    known = {name for cls in (pm.NUTS, BaseHMC)
+             for name in inspect.signature(cls.__init__).parameters} - _NUTS_SET_BY_LAGNEST
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ValueError(f"sampler_options {unknown} are not options of PyMC's NUTS; "
+                         f"expected some of {sorted(known)}")
 
 
 def _check_positive(**values: int) -> None:

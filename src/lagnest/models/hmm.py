@@ -403,7 +403,7 @@ def dyad_mixing(posterior: xr.Dataset) -> pd.DataFrame:
 # =========================================================================== model
 
 
-class HiddenMarkovModel(BayesianModel):
+class HiddenMarkovModel(BayesianModel["HMMResult"]):
     r"""Multilevel hidden Markov model of coded streams, with covariates on transitions.
 
     Parameters
@@ -1001,26 +1001,6 @@ class HiddenMarkovModel(BayesianModel):
         """Typical emission logits and transition logits, effects and dyad scales."""
         return tuple(n for n in self.diagnostic_vars if n != "initial_probs")
 
-    def fit(  # noqa: D102
-        self,
-        draws: int | None = None,
-        tune: int = 1000,
-        chains: int = 4,
-        seed: int | None = None,
-        sampler: str = "pymc",
-        target_accept: float | None = None,
-        cores: int | None = None,
-        progressbar: bool = False,
-        thresholds: Mapping[str, float] | None = None,
-        warn: bool = True,
-        observed: Mapping[str, np.ndarray] | None = None,
-    ) -> HMMResult:
-        return super().fit(  # type: ignore[return-value]
-            draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler,
-            target_accept=target_accept, cores=cores, progressbar=progressbar,
-            thresholds=thresholds, warn=warn, observed=observed)
-
-    fit.__doc__ = BayesianModel.fit.__doc__
 
 
 def _order_target(names: Sequence[str], labels: Sequence[Sequence[str]],

@@ -485,7 +485,7 @@ def _outcome_scale(y: np.ndarray, session_dyad: np.ndarray, n_dyads: int) -> tup
     return float(np.sqrt(max(0.0, float(np.mean(between))))), float(np.mean(within))
 
 
-class SessionImpactModel(BayesianModel):
+class SessionImpactModel(BayesianModel["SessionImpactResult"]):
     r"""Session outcomes on session predictors with dyad intercepts and correlated residuals.
 
     Parameters
@@ -846,27 +846,6 @@ class SessionImpactModel(BayesianModel):
         """
         return tuple(n for n in self.diagnostic_vars if n != "intercept_dyad")
 
-    def fit(  # noqa: D102
-        self,
-        draws: int | None = None,
-        tune: int = 1000,
-        chains: int = 4,
-        seed: int | None = None,
-        sampler: str = "pymc",
-        target_accept: float | None = None,
-        cores: int | None = None,
-        progressbar: bool = False,
-        thresholds: Mapping[str, float] | None = None,
-        warn: bool = True,
-        observed: Mapping[str, np.ndarray] | None = None,
-    ) -> SessionImpactResult:
-        return super().fit(  # type: ignore[return-value]
-            draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler,
-            target_accept=target_accept, cores=cores, progressbar=progressbar,
-            thresholds=thresholds, warn=warn, observed=observed,
-        )
-
-    fit.__doc__ = BayesianModel.fit.__doc__
 
 
 # =========================================================================== results

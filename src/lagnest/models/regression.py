@@ -452,7 +452,7 @@ def _combinations(labels: Sequence[str], reference: str | None,
     return out
 
 
-class LaggedRegression(BayesianModel):
+class LaggedRegression(BayesianModel["RegressionResult"]):
     r"""Hierarchical multinomial-logit regression of a code on lagged predictors.
 
     Parameters
@@ -1123,27 +1123,6 @@ class LaggedRegression(BayesianModel):
             names.append("sigma_slope")
         return tuple(names)
 
-    def fit(  # noqa: D102
-        self,
-        draws: int | None = None,
-        tune: int = 1000,
-        chains: int = 4,
-        seed: int | None = None,
-        sampler: str = "pymc",
-        target_accept: float | None = None,
-        cores: int | None = None,
-        progressbar: bool = False,
-        thresholds: Mapping[str, float] | None = None,
-        warn: bool = True,
-        observed: Mapping[str, np.ndarray] | None = None,
-    ) -> RegressionResult:
-        return super().fit(  # type: ignore[return-value]
-            draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler,
-            target_accept=target_accept, cores=cores, progressbar=progressbar,
-            thresholds=thresholds, warn=warn, observed=observed,
-        )
-
-    fit.__doc__ = BayesianModel.fit.__doc__
 
 
 # =========================================================================== results

@@ -382,7 +382,7 @@ def _check_code_spec(seqs: Any, spec: Any, role: str) -> Any:
     return ref
 
 
-class TransitionModel(BayesianModel):
+class TransitionModel(BayesianModel["TransitionResult"]):
     r"""Hierarchical multinomial model of lagged transitions between two streams.
 
     Parameters
@@ -774,27 +774,6 @@ class TransitionModel(BayesianModel):
             names += [f"sigma_{n}" for n in layout.scale_names(level)]
         return tuple(names)
 
-    def fit(  # noqa: D102
-        self,
-        draws: int | None = None,
-        tune: int = 1000,
-        chains: int = 4,
-        seed: int | None = None,
-        sampler: str = "pymc",
-        target_accept: float | None = None,
-        cores: int | None = None,
-        progressbar: bool = False,
-        thresholds: Mapping[str, float] | None = None,
-        warn: bool = True,
-        observed: Mapping[str, np.ndarray] | None = None,
-    ) -> TransitionResult:
-        return super().fit(  # type: ignore[return-value]
-            draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler,
-            target_accept=target_accept, cores=cores, progressbar=progressbar,
-            thresholds=thresholds, warn=warn, observed=observed,
-        )
-
-    fit.__doc__ = BayesianModel.fit.__doc__
 
 
 # =========================================================================== results
