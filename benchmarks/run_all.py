@@ -245,7 +245,8 @@ REGISTRY: tuple[Benchmark, ...] = (
          "mhmmbayes_nonverbal_k3_draws2000", "mhmmbayes_nonverbal_k3_draws2000_seed1",
          "mhmmbayes_nonverbal_k3_draws3000", "mhmmbayes_nonverbal_k3_from_k3_draws3000",
          "mhmmbayes_nonverbal_k4",
-         "mhmmbayes_nonverbal_k4_mhmmbayes_centered"),
+         "mhmmbayes_nonverbal_k4_mhmmbayes_centered",
+         "mhmmbayes_nonverbal_k4_draws2000_mhmmbayes_centered"),
         "the group-level summaries mHMMbayes prints for the fits its tutorial ships "
         "(extracted with R from a snapshot of its repository, not in CI)",
         full=(("--states", "2"), ("--states", "2", "--draws", "2000"), ("--states", "3"),
@@ -254,7 +255,9 @@ REGISTRY: tuple[Benchmark, ...] = (
               ("--states", "3", "--draws", "3000", "--save", K3_LONG_FIT),
               ("--states", "3", "--start-from", K3_LONG_FIT),
               ("--states", "4"),
-              ("--states", "4", "--start", "mhmmbayes", "--parameterization", "centered")),
+              ("--states", "4", "--start", "mhmmbayes", "--parameterization", "centered"),
+              ("--states", "4", "--draws", "2000", "--start", "mhmmbayes",
+               "--parameterization", "centered")),
         long=True),
     Benchmark(
         "fit_margins", "fit_margins.py",
