@@ -38,7 +38,8 @@ from lagnest.calibration import engine
 from lagnest.calibration.sbc import _fit_quietly
 from lagnest.models._fit import DEFAULT_THRESHOLDS, compute_diagnostics, package_versions
 
-__all__ = ["SCENARIOS", "OperatingCharacteristics", "design_label", "operating_characteristics"]
+__all__ = ["SCENARIOS", "OperatingCharacteristics", "design_label", "operating_characteristics",
+           "simulate_study"]
 
 #: Scenarios of the issue that chose lagnest's defaults (overrides of ``thesis_like``).
 #: ``null``: no mindfulness effect; ``one_large``: MIA4 -> confrontation of -1.2 alone;
@@ -49,7 +50,9 @@ __all__ = ["SCENARIOS", "OperatingCharacteristics", "design_label", "operating_c
 #: state raises both indicators and ruptures (SD 0.6); ``thesis_cooccurring`` /
 #: ``thesis_exclusive``: the thesis effects with withdrawal and confrontation co-occurring
 #: within a segment more (log odds ratio +1) or less (-1) often than independence implies
-#: (the truths against which ``combine``'s shrunk interaction is tested).
+#: (the truths against which ``combine``'s shrunk interaction is tested);
+#: ``thesis_homogeneous``: the thesis truth with no dyad or session spread in the rupture
+#: rates.
 SCENARIOS: dict[str, dict[str, Any]] = {
     "null": {"rupture_effects": ()},
     "one_large": {"rupture_effects": (("MIA4", "confrontation", 1, -1.2),)},
@@ -61,6 +64,8 @@ SCENARIOS: dict[str, dict[str, Any]] = {
                         "session_confounder_sd": 0.6},
     "thesis_cooccurring": {"co_occurrence": 1.0},
     "thesis_exclusive": {"co_occurrence": -1.0},
+    "thesis_homogeneous": {"dyad_sd_withdrawal": 0.0, "dyad_sd_confrontation": 0.0,
+                           "session_sd": 0.0},
 }
 
 
@@ -80,8 +85,24 @@ def _overrides(scenario: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _simulate(scenario: Mapping[str, Any], design: Sequence[int], seed: int) -> tuple[Any, Any]:
-    """One study: a thesis-like corpus of ``design`` under ``scenario``."""
+def simulate_study(scenario: Mapping[str, Any], design: Sequence[int],
+                   seed: int) -> tuple[Any, Any]:
+    """One study: a thesis-like corpus of ``design`` under ``scenario``.
+
+    Parameters
+    ----------
+    scenario : mapping
+        Overrides of :func:`lagnest.simulate.thesis_like` (a value of :data:`SCENARIOS`).
+    design : sequence of int
+        Dyads, sessions per dyad, segments per session.
+    seed : int
+        Seed of the simulation.
+
+    Returns
+    -------
+    (Sequences, Truth)
+        As :func:`lagnest.simulate.thesis_like` returns them.
+    """
     from lagnest.simulate import thesis_like
 
     dyads, sessions, segments = (int(v) for v in design)
@@ -152,7 +173,7 @@ def _oc_task(payload: Mapping[str, Any], key: tuple[int, ...],
     study_seed = int(np.random.SeedSequence([payload["seed"], 7001, s, *design, r])
                      .generate_state(1)[0])
     fit_seed = int(ss.generate_state(1)[0])
-    seqs, truth = _simulate(scenario[1], design, study_seed)
+    seqs, truth = simulate_study(scenario[1], design, study_seed)
     try:
         out = _fit_method(payload["methods"][m][1], seqs, fit_seed, payload)
     except LagnestDataError as err:  # e.g. a predictor that never occurs in a small study
