@@ -107,6 +107,7 @@ from lagnest.calibration.operating import (
     lagnest_method,
     operating_characteristics,
     simulate_study,
+    study_seed,
 )
 from lagnest.simulate.implied import rupture_slopes
 
@@ -273,6 +274,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-method", nargs="*", metavar="NAME=N",
                         help="studies for the named methods instead of --n")
     parser.add_argument("--report", action="store_true")
+    parser.add_argument("--cells", action="store_true",
+                        help="the default's error and coverage by the lag pairs in each "
+                             "slope's cell, from the kept records of the designs stage")
     parser.add_argument("--truth-check", metavar="SCENARIO", choices=sorted(SCENARIOS),
                         help="check the simulator's persistence truths: maximum-likelihood "
                              "MNLogit on one large study (200 dyads x 8 x 30)")
@@ -280,6 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("pymc").setLevel(logging.ERROR)
     if args.truth_check:
         truth_check(args.truth_check)
+    if args.cells:
+        cells_report()
     if args.stage:
         run(args.stage, args.design, args.n, args.n_jobs, args.methods, args.n_method)
     if args.report:
@@ -445,6 +451,98 @@ def levels_markdown(oc: OperatingCharacteristics, design: str = "6x8x10",
                          f"{_cell(r['mia4_power'], r['mia4_power_se'])} | "
                          f"{'yes' if r['qualifies'] else 'no'} |")
     return lines
+
+
+#: Bins of the lag pairs in a slope's cell (feature present, then category) for
+#: :func:`cells_report`; the first is the summary's sparse cells (fewer than 5).
+CELL_BINS = (0, 5, 10, 20, 40, np.inf)
+
+
+def _cell_pairs(seqs: Any, parameter: str, tables: dict[str, Any]) -> int:
+    """Lag pairs in the cell of ``parameter`` (``"MIA4[t-1]|confrontation"``)."""
+    from lagnest.classical.lagtable import lag_table
+
+    feature, category = parameter.split("|")
+    # an indicator code's table has the levels ("not MIA4", "MIA4"); the rupture's its codes
+    source, level = ((feature.split("[")[0],) * 2 if not feature.startswith("rupture=")
+                     else ("rupture", feature.split("=")[1].split("[")[0]))
+    if source not in tables:
+        tables[source] = lag_table(seqs, source, "rupture", lag=1)
+    return int(tables[source]["counts"].sel(given=level, target=category))
+
+
+def cells_report() -> None:
+    """The default's error and coverage by the lag pairs in each slope's cell.
+
+    For every study of the ``designs`` stage (kept records; the default's fits), the study
+    is simulated again (same seed) and each slope's cell counted in its lag table, the
+    count :class:`~lagnest.models.regression.RegressionResult`'s summary prints as
+    ``n_pairs``. Conditional on the count, as a user reading a summary sees it (a cell
+    with fewer pairs than its truth leads one to expect also holds data that point lower).
+    Writes ``results/operating_characteristics_cells.{json,md}``.
+    """
+    rows = []
+    for nc in sorted(KEPT.glob("oc-designs-*.nc")):
+        oc = OperatingCharacteristics.load(nc)
+        data = oc.data.sel(estimator="default")
+        for d, label in enumerate(data["design"].values):
+            design = tuple(int(v) for v in str(label).split("x"))
+            for s, scenario in enumerate(data["scenario"].values):
+                for r in data["study"].values:
+                    fit = data.isel(design=d, scenario=s).sel(study=r)
+                    if not bool(fit["ok"]):
+                        continue
+                    seqs, _ = simulate_study(SCENARIOS[str(scenario)], design,
+                                             study_seed(SEED, s, design, int(r)))
+                    tables: dict[str, Any] = {}
+                    for parameter in fit["parameter"].values:
+                        truth = float(fit["truth"].sel(parameter=parameter))
+                        if not np.isfinite(truth) or "[t-1]" not in str(parameter):
+                            continue
+                        lower, upper, mean = (float(fit[f].sel(parameter=parameter))
+                                              for f in ("lower", "upper", "mean"))
+                        # (a study of a scenario at a design is a cluster of the SEs)
+                        rows.append({"scenario": str(label), "study": f"{scenario}/{int(r)}",
+                                     "parameter": str(parameter), "truth": truth,
+                                     "mean": mean, "covered": lower <= truth <= upper,
+                                     "pairs": _cell_pairs(seqs, str(parameter), tables)})
+    frame = pd.DataFrame(rows)
+    frame["bin"] = pd.cut(frame["pairs"], CELL_BINS, right=False)
+    frame["error"] = frame["mean"] - frame["truth"]
+    frame["ratio"] = frame["mean"] / frame["truth"].where(frame["truth"] != 0)
+    frame["excluded"] = ~frame["covered"]
+    lines = ["# LaggedRegression's default by the lag pairs in a slope's cell", "",
+             "Every fit of the `designs` stage (the default at 10x8x10, 20x8x10, 6x8x30 and "
+             "6x8x100; kept records in `benchmarks/results/oc/`), each study simulated again "
+             "and each slope's cell (feature present at t-1, then the category) counted in "
+             "its lag table: the `n_pairs` of the summary. Rates with their Monte Carlo SE "
+             "(cluster SE over studies). Command: `python "
+             "benchmarks/operating_characteristics.py --cells`.", "",
+             "| lag pairs in the cell | non-zero slopes | mean error | estimate / truth | "
+             "95% coverage | null slopes | 95% interval excluding 0 |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    summary = []
+    for interval, part in frame.groupby("bin", observed=True):
+        live, null = part[part["truth"] != 0], part[part["truth"] == 0]
+        rates = {name: _rate(rows, flag) for name, rows, flag in (
+            ("error", live, "error"), ("ratio", live, "ratio"), ("coverage", live, "covered"),
+            ("null_excluded", null, "excluded"))}
+        summary.append({"pairs": _bin_label(interval), "non_zero_slopes": len(live),
+                        "null_slopes": len(null),
+                        **{k: v[0] for k, v in rates.items()},
+                        **{f"{k}_se": v[1] for k, v in rates.items()}})
+        lines.append(
+            f"| {_bin_label(interval)} | {len(live)} | {_cell(*rates['error'])} | "
+            f"{_cell(*rates['ratio'])} | {_cell(*rates['coverage'])} | "
+            f"{len(null)} | {_cell(*rates['null_excluded'], digits=3)} |")
+    write_page("operating_characteristics_cells", pd.DataFrame(summary), lines)
+    print("\n".join(lines))
+
+
+def _bin_label(interval: pd.Interval) -> str:
+    """``"0-4"``, ``"40 or more"``: a bin of :data:`CELL_BINS` in words."""
+    low, high = int(interval.left), interval.right
+    return f"{low} or more" if not np.isfinite(high) else f"{low}-{int(high) - 1}"
 
 
 def truth_check(scenario: str, design: tuple[int, int, int] = (200, 8, 30)) -> None:

@@ -224,10 +224,11 @@ REGISTRY: tuple[Benchmark, ...] = (
         "operating_characteristics", "operating_characteristics.py",
         "Operating characteristics: LaggedRegression's candidate defaults and two anchors",
         ("operating_characteristics", "operating_characteristics_default",
-         "operating_characteristics_truth_check"),
+         "operating_characteristics_truth_check", "operating_characteristics_cells"),
         "statsmodels MNLogit (dyad fixed effects; dyad-clustered SEs) and Bambi's default "
         "priors on the per-segment model, fitted to the same simulated studies",
-        full=(("--report",), ("--truth-check", "thesis_homogeneous")), long=True,
+        full=(("--report",), ("--truth-check", "thesis_homogeneous"), ("--cells",)),
+        long=True,
         peers=("bambi",)),
     Benchmark(
         "brms_regression", "brms_regression.py", "LaggedRegression against brms (Stan)",

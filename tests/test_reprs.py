@@ -230,7 +230,8 @@ def test_every_summary_fits_100_columns_with_whole_ess(name, small_corpus, monke
     if name == "LaggedRegression":  # an interaction and a covariate: blank AME, said why
         words = " ".join(text.split())
         assert "Blank cells: AME: not defined for interaction columns, covariates" in words
-        assert "z_classical, Q_classical: no single lag table for interaction columns" in words
+        assert ("z_classical, Q_classical, n_pairs: no single lag table for interaction columns"
+                in words)
 
 
 def test_a_posterior_summary_prints_a_table_and_stays_a_dataset():

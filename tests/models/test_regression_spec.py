@@ -157,6 +157,69 @@ def test_classical_columns_are_the_lag_table_cells(example):
     np.testing.assert_allclose(d.classical[0, j], tab["adj_resid"].sel(given="exploratory"))
 
 
+def _pairs_counted_by_hand(example: Sequences) -> dict[tuple[str, str], int]:
+    """(feature, category) -> lag pairs, from the segment table with pandas alone.
+
+    The rupture state is read from the 3RS markers as the codebook defines it (any W
+    marker: withdrawal, any C marker: confrontation, both: both), the pair from the
+    previous segment of the same session (the example corpus has no breaks).
+    """
+    frame = example.to_frame()
+    markers = [f"{f}{i}" for f in "WC" for i in range(1, 8)]
+    assert not example.breaks.any() and not frame[[*markers, "MIA4"]].isna().any().any()
+    w = frame[markers[:7]].astype(bool).any(axis=1)
+    c = frame[markers[7:]].astype(bool).any(axis=1)
+    rupture = pd.Series(np.select([w & c, w, c], ["both", "withdrawal", "confrontation"],
+                                  "none"), index=frame.index)
+    previous = frame.groupby("session", sort=False)
+    prev_mia4 = previous["MIA4"].shift(1)
+    prev_rupture = rupture.groupby(frame["session"], sort=False).shift(1)
+    counts = {}
+    for category in ("withdrawal", "confrontation", "both"):
+        counts["MIA4[t-1]", category] = int(((prev_mia4 == 1) & (rupture == category)).sum())
+        for state in ("withdrawal", "confrontation", "both"):
+            counts[f"rupture={state}[t-1]", category] = int(
+                ((prev_rupture == state) & (rupture == category)).sum())
+    return counts
+
+
+def test_summary_counts_the_lag_pairs_of_each_cell_and_names_the_sparse_ones(example):
+    """``n_pairs`` is the cell's count of lag pairs (checked by hand with pandas); the
+    summary says how many odds ratios rest on fewer than SPARSE_CELL_PAIRS of them."""
+    from lagnest.models.regression import SPARSE_CELL_PAIRS
+
+    m = LaggedRegression(example, "rupture", ["MIA4"], pooling="dyad")
+    d = m.data
+    expected = _pairs_counted_by_hand(example)
+    for (feature, category), n in expected.items():
+        j, k = d.feature_names.index(feature), d.target_labels.index(category)
+        assert d.classical[2, j, k] == n, (feature, category)
+    # the summary reads them from the data alone: a result of prior draws is enough
+    summary = m.prior_predictive(draws=50, seed=1).summary(marginal=False)
+    shown = summary.table["n_pairs"]
+    for key, n in expected.items():
+        assert shown[key] == n, key
+    sparse = sum(n < SPARSE_CELL_PAIRS for n in expected.values())
+    assert sparse > 0  # the example's rare cells (e.g. both -> both)
+    text = " ".join(str(summary).split())
+    assert f"{sparse} odds ratios rest on fewer than {SPARSE_CELL_PAIRS} lag pairs" in text
+    assert "n_pairs" in summary.shown
+
+
+def test_a_result_saved_before_the_cell_counts_loads_with_them_unknown(example):
+    import xarray as xr
+
+    from lagnest.models.regression import CLASSICAL_STATS, _classical_stats
+
+    d = LaggedRegression(example, "rupture", ["MIA4"], pooling="dyad").data
+    stored = d.to_dataset()["classical"]
+    assert list(stored["classical_stat"].values) == list(CLASSICAL_STATS)
+    old = stored.sel(classical_stat=["adj_resid", "yules_q"])  # as saved until now
+    back = _classical_stats(xr.DataArray(old.values, dims=old.dims, coords=old.coords))
+    np.testing.assert_array_equal(back[:2], d.classical[:2])
+    assert np.isnan(back[2]).all()
+
+
 @pytest.mark.parametrize("pooling", ["dyad/session", "dyad", "complete"])
 @pytest.mark.parametrize("shrinkage", ["common", "horseshoe", "none"])
 def test_graph_builds_with_finite_logp(example, pooling, shrinkage):

@@ -39,7 +39,7 @@ from lagnest.calibration.sbc import _fit_quietly
 from lagnest.models._fit import DEFAULT_THRESHOLDS, compute_diagnostics, package_versions
 
 __all__ = ["SCENARIOS", "OperatingCharacteristics", "design_label", "operating_characteristics",
-           "simulate_study"]
+           "simulate_study", "study_seed"]
 
 #: Scenarios of the issue that chose lagnest's defaults (overrides of ``thesis_like``).
 #: ``null``: no mindfulness effect; ``one_large``: MIA4 -> confrontation of -1.2 alone;
@@ -83,6 +83,17 @@ def _overrides(scenario: Mapping[str, Any]) -> dict[str, Any]:
         out["rupture_effects"] = tuple(e if isinstance(e, LagEffect) else LagEffect(*e)
                                        for e in out["rupture_effects"])
     return out
+
+
+def study_seed(seed: int, scenario_index: int, design: Sequence[int], study: int) -> int:
+    """Seed of study ``study`` of a run's ``scenario_index``-th scenario at ``design``.
+
+    From the design itself, not its position in the run: adding designs or studies to a
+    run keeps every study's corpus, and every method of the run sees the same studies.
+    """
+    return int(np.random.SeedSequence([int(seed), 7001, int(scenario_index),
+                                       *(int(v) for v in design), int(study)])
+               .generate_state(1)[0])
 
 
 def simulate_study(scenario: Mapping[str, Any], design: Sequence[int],
@@ -168,12 +179,9 @@ def _oc_task(payload: Mapping[str, Any], key: tuple[int, ...],
     m, s, d, r = key
     scenario = payload["scenarios"][s]
     design = payload["designs"][d]
-    # the study from the design itself (not its position in the run): adding designs or
-    # studies keeps every study's corpus; the fit's seed comes from the task key
-    study_seed = int(np.random.SeedSequence([payload["seed"], 7001, s, *design, r])
-                     .generate_state(1)[0])
-    fit_seed = int(ss.generate_state(1)[0])
-    seqs, truth = simulate_study(scenario[1], design, study_seed)
+    fit_seed = int(ss.generate_state(1)[0])  # (the fit's seed comes from the task key)
+    seqs, truth = simulate_study(scenario[1], design,
+                                 study_seed(payload["seed"], s, design, r))
     try:
         out = _fit_method(payload["methods"][m][1], seqs, fit_seed, payload)
     except LagnestDataError as err:  # e.g. a predictor that never occurs in a small study

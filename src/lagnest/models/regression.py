@@ -101,9 +101,10 @@ class RegressionData:
         Standardised covariate value of each session (dyad covariates by session).
     covariate_scale : ndarray, shape (2, P_covariate)
         Mean and SD used to standardise each covariate (raw units).
-    classical : ndarray, shape (2, P, K)
-        Adjusted residual and Yule's Q of each single-indicator feature's lag table
-        (``given = source``, at its lag), NaN where no lag table applies.
+    classical : ndarray, shape (3, P, K)
+        Adjusted residual, Yule's Q and count of the cell (feature present, then the target
+        code) of each single-indicator feature's lag table (``given = source``, at its
+        lag), NaN where no lag table applies (:data:`CLASSICAL_STATS`).
     segment_target : ndarray of int64, shape (N,) or None
         Target code of each valid segment (per-segment model only).
     segments : SegmentCodes or None
@@ -178,7 +179,7 @@ class RegressionData:
         ds = ds.assign_coords(feature=np.array(names, dtype=str),
                               sequence_feature=np.array(seq_names, dtype=str),
                               covariate=np.array(cov_names, dtype=str),
-                              classical_stat=np.array(["adj_resid", "yules_q"], dtype=str),
+                              classical_stat=np.array(CLASSICAL_STATS, dtype=str),
                               scale_stat=np.array(["mean", "sd"], dtype=str))
         ds["design"] = (("row", "feature"), self.design)
         ds["feature_kind"] = (("feature",), np.array([f.kind for f in self.features], dtype=str))
@@ -224,18 +225,39 @@ class RegressionData:
             centres=np.asarray(ds["centres"].values, dtype=float),
             covariates=np.asarray(ds["session_covariates"].values, dtype=float),
             covariate_scale=np.asarray(ds["covariate_scale"].values, dtype=float),
-            classical=np.asarray(ds["classical"].values, dtype=float),
+            classical=_classical_stats(ds["classical"]),
             segment_target=seg,
             segments=SegmentCodes.from_dataset(ds),
         )
 
 
+#: Fewer lag pairs than this in a slope's cell (feature present, then category) and its
+#: posterior is mostly the prior's: in simulated thesis-like studies such non-zero slopes
+#: were estimated at 40% of their size on average (5 to 9 pairs: 96%), and such null slopes'
+#: 95% intervals excluded 0 in 9% of the studies (``docs/lagged_regression.md``,
+#: ``benchmarks/results/operating_characteristics_cells.md``); the summary says how many.
+SPARSE_CELL_PAIRS = 5
+#: The classical figures of each single-indicator feature's lag table (its cell present ->
+#: target code): adjusted residual, Yule's Q, and the count of lag pairs in the cell.
+CLASSICAL_STATS = ("adj_resid", "yules_q", "counts")
+
+
+def _classical_stats(stored: xr.DataArray) -> np.ndarray:
+    """``(3, P, K)`` classical figures of a saved result (NaN counts if saved without them)."""
+    have = [str(v) for v in stored["classical_stat"].values]
+    out = np.full((len(CLASSICAL_STATS), *stored.shape[1:]), np.nan)
+    for i, name in enumerate(CLASSICAL_STATS):
+        if name in have:
+            out[i] = np.asarray(stored.values[have.index(name)], dtype=float)
+    return out
+
+
 def _classical(seqs: Any, target: str, sources: Sequence[str], lags: Sequence[int],
                features: Sequence[Feature], n_target: int) -> np.ndarray:
-    """Adjusted residual and Yule's Q of each single-indicator feature's lag table."""
+    """Classical figures (:data:`CLASSICAL_STATS`) of each single-indicator feature."""
     from lagnest.classical.lagtable import lag_table
 
-    out = np.full((2, len(features), n_target), np.nan)
+    out = np.full((len(CLASSICAL_STATS), len(features), n_target), np.nan)
     tables: dict[tuple[int, int], xr.Dataset] = {}
     for j, f in enumerate(features):
         if f.kind != "sequence" or f.is_interaction:
@@ -245,8 +267,8 @@ def _classical(seqs: Any, target: str, sources: Sequence[str], lags: Sequence[in
         if key not in tables:
             tables[key] = lag_table(seqs, sources[source], target, lag=lags[f.lag_index])
         tab = tables[key]
-        out[0, j] = tab["adj_resid"].values[level]
-        out[1, j] = tab["yules_q"].values[level]
+        for i, name in enumerate(CLASSICAL_STATS):
+            out[i, j] = tab[name].values[level]
     return out
 
 
@@ -1652,11 +1674,13 @@ class RegressionResult(FitResult):
             ratio for a typical dyad and session), ``OR_mean``, ``OR_lower``, ``OR_upper``,
             ``P(OR>1)``, ``AME`` (average marginal effect on P(category) in the fitted
             dyads), ``z_classical`` (adjusted residual of the feature's lag table, cell
-            present -> category) and ``Q_classical`` (Yule's Q of that cell); ``AME`` and
-            the classical columns are NaN (printed blank, with the reason) for interaction
-            columns, covariates and first-segment states. Printing it leaves out
-            ``OR_mean``; the notes say how many intervals the table reports and how many
-            of them would exclude 1 by chance if every effect were null.
+            present -> category), ``Q_classical`` (Yule's Q of that cell) and ``n_pairs``
+            (the lag pairs in that cell); ``AME`` and the classical columns are NaN
+            (printed blank, with the reason) for interaction columns, covariates and
+            first-segment states. Printing it leaves out ``OR_mean``; the notes say how
+            many intervals the table reports, how many of them would exclude 1 by chance
+            if every effect were null, and how many rest on fewer than
+            :data:`SPARSE_CELL_PAIRS` lag pairs (their estimates are mostly the prior's).
         """
         ci_prob = validate_ci_prob(ci_prob)
         lang = check_lang(lang)
@@ -1678,10 +1702,12 @@ class RegressionResult(FitResult):
             frame = frame.join(ame.to_series().rename("AME"), how="left")
         categories = list(d.target_labels[1:])
         classical = xr.DataArray(d.classical[:, :, 1:], dims=("stat", "feature", "category"),
-                                 coords={"stat": ["z", "Q"], "feature": d.feature_names,
-                                         "category": categories})
-        frame["z_classical"] = classical.sel(stat="z", drop=True).to_series()
-        frame["Q_classical"] = classical.sel(stat="Q", drop=True).to_series()
+                                 coords={"stat": list(CLASSICAL_STATS),
+                                         "feature": d.feature_names, "category": categories})
+        frame["z_classical"] = classical.sel(stat="adj_resid", drop=True).to_series()
+        frame["Q_classical"] = classical.sel(stat="yules_q", drop=True).to_series()
+        frame["n_pairs"] = (classical.sel(stat="counts", drop=True).to_series().round()
+                            .astype("Int64"))  # (blank where no lag table applies)
         spec = self.spec
         header = self._header(lang)
         lines = [
@@ -1706,6 +1732,7 @@ class RegressionResult(FitResult):
             "AME": say("rg.AME"),
             "z_classical": say("rg.z_classical"),
             "Q_classical": say("rg.Q_classical"),
+            "n_pairs": say("rg.n_pairs"),
         }
         # why AME and the classical figures are blank: they exist for single 0/1 columns
         kinds = {"rg.kind.interaction": any(f.kind == "sequence" and f.is_interaction
@@ -1719,6 +1746,7 @@ class RegressionResult(FitResult):
             "AME": say("rg.blank.AME", which=which),
             "z_classical": say("rg.blank.classical", which=which),
             "Q_classical": say("rg.blank.classical", which=which),
+            "n_pairs": say("rg.blank.classical", which=which),
         }
         groups = self._new_groups(lang)
         measured = self._measured_null_exclusion(ci_prob)
@@ -1728,16 +1756,18 @@ class RegressionResult(FitResult):
             measured_text = say("rg.chance.measured", low=low, high=high)
         else:
             measured_text = ""
+        sparse = int((frame["n_pairs"] < SPARSE_CELL_PAIRS).sum())
         notes = (
             *([say("rg.population", groups=groups)] if groups else []),
             say("rg.chance", n=n_intervals, chance=chance, pct=pct, measured=measured_text),
+            *([say("rg.sparse", k=sparse, n=SPARSE_CELL_PAIRS)] if sparse else []),
         )
         return ResultSummary(
             title=header[0], lines=tuple(lines), table=frame, notes=notes,
             diagnostics=self.diagnostics.text(lang) if self.diagnostics is not None else "",
             columns=meanings,
             shown=("OR", "OR_lower", "OR_upper", "P(OR>1)", "AME", "z_classical",
-                   "Q_classical"),
+                   "Q_classical", "n_pairs"),
             blanks=blanks,
             lang=lang,
             codebook=codebook,
