@@ -34,8 +34,18 @@ Stages (each resumable: its fits stream to ``benchmarks/.runs/oc-<stage>-<design
   ``historycombine`` (and the default beside it); ``combinelevels``: that ``combine`` on the
   studies of the ``levels`` stage (6x8x10); ``combinetruths``: the default and ``combine``
   where withdrawal and confrontation co-occur more or less often than independence implies
-  (scenarios ``thesis_cooccurring``, ``thesis_exclusive``). Their per-fit records are kept in
+  (scenarios ``thesis_cooccurring``, ``thesis_exclusive``); ``historyhomogeneous``: the
+  persistence slopes under the thesis truth without dyad or session spread, by the default
+  and by the same model without group intercepts; ``slowpriors``: the candidate priors that
+  stopped at 16 studies in ``priors`` (``common``, ``r2d2``, ``horseshoe``) and Bambi, on the
+  criterion's studies, read at 95% and 90%. Their per-fit records are kept in
   ``benchmarks/results/oc/`` (committed), their page is ``operating_characteristics_default.md``.
+
+Two checks without fits: ``--truth-check thesis_homogeneous`` (the simulator's persistence
+truths against maximum-likelihood MNLogit on one study of 48,000 segments, and the lag pairs
+of the persistence cells; ``results/operating_characteristics_truth_check.md``) and
+``--cells`` (the default's error and coverage by the lag pairs in a slope's cell, from the
+kept records of the ``designs`` stage; ``results/operating_characteristics_cells.md``).
 * ``levels``: ``normal_1`` (the default until this stage), a wider Normal(0, 1.5) (the
   default since: the criterion read at 95% chose it) and the anchors, with
   every fit's intervals recorded at 90% and at 95%: the stated criterion read at both
@@ -76,6 +86,10 @@ Run (2 worker processes; hours)::
     # the slower candidates and Bambi on the criterion's studies (Bambi extended later)
     .venv/bin/python benchmarks/operating_characteristics.py --stage slowpriors \
         --design 6x8x10 --n 100 --n-method bambi=16
+    .venv/bin/python benchmarks/operating_characteristics.py --stage historyhomogeneous \
+        --design 6x8x30 --n 20
+    .venv/bin/python benchmarks/operating_characteristics.py --truth-check thesis_homogeneous
+    .venv/bin/python benchmarks/operating_characteristics.py --cells
     .venv/bin/python benchmarks/operating_characteristics.py --report
 
 Writes ``benchmarks/results/operating_characteristics.{json,md}`` (``--report``, from the runs
@@ -109,6 +123,7 @@ from lagnest.calibration.operating import (
     simulate_study,
     study_seed,
 )
+from lagnest.classical.lagtable import lag_table
 from lagnest.simulate.implied import rupture_slopes
 
 HERE = Path(__file__).parent
@@ -460,8 +475,6 @@ CELL_BINS = (0, 5, 10, 20, 40, np.inf)
 
 def _cell_pairs(seqs: Any, parameter: str, tables: dict[str, Any]) -> int:
     """Lag pairs in the cell of ``parameter`` (``"MIA4[t-1]|confrontation"``)."""
-    from lagnest.classical.lagtable import lag_table
-
     feature, category = parameter.split("|")
     # an indicator code's table has the levels ("not MIA4", "MIA4"); the rupture's its codes
     source, level = ((feature.split("[")[0],) * 2 if not feature.startswith("rupture=")
@@ -484,6 +497,12 @@ def cells_report() -> None:
     rows = []
     for nc in sorted(KEPT.glob("oc-designs-*.nc")):
         oc = OperatingCharacteristics.load(nc)
+        stored = json.loads(oc.data.attrs["lagnest_calibration"])
+        rebuilt = {name: repr(sorted(SCENARIOS[name].items())) for name in stored["scenarios"]}
+        if stored["seed"] != SEED or stored["scenarios"] != rebuilt:
+            raise SystemExit(f"{nc.name}: its studies were simulated with seed "
+                             f"{stored['seed']} and scenarios {stored['scenarios']}, not "
+                             "those this report would rebuild")
         data = oc.data.sel(estimator="default")
         for d, label in enumerate(data["design"].values):
             design = tuple(int(v) for v in str(label).split("x"))
@@ -548,6 +567,9 @@ def _bin_label(interval: pd.Interval) -> str:
 def truth_check(scenario: str, design: tuple[int, int, int] = (200, 8, 30)) -> None:
     """Is a persistence truth the simulator's? MNLogit on one study too large for any pull.
 
+    Beside it, the lag pairs the persistence cells hold in studies of 6 x 8 x 30 segments
+    under ``scenario`` and under the thesis truth.
+
     The pooled maximum-likelihood multinomial logit (dyad-clustered SEs) is the true model
     of a scenario without dyad or session spread (``thesis_homogeneous``); on 48,000
     segments its estimates of the persistence slopes should lie within about two SEs of the
@@ -568,12 +590,32 @@ def truth_check(scenario: str, design: tuple[int, int, int] = (200, 8, 30)) -> N
             rows.append({"slope": label, "truth": true, "estimate": mean, "se": se,
                          "z": (mean - true) / se})
     table = pd.DataFrame(rows)
+    # how many lag pairs the persistence cells hold at 6x8x30 under this scenario and under
+    # the thesis truth (the first 20 studies of a run whose first scenario it is)
+    study = (6, 8, 30)
+    pairs = {}
+    for name in dict.fromkeys(("thesis", scenario)):
+        counts = []
+        for r in range(20):
+            seqs, _ = simulate_study(SCENARIOS[name], study, study_seed(SEED, 0, study, r))
+            counts.append(lag_table(seqs, "rupture", "rupture", lag=1)["counts"]
+                          .values.astype(float))
+        pairs[name] = np.mean(counts, axis=0)
+    labels = lag_table(seqs, "rupture", "rupture", lag=1)["counts"]
+    cells = pd.DataFrame(
+        [{"cell": f"{g} -> {t}", **{f"pairs per study, {name}": float(v[i, j])
+                                    for name, v in pairs.items()}}
+         for i, g in enumerate(labels["given"].values) if g != "none"
+         for j, t in enumerate(labels["target"].values) if t != "none"])
     lines = [f"# The simulator's persistence truths, checked ({scenario})", "",
              f"statsmodels `MNLogit` (pooled, dyad-clustered SEs) on one study of "
              f"{' x '.join(map(str, design))} segments under `{scenario}` (seed {SEED}): the "
              "true model when dyads and sessions do not differ. Command: `python "
              f"benchmarks/operating_characteristics.py --truth-check {scenario}`.", "",
-             table.to_markdown(index=False, floatfmt=".3f")]
+             table.to_markdown(index=False, floatfmt=".3f"), "",
+             "Lag pairs in each persistence cell, mean over 20 studies of 6 x 8 x 30 segments "
+             "(the studies of a run whose first scenario is the one named):", "",
+             cells.to_markdown(index=False, floatfmt=".1f")]
     write_page("operating_characteristics_truth_check", table, lines)
     print("\n".join(lines))
 
@@ -697,8 +739,10 @@ def report_default() -> None:
     table = pd.concat(tables)
     lines = ["# Operating characteristics of LaggedRegression's default at every design", "",
              "The default (Normal(0, 1.5) slopes, centred within dyad, 95% intervals) and the "
-             "two MNLogit anchors (dyad fixed effects; dyad-clustered errors) fitted to the "
-             "same simulated studies; every rate with its Monte Carlo SE (cluster SE over "
+             "estimators each stage names beside it (the two MNLogit anchors, dyad fixed "
+             "effects and dyad-clustered errors; `combine`; other priors; see the stages in "
+             "`benchmarks/operating_characteristics.py`), fitted to the same simulated "
+             "studies within a stage; every rate with its Monte Carlo SE (cluster SE over "
              "studies); failed fits (R-hat > 1.01, bulk or tail ESS < 400 on the reported "
              "slopes, or any divergence; for MNLogit, non-convergence or separation) are "
              "counted in every rate, not dropped. Intervals read at 95% (the default) and, "

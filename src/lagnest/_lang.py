@@ -465,13 +465,21 @@ WORDS: dict[str, tuple[str, str]] = {
                    "pares de retardo en esa celda (predictor presente, luego la categoría)"),
     "rg.sparse": (
         "{k} odds ratios rest on fewer than {n} lag pairs in their cell (n_pairs): their "
-        "intervals are mostly the prior's; in simulated studies such non-zero effects were "
-        "estimated at 40% of their size on average and such null ones excluded 1 in 9% of "
-        "the 95% intervals (docs/lagged_regression.md).",
+        "intervals are mostly the prior's.",
         "{k} razones de odds se apoyan en menos de {n} pares de retardo en su celda "
-        "(n_pares): sus intervalos son sobre todo los de la distribución a priori; en "
-        "estudios simulados esos efectos no nulos se estimaron en promedio en el 40 % de su "
-        "tamaño, y los nulos excluyeron el 1 en el 9 % de los intervalos del 95 % "
+        "(n_pares): sus intervalos son sobre todo los de la distribución a priori."),
+    "rg.sparse.one": (
+        "{k} odds ratio rests on fewer than {n} lag pairs in its cell (n_pairs): its "
+        "interval is mostly the prior's.",
+        "{k} razón de odds se apoya en menos de {n} pares de retardo en su celda "
+        "(n_pares): su intervalo es sobre todo el de la distribución a priori."),
+    "rg.sparse.measured": (
+        "With the default prior, in simulated studies such non-zero effects were estimated "
+        "at 40% of their size on average, and the 95% intervals of such null effects "
+        "excluded OR = 1 in 9% of the studies (docs/lagged_regression.md).",
+        "Con la distribución a priori por defecto, en estudios simulados esos efectos no "
+        "nulos se estimaron en promedio en el 40 % de su tamaño, y los intervalos del 95 % "
+        "de esos efectos nulos excluyeron OR = 1 en el 9 % de los estudios "
         "(docs/lagged_regression.md)."),
     "rg.kind.interaction": ("interaction columns", "columnas de interacción"),
     "rg.kind.covariates": ("covariates", "covariables"),

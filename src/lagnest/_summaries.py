@@ -408,6 +408,9 @@ class ResultSummary:
         written in ``lang`` by the caller.
     codebook : Codebook, optional
         Where Spanish code labels come from (default: codes stay codes).
+    formats : dict of str to str
+        Format of particular columns (lagnest's English names), e.g. ``{"n_pairs":
+        "{:.0f}"}`` for a count kept as float so that NaN can mark a blank cell.
     """
 
     title: str
@@ -423,6 +426,7 @@ class ResultSummary:
     width: int = WIDTH
     lang: str = "en"
     codebook: Any = field(default=None, repr=False, compare=False)
+    formats: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         lang = check_lang(self.lang)
@@ -448,6 +452,7 @@ class ResultSummary:
         set_(self, "columns", {", ".join(column_name(c, lang) for c in _split_keys(k)): v
                                for k, v in self.columns.items()})
         set_(self, "blanks", {column_name(k, lang): v for k, v in self.blanks.items()})
+        set_(self, "formats", {column_name(k, lang): v for k, v in self.formats.items()})
 
     def to_dataframe(self) -> pd.DataFrame:
         """The whole table (a copy), every column included."""
@@ -477,7 +482,7 @@ class ResultSummary:
     def _text_table(self) -> str:
         frame = self.table[self._shown()]
         frame = frame.rename_axis(columns=None)
-        return format_table(frame, self.width, self.float_format)
+        return format_table(frame, self.width, self.float_format, formats=self.formats)
 
     def __str__(self) -> str:
         w = self.width

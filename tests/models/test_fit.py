@@ -383,6 +383,12 @@ def test_sampler_options_reach_pymcs_nuts_and_are_recorded(small_corpus):
         model.fit(draws=10, tune=10, chains=1, sampler_options={"max_tree_depth": 2})
     with pytest.raises(ValueError, match="target_accept="):
         model.fit(draws=10, tune=10, chains=1, sampler_options={"target_accept": 0.9})
+    # PyMC's initialisation sets the mass matrix itself: a scaling would contradict it
+    with pytest.raises(ValueError, match=r"\['scaling'\] are not options"):
+        model.fit(draws=10, tune=10, chains=1, sampler_options={"scaling": [1.0, 1.0]})
+    # the options are saved with the result (JSON): a numpy scalar is refused up front
+    with pytest.raises(ValueError, match="plain values"):
+        model.fit(draws=10, tune=10, chains=1, sampler_options={"max_treedepth": np.int64(3)})
 
 
 @pytest.mark.slow

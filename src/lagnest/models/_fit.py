@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import json
 import math
 import multiprocessing
 import os
@@ -374,6 +375,11 @@ def sample(
     if "target_accept" in options:
         raise ValueError("sampler_options must not hold target_accept: pass it as "
                          "target_accept=")
+    try:  # (recorded in the result's config, which is saved as JSON)
+        json.dumps(options)
+    except TypeError as err:
+        raise ValueError(f"sampler_options must be plain values (numbers, strings, "
+                         f"booleans, lists): {err}") from None
     if sampler == "pymc":  # (PyMC's NUTS ignores a keyword it does not know; nutpie raises)
         _check_pymc_nuts_options(options)
     seed = int(seed)
@@ -424,9 +430,12 @@ def sample(
     return tree, info
 
 
-#: Arguments of PyMC's NUTS that lagnest sets itself (not ``sampler_options``).
+#: Arguments of PyMC's NUTS that lagnest or PyMC's initialisation set (not
+#: ``sampler_options``): ``init_nuts`` passes its own ``potential``, which ``scaling`` and
+#: ``is_cov`` would contradict.
 _NUTS_SET_BY_LAGNEST = frozenset({"self", "vars", "model", "rng", "initial_point",
-                                  "target_accept", "kwargs", "pytensor_kwargs"})
+                                  "target_accept", "kwargs", "pytensor_kwargs", "potential",
+                                  "scaling", "is_cov"})
 
 
 def _check_pymc_nuts_options(options: Mapping[str, Any]) -> None:

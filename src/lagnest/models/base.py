@@ -26,7 +26,7 @@ import warnings
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar, cast
 
 import numpy as np
 import xarray as xr
@@ -88,8 +88,13 @@ class ModelData(Protocol):
 #: otherwise.
 DEFAULT_DRAWS = 1000
 
+#: The result class a model's :meth:`BayesianModel.fit` returns. A module-level TypeVar
+#: rather than PEP 695's ``class BayesianModel[ResultT: ...]``: with postponed annotations
+#: ``typing.get_type_hints(LaggedRegression.fit)`` resolves it only from the module.
+ResultT = TypeVar("ResultT", bound=FitResult)
 
-class BayesianModel[ResultT: FitResult](ABC):
+
+class BayesianModel(ABC, Generic[ResultT]):  # noqa: UP046 (see ResultT)
     """Base of the lagnest PyMC models (specification; the backend is built lazily).
 
     A model names the result class its :meth:`fit` returns as the type parameter
@@ -433,8 +438,9 @@ class BayesianModel[ResultT: FitResult](ABC):
             recorded in ``result.config["sampler"]["options"]``: e.g.
             ``{"max_treedepth": 12}`` with PyMC's sampler, or nutpie's low-rank mass
             matrix, ``{"adaptation": "low_rank"}`` with ``sampler="nutpie"`` (on the
-            three-state nonverbal HMM: 270 s against PyMC's 735 s, bulk ESS per second
-            0.55 against 0.38; see ``docs/hidden_markov_model.md``).
+            three-state nonverbal HMM at 4 x 1000 draws: 270 s against PyMC's 735 s, bulk
+            ESS per second 0.55 against 0.38, neither run passing its diagnostics; see
+            ``docs/hidden_markov_model.md``).
 
         Returns
         -------
@@ -519,7 +525,7 @@ class BayesianModel[ResultT: FitResult](ABC):
                 f"({chosen}): refit with parameterization={other!r}, then raise "
                 "target_accept (e.g. 0.99) if divergences remain")
 
-    def prior_predictive(self, draws: int = 500, seed: int | None = None) -> FitResult:
+    def prior_predictive(self, draws: int = 500, seed: int | None = None) -> ResultT:
         """Draw from the prior (and prior predictive); summarise like a posterior.
 
         Parameters
@@ -550,7 +556,8 @@ class BayesianModel[ResultT: FitResult](ABC):
             tree = pm.sample_prior_predictive(draws=int(draws), model=model, random_seed=seed)
         tree = self._tree_with_data(tree, self.data)
         config = self._result_config(seed, None, self.data)
-        return self.result_class(sampled=tree, config=config, diagnostics=None, group="prior")
+        return cast("ResultT", self.result_class(sampled=tree, config=config, diagnostics=None,
+                                                 group="prior"))
 
     def prior_predictive_check(self, stats: Any = None, n_draws: int = 200,
                                seed: int = 0) -> Any:

@@ -1002,7 +1002,6 @@ class HiddenMarkovModel(BayesianModel["HMMResult"]):
         return tuple(n for n in self.diagnostic_vars if n != "initial_probs")
 
 
-
 def _order_target(names: Sequence[str], labels: Sequence[Sequence[str]],
                   order_by: str | None) -> tuple[int, int]:
     """(channel, code index >= 1) of ``order_by`` (default: first channel's last code)."""

@@ -847,7 +847,6 @@ class SessionImpactModel(BayesianModel["SessionImpactResult"]):
         return tuple(n for n in self.diagnostic_vars if n != "intercept_dyad")
 
 
-
 # =========================================================================== results
 
 

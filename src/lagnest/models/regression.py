@@ -232,9 +232,10 @@ class RegressionData:
 
 
 #: Fewer lag pairs than this in a slope's cell (feature present, then category) and its
-#: posterior is mostly the prior's: in simulated thesis-like studies such non-zero slopes
-#: were estimated at 40% of their size on average (5 to 9 pairs: 96%), and such null slopes'
-#: 95% intervals excluded 0 in 9% of the studies (``docs/lagged_regression.md``,
+#: posterior is mostly the prior's: in simulated thesis-like studies, under the default
+#: prior, such non-zero slopes were estimated at 40% of their size on average (5 to 9
+#: pairs: 96%), and such null slopes' 95% intervals excluded 0 in 9% of the studies
+#: (``docs/lagged_regression.md``,
 #: ``benchmarks/results/operating_characteristics_cells.md``); the summary says how many.
 SPARSE_CELL_PAIRS = 5
 #: The classical figures of each single-indicator feature's lag table (its cell present ->
@@ -1146,7 +1147,6 @@ class LaggedRegression(BayesianModel["RegressionResult"]):
         return tuple(names)
 
 
-
 # =========================================================================== results
 
 
@@ -1706,8 +1706,9 @@ class RegressionResult(FitResult):
                                          "feature": d.feature_names, "category": categories})
         frame["z_classical"] = classical.sel(stat="adj_resid", drop=True).to_series()
         frame["Q_classical"] = classical.sel(stat="yules_q", drop=True).to_series()
-        frame["n_pairs"] = (classical.sel(stat="counts", drop=True).to_series().round()
-                            .astype("Int64"))  # (blank where no lag table applies)
+        counted = bool(np.isfinite(d.classical[2]).any())  # (not stored before 0.1.x)
+        if counted:
+            frame["n_pairs"] = classical.sel(stat="counts", drop=True).to_series()
         spec = self.spec
         header = self._header(lang)
         lines = [
@@ -1756,11 +1757,17 @@ class RegressionResult(FitResult):
             measured_text = say("rg.chance.measured", low=low, high=high)
         else:
             measured_text = ""
-        sparse = int((frame["n_pairs"] < SPARSE_CELL_PAIRS).sum())
+        sparse = int((frame["n_pairs"] < SPARSE_CELL_PAIRS).sum()) if counted else 0
+        sparse_text = ""
+        if sparse:  # the measured figures hold for the default prior read at 95%
+            sparse_text = say("rg.sparse.one" if sparse == 1 else "rg.sparse", k=sparse,
+                              n=SPARSE_CELL_PAIRS)
+            if measured is not None and np.isclose(ci_prob, 0.95):
+                sparse_text += " " + say("rg.sparse.measured")
         notes = (
             *([say("rg.population", groups=groups)] if groups else []),
             say("rg.chance", n=n_intervals, chance=chance, pct=pct, measured=measured_text),
-            *([say("rg.sparse", k=sparse, n=SPARSE_CELL_PAIRS)] if sparse else []),
+            *([sparse_text] if sparse_text else []),
         )
         return ResultSummary(
             title=header[0], lines=tuple(lines), table=frame, notes=notes,
@@ -1768,6 +1775,7 @@ class RegressionResult(FitResult):
             columns=meanings,
             shown=("OR", "OR_lower", "OR_upper", "P(OR>1)", "AME", "z_classical",
                    "Q_classical", "n_pairs"),
+            formats={"n_pairs": "{:.0f}"},
             blanks=blanks,
             lang=lang,
             codebook=codebook,

@@ -558,8 +558,8 @@ def _check_fit(cls: type, table: Mapping[str, Any], problems: ProblemCollector) 
 def _explicit_method(cls: type, name: str) -> Callable[..., Any]:
     """The first definition of method ``name`` along the MRO with named parameters.
 
-    Subclasses narrow the return type of ``fit`` with a pass-through
-    ``fit(self, *args, **kwargs)``; its settings are those of the base class.
+    A subclass that wraps ``fit`` in a pass-through ``fit(self, *args, **kwargs)`` (the
+    registered models inherit ``BayesianModel.fit`` itself) has the base class's settings.
     """
     for klass in cls.__mro__:
         method = klass.__dict__.get(name)

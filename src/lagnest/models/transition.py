@@ -775,7 +775,6 @@ class TransitionModel(BayesianModel["TransitionResult"]):
         return tuple(names)
 
 
-
 # =========================================================================== results
 
 

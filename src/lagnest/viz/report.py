@@ -472,8 +472,10 @@ class Report:
                         _p(self._say("spec.file", path=spec_path), "meta") if spec_path else "",
                         _pre(toml_text))
         if result is not None and result.config.get("sampler"):
-            sampler = {k: v for k, v in result.config["sampler"].items()
-                       if not isinstance(v, dict | list)}
+            sampler = {k: (", ".join(f"{o}={w}" for o, w in v.items()) or None
+                           if isinstance(v, dict) else v)
+                       for k, v in result.config["sampler"].items()
+                       if not isinstance(v, list)}  # (options as "name=value" text)
             self._place("specs", _p(self._say("sampler.used", name=name), "meta"),
                         _frame_html(pd.DataFrame([sampler]), "{:.2f}", index=False))
         return self
