@@ -207,7 +207,7 @@ REGISTRY: tuple[Benchmark, ...] = (
         "per session)", ("recovery_hmm", "recovery_hmm_30seg", "recovery_hmm_100seg_draws500"),
         "the nominal 90% coverage at a fixed truth",
         full=(("--n-fits", "50", "--segments", "10"), ("--n-fits", "50", "--segments", "30"),
-              ("--n-fits", "50", "--segments", "100", "--draws", "500")),
+              ("--n-fits", "75", "--segments", "100", "--draws", "500")),
         long=True, env=ONE_THREAD),
     Benchmark(
         "hmm_state_selection", "hmm_state_selection.py",
