@@ -473,28 +473,33 @@ def levels_markdown(oc: OperatingCharacteristics, design: str = "6x8x10",
 CELL_BINS = (0, 5, 10, 20, 40, np.inf)
 
 
-def _cell_pairs(seqs: Any, parameter: str, tables: dict[str, Any]) -> int:
-    """Lag pairs in the cell of ``parameter`` (``"MIA4[t-1]|confrontation"``)."""
-    feature, category = parameter.split("|")
-    # an indicator code's table has the levels ("not MIA4", "MIA4"); the rupture's its codes
-    source, level = ((feature.split("[")[0],) * 2 if not feature.startswith("rupture=")
-                     else ("rupture", feature.split("=")[1].split("[")[0]))
-    if source not in tables:
-        tables[source] = lag_table(seqs, source, "rupture", lag=1)
-    return int(tables[source]["counts"].sel(given=level, target=category))
+def _study_cells(seqs: Any) -> dict[str, float]:
+    """``{"MIA4[t-1]|confrontation": pairs, ...}``: the ``n_pairs`` of the default's summary.
+
+    Read from the default model's own data (``RegressionData.classical``), the figures its
+    summary prints, not counted again here.
+    """
+    from lagnest.models.regression import CLASSICAL_STATS
+
+    data = DEFAULT_METHOD(seqs).data
+    counts = data.classical[CLASSICAL_STATS.index("counts")]
+    return {f"{feature}|{category}": float(counts[j, k])
+            for j, feature in enumerate(data.feature_names)
+            for k, category in enumerate(data.target_labels) if k > 0}
 
 
 def cells_report() -> None:
     """The default's error and coverage by the lag pairs in each slope's cell.
 
     For every study of the ``designs`` stage (kept records; the default's fits), the study
-    is simulated again (same seed) and each slope's cell counted in its lag table, the
-    count :class:`~lagnest.models.regression.RegressionResult`'s summary prints as
-    ``n_pairs``. Conditional on the count, as a user reading a summary sees it (a cell
-    with fewer pairs than its truth leads one to expect also holds data that point lower).
-    Writes ``results/operating_characteristics_cells.{json,md}``.
+    is simulated again (same seed, checked against the run's stored settings) and each
+    slope's cell read from the default model's data: the count
+    :class:`~lagnest.models.regression.RegressionResult`'s summary prints as ``n_pairs``.
+    Conditional on the count, as a user reading a summary sees it (a cell with fewer pairs
+    than its truth leads one to expect also holds data that point lower). Writes
+    ``results/operating_characteristics_cells.{json,md}``.
     """
-    rows = []
+    parts = []
     for nc in sorted(KEPT.glob("oc-designs-*.nc")):
         oc = OperatingCharacteristics.load(nc)
         stored = json.loads(oc.data.attrs["lagnest_calibration"])
@@ -503,29 +508,19 @@ def cells_report() -> None:
             raise SystemExit(f"{nc.name}: its studies were simulated with seed "
                              f"{stored['seed']} and scenarios {stored['scenarios']}, not "
                              "those this report would rebuild")
-        data = oc.data.sel(estimator="default")
-        for d, label in enumerate(data["design"].values):
+        order = list(stored["scenarios"])
+        records = oc.records()
+        records = records[(records["estimator"] == "default")
+                          & records["parameter"].str.contains(r"\[t-1\]", regex=True)]
+        for (label, scenario, study), fits in records.groupby(["design", "scenario", "study"]):
             design = tuple(int(v) for v in str(label).split("x"))
-            for s, scenario in enumerate(data["scenario"].values):
-                for r in data["study"].values:
-                    fit = data.isel(design=d, scenario=s).sel(study=r)
-                    if not bool(fit["ok"]):
-                        continue
-                    seqs, _ = simulate_study(SCENARIOS[str(scenario)], design,
-                                             study_seed(SEED, s, design, int(r)))
-                    tables: dict[str, Any] = {}
-                    for parameter in fit["parameter"].values:
-                        truth = float(fit["truth"].sel(parameter=parameter))
-                        if not np.isfinite(truth) or "[t-1]" not in str(parameter):
-                            continue
-                        lower, upper, mean = (float(fit[f].sel(parameter=parameter))
-                                              for f in ("lower", "upper", "mean"))
-                        # (a study of a scenario at a design is a cluster of the SEs)
-                        rows.append({"scenario": str(label), "study": f"{scenario}/{int(r)}",
-                                     "parameter": str(parameter), "truth": truth,
-                                     "mean": mean, "covered": lower <= truth <= upper,
-                                     "pairs": _cell_pairs(seqs, str(parameter), tables)})
-    frame = pd.DataFrame(rows)
+            seqs, _ = simulate_study(SCENARIOS[scenario], design,
+                                     study_seed(SEED, order.index(scenario), design, study))
+            # (a study of a scenario at a design is a cluster of the SEs)
+            parts.append(fits.assign(pairs=fits["parameter"].map(_study_cells(seqs)),
+                                     scenario=label, study=f"{scenario}/{study}"))
+    frame = pd.concat(parts)[["scenario", "study", "parameter", "truth", "mean", "covered",
+                              "pairs"]]
     frame["bin"] = pd.cut(frame["pairs"], CELL_BINS, right=False)
     frame["error"] = frame["mean"] - frame["truth"]
     frame["ratio"] = frame["mean"] / frame["truth"].where(frame["truth"] != 0)
@@ -595,13 +590,11 @@ def truth_check(scenario: str, design: tuple[int, int, int] = (200, 8, 30)) -> N
     study = (6, 8, 30)
     pairs = {}
     for name in dict.fromkeys(("thesis", scenario)):
-        counts = []
-        for r in range(20):
-            seqs, _ = simulate_study(SCENARIOS[name], study, study_seed(SEED, 0, study, r))
-            counts.append(lag_table(seqs, "rupture", "rupture", lag=1)["counts"]
-                          .values.astype(float))
-        pairs[name] = np.mean(counts, axis=0)
-    labels = lag_table(seqs, "rupture", "rupture", lag=1)["counts"]
+        counts = [lag_table(simulate_study(SCENARIOS[name], study,
+                                           study_seed(SEED, 0, study, r))[0],
+                            "rupture", "rupture", lag=1)["counts"] for r in range(20)]
+        pairs[name] = np.mean([c.values.astype(float) for c in counts], axis=0)
+    labels = counts[-1]
     cells = pd.DataFrame(
         [{"cell": f"{g} -> {t}", **{f"pairs per study, {name}": float(v[i, j])
                                     for name, v in pairs.items()}}

@@ -380,7 +380,7 @@ def sample(
     except TypeError as err:
         raise ValueError(f"sampler_options must be plain values (numbers, strings, "
                          f"booleans, lists): {err}") from None
-    if sampler == "pymc":  # (PyMC's NUTS ignores a keyword it does not know; nutpie raises)
+    if options and sampler == "pymc":  # (PyMC's NUTS ignores keywords it does not know)
         _check_pymc_nuts_options(options)
     seed = int(seed)
     common = {
@@ -438,15 +438,22 @@ _NUTS_SET_BY_LAGNEST = frozenset({"self", "vars", "model", "rng", "initial_point
                                   "scaling", "is_cov"})
 
 
-def _check_pymc_nuts_options(options: Mapping[str, Any]) -> None:
-    """Raise unless every option is a keyword of PyMC's NUTS step (a typo is not ignored)."""
+@functools.cache
+def _pymc_nuts_options() -> frozenset[str]:
+    """The keywords of PyMC's NUTS step a user may set (read once from its signatures)."""
     import inspect
 
     import pymc as pm
     from pymc.step_methods.hmc.base_hmc import BaseHMC
 
-    known = {name for cls in (pm.NUTS, BaseHMC)
-             for name in inspect.signature(cls.__init__).parameters} - _NUTS_SET_BY_LAGNEST
+    return frozenset(name for cls in (pm.NUTS, BaseHMC)
+                     for name in inspect.signature(cls.__init__).parameters
+                     ) - _NUTS_SET_BY_LAGNEST
+
+
+def _check_pymc_nuts_options(options: Mapping[str, Any]) -> None:
+    """Raise unless every option is a keyword of PyMC's NUTS step (a typo is not ignored)."""
+    known = _pymc_nuts_options()
     unknown = sorted(set(options) - known)
     if unknown:
         raise ValueError(f"sampler_options {unknown} are not options of PyMC's NUTS; "

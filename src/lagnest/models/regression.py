@@ -245,12 +245,8 @@ CLASSICAL_STATS = ("adj_resid", "yules_q", "counts")
 
 def _classical_stats(stored: xr.DataArray) -> np.ndarray:
     """``(3, P, K)`` classical figures of a saved result (NaN counts if saved without them)."""
-    have = [str(v) for v in stored["classical_stat"].values]
-    out = np.full((len(CLASSICAL_STATS), *stored.shape[1:]), np.nan)
-    for i, name in enumerate(CLASSICAL_STATS):
-        if name in have:
-            out[i] = np.asarray(stored.values[have.index(name)], dtype=float)
-    return out
+    return np.asarray(stored.reindex(classical_stat=list(CLASSICAL_STATS)).values,
+                      dtype=float)
 
 
 def _classical(seqs: Any, target: str, sources: Sequence[str], lags: Sequence[int],
@@ -1706,7 +1702,7 @@ class RegressionResult(FitResult):
                                          "feature": d.feature_names, "category": categories})
         frame["z_classical"] = classical.sel(stat="adj_resid", drop=True).to_series()
         frame["Q_classical"] = classical.sel(stat="yules_q", drop=True).to_series()
-        counted = bool(np.isfinite(d.classical[2]).any())  # (not stored before 0.1.x)
+        counted = bool(np.isfinite(d.classical[2]).any())  # (saved results may lack them)
         if counted:
             frame["n_pairs"] = classical.sel(stat="counts", drop=True).to_series()
         spec = self.spec
