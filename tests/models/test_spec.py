@@ -104,6 +104,16 @@ def test_with_fit_overrides_and_validates(tmp_path):
         spec.with_fit(chains=0)
 
 
+def test_fit_sampler_options_are_checked_before_any_fit(tmp_path):
+    """A spec's sampler options are read (a table of NUTS keywords) and a typo is named."""
+    good = TINY.replace("[fit]\n", "[fit]\nsampler_options = { max_treedepth = 8 }\n")
+    assert ln.load_spec(write(tmp_path, good)).fit["sampler_options"] == {"max_treedepth": 8}
+    typo = TINY.replace("[fit]\n", "[fit]\nsampler_options = { max_tree_depth = 8 }\n")
+    with pytest.raises(SpecError, match=r"spec\.toml.*key 'fit\.sampler_options'.*"
+                                         r"\['max_tree_depth'\] are not options"):
+        ln.load_spec(write(tmp_path, typo))
+
+
 def test_model_rejecting_spec_on_corpus_names_file(tmp_path, seqs):
     path = write(tmp_path, TINY.replace('given = "code"', 'given = "NOPE"'))
     with pytest.raises(SpecError) as err:

@@ -371,17 +371,7 @@ def sample(
         raise ValueError(f"tune must be >= 0, got {tune}")
     if not 0 < target_accept < 1:
         raise ValueError(f"target_accept must be in (0, 1), got {target_accept}")
-    options = dict(sampler_options or {})
-    if "target_accept" in options:
-        raise ValueError("sampler_options must not hold target_accept: pass it as "
-                         "target_accept=")
-    try:  # (recorded in the result's config, which is saved as JSON)
-        json.dumps(options)
-    except TypeError as err:
-        raise ValueError(f"sampler_options must be plain values (numbers, strings, "
-                         f"booleans, lists): {err}") from None
-    if options and sampler == "pymc":  # (PyMC's NUTS ignores keywords it does not know)
-        _check_pymc_nuts_options(options)
+    options = check_sampler_options(sampler_options, sampler)
     seed = int(seed)
     common = {
         "draws": int(draws),
@@ -451,13 +441,30 @@ def _pymc_nuts_options() -> frozenset[str]:
                      ) - _NUTS_SET_BY_LAGNEST
 
 
-def _check_pymc_nuts_options(options: Mapping[str, Any]) -> None:
-    """Raise unless every option is a keyword of PyMC's NUTS step (a typo is not ignored)."""
-    known = _pymc_nuts_options()
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise ValueError(f"sampler_options {unknown} are not options of PyMC's NUTS; "
-                         f"expected some of {sorted(known)}")
+def check_sampler_options(options: Mapping[str, Any] | None, sampler: str) -> dict[str, Any]:
+    """``sampler_options`` as a dict, or ``ValueError`` saying what is wrong with them.
+
+    Used by :func:`sample` and by the spec check of ``[fit]`` (so that a spec's mistake is
+    reported before anything is fitted). ``target_accept`` has its own argument; the values
+    must be JSON (they are saved with the result); with PyMC's sampler every key must be a
+    keyword of its NUTS step, which silently ignores one it does not know (nutpie raises).
+    """
+    options = dict(options or {})
+    if "target_accept" in options:
+        raise ValueError("sampler_options must not hold target_accept: pass it as "
+                         "target_accept=")
+    try:
+        json.dumps(options)
+    except TypeError as err:
+        raise ValueError(f"sampler_options must be plain values (numbers, strings, "
+                         f"booleans, lists): {err}") from None
+    if options and sampler == "pymc":
+        known = _pymc_nuts_options()
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise ValueError(f"sampler_options {unknown} are not options of PyMC's NUTS; "
+                             f"expected some of {sorted(known)}")
+    return options
 
 
 def _check_positive(**values: int) -> None:

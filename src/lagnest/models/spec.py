@@ -58,7 +58,7 @@ from typing import TYPE_CHECKING, Any
 from lagnest._files import check_readable, parse_toml
 from lagnest._lang import LANGUAGES, check_lang
 from lagnest.errors import DataProblem, LagnestDataError, ProblemCollector, SpecError
-from lagnest.models._fit import SAMPLERS
+from lagnest.models._fit import SAMPLERS, check_sampler_options
 from lagnest.models.base import constructor_arguments
 from lagnest.models.priors import resolve_priors
 from lagnest.models.registry import model_class, model_names
@@ -553,6 +553,12 @@ def _check_fit(cls: type, table: Mapping[str, Any], problems: ProblemCollector) 
     if isinstance(sampler, str) and sampler not in SAMPLERS:
         _key_problem(problems, "fit.sampler", "unknown sampler", value=sampler,
                      expected=f"one of {list(SAMPLERS)}")
+    options = table.get("sampler_options")
+    if isinstance(options, Mapping):
+        try:
+            check_sampler_options(options, sampler if isinstance(sampler, str) else "pymc")
+        except ValueError as err:
+            _key_problem(problems, "fit.sampler_options", str(err))
 
 
 def _explicit_method(cls: type, name: str) -> Callable[..., Any]:
