@@ -38,8 +38,14 @@ Stages (each resumable: its fits stream to ``benchmarks/.runs/oc-<stage>-<design
   persistence slopes under the thesis truth without dyad or session spread, by the default
   and by the same model without group intercepts; ``slowpriors``: the candidate priors that
   stopped at 16 studies in ``priors`` (``common``, ``r2d2``, ``horseshoe``) and Bambi, on the
-  criterion's studies, read at 95% and 90%. Their per-fit records are kept in
+  criterion's studies, read at 95% and 90%; ``criterion``: the fast candidates (``normal_1``,
+  ``normal_0.5``), the default (``normal_1.5``) and both MNLogit anchors on the same
+  studies (the ``priors`` and ``levels`` figures again, records kept); ``priorsdesigns``:
+  every candidate prior and Bambi at 10x8x10, 6x8x30 and 20x8x10 (the default and MNLogit
+  are in ``designs`` there, on the same studies). Their per-fit records are kept in
   ``benchmarks/results/oc/`` (committed), their page is ``operating_characteristics_default.md``.
+  A kept stage that needs more hours than a session has is packed between sessions with
+  ``--checkpoint`` into ``results/oc/partial/`` (committed); its next run resumes from it.
 
 Two checks without fits: ``--truth-check thesis_homogeneous`` (the simulator's persistence
 truths against maximum-likelihood MNLogit on one study of 48,000 segments, and the lag pairs
@@ -85,7 +91,14 @@ Run (2 worker processes; hours)::
         --design 6x8x10 --n 100
     # the slower candidates and Bambi on the criterion's studies (Bambi extended later)
     .venv/bin/python benchmarks/operating_characteristics.py --stage slowpriors \
-        --design 6x8x10 --n 100 --n-method bambi=16
+        --design 6x8x10 --n 100
+    .venv/bin/python benchmarks/operating_characteristics.py --stage criterion \
+        --design 6x8x10 --n 100
+    .venv/bin/python benchmarks/operating_characteristics.py --stage priorsdesigns \
+        --design 10x8x10 --n 50   # and 6x8x30, 20x8x10
+    # between sessions, pack a kept stage's finished fits (committed; the next run resumes):
+    .venv/bin/python benchmarks/operating_characteristics.py --stage slowpriors \
+        --design 6x8x10 --checkpoint
     .venv/bin/python benchmarks/operating_characteristics.py --stage historyhomogeneous \
         --design 6x8x30 --n 20
     .venv/bin/python benchmarks/operating_characteristics.py --truth-check thesis_homogeneous
@@ -103,6 +116,7 @@ import argparse
 import json
 import logging
 import sys
+import tarfile
 import time
 from pathlib import Path
 from typing import Any
@@ -241,6 +255,21 @@ STAGES: dict[str, dict[str, Any]] = {
                    | {"bambi": ANCHORS["bambi"]},
                    "scenarios": list(CRITERION_SCENARIOS),
                    "ci_prob": 0.95, "extra_ci_probs": (0.9,), "kept": True},
+    # every candidate prior and Bambi at the designs other than 6x8x10 (the default and both
+    # MNLogit anchors are in ``designs`` there, on the same studies: same seed and scenario list)
+    "priorsdesigns": {"methods": {name: PRIORS[name] for name in PRIORS}
+                      | {"bambi": ANCHORS["bambi"]},
+                      "scenarios": list(CRITERION_SCENARIOS),
+                      "ci_prob": 0.95, "extra_ci_probs": (0.9,), "kept": True},
+    # the fast candidates, the default and both MNLogit anchors at 6x8x10 on the criterion's
+    # studies: the ``priors`` and ``levels`` figures again, with their per-fit records kept
+    "criterion": {"methods": {"normal_1": PRIORS["normal_1"],
+                              "normal_0.5": PRIORS["normal_0.5"],
+                              "normal_1.5": DEFAULT_METHOD,
+                              "mnlogit_fe": ANCHORS["mnlogit_fe"],
+                              "mnlogit_cluster": ANCHORS["mnlogit_cluster"]},
+                  "scenarios": list(CRITERION_SCENARIOS),
+                  "ci_prob": 0.95, "extra_ci_probs": (0.9,), "kept": True},
     # the persistence slopes when dyads and sessions do not differ in their rupture rates:
     # is their pull towards zero the group intercepts absorbing the episodes? (the same
     # model, and the same without group intercepts, which is then the true model; the
@@ -266,6 +295,8 @@ def run(stage: str, design: str, n: int, n_jobs: int, methods: list[str] | None,
                  (item.split("=", 1) for item in (n_method or []))}
     dims = tuple(int(v) for v in design.split("x"))
     path = RUNS / f"oc-{stage}-{design}"
+    if spec.get("kept"):
+        restore_checkpoint(stage, design)
     t0 = time.perf_counter()
     oc = operating_characteristics(chosen, spec["scenarios"], [dims], n, seed=SEED,
                                    studies_by_method=by_method, n_jobs=n_jobs, path=path,
@@ -274,9 +305,59 @@ def run(stage: str, design: str, n: int, n_jobs: int, methods: list[str] | None,
     if spec.get("kept"):
         KEPT.mkdir(parents=True, exist_ok=True)
         oc.save(KEPT / f"oc-{stage}-{design}.nc")
+        checkpoint_file(stage, design).unlink(missing_ok=True)  # (the .nc supersedes it)
     else:
         oc.save(path.with_suffix(".nc"))
     print(f"{stage} {design}: {time.perf_counter() - t0:.0f} s", flush=True)
+
+
+def checkpoint_file(stage: str, design: str) -> Path:
+    """Where a kept stage's unfinished run is packed (committed, see :func:`checkpoint`)."""
+    return KEPT / "partial" / f"oc-{stage}-{design}.tar.gz"
+
+
+def checkpoint(stage: str, design: str) -> None:
+    """Pack the finished fits of a kept stage's run folder into :func:`checkpoint_file`.
+
+    A kept stage can need more hours than one session has, and its run folder under
+    ``benchmarks/.runs`` is not kept in git: the packed fits are, so a later session (or
+    clone) resumes the run where it stopped (:func:`restore_checkpoint`). Safe while the run
+    is going: every fit's file is written atomically, so the pack holds whole fits only.
+    """
+    if not STAGES[stage].get("kept"):
+        raise SystemExit(f"--checkpoint: stage {stage!r} does not keep its records")
+    folder = RUNS / f"oc-{stage}-{design}"
+    files = sorted(folder.glob("*.json"))
+    if not files:
+        raise SystemExit(f"--checkpoint: no finished fits in {folder}")
+
+    def pack(tmp: Path) -> None:
+        with tarfile.open(tmp, "w:gz") as tar:
+            for file in files:
+                tar.add(file, arcname=file.name)
+
+    atomic_write(checkpoint_file(stage, design), pack, parents=True)
+    fits = sum(1 for f in files if f.name.startswith("task-"))
+    print(f"{stage} {design}: {fits} finished fits packed into "
+          f"{checkpoint_file(stage, design).relative_to(HERE.parent)}")
+
+
+def restore_checkpoint(stage: str, design: str) -> None:
+    """Unpack a kept stage's checkpoint into its run folder, keeping fits already there.
+
+    The engine then checks every file's run id as for any resumed run (a checkpoint of other
+    settings is refused, not mixed in).
+    """
+    packed = checkpoint_file(stage, design)
+    if not packed.exists():
+        return
+    folder = RUNS / f"oc-{stage}-{design}"
+    folder.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(packed, "r:gz") as tar:
+        members = [m for m in tar.getmembers()
+                   if m.isfile() and not (folder / m.name).exists()]
+        tar.extractall(folder, members=members, filter="data")
+    print(f"{stage} {design}: {len(members)} files restored from {packed.name}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -289,6 +370,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-method", nargs="*", metavar="NAME=N",
                         help="studies for the named methods instead of --n")
     parser.add_argument("--report", action="store_true")
+    parser.add_argument("--checkpoint", action="store_true",
+                        help="pack the finished fits of --stage at --design into "
+                             "results/oc/partial/ (committed) instead of running it; the "
+                             "stage's next run resumes from them")
     parser.add_argument("--cells", action="store_true",
                         help="the default's error and coverage by the lag pairs in each "
                              "slope's cell, from the kept records of the designs stage")
@@ -301,7 +386,9 @@ def main(argv: list[str] | None = None) -> int:
         truth_check(args.truth_check)
     if args.cells:
         cells_report()
-    if args.stage:
+    if args.stage and args.checkpoint:
+        checkpoint(args.stage, args.design)
+    elif args.stage:
         run(args.stage, args.design, args.n, args.n_jobs, args.methods, args.n_method)
     if args.report:
         report()
