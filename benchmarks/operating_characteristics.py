@@ -360,6 +360,48 @@ def restore_checkpoint(stage: str, design: str) -> None:
     print(f"{stage} {design}: {len(members)} files restored from {packed.name}")
 
 
+def finished_studies(folder: Path) -> tuple[list[str], int]:
+    """The methods of the run in ``folder`` and how many first studies all of them finished.
+
+    Keys are (method, scenario, design, study) and the run goes study by study, so an
+    unfinished run has every method and scenario on the same first studies.
+    """
+    config = json.loads((folder / "run.json").read_text())["config"]
+    methods, n_scenarios = config["methods"], len(config["scenarios"])
+    done = {tuple(int(v) for v in f.stem.split("-")[1:]) for f in folder.glob("task-*.json")}
+    studies = 0
+    while all((m, s, 0, studies) in done for m in range(len(methods))
+              for s in range(n_scenarios)):
+        studies += 1
+    return methods, studies
+
+
+def interim(stage: str, design: str) -> OperatingCharacteristics:
+    """The criterion's table over the studies an unfinished kept stage has finished.
+
+    Read from its run folder (restored from its checkpoint when absent); nothing is fitted.
+    """
+    restore_checkpoint(stage, design)
+    folder = RUNS / f"oc-{stage}-{design}"
+    if not (folder / "run.json").exists():
+        raise SystemExit(f"--interim: no run of {stage} at {design} (nor its checkpoint)")
+    names, studies = finished_studies(folder)
+    if studies == 0:
+        raise SystemExit(f"--interim: {stage} at {design} has no study finished by every "
+                         "method")
+    spec = STAGES[stage]
+    dims = tuple(int(v) for v in design.split("x"))
+    oc = operating_characteristics({name: spec["methods"][name] for name in names},
+                                   spec["scenarios"], [dims], studies, seed=SEED, n_jobs=1,
+                                   path=folder, progress=False,
+                                   ci_prob=spec.get("ci_prob", 0.9),
+                                   extra_ci_probs=spec.get("extra_ci_probs", ()), **SAMPLER)
+    print(f"## {stage}, {design}: interim, the first {studies} studies of each scenario "
+          "(every method)")
+    print("\n".join(levels_markdown(oc, design)))
+    return oc
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stage", choices=sorted(STAGES))
@@ -374,6 +416,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="pack the finished fits of --stage at --design into "
                              "results/oc/partial/ (committed) instead of running it; the "
                              "stage's next run resumes from them")
+    parser.add_argument("--interim", action="store_true",
+                        help="print the criterion's table over the studies --stage at "
+                             "--design has finished so far (a kept stage; nothing fitted)")
     parser.add_argument("--cells", action="store_true",
                         help="the default's error and coverage by the lag pairs in each "
                              "slope's cell, from the kept records of the designs stage")
@@ -388,6 +433,8 @@ def main(argv: list[str] | None = None) -> int:
         cells_report()
     if args.stage and args.checkpoint:
         checkpoint(args.stage, args.design)
+    elif args.stage and args.interim:
+        interim(args.stage, args.design)
     elif args.stage:
         run(args.stage, args.design, args.n, args.n_jobs, args.methods, args.n_method)
     if args.report:
