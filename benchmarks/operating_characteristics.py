@@ -123,6 +123,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -358,6 +359,28 @@ def restore_checkpoint(stage: str, design: str) -> None:
                    if m.isfile() and not (folder / m.name).exists()]
         tar.extractall(folder, members=members, filter="data")
     print(f"{stage} {design}: {len(members)} files restored from {packed.name}")
+
+
+def stacked(ocs: list[OperatingCharacteristics]) -> OperatingCharacteristics:
+    """The estimators of several runs on the same studies as one result.
+
+    The runs must share the seed, scenarios, designs, sampler and interval probabilities
+    (then their study ``i`` of a scenario is the same simulated study); the result keeps the
+    first studies they all have.
+    """
+    shared = ("seed", "scenarios", "designs", "sampler", "ci_prob", "extra_ci_probs")
+    configs = [json.loads(oc.data.attrs["lagnest_calibration"]) for oc in ocs]
+    for config in configs[1:]:
+        differ = [k for k in shared if config.get(k) != configs[0].get(k)]
+        if differ:
+            raise ValueError(f"runs on other studies or settings ({differ}) cannot be stacked")
+    studies = min(oc.data.sizes["study"] for oc in ocs)
+    data = xr.concat([oc.data.isel(study=slice(0, studies)) for oc in ocs], dim="estimator",
+                     join="outer", combine_attrs="drop_conflicts")
+    methods = [name for config in configs for name in config["methods"]]
+    data.attrs["lagnest_calibration"] = json.dumps({**configs[0], "methods": methods,
+                                                    "stacked_runs": configs})
+    return OperatingCharacteristics(data)
 
 
 def finished_studies(folder: Path) -> tuple[list[str], int]:
@@ -848,6 +871,7 @@ def report_default() -> None:
     tables: list[pd.DataFrame] = []
     criterion: list[str] = []
     persistence: list[str] = []
+    on_criterion: dict[str, list[OperatingCharacteristics]] = {}
     for nc in files:
         oc = OperatingCharacteristics.load(nc)
         stage, design = nc.stem.split("-", 2)[1:]
@@ -856,6 +880,7 @@ def report_default() -> None:
         own = STAGES[stage]["scenarios"]
         if set(CRITERION_SCENARIOS) <= set(own):
             criterion += ["", f"### {stage}, {design}", *levels_markdown(oc, design)]
+            on_criterion.setdefault(design, []).append(oc)
         elif STAGES[stage].get("criterion_over_own"):  # the criterion's quantities, other truths
             criterion += ["", f"### {stage}, {design}: the criterion's quantities over "
                           f"{', '.join(f'`{s}`' for s in own)} (each quantity over all of "
@@ -863,6 +888,13 @@ def report_default() -> None:
                           "", "Every non-zero MIA slope:",
                           *per_slope_markdown(oc, own)]
         persistence += ["", f"### {stage}, {design}", *history_markdown(oc, design)]
+    for design, ocs in on_criterion.items():  # the stages on the same studies, one table
+        if len(ocs) > 1:
+            both = stacked(ocs)
+            criterion += ["", f"### Every estimator run on the criterion's studies at {design}",
+                          "", f"(the stages above on the same studies; the first "
+                          f"{both.data.sizes['study']} of each scenario)",
+                          *levels_markdown(both, design)]
     table = pd.concat(tables)
     lines = ["# Operating characteristics of LaggedRegression's default at every design", "",
              "The default (Normal(0, 1.5) slopes, centred within dyad, 95% intervals) and the "
