@@ -39,7 +39,7 @@ Stages (each resumable: its fits stream to ``benchmarks/.runs/oc-<stage>-<design
   and by the same model without group intercepts; ``slowpriors``: the candidate priors that
   stopped at 16 studies in ``priors`` (``common``, ``r2d2``, ``horseshoe``) and Bambi, on the
   criterion's studies, read at 95% and 90%; ``criterion``: the fast candidates (``normal_1``,
-  ``normal_0.5``), the default (``normal_1.5``) and both MNLogit anchors on the same
+  ``normal_0.5``), the default (Normal(0, 1.5)) and both MNLogit anchors on the same
   studies (the ``priors`` and ``levels`` figures again, records kept); ``priorsdesigns``:
   every candidate prior and Bambi at 10x8x10, 6x8x30 and 20x8x10 (the default and MNLogit
   are in ``designs`` there, on the same studies). Their per-fit records are kept in
@@ -266,7 +266,7 @@ STAGES: dict[str, dict[str, Any]] = {
     # studies: the ``priors`` and ``levels`` figures again, with their per-fit records kept
     "criterion": {"methods": {"normal_1": PRIORS["normal_1"],
                               "normal_0.5": PRIORS["normal_0.5"],
-                              "normal_1.5": DEFAULT_METHOD,
+                              "default": DEFAULT_METHOD,
                               "mnlogit_fe": ANCHORS["mnlogit_fe"],
                               "mnlogit_cluster": ANCHORS["mnlogit_cluster"]},
                   "scenarios": list(CRITERION_SCENARIOS),
