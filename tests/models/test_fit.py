@@ -230,11 +230,25 @@ def test_a_second_model_of_one_configuration_reuses_the_built_graph(small_corpus
     worker.start()
     worker.join()
     assert other[0] is not first.build()
+    # a subclass with a graph of its own keeps the parent's model_name, hence its config
+    # id: it must still get its own graph, not the parent's built one
+    class Extended(TransitionModel):
+        def build_model(self):
+            model = super().build_model()
+            with model:
+                pm.Normal("extra", 0.0, 1.0)
+            return model
+
+    extended = Extended(seqs, "code", "code", pooling="dyad")
+    assert extended.id == first.id
+    assert extended.build() is not first.build()
+    assert "extra" in extended.build().named_vars and "extra" not in first.build().named_vars
+    assert Extended(seqs, "code", "code", pooling="dyad").build() is extended.build()
     # at most BUILT_MODELS_KEPT are kept, the least recently used dropped
     monkeypatch.setattr(base, "BUILT_MODELS_KEPT", 1)
-    TransitionModel(seqs, "code", "code", pooling="complete").build()
-    assert list(base._built_models()) == [TransitionModel(seqs, "code", "code",
-                                                          pooling="complete").id]
+    complete = TransitionModel(seqs, "code", "code", pooling="complete")
+    complete.build()
+    assert [key.endswith(complete.id) for key in base._built_models()] == [True]
     assert TransitionModel(seqs, "code", "code", pooling="dyad").build() is not first.build()
 
 

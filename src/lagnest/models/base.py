@@ -45,11 +45,11 @@ if TYPE_CHECKING:
 
 __all__ = ["BayesianModel", "ModelData", "resolve_seed"]
 
-#: Built PyMC models of this thread, by config id (model, spec, priors, corpus
-#: fingerprint): a second model object of the same configuration on the same corpus reuses
-#: the graph and every function PyMC compiled on it (the log-density and its gradient, the
-#: initial point, the trace), instead of compiling them again. Per thread, because a fit
-#: with ``observed=`` swaps the graph's data for its duration. At most
+#: Built PyMC models of this thread, by class and config id (model, spec, priors, corpus
+#: fingerprint): a second model object of the same class and configuration on the same
+#: corpus reuses the graph and every function PyMC compiled on it (the log-density and its
+#: gradient, the initial point, the trace), instead of compiling them again. Per thread,
+#: because a fit with ``observed=`` swaps the graph's data for its duration. At most
 #: :data:`BUILT_MODELS_KEPT` are kept (least recently used dropped).
 _BUILT = threading.local()
 BUILT_MODELS_KEPT = 8
@@ -250,8 +250,12 @@ class BayesianModel(ABC, Generic[ResultT]):  # noqa: UP046 (see ResultT)
         :data:`BUILT_MODELS_KEPT`).
         """
         if self._model is None:
-            # only a model on a corpus: its fingerprint is computed from the data itself
-            key = self.id if self._seqs is not None else None
+            # only a model on a corpus: its fingerprint is computed from the data itself;
+            # keyed by class too, since a subclass that builds another graph (a prior of
+            # its own) keeps its parent's ``model_name``, hence the same config id
+            cls = type(self)
+            key = (f"{cls.__module__}.{cls.__qualname__}:{self.id}"
+                   if self._seqs is not None else None)
             built = _built_models()
             if key is not None and key in built:
                 import pymc as pm
