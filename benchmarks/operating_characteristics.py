@@ -44,6 +44,9 @@ Stages (each resumable: its fits stream to ``benchmarks/.runs/oc-<stage>-<design
   every candidate prior and Bambi at 10x8x10, 6x8x30 and 20x8x10 (the default and MNLogit
   are in ``designs`` there, on the same studies). Their per-fit records are kept in
   ``benchmarks/results/oc/`` (committed), their page is ``operating_characteristics_default.md``.
+  ``historypooled``: the persistence slopes sharing a learned mean and scale (all nine, or
+  a state's slope on itself; ``oc_history.py``), the remedy tried for their pull in sparse
+  cells, beside the default at 30 segments per session.
   A kept stage that needs more hours than a session has is packed between sessions with
   ``--checkpoint`` into ``results/oc/partial/`` (committed); its next run resumes from it.
 
@@ -96,6 +99,8 @@ Run (2 worker processes; hours)::
         --design 6x8x10 --n 100
     .venv/bin/python benchmarks/operating_characteristics.py --stage priorsdesigns \
         --design 10x8x10 --n 50   # and 6x8x30, 20x8x10
+    .venv/bin/python benchmarks/operating_characteristics.py --stage historypooled \
+        --design 6x8x30 --n 20
     # between sessions, pack a kept stage's finished fits (committed; the next run resumes):
     .venv/bin/python benchmarks/operating_characteristics.py --stage slowpriors \
         --design 6x8x10 --checkpoint
@@ -128,6 +133,7 @@ import xarray as xr
 sys.path.insert(0, str(Path(__file__).parent))
 
 from oc_anchors import BambiAnchor, MNLogitAnchor
+from oc_history import pooled_diagonal, pooled_history
 
 from lagnest._files import atomic_write
 from lagnest.calibration.operating import (
@@ -280,6 +286,13 @@ STAGES: dict[str, dict[str, Any]] = {
                                            **DEFAULT, center="dyad", pooling="complete")},
                            "scenarios": ["thesis_homogeneous"],
                            "ci_prob": 0.95, "extra_ci_probs": (0.9,), "kept": True},
+    # a remedy tried for the persistence slopes' pull in sparse cells: they share a learned
+    # mean and scale (all nine, or a state's slope on itself only), beside the default
+    "historypooled": {"methods": {"default": DEFAULT_METHOD,
+                                  "pooled_history": pooled_history,
+                                  "pooled_diagonal": pooled_diagonal},
+                      "scenarios": ["thesis"], "ci_prob": 0.95, "extra_ci_probs": (0.9,),
+                      "kept": True},
     # the default against confounding (rupture -> MIA at t+1, a session state raising both)
     "confounded": {"methods": {"default": DEFAULT_METHOD},
                    "scenarios": ["confounded_null"],

@@ -51,8 +51,8 @@ NOTES_DIR = BENCH_DIR / "notes"
 OUTPUT = BENCH_DIR / "RESULTS.md"
 MANIFEST = "run_all.json"
 # Python files in benchmarks/ that are not benchmarks.
-HELPERS = ("run_all.py", "sbc_common.py", "relabel_run.py", "oc_anchors.py", "timing.py",
-           "cli_options.py")
+HELPERS = ("run_all.py", "sbc_common.py", "relabel_run.py", "oc_anchors.py", "oc_history.py",
+           "timing.py", "cli_options.py")
 VERSIONS = ("numpy", "pandas", "numba", "pymc", "pytensor", "arviz", "nutpie", "lagnest")
 PEERS = ("behatrix", "bambi")
 Args = tuple[str, ...]
