@@ -908,6 +908,11 @@ def report_default() -> None:
                           "", f"(the stages above on the same studies; the first "
                           f"{both.data.sizes['study']} of each scenario)",
                           *levels_markdown(both, design)]
+            names = [str(v) for v in both.data["estimator"].values]
+            candidates = [n for n in names if n in PRIORS or n == "default"]
+            criterion += ["", f"The rule at {both.ci_prob:.0%} over the lagnest candidates "
+                          "(the anchors are not candidates; `default` is Normal(0, 1.5)):",
+                          *decision_markdown(decision(both, design, names=candidates))]
     table = pd.concat(tables)
     lines = ["# Operating characteristics of LaggedRegression's default at every design", "",
              "The default (Normal(0, 1.5) slopes, centred within dyad, 95% intervals) and the "
