@@ -42,11 +42,11 @@ Stages (each resumable: its fits stream to ``benchmarks/.runs/oc-<stage>-<design
   ``normal_0.5``), the default (Normal(0, 1.5)) and both MNLogit anchors on the same
   studies (the ``priors`` and ``levels`` figures again, records kept); ``priorsdesigns``:
   every candidate prior and Bambi at 10x8x10, 6x8x30 and 20x8x10 (the default and MNLogit
-  are in ``designs`` there, on the same studies). Their per-fit records are kept in
-  ``benchmarks/results/oc/`` (committed), their page is ``operating_characteristics_default.md``.
-  ``historypooled``: the persistence slopes sharing a learned mean and scale (all nine, or
-  a state's slope on itself; ``oc_history.py``), the remedy tried for their pull in sparse
-  cells, beside the default at 30 segments per session.
+  are in ``designs`` there, on the same studies); ``historypooled``: the persistence slopes
+  sharing a learned mean and scale (all nine, or a state's slope on itself;
+  ``oc_history.py``), the remedy tried for their pull in sparse cells, beside the default at
+  30 segments per session. Their per-fit records are kept in ``benchmarks/results/oc/``
+  (committed), their page is ``operating_characteristics_default.md``.
   A kept stage that needs more hours than a session has is packed between sessions with
   ``--checkpoint`` into ``results/oc/partial/`` (committed); its next run resumes from it.
 
@@ -387,10 +387,12 @@ def stacked(ocs: list[OperatingCharacteristics]) -> OperatingCharacteristics:
         differ = [k for k in shared if config.get(k) != configs[0].get(k)]
         if differ:
             raise ValueError(f"runs on other studies or settings ({differ}) cannot be stacked")
+    methods = [name for config in configs for name in config["methods"]]
+    if len(set(methods)) != len(methods):
+        raise ValueError(f"runs with estimators of the same name cannot be stacked: {methods}")
     studies = min(oc.data.sizes["study"] for oc in ocs)
     data = xr.concat([oc.data.isel(study=slice(0, studies)) for oc in ocs], dim="estimator",
                      join="outer", combine_attrs="drop_conflicts")
-    methods = [name for config in configs for name in config["methods"]]
     data.attrs["lagnest_calibration"] = json.dumps({**configs[0], "methods": methods,
                                                     "stacked_runs": configs})
     return OperatingCharacteristics(data)
