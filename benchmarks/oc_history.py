@@ -46,9 +46,7 @@ class PooledHistory(LaggedRegression):
             target = self._spec["target"]
             pooled &= np.array([[name.startswith(f"{target}={c}[") for c in
                                  self.data.target_labels[1:]] for name in names])
-        sd = np.array([self._priors["history"].params["sigma"] if f.history
-                       else self._priors["beta"].params["sigma"] for f in features])
-        sd = np.repeat(sd[:, None], k1, axis=1)
+        sd = np.repeat(self._independent_sd()[:, None], k1, axis=1)
         mu = pm.Normal("mu_history", 0.0, 1.5)
         sigma = pm.HalfNormal("sigma_history", 1.0)
         z = pm.Normal("z_beta", 0.0, 1.0, dims=("feature", "category"))

@@ -136,6 +136,7 @@ from oc_anchors import BambiAnchor, MNLogitAnchor
 from oc_history import pooled_diagonal, pooled_history
 
 from lagnest._files import atomic_write
+from lagnest.calibration.engine import task_file_name
 from lagnest.calibration.operating import (
     SCENARIOS,
     OperatingCharacteristics,
@@ -304,18 +305,14 @@ def run(stage: str, design: str, n: int, n_jobs: int, methods: list[str] | None,
         n_method: list[str] | None = None) -> None:
     """Run (or resume) one stage at one design (``n_method``: ``NAME=N`` overrides of n)."""
     spec = STAGES[stage]
-    chosen = {k: v for k, v in spec["methods"].items() if methods is None or k in methods}
     by_method = {name: int(count) for name, count in
                  (item.split("=", 1) for item in (n_method or []))}
-    dims = tuple(int(v) for v in design.split("x"))
     path = RUNS / f"oc-{stage}-{design}"
     if spec.get("kept"):
         restore_checkpoint(stage, design)
     t0 = time.perf_counter()
-    oc = operating_characteristics(chosen, spec["scenarios"], [dims], n, seed=SEED,
-                                   studies_by_method=by_method, n_jobs=n_jobs, path=path,
-                                   progress=True, ci_prob=spec.get("ci_prob", 0.9),
-                                   extra_ci_probs=spec.get("extra_ci_probs", ()), **SAMPLER)
+    oc = stage_run(stage, design, methods, n, studies_by_method=by_method, n_jobs=n_jobs,
+                   progress=True)
     if spec.get("kept"):
         KEPT.mkdir(parents=True, exist_ok=True)
         oc.save(KEPT / f"oc-{stage}-{design}.nc")
@@ -323,6 +320,21 @@ def run(stage: str, design: str, n: int, n_jobs: int, methods: list[str] | None,
     else:
         oc.save(path.with_suffix(".nc"))
     print(f"{stage} {design}: {time.perf_counter() - t0:.0f} s", flush=True)
+
+
+def stage_run(stage: str, design: str, methods: list[str] | None, n: int,
+              **options: Any) -> OperatingCharacteristics:
+    """Run (or read back) ``stage`` at ``design`` in its run folder: the stage's methods
+    (``methods``: some of them), scenarios, interval levels and the sampler settings, so
+    that every caller gets the same run id. ``options`` go to ``operating_characteristics``."""
+    spec = STAGES[stage]
+    chosen = {k: v for k, v in spec["methods"].items() if methods is None or k in methods}
+    dims = tuple(int(v) for v in design.split("x"))
+    return operating_characteristics(chosen, spec["scenarios"], [dims], n, seed=SEED,
+                                     path=RUNS / f"oc-{stage}-{design}",
+                                     ci_prob=spec.get("ci_prob", 0.9),
+                                     extra_ci_probs=spec.get("extra_ci_probs", ()),
+                                     **SAMPLER, **options)
 
 
 def checkpoint_file(stage: str, design: str) -> Path:
@@ -406,10 +418,9 @@ def finished_studies(folder: Path) -> tuple[list[str], int]:
     """
     config = json.loads((folder / "run.json").read_text())["config"]
     methods, n_scenarios = config["methods"], len(config["scenarios"])
-    done = {tuple(int(v) for v in f.stem.split("-")[1:]) for f in folder.glob("task-*.json")}
     studies = 0
-    while all((m, s, 0, studies) in done for m in range(len(methods))
-              for s in range(n_scenarios)):
+    while all((folder / task_file_name((m, s, 0, studies))).exists()
+              for m in range(len(methods)) for s in range(n_scenarios)):
         studies += 1
     return methods, studies
 
@@ -427,13 +438,7 @@ def interim(stage: str, design: str) -> OperatingCharacteristics:
     if studies == 0:
         raise SystemExit(f"--interim: {stage} at {design} has no study finished by every "
                          "method")
-    spec = STAGES[stage]
-    dims = tuple(int(v) for v in design.split("x"))
-    oc = operating_characteristics({name: spec["methods"][name] for name in names},
-                                   spec["scenarios"], [dims], studies, seed=SEED, n_jobs=1,
-                                   path=folder, progress=False,
-                                   ci_prob=spec.get("ci_prob", 0.9),
-                                   extra_ci_probs=spec.get("extra_ci_probs", ()), **SAMPLER)
+    oc = stage_run(stage, design, names, studies, n_jobs=1, progress=False)
     print(f"## {stage}, {design}: interim, the first {studies} studies of each scenario "
           "(every method)")
     print("\n".join(levels_markdown(oc, design)))

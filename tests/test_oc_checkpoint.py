@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from lagnest.calibration.engine import task_file_name
+
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
@@ -37,8 +39,7 @@ def _fake_run(folder: Path, methods: int, scenarios: int, studies: dict[int, int
         for s in range(scenarios):
             for r in range(studies[m]):
                 key = [m, s, 0, r]
-                name = "task-" + "-".join(f"{k:05d}" for k in key) + ".json"
-                (folder / name).write_text(json.dumps({"run_id": "abc", "key": key,
+                (folder / task_file_name(key)).write_text(json.dumps({"run_id": "abc", "key": key,
                                                        "result": {"ok": True, "r": r}}))
 
 
@@ -56,7 +57,7 @@ def test_checkpoint_round_trip_keeps_every_fit_and_never_overwrites(oc_bench):
     oc_bench.restore_checkpoint("slowpriors", "6x8x10")
     assert {f.name: f.read_bytes() for f in folder.iterdir()} == before
     # a fit computed since the checkpoint is kept, not replaced by the packed one
-    newer = folder / "task-00000-00000-00000-00000.json"
+    newer = folder / task_file_name((0, 0, 0, 0))
     newer.write_text("newer")
     oc_bench.restore_checkpoint("slowpriors", "6x8x10")
     assert newer.read_text() == "newer"
@@ -66,7 +67,7 @@ def test_finished_studies_counts_the_first_studies_every_method_has(oc_bench):
     folder = oc_bench.RUNS / "run"
     _fake_run(folder, methods=2, scenarios=3, studies={0: 4, 1: 2})
     assert oc_bench.finished_studies(folder) == (["m0", "m1"], 2)
-    (folder / "task-00001-00002-00000-00001.json").unlink()  # one scenario behind
+    (folder / task_file_name((1, 2, 0, 1))).unlink()  # one scenario behind
     assert oc_bench.finished_studies(folder) == (["m0", "m1"], 1)
 
 

@@ -58,7 +58,8 @@ import numpy as np
 from lagnest._files import atomic_write
 from lagnest._warnings import warn_user
 
-__all__ = ["RunMismatchError", "TaskFn", "run_id", "run_tasks", "task_seed", "worker_model"]
+__all__ = ["RunMismatchError", "TaskFn", "run_id", "run_tasks", "task_file_name", "task_seed",
+           "worker_model"]
 
 #: Signature of a task: ``task(payload, key, seed_sequence) -> JSON-ready dict``.
 TaskFn = Callable[[Any, tuple[int, ...], np.random.SeedSequence], dict[str, Any]]
@@ -112,7 +113,8 @@ def worker_model(config: Mapping[str, Any], fit_data: Any) -> Any:
 # =========================================================================== files
 
 
-def _key_name(key: Sequence[int]) -> str:
+def task_file_name(key: Sequence[int]) -> str:
+    """The name of the file a run folder holds for task ``key`` (``task-00001-00000.json``)."""
     return "task-" + "-".join(f"{int(k):05d}" for k in key) + ".json"
 
 
@@ -129,7 +131,7 @@ def _read_done(path: Path, rid: str, keys: Sequence[tuple[int, ...]]) -> dict[tu
                 "or delete the folder"
             )
     for key in keys:
-        file = path / _key_name(key)
+        file = path / task_file_name(key)
         if not file.exists():
             continue
         record = json.loads(file.read_text())
@@ -380,7 +382,7 @@ def run_tasks(
         for key, result in stream:
             done[key] = result
             if folder is not None:
-                _write_json(folder / _key_name(key),
+                _write_json(folder / task_file_name(key),
                             {"run_id": rid, "key": list(key), "result": result})
             if bar is not None:
                 bar.update(1)

@@ -870,11 +870,9 @@ class LaggedRegression(BayesianModel["RegressionResult"]):
         import pymc as pm
         import pytensor.tensor as pt
 
-        features = self.data.features
         k1 = len(self.data.target_labels) - 1
         own = self._combined()  # categories whose own slopes are interactions
-        sd = np.array([self._priors["history"].params["sigma"] if f.history
-                       else self._priors["beta"].params["sigma"] for f in features])
+        sd = self._independent_sd()
         rows = self._row_mixing()
         if rows is not None:  # a combined state's own past: an interaction of its parts
             sd = np.where(rows.sum(axis=1) > 1, self._priors["interaction"].params["sigma"],
@@ -939,6 +937,15 @@ class LaggedRegression(BayesianModel["RegressionResult"]):
             return pm.Deterministic("beta", scale * z, dims=("feature", "category"))
         own_beta = pm.Deterministic(raw, scale * z, dims=("feature", "category"))
         return pm.Deterministic("beta", total(own_beta), dims=("feature", "category"))
+
+    def _independent_sd(self) -> np.ndarray:
+        """``(P,)`` scales of the independent Normal slope priors.
+
+        ``history`` for the target's own past, ``beta`` for the other columns (before
+        grouping or ``combine``).
+        """
+        return np.array([self._priors["history" if f.history else "beta"].params["sigma"]
+                         for f in self.data.features])
 
     def _combined(self) -> np.ndarray:
         """Whether each non-reference category is a combination (``combine``), ``(K - 1,)``."""
