@@ -469,6 +469,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="check the simulator's persistence truths: maximum-likelihood "
                              "MNLogit on one large study (200 dyads x 8 x 30)")
     args = parser.parse_args(argv)
+    if (args.checkpoint or args.interim) and not args.stage:
+        parser.error("--checkpoint and --interim need --stage (and --design)")
     logging.getLogger("pymc").setLevel(logging.ERROR)
     if args.truth_check:
         truth_check(args.truth_check)
